@@ -1,0 +1,340 @@
+// Package config is the one place stack configuration is read: it decodes the raw key/value pairs
+// strictly (an unknown key is an error), applies the defaults that Pulumi.yaml also declares, and
+// validates everything before a single resource is registered. Every error names the key, the value
+// and what would be valid.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"eks-advanced-networking/internal/netplan"
+)
+
+// Project is the Pulumi project name and so the namespace of our config keys.
+const Project = "eks-advanced-networking"
+
+// Scenario names a composition in stacks/.
+type Scenario string
+
+const (
+	ScenarioIpv6       Scenario = "ipv6"
+	ScenarioIpv4Calico Scenario = "ipv4-calico"
+)
+
+// Scenarios lists the scenarios main.go can run.
+var Scenarios = []Scenario{ScenarioIpv6, ScenarioIpv4Calico}
+
+// Ipv4Egress is how pods of an IPv6 cluster reach IPv4-only destinations.
+type Ipv4Egress string
+
+const (
+	// Ipv4EgressNodeSnat is the VPC CNI's ENABLE_V4_EGRESS path: each pod gets a v4if0 address from
+	// 169.254.172.0/22 and the node SNATs it to its own IPv4 address.
+	Ipv4EgressNodeSnat Ipv4Egress = "node-snat"
+	// Ipv4EgressNat64 turns on DNS64 in the private subnets and routes 64:ff9b::/96 to the NAT gateway.
+	Ipv4EgressNat64 Ipv4Egress = "nat64"
+	// Ipv4EgressBoth is the chapter's setup: node SNAT and DNS64/NAT64 together.
+	Ipv4EgressBoth Ipv4Egress = "both"
+	// Ipv4EgressNone gives IPv6 pods no path to IPv4.
+	Ipv4EgressNone Ipv4Egress = "none"
+)
+
+// Ipv4EgressModes lists the valid modes.
+var Ipv4EgressModes = []Ipv4Egress{Ipv4EgressNodeSnat, Ipv4EgressNat64, Ipv4EgressBoth, Ipv4EgressNone}
+
+// UsesNat64 says whether the mode needs DNS64 and the NAT64 route in the private subnets.
+func (e Ipv4Egress) UsesNat64() bool { return e == Ipv4EgressNat64 || e == Ipv4EgressBoth }
+
+// Config is the decoded, defaulted and validated stack configuration.
+type Config struct {
+	Scenario              Scenario
+	Region                string // aws:region
+	Profile               string // aws:profile, optional
+	VpcCidr               string
+	VpcIpv6               bool
+	AvailabilityZoneCount int
+	// AvailabilityZones, when set, wins over AvailabilityZoneCount.
+	AvailabilityZones  []string
+	SubnetPrefixLength int
+	NatGateways        netplan.NatGatewayMode
+	Ipv4Egress         Ipv4Egress
+	PublicSubnetsDns64 bool
+}
+
+// Key describes one project config key. Pulumi.yaml declares the same keys with the same types and
+// defaults; a test keeps the two equal.
+type Key struct {
+	Name        string
+	Type        string // Pulumi.yaml type: string, integer, boolean or array (of strings)
+	Default     any
+	Description string
+	decode      func(c *Config, raw string) error
+}
+
+// MinAvailabilityZones is EKS's floor: a cluster needs subnets in at least two AZs.
+const MinAvailabilityZones = 2
+
+// Keys is every key of the project namespace, in the order the docs list them.
+var Keys = []Key{
+	{"scenario", "string", string(ScenarioIpv6),
+		"Which composition in stacks/ to run: " + joinScenarios() + ".",
+		func(c *Config, raw string) error { c.Scenario = Scenario(raw); return nil }},
+	{"vpcCidr", "string", "192.168.0.0/16",
+		"IPv4 block of the VPC (/16 to /28, private range). Subnets are cut from it in eksctl's layout: public first, then private.",
+		func(c *Config, raw string) error { c.VpcCidr = raw; return nil }},
+	{"vpcIpv6", "boolean", true,
+		"Give the VPC an Amazon-provided IPv6 /56 and every subnet a /64 of it. Required by the ipv6 scenario.",
+		func(c *Config, raw string) (err error) { c.VpcIpv6, err = parseBool(raw); return }},
+	{"availabilityZoneCount", "integer", 3,
+		"How many availability zones to use (2 to 6), taken in name order from those available in aws:region. Ignored when availabilityZones is set.",
+		func(c *Config, raw string) (err error) { c.AvailabilityZoneCount, err = parseInt(raw); return }},
+	{"availabilityZones", "array", []any{},
+		"Explicit availability zone names, e.g. [eu-central-1a, eu-central-1b, eu-central-1c]. Empty means: pick availabilityZoneCount zones.",
+		func(c *Config, raw string) (err error) { c.AvailabilityZones, err = parseStrings(raw); return }},
+	{"subnetPrefixLength", "integer", 19,
+		"Prefix length of every subnet's IPv4 block. The VPC block must hold two per availability zone (six /19s fill 192.168.0.0/16 up to 192.168.191.255).",
+		func(c *Config, raw string) (err error) { c.SubnetPrefixLength, err = parseInt(raw); return }},
+	{"natGateways", "string", string(netplan.NatGatewaySingle),
+		"NAT gateways for private subnets' IPv4 egress (and NAT64): single (eksctl's default, one in the first AZ), per-az, or none.",
+		func(c *Config, raw string) error { c.NatGateways = netplan.NatGatewayMode(raw); return nil }},
+	{"ipv4Egress", "string", string(Ipv4EgressNodeSnat),
+		"How pods of an IPv6 cluster reach IPv4: node-snat (VPC CNI ENABLE_V4_EGRESS), nat64 (DNS64 + NAT64 in the private subnets), both (the chapter), none. IPv4 scenarios leave it at node-snat.",
+		func(c *Config, raw string) error { c.Ipv4Egress = Ipv4Egress(raw); return nil }},
+	{"publicSubnetsDns64", "boolean", false,
+		"Turn DNS64 on in the public subnets too; they then also route 64:ff9b::/96 to a NAT gateway.",
+		func(c *Config, raw string) (err error) { c.PublicSubnetsDns64, err = parseBool(raw); return }},
+}
+
+// The AWS keys this program forwards to its explicit AWS provider. Any other aws: key would be silently
+// ignored by an explicit provider, so it is refused instead.
+const (
+	RegionKey  = "aws:region"
+	ProfileKey = "aws:profile"
+)
+
+// engineNamespace holds the Pulumi engine's own keys (pulumi:tags and the like), which we leave alone.
+const engineNamespace = "pulumi"
+
+// Defaults returns the configuration with every key at its default.
+func Defaults() Config {
+	var c Config
+	for _, k := range Keys {
+		if err := k.decode(&c, k.DefaultString()); err != nil {
+			panic(fmt.Sprintf("default of %s does not decode: %v", k.Name, err)) // a programming error, caught by tests
+		}
+	}
+	return c
+}
+
+// Decode reads raw stack configuration ("namespace:key" to value, structured values as JSON, as the
+// Pulumi engine passes them), applies defaults and validates. It reports every problem at once.
+func Decode(raw map[string]string) (*Config, error) {
+	c := Defaults()
+	var errs []error
+	names := make([]string, 0, len(raw))
+	for name := range raw {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, full := range names {
+		value := raw[full]
+		ns, name, ok := strings.Cut(full, ":")
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("config key %q has no namespace; write %s:%s", full, Project, full))
+		case ns == Project:
+			i := slices.IndexFunc(Keys, func(k Key) bool { return k.Name == name })
+			if i < 0 {
+				errs = append(errs, fmt.Errorf("unknown config key %s; valid keys are %s", full, strings.Join(keyNames(), ", ")))
+				continue
+			}
+			if err := Keys[i].decode(&c, value); err != nil {
+				errs = append(errs, keyError(name, value, err.Error()))
+			}
+		case full == RegionKey:
+			c.Region = value
+		case full == ProfileKey:
+			c.Profile = value
+		case ns == "aws":
+			errs = append(errs, fmt.Errorf("config key %s is not used: this program's explicit AWS provider reads only %s and %s; set other AWS settings through the environment (AWS_* variables)",
+				full, RegionKey, ProfileKey))
+		case ns == engineNamespace:
+		default:
+			errs = append(errs, fmt.Errorf("config key %s is in namespace %q, which this program does not read; use %s:<key> (valid keys: %s), %s or %s",
+				full, ns, Project, strings.Join(keyNames(), ", "), RegionKey, ProfileKey))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// Validate checks the configuration as a whole, including the VPC plan it implies.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+
+	if !slices.Contains(Scenarios, c.Scenario) {
+		add("scenario", string(c.Scenario), "unknown scenario; use one of "+joinScenarios())
+	}
+	if c.Region == "" {
+		errs = append(errs, fmt.Errorf("config key %s is not set; set it, e.g. pulumi config set %s eu-central-1", RegionKey, RegionKey))
+	} else if !regionPattern.MatchString(c.Region) {
+		errs = append(errs, fmt.Errorf("config %s = %q: not an AWS region name; regions look like eu-central-1 or us-west-2", RegionKey, c.Region))
+	}
+	if !slices.Contains(Ipv4EgressModes, c.Ipv4Egress) {
+		add("ipv4Egress", string(c.Ipv4Egress), "unknown mode; use one of "+joinEgress())
+	} else if c.Scenario != ScenarioIpv6 && c.Ipv4Egress != Ipv4EgressNodeSnat {
+		add("ipv4Egress", string(c.Ipv4Egress), fmt.Sprintf("only the ipv6 scenario has IPv6 pods that need an IPv4 path; scenario %s leaves it at %s", c.Scenario, Ipv4EgressNodeSnat))
+	}
+	if c.Scenario == ScenarioIpv6 && !c.VpcIpv6 {
+		add("vpcIpv6", "false", "the ipv6 scenario needs an IPv6 VPC; set it to true")
+	}
+	if len(c.AvailabilityZones) == 0 {
+		if c.AvailabilityZoneCount < MinAvailabilityZones || c.AvailabilityZoneCount > netplan.MaxAvailabilityZones {
+			add("availabilityZoneCount", strconv.Itoa(c.AvailabilityZoneCount),
+				fmt.Sprintf("use %d to %d: EKS needs subnets in at least two zones", MinAvailabilityZones, netplan.MaxAvailabilityZones))
+		}
+	} else if c.Region != "" {
+		if len(c.AvailabilityZones) < MinAvailabilityZones {
+			add("availabilityZones", strings.Join(c.AvailabilityZones, ","),
+				fmt.Sprintf("EKS needs subnets in at least %d zones; list %d to %d", MinAvailabilityZones, MinAvailabilityZones, netplan.MaxAvailabilityZones))
+		} else if err := netplan.ValidateAvailabilityZones(c.Region, c.AvailabilityZones); err != nil {
+			errs = append(errs, c.asKeyError(err))
+		}
+	}
+	if len(errs) == 0 {
+		// The VPC plan checks the CIDR arithmetic and DNS64/NAT rules; placeholder zone names are
+		// enough for that, the real ones are checked above or come from AWS.
+		if _, err := netplan.PlanVpc(c.VpcInput(placeholderZones(c))); err != nil {
+			errs = append(errs, c.asKeyError(err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ZoneCount is how many availability zones the stack uses.
+func (c *Config) ZoneCount() int {
+	if len(c.AvailabilityZones) > 0 {
+		return len(c.AvailabilityZones)
+	}
+	return c.AvailabilityZoneCount
+}
+
+// VpcInput is the VPC plan input this configuration implies, for the given zones. DNS64 in the private
+// subnets follows ipv4Egress, so the VPC and the cluster's add-on cannot disagree.
+func (c *Config) VpcInput(zones []string) netplan.VpcInput {
+	return netplan.VpcInput{
+		CidrBlock:          c.VpcCidr,
+		AvailabilityZones:  zones,
+		SubnetPrefixLength: c.SubnetPrefixLength,
+		Ipv6:               c.VpcIpv6,
+		NatGateways:        c.NatGateways,
+		PublicDns64:        c.PublicSubnetsDns64,
+		PrivateDns64:       c.Scenario == ScenarioIpv6 && c.Ipv4Egress.UsesNat64(),
+	}
+}
+
+func placeholderZones(c *Config) []string {
+	if len(c.AvailabilityZones) > 0 {
+		return c.AvailabilityZones
+	}
+	zones := make([]string, c.ZoneCount())
+	for i := range zones {
+		zones[i] = fmt.Sprintf("%s%c", c.Region, 'a'+i)
+	}
+	return zones
+}
+
+// asKeyError turns a netplan field error into a config key error. PrivateDns64 is not a key of its
+// own: it follows ipv4Egress.
+func (c *Config) asKeyError(err error) error {
+	var fe *netplan.FieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	if fe.Field == netplan.FieldPrivateDns64 {
+		return keyError("ipv4Egress", string(c.Ipv4Egress), fe.Reason+" (nat64 and both turn DNS64 on in the private subnets)")
+	}
+	return keyError(fe.Field, fe.Value, fe.Reason)
+}
+
+func keyError(name, value, reason string) error {
+	if value == "" {
+		return fmt.Errorf("config %s:%s: %s", Project, name, reason)
+	}
+	return fmt.Errorf("config %s:%s = %q: %s", Project, name, value, reason)
+}
+
+func parseBool(raw string) (bool, error) {
+	b, err := strconv.ParseBool(raw)
+	if err != nil {
+		return false, errors.New("not a boolean; use true or false")
+	}
+	return b, nil
+}
+
+func parseInt(raw string) (int, error) {
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return 0, errors.New("not an integer")
+	}
+	return n, nil
+}
+
+func parseStrings(raw string) ([]string, error) {
+	var out []string
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		return nil, errors.New("not a list of strings; write a YAML list such as [eu-central-1a, eu-central-1b]")
+	}
+	return out, nil
+}
+
+// DefaultString renders the key's default the way the engine passes config to programs.
+func (k Key) DefaultString() string {
+	if s, ok := k.Default.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(k.Default)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func keyNames() []string {
+	names := make([]string, len(Keys))
+	for i, k := range Keys {
+		names[i] = k.Name
+	}
+	return names
+}
+
+func joinScenarios() string {
+	names := make([]string, len(Scenarios))
+	for i, s := range Scenarios {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
+
+func joinEgress() string {
+	names := make([]string, len(Ipv4EgressModes))
+	for i, m := range Ipv4EgressModes {
+		names[i] = string(m)
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,131 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"eks-advanced-networking/internal/netplan"
+)
+
+func raw(kv ...string) map[string]string {
+	m := map[string]string{RegionKey: "eu-central-1"}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[Project+":"+kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+func TestDefaultsAreTheChapter(t *testing.T) {
+	c, err := Decode(raw())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Scenario: ScenarioIpv6, Region: "eu-central-1", VpcCidr: "192.168.0.0/16", VpcIpv6: true,
+		AvailabilityZoneCount: 3, AvailabilityZones: []string{}, SubnetPrefixLength: 19,
+		NatGateways: netplan.NatGatewaySingle, Ipv4Egress: Ipv4EgressNodeSnat,
+	}
+	if !reflect.DeepEqual(*c, want) {
+		t.Errorf("defaults = %+v\nwant %+v", *c, want)
+	}
+}
+
+func TestDecodeReadsEveryType(t *testing.T) {
+	c, err := Decode(raw(
+		"scenario", "ipv4-calico", "vpcIpv6", "false", "availabilityZones", `["eu-central-1b","eu-central-1c"]`,
+		"natGateways", "per-az", "subnetPrefixLength", "20", "vpcCidr", "10.20.0.0/16",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Scenario != ScenarioIpv4Calico || c.VpcIpv6 || c.ZoneCount() != 2 || c.AvailabilityZones[1] != "eu-central-1c" ||
+		c.NatGateways != netplan.NatGatewayPerAz || c.SubnetPrefixLength != 20 || c.VpcCidr != "10.20.0.0/16" {
+		t.Errorf("decoded %+v", *c)
+	}
+}
+
+func TestIpv4EgressDrivesPrivateDns64(t *testing.T) {
+	for mode, want := range map[Ipv4Egress]bool{
+		Ipv4EgressNodeSnat: false, Ipv4EgressNat64: true, Ipv4EgressBoth: true, Ipv4EgressNone: false,
+	} {
+		c, err := Decode(raw("ipv4Egress", string(mode)))
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		if got := c.VpcInput([]string{"eu-central-1a", "eu-central-1b"}).PrivateDns64; got != want {
+			t.Errorf("ipv4Egress %s: private DNS64 = %v, want %v", mode, got, want)
+		}
+	}
+}
+
+// Each bad configuration is refused before any resource exists, and the message names the key, the
+// value and what would be valid.
+func TestBadConfigurations(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		config map[string]string
+		says   []string
+	}{
+		{"unknown key", raw("vpcCdir", "10.0.0.0/16"), []string{"unknown config key eks-advanced-networking:vpcCdir", "vpcCidr"}},
+		{"foreign namespace", map[string]string{RegionKey: "eu-central-1", "ekss:scenario": "ipv6"}, []string{"ekss:scenario", "namespace"}},
+		{"unknown scenario", raw("scenario", "ipv5"), []string{"eks-advanced-networking:scenario", `"ipv5"`, "ipv6, ipv4-calico"}},
+		{"bad CIDR", raw("vpcCidr", "192.168.0.0/33"), []string{"eks-advanced-networking:vpcCidr", "not a CIDR"}},
+		{"IPv6 VPC CIDR", raw("vpcCidr", "fd00::/56"), []string{"eks-advanced-networking:vpcCidr", "not an IPv4"}},
+		{"host bits set", raw("vpcCidr", "192.168.4.0/16"), []string{"eks-advanced-networking:vpcCidr", "did you mean 192.168.0.0/16"}},
+		{"VPC too small for six /19s", raw("vpcCidr", "192.168.0.0/17"), []string{"eks-advanced-networking:vpcCidr", "holds 4 subnets of /19", "need 6"}},
+		{"VPC too large", raw("vpcCidr", "10.0.0.0/12"), []string{"eks-advanced-networking:vpcCidr", "/16 to /28"}},
+		{"public VPC range", raw("vpcCidr", "52.0.0.0/16"), []string{"eks-advanced-networking:vpcCidr", "private range"}},
+		{"zero AZs", raw("availabilityZoneCount", "0"), []string{"eks-advanced-networking:availabilityZoneCount", `"0"`, "2 to 6"}},
+		{"seven AZs", raw("availabilityZoneCount", "7"), []string{"eks-advanced-networking:availabilityZoneCount", `"7"`, "2 to 6"}},
+		{"AZ count not a number", raw("availabilityZoneCount", "three"), []string{"eks-advanced-networking:availabilityZoneCount", "not an integer"}},
+		{"AZ outside the region", raw("availabilityZones", `["us-east-1a","us-east-1b"]`), []string{"eks-advanced-networking:availabilityZones", "not in region eu-central-1"}},
+		{"one AZ", raw("availabilityZones", `["eu-central-1a"]`), []string{"eks-advanced-networking:availabilityZones", "at least 2"}},
+		{"AZ listed twice", raw("availabilityZones", `["eu-central-1a","eu-central-1a"]`), []string{"availabilityZones", "listed twice"}},
+		{"AZs not a list", raw("availabilityZones", "eu-central-1a"), []string{"eks-advanced-networking:availabilityZones", "not a list"}},
+		{"unknown NAT mode", raw("natGateways", "many"), []string{"eks-advanced-networking:natGateways", `"many"`, "single, per-az, none"}},
+		{"unknown egress mode", raw("ipv4Egress", "nat46"), []string{"eks-advanced-networking:ipv4Egress", `"nat46"`, "node-snat, nat64, both, none"}},
+		{"DNS64 without IPv6", raw("publicSubnetsDns64", "true", "vpcIpv6", "false", "scenario", "ipv4-calico"), []string{"eks-advanced-networking:publicSubnetsDns64", "vpcIpv6"}},
+		{"DNS64 without a NAT gateway", raw("ipv4Egress", "both", "natGateways", "none"), []string{"eks-advanced-networking:ipv4Egress", `"both"`, "NAT gateway"}},
+		{"public DNS64 without a NAT gateway", raw("publicSubnetsDns64", "true", "natGateways", "none"), []string{"eks-advanced-networking:publicSubnetsDns64", "NAT gateway"}},
+		{"ipv6 scenario without IPv6 VPC", raw("vpcIpv6", "false"), []string{"eks-advanced-networking:vpcIpv6", "ipv6 scenario"}},
+		{"NAT64 on an IPv4 scenario", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "ipv4Egress", "nat64"), []string{"eks-advanced-networking:ipv4Egress", "only the ipv6 scenario"}},
+		{"boolean typo", raw("vpcIpv6", "yes please"), []string{"eks-advanced-networking:vpcIpv6", "true or false"}},
+		{"subnet prefix too long", raw("subnetPrefixLength", "29"), []string{"eks-advanced-networking:subnetPrefixLength", `"29"`, "/28"}},
+		{"missing region", map[string]string{}, []string{"aws:region", "not set"}},
+		{"bad region", map[string]string{RegionKey: "Frankfurt"}, []string{"aws:region", "Frankfurt", "eu-central-1"}},
+		{"AWS key the provider would ignore", map[string]string{RegionKey: "eu-central-1", "aws:skipCredentialsValidation": "true"}, []string{"aws:skipCredentialsValidation", "aws:region"}},
+		{"key without namespace", map[string]string{RegionKey: "eu-central-1", "scenario": "ipv6"}, []string{`"scenario"`, "eks-advanced-networking:scenario"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Decode(tc.config)
+			if err == nil {
+				t.Fatalf("accepted: %+v", c)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not mention %q", err, s)
+				}
+			}
+		})
+	}
+}
+
+func TestDecodeReportsAllProblemsAtOnce(t *testing.T) {
+	_, err := Decode(raw("vpcCdir", "x", "natGatewayz", "y"))
+	if err == nil || !strings.Contains(err.Error(), "vpcCdir") || !strings.Contains(err.Error(), "natGatewayz") {
+		t.Errorf("err = %v, want both unknown keys named", err)
+	}
+}
+
+func TestEveryDefaultDecodes(t *testing.T) {
+	for _, k := range Keys {
+		var c Config
+		if err := k.decode(&c, k.DefaultString()); err != nil {
+			t.Errorf("%s: default %v does not decode: %v", k.Name, k.Default, err)
+		}
+		if k.Description == "" {
+			t.Errorf("%s has no description", k.Name)
+		}
+	}
+}

@@ -1,0 +1,243 @@
+package netplan
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+var threeAzs = []string{"eu-central-1a", "eu-central-1b", "eu-central-1c"}
+
+func chapterInput() VpcInput {
+	return VpcInput{
+		CidrBlock: "192.168.0.0/16", AvailabilityZones: threeAzs, SubnetPrefixLength: 19,
+		Ipv6: true, NatGateways: NatGatewaySingle, PrivateDns64: true,
+	}
+}
+
+func TestPlanVpcReproducesEksctlLayout(t *testing.T) {
+	plan, err := PlanVpc(chapterInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		name, cidr string
+		slot       int
+	}{
+		{"public-eu-central-1a", "192.168.0.0/19", 0},
+		{"public-eu-central-1b", "192.168.32.0/19", 1},
+		{"public-eu-central-1c", "192.168.64.0/19", 2},
+		{"private-eu-central-1a", "192.168.96.0/19", 3},
+		{"private-eu-central-1b", "192.168.128.0/19", 4},
+		{"private-eu-central-1c", "192.168.160.0/19", 5},
+	}
+	if len(plan.Subnets) != len(want) {
+		t.Fatalf("got %d subnets, want %d", len(plan.Subnets), len(want))
+	}
+	for i, w := range want {
+		s := plan.Subnets[i]
+		if s.Name() != w.name || s.Ipv4Cidr != w.cidr || s.Slot != w.slot {
+			t.Errorf("subnet %d = %s %s slot %d, want %s %s slot %d", i, s.Name(), s.Ipv4Cidr, s.Slot, w.name, w.cidr, w.slot)
+		}
+	}
+	if len(plan.NatGateways) != 1 || plan.NatGateways[0].PublicSubnet != 0 {
+		t.Errorf("single mode: NAT gateways = %+v, want one in the first public subnet", plan.NatGateways)
+	}
+}
+
+func TestRoutesPerTier(t *testing.T) {
+	in := chapterInput()
+	in.PublicDns64 = true
+	in.NatGateways = NatGatewayPerAz
+	plan, err := PlanVpc(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range plan.Subnets {
+		got := map[string]Route{}
+		for _, r := range s.Routes {
+			if _, dup := got[r.Destination()]; dup {
+				t.Errorf("%s: two routes for %s", s.Name(), r.Destination())
+			}
+			got[r.Destination()] = r
+		}
+		azIndex := i % len(threeAzs)
+		switch s.Tier {
+		case Public:
+			if got["0.0.0.0/0"].Target != InternetGateway || got["::/0"].Target != InternetGateway {
+				t.Errorf("%s: default routes %+v, want both to the internet gateway", s.Name(), s.Routes)
+			}
+		case Private:
+			if r := got["0.0.0.0/0"]; r.Target != NatGatewayTarget || r.NatGateway != azIndex {
+				t.Errorf("%s: 0.0.0.0/0 -> %+v, want its own AZ's NAT gateway %d", s.Name(), r, azIndex)
+			}
+			if got["::/0"].Target != EgressOnlyInternetGateway {
+				t.Errorf("%s: ::/0 -> %+v, want the egress-only internet gateway", s.Name(), got["::/0"])
+			}
+		}
+		// Every DNS64 subnet, public ones too, routes the NAT64 prefix to a NAT gateway of its AZ.
+		if r, ok := got[Nat64Prefix]; !ok || r.Target != NatGatewayTarget || r.NatGateway != azIndex || r.DestinationIpv6Cidr != Nat64Prefix {
+			t.Errorf("%s: DNS64 is on but the NAT64 route is %+v", s.Name(), r)
+		}
+		if plan.NatGateways[azIndex].AvailabilityZone != s.AvailabilityZone {
+			t.Errorf("%s: NAT gateway %d is in %s", s.Name(), azIndex, plan.NatGateways[azIndex].AvailabilityZone)
+		}
+	}
+}
+
+func TestNoIpv6RoutesWithoutIpv6(t *testing.T) {
+	in := chapterInput()
+	in.Ipv6, in.PrivateDns64 = false, false
+	plan, err := PlanVpc(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range plan.Subnets {
+		if s.Dns64 {
+			t.Errorf("%s has DNS64 without IPv6", s.Name())
+		}
+		for _, r := range s.Routes {
+			if r.DestinationIpv6Cidr != "" {
+				t.Errorf("%s has IPv6 route %+v in an IPv4-only VPC", s.Name(), r)
+			}
+		}
+	}
+}
+
+func TestDns64OnlyOnTheRequestedTier(t *testing.T) {
+	plan, err := PlanVpc(chapterInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range plan.Subnets {
+		hasNat64 := false
+		for _, r := range s.Routes {
+			hasNat64 = hasNat64 || r.DestinationIpv6Cidr == Nat64Prefix
+		}
+		if s.Dns64 != (s.Tier == Private) || hasNat64 != s.Dns64 {
+			t.Errorf("%s: dns64=%v nat64 route=%v, want both exactly on private subnets", s.Name(), s.Dns64, hasNat64)
+		}
+	}
+}
+
+func TestNoNatGatewayMeansNoIpv4DefaultRouteForPrivate(t *testing.T) {
+	in := chapterInput()
+	in.NatGateways, in.PrivateDns64 = NatGatewayNone, false
+	plan, err := PlanVpc(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.NatGateways) != 0 {
+		t.Fatalf("NAT gateways %+v in mode none", plan.NatGateways)
+	}
+	for _, s := range plan.SubnetsOf(Private) {
+		for _, r := range s.Routes {
+			if r.Target == NatGatewayTarget {
+				t.Errorf("%s routes to a NAT gateway in mode none", s.Name())
+			}
+		}
+	}
+}
+
+func TestSubnetPrefixScalesWithZones(t *testing.T) {
+	in := chapterInput()
+	in.AvailabilityZones = []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"}
+	in.SubnetPrefixLength = 20
+	plan, err := PlanVpc(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.Subnets[11].Ipv4Cidr; got != "192.168.176.0/20" {
+		t.Errorf("12th /20 = %s, want 192.168.176.0/20", got)
+	}
+}
+
+func TestSubnetIpv6Cidr(t *testing.T) {
+	for _, tc := range []struct {
+		vpc  string
+		slot int
+		want string
+	}{
+		{"2a05:d014:ec6:2f00::/56", 0, "2a05:d014:ec6:2f00::/64"},
+		{"2a05:d014:ec6:2f00::/56", 3, "2a05:d014:ec6:2f03::/64"},
+		{"2a05:d014:ec6:2f00::/56", 255, "2a05:d014:ec6:2fff::/64"},
+		{"2600:1f14:abc:ff00::/56", 1, "2600:1f14:abc:ff01::/64"},
+	} {
+		got, err := SubnetIpv6Cidr(tc.vpc, tc.slot)
+		if err != nil || got != tc.want {
+			t.Errorf("SubnetIpv6Cidr(%s, %d) = %q, %v; want %s", tc.vpc, tc.slot, got, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		vpc  string
+		slot int
+	}{
+		{"2a05:d014:ec6:2f00::/56", 256},
+		{"2a05:d014:ec6:2f00::/56", -1},
+		{"192.168.0.0/16", 0},
+		{"2a05:d014:ec6:2f00::/72", 0},
+		{"nonsense", 0},
+	} {
+		if got, err := SubnetIpv6Cidr(tc.vpc, tc.slot); err == nil {
+			t.Errorf("SubnetIpv6Cidr(%s, %d) = %s, want an error", tc.vpc, tc.slot, got)
+		}
+	}
+}
+
+func TestPlanVpcRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*VpcInput)
+		field  string
+		says   string
+	}{
+		{"not a CIDR", func(in *VpcInput) { in.CidrBlock = "192.168.0.0" }, FieldCidrBlock, "not a CIDR"},
+		{"IPv6 primary block", func(in *VpcInput) { in.CidrBlock = "fd00::/56" }, FieldCidrBlock, "not an IPv4 block"},
+		{"host bits", func(in *VpcInput) { in.CidrBlock = "192.168.1.0/16" }, FieldCidrBlock, "192.168.0.0/16"},
+		{"too large", func(in *VpcInput) { in.CidrBlock = "10.0.0.0/8" }, FieldCidrBlock, "/16 to /28"},
+		{"public range", func(in *VpcInput) { in.CidrBlock = "8.8.0.0/16" }, FieldCidrBlock, "not a private range"},
+		{"too small for six /19s", func(in *VpcInput) { in.CidrBlock = "192.168.0.0/17" }, FieldCidrBlock, "holds 4 subnets of /19"},
+		{"prefix beyond /28", func(in *VpcInput) { in.SubnetPrefixLength = 29 }, FieldSubnetPrefixLength, "/28"},
+		{"prefix wider than VPC", func(in *VpcInput) { in.SubnetPrefixLength = 15 }, FieldSubnetPrefixLength, "/16"},
+		{"no zones", func(in *VpcInput) { in.AvailabilityZones = nil }, FieldAvailabilityZones, "1 to 6"},
+		{"unknown NAT mode", func(in *VpcInput) { in.NatGateways = "two" }, FieldNatGateways, "single, per-az, none"},
+		{"DNS64 without IPv6", func(in *VpcInput) { in.Ipv6 = false }, FieldPrivateDns64, "vpcIpv6"},
+		{"public DNS64 without IPv6", func(in *VpcInput) { in.Ipv6, in.PrivateDns64, in.PublicDns64 = false, false, true }, FieldPublicDns64, "vpcIpv6"},
+		{"DNS64 without NAT", func(in *VpcInput) { in.NatGateways = NatGatewayNone }, FieldPrivateDns64, "NAT gateway"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := chapterInput()
+			tc.mutate(&in)
+			_, err := PlanVpc(in)
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("err = %v, want a *FieldError", err)
+			}
+			if fe.Field != tc.field || !strings.Contains(fe.Error(), tc.says) {
+				t.Errorf("err = %v (field %s), want field %s mentioning %q", err, fe.Field, tc.field, tc.says)
+			}
+		})
+	}
+}
+
+func TestValidateAvailabilityZones(t *testing.T) {
+	if err := ValidateAvailabilityZones("eu-central-1", threeAzs); err != nil {
+		t.Errorf("chapter zones rejected: %v", err)
+	}
+	for _, tc := range []struct {
+		zones []string
+		says  string
+	}{
+		{nil, "0 availability zones"},
+		{[]string{"a", "b", "c", "d", "e", "f", "g"}, "7 availability zones"},
+		{[]string{"us-east-1a", "us-east-1b"}, "not in region eu-central-1"},
+		{[]string{"eu-central-1a", "eu-central-1a"}, "listed twice"},
+		{[]string{"eu-central-1"}, "not an availability zone name"},
+		{[]string{"eu-central-1-ham-1a"}, "not an availability zone name"},
+	} {
+		err := ValidateAvailabilityZones("eu-central-1", tc.zones)
+		if err == nil || !strings.Contains(err.Error(), tc.says) || !strings.Contains(err.Error(), FieldAvailabilityZones) {
+			t.Errorf("zones %v: err = %v, want one naming %s and saying %q", tc.zones, err, FieldAvailabilityZones, tc.says)
+		}
+	}
+}
