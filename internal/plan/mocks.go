@@ -1,0 +1,176 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// AccountID is the AWS account the mocks pretend to be.
+const AccountID = "123456789012"
+
+// MockVpcIpv6Cidr is the Amazon-provided /56 the mocks hand every VPC that asks for one: the chapter's.
+const MockVpcIpv6Cidr = "2a05:d014:ec6:2f00::/56"
+
+// zonesByRegion are the availability zones the mocks report; other regions get a, b and c.
+var zonesByRegion = map[string][]string{
+	"us-east-1": {"a", "b", "c", "d", "e", "f"},
+	"us-west-2": {"a", "b", "c", "d"},
+}
+
+// mocks answers the Pulumi engine's calls with realistic provider outputs, deterministically (every id
+// is a hash of the resource's URN), and records every registration.
+type mocks struct {
+	project, stack, region string
+
+	mu       sync.Mutex
+	recorded []Resource
+}
+
+var _ pulumi.MockResourceMonitor = (*mocks)(nil)
+
+func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	rpc := args.RegisterRPC
+	if rpc == nil {
+		return "", nil, fmt.Errorf("%s %s: reads of existing resources are not mocked", args.TypeToken, args.Name)
+	}
+	urn := urnOf(m.stack, m.project, rpc.GetParent(), args.TypeToken, args.Name)
+	id := ""
+	if args.Custom {
+		id = mockID(args.TypeToken, urn)
+	}
+	state := args.Inputs.Copy()
+	for k, v := range m.outputsFor(args.TypeToken, args.Name, id, args.Inputs) {
+		state[k] = v
+	}
+
+	deps := slices.Clone(rpc.GetDependencies())
+	slices.Sort(deps)
+	deps = slices.Compact(deps)
+	if deps == nil {
+		deps = []string{} // "dependencies": [] in JSON, never null
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.recorded = append(m.recorded, Resource{
+		URN: urn, Type: args.TypeToken, Name: args.Name, ID: id, Parent: rpc.GetParent(),
+		Custom: args.Custom, Remote: rpc.GetRemote(), Inputs: plainMap(args.Inputs), Dependencies: deps,
+		Provider: args.Provider, RawInputs: args.Inputs,
+	})
+	return id, state, nil
+}
+
+func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		letters := zonesByRegion[m.region]
+		if letters == nil {
+			letters = []string{"a", "b", "c"}
+		}
+		var names, ids []any
+		for i, l := range letters {
+			names = append(names, m.region+l)
+			ids = append(ids, fmt.Sprintf("%s-az%d", shortRegion(m.region), i+1))
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": m.region, "names": names, "zoneIds": ids, "groupNames": []any{m.region},
+		}), nil
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{"id": m.region, "name": m.region, "region": m.region}), nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": AccountID, "accountId": AccountID, "arn": "arn:aws:iam::" + AccountID + ":user/offline-plan", "userId": "AIDAOFFLINEPLAN",
+		}), nil
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}), nil
+	}
+	return nil, fmt.Errorf("the offline plan has no mock for the function %s; add one to internal/plan/mocks.go", args.Token)
+}
+
+// outputsFor returns the outputs AWS would add to a resource's inputs.
+func (m *mocks) outputsFor(typ, name, id string, in resource.PropertyMap) map[resource.PropertyKey]resource.PropertyValue {
+	out := map[resource.PropertyKey]resource.PropertyValue{}
+	set := func(k string, v any) { out[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
+	if tags, ok := in["tags"]; ok {
+		out["tagsAll"] = tags
+	}
+	ec2Arn := func(kind string) string {
+		return fmt.Sprintf("arn:aws:ec2:%s:%s:%s/%s", m.region, AccountID, kind, id)
+	}
+	switch typ {
+	case "aws:ec2/vpc:Vpc":
+		set("arn", ec2Arn("vpc"))
+		set("ownerId", AccountID)
+		set("mainRouteTableId", "rtb-main"+id[len("vpc"):])
+		set("defaultSecurityGroupId", "sg-default"+id[len("vpc"):])
+		if v, ok := in["assignGeneratedIpv6CidrBlock"]; ok && v.IsBool() && v.BoolValue() {
+			set("ipv6CidrBlock", MockVpcIpv6Cidr)
+			set("ipv6AssociationId", "vpc-cidr-assoc"+id[len("vpc"):])
+		}
+	case "aws:ec2/subnet:Subnet":
+		set("arn", ec2Arn("subnet"))
+		set("ownerId", AccountID)
+		if _, ok := in["ipv6CidrBlock"]; ok {
+			set("ipv6CidrBlockAssociationId", "subnet-cidr-assoc"+id[len("subnet"):])
+		}
+	case "aws:ec2/internetGateway:InternetGateway":
+		set("arn", ec2Arn("internet-gateway"))
+	case "aws:ec2/eip:Eip":
+		set("allocationId", id)
+		set("publicIp", mockPublicIP(id))
+	case "aws:ec2/natGateway:NatGateway":
+		set("networkInterfaceId", mockID("eni", id))
+		set("publicIp", mockPublicIP(id))
+		set("privateIp", "192.168.0.10")
+	case "aws:ec2/routeTable:RouteTable":
+		set("arn", ec2Arn("route-table"))
+	}
+	return out
+}
+
+// idPrefixes are the prefixes AWS puts on ids, by resource type.
+var idPrefixes = map[string]string{
+	"aws:ec2/vpc:Vpc":                                             "vpc",
+	"aws:ec2/subnet:Subnet":                                       "subnet",
+	"aws:ec2/internetGateway:InternetGateway":                     "igw",
+	"aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway": "eigw",
+	"aws:ec2/eip:Eip":                                             "eipalloc",
+	"aws:ec2/natGateway:NatGateway":                               "nat",
+	"aws:ec2/routeTable:RouteTable":                               "rtb",
+	"aws:ec2/routeTableAssociation:RouteTableAssociation":         "rtbassoc",
+	"aws:ec2/route:Route":                                         "r",
+	"aws:ec2/securityGroup:SecurityGroup":                         "sg",
+	"aws:ec2/networkInterface:NetworkInterface":                   "eni",
+	"aws:ec2/launchTemplate:LaunchTemplate":                       "lt",
+}
+
+// mockID makes an AWS-looking id from a hash of the URN, so ids are stable run to run.
+func mockID(typ, urn string) string {
+	sum := sha256.Sum256([]byte(urn))
+	prefix, ok := idPrefixes[typ]
+	if !ok {
+		prefix = strings.ToLower(typ[strings.LastIndex(typ, ":")+1:])
+	}
+	return prefix + "-0" + hex.EncodeToString(sum[:])[:16]
+}
+
+func mockPublicIP(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return fmt.Sprintf("3.%d.%d.%d", 64+sum[0]%64, sum[1], 1+sum[2]%254)
+}
+
+// shortRegion abbreviates a region the way AZ ids do: eu-central-1 becomes euc1.
+func shortRegion(region string) string {
+	parts := strings.Split(region, "-")
+	short := parts[0]
+	for _, p := range parts[1 : len(parts)-1] {
+		short += p[:1]
+	}
+	return short + parts[len(parts)-1]
+}

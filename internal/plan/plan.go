@@ -1,0 +1,191 @@
+// Package plan runs a Pulumi program under mocks that answer like AWS would, and records what it
+// registers: the offline plan (cmd/plan) and every component test use it. Nothing here reaches a
+// cloud, a Pulumi service or the network.
+package plan
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+)
+
+// Placeholders for values a plan cannot show.
+const (
+	Computed = "<computed>"
+	Secret   = "<secret>"
+)
+
+// Resource is one registered resource. The JSON form is the offline plan's format: keep it stable.
+type Resource struct {
+	URN          string         `json:"urn"`
+	Type         string         `json:"type"`
+	Name         string         `json:"name"`
+	ID           string         `json:"id"`
+	Parent       string         `json:"parent"`
+	Custom       bool           `json:"custom"`
+	Remote       bool           `json:"remote"`
+	Inputs       map[string]any `json:"inputs"`
+	Dependencies []string       `json:"dependencies"`
+
+	// Provider is the provider reference ("urn::id") the resource was registered with, if explicit.
+	Provider string `json:"-"`
+	// RawInputs keeps secrets and unknowns distinguishable for tests.
+	RawInputs resource.PropertyMap `json:"-"`
+}
+
+// Plan is everything a program registered, sorted by URN, and its stack outputs.
+type Plan struct {
+	Stack     string         `json:"stack"`
+	Resources []Resource     `json:"resources"`
+	Outputs   map[string]any `json:"outputs"`
+}
+
+// Program is a Pulumi program that returns its stack outputs instead of exporting them, so the plan
+// can see them (ctx.Export never reaches the mocks).
+type Program func(ctx *pulumi.Context) (map[string]pulumi.Output, error)
+
+// Options say which stack the program runs as.
+type Options struct {
+	Project string
+	Stack   string
+	// Config is the raw stack configuration, "namespace:key" to value.
+	Config map[string]string
+}
+
+// Run runs the program as a preview under mocks and returns what it registered. A program error is
+// returned as it is, so validation messages reach the user unchanged, together with the plan of what
+// was registered before it (tests check that bad input registers nothing).
+func Run(opts Options, program Program) (*Plan, error) {
+	m := &mocks{project: opts.Project, stack: opts.Stack, region: opts.Config["aws:region"]}
+	outputs := map[string]any{}
+	var programErr error
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		outs, err := program(ctx)
+		if err != nil {
+			programErr = err
+			return err
+		}
+		for _, name := range sortedKeys(outs) {
+			ctx.Export(name, outs[name])
+			v, err := resolve(ctx.Context(), outs[name])
+			if err != nil {
+				return fmt.Errorf("output %s: %w", name, err)
+			}
+			outputs[name] = v
+		}
+		return nil
+	}, pulumi.WithMocks(opts.Project, opts.Stack, m), func(ri *pulumi.RunInfo) {
+		ri.DryRun = true
+		ri.Config = opts.Config
+	})
+	p := &Plan{Stack: opts.Stack, Resources: m.recorded, Outputs: outputs}
+	sort.Slice(p.Resources, func(i, j int) bool { return p.Resources[i].URN < p.Resources[j].URN })
+	if programErr != nil {
+		return p, programErr
+	}
+	return p, err
+}
+
+func resolve(ctx context.Context, o pulumi.Output) (any, error) {
+	r, err := internals.UnsafeAwaitOutput(ctx, o)
+	switch {
+	case err != nil:
+		return nil, err
+	case r.Secret:
+		return Secret, nil
+	case !r.Known:
+		return Computed, nil
+	}
+	// Outputs can hold Go structs and slices; a property value gives them one plain JSON shape.
+	pv := resource.NewPropertyValueRepl(r.Value, nil, nil)
+	return plainValue(pv), nil
+}
+
+// ByType returns the resources of one type, sorted by URN.
+func (p *Plan) ByType(typ string) []Resource {
+	var out []Resource
+	for _, r := range p.Resources {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Get returns the resource of a type and name, or an error naming what exists.
+func (p *Plan) Get(typ, name string) (Resource, error) {
+	var names []string
+	for _, r := range p.ByType(typ) {
+		if r.Name == name {
+			return r, nil
+		}
+		names = append(names, r.Name)
+	}
+	return Resource{}, fmt.Errorf("no %s named %q; have %v", typ, name, names)
+}
+
+// ByURN returns the resource with this URN.
+func (p *Plan) ByURN(urn string) (Resource, bool) {
+	i := slices.IndexFunc(p.Resources, func(r Resource) bool { return r.URN == urn })
+	if i < 0 {
+		return Resource{}, false
+	}
+	return p.Resources[i], true
+}
+
+// ByID returns the custom resource the mocks gave this id, e.g. to follow a subnetId input.
+func (p *Plan) ByID(id string) (Resource, bool) {
+	i := slices.IndexFunc(p.Resources, func(r Resource) bool { return r.ID == id && r.Custom })
+	if i < 0 {
+		return Resource{}, false
+	}
+	return p.Resources[i], true
+}
+
+// Children returns the resources whose parent is urn.
+func (p *Plan) Children(urn string) []Resource {
+	var out []Resource
+	for _, r := range p.Resources {
+		if r.Parent == urn {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// DependsOn says whether r lists the resource with URN dep among its dependencies.
+func (r Resource) DependsOn(dep string) bool { return slices.Contains(r.Dependencies, dep) }
+
+// Input returns a plain input value by a dotted path such as "metadataOptions.httpTokens".
+func (r Resource) Input(path string) any {
+	var cur any = r.Inputs
+	for _, part := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[part]
+	}
+	return cur
+}
+
+// String returns an input by path as a string ("" when absent or not a string).
+func (r Resource) String(path string) string {
+	s, _ := r.Input(path).(string)
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
