@@ -1,0 +1,125 @@
+// Package stacks composes components into the scenarios a stack file selects
+// (eks-advanced-networking:scenario). One file per scenario; this file dispatches and holds what every
+// scenario shares: the AWS provider and the availability zones.
+package stacks
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"eks-advanced-networking/components"
+	"eks-advanced-networking/internal/config"
+)
+
+// Outputs are a scenario's stack outputs. main.go exports them; the offline plan reads them.
+type Outputs = map[string]pulumi.Output
+
+// Program decodes and validates the raw stack configuration, then runs the scenario it names. Bad
+// configuration returns an error before any resource registers.
+func Program(raw map[string]string) func(ctx *pulumi.Context) (Outputs, error) {
+	return func(ctx *pulumi.Context) (Outputs, error) {
+		cfg, err := config.Decode(raw)
+		if err != nil {
+			return nil, err
+		}
+		switch cfg.Scenario {
+		case config.ScenarioIpv6:
+			return Ipv6(ctx, cfg)
+		case config.ScenarioIpv4Calico:
+			return Ipv4Calico(ctx, cfg)
+		}
+		return nil, fmt.Errorf("scenario %q has no composition", cfg.Scenario) // config.Decode refuses it first
+	}
+}
+
+// base is what every scenario starts from: the AWS provider, the zones and the VPC.
+type base struct {
+	provider pulumi.ProviderResource
+	zones    []string
+	vpc      *components.DualStackVpc
+}
+
+// newBase creates the explicit AWS provider, resolves the availability zones and builds the VPC from
+// the configuration. The provider tags
+// everything it creates with the project and stack, and ignores
+// the kubernetes.io/cluster/* tags EKS adds to subnets, which would otherwise flip back and forth on
+// every refresh and up (pulumi-eks #271).
+func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
+	tags := map[string]string{
+		"project":    ctx.Project(),
+		"stack":      ctx.Stack(),
+		"managed-by": "pulumi",
+	}
+	args := &aws.ProviderArgs{
+		Region:      pulumi.String(cfg.Region),
+		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(tags)},
+		IgnoreTags:  &aws.ProviderIgnoreTagsArgs{KeyPrefixes: pulumi.ToStringArray([]string{"kubernetes.io/cluster/"})},
+	}
+	if cfg.Profile != "" {
+		args.Profile = pulumi.String(cfg.Profile)
+	}
+	provider, err := aws.NewProvider(ctx, "aws", args)
+	if err != nil {
+		return nil, err
+	}
+	zones, err := availabilityZones(ctx, cfg, provider)
+	if err != nil {
+		return nil, err
+	}
+	vpc, err := components.NewDualStackVpc(ctx, "vpc", &components.DualStackVpcArgs{
+		VpcInput: cfg.VpcInput(zones),
+	}, pulumi.Provider(provider))
+	if err != nil {
+		return nil, err
+	}
+	return &base{provider: provider, zones: zones, vpc: vpc}, nil
+}
+
+// availabilityZones returns the configured zones after checking that the region offers them, or the
+// first availabilityZoneCount zones of the region in name order (stable from run to run).
+func availabilityZones(ctx *pulumi.Context, cfg *config.Config, provider pulumi.ProviderResource) ([]string, error) {
+	available, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{
+		State: pulumi.StringRef("available"),
+		// Local and Wavelength zones need an opt-in and cannot host EKS control-plane subnets.
+		Filters: []aws.GetAvailabilityZonesFilter{{Name: "opt-in-status", Values: []string{"opt-in-not-required"}}},
+	}, pulumi.Provider(provider))
+	if err != nil {
+		return nil, fmt.Errorf("looking up the availability zones of %s: %w", cfg.Region, err)
+	}
+	names := slices.Sorted(slices.Values(available.Names))
+	if len(cfg.AvailabilityZones) > 0 {
+		for _, z := range cfg.AvailabilityZones {
+			if !slices.Contains(names, z) {
+				return nil, fmt.Errorf("config %s:availabilityZones: %q is not an available zone of %s; available: %s",
+					config.Project, z, cfg.Region, strings.Join(names, ", "))
+			}
+		}
+		return cfg.AvailabilityZones, nil
+	}
+	if len(names) < cfg.AvailabilityZoneCount {
+		return nil, fmt.Errorf("config %s:availabilityZoneCount = %q: %s has only %d available zones (%s); use at most %d",
+			config.Project, fmt.Sprint(cfg.AvailabilityZoneCount), cfg.Region, len(names), strings.Join(names, ", "), len(names))
+	}
+	return names[:cfg.AvailabilityZoneCount], nil
+}
+
+// outputs are the stack outputs every scenario has.
+func (b *base) outputs() Outputs {
+	vpc := b.vpc
+	out := Outputs{
+		"vpcId":                vpc.VpcId.ToStringOutput(),
+		"publicSubnetIds":      vpc.PublicSubnetIds,
+		"privateSubnetIds":     vpc.PrivateSubnetIds,
+		"publicRouteTableIds":  vpc.PublicRouteTableIds,
+		"privateRouteTableIds": vpc.PrivateRouteTableIds,
+		"natGatewayIds":        vpc.NatGatewayIds,
+	}
+	if vpc.Plan.Input.Ipv6 {
+		out["vpcIpv6CidrBlock"] = vpc.Ipv6CidrBlock
+	}
+	return out
+}

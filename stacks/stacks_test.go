@@ -1,0 +1,233 @@
+package stacks
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
+
+	"eks-advanced-networking/internal/config"
+	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/plan"
+)
+
+// projectDir holds Pulumi.yaml and the stack presets.
+const projectDir = ".."
+
+func runStack(t *testing.T, dir, stack string) (*plan.Plan, error) {
+	t.Helper()
+	files, err := plan.LoadStack(dir, stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan.Run(plan.Options{Project: config.Project, Stack: stack, Config: files.Config}, Program(files.Config))
+}
+
+func mustRunStack(t *testing.T, stack string) *plan.Plan {
+	t.Helper()
+	p, err := runStack(t, projectDir, stack)
+	if err != nil {
+		t.Fatalf("stack %s: %v", stack, err)
+	}
+	return p
+}
+
+func render(t *testing.T, p *plan.Plan) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := p.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestEveryPresetPlansDeterministically(t *testing.T) {
+	stacks := plan.StackNames(projectDir)
+	for _, want := range []string{"ipv6", "ipv4-calico"} {
+		if !slices.Contains(stacks, want) {
+			t.Errorf("no Pulumi.%s.yaml; stacks: %v", want, stacks)
+		}
+	}
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			first := render(t, mustRunStack(t, stack))
+			for range 2 {
+				if again := render(t, mustRunStack(t, stack)); !bytes.Equal(first, again) {
+					t.Fatalf("two runs of stack %s render different plans", stack)
+				}
+			}
+		})
+	}
+}
+
+func TestPulumiYamlDeclaresExactlyTheConfigKeys(t *testing.T) {
+	files, err := plan.LoadStack(projectDir, "ipv6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	project := files.Project
+	if string(project.Name) != config.Project || project.Runtime.Name() != "go" {
+		t.Errorf("Pulumi.yaml: name %s runtime %s, want %s and go", project.Name, project.Runtime.Name(), config.Project)
+	}
+	for _, k := range config.Keys {
+		declared, ok := project.Config[k.Name]
+		if !ok {
+			t.Errorf("Pulumi.yaml does not declare %s", k.Name)
+			continue
+		}
+		if declared.Type == nil || *declared.Type != k.Type {
+			t.Errorf("Pulumi.yaml: %s has type %v, internal/config says %s", k.Name, declared.Type, k.Type)
+		}
+		if declared.Description != k.Description {
+			t.Errorf("Pulumi.yaml: %s description differs from internal/config:\n  yaml: %s\n  go:   %s", k.Name, declared.Description, k.Description)
+		}
+		if got := files.Config[config.Project+":"+k.Name]; declared.Default == nil {
+			t.Errorf("Pulumi.yaml: %s has no default", k.Name)
+		} else if _, setByStack := files.Stack.Config[mustKey(t, k.Name)]; !setByStack && got != k.DefaultString() {
+			t.Errorf("Pulumi.yaml: %s default %q, internal/config says %q", k.Name, got, k.DefaultString())
+		}
+	}
+	for name := range project.Config {
+		if !slices.ContainsFunc(config.Keys, func(k config.Key) bool { return k.Name == name }) {
+			t.Errorf("Pulumi.yaml declares %s, which internal/config does not read", name)
+		}
+	}
+}
+
+func TestStackFilesSetOnlyDeclaredKeys(t *testing.T) {
+	for _, stack := range plan.StackNames(projectDir) {
+		files, err := plan.LoadStack(projectDir, stack)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for key := range files.Stack.Config {
+			full := key.String()
+			if full == config.RegionKey || full == config.ProfileKey {
+				continue
+			}
+			if _, declared := files.Project.Config[key.Name()]; key.Namespace() != config.Project || !declared {
+				t.Errorf("Pulumi.%s.yaml sets %s, which Pulumi.yaml does not declare", stack, full)
+			}
+		}
+	}
+	files, _ := plan.LoadStack(projectDir, "ipv6")
+	if files.Config[config.RegionKey] != "eu-central-1" {
+		t.Errorf("Pulumi.ipv6.yaml region = %q, want the chapter's eu-central-1", files.Config[config.RegionKey])
+	}
+}
+
+// writeProject makes a project directory with our Pulumi.yaml and one stack file.
+func writeProject(t *testing.T, stack, stackYaml string) string {
+	t.Helper()
+	dir := t.TempDir()
+	project, err := os.ReadFile(filepath.Join(projectDir, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi."+stack+".yaml"), []byte(stackYaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Bad stack files fail with a message naming the key, and register nothing.
+func TestBadStackFilesFailBeforeAnyResource(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		says       []string
+	}{
+		{"unknown key", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:vpcCdir: 10.0.0.0/16\n",
+			[]string{"eks-advanced-networking:vpcCdir", "valid keys"}},
+		{"more zones than the region has", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:availabilityZoneCount: 4\n",
+			[]string{"eks-advanced-networking:availabilityZoneCount", `"4"`, "only 3 available zones"}},
+		{"zone the region does not offer", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:availabilityZones: [eu-central-1a, eu-central-1d]\n",
+			[]string{"eks-advanced-networking:availabilityZones", "eu-central-1d", "eu-central-1a, eu-central-1b, eu-central-1c"}},
+		{"DNS64 without a NAT gateway", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:ipv4Egress: nat64\n  eks-advanced-networking:natGateways: none\n",
+			[]string{"eks-advanced-networking:ipv4Egress", "NAT gateway"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := runStack(t, writeProject(t, "bad", tc.yaml), "bad")
+			if err == nil {
+				t.Fatal("the plan succeeded")
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not mention %q", err, s)
+				}
+			}
+			// The AWS provider may exist (the zone lookup needs it); nothing else may.
+			for _, r := range p.Resources {
+				if r.Type != "pulumi:providers:aws" {
+					t.Errorf("registered %s %s before refusing the configuration", r.Type, r.Name)
+				}
+			}
+		})
+	}
+}
+
+func TestIpv6PresetTurnsOnDns64WithNat64InPrivateSubnets(t *testing.T) {
+	p := mustRunStack(t, "ipv6")
+	nats := p.ByType("aws:ec2/natGateway:NatGateway")
+	if len(nats) != 1 {
+		t.Fatalf("%d NAT gateways, want 1", len(nats))
+	}
+	for _, s := range p.ByType("aws:ec2/subnet:Subnet") {
+		private := strings.Contains(s.Name, "-private-")
+		if got := s.Input("enableDns64"); got != private {
+			t.Errorf("%s: enableDns64 = %v, want %v (ipv4Egress both: private subnets only)", s.Name, got, private)
+		}
+		// Routes are named after their subnet's route table, which is named after the subnet.
+		route, err := p.Get("aws:ec2/route:Route", s.Name+"-nat64")
+		if private && (err != nil || route.String("natGatewayId") != nats[0].ID || route.String("destinationIpv6CidrBlock") != netplan.Nat64Prefix) {
+			t.Errorf("%s: NAT64 route %v (%v), want 64:ff9b::/96 to %s", s.Name, route.Inputs, err, nats[0].ID)
+		}
+	}
+}
+
+func TestIpv4CalicoPresetIsIpv4Only(t *testing.T) {
+	p := mustRunStack(t, "ipv4-calico")
+	if vpc, _ := p.Get("aws:ec2/vpc:Vpc", "vpc"); vpc.Input("assignGeneratedIpv6CidrBlock") != false {
+		t.Errorf("ipv4-calico VPC asks for IPv6")
+	}
+	if _, ok := p.Outputs["vpcIpv6CidrBlock"]; ok {
+		t.Errorf("ipv4-calico exports an IPv6 block")
+	}
+	if n := len(p.ByType("aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway")); n != 0 {
+		t.Errorf("%d egress-only gateways in an IPv4 VPC", n)
+	}
+}
+
+func TestEveryAwsResourceUsesTheExplicitProvider(t *testing.T) {
+	for _, stack := range plan.StackNames(projectDir) {
+		p := mustRunStack(t, stack)
+		providers := p.ByType("pulumi:providers:aws")
+		if len(providers) != 1 {
+			t.Fatalf("%s: %d AWS providers, want 1", stack, len(providers))
+		}
+		want := providers[0].URN + "::" + providers[0].ID
+		for _, r := range p.Resources {
+			if strings.HasPrefix(r.Type, "aws:") && r.Provider != want {
+				t.Errorf("%s: %s %s uses provider %q, want %q", stack, r.Type, r.Name, r.Provider, want)
+			}
+		}
+	}
+}
+
+func mustKey(t *testing.T, name string) pulumiconfig.Key {
+	t.Helper()
+	k, err := pulumiconfig.ParseKey(config.Project + ":" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
