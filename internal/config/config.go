@@ -8,12 +8,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/netplan"
 )
 
@@ -66,6 +69,24 @@ type Config struct {
 	NatGateways        netplan.NatGatewayMode
 	Ipv4Egress         Ipv4Egress
 	PublicSubnetsDns64 bool
+
+	ClusterName               string // empty: eks-<stack>
+	KubernetesVersion         string
+	ClusterLogTypes           []string
+	EndpointPublicAccessCidrs []string
+	ServiceIpv4Cidr           string
+	NodeInstanceType          string
+	NodeMinSize               int
+	NodeDesiredSize           int
+	NodeMaxSize               int
+	VpcCniVersion             string
+	CorednsVersion            string
+	KubeProxyVersion          string
+	WarmPrefixTarget          int
+
+	// Warnings are worth telling the user but do not stop the deployment (paid extended support, an
+	// API endpoint open to the internet).
+	Warnings []string
 }
 
 // Key describes one project config key. Pulumi.yaml declares the same keys with the same types and
@@ -110,6 +131,45 @@ var Keys = []Key{
 	{"publicSubnetsDns64", "boolean", false,
 		"Turn DNS64 on in the public subnets too; they then also route 64:ff9b::/96 to a NAT gateway.",
 		func(c *Config, raw string) (err error) { c.PublicSubnetsDns64, err = parseBool(raw); return }},
+	{"clusterName", "string", "",
+		"EKS cluster name. Empty means eks-<stack>.",
+		func(c *Config, raw string) error { c.ClusterName = raw; return nil }},
+	{"kubernetesVersion", "string", clusterspec.DefaultKubernetesVersion,
+		"Kubernetes version of the cluster. Versions EKS can no longer create are refused; versions in paid extended support are warned about.",
+		func(c *Config, raw string) error { c.KubernetesVersion = raw; return nil }},
+	{"clusterLogTypes", "array", []any{"api", "audit", "authenticator"},
+		"Control-plane log types sent to CloudWatch Logs: any of api, audit, authenticator, controllerManager, scheduler. Empty turns logging off.",
+		func(c *Config, raw string) (err error) { c.ClusterLogTypes, err = parseStrings(raw); return }},
+	{"endpointPublicAccessCidrs", "array", []any{},
+		"IPv4 CIDRs that may reach the cluster's public API endpoint, e.g. [203.0.113.7/32] for the machine that runs pulumi and kubectl. Empty keeps the endpoint private (reachable from the VPC only).",
+		func(c *Config, raw string) (err error) { c.EndpointPublicAccessCidrs, err = parseStrings(raw); return }},
+	{"serviceIpv4Cidr", "string", "",
+		"IPv4 block for Kubernetes services of an IPv4 cluster (EKS picks one when empty). IPv6 clusters take their service block from EKS and must leave it empty.",
+		func(c *Config, raw string) error { c.ServiceIpv4Cidr = raw; return nil }},
+	{"nodeInstanceType", "string", "t3.medium",
+		"EC2 instance type of the managed node group. Graviton types (m7g.large) get the ARM64 AL2023 AMI.",
+		func(c *Config, raw string) error { c.NodeInstanceType = raw; return nil }},
+	{"nodeMinSize", "integer", 2,
+		"Minimum number of nodes (at least 1).",
+		func(c *Config, raw string) (err error) { c.NodeMinSize, err = parseInt(raw); return }},
+	{"nodeDesiredSize", "integer", 2,
+		"Desired number of nodes, between nodeMinSize and nodeMaxSize.",
+		func(c *Config, raw string) (err error) { c.NodeDesiredSize, err = parseInt(raw); return }},
+	{"nodeMaxSize", "integer", 2,
+		"Maximum number of nodes.",
+		func(c *Config, raw string) (err error) { c.NodeMaxSize, err = parseInt(raw); return }},
+	{"vpcCniVersion", "string", clusterspec.Latest,
+		"vpc-cni add-on version, e.g. v1.22.1-eksbuild.2, or latest: the most recent version EKS offers for kubernetesVersion.",
+		func(c *Config, raw string) error { c.VpcCniVersion = raw; return nil }},
+	{"corednsVersion", "string", clusterspec.Latest,
+		"coredns add-on version, or latest.",
+		func(c *Config, raw string) error { c.CorednsVersion = raw; return nil }},
+	{"kubeProxyVersion", "string", clusterspec.Latest,
+		"kube-proxy add-on version, or latest.",
+		func(c *Config, raw string) error { c.KubeProxyVersion = raw; return nil }},
+	{"warmPrefixTarget", "integer", 1,
+		"VPC CNI WARM_PREFIX_TARGET: how many spare address prefixes each node keeps (1 to 8). IPv6 nodes get a /80 per prefix.",
+		func(c *Config, raw string) (err error) { c.WarmPrefixTarget, err = parseInt(raw); return }},
 }
 
 // The AWS keys this program forwards to its explicit AWS provider. Any other aws: key would be silently
@@ -134,8 +194,14 @@ func Defaults() Config {
 }
 
 // Decode reads raw stack configuration ("namespace:key" to value, structured values as JSON, as the
-// Pulumi engine passes them), applies defaults and validates. It reports every problem at once.
+// Pulumi engine passes them), applies defaults and validates as of today. It reports every problem at
+// once.
 func Decode(raw map[string]string) (*Config, error) {
+	return DecodeOn(raw, time.Now().UTC())
+}
+
+// DecodeOn is Decode on a given day: which Kubernetes versions EKS creates depends on the date.
+func DecodeOn(raw map[string]string, today time.Time) (*Config, error) {
 	c := Defaults()
 	var errs []error
 	names := make([]string, 0, len(raw))
@@ -174,7 +240,7 @@ func Decode(raw map[string]string) (*Config, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if err := c.Validate(); err != nil {
+	if err := c.Validate(today); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -182,8 +248,9 @@ func Decode(raw map[string]string) (*Config, error) {
 
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
-// Validate checks the configuration as a whole, including the VPC plan it implies.
-func (c *Config) Validate() error {
+// Validate checks the configuration as a whole, including the VPC plan it implies, and collects
+// warnings.
+func (c *Config) Validate(today time.Time) error {
 	var errs []error
 	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
 
@@ -216,6 +283,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, c.asKeyError(err))
 		}
 	}
+	errs = append(errs, c.validateCluster(today)...)
 	if len(errs) == 0 {
 		// The VPC plan checks the CIDR arithmetic and DNS64/NAT rules; placeholder zone names are
 		// enough for that, the real ones are checked above or come from AWS.
@@ -224,6 +292,96 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ClusterLogTypes are the control-plane log types EKS accepts.
+var ClusterLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+
+var clusterNamePattern = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
+
+// validateCluster checks the keys of the EKS cluster.
+func (c *Config) validateCluster(today time.Time) []error {
+	var errs []error
+	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+
+	if c.ClusterName != "" && !clusterNamePattern.MatchString(c.ClusterName) {
+		add("clusterName", c.ClusterName, "EKS names are 1 to 100 letters, digits, - and _, starting with a letter or digit")
+	}
+	if support, err := clusterspec.SupportOn(c.KubernetesVersion, today); err != nil {
+		add("kubernetesVersion", c.KubernetesVersion, err.Error())
+	} else if support.Warning != "" {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:kubernetesVersion: %s", Project, support.Warning))
+	}
+	for _, t := range c.ClusterLogTypes {
+		if !slices.Contains(ClusterLogTypes, t) {
+			add("clusterLogTypes", t, "unknown log type; use any of "+strings.Join(ClusterLogTypes, ", "))
+		}
+	}
+	for _, cidr := range c.EndpointPublicAccessCidrs {
+		p, err := netip.ParsePrefix(cidr)
+		switch {
+		case err != nil || !p.Addr().Is4():
+			add("endpointPublicAccessCidrs", cidr, "not an IPv4 CIDR; EKS takes IPv4 blocks such as 203.0.113.7/32")
+		case p.Masked() != p:
+			add("endpointPublicAccessCidrs", cidr, fmt.Sprintf("host bits are set; did you mean %s?", p.Masked()))
+		case p.Bits() == 0:
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s:endpointPublicAccessCidrs contains 0.0.0.0/0: the cluster's API endpoint is open to the whole internet", Project))
+		}
+	}
+	if c.ServiceIpv4Cidr != "" {
+		if c.Scenario == ScenarioIpv6 {
+			add("serviceIpv4Cidr", c.ServiceIpv4Cidr, "an IPv6 cluster takes its service block from EKS (an IPv6 /108); leave it empty")
+		} else if p, err := netip.ParsePrefix(c.ServiceIpv4Cidr); err != nil || !p.Addr().Is4() || p.Masked() != p || p.Bits() < 12 || p.Bits() > 24 {
+			add("serviceIpv4Cidr", c.ServiceIpv4Cidr, "EKS takes an IPv4 block from /12 to /24 with host bits clear, such as 10.100.0.0/16")
+		}
+	}
+	if _, err := clusterspec.ParseInstanceType(c.NodeInstanceType); err != nil {
+		add("nodeInstanceType", c.NodeInstanceType, err.Error())
+	}
+	if c.NodeMinSize < 1 {
+		add("nodeMinSize", strconv.Itoa(c.NodeMinSize), "use at least 1")
+	}
+	if c.NodeMaxSize < c.NodeMinSize {
+		add("nodeMaxSize", strconv.Itoa(c.NodeMaxSize), fmt.Sprintf("must be at least nodeMinSize (%d)", c.NodeMinSize))
+	}
+	if c.NodeDesiredSize < c.NodeMinSize || c.NodeDesiredSize > c.NodeMaxSize {
+		add("nodeDesiredSize", strconv.Itoa(c.NodeDesiredSize), fmt.Sprintf("must lie between nodeMinSize (%d) and nodeMaxSize (%d)", c.NodeMinSize, c.NodeMaxSize))
+	}
+	for _, a := range []struct{ key, value string }{
+		{"vpcCniVersion", c.VpcCniVersion}, {"corednsVersion", c.CorednsVersion}, {"kubeProxyVersion", c.KubeProxyVersion},
+	} {
+		if a.value == clusterspec.Latest {
+			continue
+		}
+		v, err := clusterspec.ParseAddonVersion(a.value)
+		switch {
+		case err != nil:
+			add(a.key, a.value, err.Error())
+		case a.key == "vpcCniVersion" && c.Scenario == ScenarioIpv6 && v.Less(clusterspec.MinVpcCniIpv6):
+			add(a.key, a.value, fmt.Sprintf("the VPC CNI supports IPv6 clusters from %s; use a newer version or latest", clusterspec.MinVpcCniIpv6))
+		case a.key == "vpcCniVersion" && c.Scenario == ScenarioIpv6 && v.Less(clusterspec.MinVpcCniV4Egress):
+			add(a.key, a.value, fmt.Sprintf("ENABLE_V4_EGRESS, which ipv4Egress sets, exists from %s; use a newer version or latest", clusterspec.MinVpcCniV4Egress))
+		}
+	}
+	if c.WarmPrefixTarget < 1 || c.WarmPrefixTarget > 8 {
+		add("warmPrefixTarget", strconv.Itoa(c.WarmPrefixTarget), "use 1 to 8")
+	}
+	return errs
+}
+
+// EksClusterName is the cluster's name: clusterName, or eks-<stack> with characters EKS refuses
+// replaced by -.
+func (c *Config) EksClusterName(stack string) string {
+	if c.ClusterName != "" {
+		return c.ClusterName
+	}
+	name := []byte("eks-" + stack)
+	for i, b := range name {
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_') {
+			name[i] = '-'
+		}
+	}
+	return string(name[:min(len(name), 100)])
 }
 
 // ZoneCount is how many availability zones the stack uses.

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"eks-advanced-networking/internal/netplan"
 )
@@ -16,8 +17,13 @@ func raw(kv ...string) map[string]string {
 	return m
 }
 
+// today pins the date, since which Kubernetes versions EKS creates depends on it.
+var today = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+
+func decode(raw map[string]string) (*Config, error) { return DecodeOn(raw, today) }
+
 func TestDefaultsAreTheChapter(t *testing.T) {
-	c, err := Decode(raw())
+	c, err := decode(raw())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,6 +31,10 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 		Scenario: ScenarioIpv6, Region: "eu-central-1", VpcCidr: "192.168.0.0/16", VpcIpv6: true,
 		AvailabilityZoneCount: 3, AvailabilityZones: []string{}, SubnetPrefixLength: 19,
 		NatGateways: netplan.NatGatewaySingle, Ipv4Egress: Ipv4EgressNodeSnat,
+		KubernetesVersion: "1.35", ClusterLogTypes: []string{"api", "audit", "authenticator"},
+		EndpointPublicAccessCidrs: []string{}, NodeInstanceType: "t3.medium",
+		NodeMinSize: 2, NodeDesiredSize: 2, NodeMaxSize: 2,
+		VpcCniVersion: "latest", CorednsVersion: "latest", KubeProxyVersion: "latest", WarmPrefixTarget: 1,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults = %+v\nwant %+v", *c, want)
@@ -32,7 +42,7 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 }
 
 func TestDecodeReadsEveryType(t *testing.T) {
-	c, err := Decode(raw(
+	c, err := decode(raw(
 		"scenario", "ipv4-calico", "vpcIpv6", "false", "availabilityZones", `["eu-central-1b","eu-central-1c"]`,
 		"natGateways", "per-az", "subnetPrefixLength", "20", "vpcCidr", "10.20.0.0/16",
 	))
@@ -49,7 +59,7 @@ func TestIpv4EgressDrivesPrivateDns64(t *testing.T) {
 	for mode, want := range map[Ipv4Egress]bool{
 		Ipv4EgressNodeSnat: false, Ipv4EgressNat64: true, Ipv4EgressBoth: true, Ipv4EgressNone: false,
 	} {
-		c, err := Decode(raw("ipv4Egress", string(mode)))
+		c, err := decode(raw("ipv4Egress", string(mode)))
 		if err != nil {
 			t.Fatalf("%s: %v", mode, err)
 		}
@@ -95,10 +105,25 @@ func TestBadConfigurations(t *testing.T) {
 		{"missing region", map[string]string{}, []string{"aws:region", "not set"}},
 		{"bad region", map[string]string{RegionKey: "Frankfurt"}, []string{"aws:region", "Frankfurt", "eu-central-1"}},
 		{"AWS key the provider would ignore", map[string]string{RegionKey: "eu-central-1", "aws:skipCredentialsValidation": "true"}, []string{"aws:skipCredentialsValidation", "aws:region"}},
+		{"cluster version EKS cannot create", raw("kubernetesVersion", "1.21"), []string{"eks-advanced-networking:kubernetesVersion", `"1.21"`, "1.35", "1.32 (extended support only, paid)"}},
+		{"not a version", raw("kubernetesVersion", "v1.35"), []string{"eks-advanced-networking:kubernetesVersion", "not a Kubernetes version"}},
+		{"service IPv4 CIDR on IPv6", raw("serviceIpv4Cidr", "10.100.0.0/16"), []string{"eks-advanced-networking:serviceIpv4Cidr", "IPv6 cluster"}},
+		{"bad service CIDR on IPv4", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "serviceIpv4Cidr", "10.100.0.0/8"), []string{"eks-advanced-networking:serviceIpv4Cidr", "/12 to /24"}},
+		{"bad instance type", raw("nodeInstanceType", "t3-medium"), []string{"eks-advanced-networking:nodeInstanceType", `"t3-medium"`, "t3.medium"}},
+		{"zero nodes", raw("nodeMinSize", "0", "nodeDesiredSize", "0"), []string{"eks-advanced-networking:nodeMinSize", `"0"`, "at least 1"}},
+		{"desired above max", raw("nodeDesiredSize", "3"), []string{"eks-advanced-networking:nodeDesiredSize", `"3"`, "nodeMaxSize (2)"}},
+		{"max below min", raw("nodeMinSize", "3", "nodeDesiredSize", "3"), []string{"eks-advanced-networking:nodeMaxSize", "nodeMinSize (3)"}},
+		{"vpc-cni without IPv6", raw("vpcCniVersion", "v1.9.3-eksbuild.1"), []string{"eks-advanced-networking:vpcCniVersion", "v1.10.1"}},
+		{"vpc-cni without v4 egress", raw("vpcCniVersion", "v1.12.6-eksbuild.2"), []string{"eks-advanced-networking:vpcCniVersion", "ENABLE_V4_EGRESS", "v1.15.1"}},
+		{"add-on version typo", raw("corednsVersion", "1.11"), []string{"eks-advanced-networking:corednsVersion", "v1.22.1-eksbuild.2"}},
+		{"unknown log type", raw("clusterLogTypes", `["api","kubelet"]`), []string{"eks-advanced-networking:clusterLogTypes", `"kubelet"`, "controllerManager"}},
+		{"IPv6 endpoint CIDR", raw("endpointPublicAccessCidrs", `["2001:db8::/32"]`), []string{"eks-advanced-networking:endpointPublicAccessCidrs", "IPv4"}},
+		{"bad cluster name", raw("clusterName", "my.cluster"), []string{"eks-advanced-networking:clusterName", `"my.cluster"`}},
+		{"warm prefix target", raw("warmPrefixTarget", "0"), []string{"eks-advanced-networking:warmPrefixTarget", "1 to 8"}},
 		{"key without namespace", map[string]string{RegionKey: "eu-central-1", "scenario": "ipv6"}, []string{`"scenario"`, "eks-advanced-networking:scenario"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := Decode(tc.config)
+			c, err := decode(tc.config)
 			if err == nil {
 				t.Fatalf("accepted: %+v", c)
 			}
@@ -111,8 +136,35 @@ func TestBadConfigurations(t *testing.T) {
 	}
 }
 
+func TestWarnings(t *testing.T) {
+	c, err := decode(raw("kubernetesVersion", "1.33", "endpointPublicAccessCidrs", `["0.0.0.0/0"]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(c.Warnings, "\n")
+	for _, want := range []string{"extended support", "open to the whole internet"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings %q lack %q", all, want)
+		}
+	}
+	if c, _ := decode(raw()); len(c.Warnings) != 0 {
+		t.Errorf("defaults warn: %v", c.Warnings)
+	}
+}
+
+func TestEksClusterName(t *testing.T) {
+	c, _ := decode(raw())
+	if got := c.EksClusterName("ipv6.prod"); got != "eks-ipv6-prod" {
+		t.Errorf("derived name %q", got)
+	}
+	c, _ = decode(raw("clusterName", "chapter"))
+	if got := c.EksClusterName("ipv6"); got != "chapter" {
+		t.Errorf("explicit name %q", got)
+	}
+}
+
 func TestDecodeReportsAllProblemsAtOnce(t *testing.T) {
-	_, err := Decode(raw("vpcCdir", "x", "natGatewayz", "y"))
+	_, err := decode(raw("vpcCdir", "x", "natGatewayz", "y"))
 	if err == nil || !strings.Contains(err.Error(), "vpcCdir") || !strings.Contains(err.Error(), "natGatewayz") {
 		t.Errorf("err = %v, want both unknown keys named", err)
 	}

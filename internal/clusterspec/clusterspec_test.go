@@ -1,0 +1,190 @@
+package clusterspec
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestSupportOn(t *testing.T) {
+	today := day("2026-11-26")
+	for _, tc := range []struct {
+		version  string
+		extended bool
+		warns    string
+	}{
+		{"1.35", false, ""},
+		{"1.36", false, ""},
+		{"1.34", false, "standard support of Kubernetes 1.34 ends on 2026-12-02"},
+		{"1.33", true, "extended support only"},
+		{"1.32", true, "until 2027-03-23"},
+	} {
+		s, err := SupportOn(tc.version, today)
+		if err != nil {
+			t.Errorf("%s: %v", tc.version, err)
+			continue
+		}
+		if s.Extended != tc.extended || (tc.warns == "") != (s.Warning == "") || !strings.Contains(s.Warning, tc.warns) {
+			t.Errorf("%s: extended %v warning %q; want %v and a warning containing %q", tc.version, s.Extended, s.Warning, tc.extended, tc.warns)
+		}
+	}
+	for _, v := range []string{"1.21", "1.19", "1.31", "2.0", "latest"} {
+		_, err := SupportOn(v, today)
+		if err == nil || !strings.Contains(err.Error(), "1.35") || !strings.Contains(err.Error(), "1.32 (extended support only, paid)") {
+			t.Errorf("%s: err = %v, want a refusal listing the creatable versions", v, err)
+		}
+	}
+	// A year on, 1.32 can no longer be created.
+	if _, err := SupportOn("1.32", day("2027-04-01")); err == nil {
+		t.Error("1.32 accepted after its extended support ended")
+	}
+}
+
+func TestDefaultVersionIsInStandardSupport(t *testing.T) {
+	s, err := SupportOn(DefaultKubernetesVersion, day("2026-11-26"))
+	if err != nil || s.Extended {
+		t.Errorf("default %s: %+v %v", DefaultKubernetesVersion, s, err)
+	}
+}
+
+func decode(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatalf("%s: %v", s, err)
+	}
+	return m
+}
+
+func TestVpcCniConfigurationUsesOnlySchemaKeys(t *testing.T) {
+	yes, no := true, false
+	for _, o := range []VpcCniOptions{
+		{PrefixDelegation: true, WarmPrefixTarget: 1, V4Egress: &yes},
+		{PrefixDelegation: true, WarmPrefixTarget: 2, V4Egress: &no, NetworkPolicy: &yes},
+		{NetworkPolicy: &no, AnnotatePodIP: true},
+	} {
+		s, err := VpcCniConfigurationValues(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := decode(t, s)
+		for k := range m {
+			if !slices.Contains(VpcCniSchemaKeys, k) {
+				t.Errorf("%s: key %s is not in the add-on schema", s, k)
+			}
+		}
+		env, _ := m["env"].(map[string]any)
+		for k, v := range env {
+			if !slices.Contains(VpcCniSchemaEnvKeys, k) {
+				t.Errorf("%s: env.%s is not in the add-on schema", s, k)
+			}
+			if _, ok := v.(string); !ok {
+				t.Errorf("%s: env.%s is %T; the schema wants strings", s, k, v)
+			}
+		}
+		if _, ok := env["ENABLE_IPv6"]; ok {
+			t.Errorf("%s sets ENABLE_IPv6, which the add-on schema rejects", s)
+		}
+	}
+}
+
+func TestVpcCniConfigurationValues(t *testing.T) {
+	yes := true
+	s, _ := VpcCniConfigurationValues(VpcCniOptions{PrefixDelegation: true, WarmPrefixTarget: 1, V4Egress: &yes})
+	if want := `{"env":{"ENABLE_PREFIX_DELEGATION":"true","ENABLE_V4_EGRESS":"true","WARM_PREFIX_TARGET":"1"}}`; s != want {
+		t.Errorf("got %s\nwant %s", s, want)
+	}
+	s, _ = VpcCniConfigurationValues(VpcCniOptions{NetworkPolicy: &yes})
+	if want := `{"enableNetworkPolicy":"true","env":{"ENABLE_PREFIX_DELEGATION":"false"}}`; s != want {
+		t.Errorf("got %s\nwant %s", s, want)
+	}
+}
+
+func TestParseAddonVersion(t *testing.T) {
+	v, err := ParseAddonVersion("v1.22.1-eksbuild.2")
+	if err != nil || v != (AddonVersion{1, 22, 1, 2}) || v.Less(MinVpcCniIpv6) || !MinVpcCniIpv6.Less(v) {
+		t.Errorf("v1.22.1-eksbuild.2 = %+v, %v", v, err)
+	}
+	old, _ := ParseAddonVersion("v1.9.3-eksbuild.1")
+	if !old.Less(MinVpcCniIpv6) {
+		t.Errorf("v1.9.3 not older than %v", MinVpcCniIpv6)
+	}
+	for _, bad := range []string{"1.22.1", "v1.22", "latest", "v1.22.1-eksbuild"} {
+		if _, err := ParseAddonVersion(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func TestVpcCniIpv6Policy(t *testing.T) {
+	doc, err := VpcCniIpv6Policy("aws").JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parsed PolicyDocument
+	if err := json.Unmarshal([]byte(doc), &parsed); err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, s := range parsed.Statement {
+		if s.Effect != "Allow" {
+			t.Errorf("statement %s is not an Allow", s.Sid)
+		}
+		for _, a := range s.Action {
+			actions = append(actions, a)
+			if a == "ec2:CreateTags" && !slices.Equal(s.Resource, []string{"arn:aws:ec2:*:*:network-interface/*"}) {
+				t.Errorf("ec2:CreateTags on %v, want network interfaces only", s.Resource)
+			}
+		}
+	}
+	// Every action shared/FACTS.md lists, and no more than upstream's IPv6 policy.
+	for _, want := range []string{"ec2:AssignIpv6Addresses", "ec2:DescribeInstances", "ec2:DescribeTags",
+		"ec2:DescribeNetworkInterfaces", "ec2:DescribeInstanceTypes", "ec2:DescribeSubnets",
+		"ec2:DescribeSecurityGroups", "ec2:CreateTags"} {
+		if !slices.Contains(actions, want) {
+			t.Errorf("policy lacks %s", want)
+		}
+	}
+	if len(actions) != len(VpcCniIpv6Actions)+1 {
+		t.Errorf("policy has actions %v", actions)
+	}
+}
+
+func TestIrsaTrustPolicy(t *testing.T) {
+	arn := "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/ABC"
+	doc, err := IrsaTrustPolicy(arn, "https://oidc.eks.eu-central-1.amazonaws.com/id/ABC", "kube-system", "aws-node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := doc.Statement[0]
+	cond := s.Condition["StringEquals"]
+	if s.Principal.Federated != arn || s.Action[0] != "sts:AssumeRoleWithWebIdentity" ||
+		cond["oidc.eks.eu-central-1.amazonaws.com/id/ABC:sub"] != "system:serviceaccount:kube-system:aws-node" ||
+		cond["oidc.eks.eu-central-1.amazonaws.com/id/ABC:aud"] != "sts.amazonaws.com" || len(cond) != 2 {
+		t.Errorf("trust policy %+v", s)
+	}
+	if _, err := IrsaTrustPolicy(arn, "", "kube-system", "aws-node"); err == nil {
+		t.Error("empty issuer accepted")
+	}
+}
+
+func TestParseInstanceType(t *testing.T) {
+	for name, arm := range map[string]bool{
+		"t3.medium": false, "m7g.large": true, "c6gn.2xlarge": true, "m5.metal": false, "g5.xlarge": false,
+		"t4g.small": true, "m7i-flex.large": false,
+	} {
+		it, err := ParseInstanceType(name)
+		if err != nil || it.Arm64() != arm {
+			t.Errorf("%s: %+v %v, want arm64=%v", name, it, err, arm)
+		}
+	}
+	for _, bad := range []string{"t3", "medium", "T3.MEDIUM", "t3.", ".large", "t3 medium"} {
+		if _, err := ParseInstanceType(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if it, _ := ParseInstanceType("t3.medium"); it.Al2023AmiType() != "AL2023_x86_64_STANDARD" {
+		t.Errorf("t3.medium AMI type %s", it.Al2023AmiType())
+	}
+}

@@ -1,0 +1,89 @@
+// Package clusterspec holds the EKS facts the cluster components obey, each kept in one place with its
+// source: which Kubernetes versions EKS still creates, the VPC CNI add-on's configuration schema, the
+// IAM documents, and what an instance type name says. All of it is plain data and pure functions.
+package clusterspec
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// KubernetesVersion is one EKS Kubernetes version and its support window. Dates are the last day of
+// support; a zero date is not published yet.
+type KubernetesVersion struct {
+	Version         string
+	StandardSupport time.Time
+	ExtendedSupport time.Time
+}
+
+func day(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// KubernetesVersions are the versions EKS offers, oldest first. Source: the Amazon EKS Kubernetes
+// release calendar (docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html) as summarized
+// in shared/FACTS.md; extended support lasts 12 months after standard support ends. Versions whose
+// extended support has ended can no longer be created and are left out.
+var KubernetesVersions = []KubernetesVersion{
+	{"1.32", day("2026-03-23"), day("2027-03-23")},
+	{"1.33", day("2026-07-29"), day("2027-07-29")},
+	{"1.34", day("2026-12-02"), day("2027-12-02")},
+	{"1.35", day("2027-03-27"), day("2028-03-27")},
+	{"1.36", time.Time{}, time.Time{}},
+}
+
+// DefaultKubernetesVersion is the newest version whose standard support end date is published.
+const DefaultKubernetesVersion = "1.35"
+
+// Support is a version's state on a given day.
+type Support struct {
+	Version KubernetesVersion
+	// Extended is true when only (paid) extended support is left.
+	Extended bool
+	// Warning, when set, is worth telling the user: paid extended support, or standard support ending
+	// within 30 days.
+	Warning string
+}
+
+// SupportOn checks that EKS can create the version on the given day. The error lists the valid ones.
+func SupportOn(version string, today time.Time) (Support, error) {
+	var creatable []string
+	var found *KubernetesVersion
+	for i, v := range KubernetesVersions {
+		if v.ExtendedSupport.IsZero() || today.Before(v.ExtendedSupport) {
+			label := v.Version
+			if !v.StandardSupport.IsZero() && !today.Before(v.StandardSupport) {
+				label += " (extended support only, paid)"
+			}
+			creatable = append(creatable, label)
+			if v.Version == version {
+				found = &KubernetesVersions[i]
+			}
+		}
+	}
+	if found == nil {
+		reason := "EKS cannot create it"
+		if !slices.ContainsFunc(KubernetesVersions, func(v KubernetesVersion) bool { return v.Version == version }) {
+			reason = "not a Kubernetes version EKS offers"
+		}
+		return Support{}, fmt.Errorf("%s; use one of %s", reason, strings.Join(creatable, ", "))
+	}
+	s := Support{Version: *found}
+	switch {
+	case found.StandardSupport.IsZero():
+	case !today.Before(found.StandardSupport):
+		s.Extended = true
+		s.Warning = fmt.Sprintf("Kubernetes %s is in extended support only, which AWS charges extra for, until %s; upgrade to a version in standard support",
+			version, found.ExtendedSupport.Format(time.DateOnly))
+	case found.StandardSupport.Sub(today) <= 30*24*time.Hour:
+		s.Warning = fmt.Sprintf("standard support of Kubernetes %s ends on %s; after that EKS charges for extended support",
+			version, found.StandardSupport.Format(time.DateOnly))
+	}
+	return s, nil
+}
