@@ -5,7 +5,6 @@ package components
 
 import (
 	"fmt"
-	"maps"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -81,7 +80,7 @@ type vpcBuilder struct {
 func (b vpcBuilder) tags(name string, extra map[string]string) pulumi.StringMap {
 	t := pulumi.StringMap{"Name": pulumi.String(name)}
 	for _, m := range []map[string]string{b.args.Tags, extra} {
-		for k, v := range maps.All(m) {
+		for k, v := range m {
 			t[k] = pulumi.String(v)
 		}
 	}

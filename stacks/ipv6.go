@@ -1,17 +1,50 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"eks-advanced-networking/components"
 	"eks-advanced-networking/internal/config"
 )
 
-// Ipv6 is the chapter's IPv6 scenario: a dual-stack VPC whose private subnets get DNS64 and the NAT64
-// route when ipv4Egress asks for them.
+// Ipv6NodeGroupName is the chapter's node group name.
+const Ipv6NodeGroupName = "ipv6mng"
+
+// Ipv6 is the chapter's IPv6 scenario: a dual-stack VPC and an IPv6 EKS cluster whose pods reach IPv4
+// the way ipv4Egress says. That one switch sets both the VPC's DNS64/NAT64 (config.VpcInput) and the
+// VPC CNI's node SNAT, so the two cannot disagree.
 func Ipv6(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 	b, err := newBase(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return b.outputs(), nil
+	clusterName := cfg.EksClusterName(ctx.Stack())
+	cluster, err := components.NewIpv6Cluster(ctx, "cluster", &components.Ipv6ClusterArgs{
+		ClusterArgs: b.clusterArgs(cfg, clusterName, Ipv6NodeGroupName),
+		NodeSnat:    cfg.Ipv4Egress == config.Ipv4EgressNodeSnat || cfg.Ipv4Egress == config.Ipv4EgressBoth,
+	}, pulumi.Provider(b.provider))
+	if err != nil {
+		return nil, err
+	}
+	out := b.outputs()
+	out["clusterName"] = cluster.ClusterName
+	out["kubeconfig"] = cluster.Kubeconfig
+	out["oidcProviderArn"] = cluster.OidcProviderArn
+	out["nodeGroupName"] = cluster.NodeGroupName
+	out["vpcCniRoleArn"] = cluster.VpcCniRoleArn
+	out["verifyCommands"] = pulumi.ToStringArray(ipv6VerifyCommands(cfg.Region, clusterName)).ToStringArrayOutput()
+	return out, nil
+}
+
+// ipv6VerifyCommands are the chapter's checks, to run by hand once `pulumi up` is done: nodes and
+// pods have IPv6 addresses, and a pod reaches both an IPv6 and an IPv4-only destination.
+func ipv6VerifyCommands(region, cluster string) []string {
+	return []string{
+		fmt.Sprintf("aws eks update-kubeconfig --region %s --name %s", region, cluster),
+		"kubectl get nodes -o wide",
+		"kubectl get pods -n kube-system -o wide",
+		"kubectl run busybox --image=busybox --restart=Never --rm -it -- sh -c 'ip -6 addr show eth0; ip -4 addr show v4if0; wget -qO- -T 5 http://ipv6.google.com >/dev/null && echo IPv6 ok; wget -qO- -T 5 http://ipv4.google.com >/dev/null && echo IPv4 ok'",
+	}
 }

@@ -26,6 +26,11 @@ func Program(raw map[string]string) func(ctx *pulumi.Context) (Outputs, error) {
 		if err != nil {
 			return nil, err
 		}
+		for _, w := range cfg.Warnings {
+			if err := ctx.Log.Warn(w, nil); err != nil {
+				return nil, err
+			}
+		}
 		switch cfg.Scenario {
 		case config.ScenarioIpv6:
 			return Ipv6(ctx, cfg)
@@ -105,6 +110,25 @@ func availabilityZones(ctx *pulumi.Context, cfg *config.Config, provider pulumi.
 			config.Project, fmt.Sprint(cfg.AvailabilityZoneCount), cfg.Region, len(names), strings.Join(names, ", "), len(names))
 	}
 	return names[:cfg.AvailabilityZoneCount], nil
+}
+
+// clusterArgs are the cluster settings every scenario takes from the configuration.
+func (b *base) clusterArgs(cfg *config.Config, clusterName, nodeGroupName string) components.ClusterArgs {
+	return components.ClusterArgs{
+		ClusterName:               clusterName,
+		KubernetesVersion:         cfg.KubernetesVersion,
+		Vpc:                       b.vpc,
+		ClusterLogTypes:           cfg.ClusterLogTypes,
+		EndpointPublicAccessCidrs: cfg.EndpointPublicAccessCidrs,
+		NodeGroup: components.NodeGroupArgs{
+			Name: nodeGroupName, InstanceType: cfg.NodeInstanceType,
+			MinSize: cfg.NodeMinSize, DesiredSize: cfg.NodeDesiredSize, MaxSize: cfg.NodeMaxSize,
+		},
+		Addons: components.AddonVersions{
+			VpcCni: cfg.VpcCniVersion, Coredns: cfg.CorednsVersion, KubeProxy: cfg.KubeProxyVersion,
+		},
+		WarmPrefixTarget: cfg.WarmPrefixTarget,
+	}
 }
 
 // outputs are the stack outputs every scenario has.

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -230,4 +231,58 @@ func mustKey(t *testing.T, name string) pulumiconfig.Key {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// ipv4Egress is one switch for two places: the VPC's DNS64 and NAT64 route, and the VPC CNI's node SNAT.
+func TestIpv4EgressDrivesVpcAndAddonTogether(t *testing.T) {
+	for _, tc := range []struct {
+		mode            string
+		nat64, nodeSnat bool
+	}{
+		{"node-snat", false, true}, {"nat64", true, false}, {"both", true, true}, {"none", false, false},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			dir := writeProject(t, "egress", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:ipv4Egress: "+tc.mode+"\n")
+			p, err := runStack(t, dir, "egress")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range p.ByType("aws:ec2/subnet:Subnet") {
+				if !strings.Contains(s.Name, "-private-") {
+					continue
+				}
+				_, routeErr := p.Get("aws:ec2/route:Route", s.Name+"-nat64")
+				if s.Input("enableDns64") != tc.nat64 || (routeErr == nil) != tc.nat64 {
+					t.Errorf("%s: enableDns64 %v, NAT64 route %v; want both %v", s.Name, s.Input("enableDns64"), routeErr == nil, tc.nat64)
+				}
+			}
+			addon, err := p.Get("aws:eks/addon:Addon", "cluster-vpc-cni")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf(`"ENABLE_V4_EGRESS":"%v"`, tc.nodeSnat)
+			if !strings.Contains(addon.String("configurationValues"), want) {
+				t.Errorf("vpc-cni configuration %s, want %s", addon.String("configurationValues"), want)
+			}
+		})
+	}
+}
+
+func TestIpv6PresetBuildsTheChapterCluster(t *testing.T) {
+	p := mustRunStack(t, "ipv6")
+	for _, name := range []string{"clusterName", "kubeconfig", "oidcProviderArn", "nodeGroupName", "verifyCommands", "vpcId", "privateSubnetIds"} {
+		if _, ok := p.Outputs[name]; !ok {
+			t.Errorf("no stack output %s", name)
+		}
+	}
+	if p.Outputs["kubeconfig"] != plan.Secret || p.Outputs["nodeGroupName"] != "ipv6mng" || p.Outputs["clusterName"] != "eks-ipv6" {
+		t.Errorf("outputs %v", p.Outputs)
+	}
+	cluster, err := p.Get("eks:index:Cluster", "cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cluster.Input("ipFamily") != "ipv6" || cluster.Input("version") != "1.35" {
+		t.Errorf("cluster %v", cluster.Inputs)
+	}
 }

@@ -38,6 +38,12 @@ func run(dir, stack string, asJSON bool, manifestDir string) error {
 	if err != nil {
 		return err
 	}
+	// The program logs these through the engine, which the mocks do not print.
+	if cfg, err := config.Decode(files.Config); err == nil {
+		for _, w := range cfg.Warnings {
+			fmt.Fprintf(os.Stderr, "warning: %s\n", w)
+		}
+	}
 	p, err := plan.Run(plan.Options{Project: config.Project, Stack: stack, Config: files.Config}, stacks.Program(files.Config))
 	if err != nil {
 		return err

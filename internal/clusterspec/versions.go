@@ -5,6 +5,7 @@ package clusterspec
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -51,6 +52,8 @@ type Support struct {
 	Warning string
 }
 
+var versionPattern = regexp.MustCompile(`^1\.[0-9]+$`)
+
 // SupportOn checks that EKS can create the version on the given day. The error lists the valid ones.
 func SupportOn(version string, today time.Time) (Support, error) {
 	var creatable []string
@@ -68,9 +71,12 @@ func SupportOn(version string, today time.Time) (Support, error) {
 		}
 	}
 	if found == nil {
-		reason := "EKS cannot create it"
-		if !slices.ContainsFunc(KubernetesVersions, func(v KubernetesVersion) bool { return v.Version == version }) {
-			reason = "not a Kubernetes version EKS offers"
+		reason := "not a Kubernetes version; versions look like " + DefaultKubernetesVersion
+		switch {
+		case slices.ContainsFunc(KubernetesVersions, func(v KubernetesVersion) bool { return v.Version == version }):
+			reason = "its extended support has ended, so EKS cannot create it"
+		case versionPattern.MatchString(version):
+			reason = "EKS does not create clusters of this version"
 		}
 		return Support{}, fmt.Errorf("%s; use one of %s", reason, strings.Join(creatable, ", "))
 	}

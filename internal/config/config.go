@@ -283,7 +283,6 @@ func (c *Config) Validate(today time.Time) error {
 			errs = append(errs, c.asKeyError(err))
 		}
 	}
-	errs = append(errs, c.validateCluster(today)...)
 	if len(errs) == 0 {
 		// The VPC plan checks the CIDR arithmetic and DNS64/NAT rules; placeholder zone names are
 		// enough for that, the real ones are checked above or come from AWS.
@@ -291,6 +290,7 @@ func (c *Config) Validate(today time.Time) error {
 			errs = append(errs, c.asKeyError(err))
 		}
 	}
+	errs = append(errs, c.validateCluster(today)...)
 	return errors.Join(errs...)
 }
 

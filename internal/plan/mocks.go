@@ -3,6 +3,7 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,6 +18,14 @@ const AccountID = "123456789012"
 
 // MockVpcIpv6Cidr is the Amazon-provided /56 the mocks hand every VPC that asks for one: the chapter's.
 const MockVpcIpv6Cidr = "2a05:d014:ec6:2f00::/56"
+
+// mockAddonVersions are what the mocked add-on version lookup answers for Kubernetes 1.35. They are
+// stand-ins shaped like EKS's answers, not a statement of what EKS offers today.
+var mockAddonVersions = map[string]string{
+	"vpc-cni":    "v1.22.1-eksbuild.2",
+	"coredns":    "v1.13.2-eksbuild.4",
+	"kube-proxy": "v1.35.3-eksbuild.2",
+}
 
 // zonesByRegion are the availability zones the mocks report; other regions get a, b and c.
 var zonesByRegion = map[string][]string{
@@ -43,7 +52,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	urn := urnOf(m.stack, m.project, rpc.GetParent(), args.TypeToken, args.Name)
 	id := ""
 	if args.Custom {
-		id = mockID(args.TypeToken, urn)
+		id = m.idFor(args.TypeToken, urn, args.Inputs)
 	}
 	state := args.Inputs.Copy()
 	for k, v := range m.outputsFor(args.TypeToken, args.Name, id, args.Inputs) {
@@ -89,6 +98,26 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}), nil
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}), nil
+	case "aws:eks/getAddonVersion:getAddonVersion":
+		addon, k8s := args.Args["addonName"].StringValue(), args.Args["kubernetesVersion"].StringValue()
+		version, ok := mockAddonVersions[addon]
+		if !ok {
+			return nil, fmt.Errorf("no add-on %q", addon)
+		}
+		if addon == "kube-proxy" {
+			version = "v" + k8s + ".3-eksbuild.2" // kube-proxy follows the cluster's version
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": addon, "addonName": addon, "kubernetesVersion": k8s, "mostRecent": true, "version": version,
+		}), nil
+	case "aws:eks/getCluster:getCluster":
+		name := args.Args["name"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": name, "name": name, "status": "ACTIVE",
+			"arn":        fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", m.region, AccountID, name),
+			"endpoint":   fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", mockHex(name, 32), m.region),
+			"identities": []any{map[string]any{"oidcs": []any{map[string]any{"issuer": m.oidcIssuer(name)}}}},
+		}), nil
 	}
 	return nil, fmt.Errorf("the offline plan has no mock for the function %s; add one to internal/plan/mocks.go", args.Token)
 }
@@ -130,8 +159,82 @@ func (m *mocks) outputsFor(typ, name, id string, in resource.PropertyMap) map[re
 		set("privateIp", "192.168.0.10")
 	case "aws:ec2/routeTable:RouteTable":
 		set("arn", ec2Arn("route-table"))
+	case "aws:ec2/securityGroup:SecurityGroup":
+		set("arn", ec2Arn("security-group"))
+		set("ownerId", AccountID)
+	case "aws:ec2/launchTemplate:LaunchTemplate":
+		set("arn", ec2Arn("launch-template"))
+		set("latestVersion", 1)
+		set("defaultVersion", 1)
+	case "aws:iam/role:Role":
+		roleName := stringInput(in, "name", autoName(name))
+		set("name", roleName)
+		set("arn", fmt.Sprintf("arn:aws:iam::%s:role/%s", AccountID, roleName))
+		set("uniqueId", "AROA"+strings.ToUpper(mockHex(roleName, 17)))
+	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+		if url := stringInput(in, "url", ""); url != "" {
+			set("arn", fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", AccountID, strings.TrimPrefix(url, "https://")))
+		}
+	case "aws:eks/addon:Addon":
+		set("arn", fmt.Sprintf("arn:aws:eks:%s:%s:addon/%s", m.region, AccountID, strings.ReplaceAll(id, ":", "/")))
+	case "aws:eks/accessEntry:AccessEntry":
+		set("accessEntryArn", fmt.Sprintf("arn:aws:eks:%s:%s:access-entry/%s", m.region, AccountID, strings.ReplaceAll(id, ":", "/")))
+	case "eks:index:Cluster":
+		clusterName := stringInput(in, "name", autoName(name))
+		kubeconfig := mockKubeconfig(clusterName, m.region)
+		raw, _ := json.Marshal(kubeconfig)
+		set("kubeconfig", kubeconfig)
+		set("kubeconfigJson", string(raw))
 	}
 	return out
+}
+
+// idFor gives ids that are not random strings the shape AWS gives them.
+func (m *mocks) idFor(typ, urn string, in resource.PropertyMap) string {
+	switch typ {
+	case "aws:iam/role:Role":
+		return stringInput(in, "name", autoName(resource.URN(urn).Name()))
+	case "aws:eks/addon:Addon":
+		return stringInput(in, "clusterName", "") + ":" + stringInput(in, "addonName", "")
+	case "aws:eks/accessEntry:AccessEntry":
+		return stringInput(in, "clusterName", "") + ":" + stringInput(in, "principalArn", "")
+	}
+	return mockID(typ, urn)
+}
+
+func (m *mocks) oidcIssuer(cluster string) string {
+	return fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", m.region, strings.ToUpper(mockHex(cluster, 32)))
+}
+
+// mockKubeconfig is a kubeconfig like pulumi-eks writes: the endpoint, and a token from aws eks get-token.
+func mockKubeconfig(cluster, region string) map[string]any {
+	return map[string]any{
+		"apiVersion": "v1", "kind": "Config", "current-context": "aws",
+		"clusters": []any{map[string]any{"name": "kubernetes", "cluster": map[string]any{
+			"server":                     fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", mockHex(cluster, 32), region),
+			"certificate-authority-data": "bW9jay1jYQ==",
+		}}},
+		"contexts": []any{map[string]any{"name": "aws", "context": map[string]any{"cluster": "kubernetes", "user": "aws"}}},
+		"users": []any{map[string]any{"name": "aws", "user": map[string]any{"exec": map[string]any{
+			"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
+			"args": []any{"eks", "get-token", "--cluster-name", cluster, "--output", "json"},
+		}}}},
+	}
+}
+
+func stringInput(in resource.PropertyMap, key, fallback string) string {
+	if v, ok := in[resource.PropertyKey(key)]; ok && v.IsString() {
+		return v.StringValue()
+	}
+	return fallback
+}
+
+// autoName imitates Pulumi's auto-naming: the logical name and a random-looking suffix (here a hash).
+func autoName(logical string) string { return logical + "-" + mockHex(logical, 7) }
+
+func mockHex(seed string, n int) string {
+	sum := sha256.Sum256([]byte(seed))
+	return hex.EncodeToString(sum[:])[:n]
 }
 
 // idPrefixes are the prefixes AWS puts on ids, by resource type.
@@ -148,6 +251,8 @@ var idPrefixes = map[string]string{
 	"aws:ec2/securityGroup:SecurityGroup":                         "sg",
 	"aws:ec2/networkInterface:NetworkInterface":                   "eni",
 	"aws:ec2/launchTemplate:LaunchTemplate":                       "lt",
+	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":   "sgr",
+	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":     "sgr",
 }
 
 // mockID makes an AWS-looking id from a hash of the URN, so ids are stable run to run.

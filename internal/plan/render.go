@@ -99,8 +99,11 @@ func compact(v any, width int) string {
 	if str, ok := v.(string); ok {
 		s = str
 	} else {
-		raw, _ := json.Marshal(v)
-		s = string(raw)
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(v)
+		s = strings.TrimSuffix(b.String(), "\n")
 	}
 	s = strings.ReplaceAll(s, "\n", `\n`)
 	if width > 0 && len(s) > width {

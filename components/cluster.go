@@ -1,0 +1,514 @@
+package components
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"eks-advanced-networking/internal/clusterspec"
+)
+
+// This file is the cluster core that Ipv6Cluster (and the IPv4 cluster) share: one EKS cluster from
+// pulumi-eks v2 with the defects shared/FACTS.md lists routed around. pulumi-eks's own VPC CNI is off
+// (UseDefaultVpcCni) and vpc-cni, coredns and kube-proxy are managed add-ons with JSON we marshal
+// ourselves; the security groups are ours, with IPv6 egress; the CNI's permissions come through IRSA,
+// not the node role.
+
+// ClusterArgs are the settings both cluster components take.
+type ClusterArgs struct {
+	// ClusterName is the EKS cluster's name. It is set, not generated, so add-ons and access entries
+	// can name the cluster before it exists.
+	ClusterName       string
+	KubernetesVersion string
+	// Vpc is where the cluster lives: control plane in all subnets, nodes in the private ones.
+	Vpc *DualStackVpc
+	// ClusterLogTypes go to CloudWatch Logs; empty turns control-plane logging off.
+	ClusterLogTypes []string
+	// EndpointPublicAccessCidrs may reach the public API endpoint. Empty keeps the endpoint private.
+	EndpointPublicAccessCidrs []string
+	NodeGroup                 NodeGroupArgs
+	Addons                    AddonVersions
+	// WarmPrefixTarget is the VPC CNI's WARM_PREFIX_TARGET.
+	WarmPrefixTarget int
+	Tags             map[string]string
+}
+
+// NodeGroupArgs describe the managed node group.
+type NodeGroupArgs struct {
+	// Name is the node group's name in EKS (the chapter's ipv6mng).
+	Name                          string
+	InstanceType                  string
+	MinSize, DesiredSize, MaxSize int
+}
+
+// AddonVersions are the managed add-ons' versions: a version such as v1.22.1-eksbuild.2, or latest.
+type AddonVersions struct {
+	VpcCni, Coredns, KubeProxy string
+}
+
+// clusterOutputs are the outputs both cluster components have.
+type clusterOutputs struct {
+	ClusterName         pulumi.StringOutput `pulumi:"clusterName"`
+	Kubeconfig          pulumi.StringOutput `pulumi:"kubeconfig"`
+	OidcProviderArn     pulumi.StringOutput `pulumi:"oidcProviderArn"`
+	OidcIssuer          pulumi.StringOutput `pulumi:"oidcIssuer"`
+	NodeGroupName       pulumi.StringOutput `pulumi:"nodeGroupName"`
+	NodeRoleArn         pulumi.StringOutput `pulumi:"nodeRoleArn"`
+	NodeSecurityGroupId pulumi.StringOutput `pulumi:"nodeSecurityGroupId"`
+	VpcCniRoleArn       pulumi.StringOutput `pulumi:"vpcCniRoleArn"`
+	// VpcCniConfiguration is the vpc-cni add-on's configurationValues.
+	VpcCniConfiguration pulumi.StringOutput `pulumi:"vpcCniConfiguration"`
+}
+
+func (o clusterOutputs) toMap() pulumi.Map {
+	return pulumi.Map{
+		"clusterName":         o.ClusterName,
+		"kubeconfig":          o.Kubeconfig,
+		"oidcProviderArn":     o.OidcProviderArn,
+		"oidcIssuer":          o.OidcIssuer,
+		"nodeGroupName":       o.NodeGroupName,
+		"nodeRoleArn":         o.NodeRoleArn,
+		"nodeSecurityGroupId": o.NodeSecurityGroupId,
+		"vpcCniRoleArn":       o.VpcCniRoleArn,
+		"vpcCniConfiguration": o.VpcCniConfiguration,
+	}
+}
+
+// ipFamily is what differs between the IPv4 and the IPv6 cluster.
+type ipFamily struct {
+	name string // ipv4 or ipv6, as EKS spells it
+	// cniPolicy grants the VPC CNI's permissions to its IRSA role.
+	cniPolicy func(ctx *pulumi.Context, name, partition string, role *iam.Role, opts ...pulumi.ResourceOption) error
+	// vpcCni is the add-on configuration apart from the prefix settings.
+	vpcCni clusterspec.VpcCniOptions
+}
+
+// validateClusterArgs refuses what EKS or our design would refuse, before anything registers.
+func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (clusterspec.InstanceType, error) {
+	bad := func(field, value, reason string) (clusterspec.InstanceType, error) {
+		return clusterspec.InstanceType{}, fmt.Errorf("%s: %s = %q: %s", component, field, value, reason)
+	}
+	if args.Vpc == nil {
+		return bad("Vpc", "", "a DualStackVpc is required")
+	}
+	if args.ClusterName == "" {
+		return bad("ClusterName", "", "a cluster name is required")
+	}
+	if args.NodeGroup.Name == "" {
+		return bad("NodeGroup.Name", "", "a node group name is required")
+	}
+	it, err := clusterspec.ParseInstanceType(args.NodeGroup.InstanceType)
+	if err != nil {
+		return bad("NodeGroup.InstanceType", args.NodeGroup.InstanceType, err.Error())
+	}
+	n := args.NodeGroup
+	if n.MinSize < 1 || n.MinSize > n.DesiredSize || n.DesiredSize > n.MaxSize {
+		return bad("NodeGroup", fmt.Sprintf("min %d desired %d max %d", n.MinSize, n.DesiredSize, n.MaxSize),
+			"need 1 <= min <= desired <= max")
+	}
+	for _, a := range []struct{ field, version string }{
+		{"VpcCni", args.Addons.VpcCni}, {"Coredns", args.Addons.Coredns}, {"KubeProxy", args.Addons.KubeProxy},
+	} {
+		if a.version == clusterspec.Latest {
+			continue
+		}
+		if _, err := clusterspec.ParseAddonVersion(a.version); err != nil {
+			return bad("Addons."+a.field, a.version, err.Error())
+		}
+	}
+	if args.Addons.VpcCni != clusterspec.Latest {
+		if err := family.checkVpcCni(args.Addons.VpcCni); err != nil {
+			return bad("Addons.VpcCni", args.Addons.VpcCni, err.Error())
+		}
+	}
+	return it, nil
+}
+
+// checkVpcCni says whether a vpc-cni version can serve the IP family.
+func (f ipFamily) checkVpcCni(version string) error {
+	if f.name != "ipv6" {
+		return nil
+	}
+	v, err := clusterspec.ParseAddonVersion(version)
+	if err != nil {
+		return err
+	}
+	if v.Less(clusterspec.MinVpcCniV4Egress) {
+		return fmt.Errorf("too old for this IPv6 cluster: IPv6 needs %s and ENABLE_V4_EGRESS %s", clusterspec.MinVpcCniIpv6, clusterspec.MinVpcCniV4Egress)
+	}
+	return nil
+}
+
+// clusterBuilder registers the cluster's resources under one parent component.
+type clusterBuilder struct {
+	ctx      *pulumi.Context
+	name     string
+	args     *ClusterArgs
+	family   ipFamily
+	instance clusterspec.InstanceType
+	parent   pulumi.ResourceOrInvokeOption
+}
+
+func (b *clusterBuilder) tags(name string) pulumi.StringMap {
+	t := pulumi.StringMap{"Name": pulumi.String(name)}
+	for k, v := range b.args.Tags {
+		t[k] = pulumi.String(v)
+	}
+	return t
+}
+
+// build registers everything and returns the outputs.
+func (b *clusterBuilder) build() (clusterOutputs, error) {
+	ctx, name, args := b.ctx, b.name, b.args
+	partition, err := aws.GetPartition(ctx, nil, b.parent)
+	if err != nil {
+		return clusterOutputs{}, fmt.Errorf("looking up the AWS partition: %w", err)
+	}
+	versions, err := b.resolveAddonVersions()
+	if err != nil {
+		return clusterOutputs{}, err
+	}
+
+	controlPlaneSg, nodeSg, err := b.securityGroups()
+	if err != nil {
+		return clusterOutputs{}, err
+	}
+	nodeRole, err := b.nodeRole(partition.Partition)
+	if err != nil {
+		return clusterOutputs{}, err
+	}
+
+	endpointPublic := len(args.EndpointPublicAccessCidrs) > 0
+	authenticationMode := eks.AuthenticationModeApi
+	clusterArgs := &eks.ClusterArgs{
+		Name:                   pulumi.String(args.ClusterName),
+		Version:                pulumi.String(args.KubernetesVersion),
+		IpFamily:               pulumi.String(b.family.name),
+		VpcId:                  args.Vpc.VpcId.ToStringOutput(),
+		PublicSubnetIds:        args.Vpc.PublicSubnetIds,
+		PrivateSubnetIds:       args.Vpc.PrivateSubnetIds,
+		ClusterSecurityGroup:   controlPlaneSg,
+		EndpointPrivateAccess:  pulumi.Bool(true),
+		EndpointPublicAccess:   pulumi.Bool(endpointPublic),
+		EnabledClusterLogTypes: pulumi.ToStringArray(args.ClusterLogTypes),
+		// Access entries instead of the aws-auth ConfigMap.
+		AuthenticationMode: &authenticationMode,
+		// Our own OIDC provider below, so its ARN is a resource output the plan can show.
+		CreateOidcProvider:   pulumi.Bool(false),
+		SkipDefaultNodeGroup: pulumi.BoolRef(true),
+		// pulumi-eks v2 would kubectl-apply VPC CNI v1.16.0 with ENABLE_IPv4=true next to IPv6, which the
+		// CNI rejects; the managed vpc-cni add-on below replaces it.
+		UseDefaultVpcCni: pulumi.BoolRef(true),
+	}
+	if len(args.Tags) > 0 {
+		clusterArgs.Tags = pulumi.ToStringMap(args.Tags)
+	}
+	if endpointPublic {
+		clusterArgs.PublicAccessCidrs = pulumi.ToStringArray(args.EndpointPublicAccessCidrs)
+	}
+	// The security group goes in as a resource reference, which does not count as a dependency.
+	cluster, err := eks.NewCluster(ctx, name, clusterArgs, b.parent, pulumi.DependsOn([]pulumi.Resource{controlPlaneSg}))
+	if err != nil {
+		return clusterOutputs{}, err
+	}
+
+	oidc, issuer, err := b.oidcProvider(cluster)
+	if err != nil {
+		return clusterOutputs{}, err
+	}
+	cniRole, err := b.vpcCniRole(partition.Partition, oidc, issuer)
+	if err != nil {
+		return clusterOutputs{}, err
+	}
+
+	cniOptions := b.family.vpcCni
+	cniOptions.WarmPrefixTarget = args.WarmPrefixTarget
+	cniConfiguration, err := clusterspec.VpcCniConfigurationValues(cniOptions)
+	if err != nil {
+		return clusterOutputs{}, err
+	}
+	vpcCni, err := b.addon("vpc-cni", versions.VpcCni, &awseks.AddonArgs{
+		ServiceAccountRoleArn: cniRole.Arn,
+		ConfigurationValues:   pulumi.String(cniConfiguration),
+	}, cluster)
+	if err != nil {
+		return clusterOutputs{}, err
+	}
+	kubeProxy, err := b.addon("kube-proxy", versions.KubeProxy, &awseks.AddonArgs{}, cluster)
+	if err != nil {
+		return clusterOutputs{}, err
+	}
+
+	// With access entries, the node role needs one to join; declaring it keeps it in Pulumi's hands.
+	accessEntry, err := awseks.NewAccessEntry(ctx, name+"-nodes", &awseks.AccessEntryArgs{
+		ClusterName:  pulumi.String(args.ClusterName),
+		PrincipalArn: nodeRole.Arn,
+		Type:         pulumi.String("EC2_LINUX"),
+		Tags:         b.tags(name + "-nodes"),
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
+	if err != nil {
+		return clusterOutputs{}, err
+	}
+
+	launchTemplate, err := b.launchTemplate(nodeSg)
+	if err != nil {
+		return clusterOutputs{}, err
+	}
+	ng := args.NodeGroup
+	// Nodes start only once the CNI they need runs with its permissions and kube-proxy is there.
+	nodeGroup, err := eks.NewManagedNodeGroup(ctx, name+"-"+ng.Name, &eks.ManagedNodeGroupArgs{
+		Cluster:       cluster,
+		NodeGroupName: pulumi.String(ng.Name),
+		NodeRoleArn:   nodeRole.Arn,
+		SubnetIds:     args.Vpc.PrivateSubnetIds,
+		InstanceTypes: pulumi.ToStringArray([]string{ng.InstanceType}),
+		AmiType:       pulumi.String(b.instance.Al2023AmiType()),
+		CapacityType:  pulumi.String("ON_DEMAND"),
+		ScalingConfig: &awseks.NodeGroupScalingConfigArgs{
+			MinSize: pulumi.Int(ng.MinSize), DesiredSize: pulumi.Int(ng.DesiredSize), MaxSize: pulumi.Int(ng.MaxSize),
+		},
+		LaunchTemplate: &awseks.NodeGroupLaunchTemplateArgs{
+			Id: launchTemplate.ID(),
+			Version: launchTemplate.LatestVersion.ApplyT(func(v int) string {
+				return strconv.Itoa(v)
+			}).(pulumi.StringOutput),
+		},
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{vpcCni, kubeProxy, accessEntry}))
+	if err != nil {
+		return clusterOutputs{}, err
+	}
+	// CoreDNS needs nodes to run on; created earlier, the add-on sits degraded until they join.
+	if _, err := b.addon("coredns", versions.Coredns, &awseks.AddonArgs{}, cluster, pulumi.DependsOn([]pulumi.Resource{nodeGroup})); err != nil {
+		return clusterOutputs{}, err
+	}
+
+	return clusterOutputs{
+		ClusterName:         pulumi.String(args.ClusterName).ToStringOutput(),
+		Kubeconfig:          pulumi.ToSecret(cluster.KubeconfigJson).(pulumi.StringOutput),
+		OidcProviderArn:     oidc.Arn,
+		OidcIssuer:          issuer,
+		NodeGroupName:       pulumi.String(ng.Name).ToStringOutput(),
+		NodeRoleArn:         nodeRole.Arn,
+		NodeSecurityGroupId: nodeSg.ID().ToStringOutput(),
+		VpcCniRoleArn:       cniRole.Arn,
+		VpcCniConfiguration: pulumi.String(cniConfiguration).ToStringOutput(),
+	}, nil
+}
+
+// resolveAddonVersions turns "latest" into the most recent version EKS offers for the cluster's
+// Kubernetes version, and checks that the vpc-cni can serve the IP family.
+func (b *clusterBuilder) resolveAddonVersions() (AddonVersions, error) {
+	resolve := func(addon, version string) (string, error) {
+		if version != clusterspec.Latest {
+			return version, nil
+		}
+		v, err := awseks.GetAddonVersion(b.ctx, &awseks.GetAddonVersionArgs{
+			AddonName: addon, KubernetesVersion: b.args.KubernetesVersion, MostRecent: pulumi.BoolRef(true),
+		}, b.parent)
+		if err != nil {
+			return "", fmt.Errorf("looking up the latest %s add-on for Kubernetes %s: %w", addon, b.args.KubernetesVersion, err)
+		}
+		return v.Version, nil
+	}
+	var out AddonVersions
+	var err error
+	if out.VpcCni, err = resolve("vpc-cni", b.args.Addons.VpcCni); err != nil {
+		return out, err
+	}
+	if out.Coredns, err = resolve("coredns", b.args.Addons.Coredns); err != nil {
+		return out, err
+	}
+	if out.KubeProxy, err = resolve("kube-proxy", b.args.Addons.KubeProxy); err != nil {
+		return out, err
+	}
+	if err := b.family.checkVpcCni(out.VpcCni); err != nil {
+		return out, fmt.Errorf("vpc-cni %s: %w", out.VpcCni, err)
+	}
+	return out, nil
+}
+
+func (b *clusterBuilder) addon(addon, version string, args *awseks.AddonArgs, cluster *eks.Cluster, opts ...pulumi.ResourceOption) (*awseks.Addon, error) {
+	args.ClusterName = pulumi.String(b.args.ClusterName)
+	args.AddonName = pulumi.String(addon)
+	args.AddonVersion = pulumi.String(version)
+	// EKS installs self-managed copies when it creates the cluster; the managed add-on takes them over.
+	args.ResolveConflictsOnCreate = pulumi.String("OVERWRITE")
+	args.ResolveConflictsOnUpdate = pulumi.String("OVERWRITE")
+	args.Tags = b.tags(b.name + "-" + addon)
+	opts = append([]pulumi.ResourceOption{b.parent, pulumi.DependsOn([]pulumi.Resource{cluster})}, opts...)
+	return awseks.NewAddon(b.ctx, b.name+"-"+addon, args, opts...)
+}
+
+// securityGroups are the control plane's and the nodes'. pulumi-eks v2's defaults allow egress to
+// 0.0.0.0/0 only, which breaks CoreDNS and everything else on IPv6 (pulumi-eks #1700); ours allow
+// ::/0 too, node to node, and what the control plane needs to reach kubelets and webhooks.
+func (b *clusterBuilder) securityGroups() (*ec2.SecurityGroup, *ec2.SecurityGroup, error) {
+	ctx, name := b.ctx, b.name
+	vpcId := b.args.Vpc.VpcId.ToStringOutput()
+	controlPlane, err := ec2.NewSecurityGroup(ctx, name+"-control-plane", &ec2.SecurityGroupArgs{
+		VpcId:       vpcId,
+		Description: pulumi.String("EKS control plane: API server ENIs"),
+		Tags:        b.tags(name + "-control-plane"),
+	}, b.parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	nodes, err := ec2.NewSecurityGroup(ctx, name+"-nodes", &ec2.SecurityGroupArgs{
+		VpcId:       vpcId,
+		Description: pulumi.String("EKS nodes and their pods"),
+		Tags:        b.tags(name + "-nodes"),
+	}, b.parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range clusterspec.ClusterSecurityGroupRules(b.family.name == "ipv6") {
+		sg, other := nodes, controlPlane
+		if r.Group == clusterspec.ControlPlaneGroup {
+			sg, other = controlPlane, nodes
+		}
+		ruleName := name + "-" + r.Name
+		if r.Ingress {
+			args := &vpc.SecurityGroupIngressRuleArgs{
+				SecurityGroupId: sg.ID(), IpProtocol: pulumi.String(r.Protocol), Description: pulumi.String(r.Description),
+			}
+			if r.Protocol != "-1" {
+				args.FromPort, args.ToPort = pulumi.Int(r.FromPort), pulumi.Int(r.ToPort)
+			}
+			switch r.Peer {
+			case clusterspec.PeerSelf:
+				args.ReferencedSecurityGroupId = sg.ID()
+			case clusterspec.PeerOther:
+				args.ReferencedSecurityGroupId = other.ID()
+			}
+			if _, err := vpc.NewSecurityGroupIngressRule(ctx, ruleName, args, b.parent); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		args := &vpc.SecurityGroupEgressRuleArgs{
+			SecurityGroupId: sg.ID(), IpProtocol: pulumi.String(r.Protocol), Description: pulumi.String(r.Description),
+		}
+		if r.Protocol != "-1" {
+			args.FromPort, args.ToPort = pulumi.Int(r.FromPort), pulumi.Int(r.ToPort)
+		}
+		switch r.Peer {
+		case clusterspec.PeerOther:
+			args.ReferencedSecurityGroupId = other.ID()
+		case clusterspec.PeerAnyIpv4:
+			args.CidrIpv4 = pulumi.String("0.0.0.0/0")
+		case clusterspec.PeerAnyIpv6:
+			args.CidrIpv6 = pulumi.String("::/0")
+		}
+		if _, err := vpc.NewSecurityGroupEgressRule(ctx, ruleName, args, b.parent); err != nil {
+			return nil, nil, err
+		}
+	}
+	return controlPlane, nodes, nil
+}
+
+func (b *clusterBuilder) nodeRole(partition string) (*iam.Role, error) {
+	trust, err := clusterspec.ServiceTrustPolicy("ec2.amazonaws.com").JSON()
+	if err != nil {
+		return nil, err
+	}
+	role, err := iam.NewRole(b.ctx, b.name+"-nodes", &iam.RoleArgs{
+		Description:      pulumi.String("EKS nodes of " + b.args.ClusterName + " (the VPC CNI's permissions are on its IRSA role)"),
+		AssumeRolePolicy: pulumi.String(trust),
+		Tags:             b.tags(b.name + "-nodes"),
+	}, b.parent)
+	if err != nil {
+		return nil, err
+	}
+	for _, arn := range clusterspec.NodeManagedPolicies(partition) {
+		policyName := arn[strings.LastIndex(arn, "/")+1:]
+		if _, err := iam.NewRolePolicyAttachment(b.ctx, b.name+"-nodes-"+policyName, &iam.RolePolicyAttachmentArgs{
+			Role: role.Name, PolicyArn: pulumi.String(arn),
+		}, b.parent); err != nil {
+			return nil, err
+		}
+	}
+	return role, nil
+}
+
+// oidcProvider registers the cluster's OIDC issuer with IAM for IRSA. The issuer comes from a lookup
+// of the cluster (pulumi-eks v2 hands its inner resources back as references, which a preview cannot
+// always resolve); it waits for the cluster.
+func (b *clusterBuilder) oidcProvider(cluster *eks.Cluster) (*iam.OpenIdConnectProvider, pulumi.StringOutput, error) {
+	described := awseks.LookupClusterOutput(b.ctx, awseks.LookupClusterOutputArgs{
+		Name: pulumi.String(b.args.ClusterName),
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
+	issuer := described.Identities().ApplyT(func(ids []awseks.GetClusterIdentity) (string, error) {
+		if len(ids) == 0 || len(ids[0].Oidcs) == 0 || ids[0].Oidcs[0].Issuer == "" {
+			return "", fmt.Errorf("cluster %s has no OIDC issuer", b.args.ClusterName)
+		}
+		return ids[0].Oidcs[0].Issuer, nil
+	}).(pulumi.StringOutput)
+	provider, err := iam.NewOpenIdConnectProvider(b.ctx, b.name, &iam.OpenIdConnectProviderArgs{
+		Url:           issuer,
+		ClientIdLists: pulumi.ToStringArray([]string{"sts.amazonaws.com"}),
+		Tags:          b.tags(b.name),
+	}, b.parent)
+	return provider, issuer, err
+}
+
+// vpcCniRole is the aws-node service account's IRSA role, trusted for exactly that service account.
+func (b *clusterBuilder) vpcCniRole(partition string, oidc *iam.OpenIdConnectProvider, issuer pulumi.StringOutput) (*iam.Role, error) {
+	trust := pulumi.All(oidc.Arn, issuer).ApplyT(func(v []any) (string, error) {
+		doc, err := clusterspec.IrsaTrustPolicy(v[0].(string), v[1].(string), "kube-system", "aws-node")
+		if err != nil {
+			return "", err
+		}
+		return doc.JSON()
+	}).(pulumi.StringOutput)
+	role, err := iam.NewRole(b.ctx, b.name+"-vpc-cni", &iam.RoleArgs{
+		Description:      pulumi.String("VPC CNI (kube-system/aws-node) of " + b.args.ClusterName),
+		AssumeRolePolicy: trust,
+		Tags:             b.tags(b.name + "-vpc-cni"),
+	}, b.parent)
+	if err != nil {
+		return nil, err
+	}
+	return role, b.family.cniPolicy(b.ctx, b.name+"-vpc-cni", partition, role, b.parent)
+}
+
+// launchTemplate is the node group's: IMDSv2 only, reachable over IPv6 on IPv6 clusters, one hop so
+// pods cannot borrow the node's credentials, an encrypted gp3 root volume, and our node security
+// group. EKS merges its own AL2023 bootstrap into it (no AMI id is set here).
+func (b *clusterBuilder) launchTemplate(nodeSg *ec2.SecurityGroup) (*ec2.LaunchTemplate, error) {
+	ipv6 := "disabled"
+	if b.family.name == "ipv6" {
+		ipv6 = "enabled"
+	}
+	name := b.name + "-" + b.args.NodeGroup.Name
+	return ec2.NewLaunchTemplate(b.ctx, name, &ec2.LaunchTemplateArgs{
+		Description:          pulumi.String("Nodes of " + b.args.ClusterName),
+		UpdateDefaultVersion: pulumi.Bool(true),
+		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
+			HttpEndpoint:            pulumi.String("enabled"),
+			HttpTokens:              pulumi.String("required"),
+			HttpProtocolIpv6:        pulumi.String(ipv6),
+			HttpPutResponseHopLimit: pulumi.Int(1),
+		},
+		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{&ec2.LaunchTemplateBlockDeviceMappingArgs{
+			DeviceName: pulumi.String("/dev/xvda"),
+			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+				VolumeSize: pulumi.Int(20), VolumeType: pulumi.String("gp3"),
+				Encrypted: pulumi.String("true"), DeleteOnTermination: pulumi.String("true"),
+			},
+		}},
+		VpcSecurityGroupIds: pulumi.StringArray{nodeSg.ID()},
+		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: b.tags(name)},
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: b.tags(name)},
+		},
+		Tags: b.tags(name),
+	}, b.parent)
+}

@@ -1,0 +1,354 @@
+package components
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"eks-advanced-networking/internal/clusterspec"
+	"eks-advanced-networking/internal/plan"
+)
+
+const (
+	typeCluster     = "eks:index:Cluster"
+	typeNodeGroup   = "eks:index:ManagedNodeGroup"
+	typeAddon       = "aws:eks/addon:Addon"
+	typeAccessEntry = "aws:eks/accessEntry:AccessEntry"
+	typeRole        = "aws:iam/role:Role"
+	typeRolePolicy  = "aws:iam/rolePolicy:RolePolicy"
+	typeAttachment  = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+	typeOidc        = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+	typeLaunchTpl   = "aws:ec2/launchTemplate:LaunchTemplate"
+	typeSg          = "aws:ec2/securityGroup:SecurityGroup"
+	typeIngress     = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+	typeEgress      = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+)
+
+func chapterCluster() *Ipv6ClusterArgs {
+	return &Ipv6ClusterArgs{
+		ClusterArgs: ClusterArgs{
+			ClusterName: "chapter", KubernetesVersion: "1.35",
+			ClusterLogTypes:  []string{"api", "audit"},
+			NodeGroup:        NodeGroupArgs{Name: "ipv6mng", InstanceType: "t3.medium", MinSize: 2, DesiredSize: 2, MaxSize: 2},
+			Addons:           AddonVersions{VpcCni: "latest", Coredns: "latest", KubeProxy: "v1.35.3-eksbuild.13"},
+			WarmPrefixTarget: 1,
+		},
+		NodeSnat: true,
+	}
+}
+
+// runCluster registers the chapter's VPC and an Ipv6Cluster on it.
+func runCluster(t *testing.T, vpcArgs *DualStackVpcArgs, args *Ipv6ClusterArgs) (*plan.Plan, error) {
+	t.Helper()
+	return plan.Run(plan.Options{Project: "test", Stack: "test", Config: map[string]string{"aws:region": "eu-central-1"}},
+		func(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
+			vpc, err := NewDualStackVpc(ctx, "vpc", vpcArgs)
+			if err != nil {
+				return nil, err
+			}
+			args.Vpc = vpc
+			c, err := NewIpv6Cluster(ctx, "cluster", args)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]pulumi.Output{"kubeconfig": c.Kubeconfig, "oidcProviderArn": c.OidcProviderArn,
+				"nodeGroupName": c.NodeGroupName, "clusterName": c.ClusterName}, nil
+		})
+}
+
+func mustRunCluster(t *testing.T, args *Ipv6ClusterArgs) *plan.Plan {
+	t.Helper()
+	p, err := runCluster(t, chapterVpc(), args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestIpv6ClusterInputs(t *testing.T) {
+	p := mustRunCluster(t, chapterCluster())
+	component := get(t, p, Ipv6ClusterType, "cluster")
+	for _, r := range p.Resources {
+		if strings.HasPrefix(r.URN, component.URN[:strings.LastIndex(component.URN, "::")]) && r.Parent != component.URN && r.URN != component.URN {
+			t.Errorf("%s %s is not parented to the Ipv6Cluster", r.Type, r.Name)
+		}
+	}
+	cluster := get(t, p, typeCluster, "cluster")
+	if !cluster.Remote {
+		t.Error("the pulumi-eks cluster is not registered as a remote component")
+	}
+	controlPlane := get(t, p, typeSg, "cluster-control-plane")
+	want := map[string]any{
+		"name": "chapter", "version": "1.35", "ipFamily": "ipv6", "authenticationMode": "API",
+		"useDefaultVpcCni": true, "skipDefaultNodeGroup": true, "createOidcProvider": false,
+		"endpointPrivateAccess": true, "endpointPublicAccess": false,
+		"vpcId": get(t, p, typeVpc, "vpc").ID, "clusterSecurityGroup": controlPlane.URN,
+	}
+	for k, w := range want {
+		if got := cluster.Input(k); got != w {
+			t.Errorf("cluster %s = %v, want %v", k, got, w)
+		}
+	}
+	for tier, key := range map[string]string{"public": "publicSubnetIds", "private": "privateSubnetIds"} {
+		var ids []any
+		for _, az := range zones {
+			ids = append(ids, get(t, p, typeSubnet, "vpc-"+tier+"-"+az).ID)
+		}
+		if got, _ := cluster.Input(key).([]any); !slices.Equal(got, ids) {
+			t.Errorf("cluster %s = %v, want %v", key, got, ids)
+		}
+	}
+	if got := cluster.Input("enabledClusterLogTypes"); !slices.Equal(got.([]any), []any{"api", "audit"}) {
+		t.Errorf("log types %v", got)
+	}
+	if _, ok := cluster.Inputs["publicAccessCidrs"]; ok {
+		t.Error("a private endpoint has public access CIDRs")
+	}
+	if p.Outputs["kubeconfig"] != plan.Secret {
+		t.Errorf("kubeconfig output is not secret: %v", p.Outputs["kubeconfig"])
+	}
+	if p.Outputs["nodeGroupName"] != "ipv6mng" || p.Outputs["clusterName"] != "chapter" {
+		t.Errorf("outputs %v", p.Outputs)
+	}
+}
+
+func TestPublicEndpointOnlyForTheGivenCidrs(t *testing.T) {
+	args := chapterCluster()
+	args.EndpointPublicAccessCidrs = []string{"203.0.113.7/32"}
+	cluster := get(t, mustRunCluster(t, args), typeCluster, "cluster")
+	if cluster.Input("endpointPublicAccess") != true || !slices.Equal(cluster.Input("publicAccessCidrs").([]any), []any{"203.0.113.7/32"}) {
+		t.Errorf("endpoint public %v cidrs %v", cluster.Input("endpointPublicAccess"), cluster.Input("publicAccessCidrs"))
+	}
+}
+
+func addonConfig(t *testing.T, addon plan.Resource) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(addon.String("configurationValues")), &m); err != nil {
+		t.Fatalf("%s configurationValues: %v", addon.Name, err)
+	}
+	return m
+}
+
+func TestIpv6ClusterAddons(t *testing.T) {
+	p := mustRunCluster(t, chapterCluster())
+	cluster := get(t, p, typeCluster, "cluster")
+	versions := map[string]string{
+		"vpc-cni": "v1.22.1-eksbuild.2", "coredns": "v1.13.2-eksbuild.4", // latest, from the (mocked) lookup
+		"kube-proxy": "v1.35.3-eksbuild.13", // pinned
+	}
+	for addon, version := range versions {
+		a := get(t, p, typeAddon, "cluster-"+addon)
+		if a.String("addonName") != addon || a.String("addonVersion") != version || a.String("clusterName") != "chapter" ||
+			a.String("resolveConflictsOnCreate") != "OVERWRITE" || !a.DependsOn(cluster.URN) {
+			t.Errorf("add-on %s: %v (deps %v)", addon, a.Inputs, a.Dependencies)
+		}
+	}
+	if n := len(p.ByType(typeAddon)); n != 3 {
+		t.Errorf("%d add-ons, want vpc-cni, coredns and kube-proxy", n)
+	}
+
+	vpcCni := get(t, p, typeAddon, "cluster-vpc-cni")
+	if irsa := get(t, p, typeRole, "cluster-vpc-cni"); vpcCni.String("serviceAccountRoleArn") != irsa.ID && !strings.HasSuffix(vpcCni.String("serviceAccountRoleArn"), "/"+irsa.ID) {
+		t.Errorf("vpc-cni runs as %q, want the IRSA role %s", vpcCni.String("serviceAccountRoleArn"), irsa.ID)
+	}
+	config := addonConfig(t, vpcCni)
+	for k := range config {
+		if !slices.Contains(clusterspec.VpcCniSchemaKeys, k) {
+			t.Errorf("vpc-cni configuration key %s is not in the add-on schema", k)
+		}
+	}
+	env := config["env"].(map[string]any)
+	for k := range env {
+		if !slices.Contains(clusterspec.VpcCniSchemaEnvKeys, k) {
+			t.Errorf("vpc-cni env.%s is not in the add-on schema", k)
+		}
+	}
+	for k, v := range map[string]string{"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1", "ENABLE_V4_EGRESS": "true"} {
+		if env[k] != v {
+			t.Errorf("vpc-cni env.%s = %v, want %q", k, env[k], v)
+		}
+	}
+
+	// Node SNAT off is said, not left to the default (which is on).
+	args := chapterCluster()
+	args.NodeSnat = false
+	env = addonConfig(t, get(t, mustRunCluster(t, args), typeAddon, "cluster-vpc-cni"))["env"].(map[string]any)
+	if env["ENABLE_V4_EGRESS"] != "false" {
+		t.Errorf("NodeSnat false: ENABLE_V4_EGRESS = %v", env["ENABLE_V4_EGRESS"])
+	}
+}
+
+func TestIpv6ClusterIam(t *testing.T) {
+	p := mustRunCluster(t, chapterCluster())
+	oidc := get(t, p, typeOidc, "cluster")
+	issuer := oidc.String("url")
+	if !strings.HasPrefix(issuer, "https://oidc.eks.eu-central-1.amazonaws.com/id/") ||
+		!slices.Equal(oidc.Input("clientIdLists").([]any), []any{"sts.amazonaws.com"}) {
+		t.Errorf("OIDC provider %v", oidc.Inputs)
+	}
+
+	irsa := get(t, p, typeRole, "cluster-vpc-cni")
+	var trust clusterspec.PolicyDocument
+	if err := json.Unmarshal([]byte(irsa.String("assumeRolePolicy")), &trust); err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(issuer, "https://")
+	st := trust.Statement[0]
+	oidcArn, _ := p.Outputs["oidcProviderArn"].(string)
+	if len(trust.Statement) != 1 || st.Principal.Federated != oidcArn || oidcArn == "" ||
+		st.Condition["StringEquals"][host+":sub"] != "system:serviceaccount:kube-system:aws-node" ||
+		st.Condition["StringEquals"][host+":aud"] != "sts.amazonaws.com" {
+		t.Errorf("IRSA trust policy %s (OIDC provider %s)", irsa.String("assumeRolePolicy"), oidcArn)
+	}
+
+	policy := get(t, p, typeRolePolicy, "cluster-vpc-cni")
+	if policy.String("role") != irsa.ID {
+		t.Errorf("CNI policy on role %q, want the IRSA role %s", policy.String("role"), irsa.ID)
+	}
+	var doc clusterspec.PolicyDocument
+	if err := json.Unmarshal([]byte(policy.String("policy")), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, s := range doc.Statement {
+		actions = append(actions, s.Action...)
+		if slices.Contains(s.Action, "ec2:CreateTags") && !slices.Equal(s.Resource, []string{"arn:aws:ec2:*:*:network-interface/*"}) {
+			t.Errorf("ec2:CreateTags on %v", s.Resource)
+		}
+	}
+	wantActions := append(slices.Clone(clusterspec.VpcCniIpv6Actions), "ec2:CreateTags")
+	slices.Sort(actions)
+	slices.Sort(wantActions)
+	if !slices.Equal(actions, wantActions) {
+		t.Errorf("CNI policy actions %v, want %v", actions, wantActions)
+	}
+
+	nodeRole := get(t, p, typeRole, "cluster-nodes")
+	if !strings.Contains(nodeRole.String("assumeRolePolicy"), `"Service":"ec2.amazonaws.com"`) {
+		t.Errorf("node role trust %s", nodeRole.String("assumeRolePolicy"))
+	}
+	var attached []string
+	for _, a := range p.ByType(typeAttachment) {
+		if a.String("role") == nodeRole.ID {
+			attached = append(attached, a.String("policyArn"))
+		}
+	}
+	slices.Sort(attached)
+	if !slices.Equal(attached, clusterspec.NodeManagedPolicies("aws")) {
+		t.Errorf("node role policies %v, want exactly %v (no CNI policy on the node role)", attached, clusterspec.NodeManagedPolicies("aws"))
+	}
+	entry := get(t, p, typeAccessEntry, "cluster-nodes")
+	if entry.String("type") != "EC2_LINUX" || !strings.HasSuffix(entry.String("principalArn"), ":role/"+nodeRole.ID) {
+		t.Errorf("access entry %v", entry.Inputs)
+	}
+}
+
+func TestIpv6ClusterNodes(t *testing.T) {
+	p := mustRunCluster(t, chapterCluster())
+	lt := get(t, p, typeLaunchTpl, "cluster-ipv6mng")
+	nodeSg := get(t, p, typeSg, "cluster-nodes")
+	for path, want := range map[string]any{
+		"metadataOptions.httpTokens": "required", "metadataOptions.httpEndpoint": "enabled",
+		"metadataOptions.httpProtocolIpv6": "enabled", "metadataOptions.httpPutResponseHopLimit": 1.0,
+	} {
+		if got := lt.Input(path); got != want {
+			t.Errorf("launch template %s = %v, want %v", path, got, want)
+		}
+	}
+	disks := lt.Input("blockDeviceMappings").([]any)
+	if ebs := disks[0].(map[string]any)["ebs"].(map[string]any); len(disks) != 1 || ebs["encrypted"] != "true" {
+		t.Errorf("root volume %v is not encrypted", disks)
+	}
+	if sgs := lt.Input("vpcSecurityGroupIds").([]any); !slices.Equal(sgs, []any{nodeSg.ID}) {
+		t.Errorf("launch template security groups %v, want the node group %s", sgs, nodeSg.ID)
+	}
+	for _, forbidden := range []string{"iamInstanceProfile", "networkInterfaces", "instanceMarketOptions", "hibernationOptions", "imageId"} {
+		if _, ok := lt.Inputs[forbidden]; ok {
+			t.Errorf("launch template sets %s, which a managed node group's launch template may not", forbidden)
+		}
+	}
+
+	ng := get(t, p, typeNodeGroup, "cluster-ipv6mng")
+	var private []any
+	for _, az := range zones {
+		private = append(private, get(t, p, typeSubnet, "vpc-private-"+az).ID)
+	}
+	nodeRole := get(t, p, typeRole, "cluster-nodes")
+	if ng.String("nodeGroupName") != "ipv6mng" || ng.String("amiType") != "AL2023_x86_64_STANDARD" ||
+		ng.String("launchTemplate.id") != lt.ID || ng.String("launchTemplate.version") != "1" ||
+		!slices.Equal(ng.Input("subnetIds").([]any), private) || !slices.Equal(ng.Input("instanceTypes").([]any), []any{"t3.medium"}) ||
+		!strings.HasSuffix(ng.String("nodeRoleArn"), "/"+nodeRole.ID) {
+		t.Errorf("node group %v", ng.Inputs)
+	}
+	for _, dep := range []plan.Resource{get(t, p, typeAddon, "cluster-vpc-cni"), get(t, p, typeAccessEntry, "cluster-nodes")} {
+		if !ng.DependsOn(dep.URN) {
+			t.Errorf("node group does not wait for %s %s", dep.Type, dep.Name)
+		}
+	}
+	if coredns := get(t, p, typeAddon, "cluster-coredns"); !coredns.DependsOn(ng.URN) {
+		t.Errorf("coredns does not wait for the nodes")
+	}
+}
+
+// pulumi-eks #1700: the nodes must reach ::/0, and nothing may be open to the internet for ingress.
+func TestIpv6ClusterSecurityGroups(t *testing.T) {
+	p := mustRunCluster(t, chapterCluster())
+	nodeSg := get(t, p, typeSg, "cluster-nodes")
+	controlPlane := get(t, p, typeSg, "cluster-control-plane")
+	egress := map[string]bool{}
+	for _, r := range p.ByType(typeEgress) {
+		if r.String("securityGroupId") == nodeSg.ID {
+			egress[r.String("cidrIpv4")+r.String("cidrIpv6")] = r.String("ipProtocol") == "-1"
+		}
+	}
+	if !egress["::/0"] || !egress["0.0.0.0/0"] {
+		t.Errorf("node egress %v, want all traffic to ::/0 and 0.0.0.0/0", egress)
+	}
+	var selfRule, apiRule bool
+	for _, r := range p.ByType(typeIngress) {
+		if r.Input("cidrIpv4") != nil || r.Input("cidrIpv6") != nil {
+			t.Errorf("ingress rule %s is open to %v%v", r.Name, r.Input("cidrIpv4"), r.Input("cidrIpv6"))
+		}
+		sg, peer := r.String("securityGroupId"), r.String("referencedSecurityGroupId")
+		selfRule = selfRule || (sg == nodeSg.ID && peer == nodeSg.ID && r.String("ipProtocol") == "-1")
+		apiRule = apiRule || (sg == controlPlane.ID && peer == nodeSg.ID && r.Input("fromPort") == 443.0)
+	}
+	if !selfRule || !apiRule {
+		t.Errorf("node-to-node rule %v, nodes-to-API rule %v", selfRule, apiRule)
+	}
+}
+
+func TestIpv6ClusterRefusesBadArgs(t *testing.T) {
+	ipv4Vpc := chapterVpc()
+	ipv4Vpc.Ipv6, ipv4Vpc.PrivateDns64 = false, false
+	for _, tc := range []struct {
+		name   string
+		vpc    *DualStackVpcArgs
+		mutate func(*Ipv6ClusterArgs)
+		says   string
+	}{
+		{"IPv4 VPC", ipv4Vpc, func(*Ipv6ClusterArgs) {}, "needs an IPv6 VPC"},
+		{"instance type", chapterVpc(), func(a *Ipv6ClusterArgs) { a.NodeGroup.InstanceType = "t3" }, "NodeGroup.InstanceType"},
+		{"node counts", chapterVpc(), func(a *Ipv6ClusterArgs) { a.NodeGroup.DesiredSize = 5 }, "min <= desired <= max"},
+		{"old vpc-cni", chapterVpc(), func(a *Ipv6ClusterArgs) { a.Addons.VpcCni = "v1.12.0-eksbuild.1" }, "too old"},
+		{"no name", chapterVpc(), func(a *Ipv6ClusterArgs) { a.ClusterName = "" }, "ClusterName"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := chapterCluster()
+			tc.mutate(args)
+			p, err := runCluster(t, tc.vpc, args)
+			if err == nil || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("err = %v, want one saying %q", err, tc.says)
+			}
+			for _, r := range p.Resources {
+				if r.Type == Ipv6ClusterType || strings.Contains(r.URN, Ipv6ClusterType+"$") {
+					t.Errorf("registered %s %s before refusing", r.Type, r.Name)
+				}
+			}
+		})
+	}
+}
