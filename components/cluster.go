@@ -36,10 +36,22 @@ type ClusterArgs struct {
 	EndpointPublicAccessCidrs []string
 	NodeGroup                 NodeGroupArgs
 	Addons                    AddonVersions
-	// WarmPrefixTarget is the VPC CNI's WARM_PREFIX_TARGET.
+	// WarmPrefixTarget is the VPC CNI's WARM_PREFIX_TARGET (used when prefix delegation is on).
 	WarmPrefixTarget int
-	Tags             map[string]string
+	// PolicyEngine says who enforces NetworkPolicies, which sets the vpc-cni add-on to match: its own
+	// agent on (vpc-cni), or off with ANNOTATE_POD_IP for Calico (calico), or off (none).
+	PolicyEngine PolicyEngine
+	Tags         map[string]string
 }
+
+// PolicyEngine enforces Kubernetes NetworkPolicies. There is exactly one per cluster.
+type PolicyEngine string
+
+const (
+	PolicyEngineNone   PolicyEngine = "none"
+	PolicyEngineVpcCni PolicyEngine = "vpc-cni"
+	PolicyEngineCalico PolicyEngine = "calico"
+)
 
 // NodeGroupArgs describe the managed node group.
 type NodeGroupArgs struct {
@@ -54,8 +66,8 @@ type AddonVersions struct {
 	VpcCni, Coredns, KubeProxy string
 }
 
-// clusterOutputs are the outputs both cluster components have.
-type clusterOutputs struct {
+// ClusterOutputs are the outputs both cluster components have.
+type ClusterOutputs struct {
 	ClusterName         pulumi.StringOutput `pulumi:"clusterName"`
 	Kubeconfig          pulumi.StringOutput `pulumi:"kubeconfig"`
 	OidcProviderArn     pulumi.StringOutput `pulumi:"oidcProviderArn"`
@@ -68,7 +80,7 @@ type clusterOutputs struct {
 	VpcCniConfiguration pulumi.StringOutput `pulumi:"vpcCniConfiguration"`
 }
 
-func (o clusterOutputs) toMap() pulumi.Map {
+func (o ClusterOutputs) toMap() pulumi.Map {
 	return pulumi.Map{
 		"clusterName":         o.ClusterName,
 		"kubeconfig":          o.Kubeconfig,
@@ -87,8 +99,10 @@ type ipFamily struct {
 	name string // ipv4 or ipv6, as EKS spells it
 	// cniPolicy grants the VPC CNI's permissions to its IRSA role.
 	cniPolicy func(ctx *pulumi.Context, name, partition string, role *iam.Role, opts ...pulumi.ResourceOption) error
-	// vpcCni is the add-on configuration apart from the prefix settings.
+	// vpcCni is the add-on configuration apart from the prefix and policy settings.
 	vpcCni clusterspec.VpcCniOptions
+	// serviceIpv4Cidr is the Kubernetes service block of an IPv4 cluster ("" lets EKS choose).
+	serviceIpv4Cidr string
 }
 
 // validateClusterArgs refuses what EKS or our design would refuse, before anything registers.
@@ -108,6 +122,11 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 	it, err := clusterspec.ParseInstanceType(args.NodeGroup.InstanceType)
 	if err != nil {
 		return bad("NodeGroup.InstanceType", args.NodeGroup.InstanceType, err.Error())
+	}
+	switch args.PolicyEngine {
+	case PolicyEngineNone, PolicyEngineVpcCni, PolicyEngineCalico:
+	default:
+		return bad("PolicyEngine", string(args.PolicyEngine), "use none, vpc-cni or calico")
 	}
 	n := args.NodeGroup
 	if n.MinSize < 1 || n.MinSize > n.DesiredSize || n.DesiredSize > n.MaxSize {
@@ -165,25 +184,26 @@ func (b *clusterBuilder) tags(name string) pulumi.StringMap {
 	return t
 }
 
-// build registers everything and returns the outputs.
-func (b *clusterBuilder) build() (clusterOutputs, error) {
+// build registers everything and returns the outputs, and the resources that are done when the
+// cluster is ready for workloads (nodes joined, add-ons active).
+func (b *clusterBuilder) build() (ClusterOutputs, []pulumi.Resource, error) {
 	ctx, name, args := b.ctx, b.name, b.args
 	partition, err := aws.GetPartition(ctx, nil, b.parent)
 	if err != nil {
-		return clusterOutputs{}, fmt.Errorf("looking up the AWS partition: %w", err)
+		return ClusterOutputs{}, nil, fmt.Errorf("looking up the AWS partition: %w", err)
 	}
 	versions, err := b.resolveAddonVersions()
 	if err != nil {
-		return clusterOutputs{}, err
+		return ClusterOutputs{}, nil, err
 	}
 
 	controlPlaneSg, nodeSg, err := b.securityGroups()
 	if err != nil {
-		return clusterOutputs{}, err
+		return ClusterOutputs{}, nil, err
 	}
 	nodeRole, err := b.nodeRole(partition.Partition)
 	if err != nil {
-		return clusterOutputs{}, err
+		return ClusterOutputs{}, nil, err
 	}
 
 	endpointPublic := len(args.EndpointPublicAccessCidrs) > 0
@@ -211,40 +231,47 @@ func (b *clusterBuilder) build() (clusterOutputs, error) {
 	if len(args.Tags) > 0 {
 		clusterArgs.Tags = pulumi.ToStringMap(args.Tags)
 	}
+	if b.family.serviceIpv4Cidr != "" {
+		clusterArgs.KubernetesServiceIpAddressRange = pulumi.String(b.family.serviceIpv4Cidr)
+	}
 	if endpointPublic {
 		clusterArgs.PublicAccessCidrs = pulumi.ToStringArray(args.EndpointPublicAccessCidrs)
 	}
 	// The security group goes in as a resource reference, which does not count as a dependency.
 	cluster, err := eks.NewCluster(ctx, name, clusterArgs, b.parent, pulumi.DependsOn([]pulumi.Resource{controlPlaneSg}))
 	if err != nil {
-		return clusterOutputs{}, err
+		return ClusterOutputs{}, nil, err
 	}
 
 	oidc, issuer, err := b.oidcProvider(cluster)
 	if err != nil {
-		return clusterOutputs{}, err
+		return ClusterOutputs{}, nil, err
 	}
 	cniRole, err := b.vpcCniRole(partition.Partition, oidc, issuer)
 	if err != nil {
-		return clusterOutputs{}, err
+		return ClusterOutputs{}, nil, err
 	}
 
 	cniOptions := b.family.vpcCni
 	cniOptions.WarmPrefixTarget = args.WarmPrefixTarget
+	// Said explicitly either way: with Calico the VPC CNI's own policy agent must stay off.
+	vpcCniPolicy := args.PolicyEngine == PolicyEngineVpcCni
+	cniOptions.NetworkPolicy = &vpcCniPolicy
+	cniOptions.AnnotatePodIP = args.PolicyEngine == PolicyEngineCalico
 	cniConfiguration, err := clusterspec.VpcCniConfigurationValues(cniOptions)
 	if err != nil {
-		return clusterOutputs{}, err
+		return ClusterOutputs{}, nil, err
 	}
 	vpcCni, err := b.addon("vpc-cni", versions.VpcCni, &awseks.AddonArgs{
 		ServiceAccountRoleArn: cniRole.Arn,
 		ConfigurationValues:   pulumi.String(cniConfiguration),
 	}, cluster)
 	if err != nil {
-		return clusterOutputs{}, err
+		return ClusterOutputs{}, nil, err
 	}
 	kubeProxy, err := b.addon("kube-proxy", versions.KubeProxy, &awseks.AddonArgs{}, cluster)
 	if err != nil {
-		return clusterOutputs{}, err
+		return ClusterOutputs{}, nil, err
 	}
 
 	// With access entries, the node role needs one to join; declaring it keeps it in Pulumi's hands.
@@ -255,12 +282,12 @@ func (b *clusterBuilder) build() (clusterOutputs, error) {
 		Tags:         b.tags(name + "-nodes"),
 	}, b.parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
 	if err != nil {
-		return clusterOutputs{}, err
+		return ClusterOutputs{}, nil, err
 	}
 
 	launchTemplate, err := b.launchTemplate(nodeSg)
 	if err != nil {
-		return clusterOutputs{}, err
+		return ClusterOutputs{}, nil, err
 	}
 	ng := args.NodeGroup
 	// Nodes start only once the CNI they need runs with its permissions and kube-proxy is there.
@@ -283,14 +310,16 @@ func (b *clusterBuilder) build() (clusterOutputs, error) {
 		},
 	}, b.parent, pulumi.DependsOn([]pulumi.Resource{vpcCni, kubeProxy, accessEntry}))
 	if err != nil {
-		return clusterOutputs{}, err
+		return ClusterOutputs{}, nil, err
 	}
 	// CoreDNS needs nodes to run on; created earlier, the add-on sits degraded until they join.
-	if _, err := b.addon("coredns", versions.Coredns, &awseks.AddonArgs{}, cluster, pulumi.DependsOn([]pulumi.Resource{nodeGroup})); err != nil {
-		return clusterOutputs{}, err
+	coredns, err := b.addon("coredns", versions.Coredns, &awseks.AddonArgs{}, cluster, pulumi.DependsOn([]pulumi.Resource{nodeGroup}))
+	if err != nil {
+		return ClusterOutputs{}, nil, err
 	}
+	ready := []pulumi.Resource{vpcCni, kubeProxy, nodeGroup, coredns}
 
-	return clusterOutputs{
+	return ClusterOutputs{
 		ClusterName:         pulumi.String(args.ClusterName).ToStringOutput(),
 		Kubeconfig:          pulumi.ToSecret(cluster.KubeconfigJson).(pulumi.StringOutput),
 		OidcProviderArn:     oidc.Arn,
@@ -300,7 +329,7 @@ func (b *clusterBuilder) build() (clusterOutputs, error) {
 		NodeSecurityGroupId: nodeSg.ID().ToStringOutput(),
 		VpcCniRoleArn:       cniRole.Arn,
 		VpcCniConfiguration: pulumi.String(cniConfiguration).ToStringOutput(),
-	}, nil
+	}, ready, nil
 }
 
 // resolveAddonVersions turns "latest" into the most recent version EKS offers for the cluster's

@@ -25,7 +25,11 @@ type Ipv6ClusterArgs struct {
 // and eksctl get wrong put right (see cluster.go).
 type Ipv6Cluster struct {
 	pulumi.ResourceState
-	clusterOutputs
+	ClusterOutputs
+
+	// Ready are the resources that are done once the cluster takes workloads: depend on these, not
+	// on the component, whose children the Go SDK may not have finished collecting.
+	Ready []pulumi.Resource
 }
 
 // NewIpv6Cluster validates the arguments, and registers nothing if they are wrong.
@@ -52,10 +56,10 @@ func NewIpv6Cluster(ctx *pulumi.Context, name string, args *Ipv6ClusterArgs, opt
 		return nil, err
 	}
 	b := &clusterBuilder{ctx: ctx, name: name, args: &args.ClusterArgs, instance: instance, parent: pulumi.Parent(c), family: family}
-	if c.clusterOutputs, err = b.build(); err != nil {
+	if c.ClusterOutputs, c.Ready, err = b.build(); err != nil {
 		return nil, err
 	}
-	return c, ctx.RegisterResourceOutputs(c, c.clusterOutputs.toMap())
+	return c, ctx.RegisterResourceOutputs(c, c.ClusterOutputs.toMap())
 }
 
 // ipv6CniPolicy writes the IPv6 CNI policy, for which AWS publishes no managed policy, inline on the

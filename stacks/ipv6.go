@@ -23,19 +23,15 @@ func Ipv6(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 	clusterName := cfg.EksClusterName(ctx.Stack())
 	cluster, err := components.NewIpv6Cluster(ctx, "cluster", &components.Ipv6ClusterArgs{
 		ClusterArgs: b.clusterArgs(cfg, clusterName, Ipv6NodeGroupName),
-		NodeSnat:    cfg.Ipv4Egress == config.Ipv4EgressNodeSnat || cfg.Ipv4Egress == config.Ipv4EgressBoth,
+		NodeSnat:    cfg.Ipv4Egress.NodeSnat(),
 	}, pulumi.Provider(b.provider))
 	if err != nil {
 		return nil, err
 	}
 	out := b.outputs()
-	out["clusterName"] = cluster.ClusterName
-	out["kubeconfig"] = cluster.Kubeconfig
-	out["oidcProviderArn"] = cluster.OidcProviderArn
-	out["nodeGroupName"] = cluster.NodeGroupName
-	out["vpcCniRoleArn"] = cluster.VpcCniRoleArn
+	addClusterOutputs(out, cluster.ClusterOutputs)
 	out["verifyCommands"] = pulumi.ToStringArray(ipv6VerifyCommands(cfg.Region, clusterName)).ToStringArrayOutput()
-	return out, nil
+	return withKubernetesLayer(ctx, cfg, out, cluster.Kubeconfig, cluster.Ready)
 }
 
 // ipv6VerifyCommands are the chapter's checks, to run by hand once `pulumi up` is done: nodes and

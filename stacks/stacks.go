@@ -128,7 +128,17 @@ func (b *base) clusterArgs(cfg *config.Config, clusterName, nodeGroupName string
 			VpcCni: cfg.VpcCniVersion, Coredns: cfg.CorednsVersion, KubeProxy: cfg.KubeProxyVersion,
 		},
 		WarmPrefixTarget: cfg.WarmPrefixTarget,
+		PolicyEngine:     components.PolicyEngine(cfg.PolicyEngine),
 	}
+}
+
+// addClusterOutputs adds the stack outputs every cluster has.
+func addClusterOutputs(out Outputs, c components.ClusterOutputs) {
+	out["clusterName"] = c.ClusterName
+	out["kubeconfig"] = c.Kubeconfig
+	out["oidcProviderArn"] = c.OidcProviderArn
+	out["nodeGroupName"] = c.NodeGroupName
+	out["vpcCniRoleArn"] = c.VpcCniRoleArn
 }
 
 // outputs are the stack outputs every scenario has.

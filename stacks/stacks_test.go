@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -59,7 +60,7 @@ func TestEveryPresetPlansDeterministically(t *testing.T) {
 	for _, stack := range stacks {
 		t.Run(stack, func(t *testing.T) {
 			first := render(t, mustRunStack(t, stack))
-			for range 2 {
+			for range 4 {
 				if again := render(t, mustRunStack(t, stack)); !bytes.Equal(first, again) {
 					t.Fatalf("two runs of stack %s render different plans", stack)
 				}
@@ -284,5 +285,108 @@ func TestIpv6PresetBuildsTheChapterCluster(t *testing.T) {
 	}
 	if cluster.Input("ipFamily") != "ipv6" || cluster.Input("version") != "1.35" {
 		t.Errorf("cluster %v", cluster.Inputs)
+	}
+}
+
+func urns(p *plan.Plan) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range p.Resources {
+		out[r.URN] = true
+	}
+	return out
+}
+
+func TestIpv4CalicoPresetInstallsCalicoAndTheDemo(t *testing.T) {
+	p := mustRunStack(t, "ipv4-calico")
+	for _, want := range []struct{ typ, name string }{
+		{"eks-advanced-networking:cluster:Ipv4Cluster", "cluster"},
+		{"eks:index:ManagedNodeGroup", "cluster-ipv4mng"},
+		{"eks-advanced-networking:policy:CalicoPolicyEngine", "calico"},
+		{"kubernetes:helm.sh/v4:Chart", "calico-operator"},
+		{"eks-advanced-networking:policy:NetworkPolicyDemo", "policy-demo"},
+	} {
+		if _, err := p.Get(want.typ, want.name); err != nil {
+			t.Error(err)
+		}
+	}
+	addon, _ := p.Get("aws:eks/addon:Addon", "cluster-vpc-cni")
+	if c := addon.String("configurationValues"); !strings.Contains(c, `"enableNetworkPolicy":"false"`) || !strings.Contains(c, `"ANNOTATE_POD_IP":"true"`) {
+		t.Errorf("vpc-cni configuration with Calico: %s", c)
+	}
+	if p.Outputs["calicoStatusCommand"] != "kubectl get tigerastatus/calico" {
+		t.Errorf("calicoStatusCommand = %v", p.Outputs["calicoStatusCommand"])
+	}
+	// Every Kubernetes object goes to the cluster's provider, never to an ambient kubeconfig.
+	k8s := p.ByType("pulumi:providers:kubernetes")
+	if len(k8s) != 1 {
+		t.Fatalf("%d kubernetes providers", len(k8s))
+	}
+	for _, r := range p.Resources {
+		if strings.HasPrefix(r.Type, "kubernetes:") && r.Provider != k8s[0].URN+"::"+k8s[0].ID {
+			t.Errorf("%s %s uses provider %q", r.Type, r.Name, r.Provider)
+		}
+	}
+}
+
+// The chapter's switch, denyEgressPolicy false -> true, changes exactly one thing: the policy appears.
+func TestDenyEgressSwitchAddsOnlyThePolicy(t *testing.T) {
+	preset, err := os.ReadFile(filepath.Join(projectDir, "Pulumi.ipv4-calico.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := strings.Replace(string(preset), "denyEgressPolicy: false", "denyEgressPolicy: true", 1)
+	before := mustRunStack(t, "ipv4-calico")
+	after, err := runStack(t, writeProject(t, "ipv4-calico", on), "ipv4-calico")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := urns(before), urns(after)
+	var added []string
+	for u := range b {
+		if !a[u] {
+			added = append(added, u)
+		}
+	}
+	for u := range a {
+		if !b[u] {
+			t.Errorf("turning the policy on removes %s", u)
+		}
+	}
+	if len(added) != 1 || !strings.HasSuffix(added[0], "kubernetes:networking.k8s.io/v1:NetworkPolicy::policy-demo-deploy2-default-deny-egress") {
+		t.Errorf("turning the policy on adds %v, want just the deny-egress policy", added)
+	}
+	for _, r := range before.Resources {
+		if r2, ok := after.ByURN(r.URN); ok && !reflect.DeepEqual(r.Inputs, r2.Inputs) {
+			t.Errorf("turning the policy on changes %s", r.URN)
+		}
+	}
+}
+
+func TestPolicyEngineRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		says       []string
+	}{
+		{"both engines at once", "scenario: ipv4-calico\n  eks-advanced-networking:vpcIpv6: false\n  eks-advanced-networking:policyEngine: calico,vpc-cni",
+			[]string{"eks-advanced-networking:policyEngine", "calico, vpc-cni, none"}},
+		{"Calico on the IPv6 cluster", "ipv4Egress: both\n  eks-advanced-networking:policyEngine: calico",
+			[]string{"eks-advanced-networking:policyEngine", "ENABLE_V4_EGRESS"}},
+		{"bad chart version", "scenario: ipv4-calico\n  eks-advanced-networking:vpcIpv6: false\n  eks-advanced-networking:policyEngine: calico\n  eks-advanced-networking:calicoVersion: latest",
+			[]string{"eks-advanced-networking:calicoVersion", `"latest"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := runStack(t, writeProject(t, "bad", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:"+tc.yaml+"\n"), "bad")
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not mention %q", err, s)
+				}
+			}
+			if len(p.Resources) != 0 {
+				t.Errorf("%d resources registered before refusing", len(p.Resources))
+			}
+		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"eks-advanced-networking/internal/calico"
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/netplan"
 )
@@ -52,6 +53,21 @@ const (
 // Ipv4EgressModes lists the valid modes.
 var Ipv4EgressModes = []Ipv4Egress{Ipv4EgressNodeSnat, Ipv4EgressNat64, Ipv4EgressBoth, Ipv4EgressNone}
 
+// PolicyEngine enforces NetworkPolicies: Calico, the VPC CNI's own agent, or nothing.
+type PolicyEngine string
+
+const (
+	PolicyEngineNone   PolicyEngine = "none"
+	PolicyEngineVpcCni PolicyEngine = "vpc-cni"
+	PolicyEngineCalico PolicyEngine = "calico"
+)
+
+// PolicyEngines lists the valid engines.
+var PolicyEngines = []PolicyEngine{PolicyEngineCalico, PolicyEngineVpcCni, PolicyEngineNone}
+
+// NodeSnat says whether pods of an IPv6 cluster get the VPC CNI's v4if0 path (ENABLE_V4_EGRESS).
+func (e Ipv4Egress) NodeSnat() bool { return e == Ipv4EgressNodeSnat || e == Ipv4EgressBoth }
+
 // UsesNat64 says whether the mode needs DNS64 and the NAT64 route in the private subnets.
 func (e Ipv4Egress) UsesNat64() bool { return e == Ipv4EgressNat64 || e == Ipv4EgressBoth }
 
@@ -83,6 +99,12 @@ type Config struct {
 	CorednsVersion            string
 	KubeProxyVersion          string
 	WarmPrefixTarget          int
+
+	PolicyEngine     PolicyEngine
+	CalicoVersion    string
+	DemoApps         bool
+	DenyEgressPolicy bool
+	AllowDnsEgress   bool
 
 	// Warnings are worth telling the user but do not stop the deployment (paid extended support, an
 	// API endpoint open to the internet).
@@ -170,6 +192,21 @@ var Keys = []Key{
 	{"warmPrefixTarget", "integer", 1,
 		"VPC CNI WARM_PREFIX_TARGET: how many spare address prefixes each node keeps (1 to 8). IPv6 nodes get a /80 per prefix.",
 		func(c *Config, raw string) (err error) { c.WarmPrefixTarget, err = parseInt(raw); return }},
+	{"policyEngine", "string", string(PolicyEngineNone),
+		"Who enforces NetworkPolicies: calico (tigera-operator, VPC CNI policy off), vpc-cni (the add-on's own agent), or none. Exactly one, by construction.",
+		func(c *Config, raw string) error { c.PolicyEngine = PolicyEngine(raw); return nil }},
+	{"calicoVersion", "string", calico.DefaultVersion,
+		"tigera-operator Helm chart version (Calico release) when policyEngine is calico, e.g. v3.33.0.",
+		func(c *Config, raw string) error { c.CalicoVersion = raw; return nil }},
+	{"demoApps", "boolean", false,
+		"Deploy the chapter's test applications: busybox Deployments in namespaces deploy1 and deploy2.",
+		func(c *Config, raw string) (err error) { c.DemoApps, err = parseBool(raw); return }},
+	{"denyEgressPolicy", "boolean", false,
+		"Apply the chapter's default-deny egress NetworkPolicy in deploy2 (the chapter names it default-deny-ingress; it denies egress). Needs demoApps.",
+		func(c *Config, raw string) (err error) { c.DenyEgressPolicy, err = parseBool(raw); return }},
+	{"allowDnsEgress", "boolean", false,
+		"With denyEgressPolicy, still let deploy2 reach CoreDNS on port 53.",
+		func(c *Config, raw string) (err error) { c.AllowDnsEgress, err = parseBool(raw); return }},
 }
 
 // The AWS keys this program forwards to its explicit AWS provider. Any other aws: key would be silently
@@ -366,6 +403,41 @@ func (c *Config) validateCluster(today time.Time) []error {
 	if c.WarmPrefixTarget < 1 || c.WarmPrefixTarget > 8 {
 		add("warmPrefixTarget", strconv.Itoa(c.WarmPrefixTarget), "use 1 to 8")
 	}
+	return append(errs, c.validatePolicy()...)
+}
+
+// validatePolicy checks the policy engine and the chapter's demo.
+func (c *Config) validatePolicy() []error {
+	var errs []error
+	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+	warn := func(msg string) { c.Warnings = append(c.Warnings, msg) }
+	ipv6NodeSnat := c.Scenario == ScenarioIpv6 && c.Ipv4Egress.NodeSnat()
+	switch c.PolicyEngine {
+	case PolicyEngineCalico:
+		if ipv6NodeSnat {
+			add("policyEngine", string(c.PolicyEngine), fmt.Sprintf(
+				"Calico does not enforce policy on IPv6 pods while the VPC CNI's ENABLE_V4_EGRESS is on (ipv4Egress %s); use vpc-cni, or ipv4Egress nat64", c.Ipv4Egress))
+		}
+		if err := calico.ValidateVersion(c.CalicoVersion); err != nil {
+			add("calicoVersion", c.CalicoVersion, err.Error())
+		}
+	case PolicyEngineVpcCni:
+		if ipv6NodeSnat {
+			warn(fmt.Sprintf("%s:policyEngine vpc-cni does not filter the v4if0 path IPv6 pods use for IPv4 (ipv4Egress %s, aws-network-policy-agent #55): NetworkPolicies do not restrict their IPv4 egress", Project, c.Ipv4Egress))
+		}
+	case PolicyEngineNone:
+	default:
+		add("policyEngine", string(c.PolicyEngine), "unknown engine; use one of "+joinEngines())
+	}
+	if c.DenyEgressPolicy && !c.DemoApps {
+		add("denyEgressPolicy", "true", "the policy lives in the demo's deploy2 namespace; set demoApps to true as well")
+	}
+	if c.AllowDnsEgress && !c.DenyEgressPolicy {
+		add("allowDnsEgress", "true", "it only shapes the deny-egress policy; set denyEgressPolicy to true, or leave this off")
+	}
+	if c.DenyEgressPolicy && c.PolicyEngine == PolicyEngineNone {
+		warn(fmt.Sprintf("%s:denyEgressPolicy is on but policyEngine is none: nothing enforces the policy", Project))
+	}
 	return errs
 }
 
@@ -485,6 +557,14 @@ func joinScenarios() string {
 	names := make([]string, len(Scenarios))
 	for i, s := range Scenarios {
 		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
+
+func joinEngines() string {
+	names := make([]string, len(PolicyEngines))
+	for i, e := range PolicyEngines {
+		names[i] = string(e)
 	}
 	return strings.Join(names, ", ")
 }

@@ -35,6 +35,7 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 		EndpointPublicAccessCidrs: []string{}, NodeInstanceType: "t3.medium",
 		NodeMinSize: 2, NodeDesiredSize: 2, NodeMaxSize: 2,
 		VpcCniVersion: "latest", CorednsVersion: "latest", KubeProxyVersion: "latest", WarmPrefixTarget: 1,
+		PolicyEngine: PolicyEngineNone, CalicoVersion: "v3.33.0",
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults = %+v\nwant %+v", *c, want)
@@ -120,6 +121,12 @@ func TestBadConfigurations(t *testing.T) {
 		{"IPv6 endpoint CIDR", raw("endpointPublicAccessCidrs", `["2001:db8::/32"]`), []string{"eks-advanced-networking:endpointPublicAccessCidrs", "IPv4"}},
 		{"bad cluster name", raw("clusterName", "my.cluster"), []string{"eks-advanced-networking:clusterName", `"my.cluster"`}},
 		{"warm prefix target", raw("warmPrefixTarget", "0"), []string{"eks-advanced-networking:warmPrefixTarget", "1 to 8"}},
+		{"unknown policy engine", raw("policyEngine", "cilium"), []string{"eks-advanced-networking:policyEngine", `"cilium"`, "calico, vpc-cni, none"}},
+		{"Calico on IPv6 with node SNAT", raw("policyEngine", "calico"), []string{"eks-advanced-networking:policyEngine", `"calico"`, "ENABLE_V4_EGRESS", "vpc-cni"}},
+		{"bad Calico chart version", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "calicoVersion", "3.33.0"), []string{"eks-advanced-networking:calicoVersion", `"3.33.0"`, "v3.33.0"}},
+		{"old Calico chart", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "calicoVersion", "v3.26.4"), []string{"eks-advanced-networking:calicoVersion", "v3.32.0 or later"}},
+		{"policy without demo apps", raw("denyEgressPolicy", "true"), []string{"eks-advanced-networking:denyEgressPolicy", "demoApps"}},
+		{"DNS allowance without policy", raw("demoApps", "true", "allowDnsEgress", "true"), []string{"eks-advanced-networking:allowDnsEgress", "denyEgressPolicy"}},
 		{"key without namespace", map[string]string{RegionKey: "eu-central-1", "scenario": "ipv6"}, []string{`"scenario"`, "eks-advanced-networking:scenario"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,6 +156,28 @@ func TestWarnings(t *testing.T) {
 	}
 	if c, _ := decode(raw()); len(c.Warnings) != 0 {
 		t.Errorf("defaults warn: %v", c.Warnings)
+	}
+}
+
+func TestPolicyWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		config map[string]string
+		warns  string
+	}{
+		{raw("policyEngine", "vpc-cni"), "v4if0"},
+		{raw("demoApps", "true", "denyEgressPolicy", "true"), "nothing enforces"},
+	} {
+		c, err := decode(tc.config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := strings.Join(c.Warnings, "\n"); !strings.Contains(w, tc.warns) {
+			t.Errorf("%v: warnings %q, want one about %q", tc.config, w, tc.warns)
+		}
+	}
+	// Tigera ties the IPv6 gap to ENABLE_V4_EGRESS; with node SNAT off the combination is allowed.
+	if _, err := decode(raw("policyEngine", "calico", "ipv4Egress", "nat64")); err != nil {
+		t.Errorf("Calico with nat64: %v", err)
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-	"gopkg.in/yaml.v3"
+	"sigs.k8s.io/yaml"
 )
 
 // hiddenInputs are left out of the text view: noise that every AWS resource carries. The JSON view
@@ -112,11 +112,21 @@ func compact(v any, width int) string {
 	return s
 }
 
+// helmChartType is pulumi-kubernetes's Helm chart component, rendered by the provider at deploy time.
+const helmChartType = "kubernetes:helm.sh/v4:Chart"
+
 // Manifests returns every Kubernetes object in the plan, keyed by a stable file name
-// (<kind>-<namespace>-<name>.yaml; cluster-scoped objects use "cluster").
+// (<kind>-<namespace>-<name>.yaml; cluster-scoped objects use "cluster"). A Helm chart's objects are
+// only known once the chart is fetched at deploy time, so a chart is written as what it installs:
+// helmchart-<namespace>-<name>.yaml with the chart, version, repository and values.
 func (p *Plan) Manifests() map[string]map[string]any {
 	out := map[string]map[string]any{}
 	for _, r := range p.Resources {
+		if r.Type == helmChartType {
+			ns, _ := r.Inputs["namespace"].(string)
+			out[strings.ToLower(fmt.Sprintf("helmchart-%s-%s.yaml", ns, r.Name))] = r.Inputs
+			continue
+		}
 		if !r.Custom || !strings.HasPrefix(r.Type, "kubernetes:") || strings.HasPrefix(r.Type, "pulumi:providers:") {
 			continue
 		}

@@ -1,0 +1,110 @@
+package components
+
+import (
+	"fmt"
+
+	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"eks-advanced-networking/internal/calico"
+)
+
+// CalicoPolicyEngineType is the component's type token.
+const CalicoPolicyEngineType = "eks-advanced-networking:policy:CalicoPolicyEngine"
+
+// CalicoPolicyEngineArgs configure Calico in policy-only mode beside the Amazon VPC CNI.
+type CalicoPolicyEngineArgs struct {
+	// Version is the chart version, e.g. v3.33.0.
+	Version string
+}
+
+// CalicoPolicyEngine installs Calico the way Tigera supports it on EKS today: the tigera-operator
+// Helm chart (CRDs from their own chart first) with an Installation for EKS and the VPC CNI, BGP off.
+// It also lets aws-node patch pods, which ANNOTATE_POD_IP (set on the vpc-cni add-on by the cluster
+// when its policy engine is Calico) needs. The cluster must have the VPC CNI's own policy engine off.
+type CalicoPolicyEngine struct {
+	pulumi.ResourceState
+
+	Namespace pulumi.StringOutput `pulumi:"namespace"`
+	// StatusCommand is the chapter's check.
+	StatusCommand pulumi.StringOutput `pulumi:"statusCommand"`
+
+	// Ready is what to depend on for Calico to be installed (the operator chart).
+	Ready []pulumi.Resource
+}
+
+// NewCalicoPolicyEngine registers Calico; it needs a Kubernetes provider among opts.
+func NewCalicoPolicyEngine(ctx *pulumi.Context, name string, args *CalicoPolicyEngineArgs, opts ...pulumi.ResourceOption) (*CalicoPolicyEngine, error) {
+	if args == nil {
+		return nil, fmt.Errorf("CalicoPolicyEngine %s: args are required", name)
+	}
+	if err := calico.ValidateVersion(args.Version); err != nil {
+		return nil, fmt.Errorf("CalicoPolicyEngine %s: Version = %q: %w", name, args.Version, err)
+	}
+	values, err := calico.EksValues().Map()
+	if err != nil {
+		return nil, err
+	}
+	c := &CalicoPolicyEngine{}
+	if err := ctx.RegisterComponentResource(CalicoPolicyEngineType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+
+	// Helm v4 charts do not create their namespace.
+	ns, err := newKubeObject(ctx, name+"-namespace", &corev1.Namespace{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: metav1.ObjectMeta{Name: calico.Namespace},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	repo := &helmv4.RepositoryOptsArgs{Repo: pulumi.String(calico.Repository)}
+	crds, err := helmv4.NewChart(ctx, name+"-crds", &helmv4.ChartArgs{
+		Chart:          pulumi.String(calico.CrdChart),
+		Version:        pulumi.String(args.Version),
+		RepositoryOpts: repo,
+		Namespace:      pulumi.String(calico.Namespace),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{ns}))
+	if err != nil {
+		return nil, err
+	}
+	operator, err := helmv4.NewChart(ctx, name+"-operator", &helmv4.ChartArgs{
+		Chart:          pulumi.String(calico.OperatorChart),
+		Version:        pulumi.String(args.Version),
+		RepositoryOpts: repo,
+		Namespace:      pulumi.String(calico.Namespace),
+		Values:         pulumi.ToMap(values),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{ns, crds}))
+	if err != nil {
+		return nil, err
+	}
+	c.Ready = []pulumi.Resource{operator}
+
+	// AWS: with Calico, set ANNOTATE_POD_IP and let aws-node patch pods. The add-on owns the aws-node
+	// ClusterRole (and would overwrite edits), so the permission comes as a role of its own.
+	role := &rbacv1.ClusterRole{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+		ObjectMeta: metav1.ObjectMeta{Name: "aws-node-annotate-pod-ip"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"patch"}}},
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: "aws-node-annotate-pod-ip"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "aws-node", Namespace: "kube-system"}},
+	}
+	if _, err := newKubeObject(ctx, name+"-aws-node-role", role, parent); err != nil {
+		return nil, err
+	}
+	if _, err := newKubeObject(ctx, name+"-aws-node-binding", binding, parent); err != nil {
+		return nil, err
+	}
+
+	c.Namespace = pulumi.String(calico.Namespace).ToStringOutput()
+	c.StatusCommand = pulumi.String(calico.StatusCommand).ToStringOutput()
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"namespace": c.Namespace, "statusCommand": c.StatusCommand})
+}

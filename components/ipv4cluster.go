@@ -1,0 +1,72 @@
+package components
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"eks-advanced-networking/internal/clusterspec"
+)
+
+// Ipv4ClusterType is the component's type token.
+const Ipv4ClusterType = "eks-advanced-networking:cluster:Ipv4Cluster"
+
+// Ipv4ClusterArgs configure an IPv4 EKS cluster.
+type Ipv4ClusterArgs struct {
+	ClusterArgs
+	// ServiceIpv4Cidr is the block Kubernetes services get addresses from; empty lets EKS choose.
+	ServiceIpv4Cidr string
+}
+
+// Ipv4Cluster is the chapter's IPv4 cluster for the policy and Multus scenarios. It shares its core
+// with Ipv6Cluster (cluster.go); only the IP family's details differ.
+type Ipv4Cluster struct {
+	pulumi.ResourceState
+	ClusterOutputs
+
+	// Ready are the resources that are done once the cluster takes workloads: depend on these, not
+	// on the component, whose children the Go SDK may not have finished collecting.
+	Ready []pulumi.Resource
+}
+
+// NewIpv4Cluster validates the arguments, and registers nothing if they are wrong.
+func NewIpv4Cluster(ctx *pulumi.Context, name string, args *Ipv4ClusterArgs, opts ...pulumi.ResourceOption) (*Ipv4Cluster, error) {
+	if args == nil {
+		return nil, fmt.Errorf("Ipv4Cluster %s: args are required", name)
+	}
+	family := ipFamily{
+		name:            "ipv4",
+		cniPolicy:       ipv4CniPolicy,
+		vpcCni:          clusterspec.VpcCniOptions{PrefixDelegation: false},
+		serviceIpv4Cidr: args.ServiceIpv4Cidr,
+	}
+	instance, err := validateClusterArgs("Ipv4Cluster "+name, &args.ClusterArgs, family)
+	if err != nil {
+		return nil, err
+	}
+	if args.ServiceIpv4Cidr != "" {
+		if p, err := netip.ParsePrefix(args.ServiceIpv4Cidr); err != nil || !p.Addr().Is4() || p.Masked() != p {
+			return nil, fmt.Errorf("Ipv4Cluster %s: ServiceIpv4Cidr = %q: not an IPv4 block with host bits clear", name, args.ServiceIpv4Cidr)
+		}
+	}
+	c := &Ipv4Cluster{}
+	if err := ctx.RegisterComponentResource(Ipv4ClusterType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	b := &clusterBuilder{ctx: ctx, name: name, args: &args.ClusterArgs, instance: instance, parent: pulumi.Parent(c), family: family}
+	if c.ClusterOutputs, c.Ready, err = b.build(); err != nil {
+		return nil, err
+	}
+	return c, ctx.RegisterResourceOutputs(c, c.ClusterOutputs.toMap())
+}
+
+// ipv4CniPolicy attaches AWS's managed policy for the VPC CNI in IPv4 mode to the IRSA role, as
+// eksctl does; AWS keeps that policy in step with the CNI.
+func ipv4CniPolicy(ctx *pulumi.Context, name, partition string, role *iam.Role, opts ...pulumi.ResourceOption) error {
+	_, err := iam.NewRolePolicyAttachment(ctx, name, &iam.RolePolicyAttachmentArgs{
+		Role: role.Name, PolicyArn: pulumi.String(fmt.Sprintf("arn:%s:iam::aws:policy/AmazonEKS_CNI_Policy", partition)),
+	}, opts...)
+	return err
+}

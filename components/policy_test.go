@@ -1,0 +1,217 @@
+package components
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/plan"
+	"eks-advanced-networking/internal/policydemo"
+)
+
+func runProgram(t *testing.T, program func(ctx *pulumi.Context) error) (*plan.Plan, error) {
+	t.Helper()
+	return plan.Run(plan.Options{Project: "test", Stack: "test", Config: map[string]string{"aws:region": "eu-central-1"}},
+		func(ctx *pulumi.Context) (map[string]pulumi.Output, error) { return nil, program(ctx) })
+}
+
+func TestCalicoPolicyEngine(t *testing.T) {
+	p, err := runProgram(t, func(ctx *pulumi.Context) error {
+		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Version: "v3.33.0"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := get(t, p, "kubernetes:core/v1:Namespace", "calico-namespace")
+	if ns.String("metadata.name") != "tigera-operator" {
+		t.Errorf("namespace %v", ns.Inputs)
+	}
+	crds := get(t, p, "kubernetes:helm.sh/v4:Chart", "calico-crds")
+	operator := get(t, p, "kubernetes:helm.sh/v4:Chart", "calico-operator")
+	for _, c := range []struct {
+		r     plan.Resource
+		chart string
+	}{{crds, "crd.projectcalico.org.v1"}, {operator, "tigera-operator"}} {
+		if !c.r.Remote || c.r.String("chart") != c.chart || c.r.String("version") != "v3.33.0" ||
+			c.r.String("repositoryOpts.repo") != "https://docs.tigera.io/calico/charts" || c.r.String("namespace") != "tigera-operator" ||
+			!c.r.DependsOn(ns.URN) {
+			t.Errorf("chart %s: %v (deps %v)", c.r.Name, c.r.Inputs, c.r.Dependencies)
+		}
+	}
+	if !operator.DependsOn(crds.URN) {
+		t.Error("the operator chart does not wait for the CRD chart")
+	}
+	want := map[string]any{"kubernetesProvider": "EKS", "cni.type": "AmazonVPC", "calicoNetwork.bgp": "Disabled", "enabled": true}
+	for path, w := range want {
+		if got := operator.Input("values.installation." + path); got != w {
+			t.Errorf("values.installation.%s = %v, want %v", path, got, w)
+		}
+	}
+
+	role := get(t, p, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "calico-aws-node-role")
+	rules, _ := json.Marshal(role.Input("rules"))
+	if string(rules) != `[{"apiGroups":[""],"resources":["pods"],"verbs":["patch"]}]` {
+		t.Errorf("aws-node role rules %s, want patch on pods only", rules)
+	}
+	binding := get(t, p, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "calico-aws-node-binding")
+	subjects, _ := json.Marshal(binding.Input("subjects"))
+	if string(subjects) != `[{"kind":"ServiceAccount","name":"aws-node","namespace":"kube-system"}]` || binding.String("roleRef.name") != role.String("metadata.name") {
+		t.Errorf("binding %v", binding.Inputs)
+	}
+
+	p, err = runProgram(t, func(ctx *pulumi.Context) error {
+		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Version: "3.33"})
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), `Version = "3.33"`) || len(p.Resources) != 0 {
+		t.Errorf("bad version: err %v, %d resources", err, len(p.Resources))
+	}
+}
+
+// plainJSON is an object as the provider receives it: JSON without the server's status.
+func plainJSON(t *testing.T, obj any) map[string]any {
+	t.Helper()
+	raw, _ := json.Marshal(obj)
+	var m map[string]any
+	json.Unmarshal(raw, &m)
+	delete(m, "status")
+	return m
+}
+
+func TestNetworkPolicyDemo(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		args   NetworkPolicyDemoArgs
+		policy bool
+	}{
+		{"before: no policy", NetworkPolicyDemoArgs{}, false},
+		{"after: deny egress", NetworkPolicyDemoArgs{DenyEgress: true}, true},
+		{"after, DNS allowed", NetworkPolicyDemoArgs{DenyEgress: true, AllowDns: true}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := runProgram(t, func(ctx *pulumi.Context) error {
+				_, err := NewNetworkPolicyDemo(ctx, "demo", &tc.args)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range policydemo.Deployments() {
+				r := get(t, p, "kubernetes:apps/v1:Deployment", "demo-"+d.Namespace+"-"+d.Name)
+				ns := get(t, p, "kubernetes:core/v1:Namespace", "demo-"+d.Namespace)
+				if !reflect.DeepEqual(r.Inputs, plainJSON(t, d)) || !r.DependsOn(ns.URN) {
+					t.Errorf("deployment %s differs from internal/policydemo's or does not wait for its namespace", r.Name)
+				}
+			}
+			policies := p.ByType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+			if len(policies) != map[bool]int{false: 0, true: 1}[tc.policy] {
+				t.Fatalf("%d policies", len(policies))
+			}
+			if tc.policy && !reflect.DeepEqual(policies[0].Inputs, plainJSON(t, policydemo.DenyEgressPolicy(tc.args.AllowDns))) {
+				t.Errorf("policy %v is not internal/policydemo's", policies[0].Inputs)
+			}
+		})
+	}
+	_, err := runProgram(t, func(ctx *pulumi.Context) error {
+		_, err := NewNetworkPolicyDemo(ctx, "demo", &NetworkPolicyDemoArgs{AllowDns: true})
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "DenyEgress") {
+		t.Errorf("AllowDns without DenyEgress: %v", err)
+	}
+}
+
+func ipv4Vpc() *DualStackVpcArgs {
+	return &DualStackVpcArgs{VpcInput: netplan.VpcInput{
+		CidrBlock: "192.168.0.0/16", AvailabilityZones: zones, SubnetPrefixLength: 19, NatGateways: netplan.NatGatewaySingle,
+	}}
+}
+
+func runIpv4Cluster(t *testing.T, engine PolicyEngine, serviceCidr string) *plan.Plan {
+	t.Helper()
+	p, err := runProgram(t, func(ctx *pulumi.Context) error {
+		vpc, err := NewDualStackVpc(ctx, "vpc", ipv4Vpc())
+		if err != nil {
+			return err
+		}
+		args := chapterCluster().ClusterArgs
+		args.Vpc, args.NodeGroup.Name, args.PolicyEngine = vpc, "ipv4mng", engine
+		_, err = NewIpv4Cluster(ctx, "cluster", &Ipv4ClusterArgs{ClusterArgs: args, ServiceIpv4Cidr: serviceCidr})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestIpv4Cluster(t *testing.T) {
+	p := runIpv4Cluster(t, PolicyEngineNone, "10.100.0.0/16")
+	cluster := get(t, p, typeCluster, "cluster")
+	if cluster.Input("ipFamily") != "ipv4" || cluster.Input("kubernetesServiceIpAddressRange") != "10.100.0.0/16" {
+		t.Errorf("cluster %v", cluster.Inputs)
+	}
+	irsa := get(t, p, typeRole, "cluster-vpc-cni")
+	var cniPolicies []string
+	for _, a := range p.ByType(typeAttachment) {
+		if a.String("role") == irsa.ID {
+			cniPolicies = append(cniPolicies, a.String("policyArn"))
+		}
+	}
+	if !slices.Equal(cniPolicies, []string{"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"}) {
+		t.Errorf("IRSA role policies %v", cniPolicies)
+	}
+	if len(p.ByType(typeRolePolicy)) != 0 {
+		t.Error("an IPv4 cluster carries the IPv6 inline CNI policy")
+	}
+	if got := get(t, p, typeLaunchTpl, "cluster-ipv4mng").Input("metadataOptions.httpProtocolIpv6"); got != "disabled" {
+		t.Errorf("IPv6 metadata endpoint %v on an IPv4 cluster", got)
+	}
+	for _, r := range p.ByType(typeEgress) {
+		if r.Input("cidrIpv6") != nil {
+			t.Errorf("IPv6 egress rule %s on an IPv4 cluster", r.Name)
+		}
+	}
+	if ng := get(t, p, typeNodeGroup, "cluster-ipv4mng"); ng.String("nodeGroupName") != "ipv4mng" {
+		t.Errorf("node group %v", ng.Inputs)
+	}
+}
+
+// The policy engine is one switch: the add-on's own agent is on only for vpc-cni, and Calico gets
+// ANNOTATE_POD_IP.
+func TestPolicyEngineSetsTheVpcCniAddon(t *testing.T) {
+	for _, tc := range []struct {
+		engine        PolicyEngine
+		networkPolicy string
+		annotate      any
+	}{
+		{PolicyEngineNone, "false", nil},
+		{PolicyEngineVpcCni, "true", nil},
+		{PolicyEngineCalico, "false", "true"},
+	} {
+		config := addonConfig(t, get(t, runIpv4Cluster(t, tc.engine, ""), typeAddon, "cluster-vpc-cni"))
+		env := config["env"].(map[string]any)
+		if config["enableNetworkPolicy"] != tc.networkPolicy || env["ANNOTATE_POD_IP"] != tc.annotate || env["ENABLE_V4_EGRESS"] != nil {
+			t.Errorf("%s: vpc-cni configuration %v", tc.engine, config)
+		}
+	}
+	_, err := runProgram(t, func(ctx *pulumi.Context) error {
+		vpc, err := NewDualStackVpc(ctx, "vpc", ipv4Vpc())
+		if err != nil {
+			return err
+		}
+		args := chapterCluster().ClusterArgs
+		args.Vpc, args.PolicyEngine = vpc, "cilium"
+		_, err = NewIpv4Cluster(ctx, "cluster", &Ipv4ClusterArgs{ClusterArgs: args})
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "PolicyEngine") {
+		t.Errorf("unknown engine: %v", err)
+	}
+}

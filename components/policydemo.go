@@ -1,0 +1,73 @@
+package components
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"eks-advanced-networking/internal/policydemo"
+)
+
+// NetworkPolicyDemoType is the component's type token.
+const NetworkPolicyDemoType = "eks-advanced-networking:policy:NetworkPolicyDemo"
+
+// NetworkPolicyDemoArgs switch the chapter's policy on and off.
+type NetworkPolicyDemoArgs struct {
+	// DenyEgress applies default-deny-egress in deploy2 (the chapter's second pulumi up).
+	DenyEgress bool
+	// AllowDns lets deploy2 still resolve names through CoreDNS while the policy is on.
+	AllowDns bool
+	// SkipAwait stops Pulumi from waiting for the Deployments to become ready (a cluster with no nodes).
+	SkipAwait bool
+}
+
+// NetworkPolicyDemo is the chapter's test: busybox Deployments in namespaces deploy1 and deploy2, and
+// optionally the deny-egress policy in deploy2. The objects come from internal/policydemo, where a
+// policy matcher checks what they allow.
+type NetworkPolicyDemo struct {
+	pulumi.ResourceState
+
+	// TestCommands are the chapter's ping from deploy2 to deploy1.
+	TestCommands pulumi.StringArrayOutput `pulumi:"testCommands"`
+}
+
+// NewNetworkPolicyDemo registers the demo; it needs a Kubernetes provider among opts.
+func NewNetworkPolicyDemo(ctx *pulumi.Context, name string, args *NetworkPolicyDemoArgs, opts ...pulumi.ResourceOption) (*NetworkPolicyDemo, error) {
+	if args == nil {
+		return nil, fmt.Errorf("NetworkPolicyDemo %s: args are required", name)
+	}
+	if args.AllowDns && !args.DenyEgress {
+		return nil, fmt.Errorf("NetworkPolicyDemo %s: AllowDns only shapes the deny-egress policy; turn DenyEgress on", name)
+	}
+	c := &NetworkPolicyDemo{}
+	if err := ctx.RegisterComponentResource(NetworkPolicyDemoType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	namespaces := map[string]pulumi.Resource{}
+	for _, ns := range policydemo.Namespaces() {
+		res, err := newKubeObject(ctx, name+"-"+ns.Name, ns, parent)
+		if err != nil {
+			return nil, err
+		}
+		namespaces[ns.Name] = res
+	}
+	for _, d := range policydemo.Deployments() {
+		if args.SkipAwait {
+			d.Annotations = map[string]string{"pulumi.com/skipAwait": "true"}
+		}
+		if _, err := newKubeObject(ctx, name+"-"+d.Namespace+"-"+d.Name, d, parent,
+			pulumi.DependsOn([]pulumi.Resource{namespaces[d.Namespace]})); err != nil {
+			return nil, err
+		}
+	}
+	if args.DenyEgress {
+		p := policydemo.DenyEgressPolicy(args.AllowDns)
+		if _, err := newKubeObject(ctx, name+"-"+p.Namespace+"-"+p.Name, p, parent,
+			pulumi.DependsOn([]pulumi.Resource{namespaces[p.Namespace]})); err != nil {
+			return nil, err
+		}
+	}
+	c.TestCommands = pulumi.ToStringArray(policydemo.TestCommands()).ToStringArrayOutput()
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"testCommands": c.TestCommands})
+}

@@ -1,0 +1,74 @@
+package stacks
+
+import (
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"eks-advanced-networking/components"
+	"eks-advanced-networking/internal/config"
+)
+
+// needsKubernetes says whether the scenario puts anything into the cluster.
+func needsKubernetes(cfg *config.Config) bool {
+	return cfg.PolicyEngine == config.PolicyEngineCalico || cfg.DemoApps
+}
+
+// newKubernetesProvider talks to the new cluster. It waits until the cluster takes workloads (node
+// group and add-ons done), and lets `pulumi destroy` forget objects of a cluster that is already
+// gone instead of failing on them.
+func newKubernetesProvider(ctx *pulumi.Context, kubeconfig pulumi.StringOutput, clusterReady []pulumi.Resource) (pulumi.ProviderResource, error) {
+	return kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{
+		Kubeconfig:            kubeconfig,
+		DeleteUnreachable:     pulumi.Bool(true),
+		EnableServerSideApply: pulumi.Bool(true),
+	}, pulumi.DependsOn(clusterReady))
+}
+
+// kubernetesLayer is everything a scenario runs inside the cluster: the policy engine (when it is
+// Calico; the VPC CNI's engine is an add-on setting) and the chapter's policy demo. It needs only a
+// Kubernetes provider.
+func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.ProviderResource) (Outputs, error) {
+	out := Outputs{}
+	opts := []pulumi.ResourceOption{pulumi.Provider(k8s)}
+	if cfg.PolicyEngine == config.PolicyEngineCalico {
+		calico, err := components.NewCalicoPolicyEngine(ctx, "calico", &components.CalicoPolicyEngineArgs{
+			Version: cfg.CalicoVersion,
+		}, opts...)
+		if err != nil {
+			return nil, err
+		}
+		out["calicoStatusCommand"] = calico.StatusCommand
+		// The demo's policy means something only once Calico runs.
+		opts = append(opts, pulumi.DependsOn(calico.Ready))
+	}
+	if cfg.DemoApps {
+		demo, err := components.NewNetworkPolicyDemo(ctx, "policy-demo", &components.NetworkPolicyDemoArgs{
+			DenyEgress: cfg.DenyEgressPolicy,
+			AllowDns:   cfg.AllowDnsEgress,
+		}, opts...)
+		if err != nil {
+			return nil, err
+		}
+		out["policyTestCommands"] = demo.TestCommands
+	}
+	return out, nil
+}
+
+// withKubernetesLayer adds the Kubernetes layer to a scenario whose cluster is up.
+func withKubernetesLayer(ctx *pulumi.Context, cfg *config.Config, out Outputs, kubeconfig pulumi.StringOutput, clusterReady []pulumi.Resource) (Outputs, error) {
+	if !needsKubernetes(cfg) {
+		return out, nil
+	}
+	k8s, err := newKubernetesProvider(ctx, kubeconfig, clusterReady)
+	if err != nil {
+		return nil, err
+	}
+	layer, err := kubernetesLayer(ctx, cfg, k8s)
+	if err != nil {
+		return nil, err
+	}
+	for name, o := range layer {
+		out[name] = o
+	}
+	return out, nil
+}
