@@ -1,0 +1,208 @@
+package multus
+
+import (
+	"encoding/json"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The objects below are amazon-vpc-cni-k8s config/multus/v4.1.4-eksbuild.3/multus-daemonset-thick.yml
+// (the version with 200Mi for kube-multus and cp -f in the init container, PR #3323), as typed
+// Kubernetes objects: nothing is fetched from a URL at deploy time.
+
+// DefaultImage is AWS's Multus build for EKS (thick plugin).
+const DefaultImage = "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/multus-cni:v4.1.4-eksbuild.3_thick"
+
+const (
+	name      = "multus"
+	namespace = "kube-system"
+	// NodeLabel marks the nodes that carry a Multus ENI; the demo pod selects it with the zone.
+	NodeLabel = "eks-advanced-networking/multus"
+	// NetworksAnnotation asks Multus for secondary networks.
+	NetworksAnnotation = "k8s.v1.cni.cncf.io/networks"
+	DemoPodName        = "multus-pod"
+)
+
+var labels = map[string]string{"tier": "node", "app": name}
+
+// ClusterRole, ClusterRoleBinding and ServiceAccount are Multus's RBAC.
+func ClusterRole() *rbacv1.ClusterRole {
+	return &rbacv1.ClusterRole{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"k8s.cni.cncf.io"}, Resources: []string{"*"}, Verbs: []string{"*"}},
+			{APIGroups: []string{""}, Resources: []string{"pods", "pods/status"}, Verbs: []string{"get", "list", "update", "watch"}},
+			{APIGroups: []string{"", "events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
+		},
+	}
+}
+
+func ClusterRoleBinding() *rbacv1.ClusterRoleBinding {
+	return &rbacv1.ClusterRoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: namespace}},
+	}
+}
+
+func ServiceAccount() *corev1.ServiceAccount {
+	return &corev1.ServiceAccount{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+	}
+}
+
+// DaemonConfig is the thick plugin's daemon-config.json. Multus wraps the VPC CNI's conflist
+// (10-aws.conflist) as the cluster's default network.
+type DaemonConfig struct {
+	ChrootDir           string `json:"chrootDir"`
+	ConfDir             string `json:"confDir"`
+	LogFile             string `json:"logFile"`
+	LogLevel            string `json:"logLevel"`
+	SocketDir           string `json:"socketDir"`
+	CNIVersion          string `json:"cniVersion"`
+	LogToStderr         bool   `json:"logToStderr"`
+	CNIConfigDir        string `json:"cniConfigDir"`
+	MultusConfigFile    string `json:"multusConfigFile"`
+	MultusAutoconfigDir string `json:"multusAutoconfigDir"`
+	MultusMasterCNI     string `json:"multusMasterCNI"`
+}
+
+// ConfigMap holds the daemon configuration.
+func ConfigMap() (*corev1.ConfigMap, error) {
+	config, err := json.MarshalIndent(DaemonConfig{
+		ChrootDir: "/hostroot", ConfDir: "/host/etc/cni/net.d", LogFile: "/var/log/multus.log", LogLevel: "verbose",
+		SocketDir: "/host/run/multus/", CNIVersion: CNIVersion, LogToStderr: true, CNIConfigDir: "/host/etc/cni/net.d",
+		MultusConfigFile: "auto", MultusAutoconfigDir: "/host/etc/cni/net.d", MultusMasterCNI: "10-aws.conflist",
+	}, "", "    ")
+	if err != nil {
+		return nil, err
+	}
+	return &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Name: "multus-daemon-config", Namespace: namespace, Labels: labels},
+		Data:       map[string]string{"daemon-config.json": string(config) + "\n"},
+	}, nil
+}
+
+// DaemonSet runs the thick Multus daemon on every Linux node that is not Fargate.
+func DaemonSet(image string) *appsv1.DaemonSet {
+	podLabels := map[string]string{"tier": "node", "app": name, "name": name}
+	privileged := true
+	grace := int64(10)
+	hostToContainer := corev1.MountPropagationHostToContainer
+	bidirectional := corev1.MountPropagationBidirectional
+	hostPath := func(volume, path string) corev1.Volume {
+		return corev1.Volume{Name: volume, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: path}}}
+	}
+	quantity := resource.MustParse
+	return &appsv1.DaemonSet{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
+		ObjectMeta: metav1.ObjectMeta{Name: "kube-multus-ds", Namespace: namespace, Labels: podLabels},
+		Spec: appsv1.DaemonSetSpec{
+			Selector:       &metav1.LabelSelector{MatchLabels: map[string]string{"name": name}},
+			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
+				Spec: corev1.PodSpec{
+					Affinity: &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+						RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+							MatchExpressions: []corev1.NodeSelectorRequirement{
+								{Key: "kubernetes.io/os", Operator: corev1.NodeSelectorOpIn, Values: []string{"linux"}},
+								{Key: "eks.amazonaws.com/compute-type", Operator: corev1.NodeSelectorOpNotIn, Values: []string{"fargate"}},
+							},
+						}}},
+					}},
+					HostNetwork: true,
+					HostPID:     true,
+					Tolerations: []corev1.Toleration{
+						{Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
+						{Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute},
+					},
+					ServiceAccountName: name,
+					Containers: []corev1.Container{{
+						Name:    "kube-multus",
+						Image:   image,
+						Command: []string{"/usr/src/multus-cni/bin/multus-daemon"},
+						Resources: corev1.ResourceRequirements{
+							Requests: corev1.ResourceList{corev1.ResourceCPU: quantity("100m"), corev1.ResourceMemory: quantity("200Mi")},
+							Limits:   corev1.ResourceList{corev1.ResourceCPU: quantity("100m"), corev1.ResourceMemory: quantity("200Mi")},
+						},
+						SecurityContext:          &corev1.SecurityContext{Privileged: &privileged},
+						TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+						VolumeMounts: []corev1.VolumeMount{
+							{Name: "cni", MountPath: "/host/etc/cni/net.d"},
+							// multus-daemon expects the CNI binary path to be the same inside and on the host.
+							{Name: "cnibin", MountPath: "/opt/cni/bin"},
+							{Name: "host-run", MountPath: "/host/run"},
+							{Name: "host-var-lib-cni-multus", MountPath: "/var/lib/cni/multus"},
+							{Name: "host-var-lib-kubelet", MountPath: "/var/lib/kubelet", MountPropagation: &hostToContainer},
+							{Name: "host-run-k8s-cni-cncf-io", MountPath: "/run/k8s.cni.cncf.io"},
+							{Name: "host-run-netns", MountPath: "/run/netns", MountPropagation: &hostToContainer},
+							{Name: "multus-daemon-config", MountPath: "/etc/cni/net.d/multus.d", ReadOnly: true},
+							{Name: "hostroot", MountPath: "/hostroot", MountPropagation: &hostToContainer},
+						},
+						Env: []corev1.EnvVar{{Name: "MULTUS_NODE_NAME", ValueFrom: &corev1.EnvVarSource{
+							FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"},
+						}}},
+					}},
+					InitContainers: []corev1.Container{{
+						Name:    "install-multus-binary",
+						Image:   image,
+						Command: []string{"cp", "-f", "/usr/src/multus-cni/bin/multus-shim", "/host/opt/cni/bin/multus-shim"},
+						Resources: corev1.ResourceRequirements{
+							Requests: corev1.ResourceList{corev1.ResourceCPU: quantity("10m"), corev1.ResourceMemory: quantity("15Mi")},
+						},
+						SecurityContext:          &corev1.SecurityContext{Privileged: &privileged},
+						TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+						VolumeMounts:             []corev1.VolumeMount{{Name: "cnibin", MountPath: "/host/opt/cni/bin", MountPropagation: &bidirectional}},
+					}},
+					TerminationGracePeriodSeconds: &grace,
+					Volumes: []corev1.Volume{
+						hostPath("cni", "/etc/cni/net.d"),
+						hostPath("cnibin", "/opt/cni/bin"),
+						hostPath("hostroot", "/"),
+						{Name: "multus-daemon-config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+							LocalObjectReference: corev1.LocalObjectReference{Name: "multus-daemon-config"},
+							Items:                []corev1.KeyToPath{{Key: "daemon-config.json", Path: "daemon-config.json"}},
+						}}},
+						hostPath("host-run", "/run"),
+						hostPath("host-var-lib-cni-multus", "/var/lib/cni/multus"),
+						hostPath("host-var-lib-kubelet", "/var/lib/kubelet"),
+						hostPath("host-run-k8s-cni-cncf-io", "/run/k8s.cni.cncf.io"),
+						hostPath("host-run-netns", "/run/netns/"),
+					},
+				},
+			},
+		},
+	}
+}
+
+// DemoPod is the chapter's multus-pod: busybox with the network annotation, on a Multus node of the
+// network's zone. It sleeps so a user can run ip addr in it.
+func DemoPod(n Network) *corev1.Pod {
+	return &corev1.Pod{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: DemoPodName, Namespace: NadNamespace,
+			Annotations: map[string]string{NetworksAnnotation: n.Name},
+		},
+		Spec: corev1.PodSpec{
+			NodeSelector: map[string]string{"topology.kubernetes.io/zone": n.AvailabilityZone, NodeLabel: "true"},
+			Containers: []corev1.Container{{
+				Name: "busybox", Image: "busybox:1.37", ImagePullPolicy: corev1.PullIfNotPresent,
+				Command: []string{"sh", "-c", "while true; do sleep 3600; done"},
+				Resources: corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
+					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+				},
+			}},
+		},
+	}
+}

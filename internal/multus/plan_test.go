@@ -1,0 +1,202 @@
+package multus
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+var privateSubnets = []Subnet{
+	{"eu-central-1a", "192.168.96.0/19"}, {"eu-central-1b", "192.168.128.0/19"}, {"eu-central-1c", "192.168.160.0/19"},
+}
+
+func chapter() Input {
+	return Input{NetworkPrefix: "ipvlan-private", Subnets: privateSubnets, NodesPerAz: 1, InstanceType: "t3.medium"}
+}
+
+// The chapter's preset reproduces its NAD exactly.
+func TestChapterNad(t *testing.T) {
+	networks, err := Plan(chapter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(networks) != 1 {
+		t.Fatalf("%d networks, want the first AZ's only", len(networks))
+	}
+	nad, err := networks[0].NetworkAttachmentDefinition()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nad.Name != "ipvlan-private-a" || nad.APIVersion != "k8s.cni.cncf.io/v1" || nad.Kind != "NetworkAttachmentDefinition" {
+		t.Errorf("NAD %s %s/%s", nad.Name, nad.APIVersion, nad.Kind)
+	}
+	want := `{"cniVersion":"0.3.1","type":"ipvlan","master":"multus","mode":"l3","ipam":{"type":"host-local","subnet":"192.168.96.0/19","rangeStart":"192.168.96.20","rangeEnd":"192.168.96.40","gateway":"192.168.96.1"}}`
+	if nad.Spec.Config != want {
+		t.Errorf("NAD config\n got %s\nwant %s", nad.Spec.Config, want)
+	}
+	// 21 addresses do not fit a t3.medium ENI's 5 secondary slots, so they ride on two /28 prefixes,
+	// which are also what the subnet reserves.
+	eni := networks[0].Eni
+	wantPrefixes := []netip.Prefix{netip.MustParsePrefix("192.168.96.16/28"), netip.MustParsePrefix("192.168.96.32/28")}
+	if fmt.Sprint(eni.Prefixes) != fmt.Sprint(wantPrefixes) || len(eni.SecondaryIps) != 0 || eni.PrimaryIp.IsValid() ||
+		fmt.Sprint(networks[0].Reservations) != fmt.Sprint(wantPrefixes) || eni.Slots() != 2 {
+		t.Errorf("ENI %+v reservations %v", eni, networks[0].Reservations)
+	}
+}
+
+func TestSmallRangeUsesSecondaryAddresses(t *testing.T) {
+	in := chapter()
+	in.Zones = []string{"eu-central-1b", "eu-central-1c"}
+	in.Ranges = []string{"192.168.128.20-192.168.128.24", "192.168.160.100-192.168.160.140"}
+	networks, err := Plan(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := networks[0]
+	if b.Name != "ipvlan-private-b" || b.Eni.PrimaryIp.String() != "192.168.128.19" || len(b.Eni.SecondaryIps) != 5 ||
+		b.Eni.SecondaryIps[4].String() != "192.168.128.24" || len(b.Eni.Prefixes) != 0 {
+		t.Errorf("network b %+v", b)
+	}
+	// The reservation covers the primary and the five pod addresses, and nothing else.
+	if got := fmt.Sprint(b.Reservations); got != "[192.168.128.19/32 192.168.128.20/30 192.168.128.24/32]" {
+		t.Errorf("reservations %s", got)
+	}
+	c := networks[1]
+	if c.Name != "ipvlan-private-c" || fmt.Sprint(c.Eni.Prefixes) != "[192.168.160.96/28 192.168.160.112/28 192.168.160.128/28]" {
+		t.Errorf("network c %+v", c)
+	}
+}
+
+func TestExpectedAddresses(t *testing.T) {
+	networks, _ := Plan(chapter())
+	n := networks[0]
+	for i, want := range map[int]string{0: "192.168.96.20", 1: "192.168.96.21", 20: "192.168.96.40"} {
+		if got, err := n.ExpectedAddress(i); got != want || err != nil {
+			t.Errorf("address %d = %s %v, want %s", i, got, err, want)
+		}
+	}
+	if _, err := n.ExpectedAddress(21); err == nil {
+		t.Error("a 22nd address exists")
+	}
+}
+
+func TestPlanRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*Input)
+		field  string
+		says   string
+	}{
+		{"range outside the subnet", func(in *Input) { in.Ranges = []string{"192.168.200.20-192.168.200.40"} }, FieldRanges, "outside the subnet"},
+		{"range over the AWS-reserved addresses", func(in *Input) { in.Ranges = []string{"192.168.96.2-192.168.96.10"} }, FieldRanges, "first four"},
+		{"range backwards", func(in *Input) { in.Ranges = []string{"192.168.96.40-192.168.96.20"} }, FieldRanges, "ends before it starts"},
+		{"not a range", func(in *Input) { in.Ranges = []string{"192.168.96.20"} }, FieldRanges, "first-last"},
+		{"more slots than the ENI has", func(in *Input) { in.Ranges = []string{"192.168.96.16-192.168.97.255"} }, FieldRanges, "5 secondary slots"},
+		{"zone without a subnet", func(in *Input) { in.Zones = []string{"eu-central-1d"} }, FieldZones, "no Multus subnet"},
+		{"zone twice: overlapping ranges", func(in *Input) {
+			in.Zones = []string{"eu-central-1a", "eu-central-1a"}
+			in.Ranges = []string{"192.168.96.20-192.168.96.40", "192.168.96.30-192.168.96.50"}
+		}, FieldZones, "listed twice"},
+		{"ranges and zones disagree", func(in *Input) { in.Ranges = []string{"192.168.96.20-192.168.96.40", "192.168.128.20-192.168.128.40"} }, FieldRanges, "2 ranges for 1 zones"},
+		{"two nodes share host-local", func(in *Input) { in.NodesPerAz = 2 }, FieldNodesPerAz, "same addresses"},
+		{"instance type without limits", func(in *Input) { in.InstanceType = "x9.huge" }, FieldInstance, "t3.medium"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := chapter()
+			tc.mutate(&in)
+			_, err := Plan(in)
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != tc.field || !strings.Contains(err.Error(), tc.says) {
+				t.Errorf("err = %v, want a %s error saying %q", err, tc.field, tc.says)
+			}
+		})
+	}
+}
+
+func TestGatewayChecks(t *testing.T) {
+	networks, _ := Plan(chapter())
+	n := networks[0]
+	n.Gateway = netip.MustParseAddr("10.0.0.1")
+	if err := n.checkGateway(); err == nil || !strings.Contains(err.Error(), "outside the subnet") {
+		t.Errorf("gateway outside: %v", err)
+	}
+	n.Gateway = netip.MustParseAddr("192.168.96.25")
+	if err := n.checkGateway(); err == nil || !strings.Contains(err.Error(), "inside the pod range") {
+		t.Errorf("gateway in range: %v", err)
+	}
+}
+
+func TestUserData(t *testing.T) {
+	ud, err := UserData(UserDataParams{ClusterName: "eks-ipv4-multus", Zone: "eu-central-1a", Region: "eu-central-1", MaxPods: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, body, _ := strings.Cut(ud, "\r\n\r\n")
+	_, params, err := mime.ParseMediaType(strings.TrimPrefix(strings.Split(header, "\r\n")[1], "Content-Type: "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := multipart.NewReader(strings.NewReader(body), params["boundary"])
+	var types, bodies []string
+	for {
+		part, err := r.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(part)
+		types = append(types, part.Header.Get("Content-Type"))
+		bodies = append(bodies, string(b))
+	}
+	if len(types) != 2 || types[0] != "application/node.eks.aws" || !strings.HasPrefix(types[1], "text/x-shellscript") {
+		t.Fatalf("parts %v", types)
+	}
+	var nc NodeConfig
+	if err := yaml.Unmarshal([]byte(bodies[0]), &nc); err != nil {
+		t.Fatal(err)
+	}
+	if nc.Kind != "NodeConfig" || nc.Spec.Kubelet.Config["maxPods"] != 12 || nc.Spec.Kubelet.Flags[0] != "--node-labels="+NodeLabel+"=true" {
+		t.Errorf("NodeConfig %+v", nc)
+	}
+	for _, want := range []string{"#!/bin/bash\nCLUSTER=eks-ipv4-multus\nZONE=eu-central-1a\nREGION=eu-central-1\n", "--device-index 1", "name multus"} {
+		if !strings.Contains(bodies[1], want) {
+			t.Errorf("script lacks %q", want)
+		}
+	}
+	if strings.Count(bodies[1], "#!/bin/bash") != 1 {
+		t.Error("the script has two shebangs")
+	}
+	again, _ := UserData(UserDataParams{ClusterName: "eks-ipv4-multus", Zone: "eu-central-1a", Region: "eu-central-1", MaxPods: 12})
+	if again != ud {
+		t.Error("user data differs between two calls")
+	}
+	if _, err := UserData(UserDataParams{ClusterName: "x; rm -rf /", Zone: "a", Region: "b"}); err == nil {
+		t.Error("a cluster name with shell syntax went into the script")
+	}
+}
+
+func TestDaemonConfigIsJson(t *testing.T) {
+	cm, err := ConfigMap()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal([]byte(cm.Data["daemon-config.json"]), &c); err != nil || c["multusMasterCNI"] != "10-aws.conflist" {
+		t.Errorf("daemon config %v %v", c, err)
+	}
+	ds := DaemonSet(DefaultImage)
+	if ds.Spec.Template.Spec.Containers[0].Image != DefaultImage || ds.Spec.Template.Spec.InitContainers[0].Command[1] != "-f" ||
+		ds.Spec.Template.Spec.Containers[0].Resources.Limits.Memory().String() != "200Mi" {
+		t.Errorf("DaemonSet differs from AWS's v4.1.4-eksbuild.3 thick manifest")
+	}
+}
