@@ -1,6 +1,7 @@
 package components
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
@@ -74,6 +75,7 @@ type ClusterOutputs struct {
 	OidcIssuer          pulumi.StringOutput `pulumi:"oidcIssuer"`
 	NodeGroupName       pulumi.StringOutput `pulumi:"nodeGroupName"`
 	NodeRoleArn         pulumi.StringOutput `pulumi:"nodeRoleArn"`
+	NodeRoleName        pulumi.StringOutput `pulumi:"nodeRoleName"`
 	NodeSecurityGroupId pulumi.StringOutput `pulumi:"nodeSecurityGroupId"`
 	VpcCniRoleArn       pulumi.StringOutput `pulumi:"vpcCniRoleArn"`
 	// VpcCniConfiguration is the vpc-cni add-on's configurationValues.
@@ -88,6 +90,7 @@ func (o ClusterOutputs) toMap() pulumi.Map {
 		"oidcIssuer":          o.OidcIssuer,
 		"nodeGroupName":       o.NodeGroupName,
 		"nodeRoleArn":         o.NodeRoleArn,
+		"nodeRoleName":        o.NodeRoleName,
 		"nodeSecurityGroupId": o.NodeSecurityGroupId,
 		"vpcCniRoleArn":       o.VpcCniRoleArn,
 		"vpcCniConfiguration": o.VpcCniConfiguration,
@@ -184,26 +187,34 @@ func (b *clusterBuilder) tags(name string) pulumi.StringMap {
 	return t
 }
 
-// build registers everything and returns the outputs, and the resources that are done when the
-// cluster is ready for workloads (nodes joined, add-ons active).
-func (b *clusterBuilder) build() (ClusterOutputs, []pulumi.Resource, error) {
+// builtCluster is what build hands the cluster components.
+type builtCluster struct {
+	outputs ClusterOutputs
+	// ready are the resources that are done when the cluster takes workloads (nodes joined, add-ons
+	// active).
+	ready []pulumi.Resource
+	eks   *eks.Cluster
+}
+
+// build registers everything.
+func (b *clusterBuilder) build() (builtCluster, error) {
 	ctx, name, args := b.ctx, b.name, b.args
 	partition, err := aws.GetPartition(ctx, nil, b.parent)
 	if err != nil {
-		return ClusterOutputs{}, nil, fmt.Errorf("looking up the AWS partition: %w", err)
+		return builtCluster{}, fmt.Errorf("looking up the AWS partition: %w", err)
 	}
 	versions, err := b.resolveAddonVersions()
 	if err != nil {
-		return ClusterOutputs{}, nil, err
+		return builtCluster{}, err
 	}
 
 	controlPlaneSg, nodeSg, err := b.securityGroups()
 	if err != nil {
-		return ClusterOutputs{}, nil, err
+		return builtCluster{}, err
 	}
 	nodeRole, err := b.nodeRole(partition.Partition)
 	if err != nil {
-		return ClusterOutputs{}, nil, err
+		return builtCluster{}, err
 	}
 
 	endpointPublic := len(args.EndpointPublicAccessCidrs) > 0
@@ -240,16 +251,16 @@ func (b *clusterBuilder) build() (ClusterOutputs, []pulumi.Resource, error) {
 	// The security group goes in as a resource reference, which does not count as a dependency.
 	cluster, err := eks.NewCluster(ctx, name, clusterArgs, b.parent, pulumi.DependsOn([]pulumi.Resource{controlPlaneSg}))
 	if err != nil {
-		return ClusterOutputs{}, nil, err
+		return builtCluster{}, err
 	}
 
 	oidc, issuer, err := b.oidcProvider(cluster)
 	if err != nil {
-		return ClusterOutputs{}, nil, err
+		return builtCluster{}, err
 	}
 	cniRole, err := b.vpcCniRole(partition.Partition, oidc, issuer)
 	if err != nil {
-		return ClusterOutputs{}, nil, err
+		return builtCluster{}, err
 	}
 
 	cniOptions := b.family.vpcCni
@@ -260,18 +271,18 @@ func (b *clusterBuilder) build() (ClusterOutputs, []pulumi.Resource, error) {
 	cniOptions.AnnotatePodIP = args.PolicyEngine == PolicyEngineCalico
 	cniConfiguration, err := clusterspec.VpcCniConfigurationValues(cniOptions)
 	if err != nil {
-		return ClusterOutputs{}, nil, err
+		return builtCluster{}, err
 	}
 	vpcCni, err := b.addon("vpc-cni", versions.VpcCni, &awseks.AddonArgs{
 		ServiceAccountRoleArn: cniRole.Arn,
 		ConfigurationValues:   pulumi.String(cniConfiguration),
 	}, cluster)
 	if err != nil {
-		return ClusterOutputs{}, nil, err
+		return builtCluster{}, err
 	}
 	kubeProxy, err := b.addon("kube-proxy", versions.KubeProxy, &awseks.AddonArgs{}, cluster)
 	if err != nil {
-		return ClusterOutputs{}, nil, err
+		return builtCluster{}, err
 	}
 
 	// With access entries, the node role needs one to join; declaring it keeps it in Pulumi's hands.
@@ -282,12 +293,12 @@ func (b *clusterBuilder) build() (ClusterOutputs, []pulumi.Resource, error) {
 		Tags:         b.tags(name + "-nodes"),
 	}, b.parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
 	if err != nil {
-		return ClusterOutputs{}, nil, err
+		return builtCluster{}, err
 	}
 
 	launchTemplate, err := b.launchTemplate(nodeSg)
 	if err != nil {
-		return ClusterOutputs{}, nil, err
+		return builtCluster{}, err
 	}
 	ng := args.NodeGroup
 	// Nodes start only once the CNI they need runs with its permissions and kube-proxy is there.
@@ -310,26 +321,27 @@ func (b *clusterBuilder) build() (ClusterOutputs, []pulumi.Resource, error) {
 		},
 	}, b.parent, pulumi.DependsOn([]pulumi.Resource{vpcCni, kubeProxy, accessEntry}))
 	if err != nil {
-		return ClusterOutputs{}, nil, err
+		return builtCluster{}, err
 	}
 	// CoreDNS needs nodes to run on; created earlier, the add-on sits degraded until they join.
 	coredns, err := b.addon("coredns", versions.Coredns, &awseks.AddonArgs{}, cluster, pulumi.DependsOn([]pulumi.Resource{nodeGroup}))
 	if err != nil {
-		return ClusterOutputs{}, nil, err
+		return builtCluster{}, err
 	}
 	ready := []pulumi.Resource{vpcCni, kubeProxy, nodeGroup, coredns}
 
-	return ClusterOutputs{
+	return builtCluster{ready: ready, eks: cluster, outputs: ClusterOutputs{
 		ClusterName:         pulumi.String(args.ClusterName).ToStringOutput(),
 		Kubeconfig:          pulumi.ToSecret(cluster.KubeconfigJson).(pulumi.StringOutput),
 		OidcProviderArn:     oidc.Arn,
 		OidcIssuer:          issuer,
 		NodeGroupName:       pulumi.String(ng.Name).ToStringOutput(),
 		NodeRoleArn:         nodeRole.Arn,
+		NodeRoleName:        nodeRole.Name,
 		NodeSecurityGroupId: nodeSg.ID().ToStringOutput(),
 		VpcCniRoleArn:       cniRole.Arn,
 		VpcCniConfiguration: pulumi.String(cniConfiguration).ToStringOutput(),
-	}, ready, nil
+	}}, nil
 }
 
 // resolveAddonVersions turns "latest" into the most recent version EKS offers for the cluster's
@@ -508,17 +520,38 @@ func (b *clusterBuilder) vpcCniRole(partition string, oidc *iam.OpenIdConnectPro
 	return role, b.family.cniPolicy(b.ctx, b.name+"-vpc-cni", partition, role, b.parent)
 }
 
-// launchTemplate is the node group's: IMDSv2 only, reachable over IPv6 on IPv6 clusters, one hop so
-// pods cannot borrow the node's credentials, an encrypted gp3 root volume, and our node security
-// group. EKS merges its own AL2023 bootstrap into it (no AMI id is set here).
+// launchTemplate is the node group's (see nodeLaunchTemplate).
 func (b *clusterBuilder) launchTemplate(nodeSg *ec2.SecurityGroup) (*ec2.LaunchTemplate, error) {
+	name := b.name + "-" + b.args.NodeGroup.Name
+	return nodeLaunchTemplate(b.ctx, name, nodeTemplate{
+		description:     "Nodes of " + b.args.ClusterName,
+		ipv6:            b.family.name == "ipv6",
+		securityGroupId: nodeSg.ID().ToStringOutput(),
+		tags:            b.tags(name),
+	}, b.parent)
+}
+
+// nodeTemplate is what differs between node launch templates.
+type nodeTemplate struct {
+	description     string
+	ipv6            bool
+	securityGroupId pulumi.StringInput
+	// userData is AL2023 MIME multipart user data (not base64), or "".
+	userData string
+	tags     pulumi.StringMap
+}
+
+// nodeLaunchTemplate is a managed node group's launch template: IMDSv2 only, reachable over IPv6 on
+// IPv6 clusters, one hop so pods cannot borrow the node's credentials, an encrypted gp3 root volume,
+// and the cluster's node security group. No AMI id: EKS picks the AL2023 AMI and merges its own
+// bootstrap into our user data.
+func nodeLaunchTemplate(ctx *pulumi.Context, name string, t nodeTemplate, opts ...pulumi.ResourceOption) (*ec2.LaunchTemplate, error) {
 	ipv6 := "disabled"
-	if b.family.name == "ipv6" {
+	if t.ipv6 {
 		ipv6 = "enabled"
 	}
-	name := b.name + "-" + b.args.NodeGroup.Name
-	return ec2.NewLaunchTemplate(b.ctx, name, &ec2.LaunchTemplateArgs{
-		Description:          pulumi.String("Nodes of " + b.args.ClusterName),
+	args := &ec2.LaunchTemplateArgs{
+		Description:          pulumi.String(t.description),
 		UpdateDefaultVersion: pulumi.Bool(true),
 		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
 			HttpEndpoint:            pulumi.String("enabled"),
@@ -533,11 +566,15 @@ func (b *clusterBuilder) launchTemplate(nodeSg *ec2.SecurityGroup) (*ec2.LaunchT
 				Encrypted: pulumi.String("true"), DeleteOnTermination: pulumi.String("true"),
 			},
 		}},
-		VpcSecurityGroupIds: pulumi.StringArray{nodeSg.ID()},
+		VpcSecurityGroupIds: pulumi.StringArray{t.securityGroupId},
 		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
-			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: b.tags(name)},
-			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: b.tags(name)},
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: t.tags},
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: t.tags},
 		},
-		Tags: b.tags(name),
-	}, b.parent)
+		Tags: t.tags,
+	}
+	if t.userData != "" {
+		args.UserData = pulumi.String(base64.StdEncoding.EncodeToString([]byte(t.userData)))
+	}
+	return ec2.NewLaunchTemplate(ctx, name, args, opts...)
 }

@@ -39,6 +39,8 @@ type DualStackVpc struct {
 
 	// Plan is the layout the VPC was built from, for Go callers that cut addresses from its subnets.
 	Plan netplan.VpcPlan
+	// subnets are aligned with Plan.Subnets.
+	subnets []*ec2.Subnet
 }
 
 // NewDualStackVpc plans the VPC, and registers nothing if the plan is invalid.
@@ -132,6 +134,7 @@ func (b vpcBuilder) build(c *DualStackVpc) error {
 			return err
 		}
 	}
+	c.subnets = subnets
 
 	nats := make([]*ec2.NatGateway, len(b.layout.NatGateways))
 	natIds := pulumi.StringArray{}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/internal/clusterspec"
@@ -30,6 +31,8 @@ type Ipv6Cluster struct {
 	// Ready are the resources that are done once the cluster takes workloads: depend on these, not
 	// on the component, whose children the Go SDK may not have finished collecting.
 	Ready []pulumi.Resource
+	// EksCluster is the pulumi-eks cluster, for node groups added beside this component's.
+	EksCluster *eks.Cluster
 }
 
 // NewIpv6Cluster validates the arguments, and registers nothing if they are wrong.
@@ -56,9 +59,11 @@ func NewIpv6Cluster(ctx *pulumi.Context, name string, args *Ipv6ClusterArgs, opt
 		return nil, err
 	}
 	b := &clusterBuilder{ctx: ctx, name: name, args: &args.ClusterArgs, instance: instance, parent: pulumi.Parent(c), family: family}
-	if c.ClusterOutputs, c.Ready, err = b.build(); err != nil {
+	built, err := b.build()
+	if err != nil {
 		return nil, err
 	}
+	c.ClusterOutputs, c.Ready, c.EksCluster = built.outputs, built.ready, built.eks
 	return c, ctx.RegisterResourceOutputs(c, c.ClusterOutputs.toMap())
 }
 

@@ -6,11 +6,12 @@ import (
 
 	"eks-advanced-networking/components"
 	"eks-advanced-networking/internal/config"
+	"eks-advanced-networking/internal/multus"
 )
 
 // needsKubernetes says whether the scenario puts anything into the cluster.
 func needsKubernetes(cfg *config.Config) bool {
-	return cfg.PolicyEngine == config.PolicyEngineCalico || cfg.DemoApps
+	return cfg.PolicyEngine == config.PolicyEngineCalico || cfg.DemoApps || cfg.Multus
 }
 
 // newKubernetesProvider talks to the new cluster. It waits until the cluster takes workloads (node
@@ -25,9 +26,11 @@ func newKubernetesProvider(ctx *pulumi.Context, kubeconfig pulumi.StringOutput, 
 }
 
 // kubernetesLayer is everything a scenario runs inside the cluster: the policy engine (when it is
-// Calico; the VPC CNI's engine is an add-on setting) and the chapter's policy demo. It needs only a
-// Kubernetes provider.
-func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.ProviderResource) (Outputs, error) {
+// Calico; the VPC CNI's engine is an add-on setting), the chapter's policy demo and the Multus
+// networks. It needs only a Kubernetes provider; multusAws adds the AWS side of Multus, and is nil
+// where the nodes and their ENIs exist already.
+func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.ProviderResource, networks []multus.Network,
+	multusAws *components.MultusAwsArgs, awsProvider pulumi.ProviderResource) (Outputs, error) {
 	out := Outputs{}
 	opts := []pulumi.ResourceOption{pulumi.Provider(k8s)}
 	if cfg.PolicyEngine == config.PolicyEngineCalico {
@@ -51,11 +54,26 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		}
 		out["policyTestCommands"] = demo.TestCommands
 	}
+	if cfg.Multus {
+		providers := []pulumi.ProviderResource{k8s}
+		if awsProvider != nil {
+			providers = append(providers, awsProvider)
+		}
+		m, err := components.NewMultusNetwork(ctx, "multus", &components.MultusNetworkArgs{
+			Networks: networks, Image: cfg.MultusImage, DemoPod: cfg.MultusDemoPod, Aws: multusAws,
+		}, pulumi.Providers(providers...))
+		if err != nil {
+			return nil, err
+		}
+		out["multusNetworks"] = m.NadNames
+		out["multusCheckCommands"] = m.CheckCommands
+	}
 	return out, nil
 }
 
 // withKubernetesLayer adds the Kubernetes layer to a scenario whose cluster is up.
-func withKubernetesLayer(ctx *pulumi.Context, cfg *config.Config, out Outputs, kubeconfig pulumi.StringOutput, clusterReady []pulumi.Resource) (Outputs, error) {
+func (b *base) withKubernetesLayer(ctx *pulumi.Context, cfg *config.Config, out Outputs, kubeconfig pulumi.StringOutput,
+	clusterReady []pulumi.Resource, multusAws *components.MultusAwsArgs) (Outputs, error) {
 	if !needsKubernetes(cfg) {
 		return out, nil
 	}
@@ -63,7 +81,7 @@ func withKubernetesLayer(ctx *pulumi.Context, cfg *config.Config, out Outputs, k
 	if err != nil {
 		return nil, err
 	}
-	layer, err := kubernetesLayer(ctx, cfg, k8s)
+	layer, err := kubernetesLayer(ctx, cfg, k8s, b.multusNetworks, multusAws, b.provider)
 	if err != nil {
 		return nil, err
 	}

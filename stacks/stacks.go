@@ -13,6 +13,8 @@ import (
 
 	"eks-advanced-networking/components"
 	"eks-advanced-networking/internal/config"
+	"eks-advanced-networking/internal/multus"
+	"eks-advanced-networking/internal/netplan"
 )
 
 // Outputs are a scenario's stack outputs. main.go exports them; the offline plan reads them.
@@ -34,18 +36,20 @@ func Program(raw map[string]string) func(ctx *pulumi.Context) (Outputs, error) {
 		switch cfg.Scenario {
 		case config.ScenarioIpv6:
 			return Ipv6(ctx, cfg)
-		case config.ScenarioIpv4Calico:
-			return Ipv4Calico(ctx, cfg)
+		case config.ScenarioIpv4Calico, config.ScenarioIpv4Multus:
+			return Ipv4(ctx, cfg)
 		}
 		return nil, fmt.Errorf("scenario %q has no composition", cfg.Scenario) // config.Decode refuses it first
 	}
 }
 
-// base is what every scenario starts from: the AWS provider, the zones and the VPC.
+// base is what every scenario starts from: the AWS provider, the zones, the VPC, and the Multus
+// networks when they are on.
 type base struct {
-	provider pulumi.ProviderResource
-	zones    []string
-	vpc      *components.DualStackVpc
+	provider       pulumi.ProviderResource
+	zones          []string
+	vpc            *components.DualStackVpc
+	multusNetworks []multus.Network
 }
 
 // newBase creates the explicit AWS provider, resolves the availability zones and builds the VPC from
@@ -75,13 +79,24 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Everything the plans can refuse is refused before the VPC registers.
+	layout, err := netplan.PlanVpc(cfg.VpcInput(zones))
+	if err != nil {
+		return nil, err
+	}
+	var networks []multus.Network
+	if cfg.Multus {
+		if networks, err = cfg.MultusNetworks(layout); err != nil {
+			return nil, err
+		}
+	}
 	vpc, err := components.NewDualStackVpc(ctx, "vpc", &components.DualStackVpcArgs{
 		VpcInput: cfg.VpcInput(zones),
 	}, pulumi.Provider(provider))
 	if err != nil {
 		return nil, err
 	}
-	return &base{provider: provider, zones: zones, vpc: vpc}, nil
+	return &base{provider: provider, zones: zones, vpc: vpc, multusNetworks: networks}, nil
 }
 
 // availabilityZones returns the configured zones after checking that the region offers them, or the

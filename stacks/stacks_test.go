@@ -390,3 +390,43 @@ func TestPolicyEngineRefusals(t *testing.T) {
 		})
 	}
 }
+
+func TestIpv4MultusPresetIsTheChapters(t *testing.T) {
+	p := mustRunStack(t, "ipv4-multus")
+	nad, err := p.Get("kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition", "multus-ipvlan-private-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"cniVersion":"0.3.1","type":"ipvlan","master":"multus","mode":"l3","ipam":{"type":"host-local","subnet":"192.168.96.0/19","rangeStart":"192.168.96.20","rangeEnd":"192.168.96.40","gateway":"192.168.96.1"}}`
+	if nad.String("spec.config") != want {
+		t.Errorf("NAD config %s", nad.String("spec.config"))
+	}
+	for _, want := range []struct{ typ, name string }{
+		{"aws:ec2/networkInterface:NetworkInterface", "multus-ipvlan-private-a"},
+		{"eks:index:ManagedNodeGroup", "multus-nodes-a"},
+		{"eks:index:ManagedNodeGroup", "cluster-ipv4mng"},
+		{"kubernetes:core/v1:Pod", "multus-demo-pod"},
+	} {
+		if _, err := p.Get(want.typ, want.name); err != nil {
+			t.Error(err)
+		}
+	}
+	// Multus's Kubernetes objects go to the cluster, its AWS resources to the AWS provider.
+	k8s := p.ByType("pulumi:providers:kubernetes")[0]
+	awsProvider := p.ByType("pulumi:providers:aws")[0]
+	for _, r := range p.Resources {
+		if !strings.Contains(r.URN, "MultusNetwork$") || !r.Custom {
+			continue // components get a providers map, not a provider
+		}
+		want := awsProvider
+		if strings.HasPrefix(r.Type, "kubernetes:") {
+			want = k8s
+		}
+		if r.Provider != want.URN+"::"+want.ID {
+			t.Errorf("%s %s uses provider %s", r.Type, r.Name, r.Provider)
+		}
+	}
+	if cmds, _ := p.Outputs["multusCheckCommands"].([]any); len(cmds) != 1 || !strings.Contains(cmds[0].(string), "inet 192.168.96.20/19") {
+		t.Errorf("check commands %v", p.Outputs["multusCheckCommands"])
+	}
+}

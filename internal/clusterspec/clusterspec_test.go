@@ -188,3 +188,32 @@ func TestParseInstanceType(t *testing.T) {
 		t.Errorf("t3.medium AMI type %s", it.Al2023AmiType())
 	}
 }
+
+func TestMultusEniAttachPolicy(t *testing.T) {
+	doc := MultusEniAttachPolicy("aws", "eks-ipv4-multus")
+	for _, s := range doc.Statement {
+		if slices.Contains(s.Action, "ec2:AttachNetworkInterface") {
+			tag := s.Condition["StringEquals"]
+			if len(s.Resource) != 1 || s.Resource[0] == "*" || len(tag) != 1 {
+				t.Errorf("attach statement %s is not limited: %+v", s.Sid, s)
+			}
+			for _, v := range tag {
+				if v != "eks-ipv4-multus" {
+					t.Errorf("attach statement %s names cluster %s", s.Sid, v)
+				}
+			}
+		} else if !slices.Equal(s.Action, []string{"ec2:DescribeNetworkInterfaces"}) {
+			t.Errorf("unexpected statement %+v", s)
+		}
+	}
+}
+
+func TestMaxPodsWithAMultusEni(t *testing.T) {
+	l, err := LookupEniLimit("t3.medium")
+	if err != nil || l.MaxPods(0) != 17 || l.MaxPods(1) != 12 || l.SecondarySlots() != 5 {
+		t.Errorf("t3.medium %+v %v: max pods %d/%d", l, err, l.MaxPods(0), l.MaxPods(1))
+	}
+	if _, err := LookupEniLimit("x9.huge"); err == nil || !strings.Contains(err.Error(), "t3.medium") {
+		t.Errorf("unknown type: %v", err)
+	}
+}

@@ -95,3 +95,18 @@ func NodeManagedPolicies(partition string) []string {
 		fmt.Sprintf("arn:%s:iam::aws:policy/AmazonEKSWorkerNodePolicy", partition),
 	}
 }
+
+// MultusEniAttachPolicy lets a node find ENIs and attach those tagged for this cluster, and only to
+// instances of this cluster (EKS tags managed node group instances eks:cluster-name). Attaching
+// touches both resources, so each gets its own condition.
+func MultusEniAttachPolicy(partition, clusterName string) PolicyDocument {
+	return PolicyDocument{Version: policyVersion, Statement: []Statement{
+		{Sid: "FindMultusEnis", Effect: "Allow", Action: []string{"ec2:DescribeNetworkInterfaces"}, Resource: []string{"*"}},
+		{Sid: "AttachOnlyThisClustersEnis", Effect: "Allow", Action: []string{"ec2:AttachNetworkInterface"},
+			Resource:  []string{fmt.Sprintf("arn:%s:ec2:*:*:network-interface/*", partition)},
+			Condition: map[string]map[string]string{"StringEquals": {"aws:ResourceTag/cluster": clusterName}}},
+		{Sid: "AttachOnlyToThisClustersNodes", Effect: "Allow", Action: []string{"ec2:AttachNetworkInterface"},
+			Resource:  []string{fmt.Sprintf("arn:%s:ec2:*:*:instance/*", partition)},
+			Condition: map[string]map[string]string{"StringEquals": {"aws:ResourceTag/eks:cluster-name": clusterName}}},
+	}}
+}

@@ -18,6 +18,7 @@ import (
 
 	"eks-advanced-networking/internal/calico"
 	"eks-advanced-networking/internal/clusterspec"
+	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 )
 
@@ -30,10 +31,11 @@ type Scenario string
 const (
 	ScenarioIpv6       Scenario = "ipv6"
 	ScenarioIpv4Calico Scenario = "ipv4-calico"
+	ScenarioIpv4Multus Scenario = "ipv4-multus"
 )
 
 // Scenarios lists the scenarios main.go can run.
-var Scenarios = []Scenario{ScenarioIpv6, ScenarioIpv4Calico}
+var Scenarios = []Scenario{ScenarioIpv6, ScenarioIpv4Calico, ScenarioIpv4Multus}
 
 // Ipv4Egress is how pods of an IPv6 cluster reach IPv4-only destinations.
 type Ipv4Egress string
@@ -105,6 +107,16 @@ type Config struct {
 	DemoApps         bool
 	DenyEgressPolicy bool
 	AllowDnsEgress   bool
+
+	Multus                  bool
+	MultusAvailabilityZones []string
+	MultusRanges            []string
+	MultusSubnetTier        netplan.Tier
+	MultusNodesPerAz        int
+	MultusAttachment        string
+	MultusInstanceIds       []string
+	MultusImage             string
+	MultusDemoPod           bool
 
 	// Warnings are worth telling the user but do not stop the deployment (paid extended support, an
 	// API endpoint open to the internet).
@@ -207,6 +219,33 @@ var Keys = []Key{
 	{"allowDnsEgress", "boolean", false,
 		"With denyEgressPolicy, still let deploy2 reach CoreDNS on port 53.",
 		func(c *Config, raw string) (err error) { c.AllowDnsEgress, err = parseBool(raw); return }},
+	{"multus", "boolean", false,
+		"Add Multus secondary networks (ipvlan on a tagged ENI per zone). The ipv4-multus scenario needs it; ipv4-calico may turn it on.",
+		func(c *Config, raw string) (err error) { c.Multus, err = parseBool(raw); return }},
+	{"multusAvailabilityZones", "array", []any{},
+		"Zones that get a Multus network and node. Empty means the first zone, as in the chapter.",
+		func(c *Config, raw string) (err error) { c.MultusAvailabilityZones, err = parseStrings(raw); return }},
+	{"multusRanges", "array", []any{},
+		"Pod address range per Multus zone, first-last, in the zone's subnet, e.g. [192.168.96.20-192.168.96.40]. Empty means addresses 20 to 40 of each subnet (the chapter's).",
+		func(c *Config, raw string) (err error) { c.MultusRanges, err = parseStrings(raw); return }},
+	{"multusSubnetTier", "string", string(netplan.Private),
+		"Subnet tier the Multus ENIs live in: private (the chapter's 192.168.96.0/19 is the first private subnet) or public.",
+		func(c *Config, raw string) error { c.MultusSubnetTier = netplan.Tier(raw); return nil }},
+	{"multusNodesPerAz", "integer", 1,
+		"Multus nodes per zone. host-local IPAM allocates per node, so only 1 is safe.",
+		func(c *Config, raw string) (err error) { c.MultusNodesPerAz, err = parseInt(raw); return }},
+	{"multusAttachment", "string", "node-group",
+		"How the ENIs reach nodes: node-group (a managed node group per zone whose user data attaches the zone's ENI at boot) or instances (the chapter's way for fixed instances, given in multusInstanceIds).",
+		func(c *Config, raw string) error { c.MultusAttachment = raw; return nil }},
+	{"multusInstanceIds", "array", []any{},
+		"With multusAttachment instances: the instance per Multus zone, in the same order.",
+		func(c *Config, raw string) (err error) { c.MultusInstanceIds, err = parseStrings(raw); return }},
+	{"multusImage", "string", multus.DefaultImage,
+		"Multus thick plugin image (AWS's EKS build).",
+		func(c *Config, raw string) error { c.MultusImage = raw; return nil }},
+	{"multusDemoPod", "boolean", false,
+		"Run the chapter's multus-pod (busybox with the ipvlan network) on the first Multus network.",
+		func(c *Config, raw string) (err error) { c.MultusDemoPod, err = parseBool(raw); return }},
 }
 
 // The AWS keys this program forwards to its explicit AWS provider. Any other aws: key would be silently
@@ -322,9 +361,14 @@ func (c *Config) Validate(today time.Time) error {
 	}
 	if len(errs) == 0 {
 		// The VPC plan checks the CIDR arithmetic and DNS64/NAT rules; placeholder zone names are
-		// enough for that, the real ones are checked above or come from AWS.
-		if _, err := netplan.PlanVpc(c.VpcInput(placeholderZones(c))); err != nil {
+		// enough for that, the real ones are checked above or come from AWS. The Multus plan is
+		// checked on it too, and again with the real zones.
+		if vpc, err := netplan.PlanVpc(c.VpcInput(placeholderZones(c))); err != nil {
 			errs = append(errs, c.asKeyError(err))
+		} else if c.Multus && (len(c.MultusAvailabilityZones) == 0 || len(c.AvailabilityZones) > 0) {
+			if _, err := c.MultusNetworks(vpc); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	errs = append(errs, c.validateCluster(today)...)
@@ -403,7 +447,70 @@ func (c *Config) validateCluster(today time.Time) []error {
 	if c.WarmPrefixTarget < 1 || c.WarmPrefixTarget > 8 {
 		add("warmPrefixTarget", strconv.Itoa(c.WarmPrefixTarget), "use 1 to 8")
 	}
-	return append(errs, c.validatePolicy()...)
+	errs = append(errs, c.validatePolicy()...)
+	return append(errs, c.validateMultus()...)
+}
+
+var instanceIdPattern = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
+
+// validateMultus checks the Multus keys that do not need the zones; the IP plan itself is checked by
+// MultusNetworks once the zones are known.
+func (c *Config) validateMultus() []error {
+	var errs []error
+	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+	if c.Scenario == ScenarioIpv4Multus && !c.Multus {
+		add("multus", "false", "the ipv4-multus scenario is Multus; set it to true")
+	}
+	if !c.Multus {
+		return errs
+	}
+	if c.Scenario == ScenarioIpv6 {
+		add("multus", "true", "the secondary network here is IPv4 (ipvlan with host-local IPAM on IPv4 ENI addresses); use an IPv4 scenario")
+	}
+	if c.MultusSubnetTier != netplan.Private && c.MultusSubnetTier != netplan.Public {
+		add("multusSubnetTier", string(c.MultusSubnetTier), "use private or public")
+	}
+	switch c.MultusAttachment {
+	case "node-group":
+		if len(c.MultusInstanceIds) > 0 {
+			add("multusInstanceIds", strings.Join(c.MultusInstanceIds, ","), "node groups attach their own ENIs; set multusAttachment to instances to use fixed instances")
+		}
+	case "instances":
+		zones := max(1, len(c.MultusAvailabilityZones))
+		if len(c.MultusInstanceIds) != zones {
+			add("multusInstanceIds", strings.Join(c.MultusInstanceIds, ","), fmt.Sprintf("give one instance per Multus zone (%d)", zones))
+		}
+		for _, id := range c.MultusInstanceIds {
+			if !instanceIdPattern.MatchString(id) {
+				add("multusInstanceIds", id, "not an instance id; ids look like i-0123456789abcdef0")
+			}
+		}
+	default:
+		add("multusAttachment", c.MultusAttachment, "use node-group or instances")
+	}
+	if c.MultusImage == "" {
+		add("multusImage", "", "an image is required, e.g. "+multus.DefaultImage)
+	}
+	return errs
+}
+
+// MultusNetworks computes the secondary networks from the VPC's subnets in the given zones, with
+// errors naming the config key.
+func (c *Config) MultusNetworks(vpc netplan.VpcPlan) ([]multus.Network, error) {
+	var subnets []multus.Subnet
+	for _, s := range vpc.SubnetsOf(c.MultusSubnetTier) {
+		subnets = append(subnets, multus.Subnet{AvailabilityZone: s.AvailabilityZone, Cidr: s.Ipv4Cidr})
+	}
+	networks, err := multus.Plan(multus.Input{
+		NetworkPrefix: "ipvlan-" + string(c.MultusSubnetTier),
+		Subnets:       subnets, Zones: c.MultusAvailabilityZones, Ranges: c.MultusRanges,
+		NodesPerAz: c.MultusNodesPerAz, InstanceType: c.NodeInstanceType,
+	})
+	var fe *multus.FieldError
+	if errors.As(err, &fe) {
+		return nil, keyError(fe.Field, fe.Value, fe.Reason)
+	}
+	return networks, err
 }
 
 // validatePolicy checks the policy engine and the chapter's demo.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 )
 
@@ -36,6 +37,8 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 		NodeMinSize: 2, NodeDesiredSize: 2, NodeMaxSize: 2,
 		VpcCniVersion: "latest", CorednsVersion: "latest", KubeProxyVersion: "latest", WarmPrefixTarget: 1,
 		PolicyEngine: PolicyEngineNone, CalicoVersion: "v3.33.0",
+		MultusAvailabilityZones: []string{}, MultusRanges: []string{}, MultusSubnetTier: netplan.Private, MultusNodesPerAz: 1,
+		MultusAttachment: "node-group", MultusInstanceIds: []string{}, MultusImage: multus.DefaultImage,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults = %+v\nwant %+v", *c, want)
@@ -127,6 +130,22 @@ func TestBadConfigurations(t *testing.T) {
 		{"old Calico chart", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "calicoVersion", "v3.26.4"), []string{"eks-advanced-networking:calicoVersion", "v3.32.0 or later"}},
 		{"policy without demo apps", raw("denyEgressPolicy", "true"), []string{"eks-advanced-networking:denyEgressPolicy", "demoApps"}},
 		{"DNS allowance without policy", raw("demoApps", "true", "allowDnsEgress", "true"), []string{"eks-advanced-networking:allowDnsEgress", "denyEgressPolicy"}},
+		{"Multus on IPv6", raw("multus", "true"), []string{"eks-advanced-networking:multus", "IPv4"}},
+		{"Multus scenario without Multus", raw("scenario", "ipv4-multus", "vpcIpv6", "false"), []string{"eks-advanced-networking:multus", "ipv4-multus"}},
+		{"Multus range outside its subnet", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "multusRanges", `["10.0.0.20-10.0.0.40"]`),
+			[]string{"eks-advanced-networking:multusRanges", "outside the subnet"}},
+		{"Multus range too big for the ENI", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "multusRanges", `["192.168.96.20-192.168.97.200"]`),
+			[]string{"eks-advanced-networking:multusRanges", "secondary slots"}},
+		{"two Multus nodes per zone", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "multusNodesPerAz", "2"),
+			[]string{"eks-advanced-networking:multusNodesPerAz", "host-local"}},
+		{"Multus zone without a subnet", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "availabilityZones", `["eu-central-1a","eu-central-1b"]`, "multusAvailabilityZones", `["eu-central-1c"]`),
+			[]string{"eks-advanced-networking:multusAvailabilityZones", "no Multus subnet"}},
+		{"Multus on an instance type without ENI limits", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "nodeInstanceType", "r7iz.large"),
+			[]string{"eks-advanced-networking:nodeInstanceType", "no ENI limits"}},
+		{"Multus fixed instances missing", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "multusAttachment", "instances"),
+			[]string{"eks-advanced-networking:multusInstanceIds", "one instance per Multus zone"}},
+		{"Multus unknown attachment", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "multusAttachment", "lambda"),
+			[]string{"eks-advanced-networking:multusAttachment", "node-group or instances"}},
 		{"key without namespace", map[string]string{RegionKey: "eu-central-1", "scenario": "ipv6"}, []string{`"scenario"`, "eks-advanced-networking:scenario"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

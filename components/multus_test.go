@@ -1,0 +1,235 @@
+package components
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/netip"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"eks-advanced-networking/internal/multus"
+	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/plan"
+)
+
+func chapterNetworks(t *testing.T, ranges ...string) []multus.Network {
+	t.Helper()
+	layout, err := netplan.PlanVpc(ipv4Vpc().VpcInput)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subnets []multus.Subnet
+	for _, s := range layout.SubnetsOf(netplan.Private) {
+		subnets = append(subnets, multus.Subnet{AvailabilityZone: s.AvailabilityZone, Cidr: s.Ipv4Cidr})
+	}
+	networks, err := multus.Plan(multus.Input{NetworkPrefix: "ipvlan-private", Subnets: subnets, Ranges: ranges, NodesPerAz: 1, InstanceType: "t3.medium"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return networks
+}
+
+// runMultus registers an IPv4 VPC and cluster and a MultusNetwork on them; aws tweaks the AWS side
+// (nil drops it: bring-your-own-cluster).
+func runMultus(t *testing.T, networks []multus.Network, aws func(*MultusAwsArgs) *MultusAwsArgs) (*plan.Plan, error) {
+	t.Helper()
+	return runProgram(t, func(ctx *pulumi.Context) error {
+		vpc, err := NewDualStackVpc(ctx, "vpc", ipv4Vpc())
+		if err != nil {
+			return err
+		}
+		args := chapterCluster().ClusterArgs
+		args.Vpc, args.NodeGroup.Name = vpc, "ipv4mng"
+		cluster, err := NewIpv4Cluster(ctx, "cluster", &Ipv4ClusterArgs{ClusterArgs: args})
+		if err != nil {
+			return err
+		}
+		awsArgs := aws(&MultusAwsArgs{
+			ClusterName: "chapter", Region: "eu-central-1", Vpc: vpc, Tier: netplan.Private,
+			Cluster: cluster.EksCluster, NodeRoleArn: cluster.NodeRoleArn, NodeRoleName: cluster.NodeRoleName,
+			NodeSecurityGroupId: cluster.NodeSecurityGroupId, ClusterReady: cluster.Ready,
+			InstanceType: "t3.medium", Attachment: MultusAttachNodeGroup,
+		})
+		_, err = NewMultusNetwork(ctx, "multus", &MultusNetworkArgs{Networks: networks, Image: multus.DefaultImage, DemoPod: true, Aws: awsArgs})
+		return err
+	})
+}
+
+func mustRunMultus(t *testing.T, networks []multus.Network, aws func(*MultusAwsArgs) *MultusAwsArgs) *plan.Plan {
+	t.Helper()
+	p, err := runMultus(t, networks, aws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func asIs(a *MultusAwsArgs) *MultusAwsArgs { return a }
+
+func TestMultusEniAndNadComeFromOnePlan(t *testing.T) {
+	networks := chapterNetworks(t)
+	p := mustRunMultus(t, networks, asIs)
+	subnetA := get(t, p, typeSubnet, "vpc-private-eu-central-1a")
+	sg := get(t, p, typeSg, "multus")
+	eni := get(t, p, "aws:ec2/networkInterface:NetworkInterface", "multus-ipvlan-private-a")
+	tags, _ := eni.Input("tags").(map[string]any)
+	for k, v := range map[string]string{"multus": "true", "Zone": "eu-central-1a", "node.k8s.amazonaws.com/no_manage": "true", "cluster": "chapter"} {
+		if tags[k] != v {
+			t.Errorf("ENI tag %s = %v, want %s", k, tags[k], v)
+		}
+	}
+	if eni.String("subnetId") != subnetA.ID || eni.Input("sourceDestCheck") != false ||
+		!slices.Equal(eni.Input("securityGroups").([]any), []any{sg.ID}) {
+		t.Errorf("ENI %v", eni.Inputs)
+	}
+	var reservations []string
+	for _, r := range p.ByType("aws:ec2/subnetCidrReservation:SubnetCidrReservation") {
+		if r.String("subnetId") != subnetA.ID || r.String("reservationType") != "explicit" || !eni.DependsOn(r.URN) {
+			t.Errorf("reservation %s: %v (the ENI must wait for it)", r.Name, r.Inputs)
+		}
+		reservations = append(reservations, r.String("cidrBlock"))
+	}
+	prefixes := eni.Input("ipv4Prefixes").([]any)
+	if !slices.Equal(reservations, []string{"192.168.96.16/28", "192.168.96.32/28"}) || !reflect.DeepEqual(prefixes, []any{"192.168.96.16/28", "192.168.96.32/28"}) {
+		t.Errorf("reservations %v, ENI prefixes %v", reservations, prefixes)
+	}
+
+	// The NAD's range lies on the ENI's prefixes: pod addresses route in the VPC.
+	nad := get(t, p, "kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition", "multus-ipvlan-private-a")
+	var config multus.IpvlanConfig
+	if err := json.Unmarshal([]byte(nad.String("spec.config")), &config); err != nil {
+		t.Fatal(err)
+	}
+	first, last := netip.MustParseAddr(config.IPAM.RangeStart), netip.MustParseAddr(config.IPAM.RangeEnd)
+	for _, a := range []netip.Addr{first, last} {
+		covered := false
+		for _, pfx := range prefixes {
+			covered = covered || netip.MustParsePrefix(pfx.(string)).Contains(a)
+		}
+		if !covered {
+			t.Errorf("NAD address %s is on none of the ENI's prefixes %v", a, prefixes)
+		}
+	}
+	if config.Master != "multus" || config.Mode != "l3" || config.IPAM.Subnet != "192.168.96.0/19" || config.IPAM.Gateway != "192.168.96.1" {
+		t.Errorf("NAD config %+v", config)
+	}
+	if crd := get(t, p, "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "multus-nad-crd"); !nad.DependsOn(crd.URN) {
+		t.Error("the NAD does not wait for its CRD")
+	}
+	for _, r := range p.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		if r.String("securityGroupId") == sg.ID && (r.Input("cidrIpv4") != nil || r.String("referencedSecurityGroupId") != sg.ID) {
+			t.Errorf("Multus ingress rule %s lets in more than the group itself: %v", r.Name, r.Inputs)
+		}
+	}
+}
+
+func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
+	p := mustRunMultus(t, chapterNetworks(t), asIs)
+	eni := get(t, p, "aws:ec2/networkInterface:NetworkInterface", "multus-ipvlan-private-a")
+	ng := get(t, p, typeNodeGroup, "multus-nodes-a")
+	subnetA := get(t, p, typeSubnet, "vpc-private-eu-central-1a")
+	lt := get(t, p, typeLaunchTpl, "multus-nodes-a")
+	if ng.String("nodeGroupName") != "multus-a" || !slices.Equal(ng.Input("subnetIds").([]any), []any{subnetA.ID}) ||
+		ng.Input("scalingConfig.desiredSize") != 1.0 || ng.String("launchTemplate.id") != lt.ID {
+		t.Errorf("Multus node group %v", ng.Inputs)
+	}
+	if labels, _ := ng.Input("labels").(map[string]any); labels[multus.NodeLabel] != "true" {
+		t.Errorf("Multus node group labels %v", labels)
+	}
+	// Destroy removes the node (and the attachment Pulumi never saw) before the ENI.
+	if !ng.DependsOn(eni.URN) {
+		t.Error("the Multus node group does not depend on its ENI")
+	}
+	if lt.Input("metadataOptions.httpTokens") != "required" {
+		t.Errorf("Multus launch template metadata %v", lt.Input("metadataOptions"))
+	}
+	raw, err := base64.StdEncoding.DecodeString(lt.String("userData"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := multus.UserData(multus.UserDataParams{ClusterName: "chapter", Zone: "eu-central-1a", Region: "eu-central-1", MaxPods: 12})
+	if string(raw) != want {
+		t.Errorf("user data differs from multus.UserData's for the zone")
+	}
+
+	nodeRole := get(t, p, typeRole, "cluster-nodes")
+	policy := get(t, p, typeRolePolicy, "multus-attach-eni")
+	if policy.String("role") != nodeRole.ID || !strings.Contains(policy.String("policy"), `"aws:ResourceTag/cluster":"chapter"`) {
+		t.Errorf("attach policy %v on role %s", policy.Inputs, policy.String("role"))
+	}
+	pod := get(t, p, "kubernetes:core/v1:Pod", "multus-demo-pod")
+	if pod.String("metadata.name") != "multus-pod" || !pod.DependsOn(ng.URN) {
+		t.Errorf("demo pod %v deps %v", pod.Inputs, pod.Dependencies)
+	}
+	annotations, _ := pod.Input("metadata.annotations").(map[string]any)
+	selector, _ := pod.Input("spec.nodeSelector").(map[string]any)
+	if annotations["k8s.v1.cni.cncf.io/networks"] != "ipvlan-private-a" || selector["topology.kubernetes.io/zone"] != "eu-central-1a" || selector[multus.NodeLabel] != "true" {
+		t.Errorf("demo pod annotations %v node selector %v", annotations, selector)
+	}
+	if ds := get(t, p, "kubernetes:apps/v1:DaemonSet", "multus-daemonset"); !strings.HasSuffix(ds.String("metadata.name"), "kube-multus-ds") {
+		t.Errorf("DaemonSet %v", ds.Inputs["metadata"])
+	}
+}
+
+func TestMultusSecondaryAddressesAndInstances(t *testing.T) {
+	networks := chapterNetworks(t, "192.168.96.20-192.168.96.24")
+	p := mustRunMultus(t, networks, func(a *MultusAwsArgs) *MultusAwsArgs {
+		a.Attachment, a.InstanceIds = MultusAttachInstances, []string{"i-0123456789abcdef0"}
+		return a
+	})
+	eni := get(t, p, "aws:ec2/networkInterface:NetworkInterface", "multus-ipvlan-private-a")
+	if eni.Input("privateIpListEnabled") != true || !reflect.DeepEqual(eni.Input("privateIpLists"),
+		[]any{"192.168.96.19", "192.168.96.20", "192.168.96.21", "192.168.96.22", "192.168.96.23", "192.168.96.24"}) {
+		t.Errorf("ENI addresses %v %v", eni.Input("privateIpListEnabled"), eni.Input("privateIpLists"))
+	}
+	attachment := get(t, p, "aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment", "multus-ipvlan-private-a")
+	if attachment.Input("deviceIndex") != 1.0 || attachment.String("instanceId") != "i-0123456789abcdef0" || attachment.String("networkInterfaceId") != eni.ID {
+		t.Errorf("attachment %v", attachment.Inputs)
+	}
+	if n := len(p.ByType(typeNodeGroup)); n != 1 {
+		t.Errorf("%d node groups, want only the cluster's with fixed instances", n)
+	}
+	if _, err := p.Get(typeRolePolicy, "multus-attach-eni"); err == nil {
+		t.Error("fixed instances need no attach policy on the node role")
+	}
+}
+
+func TestMultusWithoutAws(t *testing.T) {
+	p := mustRunMultus(t, chapterNetworks(t), func(*MultusAwsArgs) *MultusAwsArgs { return nil })
+	component := get(t, p, MultusNetworkType, "multus")
+	for _, r := range p.Children(component.URN) {
+		if !strings.HasPrefix(r.Type, "kubernetes:") {
+			t.Errorf("bring-your-own-cluster Multus registers %s %s", r.Type, r.Name)
+		}
+	}
+}
+
+func TestMultusRefusesBadArgs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		aws  func(*MultusAwsArgs) *MultusAwsArgs
+		says string
+	}{
+		{"instances without ids", func(a *MultusAwsArgs) *MultusAwsArgs { a.Attachment = MultusAttachInstances; return a }, "one instance per network"},
+		{"bad instance id", func(a *MultusAwsArgs) *MultusAwsArgs {
+			a.Attachment, a.InstanceIds = MultusAttachInstances, []string{"instance-1"}
+			return a
+		}, "not an instance id"},
+		{"unknown attachment", func(a *MultusAwsArgs) *MultusAwsArgs { a.Attachment = "lambda"; return a }, "node-group or instances"},
+		{"instance type without limits", func(a *MultusAwsArgs) *MultusAwsArgs { a.InstanceType = "x9.huge"; return a }, "no ENI limits"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := runMultus(t, chapterNetworks(t), tc.aws)
+			if err == nil || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("err = %v, want one saying %q", err, tc.says)
+			}
+			if _, err := p.Get(MultusNetworkType, "multus"); err == nil {
+				t.Error("registered the component before refusing")
+			}
+		})
+	}
+}

@@ -1,0 +1,41 @@
+package stacks
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"eks-advanced-networking/components"
+	"eks-advanced-networking/internal/config"
+)
+
+// Ipv4NodeGroupName is the chapter's IPv4 node group name.
+const Ipv4NodeGroupName = "ipv4mng"
+
+// Ipv4 is the chapter's IPv4 scenarios, ipv4-calico and ipv4-multus: an IPv4 VPC (the presets set
+// vpcIpv6: false) and an IPv4 EKS cluster, with the policy engine, the policy demo and the Multus
+// networks the configuration asks for. The two presets differ only in what they turn on.
+func Ipv4(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
+	b, err := newBase(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := components.NewIpv4Cluster(ctx, "cluster", &components.Ipv4ClusterArgs{
+		ClusterArgs:     b.clusterArgs(cfg, cfg.EksClusterName(ctx.Stack()), Ipv4NodeGroupName),
+		ServiceIpv4Cidr: cfg.ServiceIpv4Cidr,
+	}, pulumi.Provider(b.provider))
+	if err != nil {
+		return nil, err
+	}
+	out := b.outputs()
+	addClusterOutputs(out, cluster.ClusterOutputs)
+	var multusAws *components.MultusAwsArgs
+	if cfg.Multus {
+		multusAws = &components.MultusAwsArgs{
+			ClusterName: cfg.EksClusterName(ctx.Stack()), Region: cfg.Region, Vpc: b.vpc, Tier: cfg.MultusSubnetTier,
+			Cluster: cluster.EksCluster, NodeRoleArn: cluster.NodeRoleArn, NodeRoleName: cluster.NodeRoleName,
+			NodeSecurityGroupId: cluster.NodeSecurityGroupId, ClusterReady: cluster.Ready,
+			InstanceType: cfg.NodeInstanceType, Attachment: components.MultusAttachment(cfg.MultusAttachment),
+			InstanceIds: cfg.MultusInstanceIds,
+		}
+	}
+	return b.withKubernetesLayer(ctx, cfg, out, cluster.Kubeconfig, cluster.Ready, multusAws)
+}
