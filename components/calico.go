@@ -19,6 +19,8 @@ const CalicoPolicyEngineType = "eks-advanced-networking:policy:CalicoPolicyEngin
 type CalicoPolicyEngineArgs struct {
 	// Version is the chart version, e.g. v3.33.0.
 	Version string
+	// SkipAwait stops Pulumi from waiting for the charts' workloads to become ready.
+	SkipAwait bool
 }
 
 // CalicoPolicyEngine installs Calico the way Tigera supports it on EKS today: the tigera-operator
@@ -78,6 +80,7 @@ func NewCalicoPolicyEngine(ctx *pulumi.Context, name string, args *CalicoPolicyE
 		RepositoryOpts: repo,
 		Namespace:      pulumi.String(calico.Namespace),
 		Values:         pulumi.ToMap(values),
+		SkipAwait:      pulumi.Bool(args.SkipAwait),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{ns, crds}))
 	if err != nil {
 		return nil, err

@@ -35,7 +35,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 	opts := []pulumi.ResourceOption{pulumi.Provider(k8s)}
 	if cfg.PolicyEngine == config.PolicyEngineCalico {
 		calico, err := components.NewCalicoPolicyEngine(ctx, "calico", &components.CalicoPolicyEngineArgs{
-			Version: cfg.CalicoVersion,
+			Version: cfg.CalicoVersion, SkipAwait: cfg.SkipAwait,
 		}, opts...)
 		if err != nil {
 			return nil, err
@@ -48,6 +48,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		demo, err := components.NewNetworkPolicyDemo(ctx, "policy-demo", &components.NetworkPolicyDemoArgs{
 			DenyEgress: cfg.DenyEgressPolicy,
 			AllowDns:   cfg.AllowDnsEgress,
+			SkipAwait:  cfg.SkipAwait,
 		}, opts...)
 		if err != nil {
 			return nil, err
@@ -60,7 +61,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 			providers = append(providers, awsProvider)
 		}
 		m, err := components.NewMultusNetwork(ctx, "multus", &components.MultusNetworkArgs{
-			Networks: networks, Image: cfg.MultusImage, DemoPod: cfg.MultusDemoPod, Aws: multusAws,
+			Networks: networks, Image: cfg.MultusImage, DemoPod: cfg.MultusDemoPod, Aws: multusAws, SkipAwait: cfg.SkipAwait,
 		}, pulumi.Providers(providers...))
 		if err != nil {
 			return nil, err

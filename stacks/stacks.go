@@ -33,6 +33,9 @@ func Program(raw map[string]string) func(ctx *pulumi.Context) (Outputs, error) {
 				return nil, err
 			}
 		}
+		if cfg.ClusterMode == config.ClusterModeExisting {
+			return ExistingCluster(ctx, cfg)
+		}
 		switch cfg.Scenario {
 		case config.ScenarioIpv6:
 			return Ipv6(ctx, cfg)
@@ -86,7 +89,7 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 	}
 	var networks []multus.Network
 	if cfg.Multus {
-		if networks, err = cfg.MultusNetworks(layout); err != nil {
+		if networks, err = cfg.VpcMultusNetworks(layout); err != nil {
 			return nil, err
 		}
 	}

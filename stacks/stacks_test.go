@@ -430,3 +430,40 @@ func TestIpv4MultusPresetIsTheChapters(t *testing.T) {
 		t.Errorf("check commands %v", p.Outputs["multusCheckCommands"])
 	}
 }
+
+// Bring-your-own-cluster: only Kubernetes objects, none of AWS.
+func TestExistingClusterCreatesNoAwsResource(t *testing.T) {
+	yaml := `config:
+  eks-advanced-networking:clusterMode: existing
+  eks-advanced-networking:kubeconfig: /tmp/kubeconfig
+  eks-advanced-networking:scenario: ipv4-multus
+  eks-advanced-networking:demoApps: true
+  eks-advanced-networking:denyEgressPolicy: true
+  eks-advanced-networking:policyEngine: calico
+  eks-advanced-networking:multus: true
+  eks-advanced-networking:multusAvailabilityZones: [eu-central-1a]
+  eks-advanced-networking:multusSubnetCidrs: [192.168.96.0/19]
+  eks-advanced-networking:multusDemoPod: true
+`
+	p, err := runStack(t, writeProject(t, "byo", yaml), "byo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, r := range p.Resources {
+		if strings.HasPrefix(r.Type, "aws:") || strings.HasPrefix(r.Type, "eks:") || r.Type == "pulumi:providers:aws" {
+			t.Errorf("bring-your-own-cluster creates %s %s", r.Type, r.Name)
+		}
+		kinds = append(kinds, r.Type)
+	}
+	for _, want := range []string{"kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition", "kubernetes:apps/v1:DaemonSet",
+		"kubernetes:networking.k8s.io/v1:NetworkPolicy", "kubernetes:helm.sh/v4:Chart", "pulumi:providers:kubernetes"} {
+		if !slices.Contains(kinds, want) {
+			t.Errorf("no %s in %v", want, kinds)
+		}
+	}
+	k8s := p.ByType("pulumi:providers:kubernetes")
+	if len(k8s) != 1 || k8s[0].Input("kubeconfig") != "/tmp/kubeconfig" {
+		t.Errorf("kubernetes provider %v", k8s)
+	}
+}

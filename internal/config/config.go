@@ -55,6 +55,15 @@ const (
 // Ipv4EgressModes lists the valid modes.
 var Ipv4EgressModes = []Ipv4Egress{Ipv4EgressNodeSnat, Ipv4EgressNat64, Ipv4EgressBoth, Ipv4EgressNone}
 
+// ClusterMode says whether the program creates the cluster or brings its Kubernetes layer to one
+// that exists.
+type ClusterMode string
+
+const (
+	ClusterModeCreate   ClusterMode = "create"
+	ClusterModeExisting ClusterMode = "existing"
+)
+
 // PolicyEngine enforces NetworkPolicies: Calico, the VPC CNI's own agent, or nothing.
 type PolicyEngine string
 
@@ -117,6 +126,11 @@ type Config struct {
 	MultusInstanceIds       []string
 	MultusImage             string
 	MultusDemoPod           bool
+
+	ClusterMode       ClusterMode
+	Kubeconfig        string
+	MultusSubnetCidrs []string
+	SkipAwait         bool
 
 	// Warnings are worth telling the user but do not stop the deployment (paid extended support, an
 	// API endpoint open to the internet).
@@ -246,6 +260,18 @@ var Keys = []Key{
 	{"multusDemoPod", "boolean", false,
 		"Run the chapter's multus-pod (busybox with the ipvlan network) on the first Multus network.",
 		func(c *Config, raw string) (err error) { c.MultusDemoPod, err = parseBool(raw); return }},
+	{"clusterMode", "string", string(ClusterModeCreate),
+		"create: build the VPC, the EKS cluster and everything in it. existing: only the scenario's Kubernetes objects, on the cluster kubeconfig points at; no AWS resource is created.",
+		func(c *Config, raw string) error { c.ClusterMode = ClusterMode(raw); return nil }},
+	{"kubeconfig", "string", "",
+		"With clusterMode existing: the kubeconfig (a path, or its contents) of the cluster. Empty means KUBECONFIG or ~/.kube/config.",
+		func(c *Config, raw string) error { c.Kubeconfig = raw; return nil }},
+	{"multusSubnetCidrs", "array", []any{},
+		"With clusterMode existing and multus: the IPv4 block of each Multus zone's subnet, in the order of multusAvailabilityZones (AWS's subnets are not looked up then).",
+		func(c *Config, raw string) (err error) { c.MultusSubnetCidrs, err = parseStrings(raw); return }},
+	{"skipAwait", "boolean", false,
+		"Do not wait for Deployments, DaemonSets and Pods to become ready, e.g. on a cluster without nodes.",
+		func(c *Config, raw string) (err error) { c.SkipAwait, err = parseBool(raw); return }},
 }
 
 // The AWS keys this program forwards to its explicit AWS provider. Any other aws: key would be silently
@@ -333,6 +359,13 @@ func (c *Config) Validate(today time.Time) error {
 	if !slices.Contains(Scenarios, c.Scenario) {
 		add("scenario", string(c.Scenario), "unknown scenario; use one of "+joinScenarios())
 	}
+	switch c.ClusterMode {
+	case ClusterModeCreate:
+	case ClusterModeExisting:
+		return errors.Join(append(errs, c.validateExisting()...)...)
+	default:
+		add("clusterMode", string(c.ClusterMode), "use create or existing")
+	}
 	if c.Region == "" {
 		errs = append(errs, fmt.Errorf("config key %s is not set; set it, e.g. pulumi config set %s eu-central-1", RegionKey, RegionKey))
 	} else if !regionPattern.MatchString(c.Region) {
@@ -366,7 +399,7 @@ func (c *Config) Validate(today time.Time) error {
 		if vpc, err := netplan.PlanVpc(c.VpcInput(placeholderZones(c))); err != nil {
 			errs = append(errs, c.asKeyError(err))
 		} else if c.Multus && (len(c.MultusAvailabilityZones) == 0 || len(c.AvailabilityZones) > 0) {
-			if _, err := c.MultusNetworks(vpc); err != nil {
+			if _, err := c.VpcMultusNetworks(vpc); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -494,13 +527,63 @@ func (c *Config) validateMultus() []error {
 	return errs
 }
 
-// MultusNetworks computes the secondary networks from the VPC's subnets in the given zones, with
-// errors naming the config key.
-func (c *Config) MultusNetworks(vpc netplan.VpcPlan) ([]multus.Network, error) {
+// validateExisting checks a configuration for clusterMode existing: only the Kubernetes layer's keys
+// matter, and the Multus subnets come from config.
+func (c *Config) validateExisting() []error {
+	var errs []error
+	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+	if !slices.Contains(Scenarios, c.Scenario) {
+		add("scenario", string(c.Scenario), "unknown scenario; use one of "+joinScenarios())
+	}
+	errs = append(errs, c.validatePolicy()...)
+	if c.PolicyEngine == PolicyEngineVpcCni {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:policyEngine vpc-cni is a setting of the vpc-cni add-on, which belongs to the existing cluster; turn enableNetworkPolicy on there", Project))
+	}
+	if c.Scenario == ScenarioIpv4Multus && !c.Multus {
+		add("multus", "false", "the ipv4-multus scenario is Multus; set it to true")
+	}
+	if !c.Multus {
+		return errs
+	}
+	if c.Scenario == ScenarioIpv6 {
+		add("multus", "true", "the secondary network here is IPv4 (ipvlan with host-local IPAM on IPv4 ENI addresses); use an IPv4 scenario")
+	}
+	if len(c.MultusAvailabilityZones) == 0 || len(c.MultusSubnetCidrs) != len(c.MultusAvailabilityZones) {
+		add("multusSubnetCidrs", strings.Join(c.MultusSubnetCidrs, ","), fmt.Sprintf(
+			"with clusterMode existing, list the Multus zones in multusAvailabilityZones and each zone's subnet block here, in the same order (%d zones)", len(c.MultusAvailabilityZones)))
+		return errs
+	}
+	if _, err := c.MultusNetworks(c.existingMultusSubnets()); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+func (c *Config) existingMultusSubnets() []multus.Subnet {
+	subnets := make([]multus.Subnet, len(c.MultusAvailabilityZones))
+	for i, az := range c.MultusAvailabilityZones {
+		subnets[i] = multus.Subnet{AvailabilityZone: az, Cidr: c.MultusSubnetCidrs[i]}
+	}
+	return subnets
+}
+
+// ExistingMultusNetworks are the secondary networks of an existing cluster, from config.
+func (c *Config) ExistingMultusNetworks() ([]multus.Network, error) {
+	return c.MultusNetworks(c.existingMultusSubnets())
+}
+
+// VpcMultusNetworks are the secondary networks in the VPC's subnets of the Multus tier.
+func (c *Config) VpcMultusNetworks(vpc netplan.VpcPlan) ([]multus.Network, error) {
 	var subnets []multus.Subnet
 	for _, s := range vpc.SubnetsOf(c.MultusSubnetTier) {
 		subnets = append(subnets, multus.Subnet{AvailabilityZone: s.AvailabilityZone, Cidr: s.Ipv4Cidr})
 	}
+	return c.MultusNetworks(subnets)
+}
+
+// MultusNetworks computes the secondary networks in the given subnets, with errors naming the config
+// key.
+func (c *Config) MultusNetworks(subnets []multus.Subnet) ([]multus.Network, error) {
 	networks, err := multus.Plan(multus.Input{
 		NetworkPrefix: "ipvlan-" + string(c.MultusSubnetTier),
 		Subnets:       subnets, Zones: c.MultusAvailabilityZones, Ranges: c.MultusRanges,

@@ -39,6 +39,7 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 		PolicyEngine: PolicyEngineNone, CalicoVersion: "v3.33.0",
 		MultusAvailabilityZones: []string{}, MultusRanges: []string{}, MultusSubnetTier: netplan.Private, MultusNodesPerAz: 1,
 		MultusAttachment: "node-group", MultusInstanceIds: []string{}, MultusImage: multus.DefaultImage,
+		ClusterMode: ClusterModeCreate, MultusSubnetCidrs: []string{},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults = %+v\nwant %+v", *c, want)
@@ -146,6 +147,12 @@ func TestBadConfigurations(t *testing.T) {
 			[]string{"eks-advanced-networking:multusInstanceIds", "one instance per Multus zone"}},
 		{"Multus unknown attachment", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "multusAttachment", "lambda"),
 			[]string{"eks-advanced-networking:multusAttachment", "node-group or instances"}},
+		{"unknown cluster mode", raw("clusterMode", "borrowed"), []string{"eks-advanced-networking:clusterMode", `"borrowed"`, "create or existing"}},
+		{"existing cluster, Multus without subnets", map[string]string{Project + ":clusterMode": "existing", Project + ":scenario": "ipv4-multus", Project + ":multus": "true",
+			Project + ":multusAvailabilityZones": `["eu-central-1a"]`}, []string{"eks-advanced-networking:multusSubnetCidrs", "same order"}},
+		{"existing cluster, Multus range outside the subnet", map[string]string{Project + ":clusterMode": "existing", Project + ":scenario": "ipv4-multus", Project + ":multus": "true",
+			Project + ":multusAvailabilityZones": `["eu-central-1a"]`, Project + ":multusSubnetCidrs": `["10.1.0.0/24"]`, Project + ":multusRanges": `["10.2.0.20-10.2.0.40"]`},
+			[]string{"eks-advanced-networking:multusRanges", "outside the subnet"}},
 		{"key without namespace", map[string]string{RegionKey: "eu-central-1", "scenario": "ipv6"}, []string{`"scenario"`, "eks-advanced-networking:scenario"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -197,6 +204,18 @@ func TestPolicyWarnings(t *testing.T) {
 	// Tigera ties the IPv6 gap to ENABLE_V4_EGRESS; with node SNAT off the combination is allowed.
 	if _, err := decode(raw("policyEngine", "calico", "ipv4Egress", "nat64")); err != nil {
 		t.Errorf("Calico with nat64: %v", err)
+	}
+}
+
+func TestExistingClusterNeedsNoRegion(t *testing.T) {
+	c, err := DecodeOn(map[string]string{Project + ":clusterMode": "existing", Project + ":scenario": "ipv4-multus", Project + ":multus": "true",
+		Project + ":multusAvailabilityZones": `["zone-a"]`, Project + ":multusSubnetCidrs": `["10.1.0.0/24"]`, Project + ":demoApps": "true"}, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	networks, err := c.ExistingMultusNetworks()
+	if err != nil || len(networks) != 1 || networks[0].Name != "ipvlan-private-a" || networks[0].RangeStart.String() != "10.1.0.20" {
+		t.Errorf("networks %+v %v", networks, err)
 	}
 }
 
