@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -466,4 +467,67 @@ func TestExistingClusterCreatesNoAwsResource(t *testing.T) {
 	if len(k8s) != 1 || k8s[0].Input("kubeconfig") != "/tmp/kubeconfig" {
 		t.Errorf("kubernetes provider %v", k8s)
 	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/plans/<stack>.json from the current program")
+
+// The offline plan of every stack file is checked in, so a pull request's diff shows what would
+// change in every environment. Rewrite them with: go test ./stacks -run TestGoldenPlans -update
+func TestGoldenPlans(t *testing.T) {
+	dir := filepath.Join(projectDir, "testdata", "plans")
+	stacks := plan.StackNames(projectDir)
+	for _, stack := range stacks {
+		var got bytes.Buffer
+		if err := mustRunStack(t, stack).WriteJSON(&got); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, stack+".json")
+		if *update {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("%s: %v; write it with: go test ./stacks -run TestGoldenPlans -update", stack, err)
+			continue
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("the plan of stack %s differs from %s:\n%s\nIf the change is intended: go test ./stacks -run TestGoldenPlans -update",
+				stack, path, firstDifference(string(want), got.String()))
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	for _, f := range files {
+		if name := strings.TrimSuffix(filepath.Base(f), ".json"); !slices.Contains(stacks, name) {
+			t.Errorf("%s has no Pulumi.%s.yaml; delete it", f, name)
+		}
+	}
+}
+
+// firstDifference shows where two texts part, with a little context.
+func firstDifference(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < max(len(w), len(g)); i++ {
+		if i < len(w) && i < len(g) && w[i] == g[i] {
+			continue
+		}
+		from := max(0, i-3)
+		var b strings.Builder
+		for j := from; j < i; j++ {
+			fmt.Fprintf(&b, "  %s\n", w[j])
+		}
+		for j := i; j < min(i+4, len(w)); j++ {
+			fmt.Fprintf(&b, "- %s\n", w[j])
+		}
+		for j := i; j < min(i+4, len(g)); j++ {
+			fmt.Fprintf(&b, "+ %s\n", g[j])
+		}
+		return fmt.Sprintf("line %d:\n%s", i+1, b.String())
+	}
+	return "(same lines, different bytes)"
 }
