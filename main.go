@@ -6,9 +6,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -16,19 +14,12 @@ import (
 )
 
 func main() {
+	raw, err := engineConfig()
 	pulumi.Run(func(ctx *pulumi.Context) error {
-		raw, err := engineConfig()
 		if err != nil {
 			return err
 		}
-		outputs, err := stacks.Program(raw)(ctx)
-		if err != nil {
-			return err
-		}
-		for _, name := range slices.Sorted(maps.Keys(outputs)) {
-			ctx.Export(name, outputs[name])
-		}
-		return nil
+		return stacks.Run(raw)(ctx)
 	})
 }
 

@@ -5,6 +5,7 @@ package stacks
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -43,6 +44,20 @@ func Program(raw map[string]string) func(ctx *pulumi.Context) (Outputs, error) {
 			return Ipv4(ctx, cfg)
 		}
 		return nil, fmt.Errorf("scenario %q has no composition", cfg.Scenario) // config.Decode refuses it first
+	}
+}
+
+// Run is the Pulumi program main.go runs: Program, with its outputs exported in name order.
+func Run(raw map[string]string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		outputs, err := Program(raw)(ctx)
+		if err != nil {
+			return err
+		}
+		for _, name := range slices.Sorted(maps.Keys(outputs)) {
+			ctx.Export(name, outputs[name])
+		}
+		return nil
 	}
 }
 

@@ -1,0 +1,334 @@
+//go:build e2e
+
+// Package e2e deploys each scenario's Kubernetes layer for real: the Pulumi CLI and the kubernetes
+// provider (built by tools/build.sh) against a real kube-apiserver on loopback, through the
+// Automation API with the program as an inline source. No AWS: the layer runs in bring-your-own-cluster
+// mode (clusterMode existing).
+//
+//	PATH="$(tools/build.sh):$PATH" go test -tags e2e ./e2e/...
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"eks-advanced-networking/internal/config"
+	"eks-advanced-networking/internal/plan"
+	"eks-advanced-networking/stacks"
+)
+
+var testCluster *cluster
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ean-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	start := time.Now()
+	testCluster, err = startCluster(dir)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: starting the cluster: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Printf("e2e: etcd, kube-apiserver and kube-controller-manager ready in %s (%s)\n", time.Since(start).Round(time.Millisecond), testCluster.server)
+	code := m.Run()
+	testCluster.stop()
+	if code == 0 {
+		os.RemoveAll(dir)
+	} else {
+		fmt.Printf("e2e: logs kept in %s\n", dir)
+	}
+	os.Exit(code)
+}
+
+// step runs and times one step of a scenario.
+func step(t *testing.T, name string, fn func()) {
+	t.Helper()
+	start := time.Now()
+	fn()
+	t.Logf("%-28s %s", name, time.Since(start).Round(time.Millisecond))
+}
+
+// layerConfig is the raw configuration of a scenario's Kubernetes layer on the test cluster.
+func layerConfig(kv ...string) map[string]string {
+	raw := map[string]string{
+		config.Project + ":clusterMode": "existing",
+		config.Project + ":kubeconfig":  testCluster.kubeconfig,
+		// No nodes here: nothing becomes ready.
+		config.Project + ":skipAwait": "true",
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		raw[config.Project+":"+kv[i]] = kv[i+1]
+	}
+	return raw
+}
+
+// newStack is a stack in a local file backend whose program is the real one (stacks.Run) with raw
+// configuration; upserting it again swaps the program.
+func newStack(t *testing.T, name string, program pulumi.RunFunc) auto.Stack {
+	t.Helper()
+	ctx := context.Background()
+	root := filepath.Join(testCluster.dir, "pulumi-root")
+	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(root, "bin", "pulumi")); err != nil {
+		cli, err := lookPath("pulumi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(cli, filepath.Join(root, "bin", "pulumi")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root, SkipVersionCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(testCluster.dir, "state")
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stack, err := auto.UpsertStackInlineSource(ctx, name, config.Project, program,
+		auto.Pulumi(cmd),
+		auto.Project(workspace.Project{
+			Name: config.Project, Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+			Backend: &workspace.ProjectBackend{URL: "file://" + state},
+		}),
+		auto.EnvVars(map[string]string{
+			"PULUMI_CONFIG_PASSPHRASE": "e2e",
+			"PULUMI_SKIP_UPDATE_CHECK": "true",
+			"PULUMI_HOME":              filepath.Join(testCluster.dir, "pulumi-home"),
+		}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stack
+}
+
+func lookPath(name string) (string, error) {
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s is not on PATH; put tools/build.sh's directory there", name)
+}
+
+// manifests are the Kubernetes objects the offline plan says the configuration creates.
+func manifests(t *testing.T, stack string, raw map[string]string) map[string]map[string]any {
+	t.Helper()
+	p, err := plan.Run(plan.Options{Project: config.Project, Stack: stack, Config: raw}, stacks.Program(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Manifests()
+}
+
+// contains reports where got lacks something of want: every field the plan sets must be on the
+// server with the same value; the server may add defaults.
+func contains(got, want any, path string) string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return fmt.Sprintf("%s: server has %v, plan has an object", path, got)
+		}
+		keys := make([]string, 0, len(w))
+		for k := range w {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if d := contains(g[k], w[k], path+"."+k); d != "" {
+				return d
+			}
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return fmt.Sprintf("%s: server has %v, plan has %v", path, got, want)
+		}
+		for i := range w {
+			if d := contains(g[i], w[i], fmt.Sprintf("%s[%d]", path, i)); d != "" {
+				return d
+			}
+		}
+	default:
+		if !reflect.DeepEqual(got, want) {
+			return fmt.Sprintf("%s: server has %v, plan has %v", path, got, want)
+		}
+	}
+	return ""
+}
+
+// readBack checks every object of the plan on the API server.
+func readBack(t *testing.T, objects map[string]map[string]any) {
+	t.Helper()
+	for file, obj := range objects {
+		path, err := objectPath(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, found, err := testCluster.get(path)
+		if err != nil || !found {
+			t.Errorf("%s: %s not on the server (%v)", file, path, err)
+			continue
+		}
+		if d := contains(got, obj, strings.TrimSuffix(file, ".yaml")); d != "" {
+			t.Errorf("%s", d)
+		}
+	}
+}
+
+// assertGone waits for every object of the plan to disappear (namespaces take a moment).
+func assertGone(t *testing.T, objects map[string]map[string]any) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for file, obj := range objects {
+		path, _ := objectPath(obj)
+		for {
+			_, found, err := testCluster.get(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !found {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%s: %s is still on the server after destroy", file, path)
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+}
+
+// unchanged says whether a preview found nothing to do.
+func unchanged(summary map[apitype.OpType]int) bool {
+	for op, n := range summary {
+		if op != apitype.OpSame && n > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func TestScenarioLayers(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		raw  map[string]string
+		// flipped, when set, is the chapter's switch: the same layer with the deny-egress policy on.
+		flipped map[string]string
+	}{
+		{"ipv6", layerConfig("scenario", "ipv6", "policyEngine", "vpc-cni", "demoApps", "true", "denyEgressPolicy", "true"), nil},
+		// Calico's charts come from Tigera's repository, which this machine cannot reach; the demo and
+		// its policy are what the policy scenario puts into the cluster besides them.
+		{"ipv4-calico", layerConfig("scenario", "ipv4-calico", "demoApps", "true"),
+			layerConfig("scenario", "ipv4-calico", "demoApps", "true", "denyEgressPolicy", "true")},
+		{"ipv4-multus", layerConfig("scenario", "ipv4-multus", "multus", "true", "multusDemoPod", "true",
+			"multusAvailabilityZones", `["eu-central-1a"]`, "multusSubnetCidrs", `["192.168.96.0/19"]`), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			stackName := "e2e-" + tc.name
+			stack := newStack(t, stackName, stacks.Run(tc.raw))
+			objects := manifests(t, stackName, tc.raw)
+			if len(objects) == 0 {
+				t.Fatal("the plan has no Kubernetes objects")
+			}
+			step(t, "up", func() {
+				if _, err := stack.Up(ctx); err != nil {
+					t.Fatalf("up: %v", err)
+				}
+			})
+			step(t, "read back", func() { readBack(t, objects) })
+			step(t, "preview again", func() {
+				res, err := stack.Preview(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !unchanged(res.ChangeSummary) {
+					t.Errorf("a second preview wants changes %v:\n%s", res.ChangeSummary, res.StdOut)
+				}
+			})
+			if tc.flipped != nil {
+				stack = newStack(t, stackName, stacks.Run(tc.flipped))
+				step(t, "preview the switch", func() {
+					res, err := stack.Preview(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					changes := map[apitype.OpType]int{}
+					for op, n := range res.ChangeSummary {
+						if op != apitype.OpSame && n > 0 {
+							changes[op] = n
+						}
+					}
+					if !reflect.DeepEqual(changes, map[apitype.OpType]int{apitype.OpCreate: 1}) || !strings.Contains(res.StdOut, "default-deny-egress") {
+						t.Errorf("turning the policy on previews %v, want exactly one create (the policy):\n%s", changes, res.StdOut)
+					}
+				})
+				step(t, "up with the switch", func() {
+					if _, err := stack.Up(ctx); err != nil {
+						t.Fatalf("up: %v", err)
+					}
+				})
+				objects = manifests(t, stackName, tc.flipped)
+				step(t, "read back the policy", func() { readBack(t, objects) })
+			}
+			step(t, "destroy", func() {
+				if _, err := stack.Destroy(ctx); err != nil {
+					t.Fatalf("destroy: %v", err)
+				}
+			})
+			step(t, "nothing left", func() { assertGone(t, objects) })
+			_ = stack.Workspace().RemoveStack(ctx, stackName)
+		})
+	}
+}
+
+// A bad object fails at preview, with the API server's own message.
+func TestApiServerRefusesABadPolicyAtPreview(t *testing.T) {
+	ctx := context.Background()
+	stack := newStack(t, "e2e-bad-policy", func(ctx *pulumi.Context) error {
+		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String(testCluster.kubeconfig)})
+		if err != nil {
+			return err
+		}
+		var policy kubeObject
+		return ctx.RegisterResource("kubernetes:networking.k8s.io/v1:NetworkPolicy", "bad", kubernetes.UntypedArgs{
+			"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+			"metadata": map[string]any{"name": "bad-cidr", "namespace": "default"},
+			"spec": map[string]any{
+				"podSelector": map[string]any{}, "policyTypes": []any{"Egress"},
+				"egress": []any{map[string]any{"to": []any{map[string]any{"ipBlock": map[string]any{"cidr": "10.0.0.0/33"}}}}},
+			},
+		}, &policy, pulumi.Provider(k8s))
+	})
+	start := time.Now()
+	_, err := stack.Preview(ctx)
+	t.Logf("%-28s %s", "preview of a bad policy", time.Since(start).Round(time.Millisecond))
+	if err == nil || !strings.Contains(err.Error(), "ipBlock.cidr") || !strings.Contains(err.Error(), "10.0.0.0/33") {
+		t.Fatalf("preview of an invalid CIDR: %v; want the API server's refusal naming ipBlock.cidr", err)
+	}
+	_ = stack.Workspace().RemoveStack(ctx, "e2e-bad-policy")
+}
+
+type kubeObject struct{ pulumi.CustomResourceState }
