@@ -97,6 +97,40 @@ func (o ClusterOutputs) toMap() pulumi.Map {
 	}
 }
 
+// ClusterParts are what both cluster components hold besides their resource state.
+type ClusterParts struct {
+	ClusterOutputs
+	// Ready are the resources that are done once the cluster takes workloads: depend on these, not
+	// on the component, whose children the Go SDK may not have finished collecting.
+	Ready []pulumi.Resource
+	// EksCluster is the pulumi-eks cluster, for node groups added beside the component's own.
+	EksCluster *eks.Cluster
+}
+
+func (p *ClusterParts) parts() *ClusterParts { return p }
+
+// clusterComponent is Ipv4Cluster or Ipv6Cluster.
+type clusterComponent interface {
+	pulumi.ComponentResource
+	parts() *ClusterParts
+}
+
+// buildCluster registers the component c and builds the cluster under it.
+func buildCluster(ctx *pulumi.Context, typ, name string, c clusterComponent, args *ClusterArgs, family ipFamily,
+	instance clusterspec.InstanceType, opts []pulumi.ResourceOption) error {
+	if err := ctx.RegisterComponentResource(typ, name, c, opts...); err != nil {
+		return err
+	}
+	b := &clusterBuilder{ctx: ctx, name: name, args: args, instance: instance, parent: pulumi.Parent(c), family: family}
+	built, err := b.build()
+	if err != nil {
+		return err
+	}
+	p := c.parts()
+	p.ClusterOutputs, p.Ready, p.EksCluster = built.outputs, built.ready, built.eks
+	return ctx.RegisterResourceOutputs(c, p.ClusterOutputs.toMap())
+}
+
 // ipFamily is what differs between the IPv4 and the IPv6 cluster.
 type ipFamily struct {
 	name string // ipv4 or ipv6, as EKS spells it

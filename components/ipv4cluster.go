@@ -5,7 +5,6 @@ import (
 	"net/netip"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
-	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/internal/clusterspec"
@@ -25,13 +24,7 @@ type Ipv4ClusterArgs struct {
 // with Ipv6Cluster (cluster.go); only the IP family's details differ.
 type Ipv4Cluster struct {
 	pulumi.ResourceState
-	ClusterOutputs
-
-	// Ready are the resources that are done once the cluster takes workloads: depend on these, not
-	// on the component, whose children the Go SDK may not have finished collecting.
-	Ready []pulumi.Resource
-	// EksCluster is the pulumi-eks cluster, for node groups added beside this component's.
-	EksCluster *eks.Cluster
+	ClusterParts
 }
 
 // NewIpv4Cluster validates the arguments, and registers nothing if they are wrong.
@@ -55,16 +48,10 @@ func NewIpv4Cluster(ctx *pulumi.Context, name string, args *Ipv4ClusterArgs, opt
 		}
 	}
 	c := &Ipv4Cluster{}
-	if err := ctx.RegisterComponentResource(Ipv4ClusterType, name, c, opts...); err != nil {
+	if err := buildCluster(ctx, Ipv4ClusterType, name, c, &args.ClusterArgs, family, instance, opts); err != nil {
 		return nil, err
 	}
-	b := &clusterBuilder{ctx: ctx, name: name, args: &args.ClusterArgs, instance: instance, parent: pulumi.Parent(c), family: family}
-	built, err := b.build()
-	if err != nil {
-		return nil, err
-	}
-	c.ClusterOutputs, c.Ready, c.EksCluster = built.outputs, built.ready, built.eks
-	return c, ctx.RegisterResourceOutputs(c, c.ClusterOutputs.toMap())
+	return c, nil
 }
 
 // ipv4CniPolicy attaches AWS's managed policy for the VPC CNI in IPv4 mode to the IRSA role, as

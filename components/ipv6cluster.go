@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
-	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/internal/clusterspec"
@@ -26,13 +25,7 @@ type Ipv6ClusterArgs struct {
 // and eksctl get wrong put right (see cluster.go).
 type Ipv6Cluster struct {
 	pulumi.ResourceState
-	ClusterOutputs
-
-	// Ready are the resources that are done once the cluster takes workloads: depend on these, not
-	// on the component, whose children the Go SDK may not have finished collecting.
-	Ready []pulumi.Resource
-	// EksCluster is the pulumi-eks cluster, for node groups added beside this component's.
-	EksCluster *eks.Cluster
+	ClusterParts
 }
 
 // NewIpv6Cluster validates the arguments, and registers nothing if they are wrong.
@@ -55,16 +48,10 @@ func NewIpv6Cluster(ctx *pulumi.Context, name string, args *Ipv6ClusterArgs, opt
 		return nil, fmt.Errorf("Ipv6Cluster %s: Vpc has IPv6 off; an IPv6 cluster needs an IPv6 VPC (vpcIpv6: true)", name)
 	}
 	c := &Ipv6Cluster{}
-	if err := ctx.RegisterComponentResource(Ipv6ClusterType, name, c, opts...); err != nil {
+	if err := buildCluster(ctx, Ipv6ClusterType, name, c, &args.ClusterArgs, family, instance, opts); err != nil {
 		return nil, err
 	}
-	b := &clusterBuilder{ctx: ctx, name: name, args: &args.ClusterArgs, instance: instance, parent: pulumi.Parent(c), family: family}
-	built, err := b.build()
-	if err != nil {
-		return nil, err
-	}
-	c.ClusterOutputs, c.Ready, c.EksCluster = built.outputs, built.ready, built.eks
-	return c, ctx.RegisterResourceOutputs(c, c.ClusterOutputs.toMap())
+	return c, nil
 }
 
 // ipv6CniPolicy writes the IPv6 CNI policy, for which AWS publishes no managed policy, inline on the
