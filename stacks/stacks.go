@@ -1,6 +1,7 @@
 // Package stacks composes components into the scenarios a stack file selects
-// (eks-advanced-networking:scenario). One file per scenario; this file dispatches and holds what every
-// scenario shares: the AWS provider and the availability zones.
+// (eks-advanced-networking:scenario): ipv6.go, ipv4.go (ipv4-calico and ipv4-multus), kubernetes.go
+// (what runs inside the cluster) and existing.go (bring your own cluster). This file dispatches and
+// holds what every scenario shares: the AWS provider, the zones and the VPC.
 package stacks
 
 import (
@@ -71,8 +72,7 @@ type base struct {
 }
 
 // newBase creates the explicit AWS provider, resolves the availability zones and builds the VPC from
-// the configuration. The provider tags
-// everything it creates with the project and stack, and ignores
+// the configuration. The provider tags everything it creates with the project and stack, and ignores
 // the kubernetes.io/cluster/* tags EKS adds to subnets, which would otherwise flip back and forth on
 // every refresh and up (pulumi-eks #271).
 func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
