@@ -3,7 +3,6 @@ package components
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -86,8 +85,6 @@ type MultusNetwork struct {
 	CheckCommands pulumi.StringArrayOutput `pulumi:"checkCommands"`
 }
 
-var instanceIdPattern = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
-
 func validateMultusArgs(name string, args *MultusNetworkArgs) error {
 	bad := func(field, value, reason string) error {
 		return fmt.Errorf("MultusNetwork %s: %s = %q: %s", name, field, value, reason)
@@ -118,7 +115,7 @@ func validateMultusArgs(name string, args *MultusNetworkArgs) error {
 			return bad("Aws.InstanceIds", fmt.Sprint(a.InstanceIds), fmt.Sprintf("one instance per network: %d networks", len(args.Networks)))
 		}
 		for _, id := range a.InstanceIds {
-			if !instanceIdPattern.MatchString(id) {
+			if !multus.ValidInstanceId(id) {
 				return bad("Aws.InstanceIds", id, "not an instance id; ids look like i-0123456789abcdef0")
 			}
 		}

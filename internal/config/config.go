@@ -153,7 +153,7 @@ const MinAvailabilityZones = 2
 // Keys is every key of the project namespace, in the order the docs list them.
 var Keys = []Key{
 	{"scenario", "string", string(ScenarioIpv6),
-		"Which composition in stacks/ to run: " + joinScenarios() + ".",
+		"Which composition in stacks/ to run: " + joinNames(Scenarios) + ".",
 		func(c *Config, raw string) error { c.Scenario = Scenario(raw); return nil }},
 	{"vpcCidr", "string", "192.168.0.0/16",
 		"IPv4 block of the VPC (/16 to /28, private range). Subnets are cut from it in eksctl's layout: public first, then private.",
@@ -357,7 +357,7 @@ func (c *Config) Validate(today time.Time) error {
 	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
 
 	if !slices.Contains(Scenarios, c.Scenario) {
-		add("scenario", string(c.Scenario), "unknown scenario; use one of "+joinScenarios())
+		add("scenario", string(c.Scenario), "unknown scenario; use one of "+joinNames(Scenarios))
 	}
 	switch c.ClusterMode {
 	case ClusterModeCreate:
@@ -372,7 +372,7 @@ func (c *Config) Validate(today time.Time) error {
 		errs = append(errs, fmt.Errorf("config %s = %q: not an AWS region name; regions look like eu-central-1 or us-west-2", RegionKey, c.Region))
 	}
 	if !slices.Contains(Ipv4EgressModes, c.Ipv4Egress) {
-		add("ipv4Egress", string(c.Ipv4Egress), "unknown mode; use one of "+joinEgress())
+		add("ipv4Egress", string(c.Ipv4Egress), "unknown mode; use one of "+joinNames(Ipv4EgressModes))
 	} else if c.Scenario != ScenarioIpv6 && c.Ipv4Egress != Ipv4EgressNodeSnat {
 		add("ipv4Egress", string(c.Ipv4Egress), fmt.Sprintf("only the ipv6 scenario has IPv6 pods that need an IPv4 path; scenario %s leaves it at %s", c.Scenario, Ipv4EgressNodeSnat))
 	}
@@ -484,8 +484,6 @@ func (c *Config) validateCluster(today time.Time) []error {
 	return append(errs, c.validateMultus()...)
 }
 
-var instanceIdPattern = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
-
 // validateMultus checks the Multus keys that do not need the zones; the IP plan itself is checked by
 // MultusNetworks once the zones are known.
 func (c *Config) validateMultus() []error {
@@ -514,7 +512,7 @@ func (c *Config) validateMultus() []error {
 			add("multusInstanceIds", strings.Join(c.MultusInstanceIds, ","), fmt.Sprintf("give one instance per Multus zone (%d)", zones))
 		}
 		for _, id := range c.MultusInstanceIds {
-			if !instanceIdPattern.MatchString(id) {
+			if !multus.ValidInstanceId(id) {
 				add("multusInstanceIds", id, "not an instance id; ids look like i-0123456789abcdef0")
 			}
 		}
@@ -533,7 +531,7 @@ func (c *Config) validateExisting() []error {
 	var errs []error
 	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
 	if !slices.Contains(Scenarios, c.Scenario) {
-		add("scenario", string(c.Scenario), "unknown scenario; use one of "+joinScenarios())
+		add("scenario", string(c.Scenario), "unknown scenario; use one of "+joinNames(Scenarios))
 	}
 	errs = append(errs, c.validatePolicy()...)
 	if c.PolicyEngine == PolicyEngineVpcCni {
@@ -617,7 +615,7 @@ func (c *Config) validatePolicy() []error {
 		}
 	case PolicyEngineNone:
 	default:
-		add("policyEngine", string(c.PolicyEngine), "unknown engine; use one of "+joinEngines())
+		add("policyEngine", string(c.PolicyEngine), "unknown engine; use one of "+joinNames(PolicyEngines))
 	}
 	if c.DenyEgressPolicy && !c.DemoApps {
 		add("denyEgressPolicy", "true", "the policy lives in the demo's deploy2 namespace; set demoApps to true as well")
@@ -743,26 +741,11 @@ func keyNames() []string {
 	return names
 }
 
-func joinScenarios() string {
-	names := make([]string, len(Scenarios))
-	for i, s := range Scenarios {
-		names[i] = string(s)
-	}
-	return strings.Join(names, ", ")
-}
-
-func joinEngines() string {
-	names := make([]string, len(PolicyEngines))
-	for i, e := range PolicyEngines {
-		names[i] = string(e)
-	}
-	return strings.Join(names, ", ")
-}
-
-func joinEgress() string {
-	names := make([]string, len(Ipv4EgressModes))
-	for i, m := range Ipv4EgressModes {
-		names[i] = string(m)
+// joinNames lists the values of a string enum for an error message.
+func joinNames[T ~string](values []T) string {
+	names := make([]string, len(values))
+	for i, v := range values {
+		names[i] = string(v)
 	}
 	return strings.Join(names, ", ")
 }

@@ -7,6 +7,7 @@ package multus
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"strings"
 
 	"eks-advanced-networking/internal/clusterspec"
@@ -26,6 +27,11 @@ type FieldError struct {
 }
 
 func (e *FieldError) Error() string { return fmt.Sprintf("%s = %q: %s", e.Field, e.Value, e.Reason) }
+
+var instanceIdPattern = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
+
+// ValidInstanceId says whether s looks like an EC2 instance id (for the fixed-instance attachment).
+func ValidInstanceId(s string) bool { return instanceIdPattern.MatchString(s) }
 
 // Subnet is a subnet the secondary network may use.
 type Subnet struct {
