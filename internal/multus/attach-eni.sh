@@ -12,6 +12,11 @@ PAUSE=${PAUSE:-10}
 
 log() { echo "multus-eni: $*" >&2; }
 
+# Amazon Linux 2023 packages the AWS CLI as awscli-2; install it if the AMI lacks it.
+if ! command -v aws >/dev/null; then
+  dnf install -y -q awscli-2
+fi
+
 token=$(curl -sf -X PUT "$IMDS/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
 instance=$(curl -sf -H "X-aws-ec2-metadata-token: $token" "$IMDS/latest/meta-data/instance-id")
 

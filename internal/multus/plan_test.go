@@ -165,7 +165,7 @@ func TestUserData(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(bodies[0]), &nc); err != nil {
 		t.Fatal(err)
 	}
-	if nc.Kind != "NodeConfig" || nc.Spec.Kubelet.Config["maxPods"] != 12 || nc.Spec.Kubelet.Flags[0] != "--node-labels="+NodeLabel+"=true" {
+	if nc.Kind != "NodeConfig" || nc.Spec.Kubelet.Config["maxPods"] != 12 {
 		t.Errorf("NodeConfig %+v", nc)
 	}
 	for _, want := range []string{"#!/bin/bash\nCLUSTER=eks-ipv4-multus\nZONE=eu-central-1a\nREGION=eu-central-1\n", "--device-index 1", "name multus"} {

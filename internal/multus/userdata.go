@@ -33,7 +33,6 @@ type NodeConfigSpec struct {
 
 type KubeletOptions struct {
 	Config map[string]int `json:"config,omitempty"`
-	Flags  []string       `json:"flags,omitempty"`
 }
 
 // UserDataParams are the values the node's user data needs.
@@ -49,7 +48,8 @@ const mimeBoundary = "==EKS-ADVANCED-NETWORKING=="
 var safeValue = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // UserData is the launch template's AL2023 user data, MIME multipart: a NodeConfig part that sets
-// max pods and labels the node, and the shell part that attaches the ENI. It is not base64-encoded.
+// max pods, and the shell part that attaches the ENI. It is not base64-encoded. (The node group
+// labels the node.)
 func UserData(p UserDataParams) (string, error) {
 	for _, v := range []struct{ name, value string }{{"cluster", p.ClusterName}, {"zone", p.Zone}, {"region", p.Region}} {
 		// The values go into a shell script; they are plain names, and anything else is refused.
@@ -59,10 +59,7 @@ func UserData(p UserDataParams) (string, error) {
 	}
 	nodeConfig, err := yaml.Marshal(NodeConfig{
 		APIVersion: "node.eks.aws/v1alpha1", Kind: "NodeConfig",
-		Spec: NodeConfigSpec{Kubelet: KubeletOptions{
-			Config: map[string]int{"maxPods": p.MaxPods},
-			Flags:  []string{"--node-labels=" + NodeLabel + "=true"},
-		}},
+		Spec: NodeConfigSpec{Kubelet: KubeletOptions{Config: map[string]int{"maxPods": p.MaxPods}}},
 	})
 	if err != nil {
 		return "", err
