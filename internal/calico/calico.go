@@ -38,7 +38,7 @@ func ValidateVersion(v string) error {
 		return fmt.Errorf("not a Calico chart version; versions look like %s (with the v)", DefaultVersion)
 	}
 	if minor, _ := strconv.Atoi(m[1]); minor < minMinor {
-		return fmt.Errorf("Calico before v3.%d.0 ships its CRDs inside the operator chart, which this install does not handle; use v3.%d.0 or later", minMinor, minMinor)
+		return fmt.Errorf("releases before v3.%d.0 ship their CRDs inside the operator chart, which this install does not handle; use v3.%d.0 or later", minMinor, minMinor)
 	}
 	return nil
 }

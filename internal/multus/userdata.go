@@ -3,7 +3,6 @@ package multus
 import (
 	"bytes"
 	_ "embed"
-	"encoding/base64"
 	"fmt"
 	"mime/multipart"
 	"net/textproto"
@@ -90,6 +89,3 @@ func UserData(p UserDataParams) (string, error) {
 	}
 	return b.String(), nil
 }
-
-// Base64 is how EC2 takes user data.
-func Base64(userData string) string { return base64.StdEncoding.EncodeToString([]byte(userData)) }

@@ -63,7 +63,7 @@ func LoadStack(dir, stack string) (*StackFiles, error) {
 		}
 		s, err := engineString(fallback)
 		if err != nil {
-			return nil, fmt.Errorf("Pulumi.yaml: %s: %w", name, err)
+			return nil, fmt.Errorf("%s: %s: %w", filepath.Join(dir, "Pulumi.yaml"), name, err)
 		}
 		raw[key] = s
 	}
