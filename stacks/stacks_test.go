@@ -531,3 +531,23 @@ func firstDifference(want, got string) string {
 	}
 	return "(same lines, different bytes)"
 }
+
+// Every resource but the providers lives inside a component, and every component the stacks create
+// is one of ours.
+func TestEveryResourceIsParentedToAComponent(t *testing.T) {
+	for _, stack := range plan.StackNames(projectDir) {
+		p := mustRunStack(t, stack)
+		for _, r := range p.Resources {
+			parent, inPlan := p.ByURN(r.Parent)
+			switch {
+			case strings.HasPrefix(r.Type, "pulumi:providers:"):
+			case !inPlan:
+				if !strings.HasPrefix(r.Type, config.Project+":") {
+					t.Errorf("%s: %s %s sits at the top of the stack, outside any component", stack, r.Type, r.Name)
+				}
+			case parent.Custom:
+				t.Errorf("%s: %s %s is parented to a custom resource", stack, r.Type, r.Name)
+			}
+		}
+	}
+}
