@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -112,6 +113,16 @@ func plannedNetworks(t *testing.T) []Network {
 // never leaves it, refuses one address too many and frees on DEL.
 func TestNadsWithRealCniPlugins(t *testing.T) {
 	requireRoot(t, "ip")
+	for _, plugin := range []string{"ipvlan", "macvlan", "host-local"} {
+		found := false
+		for _, dir := range pluginDirs() {
+			_, err := os.Stat(filepath.Join(dir, plugin))
+			found = found || err == nil
+		}
+		if !found {
+			stopper(t)("the CNI plugin %s is not in %v; install Debian's containernetworking-plugins (.ci/run does) or set CNI_PATH", plugin, pluginDirs())
+		}
+	}
 	for _, n := range plannedNetworks(t) {
 		t.Run(n.Name, func(t *testing.T) {
 			node := nodeWithMaster(t)

@@ -17,11 +17,7 @@ import (
 // failure, so CI cannot pass without running them.
 func requireRoot(t *testing.T, tools ...string) {
 	t.Helper()
-	required := os.Getenv("EAN_REQUIRE_ROOT_TESTS") == "1"
-	stop := t.Skipf
-	if required {
-		stop = t.Fatalf
-	}
+	stop := stopper(t)
 	if os.Geteuid() != 0 {
 		stop("needs root to create network namespaces (run as root, as CI does)")
 	}
@@ -30,6 +26,14 @@ func requireRoot(t *testing.T, tools ...string) {
 			stop("needs %s on PATH (.ci/run installs it): %v", tool, err)
 		}
 	}
+}
+
+// stopper skips, or fails where the test must run (EAN_REQUIRE_ROOT_TESTS=1).
+func stopper(t *testing.T) func(format string, args ...any) {
+	if os.Getenv("EAN_REQUIRE_ROOT_TESTS") == "1" {
+		return t.Fatalf
+	}
+	return t.Skipf
 }
 
 // run runs a command and fails the test with its output if it fails.
