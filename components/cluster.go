@@ -449,40 +449,35 @@ func (b *clusterBuilder) securityGroups() (*ec2.SecurityGroup, *ec2.SecurityGrou
 		if r.Group == clusterspec.ControlPlaneGroup {
 			sg, other = controlPlane, nodes
 		}
-		ruleName := name + "-" + r.Name
-		if r.Ingress {
-			args := &vpc.SecurityGroupIngressRuleArgs{
-				SecurityGroupId: sg.ID(), IpProtocol: pulumi.String(r.Protocol), Description: pulumi.String(r.Description),
-			}
-			if r.Protocol != "-1" {
-				args.FromPort, args.ToPort = pulumi.Int(r.FromPort), pulumi.Int(r.ToPort)
-			}
-			switch r.Peer {
-			case clusterspec.PeerSelf:
-				args.ReferencedSecurityGroupId = sg.ID()
-			case clusterspec.PeerOther:
-				args.ReferencedSecurityGroupId = other.ID()
-			}
-			if _, err := vpc.NewSecurityGroupIngressRule(ctx, ruleName, args, b.parent); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		args := &vpc.SecurityGroupEgressRuleArgs{
-			SecurityGroupId: sg.ID(), IpProtocol: pulumi.String(r.Protocol), Description: pulumi.String(r.Description),
-		}
+		var from, to pulumi.IntPtrInput
 		if r.Protocol != "-1" {
-			args.FromPort, args.ToPort = pulumi.Int(r.FromPort), pulumi.Int(r.ToPort)
+			from, to = pulumi.Int(r.FromPort), pulumi.Int(r.ToPort)
 		}
+		var peerGroup, cidrIpv4, cidrIpv6 pulumi.StringPtrInput
 		switch r.Peer {
+		case clusterspec.PeerSelf:
+			peerGroup = sg.ID()
 		case clusterspec.PeerOther:
-			args.ReferencedSecurityGroupId = other.ID()
+			peerGroup = other.ID()
 		case clusterspec.PeerAnyIpv4:
-			args.CidrIpv4 = pulumi.String("0.0.0.0/0")
+			cidrIpv4 = pulumi.String(string(r.Peer))
 		case clusterspec.PeerAnyIpv6:
-			args.CidrIpv6 = pulumi.String("::/0")
+			cidrIpv6 = pulumi.String(string(r.Peer))
 		}
-		if _, err := vpc.NewSecurityGroupEgressRule(ctx, ruleName, args, b.parent); err != nil {
+		ruleName := name + "-" + r.Name
+		var err error
+		if r.Ingress {
+			_, err = vpc.NewSecurityGroupIngressRule(ctx, ruleName, &vpc.SecurityGroupIngressRuleArgs{
+				SecurityGroupId: sg.ID(), IpProtocol: pulumi.String(r.Protocol), Description: pulumi.String(r.Description),
+				FromPort: from, ToPort: to, ReferencedSecurityGroupId: peerGroup, CidrIpv4: cidrIpv4, CidrIpv6: cidrIpv6,
+			}, b.parent)
+		} else {
+			_, err = vpc.NewSecurityGroupEgressRule(ctx, ruleName, &vpc.SecurityGroupEgressRuleArgs{
+				SecurityGroupId: sg.ID(), IpProtocol: pulumi.String(r.Protocol), Description: pulumi.String(r.Description),
+				FromPort: from, ToPort: to, ReferencedSecurityGroupId: peerGroup, CidrIpv4: cidrIpv4, CidrIpv6: cidrIpv6,
+			}, b.parent)
+		}
+		if err != nil {
 			return nil, nil, err
 		}
 	}
