@@ -555,3 +555,28 @@ func TestEveryResourceIsParentedToAComponent(t *testing.T) {
 		}
 	}
 }
+
+// Security by default, across every preset: no ingress from the whole internet, IMDSv2 only, and the
+// kubeconfig never in clear.
+func TestPresetsAreSecureByDefault(t *testing.T) {
+	for _, stack := range plan.StackNames(projectDir) {
+		p := mustRunStack(t, stack)
+		for _, r := range p.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+			if c := r.String("cidrIpv4") + r.String("cidrIpv6"); c == "0.0.0.0/0" || c == "::/0" {
+				t.Errorf("%s: ingress rule %s is open to %s", stack, r.Name, c)
+			}
+		}
+		templates := p.ByType("aws:ec2/launchTemplate:LaunchTemplate")
+		if len(templates) == 0 {
+			t.Errorf("%s: no launch template", stack)
+		}
+		for _, lt := range templates {
+			if lt.Input("metadataOptions.httpTokens") != "required" {
+				t.Errorf("%s: launch template %s allows IMDSv1", stack, lt.Name)
+			}
+		}
+		if p.Outputs["kubeconfig"] != plan.Secret {
+			t.Errorf("%s: kubeconfig output is not secret", stack)
+		}
+	}
+}
