@@ -411,6 +411,9 @@ func (c *Config) Validate(today time.Time) error {
 // ClusterLogTypes are the control-plane log types EKS accepts.
 var ClusterLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 
+// yamlFloat catches a version like 1.30 that YAML turned into the number 1.3.
+var yamlFloat = regexp.MustCompile(`^1\.[0-9]$`)
+
 var clusterNamePattern = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
 
 // validateCluster checks the keys of the EKS cluster.
@@ -422,7 +425,11 @@ func (c *Config) validateCluster(today time.Time) []error {
 		add("clusterName", c.ClusterName, "EKS names are 1 to 100 letters, digits, - and _, starting with a letter or digit")
 	}
 	if support, err := clusterspec.SupportOn(c.KubernetesVersion, today); err != nil {
-		add("kubernetesVersion", c.KubernetesVersion, err.Error())
+		reason := err.Error()
+		if yamlFloat.MatchString(c.KubernetesVersion) {
+			reason += fmt.Sprintf(" (YAML reads 1.%s0 as the number %s: quote the version)", strings.TrimPrefix(c.KubernetesVersion, "1."), c.KubernetesVersion)
+		}
+		add("kubernetesVersion", c.KubernetesVersion, reason)
 	} else if support.Warning != "" {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:kubernetesVersion: %s", Project, support.Warning))
 	}

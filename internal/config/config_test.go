@@ -111,6 +111,7 @@ func TestBadConfigurations(t *testing.T) {
 		{"bad region", map[string]string{RegionKey: "Frankfurt"}, []string{"aws:region", "Frankfurt", "eu-central-1"}},
 		{"AWS key the provider would ignore", map[string]string{RegionKey: "eu-central-1", "aws:skipCredentialsValidation": "true"}, []string{"aws:skipCredentialsValidation", "aws:region"}},
 		{"cluster version EKS cannot create", raw("kubernetesVersion", "1.21"), []string{"eks-advanced-networking:kubernetesVersion", `"1.21"`, "does not create clusters of this version", "1.35", "1.32 (extended support only, paid)"}},
+		{"version YAML made a number", raw("kubernetesVersion", "1.3"), []string{"eks-advanced-networking:kubernetesVersion", `"1.3"`, "quote the version"}},
 		{"not a version", raw("kubernetesVersion", "v1.35"), []string{"eks-advanced-networking:kubernetesVersion", "not a Kubernetes version; versions look like 1.35"}},
 		{"service IPv4 CIDR on IPv6", raw("serviceIpv4Cidr", "10.100.0.0/16"), []string{"eks-advanced-networking:serviceIpv4Cidr", "IPv6 cluster"}},
 		{"bad service CIDR on IPv4", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "serviceIpv4Cidr", "10.100.0.0/8"), []string{"eks-advanced-networking:serviceIpv4Cidr", "/12 to /24"}},
