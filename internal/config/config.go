@@ -491,8 +491,9 @@ func (c *Config) validateCluster(today time.Time) []error {
 	return append(errs, c.validateMultus()...)
 }
 
-// validateMultus checks the Multus keys that do not need the zones; the IP plan itself is checked by
-// MultusNetworks once the zones are known.
+// validateMultus checks the Multus keys. With a cluster we create, the IP plan itself is checked by
+// VpcMultusNetworks once the zones are known; with an existing cluster the subnets come from config
+// and the plan is checked here.
 func (c *Config) validateMultus() []error {
 	var errs []error
 	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
@@ -504,6 +505,18 @@ func (c *Config) validateMultus() []error {
 	}
 	if c.Scenario == ScenarioIpv6 {
 		add("multus", "true", "the secondary network here is IPv4 (ipvlan with host-local IPAM on IPv4 ENI addresses); use an IPv4 scenario")
+	}
+	if c.MultusImage == "" {
+		add("multusImage", "", "an image is required, e.g. "+multus.DefaultImage)
+	}
+	if c.ClusterMode == ClusterModeExisting {
+		if len(c.MultusAvailabilityZones) == 0 || len(c.MultusSubnetCidrs) != len(c.MultusAvailabilityZones) {
+			add("multusSubnetCidrs", strings.Join(c.MultusSubnetCidrs, ","), fmt.Sprintf(
+				"with clusterMode existing, list the Multus zones in multusAvailabilityZones and each zone's subnet block here, in the same order (%d zones)", len(c.MultusAvailabilityZones)))
+		} else if _, err := c.ExistingMultusNetworks(); err != nil {
+			errs = append(errs, err)
+		}
+		return errs
 	}
 	if c.MultusSubnetTier != netplan.Private && c.MultusSubnetTier != netplan.Public {
 		add("multusSubnetTier", string(c.MultusSubnetTier), "use private or public")
@@ -526,42 +539,17 @@ func (c *Config) validateMultus() []error {
 	default:
 		add("multusAttachment", c.MultusAttachment, "use node-group or instances")
 	}
-	if c.MultusImage == "" {
-		add("multusImage", "", "an image is required, e.g. "+multus.DefaultImage)
-	}
 	return errs
 }
 
 // validateExisting checks a configuration for clusterMode existing: only the Kubernetes layer's keys
-// matter, and the Multus subnets come from config.
+// matter.
 func (c *Config) validateExisting() []error {
-	var errs []error
-	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
-	if !slices.Contains(Scenarios, c.Scenario) {
-		add("scenario", string(c.Scenario), "unknown scenario; use one of "+joinNames(Scenarios))
-	}
-	errs = append(errs, c.validatePolicy()...)
+	errs := c.validatePolicy()
 	if c.PolicyEngine == PolicyEngineVpcCni {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:policyEngine vpc-cni is a setting of the vpc-cni add-on, which belongs to the existing cluster; turn enableNetworkPolicy on there", Project))
 	}
-	if c.Scenario == ScenarioIpv4Multus && !c.Multus {
-		add("multus", "false", "the ipv4-multus scenario is Multus; set it to true")
-	}
-	if !c.Multus {
-		return errs
-	}
-	if c.Scenario == ScenarioIpv6 {
-		add("multus", "true", "the secondary network here is IPv4 (ipvlan with host-local IPAM on IPv4 ENI addresses); use an IPv4 scenario")
-	}
-	if len(c.MultusAvailabilityZones) == 0 || len(c.MultusSubnetCidrs) != len(c.MultusAvailabilityZones) {
-		add("multusSubnetCidrs", strings.Join(c.MultusSubnetCidrs, ","), fmt.Sprintf(
-			"with clusterMode existing, list the Multus zones in multusAvailabilityZones and each zone's subnet block here, in the same order (%d zones)", len(c.MultusAvailabilityZones)))
-		return errs
-	}
-	if _, err := c.MultusNetworks(c.existingMultusSubnets()); err != nil {
-		errs = append(errs, err)
-	}
-	return errs
+	return append(errs, c.validateMultus()...)
 }
 
 func (c *Config) existingMultusSubnets() []multus.Subnet {
