@@ -17,7 +17,7 @@ import (
 	"eks-advanced-networking/internal/clusterspec"
 )
 
-// This file is the cluster core that Ipv6Cluster (and the IPv4 cluster) share: one EKS cluster from
+// This file is the cluster core that Ipv6Cluster and Ipv4Cluster share: one EKS cluster from
 // pulumi-eks v2 with the defects shared/FACTS.md lists routed around. pulumi-eks's own VPC CNI is off
 // (UseDefaultVpcCni) and vpc-cni, coredns and kube-proxy are managed add-ons with JSON we marshal
 // ourselves; the security groups are ours, with IPv6 egress; the CNI's permissions come through IRSA,
@@ -213,13 +213,7 @@ type clusterBuilder struct {
 	parent   pulumi.ResourceOrInvokeOption
 }
 
-func (b *clusterBuilder) tags(name string) pulumi.StringMap {
-	t := pulumi.StringMap{"Name": pulumi.String(name)}
-	for k, v := range b.args.Tags {
-		t[k] = pulumi.String(v)
-	}
-	return t
-}
+func (b *clusterBuilder) tags(name string) pulumi.StringMap { return nameTags(name, b.args.Tags) }
 
 // builtCluster is what build hands the cluster components.
 type builtCluster struct {

@@ -80,13 +80,7 @@ type vpcBuilder struct {
 }
 
 func (b vpcBuilder) tags(name string, extra map[string]string) pulumi.StringMap {
-	t := pulumi.StringMap{"Name": pulumi.String(name)}
-	for _, m := range []map[string]string{b.args.Tags, extra} {
-		for k, v := range m {
-			t[k] = pulumi.String(v)
-		}
-	}
-	return t
+	return nameTags(name, b.args.Tags, extra)
 }
 
 // subnetTags are the tags the AWS load balancer controller looks for.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	k8smeta "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // KubeObject is a Kubernetes object registered from its k8s.io/api value. Building objects with the
@@ -29,6 +30,15 @@ func newKubeObject(ctx *pulumi.Context, name string, obj any, opts ...pulumi.Res
 		return nil, err
 	}
 	return &res, nil
+}
+
+// skipAwait tells the kubernetes provider not to wait for the object to become ready (a cluster
+// with no nodes runs nothing).
+func skipAwait(meta *k8smeta.ObjectMeta) {
+	if meta.Annotations == nil {
+		meta.Annotations = map[string]string{}
+	}
+	meta.Annotations["pulumi.com/skipAwait"] = "true"
 }
 
 // kubeObjectArgs turns a Kubernetes object into provider inputs and its type token.

@@ -152,7 +152,7 @@ func NewMultusNetwork(ctx *pulumi.Context, name string, args *MultusNetworkArgs,
 			return nil, err
 		}
 	}
-	objects, err := multusKubernetes(ctx, name, args, multusNodes, parent)
+	checkCommands, err := multusKubernetes(ctx, name, args, multusNodes, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -162,23 +162,14 @@ func NewMultusNetwork(ctx *pulumi.Context, name string, args *MultusNetworkArgs,
 		nadNames = append(nadNames, n.Name)
 	}
 	c.NadNames = pulumi.ToStringArray(nadNames).ToStringArrayOutput()
-	c.CheckCommands = pulumi.ToStringArray(objects.checkCommands).ToStringArrayOutput()
+	c.CheckCommands = pulumi.ToStringArray(checkCommands).ToStringArrayOutput()
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"nadNames": c.NadNames, "checkCommands": c.CheckCommands})
 }
 
 // multusAws registers the AWS side and returns what the Multus pods must wait for (the nodes).
 func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent pulumi.ResourceOrInvokeOption) ([]pulumi.Resource, error) {
 	a := args.Aws
-	tags := func(resourceName string, extra map[string]string) pulumi.StringMap {
-		t := pulumi.StringMap{"Name": pulumi.String(resourceName)}
-		for _, m := range []map[string]string{a.Tags, extra} {
-			for k, v := range m {
-				t[k] = pulumi.String(v)
-			}
-		}
-		return t
-	}
-	sg, err := multusSecurityGroup(ctx, name, a, tags(name, nil), parent)
+	sg, err := multusSecurityGroup(ctx, name, a, nameTags(name, a.Tags), parent)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +198,7 @@ func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent
 			Description:     pulumi.String("Multus " + n.Name),
 			// The chapter's tags: the VPC CNI leaves no_manage ENIs alone, and the node's user data
 			// finds its ENI by cluster, multus and Zone.
-			Tags: tags(eniName, map[string]string{
+			Tags: nameTags(eniName, a.Tags, map[string]string{
 				"multus": "true", "Zone": n.AvailabilityZone,
 				"node.k8s.amazonaws.com/no_manage": "true", "cluster": a.ClusterName,
 			}),
@@ -235,7 +226,7 @@ func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent
 			}
 			nodes = append(nodes, attachment)
 		case MultusAttachNodeGroup:
-			ng, err := multusNodeGroup(ctx, name, args, n, subnetId, limits, tags, parent, eni)
+			ng, err := multusNodeGroup(ctx, name, a, n, subnetId, limits, parent, eni)
 			if err != nil {
 				return nil, err
 			}
@@ -294,9 +285,8 @@ func multusSecurityGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, tag
 // multusNodeGroup is a zone's Multus node: a managed node group in the zone's subnet whose user data
 // attaches the zone's ENI. It depends on the ENI, so destroy removes the nodes (and with them the
 // attachment Pulumi never saw) before it deletes the ENI.
-func multusNodeGroup(ctx *pulumi.Context, name string, args *MultusNetworkArgs, n multus.Network, subnetId pulumi.StringOutput,
-	limits clusterspec.EniLimit, tags func(string, map[string]string) pulumi.StringMap, parent pulumi.ResourceOrInvokeOption, eni *ec2.NetworkInterface) (pulumi.Resource, error) {
-	a := args.Aws
+func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multus.Network, subnetId pulumi.StringOutput,
+	limits clusterspec.EniLimit, parent pulumi.ResourceOrInvokeOption, eni *ec2.NetworkInterface) (pulumi.Resource, error) {
 	zoneLetter := n.AvailabilityZone[len(n.AvailabilityZone)-1:]
 	ngName := "multus-" + zoneLetter
 	resourceName := name + "-nodes-" + zoneLetter
@@ -316,7 +306,7 @@ func multusNodeGroup(ctx *pulumi.Context, name string, args *MultusNetworkArgs, 
 		description:     "Multus nodes of " + a.ClusterName + " in " + n.AvailabilityZone,
 		securityGroupId: a.NodeSecurityGroupId,
 		userData:        userData,
-		tags:            tags(resourceName, nil),
+		tags:            nameTags(resourceName, a.Tags),
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -340,24 +330,19 @@ func multusNodeGroup(ctx *pulumi.Context, name string, args *MultusNetworkArgs, 
 	}, parent, pulumi.DependsOn(deps))
 }
 
-type multusObjects struct {
-	checkCommands []string
-}
-
-// multusKubernetes registers Multus itself, the NADs and the demo pod.
-func multusKubernetes(ctx *pulumi.Context, name string, args *MultusNetworkArgs, nodes []pulumi.Resource, parent pulumi.ResourceOrInvokeOption) (multusObjects, error) {
-	var out multusObjects
+// multusKubernetes registers Multus itself, the NADs and the demo pod, and returns the demo's check.
+func multusKubernetes(ctx *pulumi.Context, name string, args *MultusNetworkArgs, nodes []pulumi.Resource, parent pulumi.ResourceOrInvokeOption) ([]string, error) {
 	crdRes, err := apiextensionsv1.NewCustomResourceDefinition(ctx, name+"-nad-crd", nadCrd(), parent)
 	if err != nil {
-		return out, err
+		return nil, err
 	}
 	configMap, err := multus.ConfigMap()
 	if err != nil {
-		return out, err
+		return nil, err
 	}
 	daemonSet := multus.DaemonSet(args.Image)
 	if args.SkipAwait {
-		daemonSet.Annotations = map[string]string{"pulumi.com/skipAwait": "true"}
+		skipAwait(&daemonSet.ObjectMeta)
 	}
 	for _, o := range []struct {
 		suffix string
@@ -367,40 +352,40 @@ func multusKubernetes(ctx *pulumi.Context, name string, args *MultusNetworkArgs,
 		{"service-account", multus.ServiceAccount()}, {"daemon-config", configMap},
 	} {
 		if _, err := newKubeObject(ctx, name+"-"+o.suffix, o.obj, parent); err != nil {
-			return out, err
+			return nil, err
 		}
 	}
 	daemon, err := newKubeObject(ctx, name+"-daemonset", daemonSet, parent)
 	if err != nil {
-		return out, err
+		return nil, err
 	}
 
 	nads := make([]pulumi.Resource, len(args.Networks))
 	for i, n := range args.Networks {
 		nad, err := n.NetworkAttachmentDefinition()
 		if err != nil {
-			return out, err
+			return nil, err
 		}
 		if nads[i], err = newKubeObject(ctx, name+"-"+n.Name, nad, parent, pulumi.DependsOn([]pulumi.Resource{crdRes})); err != nil {
-			return out, err
+			return nil, err
 		}
 	}
 	if args.DemoPod {
 		n := args.Networks[0]
 		pod := multus.DemoPod(n)
 		if args.SkipAwait {
-			pod.Annotations["pulumi.com/skipAwait"] = "true"
+			skipAwait(&pod.ObjectMeta)
 		}
 		deps := append([]pulumi.Resource{nads[0], daemon}, nodes...)
 		if _, err := newKubeObject(ctx, name+"-demo-pod", pod, parent, pulumi.DependsOn(deps)); err != nil {
-			return out, err
+			return nil, err
 		}
 		first, _ := n.ExpectedAddress(0)
-		out.checkCommands = []string{
+		return []string{
 			fmt.Sprintf("kubectl exec -n %s %s -- ip addr show net1   # expect inet %s/%d", multus.NadNamespace, multus.DemoPodName, first, n.Subnet.Bits()),
-		}
+		}, nil
 	}
-	return out, nil
+	return nil, nil
 }
 
 // nadCrd is the NetworkAttachmentDefinition CRD with the schema of AWS's Multus manifest.

@@ -54,7 +54,7 @@ func NewNetworkPolicyDemo(ctx *pulumi.Context, name string, args *NetworkPolicyD
 	}
 	for _, d := range policydemo.Deployments() {
 		if args.SkipAwait {
-			d.Annotations = map[string]string{"pulumi.com/skipAwait": "true"}
+			skipAwait(&d.ObjectMeta)
 		}
 		if _, err := newKubeObject(ctx, name+"-"+d.Namespace+"-"+d.Name, d, parent,
 			pulumi.DependsOn([]pulumi.Resource{namespaces[d.Namespace]})); err != nil {

@@ -62,11 +62,10 @@ func Run(raw map[string]string) pulumi.RunFunc {
 	}
 }
 
-// base is what every scenario starts from: the AWS provider, the zones, the VPC, and the Multus
-// networks when they are on.
+// base is what every scenario starts from: the AWS provider, the VPC, and the Multus networks when
+// they are on.
 type base struct {
 	provider       pulumi.ProviderResource
-	zones          []string
 	vpc            *components.DualStackVpc
 	multusNetworks []multus.Network
 }
@@ -114,7 +113,7 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &base{provider: provider, zones: zones, vpc: vpc, multusNetworks: networks}, nil
+	return &base{provider: provider, vpc: vpc, multusNetworks: networks}, nil
 }
 
 // availabilityZones returns the configured zones after checking that the region offers them, or the
