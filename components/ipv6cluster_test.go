@@ -71,8 +71,9 @@ func mustRunCluster(t *testing.T, args *Ipv6ClusterArgs) *plan.Plan {
 func TestIpv6ClusterInputs(t *testing.T) {
 	p := mustRunCluster(t, chapterCluster())
 	component := get(t, p, Ipv6ClusterType, "cluster")
+	vpcComponent := get(t, p, DualStackVpcType, "vpc")
 	for _, r := range p.Resources {
-		if strings.HasPrefix(r.URN, component.URN[:strings.LastIndex(component.URN, "::")]) && r.Parent != component.URN && r.URN != component.URN {
+		if r.URN != component.URN && r.URN != vpcComponent.URN && r.Parent != vpcComponent.URN && r.Parent != component.URN {
 			t.Errorf("%s %s is not parented to the Ipv6Cluster", r.Type, r.Name)
 		}
 	}

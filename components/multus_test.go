@@ -201,10 +201,15 @@ func TestMultusSecondaryAddressesAndInstances(t *testing.T) {
 func TestMultusWithoutAws(t *testing.T) {
 	p := mustRunMultus(t, chapterNetworks(t), func(*MultusAwsArgs) *MultusAwsArgs { return nil })
 	component := get(t, p, MultusNetworkType, "multus")
-	for _, r := range p.Children(component.URN) {
+	children := p.Children(component.URN)
+	for _, r := range children {
 		if !strings.HasPrefix(r.Type, "kubernetes:") {
 			t.Errorf("bring-your-own-cluster Multus registers %s %s", r.Type, r.Name)
 		}
+	}
+	get(t, p, "kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition", "multus-ipvlan-private-a")
+	if len(children) < 7 { // CRD, RBAC (3), config, DaemonSet, NAD, pod
+		t.Errorf("bring-your-own-cluster Multus registers only %d objects", len(children))
 	}
 }
 
