@@ -8,10 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -306,12 +306,7 @@ func Decode(raw map[string]string) (*Config, error) {
 func DecodeOn(raw map[string]string, today time.Time) (*Config, error) {
 	c := Defaults()
 	var errs []error
-	names := make([]string, 0, len(raw))
-	for name := range raw {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, full := range names {
+	for _, full := range slices.Sorted(maps.Keys(raw)) {
 		value := raw[full]
 		ns, name, ok := strings.Cut(full, ":")
 		switch {

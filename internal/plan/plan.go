@@ -6,6 +6,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -71,7 +72,7 @@ func Run(opts Options, program Program) (*Plan, error) {
 			programErr = err
 			return err
 		}
-		for _, name := range sortedKeys(outs) {
+		for _, name := range slices.Sorted(maps.Keys(outs)) {
 			ctx.Export(name, outs[name])
 			v, err := resolve(ctx.Context(), outs[name])
 			if err != nil {
@@ -109,13 +110,12 @@ func resolve(ctx context.Context, o pulumi.Output) (any, error) {
 
 // ByType returns the resources of one type, sorted by URN.
 func (p *Plan) ByType(typ string) []Resource {
-	var out []Resource
-	for _, r := range p.Resources {
-		if r.Type == typ {
-			out = append(out, r)
-		}
-	}
-	return out
+	return p.where(func(r Resource) bool { return r.Type == typ })
+}
+
+// Children returns the resources whose parent is urn.
+func (p *Plan) Children(urn string) []Resource {
+	return p.where(func(r Resource) bool { return r.Parent == urn })
 }
 
 // Get returns the resource of a type and name, or an error naming what exists.
@@ -132,31 +132,30 @@ func (p *Plan) Get(typ, name string) (Resource, error) {
 
 // ByURN returns the resource with this URN.
 func (p *Plan) ByURN(urn string) (Resource, bool) {
-	i := slices.IndexFunc(p.Resources, func(r Resource) bool { return r.URN == urn })
-	if i < 0 {
-		return Resource{}, false
-	}
-	return p.Resources[i], true
+	return p.find(func(r Resource) bool { return r.URN == urn })
 }
 
 // ByID returns the custom resource the mocks gave this id, e.g. to follow a subnetId input.
 func (p *Plan) ByID(id string) (Resource, bool) {
-	i := slices.IndexFunc(p.Resources, func(r Resource) bool { return r.ID == id && r.Custom })
-	if i < 0 {
-		return Resource{}, false
-	}
-	return p.Resources[i], true
+	return p.find(func(r Resource) bool { return r.ID == id && r.Custom })
 }
 
-// Children returns the resources whose parent is urn.
-func (p *Plan) Children(urn string) []Resource {
+func (p *Plan) where(keep func(Resource) bool) []Resource {
 	var out []Resource
 	for _, r := range p.Resources {
-		if r.Parent == urn {
+		if keep(r) {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+func (p *Plan) find(match func(Resource) bool) (Resource, bool) {
+	i := slices.IndexFunc(p.Resources, match)
+	if i < 0 {
+		return Resource{}, false
+	}
+	return p.Resources[i], true
 }
 
 // DependsOn says whether r lists the resource with URN dep among its dependencies.
@@ -179,13 +178,4 @@ func (r Resource) Input(path string) any {
 func (r Resource) String(path string) string {
 	s, _ := r.Input(path).(string)
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

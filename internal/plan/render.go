@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -51,7 +53,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 	}
 	if len(p.Outputs) > 0 {
 		b.WriteString("\nOutputs:\n")
-		for _, k := range sortedKeys(p.Outputs) {
+		for _, k := range slices.Sorted(maps.Keys(p.Outputs)) {
 			fmt.Fprintf(&b, "    %s: %s\n", k, compact(p.Outputs[k], 0))
 		}
 	}
@@ -81,7 +83,7 @@ func (p *Plan) writeNode(b *bytes.Buffer, r Resource, indent string, last bool) 
 		b.WriteString("  (remote component)")
 	}
 	b.WriteString("\n")
-	for _, k := range sortedKeys(r.Inputs) {
+	for _, k := range slices.Sorted(maps.Keys(r.Inputs)) {
 		if hiddenInputs[k] {
 			continue
 		}
@@ -158,7 +160,7 @@ func (p *Plan) WriteManifests(dir string) (int, error) {
 		return 0, err
 	}
 	manifests := p.Manifests()
-	for _, file := range sortedKeys(manifests) {
+	for _, file := range slices.Sorted(maps.Keys(manifests)) {
 		data, err := yaml.Marshal(manifests[file])
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", file, err)
