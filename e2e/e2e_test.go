@@ -11,10 +11,12 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,9 +89,9 @@ func newStack(t *testing.T, name string, program pulumi.RunFunc) auto.Stack {
 		t.Fatal(err)
 	}
 	if _, err := os.Lstat(filepath.Join(root, "bin", "pulumi")); err != nil {
-		cli, err := lookPath("pulumi")
+		cli, err := exec.LookPath("pulumi")
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%v; put tools/build.sh's directory on PATH", err)
 		}
 		if err := os.Symlink(cli, filepath.Join(root, "bin", "pulumi")); err != nil {
 			t.Fatal(err)
@@ -121,16 +123,6 @@ func newStack(t *testing.T, name string, program pulumi.RunFunc) auto.Stack {
 	return stack
 }
 
-func lookPath(name string) (string, error) {
-	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
-		p := filepath.Join(dir, name)
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s is not on PATH; put tools/build.sh's directory there", name)
-}
-
 // manifests are the Kubernetes objects the offline plan says the configuration creates.
 func manifests(t *testing.T, stack string, raw map[string]string) map[string]map[string]any {
 	t.Helper()
@@ -150,12 +142,7 @@ func contains(got, want any, path string) string {
 		if !ok {
 			return fmt.Sprintf("%s: server has %v, plan has an object", path, got)
 		}
-		keys := make([]string, 0, len(w))
-		for k := range w {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(w)) {
 			if d := contains(g[k], w[k], path+"."+k); d != "" {
 				return d
 			}
@@ -181,7 +168,8 @@ func contains(got, want any, path string) string {
 // readBack checks every object of the plan on the API server.
 func readBack(t *testing.T, objects map[string]map[string]any) {
 	t.Helper()
-	for file, obj := range objects {
+	for _, file := range slices.Sorted(maps.Keys(objects)) {
+		obj := objects[file]
 		path, err := objectPath(obj)
 		if err != nil {
 			t.Fatal(err)
@@ -201,8 +189,8 @@ func readBack(t *testing.T, objects map[string]map[string]any) {
 func assertGone(t *testing.T, objects map[string]map[string]any) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
-	for file, obj := range objects {
-		path, _ := objectPath(obj)
+	for _, file := range slices.Sorted(maps.Keys(objects)) {
+		path, _ := objectPath(objects[file])
 		for {
 			_, found, err := testCluster.get(path)
 			if err != nil {

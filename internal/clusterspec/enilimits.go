@@ -2,6 +2,7 @@ package clusterspec
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -45,10 +46,6 @@ func LookupEniLimit(instanceType string) (EniLimit, error) {
 	if l, ok := EniLimits[instanceType]; ok {
 		return l, nil
 	}
-	known := make([]string, 0, len(EniLimits))
-	for t := range EniLimits {
-		known = append(known, t)
-	}
-	slices.Sort(known)
+	known := slices.Sorted(maps.Keys(EniLimits))
 	return EniLimit{}, fmt.Errorf("no ENI limits recorded for %s; known types: %s (internal/clusterspec/enilimits.go)", instanceType, strings.Join(known, ", "))
 }
