@@ -175,12 +175,11 @@ func planNetwork(prefix, az string, subnet netip.Prefix, rangeText string, limit
 	if first.Less(usableFirst) || usableLast.Less(last) {
 		return bad(fmt.Sprintf("AWS reserves the subnet's first four addresses and its last; use addresses from %s to %s", usableFirst, usableLast))
 	}
+	// The gateway is the VPC router, the subnet's first host: inside the subnet and, since the range
+	// starts at its fifth address or later, never inside the range.
 	n := Network{
 		Name: prefix + "-" + zoneLetter(az), AvailabilityZone: az, Subnet: subnet,
 		RangeStart: first, RangeEnd: last, Gateway: nth(subnet, 1),
-	}
-	if err := n.checkGateway(); err != nil {
-		return bad(err.Error())
 	}
 	size := int(addrIndex(last) - addrIndex(first) + 1)
 	slots := limits.SecondarySlots()
@@ -207,17 +206,6 @@ func planNetwork(prefix, az string, subnet netip.Prefix, rangeText string, limit
 		}
 	}
 	return n, nil
-}
-
-// checkGateway makes sure the gateway is a subnet host outside the pod range.
-func (n Network) checkGateway() error {
-	if !n.Subnet.Contains(n.Gateway) {
-		return fmt.Errorf("gateway %s is outside the subnet", n.Gateway)
-	}
-	if !n.Gateway.Less(n.RangeStart) && !n.RangeEnd.Less(n.Gateway) {
-		return fmt.Errorf("gateway %s lies inside the pod range", n.Gateway)
-	}
-	return nil
 }
 
 // Size is how many pod addresses the network has.

@@ -121,19 +121,6 @@ func TestPlanRejects(t *testing.T) {
 	}
 }
 
-func TestGatewayChecks(t *testing.T) {
-	networks, _ := Plan(chapter())
-	n := networks[0]
-	n.Gateway = netip.MustParseAddr("10.0.0.1")
-	if err := n.checkGateway(); err == nil || !strings.Contains(err.Error(), "outside the subnet") {
-		t.Errorf("gateway outside: %v", err)
-	}
-	n.Gateway = netip.MustParseAddr("192.168.96.25")
-	if err := n.checkGateway(); err == nil || !strings.Contains(err.Error(), "inside the pod range") {
-		t.Errorf("gateway in range: %v", err)
-	}
-}
-
 func TestUserData(t *testing.T) {
 	ud, err := UserData(UserDataParams{ClusterName: "eks-ipv4-multus", Zone: "eu-central-1a", Region: "eu-central-1", MaxPods: 12})
 	if err != nil {
