@@ -197,10 +197,7 @@ func (f ipFamily) checkVpcCni(version string) error {
 	if err != nil {
 		return err
 	}
-	if v.Less(clusterspec.MinVpcCniV4Egress) {
-		return fmt.Errorf("too old for this IPv6 cluster: IPv6 needs %s and ENABLE_V4_EGRESS %s", clusterspec.MinVpcCniIpv6, clusterspec.MinVpcCniV4Egress)
-	}
-	return nil
+	return clusterspec.CheckVpcCniForIpv6(v)
 }
 
 // clusterBuilder registers the cluster's resources under one parent component.

@@ -117,6 +117,18 @@ var (
 	MinVpcCniV4Egress = AddonVersion{1, 15, 1, 0}
 )
 
+// CheckVpcCniForIpv6 says whether a vpc-cni version can run an IPv6 cluster the way we configure it
+// (with ENABLE_V4_EGRESS set either way).
+func CheckVpcCniForIpv6(v AddonVersion) error {
+	switch {
+	case v.Less(MinVpcCniIpv6):
+		return fmt.Errorf("the VPC CNI supports IPv6 clusters from %s; use a newer version or latest", MinVpcCniIpv6)
+	case v.Less(MinVpcCniV4Egress):
+		return fmt.Errorf("ENABLE_V4_EGRESS, which ipv4Egress sets, exists from %s; use a newer version or latest", MinVpcCniV4Egress)
+	}
+	return nil
+}
+
 func (v AddonVersion) String() string {
 	return fmt.Sprintf("v%d.%d.%d", v.Major, v.Minor, v.Patch)
 }

@@ -470,13 +470,11 @@ func (c *Config) validateCluster(today time.Time) []error {
 			continue
 		}
 		v, err := clusterspec.ParseAddonVersion(a.value)
-		switch {
-		case err != nil:
+		if err == nil && a.key == "vpcCniVersion" && c.Scenario == ScenarioIpv6 {
+			err = clusterspec.CheckVpcCniForIpv6(v)
+		}
+		if err != nil {
 			add(a.key, a.value, err.Error())
-		case a.key == "vpcCniVersion" && c.Scenario == ScenarioIpv6 && v.Less(clusterspec.MinVpcCniIpv6):
-			add(a.key, a.value, fmt.Sprintf("the VPC CNI supports IPv6 clusters from %s; use a newer version or latest", clusterspec.MinVpcCniIpv6))
-		case a.key == "vpcCniVersion" && c.Scenario == ScenarioIpv6 && v.Less(clusterspec.MinVpcCniV4Egress):
-			add(a.key, a.value, fmt.Sprintf("ENABLE_V4_EGRESS, which ipv4Egress sets, exists from %s; use a newer version or latest", clusterspec.MinVpcCniV4Egress))
 		}
 	}
 	if c.WarmPrefixTarget < 1 || c.WarmPrefixTarget > 8 {
