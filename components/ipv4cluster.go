@@ -2,7 +2,6 @@ package components
 
 import (
 	"fmt"
-	"net/netip"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -43,8 +42,8 @@ func NewIpv4Cluster(ctx *pulumi.Context, name string, args *Ipv4ClusterArgs, opt
 		return nil, err
 	}
 	if args.ServiceIpv4Cidr != "" {
-		if p, err := netip.ParsePrefix(args.ServiceIpv4Cidr); err != nil || !p.Addr().Is4() || p.Masked() != p {
-			return nil, fmt.Errorf("Ipv4Cluster %s: ServiceIpv4Cidr = %q: not an IPv4 block with host bits clear", name, args.ServiceIpv4Cidr)
+		if err := clusterspec.ValidateServiceIpv4Cidr(args.ServiceIpv4Cidr); err != nil {
+			return nil, fmt.Errorf("Ipv4Cluster %s: ServiceIpv4Cidr = %q: %w", name, args.ServiceIpv4Cidr, err)
 		}
 	}
 	c := &Ipv4Cluster{}

@@ -447,8 +447,8 @@ func (c *Config) validateCluster(today time.Time) []error {
 	if c.ServiceIpv4Cidr != "" {
 		if c.Scenario == ScenarioIpv6 {
 			add("serviceIpv4Cidr", c.ServiceIpv4Cidr, "an IPv6 cluster takes its service block from EKS (an IPv6 /108); leave it empty")
-		} else if p, err := netip.ParsePrefix(c.ServiceIpv4Cidr); err != nil || !p.Addr().Is4() || p.Masked() != p || p.Bits() < 12 || p.Bits() > 24 {
-			add("serviceIpv4Cidr", c.ServiceIpv4Cidr, "EKS takes an IPv4 block from /12 to /24 with host bits clear, such as 10.100.0.0/16")
+		} else if err := clusterspec.ValidateServiceIpv4Cidr(c.ServiceIpv4Cidr); err != nil {
+			add("serviceIpv4Cidr", c.ServiceIpv4Cidr, err.Error())
 		}
 	}
 	if _, err := clusterspec.ParseInstanceType(c.NodeInstanceType); err != nil {
