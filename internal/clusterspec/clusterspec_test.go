@@ -220,7 +220,7 @@ func TestMaxPodsWithAMultusEni(t *testing.T) {
 
 func TestValidateServiceIpv4Cidr(t *testing.T) {
 	for cidr, ok := range map[string]bool{
-		"10.100.0.0/16": true, "172.20.0.0/12": true, "10.0.0.0/24": true,
+		"10.100.0.0/16": true, "172.16.0.0/12": true, "172.20.0.0/12": false, "10.0.0.0/24": true,
 		"10.0.0.0/8": false, "10.0.0.0/25": false, "10.100.0.1/16": false, "fd00::/108": false, "x": false,
 	} {
 		if err := ValidateServiceIpv4Cidr(cidr); (err == nil) != ok {
