@@ -1,15 +1,44 @@
 #!/usr/bin/env bash
 # Builds the real tools the e2e suite and CI use, from the Go module proxy, each pinned by the go.mod
-# of its folder here, into a cache keyed by version, so only the first run on a machine pays (about
-# 15 minutes on 2 cores). Prints the directory to put first on PATH: it holds pulumi,
+# of its folder here, into a cache keyed by version, so only the first run on a machine pays (see the
+# README for the measured cost). Prints the directory to put first on PATH: it holds pulumi,
 # pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, etcd and actionlint.
 #
-#   PATH="$(tools/build.sh):$PATH"
+#   PATH="$(tools/build.sh):$PATH"          # every tool
+#   tools/build.sh actionlint etcd           # only these (tools/cold-path-test.sh uses this)
+#
+# Names: pulumi, kubernetes-provider-schema (the embeds pulumi-resource-kubernetes is built with),
+# pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, etcd, actionlint.
+# The cache is $EAN_TOOLS_CACHE, by default ~/.cache/eks-advanced-networking/tools.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${EAN_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/eks-advanced-networking/tools}
 export GOFLAGS=-trimpath
 mkdir -p "$cache/path"
+
+fail() {
+  echo "tools/build.sh: $*" >&2
+  exit 1
+}
+
+command -v go >/dev/null || fail "go is not on PATH; install the Go toolchain named in tools/*/go.mod (go 1.26)"
+
+# module_dir DIR MODULE: the directory of MODULE, as pinned by tools/DIR/go.mod, downloading it first.
+# `go list -m -f '{{.Dir}}'` alone prints an empty line for a module that is not yet in the module
+# cache, which once turned into the path /cmd/... on a fresh machine.
+module_dir() {
+  local dir=$1 module=$2 out
+  if ! out=$(cd "$here/$dir" && go mod download -json "$module" 2>&1); then
+    fail "could not download $module (pinned in tools/$dir/go.mod) through GOPROXY=$(go env GOPROXY):
+$out"
+  fi
+  local path
+  path=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$out" | head -n 1)
+  [ -n "$path" ] && [ -d "$path" ] ||
+    fail "go mod download reported no directory for $module (pinned in tools/$dir/go.mod):
+$out"
+  echo "$path"
+}
 
 # build NAME VERSION DIR PACKAGE [LDFLAGS]: go build PACKAGE in tools/DIR unless NAME-VERSION is cached.
 build() {
@@ -18,27 +47,56 @@ build() {
   if [ ! -x "$out" ]; then
     local start=$SECONDS
     echo "building $name $version (first run on this machine)" >&2
-    (cd "$here/$dir" && go build -ldflags "$ldflags" -o "$out.partial" "$pkg")
+    (cd "$here/$dir" && go build -ldflags "$ldflags" -o "$out.partial" "$pkg") ||
+      fail "building $name failed (go build $pkg in tools/$dir, modules from GOPROXY=$(go env GOPROXY)); the go error is above"
     mv "$out.partial" "$out"
     echo "built $name in $((SECONDS - start))s" >&2
   fi
   ln -sfn "$out" "$cache/path/$name"
 }
 
-build pulumi v3.274.1 pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
-  "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v3.274.1"
-
-kp_src=$(cd "$here/kubernetes-provider" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)/cmd/pulumi-resource-kubernetes
-(cd "$here/kubernetes-provider" && go run ./gen -version 4.32.0 -src "$kp_src" -out .)
-build pulumi-resource-kubernetes 4.32.0 kubernetes-provider . \
-  "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=4.32.0"
+# The kubernetes provider's own cmd embeds files its release build generates; gen/ writes them from
+# the schema in the provider module, which must be downloaded first.
+kubernetes_provider_schema() {
+  local src
+  src=$(module_dir kubernetes-provider github.com/pulumi/pulumi-kubernetes/provider/v4)/cmd/pulumi-resource-kubernetes
+  (cd "$here/kubernetes-provider" && go run ./gen -version 4.32.0 -src "$src" -out .) ||
+    fail "generating the kubernetes provider's embedded schema from $src failed; the error is above"
+}
 
 k8s_version="-X k8s.io/component-base/version.gitVersion=v1.37.2 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37"
-build kube-apiserver v1.37.2 kubernetes k8s.io/kubernetes/cmd/kube-apiserver "$k8s_version"
-build kube-controller-manager v1.37.2 kubernetes k8s.io/kubernetes/cmd/kube-controller-manager "$k8s_version"
 
-build etcd v3.6.16 etcd .
+tool() {
+  case $1 in
+  pulumi)
+    build pulumi v3.274.1 pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+      "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v3.274.1" ;;
+  kubernetes-provider-schema)
+    kubernetes_provider_schema ;;
+  pulumi-resource-kubernetes)
+    if [ ! -x "$cache/pulumi-resource-kubernetes-4.32.0" ]; then
+      kubernetes_provider_schema
+    fi
+    build pulumi-resource-kubernetes 4.32.0 kubernetes-provider . \
+      "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=4.32.0" ;;
+  kube-apiserver)
+    build kube-apiserver v1.37.2 kubernetes k8s.io/kubernetes/cmd/kube-apiserver "$k8s_version" ;;
+  kube-controller-manager)
+    build kube-controller-manager v1.37.2 kubernetes k8s.io/kubernetes/cmd/kube-controller-manager "$k8s_version" ;;
+  etcd)
+    build etcd v3.6.16 etcd . ;;
+  actionlint)
+    build actionlint v1.7.12 actionlint github.com/rhysd/actionlint/cmd/actionlint ;;
+  *)
+    fail "unknown tool '$1'; valid: pulumi, kubernetes-provider-schema, pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, etcd, actionlint" ;;
+  esac
+}
 
-build actionlint v1.7.12 actionlint github.com/rhysd/actionlint/cmd/actionlint
+if [ $# -eq 0 ]; then
+  set -- pulumi pulumi-resource-kubernetes kube-apiserver kube-controller-manager etcd actionlint
+fi
+for name in "$@"; do
+  tool "$name"
+done
 
 echo "$cache/path"

@@ -1,7 +1,10 @@
 // Command gen writes the provider's embedded schema and Terraform mapping from the provider module's
 // cmd/pulumi-resource-kubernetes, as that command's own generate.go does, with the version set.
 //
-//	go run ./gen -version 4.32.0 -src "$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)/cmd/pulumi-resource-kubernetes" -out .
+//	go run ./gen -version 4.32.0 -src <provider module dir>/cmd/pulumi-resource-kubernetes -out .
+//
+// tools/build.sh finds the module directory with `go mod download -json`, which downloads the module
+// first; `go list -m -f '{{.Dir}}'` prints nothing for a module not yet in the module cache.
 package main
 
 import (
@@ -34,7 +37,8 @@ func main() {
 func read(path string, into any) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		log.Fatal(err)
+		log.Fatalf("%v: is the provider module downloaded? In tools/kubernetes-provider run "+
+			"`go mod download github.com/pulumi/pulumi-kubernetes/provider/v4`", err)
 	}
 	if err := json.Unmarshal(b, into); err != nil {
 		log.Fatalf("%s: %v", path, err)
