@@ -17,14 +17,20 @@ const CalicoPolicyEngineType = "eks-advanced-networking:policy:CalicoPolicyEngin
 
 // CalicoPolicyEngineArgs configure Calico in policy-only mode beside the Amazon VPC CNI.
 type CalicoPolicyEngineArgs struct {
-	// Version is the chart version, e.g. v3.33.0.
+	// Version is the chart version, e.g. v3.33.1.
 	Version string
+	// Repository is where the charts come from: calico.Repository, calico.OciRepository, a mirror,
+	// or an absolute local directory holding both charts. Empty means calico.Repository.
+	Repository string
 	// SkipAwait stops Pulumi from waiting for the charts' workloads to become ready.
 	SkipAwait bool
 }
 
 // CalicoPolicyEngine installs Calico the way Tigera supports it on EKS today: the tigera-operator
-// Helm chart (CRDs from their own chart first) with an Installation for EKS and the VPC CNI, BGP off.
+// Helm chart (CRDs from their own chart first) and an Installation for EKS and the VPC CNI, BGP off,
+// with the APIServer. The Installation and APIServer are resources of their own that depend on the
+// operator, so `pulumi destroy` deletes them while the operator still runs to remove its finalizers
+// (see calico.Values for why the chart must not render them).
 // It also lets aws-node patch pods, which ANNOTATE_POD_IP (set on the vpc-cni add-on by the cluster
 // when its policy engine is Calico) needs. The cluster must have the VPC CNI's own policy engine off.
 type CalicoPolicyEngine struct {
@@ -34,7 +40,8 @@ type CalicoPolicyEngine struct {
 	// StatusCommand is the chapter's check.
 	StatusCommand pulumi.StringOutput `pulumi:"statusCommand"`
 
-	// Ready is what to depend on for Calico to be installed (the operator chart).
+	// Ready is what to depend on for Calico to be installed: the Installation and the APIServer, which
+	// themselves depend on the operator.
 	Ready []pulumi.Resource
 }
 
@@ -46,7 +53,15 @@ func NewCalicoPolicyEngine(ctx *pulumi.Context, name string, args *CalicoPolicyE
 	if err := calico.ValidateVersion(args.Version); err != nil {
 		return nil, fmt.Errorf("CalicoPolicyEngine %s: Version = %q: %w", name, args.Version, err)
 	}
-	values, err := calico.EksValues().Map()
+	repository := args.Repository
+	if repository == "" {
+		repository = calico.Repository
+	}
+	source, err := calico.ParseChartSource(repository, args.Version)
+	if err != nil {
+		return nil, fmt.Errorf("CalicoPolicyEngine %s: Repository = %q: %w", name, repository, err)
+	}
+	values, err := calico.OperatorValues().Map()
 	if err != nil {
 		return nil, err
 	}
@@ -64,9 +79,14 @@ func NewCalicoPolicyEngine(ctx *pulumi.Context, name string, args *CalicoPolicyE
 	if err != nil {
 		return nil, err
 	}
-	repo := &helmv4.RepositoryOptsArgs{Repo: pulumi.String(calico.Repository)}
+	// An HTTP repository goes in RepositoryOpts; an OCI or local chart is named by its reference,
+	// and a local chart's version is its Chart.yaml's (ParseChartSource checked it is Version).
+	var repo helmv4.RepositoryOptsPtrInput
+	if source.Repository != "" {
+		repo = &helmv4.RepositoryOptsArgs{Repo: pulumi.String(source.Repository)}
+	}
 	crds, err := helmv4.NewChart(ctx, name+"-crds", &helmv4.ChartArgs{
-		Chart:          pulumi.String(calico.CrdChart),
+		Chart:          pulumi.String(source.Chart(calico.CrdChart)),
 		Version:        pulumi.String(args.Version),
 		RepositoryOpts: repo,
 		Namespace:      pulumi.String(calico.Namespace),
@@ -75,7 +95,7 @@ func NewCalicoPolicyEngine(ctx *pulumi.Context, name string, args *CalicoPolicyE
 		return nil, err
 	}
 	operator, err := helmv4.NewChart(ctx, name+"-operator", &helmv4.ChartArgs{
-		Chart:          pulumi.String(calico.OperatorChart),
+		Chart:          pulumi.String(source.Chart(calico.OperatorChart)),
 		Version:        pulumi.String(args.Version),
 		RepositoryOpts: repo,
 		Namespace:      pulumi.String(calico.Namespace),
@@ -85,7 +105,17 @@ func NewCalicoPolicyEngine(ctx *pulumi.Context, name string, args *CalicoPolicyE
 	if err != nil {
 		return nil, err
 	}
-	c.Ready = []pulumi.Resource{operator}
+	// After the operator on the way up, before it on the way down.
+	afterOperator := pulumi.DependsOn([]pulumi.Resource{crds, operator})
+	installation, err := newKubeObject(ctx, name+"-installation", calico.EksInstallation(), parent, afterOperator)
+	if err != nil {
+		return nil, err
+	}
+	apiServer, err := newKubeObject(ctx, name+"-apiserver", calico.DefaultAPIServer(), parent, afterOperator)
+	if err != nil {
+		return nil, err
+	}
+	c.Ready = []pulumi.Resource{installation, apiServer}
 
 	// AWS: with Calico, set ANNOTATE_POD_IP and let aws-node patch pods. The add-on owns the aws-node
 	// ClusterRole (and would overwrite edits), so the permission comes as a role of its own.

@@ -33,10 +33,20 @@ type ClusterArgs struct {
 	Vpc *DualStackVpc
 	// ClusterLogTypes go to CloudWatch Logs; empty turns control-plane logging off.
 	ClusterLogTypes []string
-	// EndpointPublicAccessCidrs may reach the public API endpoint. Empty keeps the endpoint private.
+	// EndpointPublicAccessCidrs may reach the public API endpoint. Empty turns the public endpoint off.
 	EndpointPublicAccessCidrs []string
-	NodeGroup                 NodeGroupArgs
-	Addons                    AddonVersions
+	// EndpointPrivateAccessCidrs may reach the private endpoint on 443 through the control plane's
+	// security group: networks inside or connected to the VPC, such as a CI runner's.
+	EndpointPrivateAccessCidrs []string
+	// AdminArns are IAM roles or users that get cluster admin: an access entry with
+	// AmazonEKSClusterAdminPolicy, cluster scope. With access entries, only the cluster's creator is
+	// admin otherwise. Do not list the creator: EKS refuses a second entry for it.
+	AdminArns []string
+	// Region and AwsProfile go into the kubeconfig's token command (AwsProfile may be empty).
+	Region     string
+	AwsProfile string
+	NodeGroup  NodeGroupArgs
+	Addons     AddonVersions
 	// WarmPrefixTarget is the VPC CNI's WARM_PREFIX_TARGET (used when prefix delegation is on).
 	WarmPrefixTarget int
 	// PolicyEngine says who enforces NetworkPolicies, which sets the vpc-cni add-on to match: its own
@@ -156,6 +166,24 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 	if args.NodeGroup.Name == "" {
 		return bad("NodeGroup.Name", "", "a node group name is required")
 	}
+	if args.Region == "" {
+		return bad("Region", "", "the cluster's region is required (the kubeconfig names it)")
+	}
+	for _, cidr := range args.EndpointPublicAccessCidrs {
+		if _, err := clusterspec.CheckPublicAccessCidr(cidr, family.name == "ipv6"); err != nil {
+			return bad("EndpointPublicAccessCidrs", cidr, err.Error())
+		}
+	}
+	for _, cidr := range args.EndpointPrivateAccessCidrs {
+		if _, err := clusterspec.CheckPrivateAccessCidr(cidr); err != nil {
+			return bad("EndpointPrivateAccessCidrs", cidr, err.Error())
+		}
+	}
+	for _, arn := range args.AdminArns {
+		if _, err := clusterspec.ParseIamPrincipal(arn); err != nil {
+			return bad("AdminArns", arn, err.Error())
+		}
+	}
 	it, err := clusterspec.ParseInstanceType(args.NodeGroup.InstanceType)
 	if err != nil {
 		return bad("NodeGroup.InstanceType", args.NodeGroup.InstanceType, err.Error())
@@ -166,9 +194,9 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 		return bad("PolicyEngine", string(args.PolicyEngine), "use none, vpc-cni or calico")
 	}
 	n := args.NodeGroup
-	if n.MinSize < 1 || n.MinSize > n.DesiredSize || n.DesiredSize > n.MaxSize {
+	if n.MinSize < 0 || n.MinSize > n.DesiredSize || n.DesiredSize > n.MaxSize || n.MaxSize < 1 {
 		return bad("NodeGroup", fmt.Sprintf("min %d desired %d max %d", n.MinSize, n.DesiredSize, n.MaxSize),
-			"need 1 <= min <= desired <= max")
+			"need 0 <= min <= desired <= max and max >= 1")
 	}
 	for _, a := range []struct{ field, version string }{
 		{"VpcCni", args.Addons.VpcCni}, {"Coredns", args.Addons.Coredns}, {"KubeProxy", args.Addons.KubeProxy},
@@ -237,6 +265,9 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	if err != nil {
 		return builtCluster{}, err
 	}
+	if err := b.privateEndpointAccess(controlPlaneSg); err != nil {
+		return builtCluster{}, err
+	}
 	nodeRole, err := b.nodeRole(partition.Partition)
 	if err != nil {
 		return builtCluster{}, err
@@ -263,6 +294,16 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		// pulumi-eks v2 would kubectl-apply VPC CNI v1.16.0 with ENABLE_IPv4=true next to IPv6, which the
 		// CNI rejects; the managed vpc-cni add-on below replaces it.
 		UseDefaultVpcCni: pulumi.BoolRef(true),
+		// Without instance roles pulumi-eks v2.8.1 creates a default instance role (with
+		// AmazonEKS_CNI_Policy) and an EC2_LINUX access entry for it, which would let any instance
+		// with that role join (nodejs/eks/cluster.ts, createCore). An empty list creates neither; a
+		// non-empty one is refused with authenticationMode API. Our node role gets its entry below.
+		InstanceRoles: iam.RoleArray{},
+	}
+	if args.AwsProfile != "" {
+		// The kubernetes provider pulumi-eks uses inside the component authenticates with the
+		// stack's profile too.
+		clusterArgs.ProviderCredentialOpts = &eks.KubeconfigOptionsArgs{ProfileName: pulumi.String(args.AwsProfile)}
 	}
 	if len(args.Tags) > 0 {
 		clusterArgs.Tags = pulumi.ToStringMap(args.Tags)
@@ -279,8 +320,18 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		return builtCluster{}, err
 	}
 
-	oidc, issuer, err := b.oidcProvider(cluster)
+	// The cluster as EKS describes it: its OIDC issuer and the endpoint and CA for the kubeconfig.
+	// pulumi-eks v2 hands its inner resources back as references, which a preview cannot always
+	// resolve; a lookup that waits for the cluster can.
+	described := awseks.LookupClusterOutput(ctx, awseks.LookupClusterOutputArgs{
+		Name: pulumi.String(args.ClusterName),
+	}, b.parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
+	oidc, issuer, err := b.oidcProvider(described)
 	if err != nil {
+		return builtCluster{}, err
+	}
+	kubeconfig := b.kubeconfig(described)
+	if err := b.clusterAdmins(partition.Partition, cluster); err != nil {
 		return builtCluster{}, err
 	}
 	cniRole, err := b.vpcCniRole(partition.Partition, oidc, issuer)
@@ -357,7 +408,7 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 
 	return builtCluster{ready: ready, eks: cluster, outputs: ClusterOutputs{
 		ClusterName:         pulumi.String(args.ClusterName).ToStringOutput(),
-		Kubeconfig:          pulumi.ToSecret(cluster.KubeconfigJson).(pulumi.StringOutput),
+		Kubeconfig:          pulumi.ToSecret(kubeconfig).(pulumi.StringOutput),
 		OidcProviderArn:     oidc.Arn,
 		OidcIssuer:          issuer,
 		NodeGroupName:       pulumi.String(ng.Name).ToStringOutput(),
@@ -499,13 +550,8 @@ func (b *clusterBuilder) nodeRole(partition string) (*iam.Role, error) {
 	return role, nil
 }
 
-// oidcProvider registers the cluster's OIDC issuer with IAM for IRSA. The issuer comes from a lookup
-// of the cluster (pulumi-eks v2 hands its inner resources back as references, which a preview cannot
-// always resolve); it waits for the cluster.
-func (b *clusterBuilder) oidcProvider(cluster *eks.Cluster) (*iam.OpenIdConnectProvider, pulumi.StringOutput, error) {
-	described := awseks.LookupClusterOutput(b.ctx, awseks.LookupClusterOutputArgs{
-		Name: pulumi.String(b.args.ClusterName),
-	}, b.parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
+// oidcProvider registers the cluster's OIDC issuer with IAM for IRSA.
+func (b *clusterBuilder) oidcProvider(described awseks.LookupClusterResultOutput) (*iam.OpenIdConnectProvider, pulumi.StringOutput, error) {
 	issuer := described.Identities().ApplyT(func(ids []awseks.GetClusterIdentity) (string, error) {
 		if len(ids) == 0 || len(ids[0].Oidcs) == 0 || ids[0].Oidcs[0].Issuer == "" {
 			return "", fmt.Errorf("cluster %s has no OIDC issuer", b.args.ClusterName)
@@ -597,4 +643,99 @@ func nodeLaunchTemplate(ctx *pulumi.Context, name string, t nodeTemplate, opts .
 		args.UserData = pulumi.String(base64.StdEncoding.EncodeToString([]byte(t.userData)))
 	}
 	return ec2.NewLaunchTemplate(ctx, name, args, opts...)
+}
+
+// kubeconfig is the cluster's kubeconfig with the stack's region, and profile when set, on its token
+// command (clusterspec.Kubeconfig says why not pulumi-eks's). The Kubernetes layer and the
+// kubeconfig output use it.
+func (b *clusterBuilder) kubeconfig(described awseks.LookupClusterResultOutput) pulumi.StringOutput {
+	return pulumi.All(described.Endpoint(), described.CertificateAuthorities()).ApplyT(func(v []any) (string, error) {
+		cas := v[1].([]awseks.GetClusterCertificateAuthority)
+		if len(cas) == 0 || cas[0].Data == "" {
+			return "", fmt.Errorf("cluster %s has no certificate authority", b.args.ClusterName)
+		}
+		return clusterspec.Kubeconfig(clusterspec.KubeconfigParams{
+			ClusterName: b.args.ClusterName, Endpoint: v[0].(string), CertificateAuthorityData: cas[0].Data,
+			Region: b.args.Region, Profile: b.args.AwsProfile,
+		})
+	}).(pulumi.StringOutput)
+}
+
+// privateEndpointAccess lets the configured networks reach the private endpoint on 443: with public
+// access off, that is how a deployer inside the VPC (or connected to it) reaches the API server.
+func (b *clusterBuilder) privateEndpointAccess(controlPlane *ec2.SecurityGroup) error {
+	for _, cidr := range b.args.EndpointPrivateAccessCidrs {
+		p, err := clusterspec.CheckPrivateAccessCidr(cidr)
+		if err != nil {
+			return err
+		}
+		args := &vpc.SecurityGroupIngressRuleArgs{
+			SecurityGroupId: controlPlane.ID(), IpProtocol: pulumi.String("tcp"),
+			FromPort: pulumi.Int(443), ToPort: pulumi.Int(443),
+			Description: pulumi.String("Deployer network to the private API endpoint"),
+		}
+		if p.Addr().Is4() {
+			args.CidrIpv4 = pulumi.String(cidr)
+		} else {
+			args.CidrIpv6 = pulumi.String(cidr)
+		}
+		if _, err := vpc.NewSecurityGroupIngressRule(b.ctx, b.name+"-control-plane-from-"+resourceSafe(cidr), args, b.parent); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clusterAdmins gives each admin principal an access entry and the cluster admin access policy,
+// cluster scope. The identity running pulumi is admin as the cluster's creator (pulumi-eks v2.8.1 sets
+// bootstrapClusterCreatorAdminPermissions); EKS refuses a second entry for it, so listing it is
+// warned about.
+func (b *clusterBuilder) clusterAdmins(partition string, cluster *eks.Cluster) error {
+	if len(b.args.AdminArns) == 0 {
+		return nil
+	}
+	caller, err := aws.GetCallerIdentity(b.ctx, nil, b.parent)
+	if err != nil {
+		return fmt.Errorf("looking up who runs pulumi: %w", err)
+	}
+	session, err := iam.GetSessionContext(b.ctx, &iam.GetSessionContextArgs{Arn: caller.Arn}, b.parent)
+	if err != nil {
+		return fmt.Errorf("looking up the role behind %s: %w", caller.Arn, err)
+	}
+	for _, arn := range b.args.AdminArns {
+		principal, err := clusterspec.ParseIamPrincipal(arn)
+		if err != nil {
+			return err
+		}
+		if arn == session.IssuerArn {
+			if err := b.ctx.Log.Warn(fmt.Sprintf("%s runs this pulumi up and is in the cluster admins; if this up creates the cluster, EKS has made it admin as the creator already and refuses a second access entry (ResourceInUseException): leave it out of the list for the first up", arn), nil); err != nil {
+				return err
+			}
+		}
+		entryName := b.name + "-admin-" + principal.Account + "-" + principal.Kind + "-" + resourceSafe(principal.PathName)
+		entry, err := awseks.NewAccessEntry(b.ctx, entryName, &awseks.AccessEntryArgs{
+			ClusterName:  pulumi.String(b.args.ClusterName),
+			PrincipalArn: pulumi.String(arn),
+			Type:         pulumi.String("STANDARD"),
+			Tags:         b.tags(entryName),
+		}, b.parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
+		if err != nil {
+			return err
+		}
+		if _, err := awseks.NewAccessPolicyAssociation(b.ctx, entryName, &awseks.AccessPolicyAssociationArgs{
+			ClusterName:  pulumi.String(b.args.ClusterName),
+			PrincipalArn: entry.PrincipalArn,
+			PolicyArn:    pulumi.String(clusterspec.ClusterAdminPolicy(partition)),
+			AccessScope:  &awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+		}, b.parent); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resourceSafe turns a CIDR or an IAM path into a piece of a resource name: 10.20.0.0/16 ->
+// 10-20-0-0-16, 2001:db8::/32 -> 2001-db8---32, teams/platform -> teams-platform.
+func resourceSafe(s string) string {
+	return strings.NewReplacer(".", "-", "/", "-", ":", "-").Replace(s)
 }

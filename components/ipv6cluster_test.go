@@ -30,7 +30,7 @@ const (
 func chapterCluster() *Ipv6ClusterArgs {
 	return &Ipv6ClusterArgs{
 		ClusterArgs: ClusterArgs{
-			ClusterName: "chapter", KubernetesVersion: "1.35",
+			ClusterName: "chapter", KubernetesVersion: "1.35", Region: "eu-central-1",
 			ClusterLogTypes:  []string{"api", "audit"},
 			NodeGroup:        NodeGroupArgs{Name: "ipv6mng", InstanceType: "t3.medium", MinSize: 2, DesiredSize: 2, MaxSize: 2},
 			Addons:           AddonVersions{VpcCni: "latest", Coredns: "latest", KubeProxy: "v1.35.3-eksbuild.13"},
@@ -113,6 +113,77 @@ func TestIpv6ClusterInputs(t *testing.T) {
 	}
 	if p.Outputs["nodeGroupName"] != "ipv6mng" || p.Outputs["clusterName"] != "chapter" {
 		t.Errorf("outputs %v", p.Outputs)
+	}
+}
+
+// pulumi-eks v2.8.1 creates a default instance role (with AmazonEKS_CNI_Policy) and an EC2_LINUX
+// access entry for it unless it is given instance roles; an empty list creates neither, while a
+// non-empty one is refused with authenticationMode API (nodejs/eks/cluster.ts, authenticationMode.ts).
+func TestClusterSuppressesPulumiEksDefaultInstanceRole(t *testing.T) {
+	cluster := get(t, mustRunCluster(t, chapterCluster()), typeCluster, "cluster")
+	roles, ok := cluster.Input("instanceRoles").([]any)
+	if !ok || len(roles) != 0 {
+		t.Errorf("instanceRoles = %#v, want an empty list", cluster.Input("instanceRoles"))
+	}
+	if cluster.Input("providerCredentialOpts") != nil {
+		t.Errorf("providerCredentialOpts without a profile: %v", cluster.Input("providerCredentialOpts"))
+	}
+	args := chapterCluster()
+	args.AwsProfile = "platform"
+	cluster = get(t, mustRunCluster(t, args), typeCluster, "cluster")
+	if cluster.String("providerCredentialOpts.profileName") != "platform" {
+		t.Errorf("providerCredentialOpts = %v, want profileName platform", cluster.Input("providerCredentialOpts"))
+	}
+}
+
+// Admin principals: a STANDARD access entry each, with the cluster admin policy at cluster scope.
+func TestClusterAdmins(t *testing.T) {
+	args := chapterCluster()
+	args.AdminArns = []string{"arn:aws:iam::123456789012:role/teams/platform-admins", "arn:aws:iam::123456789012:user/jane"}
+	p := mustRunCluster(t, args)
+	cluster := get(t, p, typeCluster, "cluster")
+	for _, tc := range []struct{ arn, name string }{
+		{args.AdminArns[0], "cluster-admin-123456789012-role-teams-platform-admins"},
+		{args.AdminArns[1], "cluster-admin-123456789012-user-jane"},
+	} {
+		entry := get(t, p, typeAccessEntry, tc.name)
+		if entry.String("type") != "STANDARD" || entry.String("principalArn") != tc.arn || entry.String("clusterName") != "chapter" || !entry.DependsOn(cluster.URN) {
+			t.Errorf("access entry %s: %v (deps %v)", tc.name, entry.Inputs, entry.Dependencies)
+		}
+		assoc := get(t, p, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", tc.name)
+		if assoc.String("policyArn") != "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy" ||
+			assoc.String("accessScope.type") != "cluster" || assoc.String("principalArn") != tc.arn || !assoc.DependsOn(entry.URN) {
+			t.Errorf("policy association %s: %v (deps %v)", tc.name, assoc.Inputs, assoc.Dependencies)
+		}
+	}
+	if n := len(p.ByType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")); n != 2 {
+		t.Errorf("%d policy associations, want 2", n)
+	}
+	args = chapterCluster()
+	args.AdminArns = []string{"arn:aws:sts::123456789012:assumed-role/admins/jane"}
+	if p, err := runCluster(t, chapterVpc(), args); err == nil || !strings.Contains(err.Error(), "AdminArns") || len(p.ByType(typeCluster)) != 0 {
+		t.Errorf("session ARN accepted: %v", err)
+	}
+}
+
+// A deployer inside the VPC reaches the private endpoint through the control plane's security group.
+func TestPrivateEndpointAccess(t *testing.T) {
+	args := chapterCluster()
+	args.EndpointPrivateAccessCidrs = []string{"10.20.0.0/16", "2001:db8:1::/48"}
+	p := mustRunCluster(t, args)
+	controlPlane := get(t, p, typeSg, "cluster-control-plane")
+	v4 := get(t, p, typeIngress, "cluster-control-plane-from-10-20-0-0-16")
+	v6 := get(t, p, typeIngress, "cluster-control-plane-from-2001-db8-1---48")
+	for _, r := range []plan.Resource{v4, v6} {
+		if r.String("securityGroupId") != controlPlane.ID || r.String("ipProtocol") != "tcp" || r.Input("fromPort") != 443.0 || r.Input("toPort") != 443.0 {
+			t.Errorf("rule %s: %v", r.Name, r.Inputs)
+		}
+	}
+	if v4.String("cidrIpv4") != "10.20.0.0/16" || v6.String("cidrIpv6") != "2001:db8:1::/48" {
+		t.Errorf("rules %v / %v", v4.Inputs, v6.Inputs)
+	}
+	if cluster := get(t, p, typeCluster, "cluster"); cluster.Input("endpointPublicAccess") != false {
+		t.Errorf("public endpoint on with only private access CIDRs")
 	}
 }
 

@@ -22,7 +22,7 @@ func runProgram(t *testing.T, program func(ctx *pulumi.Context) error) (*plan.Pl
 
 func TestCalicoPolicyEngine(t *testing.T) {
 	p, err := runProgram(t, func(ctx *pulumi.Context) error {
-		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Version: "v3.33.0"})
+		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Version: "v3.33.1"})
 		return err
 	})
 	if err != nil {
@@ -38,7 +38,7 @@ func TestCalicoPolicyEngine(t *testing.T) {
 		r     plan.Resource
 		chart string
 	}{{crds, "crd.projectcalico.org.v1"}, {operator, "tigera-operator"}} {
-		if !c.r.Remote || c.r.String("chart") != c.chart || c.r.String("version") != "v3.33.0" ||
+		if !c.r.Remote || c.r.String("chart") != c.chart || c.r.String("version") != "v3.33.1" ||
 			c.r.String("repositoryOpts.repo") != "https://docs.tigera.io/calico/charts" || c.r.String("namespace") != "tigera-operator" ||
 			!c.r.DependsOn(ns.URN) {
 			t.Errorf("chart %s: %v (deps %v)", c.r.Name, c.r.Inputs, c.r.Dependencies)
@@ -47,11 +47,28 @@ func TestCalicoPolicyEngine(t *testing.T) {
 	if !operator.DependsOn(crds.URN) {
 		t.Error("the operator chart does not wait for the CRD chart")
 	}
-	want := map[string]any{"kubernetesProvider": "EKS", "cni.type": "AmazonVPC", "calicoNetwork.bgp": "Disabled", "enabled": true}
-	for path, w := range want {
-		if got := operator.Input("values.installation." + path); got != w {
-			t.Errorf("values.installation.%s = %v, want %v", path, got, w)
+	// The chart renders the operator alone; the Installation and APIServer are ours, after the
+	// operator on the way up and so before it on the way down (destroy runs dependencies in reverse):
+	// the operator is still there to remove their finalizers.
+	for _, cr := range []string{"installation", "apiServer", "goldmane", "whisker"} {
+		if got := operator.Input("values." + cr + ".enabled"); got != false {
+			t.Errorf("values.%s.enabled = %v, want false", cr, got)
 		}
+	}
+	installation := get(t, p, "kubernetes:operator.tigera.io/v1:Installation", "calico-installation")
+	apiServer := get(t, p, "kubernetes:operator.tigera.io/v1:APIServer", "calico-apiserver")
+	for path, w := range map[string]any{"metadata.name": "default", "spec.kubernetesProvider": "EKS", "spec.cni.type": "AmazonVPC", "spec.calicoNetwork.bgp": "Disabled"} {
+		if got := installation.Input(path); got != w {
+			t.Errorf("Installation %s = %v, want %v", path, got, w)
+		}
+	}
+	for _, cr := range []plan.Resource{installation, apiServer} {
+		if !cr.DependsOn(operator.URN) || !cr.DependsOn(crds.URN) {
+			t.Errorf("%s does not depend on the operator and CRD charts: %v", cr.Name, cr.Dependencies)
+		}
+	}
+	if apiServer.String("metadata.name") != "default" {
+		t.Errorf("APIServer %v", apiServer.Inputs)
 	}
 
 	role := get(t, p, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "calico-aws-node-role")
@@ -71,6 +88,28 @@ func TestCalicoPolicyEngine(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), `Version = "3.33"`) || len(p.Resources) != 0 {
 		t.Errorf("bad version: err %v, %d resources", err, len(p.Resources))
+	}
+}
+
+// A mirror or an air-gapped copy: an OCI registry names the chart by reference, with no repository.
+func TestCalicoChartsFromOci(t *testing.T) {
+	p, err := runProgram(t, func(ctx *pulumi.Context) error {
+		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Version: "v3.33.1", Repository: "oci://quay.io/calico/charts"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	operator := get(t, p, "kubernetes:helm.sh/v4:Chart", "calico-operator")
+	if operator.String("chart") != "oci://quay.io/calico/charts/tigera-operator" || operator.Input("repositoryOpts") != nil {
+		t.Errorf("operator chart from OCI: %v", operator.Inputs)
+	}
+	p, err = runProgram(t, func(ctx *pulumi.Context) error {
+		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Version: "v3.33.1", Repository: "calico-charts"})
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "absolute path") || len(p.Resources) != 0 {
+		t.Errorf("relative directory: err %v, %d resources", err, len(p.Resources))
 	}
 }
 

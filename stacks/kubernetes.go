@@ -9,11 +9,6 @@ import (
 	"eks-advanced-networking/internal/multus"
 )
 
-// needsKubernetes says whether the scenario puts anything into the cluster.
-func needsKubernetes(cfg *config.Config) bool {
-	return cfg.PolicyEngine == config.PolicyEngineCalico || cfg.DemoApps || cfg.Multus
-}
-
 // newKubernetesProvider talks to the new cluster. It waits until the cluster takes workloads (node
 // group and add-ons done), and lets `pulumi destroy` forget objects of a cluster that is already
 // gone instead of failing on them.
@@ -35,7 +30,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 	opts := []pulumi.ResourceOption{pulumi.Provider(k8s)}
 	if cfg.PolicyEngine == config.PolicyEngineCalico {
 		calico, err := components.NewCalicoPolicyEngine(ctx, "calico", &components.CalicoPolicyEngineArgs{
-			Version: cfg.CalicoVersion, SkipAwait: cfg.SkipAwait,
+			Version: cfg.CalicoVersion, Repository: cfg.CalicoChartRepository, SkipAwait: cfg.SkipAwait,
 		}, opts...)
 		if err != nil {
 			return nil, err
@@ -75,7 +70,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 // withKubernetesLayer adds the Kubernetes layer to a scenario whose cluster is up.
 func (b *base) withKubernetesLayer(ctx *pulumi.Context, cfg *config.Config, out Outputs, kubeconfig pulumi.StringOutput,
 	clusterReady []pulumi.Resource, multusAws *components.MultusAwsArgs) (Outputs, error) {
-	if !needsKubernetes(cfg) {
+	if !cfg.HasKubernetesLayer() {
 		return out, nil
 	}
 	k8s, err := newKubernetesProvider(ctx, kubeconfig, clusterReady)

@@ -147,11 +147,15 @@ func availabilityZones(ctx *pulumi.Context, cfg *config.Config, provider pulumi.
 // clusterArgs are the cluster settings every scenario takes from the configuration.
 func (b *base) clusterArgs(cfg *config.Config, clusterName, nodeGroupName string) components.ClusterArgs {
 	return components.ClusterArgs{
-		ClusterName:               clusterName,
-		KubernetesVersion:         cfg.KubernetesVersion,
-		Vpc:                       b.vpc,
-		ClusterLogTypes:           cfg.ClusterLogTypes,
-		EndpointPublicAccessCidrs: cfg.EndpointPublicAccessCidrs,
+		ClusterName:                clusterName,
+		KubernetesVersion:          cfg.KubernetesVersion,
+		Vpc:                        b.vpc,
+		ClusterLogTypes:            cfg.ClusterLogTypes,
+		EndpointPublicAccessCidrs:  cfg.EndpointPublicAccessCidrs,
+		EndpointPrivateAccessCidrs: cfg.EndpointPrivateAccessCidrs,
+		AdminArns:                  cfg.ClusterAdminArns,
+		Region:                     cfg.Region,
+		AwsProfile:                 cfg.Profile,
 		NodeGroup: components.NodeGroupArgs{
 			Name: nodeGroupName, InstanceType: cfg.NodeInstanceType,
 			MinSize: cfg.NodeMinSize, DesiredSize: cfg.NodeDesiredSize, MaxSize: cfg.NodeMaxSize,

@@ -2,8 +2,10 @@ package stacks
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,18 +23,25 @@ import (
 // projectDir holds Pulumi.yaml and the stack presets.
 const projectDir = ".."
 
-func runStack(t *testing.T, dir, stack string) (*plan.Plan, error) {
+func runStack(t *testing.T, dir, stack string, overrides map[string]string) (*plan.Plan, error) {
 	t.Helper()
 	files, err := plan.LoadStack(dir, stack)
 	if err != nil {
 		t.Fatal(err)
 	}
+	maps.Copy(files.Config, overrides)
 	return plan.Run(plan.Options{Project: config.Project, Stack: stack, Config: files.Config}, Program(files.Config))
 }
 
+// asDeployed is what every real stack adds to a preset: the address pulumi runs from, so the
+// Kubernetes layer can reach the API endpoint (presets with a Kubernetes layer stop at validation
+// without it). .ci/run and the golden plans add the same; 198.51.100.7 is a documentation address.
+var asDeployed = map[string]string{config.Project + ":endpointPublicAccessCidrs": `["198.51.100.7/32"]`}
+
+// mustRunStack plans a preset as deployed (asDeployed).
 func mustRunStack(t *testing.T, stack string) *plan.Plan {
 	t.Helper()
-	p, err := runStack(t, projectDir, stack)
+	p, err := runStack(t, projectDir, stack, asDeployed)
 	if err != nil {
 		t.Fatalf("stack %s: %v", stack, err)
 	}
@@ -159,7 +168,7 @@ func TestBadStackFilesFailBeforeAnyResource(t *testing.T) {
 			[]string{"eks-advanced-networking:ipv4Egress", "NAT gateway"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := runStack(t, writeProject(t, "bad", tc.yaml), "bad")
+			p, err := runStack(t, writeProject(t, "bad", tc.yaml), "bad", nil)
 			if err == nil {
 				t.Fatal("the plan succeeded")
 			}
@@ -249,7 +258,7 @@ func TestIpv4EgressDrivesVpcAndAddonTogether(t *testing.T) {
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			dir := writeProject(t, "egress", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:ipv4Egress: "+tc.mode+"\n")
-			p, err := runStack(t, dir, "egress")
+			p, err := runStack(t, dir, "egress", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -341,7 +350,7 @@ func TestDenyEgressSwitchAddsOnlyThePolicy(t *testing.T) {
 	}
 	on := strings.Replace(string(preset), "denyEgressPolicy: false", "denyEgressPolicy: true", 1)
 	before := mustRunStack(t, "ipv4-calico")
-	after, err := runStack(t, writeProject(t, "ipv4-calico", on), "ipv4-calico")
+	after, err := runStack(t, writeProject(t, "ipv4-calico", on), "ipv4-calico", asDeployed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +389,7 @@ func TestPolicyEngineRefusals(t *testing.T) {
 			[]string{"eks-advanced-networking:calicoVersion", `"latest"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := runStack(t, writeProject(t, "bad", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:"+tc.yaml+"\n"), "bad")
+			p, err := runStack(t, writeProject(t, "bad", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:"+tc.yaml+"\n"), "bad", nil)
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -450,7 +459,7 @@ func TestExistingClusterCreatesNoAwsResource(t *testing.T) {
   eks-advanced-networking:multusSubnetCidrs: [192.168.96.0/19]
   eks-advanced-networking:multusDemoPod: true
 `
-	p, err := runStack(t, writeProject(t, "byo", yaml), "byo")
+	p, err := runStack(t, writeProject(t, "byo", yaml), "byo", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -578,5 +587,97 @@ func TestPresetsAreSecureByDefault(t *testing.T) {
 		if p.Outputs["kubeconfig"] != plan.Secret {
 			t.Errorf("%s: kubeconfig output is not secret", stack)
 		}
+	}
+}
+
+// A preset with a Kubernetes layer cannot reach its cluster from a deployer outside the VPC unless
+// the stack says how; as shipped it stops at validation, naming the keys and the fix, before any
+// resource registers. The ipv6 preset has no Kubernetes layer and plans as shipped.
+func TestPresetsAsShippedPlanOrSayWhatToSet(t *testing.T) {
+	for _, stack := range plan.StackNames(projectDir) {
+		files, err := plan.LoadStack(projectDir, stack)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, decodeErr := config.Decode(maps.Clone(files.Config))
+		p, err := runStack(t, projectDir, stack, nil)
+		layer := decodeErr == nil && cfg.HasKubernetesLayer() || decodeErr != nil
+		switch {
+		case !layer && err != nil:
+			t.Errorf("%s has no Kubernetes layer and should plan as shipped: %v", stack, err)
+		case layer && err == nil:
+			t.Errorf("%s has a Kubernetes layer and a private endpoint, and planned", stack)
+		case layer:
+			for _, s := range []string{"eks-advanced-networking:endpointPublicAccessCidrs", "checkip.amazonaws.com", "eks-advanced-networking:endpointPrivateAccessCidrs"} {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("%s: error %q does not mention %q", stack, err, s)
+				}
+			}
+			if len(p.Resources) != 0 {
+				t.Errorf("%s: %d resources registered before the error", stack, len(p.Resources))
+			}
+		}
+	}
+}
+
+// The Kubernetes layer and the kubeconfig output authenticate with the stack's region and profile:
+// pulumi-eks v2.8.1's kubeconfigJson names neither.
+func TestKubeconfigCarriesRegionAndProfile(t *testing.T) {
+	overrides := maps.Clone(asDeployed)
+	overrides[config.ProfileKey] = "platform"
+	p, err := runStack(t, projectDir, "ipv4-calico", overrides)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var provider plan.Resource
+	for _, r := range p.ByType("pulumi:providers:kubernetes") {
+		provider = r
+	}
+	raw, _ := provider.Revealed("kubeconfig").(string)
+	var kubeconfig struct {
+		Clusters []struct {
+			Cluster struct {
+				Server string `json:"server"`
+				CA     string `json:"certificate-authority-data"`
+			} `json:"cluster"`
+		} `json:"clusters"`
+		Users []struct {
+			User struct {
+				Exec struct {
+					Command string   `json:"command"`
+					Args    []string `json:"args"`
+					Env     []struct{ Name, Value string }
+				} `json:"exec"`
+			} `json:"user"`
+		} `json:"users"`
+	}
+	if err := json.Unmarshal([]byte(raw), &kubeconfig); err != nil || len(kubeconfig.Users) != 1 || len(kubeconfig.Clusters) != 1 {
+		t.Fatalf("kubernetes provider kubeconfig %q: %v", raw, err)
+	}
+	exec := kubeconfig.Users[0].User.Exec
+	if exec.Command != "aws" || !slices.Equal(exec.Args, []string{"--region", "eu-central-1", "eks", "get-token", "--cluster-name", "eks-ipv4-calico", "--output", "json"}) {
+		t.Errorf("token command %s %v", exec.Command, exec.Args)
+	}
+	if len(exec.Env) != 1 || exec.Env[0].Name != "AWS_PROFILE" || exec.Env[0].Value != "platform" {
+		t.Errorf("token command env %v, want AWS_PROFILE=platform", exec.Env)
+	}
+	if c := kubeconfig.Clusters[0].Cluster; !strings.HasPrefix(c.Server, "https://") || c.CA != plan.MockCertificateAuthorityData {
+		t.Errorf("cluster %+v", c)
+	}
+	if p.Outputs["kubeconfig"] != plan.Secret {
+		t.Errorf("kubeconfig output is not secret")
+	}
+}
+
+// pulumi-eks's cluster is a remote component: its children (an IAM role, a node security group and
+// its rules, a rule on our control plane group, two kubernetes providers) exist only at deploy time.
+// The offline plan says so rather than implying it shows everything.
+func TestOfflinePlanSaysRemoteChildrenAreNotShown(t *testing.T) {
+	var b bytes.Buffer
+	if err := mustRunStack(t, "ipv6").WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Not shown: the children of remote components (eks:index:Cluster cluster, eks:index:ManagedNodeGroup cluster-ipv6mng)") {
+		t.Errorf("the text plan does not say that remote components' children are missing:\n%s", b.String()[max(0, b.Len()-600):])
 	}
 }

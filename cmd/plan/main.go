@@ -5,12 +5,14 @@
 //	go run ./cmd/plan -stack ipv6
 //	go run ./cmd/plan -stack ipv6 -json
 //	go run ./cmd/plan -stack ipv4-calico -manifests out/
+//	go run ./cmd/plan -stack ipv4-calico -config 'eks-advanced-networking:endpointPublicAccessCidrs=["198.51.100.7/32"]'
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/plan"
@@ -22,21 +24,43 @@ func main() {
 	asJSON := flag.Bool("json", false, "print the plan as one JSON object")
 	manifests := flag.String("manifests", "", "also write every Kubernetes object as YAML into this directory")
 	dir := flag.String("dir", ".", "directory holding Pulumi.yaml")
+	var overrides configFlags
+	flag.Var(&overrides, "config", "namespace:key=value set over the stack file, as `pulumi config set` would (repeatable; lists as JSON)")
 	flag.Parse()
 	if *stack == "" {
 		fmt.Fprintf(os.Stderr, "plan: -stack is required; stacks here: %v\n", plan.StackNames(*dir))
 		os.Exit(2)
 	}
-	if err := run(*dir, *stack, *asJSON, *manifests); err != nil {
+	if err := run(*dir, *stack, overrides, *asJSON, *manifests); err != nil {
 		fmt.Fprintf(os.Stderr, "plan: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, stack string, asJSON bool, manifestDir string) error {
+// configFlags are -config overrides, "namespace:key" to the value the engine would pass.
+type configFlags map[string]string
+
+func (f *configFlags) String() string { return fmt.Sprint(map[string]string(*f)) }
+
+func (f *configFlags) Set(s string) error {
+	key, value, ok := strings.Cut(s, "=")
+	if !ok || !strings.Contains(key, ":") {
+		return fmt.Errorf("%q is not namespace:key=value, e.g. %s:demoApps=true", s, config.Project)
+	}
+	if *f == nil {
+		*f = configFlags{}
+	}
+	(*f)[key] = value
+	return nil
+}
+
+func run(dir, stack string, overrides configFlags, asJSON bool, manifestDir string) error {
 	files, err := plan.LoadStack(dir, stack)
 	if err != nil {
 		return err
+	}
+	for key, value := range overrides {
+		files.Config[key] = value
 	}
 	// The program logs these through the engine, which the mocks do not print.
 	if cfg, err := config.Decode(files.Config); err == nil {

@@ -7,9 +7,17 @@ package calico
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 )
 
 const (
@@ -20,8 +28,11 @@ const (
 	CrdChart      = "crd.projectcalico.org.v1"
 	// Namespace is where the operator runs; it installs Calico itself into calico-system.
 	Namespace = "tigera-operator"
-	// DefaultVersion is the chart version (Calico's release) installed unless configured.
-	DefaultVersion = "v3.33.0"
+	// DefaultVersion is the chart version (Calico's release) installed unless configured: the newest
+	// release, v3.33.1 of 2026-11-16 (github.com/projectcalico/calico/releases).
+	DefaultVersion = "v3.33.1"
+	// OciRepository is the same charts on quay.io.
+	OciRepository = "oci://quay.io/calico/charts"
 	// StatusCommand is the chapter's check that Calico is up.
 	StatusCommand = "kubectl get tigerastatus/calico"
 )
@@ -43,31 +54,18 @@ func ValidateVersion(v string) error {
 	return nil
 }
 
-// Values are the tigera-operator chart values we set. installation becomes the Installation
-// resource's spec.
+// Values are the tigera-operator chart values we set: the operator alone. The chart can also render
+// the Installation and APIServer (and Goldmane, Whisker), but Pulumi's Helm v4 Chart runs no Helm
+// hooks (pulumi-kubernetes #3284), so the chart's pre-delete Job that deletes them while the operator
+// still runs never runs; deleted together with the operator, the Installation keeps the operator's
+// finalizer and destroy hangs (tigera/operator #2031), and the API server's APIService is left behind
+// (projectcalico/calico #8695). The component declares those objects itself, depending on the
+// operator, so Pulumi deletes them first.
 type Values struct {
-	APIServer    Toggle       `json:"apiServer"`
-	Goldmane     Toggle       `json:"goldmane"`
-	Installation Installation `json:"installation"`
-	Whisker      Toggle       `json:"whisker"`
-}
-
-// Installation is the operator's Installation spec for EKS with the VPC CNI doing the networking.
-type Installation struct {
-	CalicoNetwork      CalicoNetwork `json:"calicoNetwork"`
-	CNI                CNI           `json:"cni"`
-	Enabled            bool          `json:"enabled"`
-	KubernetesProvider string        `json:"kubernetesProvider"`
-}
-
-// CalicoNetwork turns BGP off: the VPC routes pod addresses.
-type CalicoNetwork struct {
-	BGP string `json:"bgp"`
-}
-
-// CNI names the CNI plugin Calico runs beside.
-type CNI struct {
-	Type string `json:"type"`
+	APIServer    Toggle `json:"apiServer"`
+	Goldmane     Toggle `json:"goldmane"`
+	Installation Toggle `json:"installation"`
+	Whisker      Toggle `json:"whisker"`
 }
 
 // Toggle switches a chart component on or off.
@@ -75,20 +73,10 @@ type Toggle struct {
 	Enabled bool `json:"enabled"`
 }
 
-// EksValues are the values for policy-only Calico on EKS. The API server stays on (calicoctl and the
-// projectcalico.org/v3 API need it); the flow aggregator and its UI (goldmane, whisker) stay off to
-// keep the footprint small on two t3.medium nodes.
-func EksValues() Values {
-	return Values{
-		APIServer: Toggle{Enabled: true},
-		Installation: Installation{
-			Enabled:            true,
-			KubernetesProvider: "EKS",
-			CNI:                CNI{Type: "AmazonVPC"},
-			CalicoNetwork:      CalicoNetwork{BGP: "Disabled"},
-		},
-	}
-}
+// OperatorValues are the chart values: every custom resource the chart could render is off. The
+// flow aggregator and its UI (Goldmane, Whisker) are not installed at all, to keep the footprint small
+// on two t3.medium nodes.
+func OperatorValues() Values { return Values{} }
 
 // Map renders the values as the plain map a Helm chart takes.
 func (v Values) Map() (map[string]any, error) {
@@ -98,4 +86,126 @@ func (v Values) Map() (map[string]any, error) {
 	}
 	var m map[string]any
 	return m, json.Unmarshal(raw, &m)
+}
+
+// OperatorAPIVersion is the operator's API group and version.
+const OperatorAPIVersion = "operator.tigera.io/v1"
+
+// Installation is the operator's Installation resource (operator.tigera.io/v1), the fields we set.
+type Installation struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              InstallationSpec `json:"spec"`
+}
+
+// InstallationSpec is Calico for EKS with the VPC CNI doing the networking.
+type InstallationSpec struct {
+	CalicoNetwork      CalicoNetwork `json:"calicoNetwork"`
+	CNI                CNI           `json:"cni"`
+	KubernetesProvider string        `json:"kubernetesProvider"`
+}
+
+// CalicoNetwork turns BGP off: the VPC routes pod addresses (the operator refuses BGP with a
+// non-Calico CNI).
+type CalicoNetwork struct {
+	BGP string `json:"bgp"`
+}
+
+// CNI names the CNI plugin Calico runs beside.
+type CNI struct {
+	Type string `json:"type"`
+}
+
+// APIServer is the operator's APIServer resource: the projectcalico.org/v3 API that calicoctl and
+// kubectl use for Calico's own objects. Its spec has no required fields.
+type APIServer struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct{} `json:"spec"`
+}
+
+// EksInstallation is the Installation for policy-only Calico on EKS: kubernetesProvider EKS,
+// cni.type AmazonVPC, BGP off. The operator reconciles only the Installation named default.
+func EksInstallation() Installation {
+	return Installation{
+		TypeMeta:   metav1.TypeMeta{APIVersion: OperatorAPIVersion, Kind: "Installation"},
+		ObjectMeta: metav1.ObjectMeta{Name: "default"},
+		Spec: InstallationSpec{
+			KubernetesProvider: "EKS",
+			CNI:                CNI{Type: "AmazonVPC"},
+			CalicoNetwork:      CalicoNetwork{BGP: "Disabled"},
+		},
+	}
+}
+
+// DefaultAPIServer is the APIServer named default, the one the operator reconciles.
+func DefaultAPIServer() APIServer {
+	return APIServer{
+		TypeMeta:   metav1.TypeMeta{APIVersion: OperatorAPIVersion, Kind: "APIServer"},
+		ObjectMeta: metav1.ObjectMeta{Name: "default"},
+	}
+}
+
+// ChartSource is where the two charts come from: an HTTP(S) Helm repository, an OCI registry, or a
+// local directory holding both charts (a mirror or an air-gapped copy).
+type ChartSource struct {
+	// Repository is an http(s):// repository URL; empty otherwise.
+	Repository string
+	// Prefix goes before the chart name in the chart reference: "oci://host/path/" or a local
+	// directory with a trailing separator; empty with Repository.
+	Prefix string
+	// Local says the charts are read from disk, where the version is the chart's own.
+	Local bool
+}
+
+// Chart is the reference of one chart in the source.
+func (s ChartSource) Chart(name string) string { return s.Prefix + name }
+
+// ParseChartSource reads a repository setting: https://…, oci://…, or a local directory, which must
+// hold tigera-operator/ and crd.projectcalico.org.v1/ at the given version (a local chart's version
+// is what its Chart.yaml says, so a mismatch would install something else than configured).
+func ParseChartSource(repository, version string) (ChartSource, error) {
+	switch {
+	case strings.HasPrefix(repository, "oci://"):
+		u, err := url.Parse(repository)
+		if err != nil || u.Host == "" {
+			return ChartSource{}, fmt.Errorf("not an OCI reference; OCI repositories look like %s", OciRepository)
+		}
+		return ChartSource{Prefix: strings.TrimSuffix(repository, "/") + "/"}, nil
+	case strings.HasPrefix(repository, "https://"), strings.HasPrefix(repository, "http://"):
+		u, err := url.Parse(repository)
+		if err != nil || u.Host == "" {
+			return ChartSource{}, fmt.Errorf("not a repository URL; Tigera's is %s", Repository)
+		}
+		return ChartSource{Repository: repository}, nil
+	case repository == "":
+		return ChartSource{}, fmt.Errorf("empty; use %s, %s, or a local directory", Repository, OciRepository)
+	}
+	if !filepath.IsAbs(repository) {
+		return ChartSource{}, errors.New("a local chart directory must be an absolute path (Pulumi runs the program from the project directory, its provider from elsewhere)")
+	}
+	for _, chart := range []string{CrdChart, OperatorChart} {
+		got, err := chartVersion(filepath.Join(repository, chart, "Chart.yaml"))
+		if err != nil {
+			return ChartSource{}, fmt.Errorf("a local directory must hold the %s and %s charts: %w", OperatorChart, CrdChart, err)
+		}
+		if got != version {
+			return ChartSource{}, fmt.Errorf("%s there is version %s, not calicoVersion %s; set calicoVersion to %s or point at the charts of %s", chart, got, version, got, version)
+		}
+	}
+	return ChartSource{Prefix: filepath.Clean(repository) + string(filepath.Separator), Local: true}, nil
+}
+
+func chartVersion(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var meta struct {
+		Version string `json:"version"`
+	}
+	if err := yaml.Unmarshal(b, &meta); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return meta.Version, nil
 }

@@ -1,22 +1,76 @@
 package calico
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func TestEksValues(t *testing.T) {
-	m, err := EksValues().Map()
+// The chart renders the operator only: the custom resources it could render would be deleted
+// together with the operator on destroy, without the pre-delete hook Pulumi does not run.
+func TestOperatorValuesRenderNoCustomResources(t *testing.T) {
+	m, err := OperatorValues().Map()
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst := m["installation"].(map[string]any)
-	if inst["kubernetesProvider"] != "EKS" || inst["cni"].(map[string]any)["type"] != "AmazonVPC" ||
-		inst["calicoNetwork"].(map[string]any)["bgp"] != "Disabled" || inst["enabled"] != true {
-		t.Errorf("installation %v", inst)
+	for _, cr := range []string{"installation", "apiServer", "goldmane", "whisker"} {
+		if toggle, ok := m[cr].(map[string]any); !ok || toggle["enabled"] != false {
+			t.Errorf("values.%s = %v, want enabled: false", cr, m[cr])
+		}
 	}
-	if m["apiServer"].(map[string]any)["enabled"] != true || m["whisker"].(map[string]any)["enabled"] != false {
-		t.Errorf("values %v", m)
+}
+
+func TestEksInstallation(t *testing.T) {
+	got, err := json.Marshal(EksInstallation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"kind":"Installation","apiVersion":"operator.tigera.io/v1","metadata":{"name":"default"},"spec":{"calicoNetwork":{"bgp":"Disabled"},"cni":{"type":"AmazonVPC"},"kubernetesProvider":"EKS"}}`
+	if string(got) != want {
+		t.Errorf("Installation\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestParseChartSource(t *testing.T) {
+	charts := t.TempDir()
+	for _, chart := range []string{CrdChart, OperatorChart} {
+		if err := os.MkdirAll(filepath.Join(charts, chart), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(charts, chart, "Chart.yaml"), []byte("apiVersion: v2\nname: "+chart+"\nversion: v3.32.1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		repository, version string
+		want                ChartSource
+		chart               string
+	}{
+		{Repository, "v3.33.1", ChartSource{Repository: Repository}, OperatorChart},
+		{OciRepository, "v3.33.1", ChartSource{Prefix: OciRepository + "/"}, OciRepository + "/" + OperatorChart},
+		{charts, "v3.32.1", ChartSource{Prefix: charts + "/", Local: true}, charts + "/" + OperatorChart},
+	} {
+		got, err := ParseChartSource(tc.repository, tc.version)
+		if err != nil {
+			t.Errorf("%s: %v", tc.repository, err)
+			continue
+		}
+		if got != tc.want || got.Chart(OperatorChart) != tc.chart {
+			t.Errorf("%s: %+v (chart %s), want %+v (chart %s)", tc.repository, got, got.Chart(OperatorChart), tc.want, tc.chart)
+		}
+	}
+	for _, tc := range []struct{ repository, version, says string }{
+		{charts, "v3.33.1", "set calicoVersion to v3.32.1"},
+		{t.TempDir(), "v3.32.1", "must hold the tigera-operator and crd.projectcalico.org.v1 charts"},
+		{"charts/calico", "v3.32.1", "absolute path"},
+		{"oci://", "v3.33.1", "not an OCI reference"},
+		{"", "v3.33.1", "empty"},
+	} {
+		if _, err := ParseChartSource(tc.repository, tc.version); err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%q at %s: err = %v, want one saying %q", tc.repository, tc.version, err, tc.says)
+		}
 	}
 }
 

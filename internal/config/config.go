@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -101,21 +100,28 @@ type Config struct {
 	KubernetesVersion         string
 	ClusterLogTypes           []string
 	EndpointPublicAccessCidrs []string
-	ServiceIpv4Cidr           string
-	NodeInstanceType          string
-	NodeMinSize               int
-	NodeDesiredSize           int
-	NodeMaxSize               int
-	VpcCniVersion             string
-	CorednsVersion            string
-	KubeProxyVersion          string
-	WarmPrefixTarget          int
+	// EndpointPrivateAccessCidrs are networks inside or connected to the VPC that may reach the
+	// private endpoint (the deployer's, when pulumi runs there).
+	EndpointPrivateAccessCidrs []string
+	// ClusterAdminArns get cluster admin through access entries.
+	ClusterAdminArns []string
+	ServiceIpv4Cidr  string
+	NodeInstanceType string
+	NodeMinSize      int
+	NodeDesiredSize  int
+	NodeMaxSize      int
+	VpcCniVersion    string
+	CorednsVersion   string
+	KubeProxyVersion string
+	WarmPrefixTarget int
 
-	PolicyEngine     PolicyEngine
-	CalicoVersion    string
-	DemoApps         bool
-	DenyEgressPolicy bool
-	AllowDnsEgress   bool
+	PolicyEngine  PolicyEngine
+	CalicoVersion string
+	// CalicoChartRepository is an HTTP(S) or OCI chart repository, or a local directory.
+	CalicoChartRepository string
+	DemoApps              bool
+	DenyEgressPolicy      bool
+	AllowDnsEgress        bool
 
 	Multus                  bool
 	MultusAvailabilityZones []string
@@ -189,8 +195,14 @@ var Keys = []Key{
 		"Control-plane log types sent to CloudWatch Logs: any of api, audit, authenticator, controllerManager, scheduler. Empty turns logging off.",
 		func(c *Config, raw string) (err error) { c.ClusterLogTypes, err = parseStrings(raw); return }},
 	{"endpointPublicAccessCidrs", "array", []any{},
-		"IPv4 CIDRs that may reach the cluster's public API endpoint, e.g. [203.0.113.7/32] for the machine that runs pulumi and kubectl. Empty keeps the endpoint private (reachable from the VPC only).",
+		"Public addresses that may reach the cluster's public API endpoint, e.g. [203.0.113.7/32] for the machine that runs pulumi and kubectl (IPv6 blocks too on the ipv6 scenario, whose endpoint is dual-stack). Empty turns the public endpoint off. A stack with a Kubernetes layer (Calico, demoApps, Multus) needs this or endpointPrivateAccessCidrs.",
 		func(c *Config, raw string) (err error) { c.EndpointPublicAccessCidrs, err = parseStrings(raw); return }},
+	{"endpointPrivateAccessCidrs", "array", []any{},
+		"Networks inside or connected to the VPC (a CI runner in the VPC, a VPN, peering) that may reach the private API endpoint on port 443, e.g. [10.20.0.0/16]. Set it when pulumi runs there and the endpoint stays private.",
+		func(c *Config, raw string) (err error) { c.EndpointPrivateAccessCidrs, err = parseStrings(raw); return }},
+	{"clusterAdminArns", "array", []any{},
+		"IAM role or user ARNs that get cluster admin (an access entry with AmazonEKSClusterAdminPolicy, cluster scope), e.g. [arn:aws:iam::123456789012:role/platform-admins]. The identity that creates the cluster is admin already; do not list it.",
+		func(c *Config, raw string) (err error) { c.ClusterAdminArns, err = parseStrings(raw); return }},
 	{"serviceIpv4Cidr", "string", "",
 		"IPv4 block for Kubernetes services of an IPv4 cluster (EKS picks one when empty). IPv6 clusters take their service block from EKS and must leave it empty.",
 		func(c *Config, raw string) error { c.ServiceIpv4Cidr = raw; return nil }},
@@ -198,7 +210,7 @@ var Keys = []Key{
 		"EC2 instance type of the managed node group. Graviton types (m7g.large) get the ARM64 AL2023 AMI.",
 		func(c *Config, raw string) error { c.NodeInstanceType = raw; return nil }},
 	{"nodeMinSize", "integer", 2,
-		"Minimum number of nodes (at least 1).",
+		"Minimum number of nodes (0 lets the group scale to zero).",
 		func(c *Config, raw string) (err error) { c.NodeMinSize, err = parseInt(raw); return }},
 	{"nodeDesiredSize", "integer", 2,
 		"Desired number of nodes, between nodeMinSize and nodeMaxSize.",
@@ -222,8 +234,11 @@ var Keys = []Key{
 		"Who enforces NetworkPolicies: calico (tigera-operator, VPC CNI policy off), vpc-cni (the add-on's own agent), or none. Exactly one, by construction.",
 		func(c *Config, raw string) error { c.PolicyEngine = PolicyEngine(raw); return nil }},
 	{"calicoVersion", "string", calico.DefaultVersion,
-		"tigera-operator Helm chart version (Calico release) when policyEngine is calico, e.g. v3.33.0.",
+		"tigera-operator Helm chart version (Calico release) when policyEngine is calico, e.g. v3.33.1.",
 		func(c *Config, raw string) error { c.CalicoVersion = raw; return nil }},
+	{"calicoChartRepository", "string", calico.Repository,
+		"Where the Calico charts come from: Tigera's repository (https://docs.tigera.io/calico/charts), oci://quay.io/calico/charts, a mirror of either, or a local directory holding tigera-operator/ and crd.projectcalico.org.v1/ (air-gapped).",
+		func(c *Config, raw string) error { c.CalicoChartRepository = raw; return nil }},
 	{"demoApps", "boolean", false,
 		"Deploy the chapter's test applications: busybox Deployments in namespaces deploy1 and deploy2.",
 		func(c *Config, raw string) (err error) { c.DemoApps, err = parseBool(raw); return }},
@@ -433,17 +448,8 @@ func (c *Config) validateCluster(today time.Time) []error {
 			add("clusterLogTypes", t, "unknown log type; use any of "+strings.Join(ClusterLogTypes, ", "))
 		}
 	}
-	for _, cidr := range c.EndpointPublicAccessCidrs {
-		p, err := netip.ParsePrefix(cidr)
-		switch {
-		case err != nil || !p.Addr().Is4():
-			add("endpointPublicAccessCidrs", cidr, "not an IPv4 CIDR; EKS takes IPv4 blocks such as 203.0.113.7/32")
-		case p.Masked() != p:
-			add("endpointPublicAccessCidrs", cidr, fmt.Sprintf("host bits are set; did you mean %s?", p.Masked()))
-		case p.Bits() == 0:
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s:endpointPublicAccessCidrs contains 0.0.0.0/0: the cluster's API endpoint is open to the whole internet", Project))
-		}
-	}
+	errs = append(errs, c.validateEndpointAccess()...)
+	errs = append(errs, c.validateClusterAdmins()...)
 	if c.ServiceIpv4Cidr != "" {
 		if c.Scenario == ScenarioIpv6 {
 			add("serviceIpv4Cidr", c.ServiceIpv4Cidr, "an IPv6 cluster takes its service block from EKS (an IPv6 /108); leave it empty")
@@ -454,8 +460,11 @@ func (c *Config) validateCluster(today time.Time) []error {
 	if _, err := clusterspec.ParseInstanceType(c.NodeInstanceType); err != nil {
 		add("nodeInstanceType", c.NodeInstanceType, err.Error())
 	}
-	if c.NodeMinSize < 1 {
-		add("nodeMinSize", strconv.Itoa(c.NodeMinSize), "use at least 1")
+	if c.NodeMinSize < 0 {
+		add("nodeMinSize", strconv.Itoa(c.NodeMinSize), "use 0 or more")
+	}
+	if c.NodeMaxSize < 1 {
+		add("nodeMaxSize", strconv.Itoa(c.NodeMaxSize), "use at least 1: EKS refuses a node group whose maximum is 0")
 	}
 	if c.NodeMaxSize < c.NodeMinSize {
 		add("nodeMaxSize", strconv.Itoa(c.NodeMaxSize), fmt.Sprintf("must be at least nodeMinSize (%d)", c.NodeMinSize))
@@ -596,6 +605,8 @@ func (c *Config) validatePolicy() []error {
 		}
 		if err := calico.ValidateVersion(c.CalicoVersion); err != nil {
 			add("calicoVersion", c.CalicoVersion, err.Error())
+		} else if _, err := calico.ParseChartSource(c.CalicoChartRepository, c.CalicoVersion); err != nil {
+			add("calicoChartRepository", c.CalicoChartRepository, err.Error())
 		}
 	case PolicyEngineVpcCni:
 		if ipv6NodeSnat {

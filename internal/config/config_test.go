@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -36,7 +37,8 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 		EndpointPublicAccessCidrs: []string{}, NodeInstanceType: "t3.medium",
 		NodeMinSize: 2, NodeDesiredSize: 2, NodeMaxSize: 2,
 		VpcCniVersion: "latest", CorednsVersion: "latest", KubeProxyVersion: "latest", WarmPrefixTarget: 1,
-		PolicyEngine: PolicyEngineNone, CalicoVersion: "v3.33.0",
+		EndpointPrivateAccessCidrs: []string{}, ClusterAdminArns: []string{},
+		PolicyEngine: PolicyEngineNone, CalicoVersion: "v3.33.1", CalicoChartRepository: "https://docs.tigera.io/calico/charts",
 		MultusAvailabilityZones: []string{}, MultusRanges: []string{}, MultusSubnetTier: netplan.Private, MultusNodesPerAz: 1,
 		MultusAttachment: "node-group", MultusInstanceIds: []string{}, MultusImage: multus.DefaultImage,
 		ClusterMode: ClusterModeCreate, MultusSubnetCidrs: []string{},
@@ -116,19 +118,33 @@ func TestBadConfigurations(t *testing.T) {
 		{"service IPv4 CIDR on IPv6", raw("serviceIpv4Cidr", "10.100.0.0/16"), []string{"eks-advanced-networking:serviceIpv4Cidr", "IPv6 cluster"}},
 		{"bad service CIDR on IPv4", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "serviceIpv4Cidr", "10.100.0.0/8"), []string{"eks-advanced-networking:serviceIpv4Cidr", "/12 to /24"}},
 		{"bad instance type", raw("nodeInstanceType", "t3-medium"), []string{"eks-advanced-networking:nodeInstanceType", `"t3-medium"`, "t3.medium"}},
-		{"zero nodes", raw("nodeMinSize", "0", "nodeDesiredSize", "0"), []string{"eks-advanced-networking:nodeMinSize", `"0"`, "at least 1"}},
+		{"no nodes ever", raw("nodeMinSize", "0", "nodeDesiredSize", "0", "nodeMaxSize", "0"), []string{"eks-advanced-networking:nodeMaxSize", `"0"`, "at least 1"}},
+		{"negative minimum", raw("nodeMinSize", "-1"), []string{"eks-advanced-networking:nodeMinSize", `"-1"`, "0 or more"}},
 		{"desired above max", raw("nodeDesiredSize", "3"), []string{"eks-advanced-networking:nodeDesiredSize", `"3"`, "nodeMaxSize (2)"}},
 		{"max below min", raw("nodeMinSize", "3", "nodeDesiredSize", "3"), []string{"eks-advanced-networking:nodeMaxSize", "nodeMinSize (3)"}},
 		{"vpc-cni without IPv6", raw("vpcCniVersion", "v1.9.3-eksbuild.1"), []string{"eks-advanced-networking:vpcCniVersion", "v1.10.1"}},
 		{"vpc-cni without v4 egress", raw("vpcCniVersion", "v1.12.6-eksbuild.2"), []string{"eks-advanced-networking:vpcCniVersion", "ENABLE_V4_EGRESS", "v1.15.1"}},
 		{"add-on version typo", raw("corednsVersion", "1.11"), []string{"eks-advanced-networking:corednsVersion", "v1.22.1-eksbuild.2"}},
 		{"unknown log type", raw("clusterLogTypes", `["api","kubelet"]`), []string{"eks-advanced-networking:clusterLogTypes", `"kubelet"`, "controllerManager"}},
-		{"IPv6 endpoint CIDR", raw("endpointPublicAccessCidrs", `["2001:db8::/32"]`), []string{"eks-advanced-networking:endpointPublicAccessCidrs", "IPv4"}},
+		{"IPv6 endpoint CIDR on an IPv4 cluster", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "endpointPublicAccessCidrs", `["2600:1f18::/32"]`), []string{"eks-advanced-networking:endpointPublicAccessCidrs", `"2600:1f18::/32"`, "IPv4 only"}},
+		{"private block on the public endpoint", raw("endpointPublicAccessCidrs", `["10.0.0.0/8"]`), []string{"eks-advanced-networking:endpointPublicAccessCidrs", `"10.0.0.0/8"`, "not a public address block", "endpointPrivateAccessCidrs"}},
+		{"shared address space on the public endpoint", raw("endpointPublicAccessCidrs", `["100.64.1.0/24"]`), []string{"eks-advanced-networking:endpointPublicAccessCidrs", "100.64.0.0/10"}},
+		{"more public blocks than EKS takes", raw("endpointPublicAccessCidrs", fortyOneBlocks()), []string{"eks-advanced-networking:endpointPublicAccessCidrs", "41 blocks", "at most 40"}},
+		{"endpoint CIDR with host bits", raw("endpointPublicAccessCidrs", `["198.51.100.7/24"]`), []string{"eks-advanced-networking:endpointPublicAccessCidrs", "did you mean 198.51.100.0/24"}},
+		{"private endpoint open to all", raw("endpointPrivateAccessCidrs", `["0.0.0.0/0"]`), []string{"eks-advanced-networking:endpointPrivateAccessCidrs", "not the whole address space"}},
+		{"Kubernetes layer the deployer cannot reach", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "demoApps", "true"),
+			[]string{"eks-advanced-networking:endpointPublicAccessCidrs", "installs Calico and the policy demo through", "private", "checkip.amazonaws.com", "eks-advanced-networking:endpointPrivateAccessCidrs"}},
+		{"admin given as a session", raw("clusterAdminArns", `["arn:aws:sts::123456789012:assumed-role/platform-admins/jane"]`),
+			[]string{"eks-advanced-networking:clusterAdminArns", "arn:aws:iam::123456789012:role/platform-admins"}},
+		{"admin not an ARN", raw("clusterAdminArns", `["platform-admins"]`), []string{"eks-advanced-networking:clusterAdminArns", `"platform-admins"`, "arn:aws:iam::123456789012:role/"}},
+		{"admin in another partition", raw("clusterAdminArns", `["arn:aws-cn:iam::123456789012:role/admins"]`), []string{"eks-advanced-networking:clusterAdminArns", "partition aws"}},
+		{"admin listed twice", raw("clusterAdminArns", `["arn:aws:iam::123456789012:user/jane","arn:aws:iam::123456789012:user/jane"]`), []string{"eks-advanced-networking:clusterAdminArns", "listed twice"}},
 		{"bad cluster name", raw("clusterName", "my.cluster"), []string{"eks-advanced-networking:clusterName", `"my.cluster"`}},
 		{"warm prefix target", raw("warmPrefixTarget", "0"), []string{"eks-advanced-networking:warmPrefixTarget", "1 to 8"}},
 		{"unknown policy engine", raw("policyEngine", "cilium"), []string{"eks-advanced-networking:policyEngine", `"cilium"`, "calico, vpc-cni, none"}},
 		{"Calico on IPv6 with node SNAT", raw("policyEngine", "calico"), []string{"eks-advanced-networking:policyEngine", `"calico"`, "ENABLE_V4_EGRESS", "vpc-cni"}},
-		{"bad Calico chart version", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "calicoVersion", "3.33.0"), []string{"eks-advanced-networking:calicoVersion", `"3.33.0"`, "v3.33.0"}},
+		{"bad Calico chart version", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "calicoVersion", "3.33.0"), []string{"eks-advanced-networking:calicoVersion", `"3.33.0"`, "v3.33.1"}},
+		{"relative Calico chart directory", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "calicoChartRepository", "charts/calico"), []string{"eks-advanced-networking:calicoChartRepository", "absolute path"}},
 		{"old Calico chart", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "calicoVersion", "v3.26.4"), []string{"eks-advanced-networking:calicoVersion", "v3.32.0 or later"}},
 		{"policy without demo apps", raw("denyEgressPolicy", "true"), []string{"eks-advanced-networking:denyEgressPolicy", "demoApps"}},
 		{"DNS allowance without policy", raw("demoApps", "true", "allowDnsEgress", "true"), []string{"eks-advanced-networking:allowDnsEgress", "denyEgressPolicy"}},
@@ -192,7 +208,7 @@ func TestPolicyWarnings(t *testing.T) {
 		warns  string
 	}{
 		{raw("policyEngine", "vpc-cni"), "v4if0"},
-		{raw("demoApps", "true", "denyEgressPolicy", "true"), "nothing enforces"},
+		{raw("demoApps", "true", "denyEgressPolicy", "true", "endpointPublicAccessCidrs", `["198.51.100.7/32"]`), "nothing enforces"},
 	} {
 		c, err := decode(tc.config)
 		if err != nil {
@@ -203,8 +219,36 @@ func TestPolicyWarnings(t *testing.T) {
 		}
 	}
 	// Tigera ties the IPv6 gap to ENABLE_V4_EGRESS; with node SNAT off the combination is allowed.
-	if _, err := decode(raw("policyEngine", "calico", "ipv4Egress", "nat64")); err != nil {
+	if _, err := decode(raw("policyEngine", "calico", "ipv4Egress", "nat64", "endpointPrivateAccessCidrs", `["10.20.0.0/16"]`)); err != nil {
 		t.Errorf("Calico with nat64: %v", err)
+	}
+}
+
+func fortyOneBlocks() string {
+	blocks := make([]string, 41)
+	for i := range blocks {
+		blocks[i] = fmt.Sprintf("%q", fmt.Sprintf("198.51.100.%d/32", i))
+	}
+	return "[" + strings.Join(blocks, ",") + "]"
+}
+
+// What EKS takes and an earlier version refused.
+func TestAcceptedEdges(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		config map[string]string
+	}{
+		{"scale-to-zero minimum", raw("nodeMinSize", "0")},
+		{"IPv6 block on the IPv6 cluster's dual-stack endpoint", raw("endpointPublicAccessCidrs", `["2600:1f18:1234::/48","198.51.100.7/32"]`)},
+		{"forty blocks", raw("endpointPublicAccessCidrs", strings.Replace(fortyOneBlocks(), `"198.51.100.0/32",`, "", 1))},
+		{"Kubernetes layer through the private endpoint", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "endpointPrivateAccessCidrs", `["10.20.0.0/16"]`)},
+		{"admins with a path", raw("clusterAdminArns", `["arn:aws:iam::123456789012:role/teams/platform-admins","arn:aws:iam::123456789012:user/jane"]`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := decode(tc.config); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }
 

@@ -114,10 +114,15 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		name := args.Args["name"].StringValue()
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id": name, "name": name, "status": "ACTIVE",
-			"arn":        fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", m.region, AccountID, name),
-			"endpoint":   fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", mockHex(name, 32), m.region),
-			"identities": []any{map[string]any{"oidcs": []any{map[string]any{"issuer": m.oidcIssuer(name)}}}},
+			"arn":                    fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", m.region, AccountID, name),
+			"endpoint":               fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", mockHex(name, 32), m.region),
+			"identities":             []any{map[string]any{"oidcs": []any{map[string]any{"issuer": m.oidcIssuer(name)}}}},
+			"certificateAuthorities": []any{map[string]any{"data": MockCertificateAuthorityData}},
 		}), nil
+	case "aws:iam/getSessionContext:getSessionContext":
+		// The offline plan's caller is an IAM user, whose session context is itself.
+		arn := args.Args["arn"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{"id": arn, "arn": arn, "issuerArn": arn, "issuerId": "AIDAOFFLINEPLAN", "issuerName": "offline-plan"}), nil
 	}
 	return nil, fmt.Errorf("the offline plan has no mock for the function %s; add one to internal/plan/mocks.go", args.Token)
 }
@@ -205,6 +210,9 @@ func (m *mocks) idFor(typ, urn string, in resource.PropertyMap) string {
 func (m *mocks) oidcIssuer(cluster string) string {
 	return fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", m.region, strings.ToUpper(mockHex(cluster, 32)))
 }
+
+// MockCertificateAuthorityData is the clusters' CA in the offline plan: base64 of a PEM-looking text.
+const MockCertificateAuthorityData = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCm9mZmxpbmUtcGxhbgotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg=="
 
 // mockKubeconfig is a kubeconfig like pulumi-eks writes: the endpoint, and a token from aws eks get-token.
 func mockKubeconfig(cluster, region string) map[string]any {

@@ -179,3 +179,20 @@ func (r Resource) String(path string) string {
 	s, _ := r.Input(path).(string)
 	return s
 }
+
+// Revealed is a top-level input's plain value with secrecy unwrapped, for tests of what a secret
+// carries (the kubeconfig); Input shows a secret as Secret.
+func (r Resource) Revealed(key string) any {
+	v, ok := r.RawInputs[resource.PropertyKey(key)]
+	if !ok {
+		return nil
+	}
+	for v.IsSecret() || v.IsOutput() {
+		if v.IsSecret() {
+			v = v.SecretValue().Element
+		} else {
+			v = v.OutputValue().Element
+		}
+	}
+	return plainValue(v)
+}

@@ -58,6 +58,17 @@ func (p *Plan) WriteText(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(&b, "\nResources:\n    + %d to create (%d resources, %d components)\n", len(p.Resources), custom, components)
+	var remote []string
+	for _, r := range p.Resources {
+		if r.Remote {
+			remote = append(remote, r.Type+" "+r.Name)
+		}
+	}
+	if len(remote) > 0 {
+		fmt.Fprintf(&b, "\nNot shown: the children of remote components (%s).\n"+
+			"Their providers create them at deploy time; the mocks see only the components' inputs. The README lists what pulumi-eks creates.\n",
+			strings.Join(remote, ", "))
+	}
 	_, err := w.Write(b.Bytes())
 	return err
 }
