@@ -90,20 +90,27 @@ type ClusterOutputs struct {
 	VpcCniRoleArn       pulumi.StringOutput `pulumi:"vpcCniRoleArn"`
 	// VpcCniConfiguration is the vpc-cni add-on's configurationValues.
 	VpcCniConfiguration pulumi.StringOutput `pulumi:"vpcCniConfiguration"`
+	// Endpoint, CertificateAuthorityData (base64) and ServiceCidr are what a node needs to join.
+	Endpoint                 pulumi.StringOutput `pulumi:"endpoint"`
+	CertificateAuthorityData pulumi.StringOutput `pulumi:"certificateAuthorityData"`
+	ServiceCidr              pulumi.StringOutput `pulumi:"serviceCidr"`
 }
 
 func (o ClusterOutputs) toMap() pulumi.Map {
 	return pulumi.Map{
-		"clusterName":         o.ClusterName,
-		"kubeconfig":          o.Kubeconfig,
-		"oidcProviderArn":     o.OidcProviderArn,
-		"oidcIssuer":          o.OidcIssuer,
-		"nodeGroupName":       o.NodeGroupName,
-		"nodeRoleArn":         o.NodeRoleArn,
-		"nodeRoleName":        o.NodeRoleName,
-		"nodeSecurityGroupId": o.NodeSecurityGroupId,
-		"vpcCniRoleArn":       o.VpcCniRoleArn,
-		"vpcCniConfiguration": o.VpcCniConfiguration,
+		"clusterName":              o.ClusterName,
+		"kubeconfig":               o.Kubeconfig,
+		"oidcProviderArn":          o.OidcProviderArn,
+		"oidcIssuer":               o.OidcIssuer,
+		"nodeGroupName":            o.NodeGroupName,
+		"nodeRoleArn":              o.NodeRoleArn,
+		"nodeRoleName":             o.NodeRoleName,
+		"nodeSecurityGroupId":      o.NodeSecurityGroupId,
+		"vpcCniRoleArn":            o.VpcCniRoleArn,
+		"vpcCniConfiguration":      o.VpcCniConfiguration,
+		"endpoint":                 o.Endpoint,
+		"certificateAuthorityData": o.CertificateAuthorityData,
+		"serviceCidr":              o.ServiceCidr,
 	}
 }
 
@@ -115,6 +122,12 @@ type ClusterParts struct {
 	Ready []pulumi.Resource
 	// EksCluster is the pulumi-eks cluster, for node groups added beside the component's own.
 	EksCluster *eks.Cluster
+	// NodePrerequisites are what a node group of this cluster must wait for: the CNI with its
+	// permissions, kube-proxy and the node role's access entry. Another node group depending on these,
+	// not on Ready, starts beside the cluster's own instead of after it.
+	NodePrerequisites []pulumi.Resource
+	// Addons are the add-on versions in use, "latest" resolved.
+	Addons AddonVersions
 }
 
 func (p *ClusterParts) parts() *ClusterParts { return p }
@@ -137,7 +150,7 @@ func buildCluster(ctx *pulumi.Context, typ, name string, c clusterComponent, arg
 		return err
 	}
 	p := c.parts()
-	p.ClusterOutputs, p.Ready, p.EksCluster = built.outputs, built.ready, built.eks
+	p.ClusterOutputs, p.Ready, p.EksCluster, p.NodePrerequisites, p.Addons = built.outputs, built.ready, built.eks, built.nodePrerequisites, built.addons
 	return ctx.RegisterResourceOutputs(c, p.ClusterOutputs.toMap())
 }
 
@@ -188,6 +201,9 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 	if err != nil {
 		return bad("NodeGroup.InstanceType", args.NodeGroup.InstanceType, err.Error())
 	}
+	if _, err := clusterspec.AmiType(clusterspec.AL2023, it); err != nil {
+		return bad("NodeGroup.InstanceType", args.NodeGroup.InstanceType, err.Error())
+	}
 	switch args.PolicyEngine {
 	case PolicyEngineNone, PolicyEngineVpcCni, PolicyEngineCalico:
 	default:
@@ -198,19 +214,23 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 		return bad("NodeGroup", fmt.Sprintf("min %d desired %d max %d", n.MinSize, n.DesiredSize, n.MaxSize),
 			"need 0 <= min <= desired <= max and max >= 1")
 	}
-	for _, a := range []struct{ field, version string }{
-		{"VpcCni", args.Addons.VpcCni}, {"Coredns", args.Addons.Coredns}, {"KubeProxy", args.Addons.KubeProxy},
+	if args.Addons.VpcCni != clusterspec.Latest {
+		if err := family.checkVpcCni(args.Addons.VpcCni); err != nil {
+			return bad("Addons.VpcCni", args.Addons.VpcCni, err.Error())
+		}
+	}
+	for _, a := range []struct{ field, addon, version string }{
+		{"VpcCni", "vpc-cni", args.Addons.VpcCni}, {"Coredns", "coredns", args.Addons.Coredns}, {"KubeProxy", "kube-proxy", args.Addons.KubeProxy},
 	} {
 		if a.version == clusterspec.Latest {
 			continue
 		}
-		if _, err := clusterspec.ParseAddonVersion(a.version); err != nil {
+		v, err := clusterspec.ParseAddonVersion(a.version)
+		if err != nil {
 			return bad("Addons."+a.field, a.version, err.Error())
 		}
-	}
-	if args.Addons.VpcCni != clusterspec.Latest {
-		if err := family.checkVpcCni(args.Addons.VpcCni); err != nil {
-			return bad("Addons.VpcCni", args.Addons.VpcCni, err.Error())
+		if err := clusterspec.CheckAddonForKubernetes(a.addon, v, args.KubernetesVersion); err != nil {
+			return bad("Addons."+a.field, a.version, err.Error())
 		}
 	}
 	return it, nil
@@ -245,8 +265,10 @@ type builtCluster struct {
 	outputs ClusterOutputs
 	// ready are the resources that are done when the cluster takes workloads (nodes joined, add-ons
 	// active).
-	ready []pulumi.Resource
-	eks   *eks.Cluster
+	ready             []pulumi.Resource
+	eks               *eks.Cluster
+	nodePrerequisites []pulumi.Resource
+	addons            AddonVersions
 }
 
 // build registers everything.
@@ -377,6 +399,11 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		return builtCluster{}, err
 	}
 	ng := args.NodeGroup
+	amiType, err := clusterspec.AmiType(clusterspec.AL2023, b.instance)
+	if err != nil {
+		return builtCluster{}, err
+	}
+	nodePrerequisites := []pulumi.Resource{vpcCni, kubeProxy, accessEntry}
 	// Nodes start only once the CNI they need runs with its permissions and kube-proxy is there.
 	nodeGroup, err := eks.NewManagedNodeGroup(ctx, name+"-"+ng.Name, &eks.ManagedNodeGroupArgs{
 		Cluster:       cluster,
@@ -384,7 +411,7 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		NodeRoleArn:   nodeRole.Arn,
 		SubnetIds:     args.Vpc.PrivateSubnetIds,
 		InstanceTypes: pulumi.ToStringArray([]string{ng.InstanceType}),
-		AmiType:       pulumi.String(b.instance.Al2023AmiType()),
+		AmiType:       pulumi.String(amiType),
 		CapacityType:  pulumi.String("ON_DEMAND"),
 		ScalingConfig: &awseks.NodeGroupScalingConfigArgs{
 			MinSize: pulumi.Int(ng.MinSize), DesiredSize: pulumi.Int(ng.DesiredSize), MaxSize: pulumi.Int(ng.MaxSize),
@@ -395,7 +422,7 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 				return strconv.Itoa(v)
 			}).(pulumi.StringOutput),
 		},
-	}, b.parent, pulumi.DependsOn([]pulumi.Resource{vpcCni, kubeProxy, accessEntry}))
+	}, b.parent, pulumi.DependsOn(nodePrerequisites))
 	if err != nil {
 		return builtCluster{}, err
 	}
@@ -406,7 +433,7 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	}
 	ready := []pulumi.Resource{vpcCni, kubeProxy, nodeGroup, coredns}
 
-	return builtCluster{ready: ready, eks: cluster, outputs: ClusterOutputs{
+	return builtCluster{ready: ready, eks: cluster, nodePrerequisites: nodePrerequisites, addons: versions, outputs: ClusterOutputs{
 		ClusterName:         pulumi.String(args.ClusterName).ToStringOutput(),
 		Kubeconfig:          pulumi.ToSecret(kubeconfig).(pulumi.StringOutput),
 		OidcProviderArn:     oidc.Arn,
@@ -417,6 +444,22 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		NodeSecurityGroupId: nodeSg.ID().ToStringOutput(),
 		VpcCniRoleArn:       cniRole.Arn,
 		VpcCniConfiguration: pulumi.String(cniConfiguration).ToStringOutput(),
+		Endpoint:            described.Endpoint(),
+		CertificateAuthorityData: described.CertificateAuthorities().ApplyT(func(cas []awseks.GetClusterCertificateAuthority) string {
+			if len(cas) == 0 {
+				return ""
+			}
+			return cas[0].Data
+		}).(pulumi.StringOutput),
+		ServiceCidr: described.KubernetesNetworkConfigs().ApplyT(func(cs []awseks.GetClusterKubernetesNetworkConfig) string {
+			if len(cs) == 0 {
+				return ""
+			}
+			if cs[0].ServiceIpv4Cidr != "" {
+				return cs[0].ServiceIpv4Cidr
+			}
+			return cs[0].ServiceIpv6Cidr
+		}).(pulumi.StringOutput),
 	}}, nil
 }
 
@@ -602,15 +645,17 @@ type nodeTemplate struct {
 	description     string
 	ipv6            bool
 	securityGroupId pulumi.StringInput
-	// userData is AL2023 MIME multipart user data (not base64), or "".
-	userData string
+	// imageId, when set, is the AMI; EKS then merges nothing into the user data, which must be a
+	// complete NodeConfig. Without it EKS picks the AMI of the node group's AMI type.
+	imageId pulumi.StringInput
+	// userData is AL2023 MIME multipart user data (not base64), or nil.
+	userData pulumi.StringInput
 	tags     pulumi.StringMap
 }
 
 // nodeLaunchTemplate is a managed node group's launch template: IMDSv2 only, reachable over IPv6 on
 // IPv6 clusters, one hop so pods cannot borrow the node's credentials, an encrypted gp3 root volume,
-// and the cluster's node security group. No AMI id: EKS picks the AL2023 AMI and merges its own
-// bootstrap into our user data.
+// and the cluster's node security group.
 func nodeLaunchTemplate(ctx *pulumi.Context, name string, t nodeTemplate, opts ...pulumi.ResourceOption) (*ec2.LaunchTemplate, error) {
 	ipv6 := "disabled"
 	if t.ipv6 {
@@ -639,8 +684,13 @@ func nodeLaunchTemplate(ctx *pulumi.Context, name string, t nodeTemplate, opts .
 		},
 		Tags: t.tags,
 	}
-	if t.userData != "" {
-		args.UserData = pulumi.String(base64.StdEncoding.EncodeToString([]byte(t.userData)))
+	if t.imageId != nil {
+		args.ImageId = t.imageId
+	}
+	if t.userData != nil {
+		args.UserData = t.userData.ToStringOutput().ApplyT(func(s string) string {
+			return base64.StdEncoding.EncodeToString([]byte(s))
+		}).(pulumi.StringOutput)
 	}
 	return ec2.NewLaunchTemplate(ctx, name, args, opts...)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	apiextensionsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions/v1"
@@ -64,10 +65,17 @@ type MultusAwsArgs struct {
 	NodeRoleArn         pulumi.StringInput
 	NodeRoleName        pulumi.StringInput
 	NodeSecurityGroupId pulumi.StringInput
-	// ClusterReady are the cluster's resources to wait for before Multus nodes join.
-	ClusterReady []pulumi.Resource
-	InstanceType string
-	Attachment   MultusAttachment
+	// KubernetesVersion picks the nodes' AMI. Endpoint, CertificateAuthorityData and ServiceCidr are
+	// the cluster's, for the nodes' NodeConfig (ClusterOutputs has them).
+	KubernetesVersion        string
+	Endpoint                 pulumi.StringInput
+	CertificateAuthorityData pulumi.StringInput
+	ServiceCidr              pulumi.StringInput
+	// NodePrerequisites are what Multus nodes wait for (ClusterParts.NodePrerequisites): the same as
+	// the cluster's own node group, so the two start side by side.
+	NodePrerequisites []pulumi.Resource
+	InstanceType      string
+	Attachment        MultusAttachment
 	// InstanceIds are the fixed instances, one per network, for MultusAttachInstances.
 	InstanceIds []string
 	Tags        map[string]string
@@ -93,14 +101,20 @@ func validateMultusArgs(name string, args *MultusNetworkArgs) error {
 		return bad("Networks", "", "no networks; compute them with multus.Plan")
 	}
 	if args.Image == "" {
-		return bad("Image", "", "an image is required, e.g. "+multus.DefaultImage)
+		return bad("Image", "", "an image is required: AWS's EKS build in the cluster's region, multus.EksImage(region, multus.MultusImageTag)")
 	}
 	a := args.Aws
 	if a == nil {
 		return nil
 	}
-	if a.Vpc == nil || a.Cluster == nil || a.ClusterName == "" {
-		return bad("Aws", "", "Vpc, Cluster and ClusterName are required")
+	if a.Vpc == nil || a.Cluster == nil || a.ClusterName == "" || a.KubernetesVersion == "" ||
+		a.Endpoint == nil || a.CertificateAuthorityData == nil || a.ServiceCidr == nil {
+		return bad("Aws", "", "Vpc, Cluster, ClusterName, KubernetesVersion, Endpoint, CertificateAuthorityData and ServiceCidr are required")
+	}
+	if it, err := clusterspec.ParseInstanceType(a.InstanceType); err != nil {
+		return bad("Aws.InstanceType", a.InstanceType, err.Error())
+	} else if _, err := clusterspec.RecommendedAmiParameter(clusterspec.AL2023, a.KubernetesVersion, it); err != nil {
+		return bad("Aws.InstanceType", a.InstanceType, err.Error())
 	}
 	if _, err := clusterspec.LookupEniLimit(a.InstanceType); err != nil {
 		return bad("Aws.InstanceType", a.InstanceType, err.Error())
@@ -173,52 +187,22 @@ func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent
 	if err != nil {
 		return nil, err
 	}
-	limits, _ := clusterspec.LookupEniLimit(a.InstanceType)
+	var attachPolicy pulumi.Resource
+	if a.Attachment == MultusAttachNodeGroup {
+		if attachPolicy, err = multusAttachPolicy(ctx, name, a, parent); err != nil {
+			return nil, err
+		}
+	}
 	var nodes []pulumi.Resource
 	for i, n := range args.Networks {
 		subnetId, _ := a.Vpc.SubnetId(a.Tier, n.AvailabilityZone)
-		eniName := name + "-" + n.Name
-		var reservations []pulumi.Resource
-		for _, block := range n.Reservations {
-			r, err := ec2.NewSubnetCidrReservation(ctx, eniName+"-"+reservationSuffix(block), &ec2.SubnetCidrReservationArgs{
-				SubnetId:        subnetId,
-				CidrBlock:       pulumi.String(block.String()),
-				ReservationType: pulumi.String("explicit"),
-				Description:     pulumi.String("Multus pod addresses of " + n.Name),
-			}, parent)
-			if err != nil {
-				return nil, err
-			}
-			reservations = append(reservations, r)
-		}
-		eniArgs := &ec2.NetworkInterfaceArgs{
-			SubnetId:        subnetId,
-			SecurityGroups:  pulumi.StringArray{sg.ID()},
-			SourceDestCheck: pulumi.Bool(false),
-			Description:     pulumi.String("Multus " + n.Name),
-			// The chapter's tags: the VPC CNI leaves no_manage ENIs alone, and the node's user data
-			// finds its ENI by cluster, multus and Zone.
-			Tags: nameTags(eniName, a.Tags, map[string]string{
-				"multus": "true", "Zone": n.AvailabilityZone,
-				"node.k8s.amazonaws.com/no_manage": "true", "cluster": a.ClusterName,
-			}),
-		}
-		if len(n.Eni.Prefixes) > 0 {
-			eniArgs.Ipv4Prefixes = pulumi.ToStringArray(prefixStrings(n.Eni.Prefixes))
-		} else {
-			// An interface that lists its addresses names its primary first.
-			eniArgs.PrivateIpListEnabled = pulumi.Bool(true)
-			eniArgs.PrivateIpLists = pulumi.ToStringArray(addrStrings(append([]netip.Addr{n.Eni.PrimaryIp}, n.Eni.SecondaryIps...)))
-		}
-		// Reserved first, so EC2 hands those addresses to nothing else meanwhile.
-		eni, err := ec2.NewNetworkInterface(ctx, eniName, eniArgs, parent, pulumi.DependsOn(reservations))
+		eni, err := multusEni(ctx, name, a, n, subnetId, sg, parent)
 		if err != nil {
 			return nil, err
 		}
-
 		switch a.Attachment {
 		case MultusAttachInstances:
-			attachment, err := ec2.NewNetworkInterfaceAttachment(ctx, eniName, &ec2.NetworkInterfaceAttachmentArgs{
+			attachment, err := ec2.NewNetworkInterfaceAttachment(ctx, name+"-"+n.Name, &ec2.NetworkInterfaceAttachmentArgs{
 				InstanceId: pulumi.String(a.InstanceIds[i]), NetworkInterfaceId: eni.ID(), DeviceIndex: pulumi.Int(1),
 			}, parent)
 			if err != nil {
@@ -226,30 +210,70 @@ func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent
 			}
 			nodes = append(nodes, attachment)
 		case MultusAttachNodeGroup:
-			ng, err := multusNodeGroup(ctx, name, a, n, subnetId, limits, parent, eni)
+			ng, err := multusNodeGroup(ctx, name, a, n, subnetId, parent, eni, attachPolicy)
 			if err != nil {
 				return nil, err
 			}
 			nodes = append(nodes, ng)
 		}
 	}
-	if a.Attachment == MultusAttachNodeGroup {
-		partition, err := aws.GetPartition(ctx, nil, parent)
-		if err != nil {
-			return nil, err
-		}
-		doc, err := clusterspec.MultusEniAttachPolicy(partition.Partition, a.ClusterName).JSON()
-		if err != nil {
-			return nil, err
-		}
-		// On the cluster's node role: the attach needs the node's own credentials at boot.
-		if _, err := iam.NewRolePolicy(ctx, name+"-attach-eni", &iam.RolePolicyArgs{
-			Role: a.NodeRoleName, Policy: pulumi.String(doc),
-		}, parent); err != nil {
-			return nil, err
-		}
-	}
 	return nodes, nil
+}
+
+// multusEni is a zone's Multus ENI, with the subnet reservations for its pod addresses.
+func multusEni(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multus.Network, subnetId pulumi.StringOutput,
+	sg *ec2.SecurityGroup, parent pulumi.ResourceOrInvokeOption) (*ec2.NetworkInterface, error) {
+	eniName := name + "-" + n.Name
+	var reservations []pulumi.Resource
+	for _, block := range n.Reservations {
+		r, err := ec2.NewSubnetCidrReservation(ctx, eniName+"-"+reservationSuffix(block), &ec2.SubnetCidrReservationArgs{
+			SubnetId:        subnetId,
+			CidrBlock:       pulumi.String(block.String()),
+			ReservationType: pulumi.String("explicit"),
+			Description:     pulumi.String("Multus pod addresses of " + n.Name),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		reservations = append(reservations, r)
+	}
+	eniArgs := &ec2.NetworkInterfaceArgs{
+		SubnetId:        subnetId,
+		SecurityGroups:  pulumi.StringArray{sg.ID()},
+		SourceDestCheck: pulumi.Bool(false),
+		Description:     pulumi.String("Multus " + n.Name),
+		// The chapter's tags: the VPC CNI leaves no_manage ENIs alone, and the node's attach script
+		// finds its ENI by cluster, multus and Zone.
+		Tags: nameTags(eniName, a.Tags, map[string]string{
+			"multus": "true", "Zone": n.AvailabilityZone,
+			"node.k8s.amazonaws.com/no_manage": "true", "cluster": a.ClusterName,
+		}),
+	}
+	if len(n.Eni.Prefixes) > 0 {
+		eniArgs.Ipv4Prefixes = pulumi.ToStringArray(prefixStrings(n.Eni.Prefixes))
+	} else {
+		// An interface that lists its addresses names its primary first.
+		eniArgs.PrivateIpListEnabled = pulumi.Bool(true)
+		eniArgs.PrivateIpLists = pulumi.ToStringArray(addrStrings(append([]netip.Addr{n.Eni.PrimaryIp}, n.Eni.SecondaryIps...)))
+	}
+	// Reserved first, so EC2 hands those addresses to nothing else meanwhile.
+	return ec2.NewNetworkInterface(ctx, eniName, eniArgs, parent, pulumi.DependsOn(reservations))
+}
+
+// multusAttachPolicy lets the cluster's node role attach this cluster's Multus ENIs: the attach runs
+// on the node, with the node's credentials, at every boot.
+func multusAttachPolicy(ctx *pulumi.Context, name string, a *MultusAwsArgs, parent pulumi.ResourceOrInvokeOption) (pulumi.Resource, error) {
+	partition, err := aws.GetPartition(ctx, nil, parent)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := clusterspec.MultusEniAttachPolicy(partition.Partition, a.ClusterName).JSON()
+	if err != nil {
+		return nil, err
+	}
+	return iam.NewRolePolicy(ctx, name+"-attach-eni", &iam.RolePolicyArgs{
+		Role: a.NodeRoleName, Policy: pulumi.String(doc),
+	}, parent)
 }
 
 // multusSecurityGroup is the group of the Multus ENIs: traffic among them, and out to the VPC. Nothing
@@ -283,18 +307,21 @@ func multusSecurityGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, tag
 }
 
 // multusNodeGroup is a zone's Multus node: a managed node group in the zone's subnet whose user data
-// attaches the zone's ENI. It depends on the ENI, so destroy removes the nodes (and with them the
-// attachment Pulumi never saw) before it deletes the ENI.
+// installs the unit that attaches the zone's ENI at every boot. It depends on the ENI, so destroy
+// removes the nodes (and with them the attachment Pulumi never saw) before it deletes the ENI, and on
+// the attach policy, which the unit needs. It waits for what the cluster's own node group waits for,
+// not for that group, so both boot at once.
+//
+// The launch template names the recommended EKS AMI, so EKS merges none of its own NodeConfig into the
+// user data (ours sets maxPods, which EKS's would override: see multus.NodeConfig). pulumi-eks does
+// the same for its own launch templates (nodejs/eks/nodegroup.ts, createMNGCustomLaunchTemplate). A
+// new AMI release then shows as a launch template update: the group's rolling update.
 func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multus.Network, subnetId pulumi.StringOutput,
-	limits clusterspec.EniLimit, parent pulumi.ResourceOrInvokeOption, eni *ec2.NetworkInterface) (pulumi.Resource, error) {
+	parent pulumi.ResourceOrInvokeOption, eni *ec2.NetworkInterface, attachPolicy pulumi.Resource) (pulumi.Resource, error) {
 	zoneLetter := n.AvailabilityZone[len(n.AvailabilityZone)-1:]
 	ngName := "multus-" + zoneLetter
 	resourceName := name + "-nodes-" + zoneLetter
-	userData, err := multus.UserData(multus.UserDataParams{
-		ClusterName: a.ClusterName, Zone: n.AvailabilityZone, Region: a.Region,
-		// The VPC CNI cannot use the no_manage ENI, but would count it.
-		MaxPods: limits.MaxPods(1),
-	})
+	limits, err := clusterspec.LookupEniLimit(a.InstanceType)
 	if err != nil {
 		return nil, err
 	}
@@ -302,31 +329,50 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 	if err != nil {
 		return nil, err
 	}
+	parameter, err := clusterspec.RecommendedAmiParameter(clusterspec.AL2023, a.KubernetesVersion, instance)
+	if err != nil {
+		return nil, err
+	}
+	ami, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{Name: parameter}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("looking up the EKS AMI for %s (%s): %w", a.InstanceType, parameter, err)
+	}
+	params := multus.UserDataParams{
+		ClusterName: a.ClusterName, Zone: n.AvailabilityZone, Region: a.Region, NodeGroup: ngName,
+		// The VPC CNI cannot use the no_manage ENI, but would count it.
+		MaxPods: limits.MaxPods(1),
+	}
+	userData := pulumi.All(a.Endpoint, a.CertificateAuthorityData, a.ServiceCidr).ApplyT(func(v []any) (string, error) {
+		p := params
+		p.Endpoint, p.CertificateAuthority, p.ServiceCidr = v[0].(string), v[1].(string), v[2].(string)
+		return multus.UserData(p)
+	}).(pulumi.StringOutput)
 	lt, err := nodeLaunchTemplate(ctx, resourceName, nodeTemplate{
 		description:     "Multus nodes of " + a.ClusterName + " in " + n.AvailabilityZone,
 		securityGroupId: a.NodeSecurityGroupId,
+		imageId:         pulumi.String(ami.Value),
 		userData:        userData,
 		tags:            nameTags(resourceName, a.Tags),
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
-	deps := append([]pulumi.Resource{eni}, a.ClusterReady...)
+	deps := append([]pulumi.Resource{eni, attachPolicy}, a.NodePrerequisites...)
 	return eks.NewManagedNodeGroup(ctx, resourceName, &eks.ManagedNodeGroupArgs{
 		Cluster:       a.Cluster,
 		NodeGroupName: pulumi.String(ngName),
 		NodeRoleArn:   a.NodeRoleArn,
 		SubnetIds:     pulumi.StringArray{subnetId},
 		InstanceTypes: pulumi.ToStringArray([]string{a.InstanceType}),
-		AmiType:       pulumi.String(instance.Al2023AmiType()),
-		CapacityType:  pulumi.String("ON_DEMAND"),
-		// One node per zone: host-local allocates per node (multus.Plan refuses more).
+		// No AMI type: the launch template names the AMI (EKS refuses both).
+		CapacityType: pulumi.String("ON_DEMAND"),
+		// One node per zone: host-local allocates per node (multus.Plan refuses more). The node labels
+		// itself multus.NodeLabel once its ENI is attached; Multus pods select that label.
 		ScalingConfig: &awseks.NodeGroupScalingConfigArgs{MinSize: pulumi.Int(1), DesiredSize: pulumi.Int(1), MaxSize: pulumi.Int(1)},
 		LaunchTemplate: &awseks.NodeGroupLaunchTemplateArgs{
 			Id:      lt.ID(),
 			Version: lt.LatestVersion.ApplyT(func(v int) string { return strconv.Itoa(v) }).(pulumi.StringOutput),
 		},
-		Labels: pulumi.StringMap{multus.NodeLabel: pulumi.String("true")},
 	}, parent, pulumi.DependsOn(deps))
 }
 

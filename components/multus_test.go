@@ -3,6 +3,10 @@ package components
 import (
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -10,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"sigs.k8s.io/yaml"
 
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
@@ -51,10 +56,11 @@ func runMultus(t *testing.T, networks []multus.Network, aws func(*MultusAwsArgs)
 		awsArgs := aws(&MultusAwsArgs{
 			ClusterName: "chapter", Region: "eu-central-1", Vpc: vpc, Tier: netplan.Private,
 			Cluster: cluster.EksCluster, NodeRoleArn: cluster.NodeRoleArn, NodeRoleName: cluster.NodeRoleName,
-			NodeSecurityGroupId: cluster.NodeSecurityGroupId, ClusterReady: cluster.Ready,
-			InstanceType: "t3.medium", Attachment: MultusAttachNodeGroup,
+			NodeSecurityGroupId: cluster.NodeSecurityGroupId, NodePrerequisites: cluster.NodePrerequisites,
+			KubernetesVersion: "1.35", Endpoint: cluster.Endpoint, CertificateAuthorityData: cluster.CertificateAuthorityData,
+			ServiceCidr: cluster.ServiceCidr, InstanceType: "t3.medium", Attachment: MultusAttachNodeGroup,
 		})
-		_, err = NewMultusNetwork(ctx, "multus", &MultusNetworkArgs{Networks: networks, Image: multus.DefaultImage, DemoPod: true, Aws: awsArgs})
+		_, err = NewMultusNetwork(ctx, "multus", &MultusNetworkArgs{Networks: networks, Image: "602401143452.dkr.ecr.eu-central-1.amazonaws.com/" + multus.MultusImageTag, DemoPod: true, Aws: awsArgs})
 		return err
 	})
 }
@@ -137,27 +143,46 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 		ng.Input("scalingConfig.desiredSize") != 1.0 || ng.String("launchTemplate.id") != lt.ID {
 		t.Errorf("Multus node group %v", ng.Inputs)
 	}
-	if labels, _ := ng.Input("labels").(map[string]any); labels[multus.NodeLabel] != "true" {
-		t.Errorf("Multus node group labels %v", labels)
+	// The node labels itself once its ENI is attached (multus.AttachedLabelPatch); a label from the
+	// node group would let Multus pods onto a replacement node that is still waiting for the ENI.
+	if labels, ok := ng.Input("labels").(map[string]any); ok && len(labels) > 0 {
+		t.Errorf("Multus node group labels %v, want none", labels)
 	}
-	// Destroy removes the node (and the attachment Pulumi never saw) before the ENI.
-	if !ng.DependsOn(eni.URN) {
-		t.Error("the Multus node group does not depend on its ENI")
+	// Destroy removes the node (and the attachment Pulumi never saw) before the ENI; the attach policy
+	// is in place before the node boots.
+	policy := get(t, p, typeRolePolicy, "multus-attach-eni")
+	for _, dep := range []plan.Resource{eni, policy, get(t, p, typeAddon, "cluster-vpc-cni"), get(t, p, typeAddon, "cluster-kube-proxy"), get(t, p, typeAccessEntry, "cluster-nodes")} {
+		if !ng.DependsOn(dep.URN) {
+			t.Errorf("the Multus node group does not depend on %s %s", dep.Type, dep.Name)
+		}
 	}
 	if lt.Input("metadataOptions.httpTokens") != "required" {
 		t.Errorf("Multus launch template metadata %v", lt.Input("metadataOptions"))
+	}
+	// The recommended AL2023 AMI by id, so EKS merges nothing into the user data, and no AMI type.
+	if !strings.HasPrefix(lt.String("imageId"), "ami-0") || ng.Input("amiType") != nil {
+		t.Errorf("Multus launch template image %q, node group AMI type %v", lt.String("imageId"), ng.Input("amiType"))
 	}
 	raw, err := base64.StdEncoding.DecodeString(lt.String("userData"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := multus.UserData(multus.UserDataParams{ClusterName: "chapter", Zone: "eu-central-1a", Region: "eu-central-1", MaxPods: 12})
+	configs := nodeConfigs(t, string(raw))
+	if len(configs) != 1 {
+		t.Fatalf("%d NodeConfig parts, want exactly one", len(configs))
+	}
+	c := configs[0].Spec
+	if c.Cluster.Name != "chapter" || !strings.HasPrefix(c.Cluster.APIServerEndpoint, "https://") || c.Cluster.CertificateAuthority != plan.MockCertificateAuthorityData ||
+		c.Cluster.CIDR != "172.20.0.0/16" || c.Kubelet.Config["maxPods"] != 12 {
+		t.Errorf("NodeConfig %+v", c)
+	}
+	want, _ := multus.UserData(multus.UserDataParams{ClusterName: "chapter", Zone: "eu-central-1a", Region: "eu-central-1", NodeGroup: "multus-a", MaxPods: 12,
+		Endpoint: c.Cluster.APIServerEndpoint, CertificateAuthority: plan.MockCertificateAuthorityData, ServiceCidr: "172.20.0.0/16"})
 	if string(raw) != want {
 		t.Errorf("user data differs from multus.UserData's for the zone")
 	}
 
 	nodeRole := get(t, p, typeRole, "cluster-nodes")
-	policy := get(t, p, typeRolePolicy, "multus-attach-eni")
 	if policy.String("role") != nodeRole.ID || !strings.Contains(policy.String("policy"), `"aws:ResourceTag/cluster":"chapter"`) {
 		t.Errorf("attach policy %v on role %s", policy.Inputs, policy.String("role"))
 	}
@@ -237,4 +262,70 @@ func TestMultusRefusesBadArgs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nodeConfigs are the NodeConfig documents of MIME user data, in order.
+func nodeConfigs(t *testing.T, userData string) []multus.NodeConfig {
+	t.Helper()
+	msg, err := mail.ReadMessage(strings.NewReader(userData))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []multus.NodeConfig
+	r := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		part, err := r.NextPart()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if part.Header.Get("Content-Type") != "application/node.eks.aws" {
+			continue
+		}
+		body, _ := io.ReadAll(part)
+		var c multus.NodeConfig
+		if err := yaml.Unmarshal(body, &c); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+	}
+}
+
+// The Multus node group starts beside the cluster's own: nothing on its path of dependencies leads to
+// that group or to CoreDNS, which waits for it (about four minutes of node boot otherwise).
+func TestMultusNodeGroupBootsBesideTheClusters(t *testing.T) {
+	p := mustRunMultus(t, chapterNetworks(t), asIs)
+	ng := get(t, p, typeNodeGroup, "multus-nodes-a")
+	for _, late := range []plan.Resource{get(t, p, typeNodeGroup, "cluster-ipv4mng"), get(t, p, typeAddon, "cluster-coredns")} {
+		if dependsTransitively(p, ng, late.URN) {
+			t.Errorf("the Multus node group waits for %s %s", late.Type, late.Name)
+		}
+	}
+}
+
+func dependsTransitively(p *plan.Plan, r plan.Resource, urn string) bool {
+	seen := map[string]bool{}
+	var walk func(plan.Resource) bool
+	walk = func(r plan.Resource) bool {
+		for _, d := range r.Dependencies {
+			if d == urn {
+				return true
+			}
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			if dep, ok := p.ByURN(d); ok && walk(dep) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(r)
 }

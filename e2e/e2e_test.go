@@ -70,6 +70,8 @@ func layerConfig(kv ...string) map[string]string {
 	raw := map[string]string{
 		config.Project + ":clusterMode": "existing",
 		config.Project + ":kubeconfig":  testCluster.kubeconfig,
+		// The Multus image comes from this region's EKS registry.
+		config.RegionKey: "eu-central-1",
 		// No nodes here: nothing becomes ready.
 		config.Project + ":skipAwait": "true",
 	}

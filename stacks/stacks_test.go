@@ -448,6 +448,7 @@ func TestIpv4MultusPresetIsTheChapters(t *testing.T) {
 // Bring-your-own-cluster: only Kubernetes objects, none of AWS.
 func TestExistingClusterCreatesNoAwsResource(t *testing.T) {
 	yaml := `config:
+  aws:region: eu-central-1
   eks-advanced-networking:clusterMode: existing
   eks-advanced-networking:kubeconfig: /tmp/kubeconfig
   eks-advanced-networking:scenario: ipv4-multus

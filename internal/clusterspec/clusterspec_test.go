@@ -169,23 +169,54 @@ func TestIrsaTrustPolicy(t *testing.T) {
 	}
 }
 
-func TestParseInstanceType(t *testing.T) {
-	for name, arm := range map[string]bool{
-		"t3.medium": false, "m7g.large": true, "c6gn.2xlarge": true, "m5.metal": false, "g5.xlarge": false,
-		"t4g.small": true, "m7i-flex.large": false,
+func TestInstanceTypesPickTheirAmi(t *testing.T) {
+	for _, tc := range []struct{ name, amiType string }{
+		{"t3.medium", "AL2023_x86_64_STANDARD"},
+		{"m7g.large", "AL2023_ARM_64_STANDARD"},
+		{"c6gn.2xlarge", "AL2023_ARM_64_STANDARD"},
+		{"t4g.small", "AL2023_ARM_64_STANDARD"},
+		{"a1.large", "AL2023_ARM_64_STANDARD"}, // Graviton's first generation: arm64 without the g attribute
+		{"m5.metal", "AL2023_x86_64_STANDARD"},
+		{"m7i-flex.large", "AL2023_x86_64_STANDARD"},
+		{"g5.xlarge", "AL2023_x86_64_NVIDIA"},
+		{"g4dn.xlarge", "AL2023_x86_64_NVIDIA"},
+		{"g4ad.xlarge", "AL2023_x86_64_STANDARD"}, // AMD GPU
+		{"g5g.xlarge", "AL2023_ARM_64_NVIDIA"},
+		{"gr6.4xlarge", "AL2023_x86_64_NVIDIA"},
+		{"p5.48xlarge", "AL2023_x86_64_NVIDIA"},
+		{"p6-b200.48xlarge", "AL2023_x86_64_NVIDIA"},
+		{"inf2.xlarge", "AL2023_x86_64_NEURON"},
+		{"trn1.2xlarge", "AL2023_x86_64_NEURON"},
+		{"u-6tb1.56xlarge", "AL2023_x86_64_STANDARD"},
+		{"u7i-12tb.224xlarge", "AL2023_x86_64_STANDARD"},
 	} {
-		it, err := ParseInstanceType(name)
-		if err != nil || it.Arm64() != arm {
-			t.Errorf("%s: %+v %v, want arm64=%v", name, it, err, arm)
+		it, err := ParseInstanceType(tc.name)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if got, err := AmiType(AL2023, it); got != tc.amiType || err != nil {
+			t.Errorf("%s: AMI type %s %v, want %s", tc.name, got, err, tc.amiType)
 		}
 	}
-	for _, bad := range []string{"t3", "medium", "T3.MEDIUM", "t3.", ".large", "t3 medium"} {
+	for _, bad := range []string{"t3", "medium", "T3.MEDIUM", "t3.", ".large", "t3 medium", "t3-medium", "t.medium"} {
 		if _, err := ParseInstanceType(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	if it, _ := ParseInstanceType("t3.medium"); it.Al2023AmiType() != "AL2023_x86_64_STANDARD" {
-		t.Errorf("t3.medium AMI type %s", it.Al2023AmiType())
+}
+
+func TestRecommendedAmiParameter(t *testing.T) {
+	for _, tc := range []struct{ instance, want string }{
+		{"t3.medium", "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/image_id"},
+		{"m7g.large", "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/arm64/standard/recommended/image_id"},
+		{"g5.xlarge", "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/nvidia/recommended/image_id"},
+		{"inf2.xlarge", "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/neuron/recommended/image_id"},
+	} {
+		it, _ := ParseInstanceType(tc.instance)
+		if got, err := RecommendedAmiParameter(AL2023, "1.35", it); got != tc.want || err != nil {
+			t.Errorf("%s: %s %v, want %s", tc.instance, got, err, tc.want)
+		}
 	}
 }
 
@@ -225,6 +256,40 @@ func TestValidateServiceIpv4Cidr(t *testing.T) {
 	} {
 		if err := ValidateServiceIpv4Cidr(cidr); (err == nil) != ok {
 			t.Errorf("%s: err = %v, want ok=%v", cidr, err, ok)
+		}
+	}
+}
+
+func TestAddonVersionsOfferedPerKubernetesVersion(t *testing.T) {
+	for _, tc := range []struct {
+		addon, version, kubernetes, says string
+	}{
+		{"kube-proxy", "v1.35.3-eksbuild.2", "1.35", ""},
+		{"kube-proxy", "v1.34.6-eksbuild.2", "1.35", "v1.35.x-eksbuild.N build for Kubernetes 1.35"},
+		{"coredns", "v1.13.2-eksbuild.19", "1.34", ""},
+		{"coredns", "v1.14.3-eksbuild.11", "1.35", ""},
+		{"coredns", "v1.100.0-eksbuild.1", "1.35", "EKS offers coredns v1.13 to v1.14.x for Kubernetes 1.35, not v1.100.0"},
+		{"coredns", "v1.11.4-eksbuild.48", "1.35", "v1.13 to v1.14.x"},
+		{"vpc-cni", "v1.22.1-eksbuild.2", "1.35", ""},
+		{"vpc-cni", "v1.16.0-eksbuild.1", "1.35", "v1.17.1 to v1.23.x"},
+		{"vpc-cni", "v1.100.0-eksbuild.1", "1.35", "v1.17.1 to v1.23.x"},
+	} {
+		v, err := ParseAddonVersion(tc.version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = CheckAddonForKubernetes(tc.addon, v, tc.kubernetes)
+		if tc.says == "" && err != nil || tc.says != "" && (err == nil || !strings.Contains(err.Error(), tc.says)) {
+			t.Errorf("%s %s on %s: %v, want %q", tc.addon, tc.version, tc.kubernetes, err, tc.says)
+		}
+	}
+}
+
+func TestVpcCniForMultus(t *testing.T) {
+	for version, ok := range map[string]bool{"v1.20.1-eksbuild.1": true, "v1.20.2-eksbuild.1": false, "v1.20.3-eksbuild.4": false, "v1.20.4-eksbuild.1": true} {
+		v, _ := ParseAddonVersion(version)
+		if err := CheckVpcCniForMultus(v); (err == nil) != ok {
+			t.Errorf("%s: %v", version, err)
 		}
 	}
 }

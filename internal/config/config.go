@@ -269,8 +269,8 @@ var Keys = []Key{
 	{"multusInstanceIds", "array", []any{},
 		"With multusAttachment instances: the instance per Multus zone, in the same order.",
 		func(c *Config, raw string) (err error) { c.MultusInstanceIds, err = parseStrings(raw); return }},
-	{"multusImage", "string", multus.DefaultImage,
-		"Multus thick plugin image (AWS's EKS build).",
+	{"multusImage", "string", "",
+		"Multus thick plugin image. Empty means AWS's EKS build (" + multus.MultusImageTag + ") from the EKS registry of aws:region.",
 		func(c *Config, raw string) error { c.MultusImage = raw; return nil }},
 	{"multusDemoPod", "boolean", false,
 		"Run the chapter's multus-pod (busybox with the ipvlan network) on the first Multus network.",
@@ -418,6 +418,9 @@ func (c *Config) Validate(today time.Time) error {
 	return errors.Join(errs...)
 }
 
+// addonOfKey names the add-on each version key pins.
+var addonOfKey = map[string]string{"vpcCniVersion": "vpc-cni", "corednsVersion": "coredns", "kubeProxyVersion": "kube-proxy"}
+
 // ClusterLogTypes are the control-plane log types EKS accepts.
 var ClusterLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 
@@ -479,11 +482,25 @@ func (c *Config) validateCluster(today time.Time) []error {
 			continue
 		}
 		v, err := clusterspec.ParseAddonVersion(a.value)
-		if err == nil && a.key == "vpcCniVersion" && c.Scenario == ScenarioIpv6 {
-			err = clusterspec.CheckVpcCniForIpv6(v)
-		}
 		if err != nil {
 			add(a.key, a.value, err.Error())
+			continue
+		}
+		if err := clusterspec.CheckAddonForKubernetes(addonOfKey[a.key], v, c.KubernetesVersion); err != nil {
+			add(a.key, a.value, err.Error())
+		}
+		if a.key != "vpcCniVersion" {
+			continue
+		}
+		if c.Scenario == ScenarioIpv6 {
+			if err := clusterspec.CheckVpcCniForIpv6(v); err != nil {
+				add(a.key, a.value, err.Error())
+			}
+		}
+		if c.Multus {
+			if err := clusterspec.CheckVpcCniForMultus(v); err != nil {
+				add(a.key, a.value, err.Error())
+			}
 		}
 	}
 	if c.WarmPrefixTarget < 1 || c.WarmPrefixTarget > 8 {
@@ -509,7 +526,15 @@ func (c *Config) validateMultus() []error {
 		add("multus", "true", "the secondary network here is IPv4 (ipvlan with host-local IPAM on IPv4 ENI addresses); use an IPv4 scenario")
 	}
 	if c.MultusImage == "" {
-		add("multusImage", "", "an image is required, e.g. "+multus.DefaultImage)
+		// AWS's build, from the stack region's EKS registry.
+		image, err := multus.EksImage(c.Region, multus.MultusImageTag)
+		switch {
+		case c.Region == "":
+			add("multusImage", "", "AWS's Multus build comes from the EKS registry of the cluster's region: set "+RegionKey+", or give the image")
+		case err != nil:
+			add("multusImage", "", err.Error())
+		}
+		c.MultusImage = image
 	}
 	if c.ClusterMode == ClusterModeExisting {
 		if len(c.MultusAvailabilityZones) == 0 || len(c.MultusSubnetCidrs) != len(c.MultusAvailabilityZones) {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 )
 
@@ -40,7 +39,7 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 		EndpointPrivateAccessCidrs: []string{}, ClusterAdminArns: []string{},
 		PolicyEngine: PolicyEngineNone, CalicoVersion: "v3.33.1", CalicoChartRepository: "https://docs.tigera.io/calico/charts",
 		MultusAvailabilityZones: []string{}, MultusRanges: []string{}, MultusSubnetTier: netplan.Private, MultusNodesPerAz: 1,
-		MultusAttachment: "node-group", MultusInstanceIds: []string{}, MultusImage: multus.DefaultImage,
+		MultusAttachment: "node-group", MultusInstanceIds: []string{}, MultusImage: "",
 		ClusterMode: ClusterModeCreate, MultusSubnetCidrs: []string{},
 	}
 	if !reflect.DeepEqual(*c, want) {
@@ -125,6 +124,12 @@ func TestBadConfigurations(t *testing.T) {
 		{"vpc-cni without IPv6", raw("vpcCniVersion", "v1.9.3-eksbuild.1"), []string{"eks-advanced-networking:vpcCniVersion", "v1.10.1"}},
 		{"vpc-cni without v4 egress", raw("vpcCniVersion", "v1.12.6-eksbuild.2"), []string{"eks-advanced-networking:vpcCniVersion", "ENABLE_V4_EGRESS", "v1.15.1"}},
 		{"add-on version typo", raw("corednsVersion", "1.11"), []string{"eks-advanced-networking:corednsVersion", "v1.22.1-eksbuild.2"}},
+		{"coredns version EKS does not offer", raw("corednsVersion", "v1.100.0-eksbuild.1"), []string{"eks-advanced-networking:corednsVersion", "EKS offers coredns v1.13 to v1.14.x for Kubernetes 1.35"}},
+		{"kube-proxy of another Kubernetes version", raw("kubeProxyVersion", "v1.34.6-eksbuild.2"), []string{"eks-advanced-networking:kubeProxyVersion", "v1.35.x-eksbuild.N"}},
+		{"vpc-cni without ipvlan under Multus", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "vpcCniVersion", "v1.20.3-eksbuild.1"),
+			[]string{"eks-advanced-networking:vpcCniVersion", "no ipvlan binary", "v1.20.4"}},
+		{"Multus image from a region without a recorded registry", map[string]string{RegionKey: "xx-east-9", Project + ":scenario": "ipv4-multus", Project + ":vpcIpv6": "false", Project + ":multus": "true"},
+			[]string{"eks-advanced-networking:multusImage", "no EKS image registry recorded for region \"xx-east-9\""}},
 		{"unknown log type", raw("clusterLogTypes", `["api","kubelet"]`), []string{"eks-advanced-networking:clusterLogTypes", `"kubelet"`, "controllerManager"}},
 		{"IPv6 endpoint CIDR on an IPv4 cluster", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "endpointPublicAccessCidrs", `["2600:1f18::/32"]`), []string{"eks-advanced-networking:endpointPublicAccessCidrs", `"2600:1f18::/32"`, "IPv4 only"}},
 		{"private block on the public endpoint", raw("endpointPublicAccessCidrs", `["10.0.0.0/8"]`), []string{"eks-advanced-networking:endpointPublicAccessCidrs", `"10.0.0.0/8"`, "not a public address block", "endpointPrivateAccessCidrs"}},
@@ -240,6 +245,7 @@ func TestAcceptedEdges(t *testing.T) {
 	}{
 		{"scale-to-zero minimum", raw("nodeMinSize", "0")},
 		{"IPv6 block on the IPv6 cluster's dual-stack endpoint", raw("endpointPublicAccessCidrs", `["2600:1f18:1234::/48","198.51.100.7/32"]`)},
+		{"Multus image from the stack's region", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "endpointPublicAccessCidrs", `["198.51.100.7/32"]`)},
 		{"forty blocks", raw("endpointPublicAccessCidrs", strings.Replace(fortyOneBlocks(), `"198.51.100.0/32",`, "", 1))},
 		{"Kubernetes layer through the private endpoint", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "endpointPrivateAccessCidrs", `["10.20.0.0/16"]`)},
 		{"admins with a path", raw("clusterAdminArns", `["arn:aws:iam::123456789012:role/teams/platform-admins","arn:aws:iam::123456789012:user/jane"]`)},
@@ -254,7 +260,8 @@ func TestAcceptedEdges(t *testing.T) {
 
 func TestExistingClusterNeedsNoRegion(t *testing.T) {
 	c, err := DecodeOn(map[string]string{Project + ":clusterMode": "existing", Project + ":scenario": "ipv4-multus", Project + ":multus": "true",
-		Project + ":multusAvailabilityZones": `["zone-a"]`, Project + ":multusSubnetCidrs": `["10.1.0.0/24"]`, Project + ":demoApps": "true"}, today)
+		Project + ":multusAvailabilityZones": `["zone-a"]`, Project + ":multusSubnetCidrs": `["10.1.0.0/24"]`, Project + ":demoApps": "true",
+		Project + ":multusImage": "registry.example/multus:v4.1.4"}, today)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,6 +297,25 @@ func TestEveryDefaultDecodes(t *testing.T) {
 		}
 		if k.Description == "" {
 			t.Errorf("%s has no description", k.Name)
+		}
+	}
+}
+
+// AWS's Multus build comes from the stack region's EKS registry, not us-west-2's.
+func TestMultusImageFollowsTheRegion(t *testing.T) {
+	for region, want := range map[string]string{
+		"eu-central-1":   "602401143452.dkr.ecr.eu-central-1.amazonaws.com/eks/multus-cni:v4.1.4-eksbuild.3_thick",
+		"ap-southeast-3": "296578399912.dkr.ecr.ap-southeast-3.amazonaws.com/eks/multus-cni:v4.1.4-eksbuild.3_thick",
+		"cn-north-1":     "918309763551.dkr.ecr.cn-north-1.amazonaws.com.cn/eks/multus-cni:v4.1.4-eksbuild.3_thick",
+	} {
+		c, err := decode(map[string]string{RegionKey: region, Project + ":scenario": "ipv4-multus", Project + ":vpcIpv6": "false",
+			Project + ":multus": "true", Project + ":endpointPublicAccessCidrs": `["198.51.100.7/32"]`})
+		if err != nil {
+			t.Errorf("%s: %v", region, err)
+			continue
+		}
+		if c.MultusImage != want {
+			t.Errorf("%s: image %s, want %s", region, c.MultusImage, want)
 		}
 	}
 }

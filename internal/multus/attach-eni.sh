@@ -1,49 +1,126 @@
 #!/bin/bash
-# Attach this node's Multus ENI: the available ENI tagged for this cluster and zone. The VPC CNI ignores
-# it (node.k8s.amazonaws.com/no_manage=true). Rename it multus, as the NAD's ipvlan master expects,
-# and bring it up: on AL2023, interfaces attached after boot stay down (amazon-eks-ami #2180).
-# Runs from the launch template's user data before kubelet starts. The lines above this script set
-# CLUSTER, ZONE and REGION.
-set -euo pipefail
+# multus-eni-attach: gives this node its zone's Multus ENI, at every boot (the multus-eni systemd unit
+# runs it; user data, which runs on first boot only, installs that unit).
+#
+# 1. Find the ENI: the one tagged for this cluster and zone that is attached to this instance already
+#    (a reboot), else attach the zone's available one at device index 1. A managed node group update
+#    starts the new node before it terminates the old one (EKS "Managed node update behavior"), so the
+#    ENI can stay in use for minutes: keep trying, through API errors too, until it is free.
+# 2. Name it multus, as the NADs' ipvlan master expects, and keep that name: a systemd .link file
+#    matching its MAC renames it whenever it appears, on every later boot; a .network file keeps
+#    networkd (and nodeadm's udev-net-manager) from configuring it. Bring it up: AL2023 leaves
+#    interfaces attached after boot down (amazon-eks-ami #2180).
+# 3. Label the Node with LABEL_PATCH, so Multus pods (which select that label) schedule only once the
+#    ENI is there. A kubelet may set its own Node's labels outside kubernetes.io (NodeRestriction), not
+#    its taints, so a label is the gate.
+#
+# The unit's EnvironmentFile sets CLUSTER, ZONE, REGION, ENDPOINT (the API server) and LABEL_PATCH (a
+# JSON merge patch of the Node's labels). The rest have defaults, which tests override.
+set -uo pipefail
 
+: "${CLUSTER:?}" "${ZONE:?}" "${REGION:?}" "${ENDPOINT:?}" "${LABEL_PATCH:?}"
 IMDS=${IMDS:-http://169.254.169.254}
-ATTEMPTS=${ATTEMPTS:-30}
 PAUSE=${PAUSE:-10}
+# 0 means try for ever (the unit's way); tests bound it.
+MAX_ATTEMPTS=${MAX_ATTEMPTS:-0}
+NETWORK_DIR=${NETWORK_DIR:-/etc/systemd/network}
+CA_FILE=${CA_FILE:-/etc/kubernetes/pki/ca.crt}
 
 log() { echo "multus-eni: $*" >&2; }
 
-# Amazon Linux 2023 packages the AWS CLI as awscli-2; install it if the AMI lacks it.
-if ! command -v aws >/dev/null; then
-  dnf install -y -q awscli-2
-fi
+attempt=0
+# again MESSAGE: log, wait, and count an attempt; false once MAX_ATTEMPTS are used up.
+again() {
+  attempt=$((attempt + 1))
+  if [ "$MAX_ATTEMPTS" -gt 0 ]; then
+    log "$1 (attempt $attempt of $MAX_ATTEMPTS)"
+    [ "$attempt" -lt "$MAX_ATTEMPTS" ] || return 1
+  else
+    log "$1 (attempt $attempt; retrying every ${PAUSE}s)"
+  fi
+  sleep "$PAUSE"
+}
 
-token=$(curl -sf -X PUT "$IMDS/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
-instance=$(curl -sf -H "X-aws-ec2-metadata-token: $token" "$IMDS/latest/meta-data/instance-id")
+imds() {
+  local token
+  token=$(curl -sf -X PUT "$IMDS/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 300") &&
+    curl -sf -H "X-aws-ec2-metadata-token: $token" "$IMDS/latest/meta-data/$1"
+}
 
-# Two nodes of a zone may race for the same ENI; the loser tries again.
+# describe FILTER...: the id of the first Multus ENI of this cluster matching the filters, or nothing.
+describe() {
+  local id
+  id=$(aws ec2 describe-network-interfaces --region "$REGION" \
+    --filters "Name=tag:cluster,Values=$CLUSTER" "Name=tag:multus,Values=true" "Name=tag:Zone,Values=$ZONE" "$@" \
+    --query 'NetworkInterfaces[0].NetworkInterfaceId' --output text) || return 1
+  if [ "$id" != None ]; then
+    echo "$id"
+  fi
+}
+
+fail() {
+  log "gave up: $*"
+  exit 1
+}
+
+instance=""
+until instance=$(imds instance-id) && [ -n "$instance" ]; do
+  again "the instance metadata service does not answer" || fail "no instance id from $IMDS"
+done
+
 eni=""
-for attempt in $(seq 1 "$ATTEMPTS"); do
-  candidate=$(aws ec2 describe-network-interfaces --region "$REGION" \
-    --filters "Name=tag:cluster,Values=$CLUSTER" "Name=tag:multus,Values=true" \
-              "Name=tag:Zone,Values=$ZONE" "Name=status,Values=available" \
-    --query 'NetworkInterfaces[0].NetworkInterfaceId' --output text)
-  if [ -n "$candidate" ] && [ "$candidate" != "None" ] &&
-     aws ec2 attach-network-interface --region "$REGION" --network-interface-id "$candidate" \
-       --instance-id "$instance" --device-index 1 >/dev/null; then
-    eni=$candidate
+while [ -z "$eni" ]; do
+  if ! mine=$(describe "Name=attachment.instance-id,Values=$instance"); then
+    again "describing network interfaces failed" || fail "EC2 API errors"
+    continue
+  fi
+  if [ -n "$mine" ]; then
+    eni=$mine
+    log "$eni is attached to $instance already"
     break
   fi
-  log "no Multus ENI attached yet (attempt $attempt of $ATTEMPTS)"
-  sleep "$PAUSE"
+  if ! free=$(describe "Name=status,Values=available"); then
+    again "describing network interfaces failed" || fail "EC2 API errors"
+    continue
+  fi
+  if [ -z "$free" ]; then
+    again "no available ENI tagged cluster=$CLUSTER multus=true Zone=$ZONE (a node being replaced may still hold it)" ||
+      fail "no available ENI tagged cluster=$CLUSTER multus=true Zone=$ZONE"
+    continue
+  fi
+  if aws ec2 attach-network-interface --region "$REGION" --network-interface-id "$free" \
+    --instance-id "$instance" --device-index 1 >/dev/null; then
+    eni=$free
+    log "attached $eni to $instance"
+  else
+    again "attaching $free failed (another node may have won it)" || fail "could not attach $free"
+  fi
 done
-if [ -z "$eni" ]; then
-  log "gave up: no available ENI tagged cluster=$CLUSTER multus=true Zone=$ZONE"
-  exit 1
-fi
-mac=$(aws ec2 describe-network-interfaces --region "$REGION" --network-interface-ids "$eni" \
-  --query 'NetworkInterfaces[0].MacAddress' --output text)
 
-# Interface names depend on the PCI slot; the MAC does not.
+mac=""
+until mac=$(aws ec2 describe-network-interfaces --region "$REGION" --network-interface-ids "$eni" \
+  --query 'NetworkInterfaces[0].MacAddress' --output text) && [ -n "$mac" ] && [ "$mac" != None ]; do
+  again "reading the MAC address of $eni failed" || fail "no MAC address for $eni"
+done
+
+# write_if_changed FILE CONTENT
+write_if_changed() {
+  if [ "$(cat "$1" 2>/dev/null)" != "$2" ]; then
+    mkdir -p "$(dirname "$1")"
+    printf '%s\n' "$2" >"$1"
+  fi
+}
+write_if_changed "$NETWORK_DIR/10-multus.link" "[Match]
+MACAddress=$mac
+
+[Link]
+Name=multus"
+write_if_changed "$NETWORK_DIR/10-multus.network" "[Match]
+Name=multus
+
+[Link]
+Unmanaged=yes"
+
 iface=""
 for _ in $(seq 1 60); do
   for dev in /sys/class/net/*; do
@@ -54,10 +131,7 @@ for _ in $(seq 1 60); do
   [ -n "$iface" ] && break
   sleep 1
 done
-if [ -z "$iface" ]; then
-  log "$eni ($mac) is attached but no interface has its MAC"
-  exit 1
-fi
+[ -n "$iface" ] || fail "$eni ($mac) is attached but no interface has its MAC"
 if [ "$iface" != multus ]; then
   ip link set dev "$iface" down
   ip link set dev "$iface" name multus
@@ -65,4 +139,18 @@ fi
 ip link set dev multus up
 # Pod replies leave through the node's other interfaces; strict reverse-path filtering would drop them.
 sysctl -qw net.ipv4.conf.multus.rp_filter=0
-log "attached $eni as multus"
+log "$eni is multus ($mac)"
+
+node=""
+until node=$(aws ec2 describe-instances --region "$REGION" --instance-ids "$instance" \
+  --query 'Reservations[0].Instances[0].PrivateDnsName' --output text) && [ -n "$node" ] && [ "$node" != None ]; do
+  again "reading this node's name failed" || fail "no node name for $instance"
+done
+# The Node appears once kubelet has registered; until then the patch answers 404.
+until token=$(aws eks get-token --region "$REGION" --cluster-name "$CLUSTER" --query status.token --output text) &&
+  curl -sf --cacert "$CA_FILE" -X PATCH -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/merge-patch+json' --data "$LABEL_PATCH" \
+    "$ENDPOINT/api/v1/nodes/$node" >/dev/null; do
+  again "labelling node $node failed (not registered yet?)" || fail "could not label node $node"
+done
+log "labelled node $node"

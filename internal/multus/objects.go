@@ -14,8 +14,6 @@ import (
 // (the version with 200Mi for kube-multus and cp -f in the init container, PR #3323), as typed
 // Kubernetes objects: nothing is fetched from a URL at deploy time.
 
-// DefaultImage is AWS's Multus build for EKS (thick plugin).
-const DefaultImage = "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/multus-cni:v4.1.4-eksbuild.3_thick"
 
 const (
 	name      = "multus"

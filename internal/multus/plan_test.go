@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -121,8 +122,14 @@ func TestPlanRejects(t *testing.T) {
 	}
 }
 
+// chapterUserData are the user data parameters of the chapter's Multus node in eu-central-1a.
+var chapterUserData = UserDataParams{
+	ClusterName: "eks-ipv4-multus", Zone: "eu-central-1a", Region: "eu-central-1", NodeGroup: "multus-a", MaxPods: 12,
+	Endpoint: "https://0123456789ABCDEF.gr7.eu-central-1.eks.amazonaws.com", CertificateAuthority: "bW9jay1jYQ==", ServiceCidr: "172.20.0.0/16",
+}
+
 func TestUserData(t *testing.T) {
-	ud, err := UserData(UserDataParams{ClusterName: "eks-ipv4-multus", Zone: "eu-central-1a", Region: "eu-central-1", MaxPods: 12})
+	ud, err := UserData(chapterUserData)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,27 +155,45 @@ func TestUserData(t *testing.T) {
 	if len(types) != 2 || types[0] != "application/node.eks.aws" || !strings.HasPrefix(types[1], "text/x-shellscript") {
 		t.Fatalf("parts %v", types)
 	}
+	// One complete NodeConfig: with the AMI named in the launch template EKS adds none, so this is
+	// what nodeadm merges, and maxPods is ours.
 	var nc NodeConfig
-	if err := yaml.Unmarshal([]byte(bodies[0]), &nc); err != nil {
+	if err := yaml.UnmarshalStrict([]byte(bodies[0]), &nc); err != nil {
 		t.Fatal(err)
 	}
-	if nc.Kind != "NodeConfig" || nc.Spec.Kubelet.Config["maxPods"] != 12 {
-		t.Errorf("NodeConfig %+v", nc)
+	want := NodeConfig{APIVersion: "node.eks.aws/v1alpha1", Kind: "NodeConfig", Spec: NodeConfigSpec{
+		Cluster: ClusterDetails{Name: "eks-ipv4-multus", APIServerEndpoint: chapterUserData.Endpoint, CertificateAuthority: "bW9jay1jYQ==", CIDR: "172.20.0.0/16"},
+		Kubelet: KubeletOptions{Config: map[string]int{"maxPods": 12}, Flags: []string{"--node-labels=eks.amazonaws.com/nodegroup=multus-a"}},
+	}}
+	if !reflect.DeepEqual(nc, want) {
+		t.Errorf("NodeConfig\n got %+v\nwant %+v", nc, want)
 	}
-	for _, want := range []string{"#!/bin/bash\nCLUSTER=eks-ipv4-multus\nZONE=eu-central-1a\nREGION=eu-central-1\n", "--device-index 1", "name multus"} {
+	for _, want := range []string{"cat >\"$root" + AttachScriptPath + "\"", "cat >\"$root" + UnitPath + "\"", "systemctl enable multus-eni.service", AttachEniScript, MultusEniUnit} {
 		if !strings.Contains(bodies[1], want) {
-			t.Errorf("script lacks %q", want)
+			t.Errorf("installer lacks %q", want)
 		}
 	}
-	if strings.Count(bodies[1], "#!/bin/bash") != 1 {
-		t.Error("the script has two shebangs")
-	}
-	again, _ := UserData(UserDataParams{ClusterName: "eks-ipv4-multus", Zone: "eu-central-1a", Region: "eu-central-1", MaxPods: 12})
-	if again != ud {
+	if again, _ := UserData(chapterUserData); again != ud {
 		t.Error("user data differs between two calls")
 	}
-	if _, err := UserData(UserDataParams{ClusterName: "x; rm -rf /", Zone: "a", Region: "b"}); err == nil {
-		t.Error("a cluster name with shell syntax went into the script")
+	for _, bad := range []func(p *UserDataParams){
+		func(p *UserDataParams) { p.ClusterName = "x; rm -rf /" },
+		func(p *UserDataParams) { p.Endpoint = "https://x.example/$(reboot)" },
+		func(p *UserDataParams) { p.Endpoint = "http://x.example" },
+		func(p *UserDataParams) { p.ServiceCidr = "" },
+	} {
+		p := chapterUserData
+		bad(&p)
+		if _, err := UserData(p); err == nil {
+			t.Errorf("accepted %+v", p)
+		}
+	}
+}
+
+func TestAttachedLabelPatch(t *testing.T) {
+	patch, err := AttachedLabelPatch()
+	if err != nil || patch != `{"metadata":{"labels":{"eks-advanced-networking/multus":"true"}}}` {
+		t.Errorf("patch %s %v", patch, err)
 	}
 }
 
@@ -181,8 +206,12 @@ func TestDaemonConfigIsJson(t *testing.T) {
 	if err := json.Unmarshal([]byte(cm.Data["daemon-config.json"]), &c); err != nil || c["multusMasterCNI"] != "10-aws.conflist" {
 		t.Errorf("daemon config %v %v", c, err)
 	}
-	ds := DaemonSet(DefaultImage)
-	if ds.Spec.Template.Spec.Containers[0].Image != DefaultImage || ds.Spec.Template.Spec.InitContainers[0].Command[1] != "-f" ||
+	image, err := EksImage("eu-central-1", MultusImageTag)
+	if err != nil || image != "602401143452.dkr.ecr.eu-central-1.amazonaws.com/eks/multus-cni:v4.1.4-eksbuild.3_thick" {
+		t.Fatalf("image %s %v", image, err)
+	}
+	ds := DaemonSet(image)
+	if ds.Spec.Template.Spec.Containers[0].Image != image || ds.Spec.Template.Spec.InitContainers[0].Command[1] != "-f" ||
 		ds.Spec.Template.Spec.Containers[0].Resources.Limits.Memory().String() != "200Mi" {
 		t.Errorf("DaemonSet differs from AWS's v4.1.4-eksbuild.3 thick manifest")
 	}

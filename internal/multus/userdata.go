@@ -3,42 +3,96 @@ package multus
 import (
 	"bytes"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"mime/multipart"
+	"net/netip"
 	"net/textproto"
+	"net/url"
 	"regexp"
 	"strings"
 
 	"sigs.k8s.io/yaml"
 )
 
-// AttachEniScript attaches, renames and brings up the node's Multus ENI. It reads CLUSTER, ZONE and
-// REGION, which UserData sets in front of it.
+// AttachEniScript attaches, renames and brings up the node's Multus ENI and labels the node, at every
+// boot, as the multus-eni systemd unit (MultusEniUnit). Its EnvironmentFile sets CLUSTER, ZONE,
+// REGION, ENDPOINT and LABEL_PATCH.
 //
 //go:embed attach-eni.sh
 var AttachEniScript string
 
-// NodeConfig is the part of AL2023's nodeadm configuration we set. EKS merges its own (cluster name,
-// endpoint, CA) into a managed node group's user data.
+// Where the user data installs the script, its environment and its unit.
+const (
+	AttachScriptPath = "/usr/local/sbin/multus-eni-attach"
+	EnvFilePath      = "/etc/multus-eni.env"
+	UnitPath         = "/etc/systemd/system/multus-eni.service"
+)
+
+// MultusEniUnit runs the attach script at every boot, next to kubelet rather than before it: a node
+// replacing another must join (so the old one can be drained and free the ENI) while it waits for the
+// ENI. Type simple, so boot never waits for it; restarted if it fails.
+const MultusEniUnit = `[Unit]
+Description=Attach this node's Multus ENI, name it multus and label the node (eks-advanced-networking)
+Wants=network-online.target
+After=network-online.target
+StartLimitIntervalSec=0
+
+[Service]
+Type=simple
+EnvironmentFile=` + EnvFilePath + `
+ExecStart=` + AttachScriptPath + `
+Restart=on-failure
+RestartSec=30
+
+[Install]
+WantedBy=multi-user.target
+`
+
+// NodeConfig is AL2023's nodeadm configuration (node.eks.aws/v1alpha1), the fields we set. It is
+// complete: the Multus launch template names an AMI, and with an AMI id EKS merges nothing into the
+// user data ("Customizing managed nodes with launch templates", EKS User Guide), so the cluster's
+// details come from us and our maxPods is the one kubelet gets. Without an AMI id EKS appends its own
+// NodeConfig, which sets maxPods, and nodeadm lets the last document win (amazon-eks-ami
+// nodeadm/doc/examples.md; eksctl #8037).
 type NodeConfig struct {
 	APIVersion string         `json:"apiVersion"`
 	Kind       string         `json:"kind"`
 	Spec       NodeConfigSpec `json:"spec"`
 }
 
+// NodeConfigSpec is the cluster to join and kubelet's settings.
 type NodeConfigSpec struct {
+	Cluster ClusterDetails `json:"cluster"`
 	Kubelet KubeletOptions `json:"kubelet"`
 }
 
+// ClusterDetails are what nodeadm needs to join the cluster.
+type ClusterDetails struct {
+	Name              string `json:"name"`
+	APIServerEndpoint string `json:"apiServerEndpoint"`
+	// CertificateAuthority is base64, as EKS returns it.
+	CertificateAuthority string `json:"certificateAuthority"`
+	// CIDR is the cluster's service block.
+	CIDR string `json:"cidr"`
+}
+
+// KubeletOptions are kubelet's configuration and extra flags.
 type KubeletOptions struct {
 	Config map[string]int `json:"config,omitempty"`
+	Flags  []string       `json:"flags,omitempty"`
 }
 
 // UserDataParams are the values the node's user data needs.
 type UserDataParams struct {
 	ClusterName, Zone, Region string
+	// Endpoint, CertificateAuthority (base64) and ServiceCidr are the cluster's.
+	Endpoint, CertificateAuthority, ServiceCidr string
 	// MaxPods is kubelet's limit with the Multus ENI held back from the VPC CNI.
 	MaxPods int
+	// NodeGroup is the managed node group's name, which EKS's own bootstrap would put in the node's
+	// eks.amazonaws.com/nodegroup label.
+	NodeGroup string
 }
 
 // mimeBoundary is fixed so the same inputs give the same bytes (and no launch template diff).
@@ -46,25 +100,61 @@ const mimeBoundary = "==EKS-ADVANCED-NETWORKING=="
 
 var safeValue = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
-// UserData is the launch template's AL2023 user data, MIME multipart: a NodeConfig part that sets
-// max pods, and the shell part that attaches the ENI. It is not base64-encoded. (The node group
-// labels the node.)
+// AttachedLabelPatch is the JSON merge patch the attach script applies to its Node once the ENI is
+// attached and named multus: NodeLabel, which Multus pods select.
+func AttachedLabelPatch() (string, error) {
+	type metadata struct {
+		Labels map[string]string `json:"labels"`
+	}
+	b, err := json.Marshal(struct {
+		Metadata metadata `json:"metadata"`
+	}{metadata{Labels: map[string]string{NodeLabel: "true"}}})
+	return string(b), err
+}
+
+// UserData is the Multus launch template's AL2023 user data, MIME multipart: a complete NodeConfig,
+// and a shell part that installs the multus-eni unit and its script and starts it. It is not
+// base64-encoded.
 func UserData(p UserDataParams) (string, error) {
-	for _, v := range []struct{ name, value string }{{"cluster", p.ClusterName}, {"zone", p.Zone}, {"region", p.Region}} {
-		// The values go into a shell script; they are plain names, and anything else is refused.
+	for _, v := range []struct{ name, value string }{
+		{"cluster", p.ClusterName}, {"zone", p.Zone}, {"region", p.Region}, {"node group", p.NodeGroup},
+	} {
+		// The values go into a shell environment file; they are plain names, and anything else is refused.
 		if !safeValue.MatchString(v.value) {
 			return "", fmt.Errorf("%s %q is not a plain name", v.name, v.value)
 		}
 	}
+	if u, err := url.Parse(p.Endpoint); err != nil || u.Scheme != "https" || u.Host == "" || u.Path != "" || strings.ContainsAny(p.Endpoint, "'\"$` \\") {
+		return "", fmt.Errorf("API server endpoint %q is not an https:// address", p.Endpoint)
+	}
+	if _, err := netip.ParsePrefix(p.ServiceCidr); err != nil {
+		return "", fmt.Errorf("service CIDR %q: %w", p.ServiceCidr, err)
+	}
+	if p.CertificateAuthority == "" || p.MaxPods < 1 {
+		return "", fmt.Errorf("a certificate authority and a positive max pods are required")
+	}
 	nodeConfig, err := yaml.Marshal(NodeConfig{
 		APIVersion: "node.eks.aws/v1alpha1", Kind: "NodeConfig",
-		Spec: NodeConfigSpec{Kubelet: KubeletOptions{Config: map[string]int{"maxPods": p.MaxPods}}},
+		Spec: NodeConfigSpec{
+			Cluster: ClusterDetails{Name: p.ClusterName, APIServerEndpoint: p.Endpoint, CertificateAuthority: p.CertificateAuthority, CIDR: p.ServiceCidr},
+			Kubelet: KubeletOptions{
+				Config: map[string]int{"maxPods": p.MaxPods},
+				Flags:  []string{"--node-labels=eks.amazonaws.com/nodegroup=" + p.NodeGroup},
+			},
+		},
 	})
 	if err != nil {
 		return "", err
 	}
-	script := fmt.Sprintf("#!/bin/bash\nCLUSTER=%s\nZONE=%s\nREGION=%s\n%s",
-		p.ClusterName, p.Zone, p.Region, strings.TrimPrefix(AttachEniScript, "#!/bin/bash\n"))
+	patch, err := AttachedLabelPatch()
+	if err != nil {
+		return "", err
+	}
+	env := fmt.Sprintf("CLUSTER=%s\nZONE=%s\nREGION=%s\nENDPOINT=%s\nLABEL_PATCH='%s'\n", p.ClusterName, p.Zone, p.Region, p.Endpoint, patch)
+	installer, err := installScript(env)
+	if err != nil {
+		return "", err
+	}
 
 	var b bytes.Buffer
 	b.WriteString("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"" + mimeBoundary + "\"\r\n\r\n")
@@ -74,7 +164,7 @@ func UserData(p UserDataParams) (string, error) {
 	}
 	for _, part := range []struct{ contentType, body string }{
 		{"application/node.eks.aws", "---\n" + string(nodeConfig)},
-		{`text/x-shellscript; charset="us-ascii"`, script},
+		{`text/x-shellscript; charset="us-ascii"`, installer},
 	} {
 		pw, err := w.CreatePart(textproto.MIMEHeader{"Content-Type": {part.contentType}})
 		if err != nil {
@@ -87,5 +177,30 @@ func UserData(p UserDataParams) (string, error) {
 	if err := w.Close(); err != nil {
 		return "", err
 	}
+	return b.String(), nil
+}
+
+// installScript is the user data's shell part: it runs once, on first boot, and installs what runs
+// at every boot. EAN_ROOT (empty on a node) lets a test install into a directory.
+func installScript(env string) (string, error) {
+	var b strings.Builder
+	b.WriteString("#!/bin/bash\n# Installs the multus-eni unit, which attaches this node's Multus ENI at every boot.\nset -euo pipefail\nroot=${EAN_ROOT:-}\n")
+	// Amazon Linux 2023 packages the AWS CLI as awscli-2; install it if the AMI lacks it.
+	b.WriteString("if ! command -v aws >/dev/null; then\n  dnf install -y -q awscli-2\nfi\n")
+	for _, f := range []struct {
+		path, mode, content string
+	}{
+		{AttachScriptPath, "0755", AttachEniScript},
+		{EnvFilePath, "0600", env},
+		{UnitPath, "0644", MultusEniUnit},
+	} {
+		const eof = "EAN_MULTUS_EOF"
+		if strings.Contains(f.content, eof) {
+			return "", fmt.Errorf("%s contains the heredoc delimiter %s", f.path, eof)
+		}
+		fmt.Fprintf(&b, "mkdir -p \"$root%s\"\ncat >\"$root%s\" <<'%s'\n%s%s\nchmod %s \"$root%s\"\n",
+			f.path[:strings.LastIndex(f.path, "/")], f.path, eof, f.content, eof, f.mode, f.path)
+	}
+	b.WriteString("systemctl daemon-reload\nsystemctl enable multus-eni.service\nsystemctl start --no-block multus-eni.service\n")
 	return b.String(), nil
 }

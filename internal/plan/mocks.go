@@ -118,6 +118,14 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"endpoint":               fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", mockHex(name, 32), m.region),
 			"identities":             []any{map[string]any{"oidcs": []any{map[string]any{"issuer": m.oidcIssuer(name)}}}},
 			"certificateAuthorities": []any{map[string]any{"data": MockCertificateAuthorityData}},
+			// EKS picks 10.100.0.0/16 or 172.20.0.0/16 for an IPv4 cluster without a service block.
+			"kubernetesNetworkConfigs": []any{map[string]any{"ipFamily": "ipv4", "serviceIpv4Cidr": "172.20.0.0/16"}},
+		}), nil
+	case "aws:ssm/getParameter:getParameter":
+		// The recommended EKS AMI parameters: an AMI id per parameter.
+		name := args.Args["name"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": name, "name": name, "type": "String", "value": "ami-0" + mockHex(name, 16), "version": 1, "arn": "arn:aws:ssm:" + m.region + "::parameter" + name,
 		}), nil
 	case "aws:iam/getSessionContext:getSessionContext":
 		// The offline plan's caller is an IAM user, whose session context is itself.
