@@ -14,7 +14,6 @@ import (
 // (the version with 200Mi for kube-multus and cp -f in the init container, PR #3323), as typed
 // Kubernetes objects: nothing is fetched from a URL at deploy time.
 
-
 const (
 	name      = "multus"
 	namespace = "kube-system"
