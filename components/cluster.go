@@ -201,6 +201,9 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 	if err != nil {
 		return bad("NodeGroup.InstanceType", args.NodeGroup.InstanceType, err.Error())
 	}
+	if err := clusterspec.CheckInstanceType(it.Name); err != nil {
+		return bad("NodeGroup.InstanceType", args.NodeGroup.InstanceType, err.Error())
+	}
 	if _, err := clusterspec.AmiType(clusterspec.AL2023, it); err != nil {
 		return bad("NodeGroup.InstanceType", args.NodeGroup.InstanceType, err.Error())
 	}

@@ -250,7 +250,7 @@ func TestMultusRefusesBadArgs(t *testing.T) {
 			return a
 		}, "not an instance id"},
 		{"unknown attachment", func(a *MultusAwsArgs) *MultusAwsArgs { a.Attachment = "lambda"; return a }, "node-group or instances"},
-		{"instance type without limits", func(a *MultusAwsArgs) *MultusAwsArgs { a.InstanceType = "x9.huge"; return a }, "no ENI limits"},
+		{"instance type without limits", func(a *MultusAwsArgs) *MultusAwsArgs { a.InstanceType = "r9g.large"; return a }, "no ENI limits"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := runMultus(t, chapterNetworks(t), tc.aws)

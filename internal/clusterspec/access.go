@@ -109,17 +109,11 @@ func ParseIamPrincipal(arn string) (IamPrincipal, error) {
 	return IamPrincipal{Arn: arn, Partition: m[1], Account: m[2], Kind: m[3], PathName: path}, nil
 }
 
-// PartitionOf is the AWS partition of a region name.
+// PartitionOf is the AWS partition of a region ("aws" for a region AWS does not have, which
+// CheckRegion refuses).
 func PartitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
+	if p, ok := awsRegions[region]; ok {
+		return p
 	}
 	return "aws"
 }

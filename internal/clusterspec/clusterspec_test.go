@@ -244,7 +244,7 @@ func TestMaxPodsWithAMultusEni(t *testing.T) {
 	if err != nil || l.MaxPods(0) != 17 || l.MaxPods(1) != 12 || l.SecondarySlots() != 5 {
 		t.Errorf("t3.medium %+v %v: max pods %d/%d", l, err, l.MaxPods(0), l.MaxPods(1))
 	}
-	if _, err := LookupEniLimit("x9.huge"); err == nil || !strings.Contains(err.Error(), "t3.medium") {
+	if _, err := LookupEniLimit("x9.huge"); err == nil || !strings.Contains(err.Error(), "EC2 has no instance type x9.huge") {
 		t.Errorf("unknown type: %v", err)
 	}
 }
@@ -291,5 +291,51 @@ func TestVpcCniForMultus(t *testing.T) {
 		if err := CheckVpcCniForMultus(v); (err == nil) != ok {
 			t.Errorf("%s: %v", version, err)
 		}
+	}
+}
+
+// Every instance type EC2 has parses, and gets an AMI type.
+func TestEveryEc2InstanceTypeParses(t *testing.T) {
+	for _, name := range instanceTypeNames {
+		it, err := ParseInstanceType(name)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if _, err := AmiType(AL2023, it); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if len(instanceTypeNames) < 1000 || len(instanceEniLimits) < 1000 {
+		t.Errorf("%d names, %d with ENI limits: the generated table is truncated", len(instanceTypeNames), len(instanceEniLimits))
+	}
+}
+
+func TestInstanceTypesAndRegionsAreAws(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		says string
+	}{
+		{CheckInstanceType("t3.medium"), ""},
+		{CheckInstanceType("p6-b200.48xlarge"), ""},
+		{CheckInstanceType("t3.mediun"), "EC2 has no instance type t3.mediun; did you mean t3.medium?"},
+		{CheckInstanceType("x9.huge"), "EC2 has no instance type x9.huge"},
+		{CheckRegion("eu-central-1"), ""},
+		{CheckRegion("ap-southeast-7"), ""},
+		{CheckRegion("eu-centrall-1"), "AWS has no region eu-centrall-1; did you mean eu-central-1?"},
+		{CheckRegion("mars-north-1"), "AWS has no region mars-north-1"},
+	} {
+		if tc.says == "" && tc.err != nil || tc.says != "" && (tc.err == nil || !strings.HasPrefix(tc.err.Error(), tc.says)) {
+			t.Errorf("%v, want %q", tc.err, tc.says)
+		}
+	}
+	if l, err := LookupEniLimit("t3.medium"); err != nil || l != (EniLimit{Enis: 3, Ipv4PerEni: 6, Nitro: true}) || l.MaxPods(1) != 12 {
+		t.Errorf("t3.medium %+v %v", l, err)
+	}
+	if _, err := LookupEniLimit("r9g.large"); err == nil || !strings.Contains(err.Error(), "no ENI limits for r9g.large") {
+		t.Errorf("r9g.large: %v", err)
+	}
+	if PartitionOf("cn-north-1") != "aws-cn" || PartitionOf("us-gov-west-1") != "aws-us-gov" || PartitionOf("eu-central-1") != "aws" {
+		t.Error("partitions")
 	}
 }

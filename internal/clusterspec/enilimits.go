@@ -2,7 +2,6 @@ package clusterspec
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 )
@@ -27,25 +26,75 @@ func (l EniLimit) MaxPods(reserved int) int {
 	return (l.Enis-reserved)*(l.Ipv4PerEni-1) + 2
 }
 
-// EniLimits are the limits of common instance types. Source: amazon-vpc-cni-k8s
-// pkg/vpc/vpc_ip_resource_limit.go (t3.*, c5.large) and misc/eni-max-pods.txt, whose max pods match
-// ENIs x (IPv4 per ENI - 1) + 2 for the rest. Add a type here, with its source, to use it for Multus.
-var EniLimits = map[string]EniLimit{
-	"t3.small":  {3, 4, true},
-	"t3.medium": {3, 6, true},
-	"t3.large":  {3, 12, true},
-	"t3.xlarge": {4, 15, true},
-	"c5.large":  {3, 10, true},
-	"m5.large":  {3, 10, true},
-	"m5.xlarge": {4, 15, true},
-	"m6i.large": {3, 10, true},
-}
-
-// LookupEniLimit returns the limits of an instance type, or an error listing the known types.
+// LookupEniLimit returns the limits of an instance type from the VPC CNI's own table
+// (awsdata_gen.go).
 func LookupEniLimit(instanceType string) (EniLimit, error) {
-	if l, ok := EniLimits[instanceType]; ok {
+	if l, ok := instanceEniLimits[instanceType]; ok {
 		return l, nil
 	}
-	known := slices.Sorted(maps.Keys(EniLimits))
-	return EniLimit{}, fmt.Errorf("no ENI limits recorded for %s; known types: %s (internal/clusterspec/enilimits.go)", instanceType, strings.Join(known, ", "))
+	if err := CheckInstanceType(instanceType); err != nil {
+		return EniLimit{}, err
+	}
+	return EniLimit{}, fmt.Errorf("the VPC CNI's table (%s) has no ENI limits for %s, an older or newer type; pick another", awsDataSources, instanceType)
+}
+
+// CheckInstanceType says whether EC2 has an instance type of this name, suggesting the closest names
+// when it does not: a typo would otherwise fail when the node group is created, minutes into
+// `pulumi up`.
+func CheckInstanceType(name string) error {
+	if _, found := slices.BinarySearch(instanceTypeNames, name); found {
+		return nil
+	}
+	return fmt.Errorf("EC2 has no instance type %s%s", name, suggest(name, instanceTypeNames))
+}
+
+// CheckRegion says whether AWS has a region of this name (the SDKs' partition data, awsdata_gen.go).
+func CheckRegion(region string) error {
+	if _, ok := awsRegions[region]; ok {
+		return nil
+	}
+	names := make([]string, 0, len(awsRegions))
+	for r := range awsRegions {
+		names = append(names, r)
+	}
+	slices.Sort(names)
+	return fmt.Errorf("AWS has no region %s%s", region, suggest(region, names))
+}
+
+// suggest names the known values closest to a mistyped one.
+func suggest(bad string, known []string) string {
+	best, bestDistance := []string{}, 3 // more than two edits away is no typo
+	for _, k := range known {
+		switch d := editDistance(bad, k); {
+		case d < bestDistance:
+			best, bestDistance = []string{k}, d
+		case d == bestDistance:
+			best = append(best, k)
+		}
+	}
+	if len(best) == 0 || len(best) > 5 {
+		return ""
+	}
+	return "; did you mean " + strings.Join(best, " or ") + "?"
+}
+
+// editDistance is the Levenshtein distance between two names.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

@@ -51,9 +51,10 @@ const (
 )
 
 // Architecture is the type's CPU: AWS Graviton (a g among the attribute letters: m7g, c6gn, t4g,
-// g5g) and the first-generation a1 are arm64.
+// g5g), the first-generation a1, and NVIDIA Grace (p6e-gb200, whose variant names the GB200
+// superchip) are arm64.
 func (t InstanceType) Architecture() Architecture {
-	if t.Family == "a" || strings.Contains(t.Attributes, "g") {
+	if t.Family == "a" || strings.Contains(t.Attributes, "g") || strings.HasPrefix(t.Variant, "gb") {
 		return Arm64
 	}
 	return X86_64

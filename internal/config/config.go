@@ -380,6 +380,8 @@ func (c *Config) Validate(today time.Time) error {
 		errs = append(errs, fmt.Errorf("config key %s is not set; set it, e.g. pulumi config set %s eu-central-1", RegionKey, RegionKey))
 	} else if !regionPattern.MatchString(c.Region) {
 		errs = append(errs, fmt.Errorf("config %s = %q: not an AWS region name; regions look like eu-central-1 or us-west-2", RegionKey, c.Region))
+	} else if err := clusterspec.CheckRegion(c.Region); err != nil {
+		errs = append(errs, fmt.Errorf("config %s = %q: %w", RegionKey, c.Region, err))
 	}
 	if !slices.Contains(Ipv4EgressModes, c.Ipv4Egress) {
 		add("ipv4Egress", string(c.Ipv4Egress), "unknown mode; use one of "+joinNames(Ipv4EgressModes))
@@ -460,7 +462,11 @@ func (c *Config) validateCluster(today time.Time) []error {
 			add("serviceIpv4Cidr", c.ServiceIpv4Cidr, err.Error())
 		}
 	}
-	if _, err := clusterspec.ParseInstanceType(c.NodeInstanceType); err != nil {
+	if it, err := clusterspec.ParseInstanceType(c.NodeInstanceType); err != nil {
+		add("nodeInstanceType", c.NodeInstanceType, err.Error())
+	} else if err := clusterspec.CheckInstanceType(c.NodeInstanceType); err != nil {
+		add("nodeInstanceType", c.NodeInstanceType, err.Error())
+	} else if _, err := clusterspec.AmiType(clusterspec.AL2023, it); err != nil {
 		add("nodeInstanceType", c.NodeInstanceType, err.Error())
 	}
 	if c.NodeMinSize < 0 {

@@ -108,7 +108,7 @@ func TestPlanRejects(t *testing.T) {
 		}, FieldZones, "listed twice"},
 		{"ranges and zones disagree", func(in *Input) { in.Ranges = []string{"192.168.96.20-192.168.96.40", "192.168.128.20-192.168.128.40"} }, FieldRanges, "2 ranges for 1 zones"},
 		{"two nodes share host-local", func(in *Input) { in.NodesPerAz = 2 }, FieldNodesPerAz, "same addresses"},
-		{"instance type without limits", func(in *Input) { in.InstanceType = "x9.huge" }, FieldInstance, "t3.medium"},
+		{"instance type EC2 does not have", func(in *Input) { in.InstanceType = "x9.huge" }, FieldInstance, "EC2 has no instance type x9.huge"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := chapter()
