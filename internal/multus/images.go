@@ -24,7 +24,7 @@ var eksRegistryAccounts = map[string]string{
 	"ap-southeast-1": "602401143452", "ap-southeast-2": "602401143452", "ap-southeast-3": "296578399912",
 	"ap-southeast-4": "491585149902", "ap-southeast-5": "151610086707", "ap-southeast-6": "333609536671",
 	"ap-southeast-7": "121268973566",
-	"ca-central-1": "602401143452", "ca-west-1": "761377655185",
+	"ca-central-1":   "602401143452", "ca-west-1": "761377655185",
 	"cn-north-1": "918309763551", "cn-northwest-1": "961992271922",
 	"eu-central-1": "602401143452", "eu-central-2": "900612956339", "eu-north-1": "602401143452",
 	"eu-south-1": "590381155156", "eu-south-2": "455263428931",
