@@ -250,4 +250,5 @@ var plurals = map[string]string{
 	"DaemonSet": "daemonsets", "ConfigMap": "configmaps", "ServiceAccount": "serviceaccounts", "Pod": "pods",
 	"ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings",
 	"CustomResourceDefinition": "customresourcedefinitions", "NetworkAttachmentDefinition": "network-attachment-definitions",
+	"Installation": "installations", "APIServer": "apiservers",
 }

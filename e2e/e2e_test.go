@@ -167,10 +167,14 @@ func contains(got, want any, path string) string {
 	return ""
 }
 
-// readBack checks every object of the plan on the API server.
+// readBack checks every object of the plan on the API server. A Helm chart's objects are not in the
+// plan (the provider renders the chart at deploy time); chartObjects checks those.
 func readBack(t *testing.T, objects map[string]map[string]any) {
 	t.Helper()
 	for _, file := range slices.Sorted(maps.Keys(objects)) {
+		if strings.HasPrefix(file, "helmchart-") {
+			continue
+		}
 		obj := objects[file]
 		path, err := objectPath(obj)
 		if err != nil {
@@ -187,12 +191,25 @@ func readBack(t *testing.T, objects map[string]map[string]any) {
 	}
 }
 
-// assertGone waits for every object of the plan to disappear (namespaces take a moment).
-func assertGone(t *testing.T, objects map[string]map[string]any) {
+// assertGone waits for every object of the plan, and every path in extra, to disappear (namespaces
+// take a moment).
+func assertGone(t *testing.T, objects map[string]map[string]any, extra ...string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
+	type object struct{ label, path string }
+	var all []object
 	for _, file := range slices.Sorted(maps.Keys(objects)) {
+		if strings.HasPrefix(file, "helmchart-") {
+			continue
+		}
 		path, _ := objectPath(objects[file])
+		all = append(all, object{file, path})
+	}
+	for _, path := range extra {
+		all = append(all, object{"chart object", path})
+	}
+	for _, o := range all {
+		file, path := o.label, o.path
 		for {
 			_, found, err := testCluster.get(path)
 			if err != nil {
@@ -220,20 +237,55 @@ func unchanged(summary map[apitype.OpType]int) bool {
 	return true
 }
 
+// calicoCharts is upstream's tigera-operator and CRD charts of Calico v3.32.1, a local copy beside
+// the repository (Tigera's repository is out of reach here): shared/charts/calico-v3.32.1, or
+// EAN_CALICO_CHARTS.
+func calicoCharts(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("EAN_CALICO_CHARTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "charts", "calico-v3.32.1")
+	}
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		_, err = os.Stat(filepath.Join(abs, "tigera-operator", "Chart.yaml"))
+	}
+	if err != nil {
+		t.Fatalf("Calico's charts are not at %s (%v): set EAN_CALICO_CHARTS to a directory holding tigera-operator/ and crd.projectcalico.org.v1/", dir, err)
+	}
+	return abs
+}
+
+// calicoChartObjects are objects the two Calico charts render, which the offline plan cannot list:
+// CRDs of both API groups and the operator. The operator's pre-delete hook Job must not exist:
+// Pulumi's Helm v4 Chart runs no hooks, which is why the Installation and APIServer are ours.
+var calicoChartObjects = []string{
+	"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/installations.operator.tigera.io",
+	"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/apiservers.operator.tigera.io",
+	"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/felixconfigurations.crd.projectcalico.org",
+	"/apis/apps/v1/namespaces/tigera-operator/deployments/tigera-operator",
+}
+
 func TestScenarioLayers(t *testing.T) {
+	charts := calicoCharts(t)
+	calico := []string{"policyEngine", "calico", "calicoVersion", "v3.32.1", "calicoChartRepository", charts}
 	for _, tc := range []struct {
 		name string
 		raw  map[string]string
 		// flipped, when set, is the chapter's switch: the same layer with the deny-egress policy on.
 		flipped map[string]string
+		// chartObjects are objects Helm charts render, to read back and to see gone after destroy.
+		chartObjects []string
 	}{
-		{"ipv6", layerConfig("scenario", "ipv6", "policyEngine", "vpc-cni", "demoApps", "true", "denyEgressPolicy", "true"), nil},
-		// Calico's charts come from Tigera's repository, which this machine cannot reach; the demo and
-		// its policy are what the policy scenario puts into the cluster besides them.
-		{"ipv4-calico", layerConfig("scenario", "ipv4-calico", "demoApps", "true"),
-			layerConfig("scenario", "ipv4-calico", "demoApps", "true", "denyEgressPolicy", "true")},
+		{"ipv6", layerConfig("scenario", "ipv6", "policyEngine", "vpc-cni", "demoApps", "true", "denyEgressPolicy", "true"), nil, nil},
+		// Calico for real, from upstream's charts: CRDs, the operator's objects, and our Installation
+		// and APIServer, validated by the real CRD schemas. The operator pod cannot run without nodes,
+		// so nothing reconciles them here.
+		{"ipv4-calico", layerConfig(append([]string{"scenario", "ipv4-calico", "demoApps", "true"}, calico...)...),
+			layerConfig(append([]string{"scenario", "ipv4-calico", "demoApps", "true", "denyEgressPolicy", "true"}, calico...)...),
+			calicoChartObjects},
 		{"ipv4-multus", layerConfig("scenario", "ipv4-multus", "multus", "true", "multusDemoPod", "true",
-			"multusAvailabilityZones", `["eu-central-1a"]`, "multusSubnetCidrs", `["192.168.96.0/19"]`), nil},
+			"multusAvailabilityZones", `["eu-central-1a"]`, "multusSubnetCidrs", `["192.168.96.0/19"]`), nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -248,7 +300,19 @@ func TestScenarioLayers(t *testing.T) {
 					t.Fatalf("up: %v", err)
 				}
 			})
-			step(t, "read back", func() { readBack(t, objects) })
+			step(t, "read back", func() {
+				readBack(t, objects)
+				for _, path := range tc.chartObjects {
+					if _, found, err := testCluster.get(path); err != nil || !found {
+						t.Errorf("the chart did not create %s (%v)", path, err)
+					}
+				}
+				if tc.chartObjects != nil {
+					if _, found, _ := testCluster.get("/apis/batch/v1/namespaces/tigera-operator/jobs/tigera-operator-uninstall"); found {
+						t.Error("the chart's pre-delete hook Job exists: hooks are not expected to run")
+					}
+				}
+			})
 			step(t, "preview again", func() {
 				res, err := stack.Preview(ctx)
 				if err != nil {
@@ -288,7 +352,7 @@ func TestScenarioLayers(t *testing.T) {
 					t.Fatalf("destroy: %v", err)
 				}
 			})
-			step(t, "nothing left", func() { assertGone(t, objects) })
+			step(t, "nothing left", func() { assertGone(t, objects, tc.chartObjects...) })
 			_ = stack.Workspace().RemoveStack(ctx, stackName)
 		})
 	}

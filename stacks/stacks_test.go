@@ -682,3 +682,23 @@ func TestOfflinePlanSaysRemoteChildrenAreNotShown(t *testing.T) {
 		t.Errorf("the text plan does not say that remote components' children are missing:\n%s", b.String()[max(0, b.Len()-600):])
 	}
 }
+
+// The deploy workflow's runner is the deployer: it must say how it reaches the API endpoint, and
+// the runner must be configurable, since a GitHub-hosted runner has no fixed address.
+func TestDeployWorkflowSaysHowItsRunnerReachesTheEndpoint(t *testing.T) {
+	for _, file := range []string{"deploy.yml", "destroy.yml"} {
+		b, err := os.ReadFile(filepath.Join(projectDir, ".github", "workflows", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "runs-on: ${{ vars.DEPLOY_RUNNER || 'ubuntu-24.04' }}") {
+			t.Errorf("%s does not run on vars.DEPLOY_RUNNER", file)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(projectDir, ".github", "workflows", "deploy.yml"))
+	for _, key := range []string{"endpointPublicAccessCidrs", "endpointPrivateAccessCidrs"} {
+		if !strings.Contains(string(b), key) {
+			t.Errorf("deploy.yml does not say how its runner reaches the endpoint (%s)", key)
+		}
+	}
+}
