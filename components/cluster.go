@@ -49,6 +49,9 @@ type ClusterArgs struct {
 	Addons     AddonVersions
 	// WarmPrefixTarget is the VPC CNI's WARM_PREFIX_TARGET (used when prefix delegation is on).
 	WarmPrefixTarget int
+	// VpcCniIpvlan requires a vpc-cni release that installs the ipvlan plugin, which Multus's
+	// ipvlan networks use (clusterspec.CheckVpcCniForMultus); a "latest" without it is refused too.
+	VpcCniIpvlan bool
 	// PolicyEngine says who enforces NetworkPolicies, which sets the vpc-cni add-on to match: its own
 	// agent on (vpc-cni), or off with ANNOTATE_POD_IP for Calico (calico), or off (none).
 	PolicyEngine PolicyEngine
@@ -218,7 +221,7 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 			"need 0 <= min <= desired <= max and max >= 1")
 	}
 	if args.Addons.VpcCni != clusterspec.Latest {
-		if err := family.checkVpcCni(args.Addons.VpcCni); err != nil {
+		if err := checkVpcCni(args, family, args.Addons.VpcCni); err != nil {
 			return bad("Addons.VpcCni", args.Addons.VpcCni, err.Error())
 		}
 	}
@@ -237,6 +240,21 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 		}
 	}
 	return it, nil
+}
+
+// checkVpcCni says whether a vpc-cni version can serve the IP family and, with ipvlan, Multus.
+func checkVpcCni(args *ClusterArgs, f ipFamily, version string) error {
+	if err := f.checkVpcCni(version); err != nil {
+		return err
+	}
+	if !args.VpcCniIpvlan {
+		return nil
+	}
+	v, err := clusterspec.ParseAddonVersion(version)
+	if err != nil {
+		return err
+	}
+	return clusterspec.CheckVpcCniForMultus(v)
 }
 
 // checkVpcCni says whether a vpc-cni version can serve the IP family.
@@ -469,33 +487,42 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 // resolveAddonVersions turns "latest" into the most recent version EKS offers for the cluster's
 // Kubernetes version, and checks that the vpc-cni can serve the IP family.
 func (b *clusterBuilder) resolveAddonVersions() (AddonVersions, error) {
+	out, err := ResolveAddonVersions(b.ctx, b.args.KubernetesVersion, b.args.Addons, b.parent)
+	if err != nil {
+		return out, err
+	}
+	if err := checkVpcCni(b.args, b.family, out.VpcCni); err != nil {
+		return out, fmt.Errorf("the vpc-cni add-on version EKS offers for Kubernetes %s is %s: %w", b.args.KubernetesVersion, out.VpcCni, err)
+	}
+	return out, nil
+}
+
+// ResolveAddonVersions turns "latest" into the most recent version EKS offers for the Kubernetes
+// version: a lookup, which registers nothing, so a stack can check the answer before it creates
+// anything.
+func ResolveAddonVersions(ctx *pulumi.Context, kubernetesVersion string, versions AddonVersions, opts ...pulumi.InvokeOption) (AddonVersions, error) {
 	resolve := func(addon, version string) (string, error) {
 		if version != clusterspec.Latest {
 			return version, nil
 		}
-		v, err := awseks.GetAddonVersion(b.ctx, &awseks.GetAddonVersionArgs{
-			AddonName: addon, KubernetesVersion: b.args.KubernetesVersion, MostRecent: pulumi.BoolRef(true),
-		}, b.parent)
+		v, err := awseks.GetAddonVersion(ctx, &awseks.GetAddonVersionArgs{
+			AddonName: addon, KubernetesVersion: kubernetesVersion, MostRecent: pulumi.BoolRef(true),
+		}, opts...)
 		if err != nil {
-			return "", fmt.Errorf("looking up the latest %s add-on for Kubernetes %s: %w", addon, b.args.KubernetesVersion, err)
+			return "", fmt.Errorf("looking up the latest %s add-on for Kubernetes %s: %w", addon, kubernetesVersion, err)
 		}
 		return v.Version, nil
 	}
 	var out AddonVersions
 	var err error
-	if out.VpcCni, err = resolve("vpc-cni", b.args.Addons.VpcCni); err != nil {
+	if out.VpcCni, err = resolve("vpc-cni", versions.VpcCni); err != nil {
 		return out, err
 	}
-	if out.Coredns, err = resolve("coredns", b.args.Addons.Coredns); err != nil {
+	if out.Coredns, err = resolve("coredns", versions.Coredns); err != nil {
 		return out, err
 	}
-	if out.KubeProxy, err = resolve("kube-proxy", b.args.Addons.KubeProxy); err != nil {
-		return out, err
-	}
-	if err := b.family.checkVpcCni(out.VpcCni); err != nil {
-		return out, fmt.Errorf("vpc-cni %s: %w", out.VpcCni, err)
-	}
-	return out, nil
+	out.KubeProxy, err = resolve("kube-proxy", versions.KubeProxy)
+	return out, err
 }
 
 func (b *clusterBuilder) addon(addon, version string, args *awseks.AddonArgs, cluster *eks.Cluster, opts ...pulumi.ResourceOption) (*awseks.Addon, error) {

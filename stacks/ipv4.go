@@ -1,12 +1,9 @@
 package stacks
 
 import (
-	"fmt"
-
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/components"
-	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/config"
 )
 
@@ -32,12 +29,6 @@ func Ipv4(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 	addClusterOutputs(out, cluster.ClusterOutputs)
 	var multusAws *components.MultusAwsArgs
 	if cfg.Multus {
-		// "latest" is resolved now: refuse a vpc-cni without the ipvlan plugin before anything more.
-		if v, err := clusterspec.ParseAddonVersion(cluster.Addons.VpcCni); err != nil {
-			return nil, err
-		} else if err := clusterspec.CheckVpcCniForMultus(v); err != nil {
-			return nil, fmt.Errorf("the vpc-cni add-on EKS offers as latest for Kubernetes %s is %s: %w; pin %s:vpcCniVersion", cfg.KubernetesVersion, cluster.Addons.VpcCni, err, config.Project)
-		}
 		multusAws = &components.MultusAwsArgs{
 			ClusterName: cfg.EksClusterName(ctx.Stack()), Region: cfg.Region, Vpc: b.vpc, Tier: cfg.MultusSubnetTier,
 			Cluster: cluster.EksCluster, NodeRoleArn: cluster.NodeRoleArn, NodeRoleName: cluster.NodeRoleName,

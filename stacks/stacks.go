@@ -68,6 +68,8 @@ type base struct {
 	provider       pulumi.ProviderResource
 	vpc            *components.DualStackVpc
 	multusNetworks []multus.Network
+	// addons are the add-on versions, "latest" resolved.
+	addons components.AddonVersions
 }
 
 // newBase creates the explicit AWS provider, resolves the availability zones and builds the VPC from
@@ -96,6 +98,16 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 	if err != nil {
 		return nil, err
 	}
+	// "latest" add-on versions are EKS's answer now, checked like pins before anything is created.
+	addons, err := components.ResolveAddonVersions(ctx, cfg.KubernetesVersion, components.AddonVersions{
+		VpcCni: cfg.VpcCniVersion, Coredns: cfg.CorednsVersion, KubeProxy: cfg.KubeProxyVersion,
+	}, pulumi.Provider(provider))
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckResolvedVpcCni(addons.VpcCni); err != nil {
+		return nil, err
+	}
 	// Everything the plans can refuse is refused before the VPC registers.
 	layout, err := netplan.PlanVpc(cfg.VpcInput(zones))
 	if err != nil {
@@ -113,7 +125,7 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &base{provider: provider, vpc: vpc, multusNetworks: networks}, nil
+	return &base{provider: provider, vpc: vpc, multusNetworks: networks, addons: addons}, nil
 }
 
 // availabilityZones returns the configured zones after checking that the region offers them, or the
@@ -160,10 +172,9 @@ func (b *base) clusterArgs(cfg *config.Config, clusterName, nodeGroupName string
 			Name: nodeGroupName, InstanceType: cfg.NodeInstanceType,
 			MinSize: cfg.NodeMinSize, DesiredSize: cfg.NodeDesiredSize, MaxSize: cfg.NodeMaxSize,
 		},
-		Addons: components.AddonVersions{
-			VpcCni: cfg.VpcCniVersion, Coredns: cfg.CorednsVersion, KubeProxy: cfg.KubeProxyVersion,
-		},
+		Addons:           b.addons,
 		WarmPrefixTarget: cfg.WarmPrefixTarget,
+		VpcCniIpvlan:     cfg.Multus,
 		PolicyEngine:     components.PolicyEngine(cfg.PolicyEngine),
 	}
 }

@@ -702,3 +702,24 @@ func TestDeployWorkflowSaysHowItsRunnerReachesTheEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// vpc-cni v1.20.2 and v1.20.3 ship no ipvlan binary: with Multus on, a "latest" that resolves to one
+// is refused before anything but the AWS provider registers.
+func TestMultusRefusesALatestVpcCniWithoutIpvlan(t *testing.T) {
+	files, err := plan.LoadStack(projectDir, "ipv4-multus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(files.Config, asDeployed)
+	p, err := plan.Run(plan.Options{Project: config.Project, Stack: "ipv4-multus", Config: files.Config,
+		LatestAddons: map[string]string{"vpc-cni": "v1.20.3-eksbuild.1"}}, Program(files.Config))
+	if err == nil || !strings.Contains(err.Error(), "eks-advanced-networking:vpcCniVersion") || !strings.Contains(err.Error(), "v1.20.3-eksbuild.1") ||
+		!strings.Contains(err.Error(), "no ipvlan binary") {
+		t.Fatalf("err = %v, want the ipvlan refusal", err)
+	}
+	for _, r := range p.Resources {
+		if r.Type != "pulumi:providers:aws" {
+			t.Errorf("%s %s registered before the refusal", r.Type, r.Name)
+		}
+	}
+}

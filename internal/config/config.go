@@ -420,6 +420,40 @@ func (c *Config) Validate(today time.Time) error {
 	return errors.Join(errs...)
 }
 
+// vpcCniErrors are what a vpc-cni version cannot do for this stack: IPv6 with ENABLE_V4_EGRESS, or
+// the ipvlan plugin Multus needs.
+func (c *Config) vpcCniErrors(v clusterspec.AddonVersion) []error {
+	var errs []error
+	if c.Scenario == ScenarioIpv6 {
+		if err := clusterspec.CheckVpcCniForIpv6(v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.Multus {
+		if err := clusterspec.CheckVpcCniForMultus(v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// CheckResolvedVpcCni checks the vpc-cni version EKS answered for "latest" at deploy time, as a pin
+// would have been checked. (Its offered range is not checked: EKS's answer is the authority.)
+func (c *Config) CheckResolvedVpcCni(version string) error {
+	if c.VpcCniVersion != clusterspec.Latest {
+		return nil
+	}
+	v, err := clusterspec.ParseAddonVersion(version)
+	if err != nil {
+		return fmt.Errorf("EKS answered %s for the latest vpc-cni: %w", version, err)
+	}
+	var errs []error
+	for _, e := range c.vpcCniErrors(v) {
+		errs = append(errs, keyError("vpcCniVersion", clusterspec.Latest, fmt.Sprintf("EKS offers %s as the latest vpc-cni for Kubernetes %s, and %v; pin a version", version, c.KubernetesVersion, e)))
+	}
+	return errors.Join(errs...)
+}
+
 // addonOfKey names the add-on each version key pins.
 var addonOfKey = map[string]string{"vpcCniVersion": "vpc-cni", "corednsVersion": "coredns", "kubeProxyVersion": "kube-proxy"}
 
@@ -495,16 +529,8 @@ func (c *Config) validateCluster(today time.Time) []error {
 		if err := clusterspec.CheckAddonForKubernetes(addonOfKey[a.key], v, c.KubernetesVersion); err != nil {
 			add(a.key, a.value, err.Error())
 		}
-		if a.key != "vpcCniVersion" {
-			continue
-		}
-		if c.Scenario == ScenarioIpv6 {
-			if err := clusterspec.CheckVpcCniForIpv6(v); err != nil {
-				add(a.key, a.value, err.Error())
-			}
-		}
-		if c.Multus {
-			if err := clusterspec.CheckVpcCniForMultus(v); err != nil {
+		if a.key == "vpcCniVersion" {
+			for _, err := range c.vpcCniErrors(v) {
 				add(a.key, a.value, err.Error())
 			}
 		}

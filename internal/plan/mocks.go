@@ -37,6 +37,8 @@ var zonesByRegion = map[string][]string{
 // is a hash of the resource's URN), and records every registration.
 type mocks struct {
 	project, stack, region string
+	// latestAddons override mockAddonVersions.
+	latestAddons map[string]string
 
 	mu       sync.Mutex
 	recorded []Resource
@@ -100,11 +102,14 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}), nil
 	case "aws:eks/getAddonVersion:getAddonVersion":
 		addon, k8s := args.Args["addonName"].StringValue(), args.Args["kubernetesVersion"].StringValue()
-		version, ok := mockAddonVersions[addon]
+		version, ok := m.latestAddons[addon]
+		if !ok {
+			version, ok = mockAddonVersions[addon]
+		}
 		if !ok {
 			return nil, fmt.Errorf("no add-on %q", addon)
 		}
-		if addon == "kube-proxy" {
+		if _, overridden := m.latestAddons[addon]; addon == "kube-proxy" && !overridden {
 			version = "v" + k8s + ".3-eksbuild.2" // kube-proxy follows the cluster's version
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{

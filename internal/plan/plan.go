@@ -57,13 +57,16 @@ type Options struct {
 	Stack   string
 	// Config is the raw stack configuration, "namespace:key" to value.
 	Config map[string]string
+	// LatestAddons override what the mocked EKS answers as an add-on's latest version
+	// (mockAddonVersions), for tests of what a deploy-time answer does.
+	LatestAddons map[string]string
 }
 
 // Run runs the program as a preview under mocks and returns what it registered. A program error is
 // returned as it is, so validation messages reach the user unchanged, together with the plan of what
 // was registered before it (tests check that bad input registers nothing).
 func Run(opts Options, program Program) (*Plan, error) {
-	m := &mocks{project: opts.Project, stack: opts.Stack, region: opts.Config["aws:region"]}
+	m := &mocks{project: opts.Project, stack: opts.Stack, region: opts.Config["aws:region"], latestAddons: opts.LatestAddons}
 	outputs := map[string]any{}
 	var programErr error
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
