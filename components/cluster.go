@@ -18,10 +18,11 @@ import (
 )
 
 // This file is the cluster core that Ipv6Cluster and Ipv4Cluster share: one EKS cluster from
-// pulumi-eks v2 with the defects shared/FACTS.md lists routed around. pulumi-eks's own VPC CNI is off
-// (UseDefaultVpcCni) and vpc-cni, coredns and kube-proxy are managed add-ons with JSON we marshal
-// ourselves; the security groups are ours, with IPv6 egress; the CNI's permissions come through IRSA,
-// not the node role.
+// pulumi-eks v2 with its known defects routed around. pulumi-eks's own VPC CNI (v1.16.0, with
+// ENABLE_IPv4 left on next to IPv6) is off (UseDefaultVpcCni), and vpc-cni, coredns and kube-proxy
+// are managed add-ons with JSON we marshal ourselves (pulumi-eks v2's Addon writes unsorted JSON);
+// the security groups are ours, with IPv6 egress (pulumi-eks #1700); the CNI's permissions come
+// through IRSA, not the node role (pulumi-eks #1522).
 
 // ClusterArgs are the settings both cluster components take.
 type ClusterArgs struct {

@@ -175,7 +175,7 @@ func (b vpcBuilder) build(c *DualStackVpc) error {
 			case netplan.EgressOnlyInternetGateway:
 				args.EgressOnlyGatewayId = eigw.ID()
 			case netplan.NatGatewayTarget:
-				// natGatewayId, never the gateway's network interface (FACTS.md: AWS refuses that for IPv6).
+				// natGatewayId, never the gateway's network interface (AWS refuses that for IPv6 destinations, eksctl #4603).
 				args.NatGatewayId = nats[r.NatGateway].ID()
 			}
 			if _, err := ec2.NewRoute(ctx, resourceName+"-"+r.Name(), args, b.parent); err != nil {

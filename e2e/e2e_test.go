@@ -238,7 +238,7 @@ func unchanged(summary map[apitype.OpType]int) bool {
 }
 
 // calicoCharts is upstream's tigera-operator and CRD charts of Calico v3.32.1, a local copy beside
-// the repository (Tigera's repository is out of reach here): shared/charts/calico-v3.32.1, or
+// the repository (Tigera's repository is out of reach here): ../shared/charts/calico-v3.32.1, or
 // EAN_CALICO_CHARTS.
 func calicoCharts(t *testing.T) string {
 	t.Helper()

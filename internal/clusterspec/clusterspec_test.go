@@ -138,7 +138,7 @@ func TestVpcCniIpv6Policy(t *testing.T) {
 			}
 		}
 	}
-	// Every action shared/FACTS.md lists, and no more than upstream's IPv6 policy.
+	// Every action amazon-vpc-cni-k8s docs/iam-policy.md lists for IPv6 (with v1.22.1's two), and no more.
 	for _, want := range []string{"ec2:AssignIpv6Addresses", "ec2:DescribeInstances", "ec2:DescribeTags",
 		"ec2:DescribeNetworkInterfaces", "ec2:DescribeInstanceTypes", "ec2:DescribeSubnets",
 		"ec2:DescribeSecurityGroups", "ec2:CreateTags"} {

@@ -28,8 +28,8 @@ func day(s string) time.Time {
 }
 
 // KubernetesVersions are the versions EKS offers, oldest first. Source: the Amazon EKS Kubernetes
-// release calendar (docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html) as summarized
-// in shared/FACTS.md; extended support lasts 12 months after standard support ends. Versions whose
+// release calendar (docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html), as of
+// 2026-11; extended support lasts 12 months after standard support ends. Versions whose
 // extended support has ended can no longer be created and are left out.
 var KubernetesVersions = []KubernetesVersion{
 	{"1.32", day("2026-03-23"), day("2027-03-23")},
