@@ -19,14 +19,32 @@ import (
 	"eks-advanced-networking/stacks"
 )
 
+const usage = `Usage: plan -stack NAME [-json] [-manifests DIR] [-config namespace:key=value]... [-dir DIR]
+
+Runs the program with Pulumi.<NAME>.yaml under Pulumi mocks (no AWS account, no network) and prints
+what it would create, like pulumi preview.
+
+Examples:
+  go run ./cmd/plan -stack ipv6
+  go run ./cmd/plan -stack ipv4-calico -config 'eks-advanced-networking:endpointPublicAccessCidrs=["198.51.100.7/32"]' -json
+
+Flags:
+`
+
 func main() {
-	stack := flag.String("stack", "", "stack name: reads Pulumi.<stack>.yaml")
-	asJSON := flag.Bool("json", false, "print the plan as one JSON object")
-	manifests := flag.String("manifests", "", "also write every Kubernetes object as YAML into this directory")
-	dir := flag.String("dir", ".", "directory holding Pulumi.yaml")
+	// A flag set of our own: the SDKs register a logging library's flags on the global one.
+	flags := flag.NewFlagSet("plan", flag.ExitOnError)
+	flags.Usage = func() {
+		fmt.Fprint(flags.Output(), usage)
+		flags.PrintDefaults()
+	}
+	stack := flags.String("stack", "", "stack name: reads Pulumi.<stack>.yaml")
+	asJSON := flags.Bool("json", false, "print the plan as one JSON object")
+	manifests := flags.String("manifests", "", "also write every Kubernetes object as YAML into this directory")
+	dir := flags.String("dir", ".", "directory holding Pulumi.yaml")
 	var overrides configFlags
-	flag.Var(&overrides, "config", "namespace:key=value set over the stack file, as `pulumi config set` would (repeatable; lists as JSON)")
-	flag.Parse()
+	flags.Var(&overrides, "config", "set `namespace:key=value` over the stack file, as pulumi config set would (repeatable; lists as JSON)")
+	_ = flags.Parse(os.Args[1:]) // ExitOnError: a bad flag exits with the usage
 	if *stack == "" {
 		fmt.Fprintf(os.Stderr, "plan: -stack is required; stacks here: %v\n", plan.StackNames(*dir))
 		os.Exit(2)
