@@ -55,18 +55,9 @@ type ClusterArgs struct {
 	VpcCniIpvlan bool
 	// PolicyEngine says who enforces NetworkPolicies, which sets the vpc-cni add-on to match: its own
 	// agent on (vpc-cni), or off with ANNOTATE_POD_IP for Calico (calico), or off (none).
-	PolicyEngine PolicyEngine
+	PolicyEngine clusterspec.PolicyEngine
 	Tags         map[string]string
 }
-
-// PolicyEngine enforces Kubernetes NetworkPolicies. There is exactly one per cluster.
-type PolicyEngine string
-
-const (
-	PolicyEngineNone   PolicyEngine = "none"
-	PolicyEngineVpcCni PolicyEngine = "vpc-cni"
-	PolicyEngineCalico PolicyEngine = "calico"
-)
 
 // NodeGroupArgs describe the managed node group.
 type NodeGroupArgs struct {
@@ -211,10 +202,8 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 	if _, err := clusterspec.AmiType(clusterspec.AL2023, it); err != nil {
 		return bad("NodeGroup.InstanceType", args.NodeGroup.InstanceType, err.Error())
 	}
-	switch args.PolicyEngine {
-	case PolicyEngineNone, PolicyEngineVpcCni, PolicyEngineCalico:
-	default:
-		return bad("PolicyEngine", string(args.PolicyEngine), "use none, vpc-cni or calico")
+	if !args.PolicyEngine.Valid() {
+		return bad("PolicyEngine", string(args.PolicyEngine), fmt.Sprintf("use one of %v", clusterspec.PolicyEngines))
 	}
 	n := args.NodeGroup
 	if n.MinSize < 0 || n.MinSize > n.DesiredSize || n.DesiredSize > n.MaxSize || n.MaxSize < 1 {
@@ -386,9 +375,9 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	cniOptions := b.family.vpcCni
 	cniOptions.WarmPrefixTarget = args.WarmPrefixTarget
 	// Said explicitly either way: with Calico the VPC CNI's own policy agent must stay off.
-	vpcCniPolicy := args.PolicyEngine == PolicyEngineVpcCni
+	vpcCniPolicy := args.PolicyEngine == clusterspec.PolicyEngineVpcCni
 	cniOptions.NetworkPolicy = &vpcCniPolicy
-	cniOptions.AnnotatePodIP = args.PolicyEngine == PolicyEngineCalico
+	cniOptions.AnnotatePodIP = args.PolicyEngine == clusterspec.PolicyEngineCalico
 	cniConfiguration, err := clusterspec.VpcCniConfigurationValues(cniOptions)
 	if err != nil {
 		return builtCluster{}, err

@@ -261,8 +261,9 @@ func TestBadVpcRegistersNothing(t *testing.T) {
 			_, err := NewDualStackVpc(ctx, "vpc", args)
 			return nil, err
 		})
-	if err == nil || !strings.Contains(err.Error(), "vpcCidr") {
-		t.Fatalf("err = %v, want the vpcCidr error", err)
+	// The component speaks its own field names, not the config keys.
+	if err == nil || !strings.Contains(err.Error(), "CidrBlock") || !strings.Contains(err.Error(), "SubnetPrefixLength 20") {
+		t.Fatalf("err = %v, want the CidrBlock error", err)
 	}
 	if len(p.Resources) != 0 {
 		t.Errorf("registered %d resources before refusing the input", len(p.Resources))

@@ -34,7 +34,7 @@ func chapterCluster() *Ipv6ClusterArgs {
 			ClusterLogTypes:  []string{"api", "audit"},
 			NodeGroup:        NodeGroupArgs{Name: "ipv6mng", InstanceType: "t3.medium", MinSize: 2, DesiredSize: 2, MaxSize: 2},
 			Addons:           AddonVersions{VpcCni: "latest", Coredns: "latest", KubeProxy: "v1.35.3-eksbuild.13"},
-			WarmPrefixTarget: 1, PolicyEngine: PolicyEngineNone,
+			WarmPrefixTarget: 1, PolicyEngine: clusterspec.PolicyEngineNone,
 		},
 		NodeSnat: true,
 	}

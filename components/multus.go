@@ -1,6 +1,7 @@
 package components
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -24,18 +25,6 @@ import (
 
 // MultusNetworkType is the component's type token.
 const MultusNetworkType = "eks-advanced-networking:multus:MultusNetwork"
-
-// MultusAttachment says how a Multus ENI gets onto its node.
-type MultusAttachment string
-
-const (
-	// MultusAttachNodeGroup gives each Multus zone a managed node group whose user data attaches the
-	// zone's ENI at boot, so a replaced node picks the ENI up again.
-	MultusAttachNodeGroup MultusAttachment = "node-group"
-	// MultusAttachInstances is the chapter's literal way for fixed instances: one declared attachment
-	// (device index 1) per zone.
-	MultusAttachInstances MultusAttachment = "instances"
-)
 
 // MultusNetworkArgs configure the secondary networks.
 type MultusNetworkArgs struct {
@@ -75,8 +64,8 @@ type MultusAwsArgs struct {
 	// the cluster's own node group, so the two start side by side.
 	NodePrerequisites []pulumi.Resource
 	InstanceType      string
-	Attachment        MultusAttachment
-	// InstanceIds are the fixed instances, one per network, for MultusAttachInstances.
+	Attachment        multus.Attachment
+	// InstanceIds are the fixed instances, one per network, for multus.AttachInstances.
 	InstanceIds []string
 	Tags        map[string]string
 }
@@ -119,22 +108,9 @@ func validateMultusArgs(name string, args *MultusNetworkArgs) error {
 	if _, err := clusterspec.LookupEniLimit(a.InstanceType); err != nil {
 		return bad("Aws.InstanceType", a.InstanceType, err.Error())
 	}
-	switch a.Attachment {
-	case MultusAttachNodeGroup:
-		if len(a.InstanceIds) > 0 {
-			return bad("Aws.InstanceIds", fmt.Sprint(a.InstanceIds), "node groups attach their own ENIs; give instance ids only with the instances attachment")
-		}
-	case MultusAttachInstances:
-		if len(a.InstanceIds) != len(args.Networks) {
-			return bad("Aws.InstanceIds", fmt.Sprint(a.InstanceIds), fmt.Sprintf("one instance per network: %d networks", len(args.Networks)))
-		}
-		for _, id := range a.InstanceIds {
-			if !multus.ValidInstanceId(id) {
-				return bad("Aws.InstanceIds", id, "not an instance id; ids look like i-0123456789abcdef0")
-			}
-		}
-	default:
-		return bad("Aws.Attachment", string(a.Attachment), "use node-group or instances")
+	var fe *multus.FieldError
+	if err := multus.ValidateAttachment(a.Attachment, a.InstanceIds, len(args.Networks)); errors.As(err, &fe) {
+		return bad("Aws."+fe.Field, fe.Value, fe.Reason)
 	}
 	for _, n := range args.Networks {
 		if _, err := a.Vpc.subnetIndex(a.Tier, n.AvailabilityZone); err != nil {
@@ -188,7 +164,7 @@ func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent
 		return nil, err
 	}
 	var attachPolicy pulumi.Resource
-	if a.Attachment == MultusAttachNodeGroup {
+	if a.Attachment == multus.AttachNodeGroup {
 		if attachPolicy, err = multusAttachPolicy(ctx, name, a, parent); err != nil {
 			return nil, err
 		}
@@ -201,7 +177,7 @@ func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent
 			return nil, err
 		}
 		switch a.Attachment {
-		case MultusAttachInstances:
+		case multus.AttachInstances:
 			attachment, err := ec2.NewNetworkInterfaceAttachment(ctx, name+"-"+n.Name, &ec2.NetworkInterfaceAttachmentArgs{
 				InstanceId: pulumi.String(a.InstanceIds[i]), NetworkInterfaceId: eni.ID(), DeviceIndex: pulumi.Int(1),
 			}, parent)
@@ -209,7 +185,7 @@ func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent
 				return nil, err
 			}
 			nodes = append(nodes, attachment)
-		case MultusAttachNodeGroup:
+		case multus.AttachNodeGroup:
 			ng, err := multusNodeGroup(ctx, name, a, n, subnetId, parent, eni, attachPolicy)
 			if err != nil {
 				return nil, err

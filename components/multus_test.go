@@ -58,7 +58,7 @@ func runMultus(t *testing.T, networks []multus.Network, aws func(*MultusAwsArgs)
 			Cluster: cluster.EksCluster, NodeRoleArn: cluster.NodeRoleArn, NodeRoleName: cluster.NodeRoleName,
 			NodeSecurityGroupId: cluster.NodeSecurityGroupId, NodePrerequisites: cluster.NodePrerequisites,
 			KubernetesVersion: "1.35", Endpoint: cluster.Endpoint, CertificateAuthorityData: cluster.CertificateAuthorityData,
-			ServiceCidr: cluster.ServiceCidr, InstanceType: "t3.medium", Attachment: MultusAttachNodeGroup,
+			ServiceCidr: cluster.ServiceCidr, InstanceType: "t3.medium", Attachment: multus.AttachNodeGroup,
 		})
 		_, err = NewMultusNetwork(ctx, "multus", &MultusNetworkArgs{Networks: networks, Image: "602401143452.dkr.ecr.eu-central-1.amazonaws.com/" + multus.MultusImageTag, DemoPod: true, Aws: awsArgs})
 		return err
@@ -203,7 +203,7 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 func TestMultusSecondaryAddressesAndInstances(t *testing.T) {
 	networks := chapterNetworks(t, "192.168.96.20-192.168.96.24")
 	p := mustRunMultus(t, networks, func(a *MultusAwsArgs) *MultusAwsArgs {
-		a.Attachment, a.InstanceIds = MultusAttachInstances, []string{"i-0123456789abcdef0"}
+		a.Attachment, a.InstanceIds = multus.AttachInstances, []string{"i-0123456789abcdef0"}
 		return a
 	})
 	eni := get(t, p, "aws:ec2/networkInterface:NetworkInterface", "multus-ipvlan-private-a")
@@ -244,9 +244,9 @@ func TestMultusRefusesBadArgs(t *testing.T) {
 		aws  func(*MultusAwsArgs) *MultusAwsArgs
 		says string
 	}{
-		{"instances without ids", func(a *MultusAwsArgs) *MultusAwsArgs { a.Attachment = MultusAttachInstances; return a }, "one instance per network"},
+		{"instances without ids", func(a *MultusAwsArgs) *MultusAwsArgs { a.Attachment = multus.AttachInstances; return a }, "one instance per Multus zone (1)"},
 		{"bad instance id", func(a *MultusAwsArgs) *MultusAwsArgs {
-			a.Attachment, a.InstanceIds = MultusAttachInstances, []string{"instance-1"}
+			a.Attachment, a.InstanceIds = multus.AttachInstances, []string{"instance-1"}
 			return a
 		}, "not an instance id"},
 		{"unknown attachment", func(a *MultusAwsArgs) *MultusAwsArgs { a.Attachment = "lambda"; return a }, "node-group or instances"},

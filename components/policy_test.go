@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/plan"
 	"eks-advanced-networking/internal/policydemo"
@@ -172,7 +173,7 @@ func ipv4Vpc() *DualStackVpcArgs {
 	}}
 }
 
-func runIpv4Cluster(t *testing.T, engine PolicyEngine, serviceCidr string) *plan.Plan {
+func runIpv4Cluster(t *testing.T, engine clusterspec.PolicyEngine, serviceCidr string) *plan.Plan {
 	t.Helper()
 	p, err := runProgram(t, func(ctx *pulumi.Context) error {
 		vpc, err := NewDualStackVpc(ctx, "vpc", ipv4Vpc())
@@ -191,7 +192,7 @@ func runIpv4Cluster(t *testing.T, engine PolicyEngine, serviceCidr string) *plan
 }
 
 func TestIpv4Cluster(t *testing.T) {
-	p := runIpv4Cluster(t, PolicyEngineNone, "10.100.0.0/16")
+	p := runIpv4Cluster(t, clusterspec.PolicyEngineNone, "10.100.0.0/16")
 	cluster := get(t, p, typeCluster, "cluster")
 	if cluster.Input("ipFamily") != "ipv4" || cluster.Input("kubernetesServiceIpAddressRange") != "10.100.0.0/16" {
 		t.Errorf("cluster %v", cluster.Inputs)
@@ -226,13 +227,13 @@ func TestIpv4Cluster(t *testing.T) {
 // ANNOTATE_POD_IP.
 func TestPolicyEngineSetsTheVpcCniAddon(t *testing.T) {
 	for _, tc := range []struct {
-		engine        PolicyEngine
+		engine        clusterspec.PolicyEngine
 		networkPolicy string
 		annotate      any
 	}{
-		{PolicyEngineNone, "false", nil},
-		{PolicyEngineVpcCni, "true", nil},
-		{PolicyEngineCalico, "false", "true"},
+		{clusterspec.PolicyEngineNone, "false", nil},
+		{clusterspec.PolicyEngineVpcCni, "true", nil},
+		{clusterspec.PolicyEngineCalico, "false", "true"},
 	} {
 		config := addonConfig(t, get(t, runIpv4Cluster(t, tc.engine, ""), typeAddon, "cluster-vpc-cni"))
 		env := config["env"].(map[string]any)

@@ -35,7 +35,7 @@ func Ipv4(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 			NodeSecurityGroupId: cluster.NodeSecurityGroupId, NodePrerequisites: cluster.NodePrerequisites,
 			KubernetesVersion: cfg.KubernetesVersion, Endpoint: cluster.Endpoint,
 			CertificateAuthorityData: cluster.CertificateAuthorityData, ServiceCidr: cluster.ServiceCidr,
-			InstanceType: cfg.NodeInstanceType, Attachment: components.MultusAttachment(cfg.MultusAttachment),
+			InstanceType: cfg.NodeInstanceType, Attachment: cfg.MultusAttachment,
 			InstanceIds: cfg.MultusInstanceIds,
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/components"
+	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/multus"
 )
@@ -28,7 +29,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 	multusAws *components.MultusAwsArgs, awsProvider pulumi.ProviderResource) (Outputs, error) {
 	out := Outputs{}
 	opts := []pulumi.ResourceOption{pulumi.Provider(k8s)}
-	if cfg.PolicyEngine == config.PolicyEngineCalico {
+	if cfg.PolicyEngine == clusterspec.PolicyEngineCalico {
 		calico, err := components.NewCalicoPolicyEngine(ctx, "calico", &components.CalicoPolicyEngineArgs{
 			Version: cfg.CalicoVersion, Repository: cfg.CalicoChartRepository, SkipAwait: cfg.SkipAwait,
 		}, opts...)

@@ -175,7 +175,7 @@ func (b *base) clusterArgs(cfg *config.Config, clusterName, nodeGroupName string
 		Addons:           b.addons,
 		WarmPrefixTarget: cfg.WarmPrefixTarget,
 		VpcCniIpvlan:     cfg.Multus,
-		PolicyEngine:     components.PolicyEngine(cfg.PolicyEngine),
+		PolicyEngine:     cfg.PolicyEngine,
 	}
 }
 

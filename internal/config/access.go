@@ -11,13 +11,13 @@ import (
 // HasKubernetesLayer says whether `pulumi up` puts objects into the cluster (Calico, the policy demo,
 // Multus), and so must reach its API endpoint from wherever pulumi runs.
 func (c *Config) HasKubernetesLayer() bool {
-	return c.PolicyEngine == PolicyEngineCalico || c.DemoApps || c.Multus
+	return c.PolicyEngine == clusterspec.PolicyEngineCalico || c.DemoApps || c.Multus
 }
 
 // kubernetesLayerParts names what the layer installs, for messages.
 func (c *Config) kubernetesLayerParts() string {
 	var parts []string
-	if c.PolicyEngine == PolicyEngineCalico {
+	if c.PolicyEngine == clusterspec.PolicyEngineCalico {
 		parts = append(parts, "Calico")
 	}
 	if c.DemoApps {

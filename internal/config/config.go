@@ -63,18 +63,6 @@ const (
 	ClusterModeExisting ClusterMode = "existing"
 )
 
-// PolicyEngine enforces NetworkPolicies: Calico, the VPC CNI's own agent, or nothing.
-type PolicyEngine string
-
-const (
-	PolicyEngineNone   PolicyEngine = "none"
-	PolicyEngineVpcCni PolicyEngine = "vpc-cni"
-	PolicyEngineCalico PolicyEngine = "calico"
-)
-
-// PolicyEngines lists the valid engines.
-var PolicyEngines = []PolicyEngine{PolicyEngineCalico, PolicyEngineVpcCni, PolicyEngineNone}
-
 // NodeSnat says whether pods of an IPv6 cluster get the VPC CNI's v4if0 path (ENABLE_V4_EGRESS).
 func (e Ipv4Egress) NodeSnat() bool { return e == Ipv4EgressNodeSnat || e == Ipv4EgressBoth }
 
@@ -115,7 +103,7 @@ type Config struct {
 	KubeProxyVersion string
 	WarmPrefixTarget int
 
-	PolicyEngine  PolicyEngine
+	PolicyEngine  clusterspec.PolicyEngine
 	CalicoVersion string
 	// CalicoChartRepository is an HTTP(S) or OCI chart repository, or a local directory.
 	CalicoChartRepository string
@@ -128,7 +116,7 @@ type Config struct {
 	MultusRanges            []string
 	MultusSubnetTier        netplan.Tier
 	MultusNodesPerAz        int
-	MultusAttachment        string
+	MultusAttachment        multus.Attachment
 	MultusInstanceIds       []string
 	MultusImage             string
 	MultusDemoPod           bool
@@ -230,9 +218,9 @@ var Keys = []Key{
 	{"warmPrefixTarget", "integer", 1,
 		"VPC CNI WARM_PREFIX_TARGET: how many spare address prefixes each node keeps (1 to 8). IPv6 nodes get a /80 per prefix.",
 		func(c *Config, raw string) (err error) { c.WarmPrefixTarget, err = parseInt(raw); return }},
-	{"policyEngine", "string", string(PolicyEngineNone),
+	{"policyEngine", "string", string(clusterspec.PolicyEngineNone),
 		"Who enforces NetworkPolicies: calico (tigera-operator, VPC CNI policy off), vpc-cni (the add-on's own agent), or none. Exactly one, by construction.",
-		func(c *Config, raw string) error { c.PolicyEngine = PolicyEngine(raw); return nil }},
+		func(c *Config, raw string) error { c.PolicyEngine = clusterspec.PolicyEngine(raw); return nil }},
 	{"calicoVersion", "string", calico.DefaultVersion,
 		"tigera-operator Helm chart version (Calico release) when policyEngine is calico, e.g. v3.33.1.",
 		func(c *Config, raw string) error { c.CalicoVersion = raw; return nil }},
@@ -263,9 +251,9 @@ var Keys = []Key{
 	{"multusNodesPerAz", "integer", 1,
 		"Multus nodes per zone. host-local IPAM allocates per node, so only 1 is safe.",
 		func(c *Config, raw string) (err error) { c.MultusNodesPerAz, err = parseInt(raw); return }},
-	{"multusAttachment", "string", "node-group",
+	{"multusAttachment", "string", string(multus.AttachNodeGroup),
 		"How the ENIs reach nodes: node-group (a managed node group per zone whose user data attaches the zone's ENI at boot) or instances (the chapter's way for fixed instances, given in multusInstanceIds).",
-		func(c *Config, raw string) error { c.MultusAttachment = raw; return nil }},
+		func(c *Config, raw string) error { c.MultusAttachment = multus.Attachment(raw); return nil }},
 	{"multusInstanceIds", "array", []any{},
 		"With multusAttachment instances: the instance per Multus zone, in the same order.",
 		func(c *Config, raw string) (err error) { c.MultusInstanceIds, err = parseStrings(raw); return }},
@@ -580,23 +568,9 @@ func (c *Config) validateMultus() []error {
 	if c.MultusSubnetTier != netplan.Private && c.MultusSubnetTier != netplan.Public {
 		add("multusSubnetTier", string(c.MultusSubnetTier), "use private or public")
 	}
-	switch c.MultusAttachment {
-	case "node-group":
-		if len(c.MultusInstanceIds) > 0 {
-			add("multusInstanceIds", strings.Join(c.MultusInstanceIds, ","), "node groups attach their own ENIs; set multusAttachment to instances to use fixed instances")
-		}
-	case "instances":
-		zones := max(1, len(c.MultusAvailabilityZones))
-		if len(c.MultusInstanceIds) != zones {
-			add("multusInstanceIds", strings.Join(c.MultusInstanceIds, ","), fmt.Sprintf("give one instance per Multus zone (%d)", zones))
-		}
-		for _, id := range c.MultusInstanceIds {
-			if !multus.ValidInstanceId(id) {
-				add("multusInstanceIds", id, "not an instance id; ids look like i-0123456789abcdef0")
-			}
-		}
-	default:
-		add("multusAttachment", c.MultusAttachment, "use node-group or instances")
+	var fe *multus.FieldError
+	if err := multus.ValidateAttachment(c.MultusAttachment, c.MultusInstanceIds, max(1, len(c.MultusAvailabilityZones))); errors.As(err, &fe) {
+		errs = append(errs, fieldKeyError(multusKeys, fe.Field, fe.Value, fe.Reason))
 	}
 	return errs
 }
@@ -605,7 +579,7 @@ func (c *Config) validateMultus() []error {
 // matter.
 func (c *Config) validateExisting() []error {
 	errs := c.validatePolicy()
-	if c.PolicyEngine == PolicyEngineVpcCni {
+	if c.PolicyEngine == clusterspec.PolicyEngineVpcCni {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:policyEngine vpc-cni is a setting of the vpc-cni add-on, which belongs to the existing cluster; turn enableNetworkPolicy on there", Project))
 	}
 	return append(errs, c.validateMultus()...)
@@ -643,7 +617,7 @@ func (c *Config) MultusNetworks(subnets []multus.Subnet) ([]multus.Network, erro
 	})
 	var fe *multus.FieldError
 	if errors.As(err, &fe) {
-		return nil, keyError(fe.Field, fe.Value, fe.Reason)
+		return nil, fieldKeyError(multusKeys, fe.Field, fe.Value, fe.Reason)
 	}
 	return networks, err
 }
@@ -655,7 +629,7 @@ func (c *Config) validatePolicy() []error {
 	warn := func(msg string) { c.Warnings = append(c.Warnings, msg) }
 	ipv6NodeSnat := c.Scenario == ScenarioIpv6 && c.Ipv4Egress.NodeSnat()
 	switch c.PolicyEngine {
-	case PolicyEngineCalico:
+	case clusterspec.PolicyEngineCalico:
 		if ipv6NodeSnat {
 			add("policyEngine", string(c.PolicyEngine), fmt.Sprintf(
 				"Calico does not enforce policy on IPv6 pods while the VPC CNI's ENABLE_V4_EGRESS is on (ipv4Egress %s); use vpc-cni, or ipv4Egress nat64", c.Ipv4Egress))
@@ -665,13 +639,13 @@ func (c *Config) validatePolicy() []error {
 		} else if _, err := calico.ParseChartSource(c.CalicoChartRepository, c.CalicoVersion); err != nil {
 			add("calicoChartRepository", c.CalicoChartRepository, err.Error())
 		}
-	case PolicyEngineVpcCni:
+	case clusterspec.PolicyEngineVpcCni:
 		if ipv6NodeSnat {
 			warn(fmt.Sprintf("%s:policyEngine vpc-cni does not filter the v4if0 path IPv6 pods use for IPv4 (ipv4Egress %s, aws-network-policy-agent #55): NetworkPolicies do not restrict their IPv4 egress", Project, c.Ipv4Egress))
 		}
-	case PolicyEngineNone:
+	case clusterspec.PolicyEngineNone:
 	default:
-		add("policyEngine", string(c.PolicyEngine), "unknown engine; use one of "+joinNames(PolicyEngines))
+		add("policyEngine", string(c.PolicyEngine), "unknown engine; use one of "+joinNames(clusterspec.PolicyEngines))
 	}
 	if c.DenyEgressPolicy && !c.DemoApps {
 		add("denyEgressPolicy", "true", "the policy lives in the demo's deploy2 namespace; set demoApps to true as well")
@@ -679,7 +653,7 @@ func (c *Config) validatePolicy() []error {
 	if c.AllowDnsEgress && !c.DenyEgressPolicy {
 		add("allowDnsEgress", "true", "it only shapes the deny-egress policy; set denyEgressPolicy to true, or leave this off")
 	}
-	if c.DenyEgressPolicy && c.PolicyEngine == PolicyEngineNone {
+	if c.DenyEgressPolicy && c.PolicyEngine == clusterspec.PolicyEngineNone {
 		warn(fmt.Sprintf("%s:denyEgressPolicy is on but policyEngine is none: nothing enforces the policy", Project))
 	}
 	return errs
@@ -741,9 +715,9 @@ func (c *Config) asKeyError(err error) error {
 		return err
 	}
 	if fe.Field == netplan.FieldPrivateDns64 {
-		return keyError("ipv4Egress", string(c.Ipv4Egress), fe.Reason+" (nat64 and both turn DNS64 on in the private subnets)")
+		return keyError("ipv4Egress", string(c.Ipv4Egress), renameFields(netplanKeys, fe.Reason)+" (nat64 and both turn DNS64 on in the private subnets)")
 	}
-	return keyError(fe.Field, fe.Value, fe.Reason)
+	return fieldKeyError(netplanKeys, fe.Field, fe.Value, fe.Reason)
 }
 
 func keyError(name, value, reason string) error {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"eks-advanced-networking/internal/clusterspec"
+	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 )
 
@@ -37,9 +39,9 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 		NodeMinSize: 2, NodeDesiredSize: 2, NodeMaxSize: 2,
 		VpcCniVersion: "latest", CorednsVersion: "latest", KubeProxyVersion: "latest", WarmPrefixTarget: 1,
 		EndpointPrivateAccessCidrs: []string{}, ClusterAdminArns: []string{},
-		PolicyEngine: PolicyEngineNone, CalicoVersion: "v3.33.1", CalicoChartRepository: "https://docs.tigera.io/calico/charts",
+		PolicyEngine: clusterspec.PolicyEngineNone, CalicoVersion: "v3.33.1", CalicoChartRepository: "https://docs.tigera.io/calico/charts",
 		MultusAvailabilityZones: []string{}, MultusRanges: []string{}, MultusSubnetTier: netplan.Private, MultusNodesPerAz: 1,
-		MultusAttachment: "node-group", MultusInstanceIds: []string{}, MultusImage: "",
+		MultusAttachment: multus.AttachNodeGroup, MultusInstanceIds: []string{}, MultusImage: "",
 		ClusterMode: ClusterModeCreate, MultusSubnetCidrs: []string{},
 	}
 	if !reflect.DeepEqual(*c, want) {
@@ -89,7 +91,7 @@ func TestBadConfigurations(t *testing.T) {
 		{"bad CIDR", raw("vpcCidr", "192.168.0.0/33"), []string{"eks-advanced-networking:vpcCidr", "not a CIDR"}},
 		{"IPv6 VPC CIDR", raw("vpcCidr", "fd00::/56"), []string{"eks-advanced-networking:vpcCidr", "not an IPv4"}},
 		{"host bits set", raw("vpcCidr", "192.168.4.0/16"), []string{"eks-advanced-networking:vpcCidr", "did you mean 192.168.0.0/16"}},
-		{"VPC too small for six /19s", raw("vpcCidr", "192.168.0.0/17"), []string{"eks-advanced-networking:vpcCidr", "holds 4 subnets of /19", "need 6"}},
+		{"VPC too small for six /19s", raw("vpcCidr", "192.168.0.0/17"), []string{"eks-advanced-networking:vpcCidr", "holds 4 subnets of /19", "need 6", "or subnetPrefixLength 20"}},
 		{"VPC too large", raw("vpcCidr", "10.0.0.0/12"), []string{"eks-advanced-networking:vpcCidr", "/16 to /28"}},
 		{"public VPC range", raw("vpcCidr", "52.0.0.0/16"), []string{"eks-advanced-networking:vpcCidr", "private range"}},
 		{"zero AZs", raw("availabilityZoneCount", "0"), []string{"eks-advanced-networking:availabilityZoneCount", `"0"`, "2 to 6"}},

@@ -7,31 +7,28 @@ package multus
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strings"
 
 	"eks-advanced-networking/internal/clusterspec"
 )
 
-// Field names shared with the config keys, so errors can name what the user wrote.
+// The fields of Input (and of the attachment, ValidateAttachment), as FieldError names them.
 const (
-	FieldZones      = "multusAvailabilityZones"
-	FieldRanges     = "multusRanges"
-	FieldNodesPerAz = "multusNodesPerAz"
-	FieldInstance   = "nodeInstanceType"
+	FieldZones       = "Zones"
+	FieldRanges      = "Ranges"
+	FieldNodesPerAz  = "NodesPerAz"
+	FieldInstance    = "InstanceType"
+	FieldAttachment  = "Attachment"
+	FieldInstanceIds = "InstanceIds"
 )
 
-// FieldError is a validation failure of one input field.
+// FieldError is a validation failure of one input field, named as the struct names it; a caller with
+// other names (the config layer's keys) maps Field to its own.
 type FieldError struct {
 	Field, Value, Reason string
 }
 
 func (e *FieldError) Error() string { return fmt.Sprintf("%s = %q: %s", e.Field, e.Value, e.Reason) }
-
-var instanceIdPattern = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
-
-// ValidInstanceId says whether s looks like an EC2 instance id (for the fixed-instance attachment).
-func ValidInstanceId(s string) bool { return instanceIdPattern.MatchString(s) }
 
 // Subnet is a subnet the secondary network may use.
 type Subnet struct {

@@ -143,8 +143,8 @@ func (p VpcPlan) SubnetsOf(t Tier) []Subnet {
 	return out
 }
 
-// FieldError is a validation failure of one input field. Field uses the config key names
-// (vpcCidr, availabilityZones, ...) so the config layer can name the key the user wrote.
+// FieldError is a validation failure of one field of VpcInput, named as the struct names it. A caller
+// with other names (the config layer's keys) maps Field, and the fields a Reason mentions, to its own.
 type FieldError struct {
 	Field string
 	Value string
@@ -156,15 +156,15 @@ func (e *FieldError) Error() string {
 	return fmt.Sprintf("%s = %q: %s", e.Field, e.Value, e.Reason)
 }
 
-// Field names shared with the config keys.
+// The fields of VpcInput, as FieldError names them.
 const (
-	FieldCidrBlock          = "vpcCidr"
-	FieldAvailabilityZones  = "availabilityZones"
-	FieldSubnetPrefixLength = "subnetPrefixLength"
-	FieldNatGateways        = "natGateways"
-	FieldIpv6               = "vpcIpv6"
-	FieldPublicDns64        = "publicSubnetsDns64"
-	FieldPrivateDns64       = "privateSubnetsDns64"
+	FieldCidrBlock          = "CidrBlock"
+	FieldAvailabilityZones  = "AvailabilityZones"
+	FieldSubnetPrefixLength = "SubnetPrefixLength"
+	FieldNatGateways        = "NatGateways"
+	FieldIpv6               = "Ipv6"
+	FieldPublicDns64        = "PublicDns64"
+	FieldPrivateDns64       = "PrivateDns64"
 )
 
 var privateIpv4Ranges = []netip.Prefix{
@@ -264,11 +264,11 @@ func PlanVpc(in VpcInput) (VpcPlan, error) {
 		}
 		if !in.Ipv6 {
 			return VpcPlan{}, &FieldError{Field: d.field, Value: "true",
-				Reason: "DNS64 needs IPv6 subnets; turn vpcIpv6 on or DNS64 off"}
+				Reason: "DNS64 needs IPv6 subnets; turn " + FieldIpv6 + " on or DNS64 off"}
 		}
 		if in.NatGateways == NatGatewayNone {
 			return VpcPlan{}, &FieldError{Field: d.field, Value: "true",
-				Reason: "DNS64 needs a NAT gateway to translate 64:ff9b::/96 (NAT64); set natGateways to single or per-az, or turn DNS64 off"}
+				Reason: "DNS64 needs a NAT gateway to translate 64:ff9b::/96 (NAT64); set " + FieldNatGateways + " to single or per-az, or turn DNS64 off"}
 		}
 	}
 
@@ -340,7 +340,7 @@ func checkSubnetPrefix(vpc netip.Prefix, prefix, zones int) error {
 	if fits := 1 << (prefix - vpc.Bits()); fits < need {
 		smallest := vpc.Bits() + subnetBitsFor(zones)
 		return &FieldError{Field: FieldCidrBlock, Value: vpc.String(),
-			Reason: fmt.Sprintf("holds %d subnets of /%d but %d availability zones need %d (a public and a private subnet each); use a larger VPC block or subnetPrefixLength %d",
+			Reason: fmt.Sprintf("holds %d subnets of /%d but %d availability zones need %d (a public and a private subnet each); use a larger VPC block or "+FieldSubnetPrefixLength+" %d",
 				fits, prefix, zones, need, smallest)}
 	}
 	return nil

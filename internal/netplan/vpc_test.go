@@ -201,8 +201,8 @@ func TestPlanVpcRejects(t *testing.T) {
 		{"prefix wider than VPC", func(in *VpcInput) { in.SubnetPrefixLength = 15 }, FieldSubnetPrefixLength, "/16"},
 		{"no zones", func(in *VpcInput) { in.AvailabilityZones = nil }, FieldAvailabilityZones, "1 to 6"},
 		{"unknown NAT mode", func(in *VpcInput) { in.NatGateways = "two" }, FieldNatGateways, "single, per-az, none"},
-		{"DNS64 without IPv6", func(in *VpcInput) { in.Ipv6 = false }, FieldPrivateDns64, "vpcIpv6"},
-		{"public DNS64 without IPv6", func(in *VpcInput) { in.Ipv6, in.PrivateDns64, in.PublicDns64 = false, false, true }, FieldPublicDns64, "vpcIpv6"},
+		{"DNS64 without IPv6", func(in *VpcInput) { in.Ipv6 = false }, FieldPrivateDns64, "turn Ipv6 on"},
+		{"public DNS64 without IPv6", func(in *VpcInput) { in.Ipv6, in.PrivateDns64, in.PublicDns64 = false, false, true }, FieldPublicDns64, "turn Ipv6 on"},
 		{"DNS64 without NAT", func(in *VpcInput) { in.NatGateways = NatGatewayNone }, FieldPrivateDns64, "NAT gateway"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

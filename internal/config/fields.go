@@ -1,0 +1,54 @@
+package config
+
+import (
+	"regexp"
+	"slices"
+
+	"eks-advanced-networking/internal/multus"
+	"eks-advanced-networking/internal/netplan"
+)
+
+// The plain packages name their own fields in errors; these tables name the config key behind each,
+// so an error says what the user wrote.
+var (
+	netplanKeys = map[string]string{
+		netplan.FieldCidrBlock:          "vpcCidr",
+		netplan.FieldAvailabilityZones:  "availabilityZones",
+		netplan.FieldSubnetPrefixLength: "subnetPrefixLength",
+		netplan.FieldNatGateways:        "natGateways",
+		netplan.FieldIpv6:               "vpcIpv6",
+		netplan.FieldPublicDns64:        "publicSubnetsDns64",
+		// PrivateDns64 is not a key of its own: it follows ipv4Egress (asKeyError).
+	}
+	multusKeys = map[string]string{
+		multus.FieldZones:       "multusAvailabilityZones",
+		multus.FieldRanges:      "multusRanges",
+		multus.FieldNodesPerAz:  "multusNodesPerAz",
+		multus.FieldInstance:    "nodeInstanceType",
+		multus.FieldAttachment:  "multusAttachment",
+		multus.FieldInstanceIds: "multusInstanceIds",
+	}
+)
+
+// fieldKeyError is a plain package's field error as a config key error: the field, and every field
+// its reason mentions, named by its key.
+func fieldKeyError(keys map[string]string, field, value, reason string) error {
+	key, ok := keys[field]
+	if !ok {
+		key = field
+	}
+	return keyError(key, value, renameFields(keys, reason))
+}
+
+func renameFields(keys map[string]string, s string) string {
+	// Longest first, so a field that prefixes another is not replaced inside it.
+	fields := make([]string, 0, len(keys))
+	for f := range keys {
+		fields = append(fields, f)
+	}
+	slices.SortFunc(fields, func(a, b string) int { return len(b) - len(a) })
+	for _, f := range fields {
+		s = regexp.MustCompile(`\b`+regexp.QuoteMeta(f)+`\b`).ReplaceAllString(s, keys[f])
+	}
+	return s
+}
