@@ -151,7 +151,7 @@ func buildCluster(ctx *pulumi.Context, typ, name string, c clusterComponent, arg
 
 // ipFamily is what differs between the IPv4 and the IPv6 cluster.
 type ipFamily struct {
-	name string // ipv4 or ipv6, as EKS spells it
+	name clusterspec.IpFamily
 	// cniPolicy grants the VPC CNI's permissions to its IRSA role.
 	cniPolicy func(ctx *pulumi.Context, name, partition string, role *iam.Role, opts ...pulumi.ResourceOption) error
 	// vpcCni is the add-on configuration apart from the prefix and policy settings.
@@ -178,7 +178,7 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 		return bad("Region", "", "the cluster's region is required (the kubeconfig names it)")
 	}
 	for _, cidr := range args.EndpointPublicAccessCidrs {
-		if _, err := clusterspec.CheckPublicAccessCidr(cidr, family.name == "ipv6"); err != nil {
+		if _, err := clusterspec.CheckPublicAccessCidr(cidr, family.name == clusterspec.Ipv6); err != nil {
 			return bad("EndpointPublicAccessCidrs", cidr, err.Error())
 		}
 	}
@@ -249,7 +249,7 @@ func checkVpcCni(args *ClusterArgs, f ipFamily, version string) error {
 
 // checkVpcCni says whether a vpc-cni version can serve the IP family.
 func (f ipFamily) checkVpcCni(version string) error {
-	if f.name != "ipv6" {
+	if f.name != clusterspec.Ipv6 {
 		return nil
 	}
 	v, err := clusterspec.ParseAddonVersion(version)
@@ -311,7 +311,7 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	clusterArgs := &eks.ClusterArgs{
 		Name:                   pulumi.String(args.ClusterName),
 		Version:                pulumi.String(args.KubernetesVersion),
-		IpFamily:               pulumi.String(b.family.name),
+		IpFamily:               pulumi.String(string(b.family.name)),
 		VpcId:                  args.Vpc.VpcId.ToStringOutput(),
 		PublicSubnetIds:        args.Vpc.PublicSubnetIds,
 		PrivateSubnetIds:       args.Vpc.PrivateSubnetIds,
@@ -549,7 +549,7 @@ func (b *clusterBuilder) securityGroups() (*ec2.SecurityGroup, *ec2.SecurityGrou
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, r := range clusterspec.ClusterSecurityGroupRules(b.family.name == "ipv6") {
+	for _, r := range clusterspec.ClusterSecurityGroupRules(b.family.name == clusterspec.Ipv6) {
 		sg, other := nodes, controlPlane
 		if r.Group == clusterspec.ControlPlaneGroup {
 			sg, other = controlPlane, nodes
@@ -654,7 +654,7 @@ func (b *clusterBuilder) launchTemplate(nodeSg *ec2.SecurityGroup) (*ec2.LaunchT
 	name := b.name + "-" + b.args.NodeGroup.Name
 	return nodeLaunchTemplate(b.ctx, name, nodeTemplate{
 		description:     "Nodes of " + b.args.ClusterName,
-		ipv6:            b.family.name == "ipv6",
+		ipv6:            b.family.name == clusterspec.Ipv6,
 		securityGroupId: nodeSg.ID().ToStringOutput(),
 		tags:            b.tags(name),
 	}, b.parent)

@@ -32,7 +32,7 @@ func NewIpv4Cluster(ctx *pulumi.Context, name string, args *Ipv4ClusterArgs, opt
 		return nil, fmt.Errorf("Ipv4Cluster %s: args are required", name)
 	}
 	family := ipFamily{
-		name:            "ipv4",
+		name:            clusterspec.Ipv4,
 		cniPolicy:       ipv4CniPolicy,
 		vpcCni:          clusterspec.VpcCniOptions{PrefixDelegation: false},
 		serviceIpv4Cidr: args.ServiceIpv4Cidr,

@@ -35,7 +35,7 @@ func NewIpv6Cluster(ctx *pulumi.Context, name string, args *Ipv6ClusterArgs, opt
 	}
 	nodeSnat := args.NodeSnat
 	family := ipFamily{
-		name:      "ipv6",
+		name:      clusterspec.Ipv6,
 		cniPolicy: ipv6CniPolicy,
 		// IPv6 nodes always hand out /80 prefixes; saying so keeps the add-on's settings explicit.
 		vpcCni: clusterspec.VpcCniOptions{PrefixDelegation: true, V4Egress: &nodeSnat},

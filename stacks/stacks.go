@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/components"
+	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
@@ -38,10 +39,12 @@ func Program(raw map[string]string) func(ctx *pulumi.Context) (Outputs, error) {
 		if cfg.ClusterMode == config.ClusterModeExisting {
 			return ExistingCluster(ctx, cfg)
 		}
-		switch cfg.Scenario {
-		case config.ScenarioIpv6:
+		// A scenario's composition follows its cluster's IP family; what the scenario turns on
+		// inside it comes from the configuration.
+		switch cfg.ScenarioSpec().IpFamily {
+		case clusterspec.Ipv6:
 			return Ipv6(ctx, cfg)
-		case config.ScenarioIpv4Calico, config.ScenarioIpv4Multus:
+		case clusterspec.Ipv4:
 			return Ipv4(ctx, cfg)
 		}
 		return nil, fmt.Errorf("scenario %q has no composition", cfg.Scenario) // config.Decode refuses it first

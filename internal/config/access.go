@@ -39,7 +39,7 @@ func (c *Config) kubernetesLayerParts() string {
 func (c *Config) validateEndpointAccess() []error {
 	var errs []error
 	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
-	ipv6 := c.Scenario == ScenarioIpv6
+	ipv6 := c.Ipv6Cluster()
 	if n := len(c.EndpointPublicAccessCidrs); n > clusterspec.MaxPublicAccessCidrs {
 		add("endpointPublicAccessCidrs", strconv.Itoa(n)+" blocks", fmt.Sprintf("EKS takes at most %d; merge neighbouring blocks", clusterspec.MaxPublicAccessCidrs))
 	}

@@ -24,18 +24,6 @@ import (
 // Project is the Pulumi project name and so the namespace of our config keys.
 const Project = "eks-advanced-networking"
 
-// Scenario names a composition in stacks/.
-type Scenario string
-
-const (
-	ScenarioIpv6       Scenario = "ipv6"
-	ScenarioIpv4Calico Scenario = "ipv4-calico"
-	ScenarioIpv4Multus Scenario = "ipv4-multus"
-)
-
-// Scenarios lists the scenarios main.go can run.
-var Scenarios = []Scenario{ScenarioIpv6, ScenarioIpv4Calico, ScenarioIpv4Multus}
-
 // Ipv4Egress is how pods of an IPv6 cluster reach IPv4-only destinations.
 type Ipv4Egress string
 
@@ -373,11 +361,11 @@ func (c *Config) Validate(today time.Time) error {
 	}
 	if !slices.Contains(Ipv4EgressModes, c.Ipv4Egress) {
 		add("ipv4Egress", string(c.Ipv4Egress), "unknown mode; use one of "+joinNames(Ipv4EgressModes))
-	} else if c.Scenario != ScenarioIpv6 && c.Ipv4Egress != Ipv4EgressNodeSnat {
-		add("ipv4Egress", string(c.Ipv4Egress), fmt.Sprintf("only the ipv6 scenario has IPv6 pods that need an IPv4 path; scenario %s leaves it at %s", c.Scenario, Ipv4EgressNodeSnat))
+	} else if !c.Ipv6Cluster() && c.Ipv4Egress != Ipv4EgressNodeSnat {
+		add("ipv4Egress", string(c.Ipv4Egress), fmt.Sprintf("only an IPv6 cluster has IPv6 pods that need an IPv4 path; scenario %s's cluster is IPv4, so leave it at %s", c.Scenario, Ipv4EgressNodeSnat))
 	}
-	if c.Scenario == ScenarioIpv6 && !c.VpcIpv6 {
-		add("vpcIpv6", "false", "the ipv6 scenario needs an IPv6 VPC; set it to true")
+	if c.Ipv6Cluster() && !c.VpcIpv6 {
+		add("vpcIpv6", "false", fmt.Sprintf("scenario %s has an IPv6 cluster, which needs an IPv6 VPC; set it to true", c.Scenario))
 	}
 	if len(c.AvailabilityZones) == 0 {
 		if c.AvailabilityZoneCount < MinAvailabilityZones || c.AvailabilityZoneCount > netplan.MaxAvailabilityZones {
@@ -412,7 +400,7 @@ func (c *Config) Validate(today time.Time) error {
 // the ipvlan plugin Multus needs.
 func (c *Config) vpcCniErrors(v clusterspec.AddonVersion) []error {
 	var errs []error
-	if c.Scenario == ScenarioIpv6 {
+	if c.Ipv6Cluster() {
 		if err := clusterspec.CheckVpcCniForIpv6(v); err != nil {
 			errs = append(errs, err)
 		}
@@ -478,7 +466,7 @@ func (c *Config) validateCluster(today time.Time) []error {
 	errs = append(errs, c.validateEndpointAccess()...)
 	errs = append(errs, c.validateClusterAdmins()...)
 	if c.ServiceIpv4Cidr != "" {
-		if c.Scenario == ScenarioIpv6 {
+		if c.Ipv6Cluster() {
 			add("serviceIpv4Cidr", c.ServiceIpv4Cidr, "an IPv6 cluster takes its service block from EKS (an IPv6 /108); leave it empty")
 		} else if err := clusterspec.ValidateServiceIpv4Cidr(c.ServiceIpv4Cidr); err != nil {
 			add("serviceIpv4Cidr", c.ServiceIpv4Cidr, err.Error())
@@ -536,13 +524,13 @@ func (c *Config) validateCluster(today time.Time) []error {
 func (c *Config) validateMultus() []error {
 	var errs []error
 	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
-	if c.Scenario == ScenarioIpv4Multus && !c.Multus {
-		add("multus", "false", "the ipv4-multus scenario is Multus; set it to true")
+	if c.ScenarioSpec().RequiresMultus && !c.Multus {
+		add("multus", "false", fmt.Sprintf("the %s scenario is Multus; set it to true", c.Scenario))
 	}
 	if !c.Multus {
 		return errs
 	}
-	if c.Scenario == ScenarioIpv6 {
+	if c.Ipv6Cluster() {
 		add("multus", "true", "the secondary network here is IPv4 (ipvlan with host-local IPAM on IPv4 ENI addresses); use an IPv4 scenario")
 	}
 	if c.MultusImage == "" {
@@ -627,7 +615,7 @@ func (c *Config) validatePolicy() []error {
 	var errs []error
 	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
 	warn := func(msg string) { c.Warnings = append(c.Warnings, msg) }
-	ipv6NodeSnat := c.Scenario == ScenarioIpv6 && c.Ipv4Egress.NodeSnat()
+	ipv6NodeSnat := c.Ipv6Cluster() && c.Ipv4Egress.NodeSnat()
 	switch c.PolicyEngine {
 	case clusterspec.PolicyEngineCalico:
 		if ipv6NodeSnat {
@@ -692,7 +680,7 @@ func (c *Config) VpcInput(zones []string) netplan.VpcInput {
 		Ipv6:               c.VpcIpv6,
 		NatGateways:        c.NatGateways,
 		PublicDns64:        c.PublicSubnetsDns64,
-		PrivateDns64:       c.Scenario == ScenarioIpv6 && c.Ipv4Egress.UsesNat64(),
+		PrivateDns64:       c.Ipv6Cluster() && c.Ipv4Egress.UsesNat64(),
 	}
 }
 

@@ -106,8 +106,8 @@ func TestBadConfigurations(t *testing.T) {
 		{"DNS64 without IPv6", raw("publicSubnetsDns64", "true", "vpcIpv6", "false", "scenario", "ipv4-calico"), []string{"eks-advanced-networking:publicSubnetsDns64", "vpcIpv6"}},
 		{"DNS64 without a NAT gateway", raw("ipv4Egress", "both", "natGateways", "none"), []string{"eks-advanced-networking:ipv4Egress", `"both"`, "NAT gateway"}},
 		{"public DNS64 without a NAT gateway", raw("publicSubnetsDns64", "true", "natGateways", "none"), []string{"eks-advanced-networking:publicSubnetsDns64", "NAT gateway"}},
-		{"ipv6 scenario without IPv6 VPC", raw("vpcIpv6", "false"), []string{"eks-advanced-networking:vpcIpv6", "ipv6 scenario"}},
-		{"NAT64 on an IPv4 scenario", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "ipv4Egress", "nat64"), []string{"eks-advanced-networking:ipv4Egress", "only the ipv6 scenario"}},
+		{"ipv6 scenario without IPv6 VPC", raw("vpcIpv6", "false"), []string{"eks-advanced-networking:vpcIpv6", "scenario ipv6 has an IPv6 cluster"}},
+		{"NAT64 on an IPv4 scenario", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "ipv4Egress", "nat64"), []string{"eks-advanced-networking:ipv4Egress", "only an IPv6 cluster", "scenario ipv4-calico"}},
 		{"boolean typo", raw("vpcIpv6", "yes please"), []string{"eks-advanced-networking:vpcIpv6", "true or false"}},
 		{"subnet prefix too long", raw("subnetPrefixLength", "29"), []string{"eks-advanced-networking:subnetPrefixLength", `"29"`, "/28"}},
 		{"missing region", map[string]string{}, []string{"aws:region", "not set"}},
@@ -321,5 +321,26 @@ func TestMultusImageFollowsTheRegion(t *testing.T) {
 		if c.MultusImage != want {
 			t.Errorf("%s: image %s, want %s", region, c.MultusImage, want)
 		}
+	}
+}
+
+// Every scenario is one table entry; what config and the stacks ask of it comes from there.
+func TestScenarioTable(t *testing.T) {
+	for _, tc := range []struct {
+		scenario       Scenario
+		ipv6, isMultus bool
+	}{
+		{ScenarioIpv6, true, false}, {ScenarioIpv4Calico, false, false}, {ScenarioIpv4Multus, false, true},
+	} {
+		c := &Config{Scenario: tc.scenario}
+		if c.Ipv6Cluster() != tc.ipv6 || c.ScenarioSpec().RequiresMultus != tc.isMultus || c.ScenarioSpec().Name != tc.scenario {
+			t.Errorf("%s: %+v", tc.scenario, c.ScenarioSpec())
+		}
+	}
+	if _, ok := Scenario("ipv5").Spec(); ok {
+		t.Error("an unknown scenario has a spec")
+	}
+	if len(Scenarios) != len(ScenarioSpecs) {
+		t.Errorf("Scenarios %v", Scenarios)
 	}
 }
