@@ -206,9 +206,8 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 		return bad("PolicyEngine", string(args.PolicyEngine), fmt.Sprintf("use one of %v", clusterspec.PolicyEngines))
 	}
 	n := args.NodeGroup
-	if n.MinSize < 0 || n.MinSize > n.DesiredSize || n.DesiredSize > n.MaxSize || n.MaxSize < 1 {
-		return bad("NodeGroup", fmt.Sprintf("min %d desired %d max %d", n.MinSize, n.DesiredSize, n.MaxSize),
-			"need 0 <= min <= desired <= max and max >= 1")
+	if errs := (clusterspec.NodeGroupSize{MinSize: n.MinSize, DesiredSize: n.DesiredSize, MaxSize: n.MaxSize}).Errors(); len(errs) > 0 {
+		return bad("NodeGroup."+errs[0].Field, errs[0].Value, errs[0].Reason)
 	}
 	if args.Addons.VpcCni != clusterspec.Latest {
 		if err := checkVpcCni(args, family, args.Addons.VpcCni); err != nil {

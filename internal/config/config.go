@@ -479,17 +479,8 @@ func (c *Config) validateCluster(today time.Time) []error {
 	} else if _, err := clusterspec.AmiType(clusterspec.AL2023, it); err != nil {
 		add("nodeInstanceType", c.NodeInstanceType, err.Error())
 	}
-	if c.NodeMinSize < 0 {
-		add("nodeMinSize", strconv.Itoa(c.NodeMinSize), "use 0 or more")
-	}
-	if c.NodeMaxSize < 1 {
-		add("nodeMaxSize", strconv.Itoa(c.NodeMaxSize), "use at least 1: EKS refuses a node group whose maximum is 0")
-	}
-	if c.NodeMaxSize < c.NodeMinSize {
-		add("nodeMaxSize", strconv.Itoa(c.NodeMaxSize), fmt.Sprintf("must be at least nodeMinSize (%d)", c.NodeMinSize))
-	}
-	if c.NodeDesiredSize < c.NodeMinSize || c.NodeDesiredSize > c.NodeMaxSize {
-		add("nodeDesiredSize", strconv.Itoa(c.NodeDesiredSize), fmt.Sprintf("must lie between nodeMinSize (%d) and nodeMaxSize (%d)", c.NodeMinSize, c.NodeMaxSize))
+	for _, fe := range (clusterspec.NodeGroupSize{MinSize: c.NodeMinSize, DesiredSize: c.NodeDesiredSize, MaxSize: c.NodeMaxSize}).Errors() {
+		errs = append(errs, fieldKeyError(nodeGroupKeys, fe.Field, fe.Value, fe.Reason))
 	}
 	for _, a := range []struct{ key, value string }{
 		{"vpcCniVersion", c.VpcCniVersion}, {"corednsVersion", c.CorednsVersion}, {"kubeProxyVersion", c.KubeProxyVersion},

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 
+	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 )
@@ -19,6 +20,11 @@ var (
 		netplan.FieldIpv6:               "vpcIpv6",
 		netplan.FieldPublicDns64:        "publicSubnetsDns64",
 		// PrivateDns64 is not a key of its own: it follows ipv4Egress (asKeyError).
+	}
+	nodeGroupKeys = map[string]string{
+		clusterspec.FieldMinSize:     "nodeMinSize",
+		clusterspec.FieldDesiredSize: "nodeDesiredSize",
+		clusterspec.FieldMaxSize:     "nodeMaxSize",
 	}
 	multusKeys = map[string]string{
 		multus.FieldZones:       "multusAvailabilityZones",
