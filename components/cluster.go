@@ -1,9 +1,7 @@
 package components
 
 import (
-	"encoding/base64"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -404,35 +402,22 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		return builtCluster{}, err
 	}
 
-	launchTemplate, err := b.launchTemplate(nodeSg)
-	if err != nil {
-		return builtCluster{}, err
-	}
 	ng := args.NodeGroup
-	amiType, err := clusterspec.AmiType(clusterspec.AL2023, b.instance)
-	if err != nil {
-		return builtCluster{}, err
-	}
 	nodePrerequisites := []pulumi.Resource{vpcCni, kubeProxy, accessEntry}
 	// Nodes start only once the CNI they need runs with its permissions and kube-proxy is there.
-	nodeGroup, err := eks.NewManagedNodeGroup(ctx, name+"-"+ng.Name, &eks.ManagedNodeGroupArgs{
-		Cluster:       cluster,
-		NodeGroupName: pulumi.String(ng.Name),
-		NodeRoleArn:   nodeRole.Arn,
-		SubnetIds:     args.Vpc.PrivateSubnetIds,
-		InstanceTypes: pulumi.ToStringArray([]string{ng.InstanceType}),
-		AmiType:       pulumi.String(amiType),
-		CapacityType:  pulumi.String("ON_DEMAND"),
-		ScalingConfig: &awseks.NodeGroupScalingConfigArgs{
-			MinSize: pulumi.Int(ng.MinSize), DesiredSize: pulumi.Int(ng.DesiredSize), MaxSize: pulumi.Int(ng.MaxSize),
-		},
-		LaunchTemplate: &awseks.NodeGroupLaunchTemplateArgs{
-			Id: launchTemplate.ID(),
-			Version: launchTemplate.LatestVersion.ApplyT(func(v int) string {
-				return strconv.Itoa(v)
-			}).(pulumi.StringOutput),
-		},
-	}, b.parent, pulumi.DependsOn(nodePrerequisites))
+	nodeGroup, err := newManagedNodeGroup(ctx, name+"-"+ng.Name, managedNodeGroup{
+		cluster:         cluster,
+		nodeGroupName:   ng.Name,
+		description:     "Nodes of " + args.ClusterName,
+		nodeRoleArn:     nodeRole.Arn,
+		subnetIds:       args.Vpc.PrivateSubnetIds,
+		instance:        b.instance,
+		amiFamily:       clusterspec.AL2023,
+		size:            clusterspec.NodeGroupSize{MinSize: ng.MinSize, DesiredSize: ng.DesiredSize, MaxSize: ng.MaxSize},
+		ipv6:            b.family.name == clusterspec.Ipv6,
+		securityGroupId: nodeSg.ID().ToStringOutput(),
+		tags:            args.Tags,
+	}, b.parent, nodePrerequisites)
 	if err != nil {
 		return builtCluster{}, err
 	}
@@ -646,72 +631,6 @@ func (b *clusterBuilder) vpcCniRole(partition string, oidc *iam.OpenIdConnectPro
 		return nil, err
 	}
 	return role, b.family.cniPolicy(b.ctx, b.name+"-vpc-cni", partition, role, b.parent)
-}
-
-// launchTemplate is the node group's (see nodeLaunchTemplate).
-func (b *clusterBuilder) launchTemplate(nodeSg *ec2.SecurityGroup) (*ec2.LaunchTemplate, error) {
-	name := b.name + "-" + b.args.NodeGroup.Name
-	return nodeLaunchTemplate(b.ctx, name, nodeTemplate{
-		description:     "Nodes of " + b.args.ClusterName,
-		ipv6:            b.family.name == clusterspec.Ipv6,
-		securityGroupId: nodeSg.ID().ToStringOutput(),
-		tags:            b.tags(name),
-	}, b.parent)
-}
-
-// nodeTemplate is what differs between node launch templates.
-type nodeTemplate struct {
-	description     string
-	ipv6            bool
-	securityGroupId pulumi.StringInput
-	// imageId, when set, is the AMI; EKS then merges nothing into the user data, which must be a
-	// complete NodeConfig. Without it EKS picks the AMI of the node group's AMI type.
-	imageId pulumi.StringInput
-	// userData is AL2023 MIME multipart user data (not base64), or nil.
-	userData pulumi.StringInput
-	tags     pulumi.StringMap
-}
-
-// nodeLaunchTemplate is a managed node group's launch template: IMDSv2 only, reachable over IPv6 on
-// IPv6 clusters, one hop so pods cannot borrow the node's credentials, an encrypted gp3 root volume,
-// and the cluster's node security group.
-func nodeLaunchTemplate(ctx *pulumi.Context, name string, t nodeTemplate, opts ...pulumi.ResourceOption) (*ec2.LaunchTemplate, error) {
-	ipv6 := "disabled"
-	if t.ipv6 {
-		ipv6 = "enabled"
-	}
-	args := &ec2.LaunchTemplateArgs{
-		Description:          pulumi.String(t.description),
-		UpdateDefaultVersion: pulumi.Bool(true),
-		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
-			HttpEndpoint:            pulumi.String("enabled"),
-			HttpTokens:              pulumi.String("required"),
-			HttpProtocolIpv6:        pulumi.String(ipv6),
-			HttpPutResponseHopLimit: pulumi.Int(1),
-		},
-		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{&ec2.LaunchTemplateBlockDeviceMappingArgs{
-			DeviceName: pulumi.String("/dev/xvda"),
-			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
-				VolumeSize: pulumi.Int(20), VolumeType: pulumi.String("gp3"),
-				Encrypted: pulumi.String("true"), DeleteOnTermination: pulumi.String("true"),
-			},
-		}},
-		VpcSecurityGroupIds: pulumi.StringArray{t.securityGroupId},
-		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
-			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: t.tags},
-			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: t.tags},
-		},
-		Tags: t.tags,
-	}
-	if t.imageId != nil {
-		args.ImageId = t.imageId
-	}
-	if t.userData != nil {
-		args.UserData = t.userData.ToStringOutput().ApplyT(func(s string) string {
-			return base64.StdEncoding.EncodeToString([]byte(s))
-		}).(pulumi.StringOutput)
-	}
-	return ec2.NewLaunchTemplate(ctx, name, args, opts...)
 }
 
 // kubeconfig is the cluster's kubeconfig with the stack's region, and profile when set, on its token

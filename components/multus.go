@@ -4,12 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
-	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
@@ -323,33 +321,23 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 		p.Endpoint, p.CertificateAuthority, p.ServiceCidr = v[0].(string), v[1].(string), v[2].(string)
 		return multus.UserData(p)
 	}).(pulumi.StringOutput)
-	lt, err := nodeLaunchTemplate(ctx, resourceName, nodeTemplate{
-		description:     "Multus nodes of " + a.ClusterName + " in " + n.AvailabilityZone,
+	deps := append([]pulumi.Resource{eni, attachPolicy}, a.NodePrerequisites...)
+	return newManagedNodeGroup(ctx, resourceName, managedNodeGroup{
+		cluster:       a.Cluster,
+		nodeGroupName: ngName,
+		description:   "Multus nodes of " + a.ClusterName + " in " + n.AvailabilityZone,
+		nodeRoleArn:   a.NodeRoleArn,
+		subnetIds:     pulumi.StringArray{subnetId},
+		instance:      instance,
+		amiFamily:     clusterspec.AL2023,
+		// One node per zone: host-local allocates per node (multus.Plan refuses more). The node labels
+		// itself multus.NodeLabel once its ENI is attached; Multus pods select that label.
+		size:            clusterspec.NodeGroupSize{MinSize: 1, DesiredSize: 1, MaxSize: 1},
 		securityGroupId: a.NodeSecurityGroupId,
 		imageId:         pulumi.String(ami.Value),
 		userData:        userData,
-		tags:            nameTags(resourceName, a.Tags),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	deps := append([]pulumi.Resource{eni, attachPolicy}, a.NodePrerequisites...)
-	return eks.NewManagedNodeGroup(ctx, resourceName, &eks.ManagedNodeGroupArgs{
-		Cluster:       a.Cluster,
-		NodeGroupName: pulumi.String(ngName),
-		NodeRoleArn:   a.NodeRoleArn,
-		SubnetIds:     pulumi.StringArray{subnetId},
-		InstanceTypes: pulumi.ToStringArray([]string{a.InstanceType}),
-		// No AMI type: the launch template names the AMI (EKS refuses both).
-		CapacityType: pulumi.String("ON_DEMAND"),
-		// One node per zone: host-local allocates per node (multus.Plan refuses more). The node labels
-		// itself multus.NodeLabel once its ENI is attached; Multus pods select that label.
-		ScalingConfig: &awseks.NodeGroupScalingConfigArgs{MinSize: pulumi.Int(1), DesiredSize: pulumi.Int(1), MaxSize: pulumi.Int(1)},
-		LaunchTemplate: &awseks.NodeGroupLaunchTemplateArgs{
-			Id:      lt.ID(),
-			Version: lt.LatestVersion.ApplyT(func(v int) string { return strconv.Itoa(v) }).(pulumi.StringOutput),
-		},
-	}, parent, pulumi.DependsOn(deps))
+		tags:            a.Tags,
+	}, parent, deps)
 }
 
 // multusKubernetes registers Multus itself, the NADs and the demo pod, and returns the demo's check.

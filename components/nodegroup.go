@@ -1,0 +1,113 @@
+package components
+
+import (
+	"encoding/base64"
+	"strconv"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"eks-advanced-networking/internal/clusterspec"
+)
+
+// managedNodeGroup is what differs between the managed node groups the components create: the
+// cluster's own, and Multus's one per zone. A new node OS is a new clusterspec.AmiFamily, not a new
+// copy of this.
+type managedNodeGroup struct {
+	cluster       *eks.Cluster
+	nodeGroupName string
+	description   string
+	nodeRoleArn   pulumi.StringInput
+	subnetIds     pulumi.StringArrayInput
+	instance      clusterspec.InstanceType
+	amiFamily     clusterspec.AmiFamily
+	size          clusterspec.NodeGroupSize
+	// ipv6 turns the IPv6 metadata endpoint on (IPv6 clusters).
+	ipv6            bool
+	securityGroupId pulumi.StringInput
+	// imageId, when set, is the AMI; EKS then merges nothing into the user data, which must be a
+	// complete NodeConfig, and the group takes no AMI type. Without it EKS picks the AMI of the
+	// group's AMI type (the family's, for the instance's architecture and accelerator).
+	imageId pulumi.StringInput
+	// userData is the family's user data (AL2023: MIME multipart, not base64), or nil.
+	userData pulumi.StringInput
+	labels   map[string]string
+	tags     map[string]string
+}
+
+// newManagedNodeGroup registers a node group and its launch template. The launch template: IMDSv2
+// only, reachable over IPv6 on IPv6 clusters, one hop so pods cannot borrow the node's credentials,
+// an encrypted gp3 root volume, and the given security group. No subnet and no instance profile: EKS
+// refuses both in a managed node group's launch template. Both are children of parent; the node
+// group also waits for dependsOn.
+func newManagedNodeGroup(ctx *pulumi.Context, name string, ng managedNodeGroup, parent pulumi.ResourceOrInvokeOption, dependsOn []pulumi.Resource) (*eks.ManagedNodeGroup, error) {
+	tags := nameTags(name, ng.tags)
+	ipv6 := "disabled"
+	if ng.ipv6 {
+		ipv6 = "enabled"
+	}
+	lt := &ec2.LaunchTemplateArgs{
+		Description:          pulumi.String(ng.description),
+		UpdateDefaultVersion: pulumi.Bool(true),
+		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
+			HttpEndpoint:            pulumi.String("enabled"),
+			HttpTokens:              pulumi.String("required"),
+			HttpProtocolIpv6:        pulumi.String(ipv6),
+			HttpPutResponseHopLimit: pulumi.Int(1),
+		},
+		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{&ec2.LaunchTemplateBlockDeviceMappingArgs{
+			DeviceName: pulumi.String("/dev/xvda"),
+			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+				VolumeSize: pulumi.Int(20), VolumeType: pulumi.String("gp3"),
+				Encrypted: pulumi.String("true"), DeleteOnTermination: pulumi.String("true"),
+			},
+		}},
+		VpcSecurityGroupIds: pulumi.StringArray{ng.securityGroupId},
+		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: tags},
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: tags},
+		},
+		Tags: tags,
+	}
+	if ng.imageId != nil {
+		lt.ImageId = ng.imageId
+	}
+	if ng.userData != nil {
+		lt.UserData = ng.userData.ToStringOutput().ApplyT(func(s string) string {
+			return base64.StdEncoding.EncodeToString([]byte(s))
+		}).(pulumi.StringOutput)
+	}
+	launchTemplate, err := ec2.NewLaunchTemplate(ctx, name, lt, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	args := &eks.ManagedNodeGroupArgs{
+		Cluster:       ng.cluster,
+		NodeGroupName: pulumi.String(ng.nodeGroupName),
+		NodeRoleArn:   ng.nodeRoleArn,
+		SubnetIds:     ng.subnetIds,
+		InstanceTypes: pulumi.ToStringArray([]string{ng.instance.Name}),
+		CapacityType:  pulumi.String("ON_DEMAND"),
+		ScalingConfig: &awseks.NodeGroupScalingConfigArgs{
+			MinSize: pulumi.Int(ng.size.MinSize), DesiredSize: pulumi.Int(ng.size.DesiredSize), MaxSize: pulumi.Int(ng.size.MaxSize),
+		},
+		LaunchTemplate: &awseks.NodeGroupLaunchTemplateArgs{
+			Id:      launchTemplate.ID(),
+			Version: launchTemplate.LatestVersion.ApplyT(func(v int) string { return strconv.Itoa(v) }).(pulumi.StringOutput),
+		},
+	}
+	if ng.imageId == nil {
+		amiType, err := clusterspec.AmiType(ng.amiFamily, ng.instance)
+		if err != nil {
+			return nil, err
+		}
+		args.AmiType = pulumi.String(amiType)
+	}
+	if len(ng.labels) > 0 {
+		args.Labels = pulumi.ToStringMap(ng.labels)
+	}
+	return eks.NewManagedNodeGroup(ctx, name, args, parent, pulumi.DependsOn(dependsOn))
+}
