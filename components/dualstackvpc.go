@@ -219,3 +219,22 @@ func (b vpcBuilder) subnet(vpc *ec2.Vpc, s netplan.Subnet) (*ec2.Subnet, error) 
 	}
 	return ec2.NewSubnet(b.ctx, resourceName, args, b.parent)
 }
+
+// subnetIndex finds the plan's subnet of a tier in a zone.
+func (v *DualStackVpc) subnetIndex(tier netplan.Tier, az string) (int, error) {
+	for i, s := range v.Plan.Subnets {
+		if s.Tier == tier && s.AvailabilityZone == az {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("the VPC has no %s subnet in %s", tier, az)
+}
+
+// SubnetId returns the id of the VPC's subnet of a tier in a zone.
+func (v *DualStackVpc) SubnetId(tier netplan.Tier, az string) (pulumi.StringOutput, error) {
+	i, err := v.subnetIndex(tier, az)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return v.subnets[i].ID().ToStringOutput(), nil
+}

@@ -3,6 +3,8 @@ package multus
 import (
 	"encoding/json"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -199,6 +201,42 @@ func DemoPod(n Network) *corev1.Pod {
 					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
 					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
 				},
+			}},
+		},
+	}
+}
+
+// NadCrd is the NetworkAttachmentDefinition CRD with the schema of AWS's Multus manifest.
+func NadCrd() *apiextensionsv1.CustomResourceDefinition {
+	str := func(description string) apiextensionsv1.JSONSchemaProps {
+		return apiextensionsv1.JSONSchemaProps{Type: "string", Description: description}
+	}
+	return &apiextensionsv1.CustomResourceDefinition{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition"},
+		ObjectMeta: metav1.ObjectMeta{Name: "network-attachment-definitions.k8s.cni.cncf.io"},
+		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+			Group: "k8s.cni.cncf.io",
+			Scope: apiextensionsv1.NamespaceScoped,
+			Names: apiextensionsv1.CustomResourceDefinitionNames{
+				Plural: "network-attachment-definitions", Singular: "network-attachment-definition",
+				Kind: "NetworkAttachmentDefinition", ShortNames: []string{"net-attach-def"},
+			},
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{
+				Name: "v1", Served: true, Storage: true,
+				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
+					Description: "NetworkAttachmentDefinition is a CRD schema specified by the Network Plumbing Working Group to express the intent for attaching pods to one or more logical or physical networks. More information available at: https://github.com/k8snetworkplumbingwg/multi-net-spec",
+					Type:        "object",
+					Properties: map[string]apiextensionsv1.JSONSchemaProps{
+						"apiVersion": str("APIVersion defines the versioned schema of this representation of an object."),
+						"kind":       str("Kind is a string value representing the REST resource this object represents."),
+						"metadata":   {Type: "object"},
+						"spec": {
+							Description: "NetworkAttachmentDefinition spec defines the desired state of a network attachment",
+							Type:        "object",
+							Properties:  map[string]apiextensionsv1.JSONSchemaProps{"config": str("NetworkAttachmentDefinition config is a JSON-formatted CNI configuration")},
+						},
+					},
+				}},
 			}},
 		},
 	}

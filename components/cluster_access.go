@@ -1,0 +1,104 @@
+package components
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"eks-advanced-networking/internal/clusterspec"
+)
+
+// kubeconfig is the cluster's kubeconfig with the stack's region, and profile when set, on its token
+// command (clusterspec.Kubeconfig says why not pulumi-eks's). The Kubernetes layer and the
+// kubeconfig output use it.
+func (b *clusterBuilder) kubeconfig(described awseks.LookupClusterResultOutput) pulumi.StringOutput {
+	return pulumi.All(described.Endpoint(), described.CertificateAuthorities()).ApplyT(func(v []any) (string, error) {
+		cas := v[1].([]awseks.GetClusterCertificateAuthority)
+		if len(cas) == 0 || cas[0].Data == "" {
+			return "", fmt.Errorf("cluster %s has no certificate authority", b.args.ClusterName)
+		}
+		return clusterspec.Kubeconfig(clusterspec.KubeconfigParams{
+			ClusterName: b.args.ClusterName, Endpoint: v[0].(string), CertificateAuthorityData: cas[0].Data,
+			Region: b.args.Region, Profile: b.args.AwsProfile,
+		})
+	}).(pulumi.StringOutput)
+}
+
+// privateEndpointAccess lets the configured networks reach the private endpoint on 443: with public
+// access off, that is how a deployer inside the VPC (or connected to it) reaches the API server.
+func (b *clusterBuilder) privateEndpointAccess(controlPlane *ec2.SecurityGroup) error {
+	for _, cidr := range b.args.EndpointPrivateAccessCidrs {
+		p, err := clusterspec.CheckPrivateAccessCidr(cidr)
+		if err != nil {
+			return err
+		}
+		args := &vpc.SecurityGroupIngressRuleArgs{
+			SecurityGroupId: controlPlane.ID(), IpProtocol: pulumi.String("tcp"),
+			FromPort: pulumi.Int(443), ToPort: pulumi.Int(443),
+			Description: pulumi.String("Deployer network to the private API endpoint"),
+		}
+		if p.Addr().Is4() {
+			args.CidrIpv4 = pulumi.String(cidr)
+		} else {
+			args.CidrIpv6 = pulumi.String(cidr)
+		}
+		if _, err := vpc.NewSecurityGroupIngressRule(b.ctx, b.name+"-control-plane-from-"+resourceSafe(cidr), args, b.parent); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clusterAdmins gives each admin principal an access entry and the cluster admin access policy,
+// cluster scope. The identity running pulumi is admin as the cluster's creator (pulumi-eks v2.8.1 sets
+// bootstrapClusterCreatorAdminPermissions); EKS refuses a second entry for it, so listing it is
+// warned about.
+func (b *clusterBuilder) clusterAdmins(partition string, cluster *eks.Cluster) error {
+	if len(b.args.AdminArns) == 0 {
+		return nil
+	}
+	caller, err := aws.GetCallerIdentity(b.ctx, nil, b.parent)
+	if err != nil {
+		return fmt.Errorf("looking up who runs pulumi: %w", err)
+	}
+	session, err := iam.GetSessionContext(b.ctx, &iam.GetSessionContextArgs{Arn: caller.Arn}, b.parent)
+	if err != nil {
+		return fmt.Errorf("looking up the role behind %s: %w", caller.Arn, err)
+	}
+	for _, arn := range b.args.AdminArns {
+		principal, err := clusterspec.ParseIamPrincipal(arn)
+		if err != nil {
+			return err
+		}
+		if arn == session.IssuerArn {
+			if err := b.ctx.Log.Warn(fmt.Sprintf("%s runs this pulumi up and is in the cluster admins; if this up creates the cluster, EKS has made it admin as the creator already and refuses a second access entry (ResourceInUseException): leave it out of the list for the first up", arn), nil); err != nil {
+				return err
+			}
+		}
+		entryName := b.name + "-admin-" + principal.Account + "-" + principal.Kind + "-" + resourceSafe(principal.PathName)
+		entry, err := awseks.NewAccessEntry(b.ctx, entryName, &awseks.AccessEntryArgs{
+			ClusterName:  pulumi.String(b.args.ClusterName),
+			PrincipalArn: pulumi.String(arn),
+			Type:         pulumi.String("STANDARD"),
+			Tags:         b.tags(entryName),
+		}, b.parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
+		if err != nil {
+			return err
+		}
+		if _, err := awseks.NewAccessPolicyAssociation(b.ctx, entryName, &awseks.AccessPolicyAssociationArgs{
+			ClusterName:  pulumi.String(b.args.ClusterName),
+			PrincipalArn: entry.PrincipalArn,
+			PolicyArn:    pulumi.String(clusterspec.ClusterAdminPolicy(partition)),
+			AccessScope:  &awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+		}, b.parent); err != nil {
+			return err
+		}
+	}
+	return nil
+}
