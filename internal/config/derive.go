@@ -1,0 +1,94 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+
+	"eks-advanced-networking/internal/multus"
+	"eks-advanced-networking/internal/netplan"
+)
+
+func (c *Config) existingMultusSubnets() []multus.Subnet {
+	subnets := make([]multus.Subnet, len(c.MultusAvailabilityZones))
+	for i, az := range c.MultusAvailabilityZones {
+		subnets[i] = multus.Subnet{AvailabilityZone: az, Cidr: c.MultusSubnetCidrs[i]}
+	}
+	return subnets
+}
+
+// ExistingMultusNetworks are the secondary networks of an existing cluster, from config.
+func (c *Config) ExistingMultusNetworks() ([]multus.Network, error) {
+	return c.MultusNetworks(c.existingMultusSubnets())
+}
+
+// VpcMultusNetworks are the secondary networks in the VPC's subnets of the Multus tier.
+func (c *Config) VpcMultusNetworks(vpc netplan.VpcPlan) ([]multus.Network, error) {
+	var subnets []multus.Subnet
+	for _, s := range vpc.SubnetsOf(c.MultusSubnetTier) {
+		subnets = append(subnets, multus.Subnet{AvailabilityZone: s.AvailabilityZone, Cidr: s.Ipv4Cidr})
+	}
+	return c.MultusNetworks(subnets)
+}
+
+// MultusNetworks computes the secondary networks in the given subnets, with errors naming the config
+// key.
+func (c *Config) MultusNetworks(subnets []multus.Subnet) ([]multus.Network, error) {
+	networks, err := multus.Plan(multus.Input{
+		NetworkPrefix: "ipvlan-" + string(c.MultusSubnetTier),
+		Subnets:       subnets, Zones: c.MultusAvailabilityZones, Ranges: c.MultusRanges,
+		NodesPerAz: c.MultusNodesPerAz, InstanceType: c.NodeInstanceType,
+	})
+	var fe *multus.FieldError
+	if errors.As(err, &fe) {
+		return nil, fieldKeyError(multusKeys, fe.Field, fe.Value, fe.Reason)
+	}
+	return networks, err
+}
+
+// EksClusterName is the cluster's name: clusterName, or eks-<stack> with characters EKS refuses
+// replaced by -.
+func (c *Config) EksClusterName(stack string) string {
+	if c.ClusterName != "" {
+		return c.ClusterName
+	}
+	name := []byte("eks-" + stack)
+	for i, b := range name {
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_') {
+			name[i] = '-'
+		}
+	}
+	return string(name[:min(len(name), 100)])
+}
+
+// ZoneCount is how many availability zones the stack uses.
+func (c *Config) ZoneCount() int {
+	if len(c.AvailabilityZones) > 0 {
+		return len(c.AvailabilityZones)
+	}
+	return c.AvailabilityZoneCount
+}
+
+// VpcInput is the VPC plan input this configuration implies, for the given zones. DNS64 in the private
+// subnets follows ipv4Egress, so the VPC and the cluster's add-on cannot disagree.
+func (c *Config) VpcInput(zones []string) netplan.VpcInput {
+	return netplan.VpcInput{
+		CidrBlock:          c.VpcCidr,
+		AvailabilityZones:  zones,
+		SubnetPrefixLength: c.SubnetPrefixLength,
+		Ipv6:               c.VpcIpv6,
+		NatGateways:        c.NatGateways,
+		PublicDns64:        c.PublicSubnetsDns64,
+		PrivateDns64:       c.Ipv6Cluster() && c.Ipv4Egress.UsesNat64(),
+	}
+}
+
+func placeholderZones(c *Config) []string {
+	if len(c.AvailabilityZones) > 0 {
+		return c.AvailabilityZones
+	}
+	zones := make([]string, c.ZoneCount())
+	for i := range zones {
+		zones[i] = fmt.Sprintf("%s%c", c.Region, 'a'+i)
+	}
+	return zones
+}

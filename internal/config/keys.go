@@ -1,0 +1,212 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+
+	"eks-advanced-networking/internal/calico"
+	"eks-advanced-networking/internal/clusterspec"
+	"eks-advanced-networking/internal/multus"
+	"eks-advanced-networking/internal/netplan"
+)
+
+// Key describes one project config key. Pulumi.yaml declares the same keys with the same types and
+// defaults; a test keeps the two equal.
+type Key struct {
+	Name        string
+	Type        string // Pulumi.yaml type: string, integer, boolean or array (of strings)
+	Default     any
+	Description string
+	decode      func(c *Config, raw string) error
+}
+
+// MinAvailabilityZones is EKS's floor: a cluster needs subnets in at least two AZs.
+const MinAvailabilityZones = 2
+
+// Keys is every key of the project namespace, in the order the docs list them.
+var Keys = []Key{
+	{"scenario", "string", string(ScenarioIpv6),
+		"Which composition in stacks/ to run: " + joinNames(Scenarios) + ".",
+		func(c *Config, raw string) error { c.Scenario = Scenario(raw); return nil }},
+	{"vpcCidr", "string", "192.168.0.0/16",
+		"IPv4 block of the VPC (/16 to /28, private range). Subnets are cut from it in eksctl's layout: public first, then private.",
+		func(c *Config, raw string) error { c.VpcCidr = raw; return nil }},
+	{"vpcIpv6", "boolean", true,
+		"Give the VPC an Amazon-provided IPv6 /56 and every subnet a /64 of it. Required by the ipv6 scenario.",
+		func(c *Config, raw string) (err error) { c.VpcIpv6, err = parseBool(raw); return }},
+	{"availabilityZoneCount", "integer", 3,
+		"How many availability zones to use (2 to 6), taken in name order from those available in aws:region. Ignored when availabilityZones is set.",
+		func(c *Config, raw string) (err error) { c.AvailabilityZoneCount, err = parseInt(raw); return }},
+	{"availabilityZones", "array", []any{},
+		"Explicit availability zone names, e.g. [eu-central-1a, eu-central-1b, eu-central-1c]. Empty means: pick availabilityZoneCount zones.",
+		func(c *Config, raw string) (err error) { c.AvailabilityZones, err = parseStrings(raw); return }},
+	{"subnetPrefixLength", "integer", 19,
+		"Prefix length of every subnet's IPv4 block. The VPC block must hold two per availability zone (six /19s fill 192.168.0.0/16 up to 192.168.191.255).",
+		func(c *Config, raw string) (err error) { c.SubnetPrefixLength, err = parseInt(raw); return }},
+	{"natGateways", "string", string(netplan.NatGatewaySingle),
+		"NAT gateways for private subnets' IPv4 egress (and NAT64): single (eksctl's default, one in the first AZ), per-az, or none.",
+		func(c *Config, raw string) error { c.NatGateways = netplan.NatGatewayMode(raw); return nil }},
+	{"ipv4Egress", "string", string(Ipv4EgressNodeSnat),
+		"How pods of an IPv6 cluster reach IPv4: node-snat (VPC CNI ENABLE_V4_EGRESS), nat64 (DNS64 + NAT64 in the private subnets), both (the chapter), none. IPv4 scenarios leave it at node-snat.",
+		func(c *Config, raw string) error { c.Ipv4Egress = Ipv4Egress(raw); return nil }},
+	{"publicSubnetsDns64", "boolean", false,
+		"Turn DNS64 on in the public subnets too; they then also route 64:ff9b::/96 to a NAT gateway.",
+		func(c *Config, raw string) (err error) { c.PublicSubnetsDns64, err = parseBool(raw); return }},
+	{"clusterName", "string", "",
+		"EKS cluster name. Empty means eks-<stack>.",
+		func(c *Config, raw string) error { c.ClusterName = raw; return nil }},
+	{"kubernetesVersion", "string", clusterspec.DefaultKubernetesVersion,
+		"Kubernetes version of the cluster. Versions EKS can no longer create are refused; versions in paid extended support are warned about.",
+		func(c *Config, raw string) error { c.KubernetesVersion = raw; return nil }},
+	{"clusterLogTypes", "array", []any{"api", "audit", "authenticator"},
+		"Control-plane log types sent to CloudWatch Logs: any of api, audit, authenticator, controllerManager, scheduler. Empty turns logging off.",
+		func(c *Config, raw string) (err error) { c.ClusterLogTypes, err = parseStrings(raw); return }},
+	{"endpointPublicAccessCidrs", "array", []any{},
+		"Public addresses that may reach the cluster's public API endpoint, e.g. [203.0.113.7/32] for the machine that runs pulumi and kubectl (IPv6 blocks too on the ipv6 scenario, whose endpoint is dual-stack). Empty turns the public endpoint off. A stack with a Kubernetes layer (Calico, demoApps, Multus) needs this or endpointPrivateAccessCidrs.",
+		func(c *Config, raw string) (err error) { c.EndpointPublicAccessCidrs, err = parseStrings(raw); return }},
+	{"endpointPrivateAccessCidrs", "array", []any{},
+		"Networks inside or connected to the VPC (a CI runner in the VPC, a VPN, peering) that may reach the private API endpoint on port 443, e.g. [10.20.0.0/16]. Set it when pulumi runs there and the endpoint stays private.",
+		func(c *Config, raw string) (err error) { c.EndpointPrivateAccessCidrs, err = parseStrings(raw); return }},
+	{"clusterAdminArns", "array", []any{},
+		"IAM role or user ARNs that get cluster admin (an access entry with AmazonEKSClusterAdminPolicy, cluster scope), e.g. [arn:aws:iam::123456789012:role/platform-admins]. The identity that creates the cluster is admin already; do not list it.",
+		func(c *Config, raw string) (err error) { c.ClusterAdminArns, err = parseStrings(raw); return }},
+	{"serviceIpv4Cidr", "string", "",
+		"IPv4 block for Kubernetes services of an IPv4 cluster (EKS picks one when empty). IPv6 clusters take their service block from EKS and must leave it empty.",
+		func(c *Config, raw string) error { c.ServiceIpv4Cidr = raw; return nil }},
+	{"nodeInstanceType", "string", "t3.medium",
+		"EC2 instance type of the managed node group. Graviton types (m7g.large) get the ARM64 AL2023 AMI.",
+		func(c *Config, raw string) error { c.NodeInstanceType = raw; return nil }},
+	{"nodeMinSize", "integer", 2,
+		"Minimum number of nodes (0 lets the group scale to zero).",
+		func(c *Config, raw string) (err error) { c.NodeMinSize, err = parseInt(raw); return }},
+	{"nodeDesiredSize", "integer", 2,
+		"Desired number of nodes, between nodeMinSize and nodeMaxSize.",
+		func(c *Config, raw string) (err error) { c.NodeDesiredSize, err = parseInt(raw); return }},
+	{"nodeMaxSize", "integer", 2,
+		"Maximum number of nodes.",
+		func(c *Config, raw string) (err error) { c.NodeMaxSize, err = parseInt(raw); return }},
+	{"vpcCniVersion", "string", clusterspec.Latest,
+		"vpc-cni add-on version, e.g. v1.22.1-eksbuild.2, or latest: the most recent version EKS offers for kubernetesVersion.",
+		func(c *Config, raw string) error { c.VpcCniVersion = raw; return nil }},
+	{"corednsVersion", "string", clusterspec.Latest,
+		"coredns add-on version, or latest.",
+		func(c *Config, raw string) error { c.CorednsVersion = raw; return nil }},
+	{"kubeProxyVersion", "string", clusterspec.Latest,
+		"kube-proxy add-on version, or latest.",
+		func(c *Config, raw string) error { c.KubeProxyVersion = raw; return nil }},
+	{"warmPrefixTarget", "integer", 1,
+		"VPC CNI WARM_PREFIX_TARGET: how many spare address prefixes each node keeps (1 to 8). IPv6 nodes get a /80 per prefix.",
+		func(c *Config, raw string) (err error) { c.WarmPrefixTarget, err = parseInt(raw); return }},
+	{"policyEngine", "string", string(clusterspec.PolicyEngineNone),
+		"Who enforces NetworkPolicies: calico (tigera-operator, VPC CNI policy off), vpc-cni (the add-on's own agent), or none. Exactly one, by construction.",
+		func(c *Config, raw string) error { c.PolicyEngine = clusterspec.PolicyEngine(raw); return nil }},
+	{"calicoVersion", "string", calico.DefaultVersion,
+		"tigera-operator Helm chart version (Calico release) when policyEngine is calico, e.g. v3.33.1.",
+		func(c *Config, raw string) error { c.CalicoVersion = raw; return nil }},
+	{"calicoChartRepository", "string", calico.Repository,
+		"Where the Calico charts come from: Tigera's repository (https://docs.tigera.io/calico/charts), oci://quay.io/calico/charts, a mirror of either, or a local directory holding tigera-operator/ and crd.projectcalico.org.v1/ (air-gapped).",
+		func(c *Config, raw string) error { c.CalicoChartRepository = raw; return nil }},
+	{"demoApps", "boolean", false,
+		"Deploy the chapter's test applications: busybox Deployments in namespaces deploy1 and deploy2.",
+		func(c *Config, raw string) (err error) { c.DemoApps, err = parseBool(raw); return }},
+	{"denyEgressPolicy", "boolean", false,
+		"Apply the chapter's default-deny egress NetworkPolicy in deploy2 (the chapter names it default-deny-ingress; it denies egress). Needs demoApps.",
+		func(c *Config, raw string) (err error) { c.DenyEgressPolicy, err = parseBool(raw); return }},
+	{"allowDnsEgress", "boolean", false,
+		"With denyEgressPolicy, still let deploy2 reach CoreDNS on port 53.",
+		func(c *Config, raw string) (err error) { c.AllowDnsEgress, err = parseBool(raw); return }},
+	{"multus", "boolean", false,
+		"Add Multus secondary networks (ipvlan on a tagged ENI per zone). The ipv4-multus scenario needs it; ipv4-calico may turn it on.",
+		func(c *Config, raw string) (err error) { c.Multus, err = parseBool(raw); return }},
+	{"multusAvailabilityZones", "array", []any{},
+		"Zones that get a Multus network and node. Empty means the first zone, as in the chapter.",
+		func(c *Config, raw string) (err error) { c.MultusAvailabilityZones, err = parseStrings(raw); return }},
+	{"multusRanges", "array", []any{},
+		"Pod address range per Multus zone, first-last, in the zone's subnet, e.g. [192.168.96.20-192.168.96.40]. Empty means addresses 20 to 40 of each subnet (the chapter's).",
+		func(c *Config, raw string) (err error) { c.MultusRanges, err = parseStrings(raw); return }},
+	{"multusSubnetTier", "string", string(netplan.Private),
+		"Subnet tier the Multus ENIs live in: private (the chapter's 192.168.96.0/19 is the first private subnet) or public.",
+		func(c *Config, raw string) error { c.MultusSubnetTier = netplan.Tier(raw); return nil }},
+	{"multusNodesPerAz", "integer", 1,
+		"Multus nodes per zone. host-local IPAM allocates per node, so only 1 is safe.",
+		func(c *Config, raw string) (err error) { c.MultusNodesPerAz, err = parseInt(raw); return }},
+	{"multusAttachment", "string", string(multus.AttachNodeGroup),
+		"How the ENIs reach nodes: node-group (a managed node group per zone whose user data attaches the zone's ENI at boot) or instances (the chapter's way for fixed instances, given in multusInstanceIds).",
+		func(c *Config, raw string) error { c.MultusAttachment = multus.Attachment(raw); return nil }},
+	{"multusInstanceIds", "array", []any{},
+		"With multusAttachment instances: the instance per Multus zone, in the same order.",
+		func(c *Config, raw string) (err error) { c.MultusInstanceIds, err = parseStrings(raw); return }},
+	{"multusImage", "string", "",
+		"Multus thick plugin image. Empty means AWS's EKS build (" + multus.MultusImageTag + ") from the EKS registry of aws:region.",
+		func(c *Config, raw string) error { c.MultusImage = raw; return nil }},
+	{"multusDemoPod", "boolean", false,
+		"Run the chapter's multus-pod (busybox with the ipvlan network) on the first Multus network.",
+		func(c *Config, raw string) (err error) { c.MultusDemoPod, err = parseBool(raw); return }},
+	{"clusterMode", "string", string(ClusterModeCreate),
+		"create: build the VPC, the EKS cluster and everything in it. existing: only the scenario's Kubernetes objects, on the cluster kubeconfig points at; no AWS resource is created.",
+		func(c *Config, raw string) error { c.ClusterMode = ClusterMode(raw); return nil }},
+	{"kubeconfig", "string", "",
+		"With clusterMode existing: the kubeconfig (a path, or its contents) of the cluster. Empty means KUBECONFIG or ~/.kube/config.",
+		func(c *Config, raw string) error { c.Kubeconfig = raw; return nil }},
+	{"multusSubnetCidrs", "array", []any{},
+		"With clusterMode existing and multus: the IPv4 block of each Multus zone's subnet, in the order of multusAvailabilityZones (AWS's subnets are not looked up then).",
+		func(c *Config, raw string) (err error) { c.MultusSubnetCidrs, err = parseStrings(raw); return }},
+	{"skipAwait", "boolean", false,
+		"Do not wait for Deployments, DaemonSets and Pods to become ready, e.g. on a cluster without nodes.",
+		func(c *Config, raw string) (err error) { c.SkipAwait, err = parseBool(raw); return }},
+}
+
+// The AWS keys this program forwards to its explicit AWS provider. Any other aws: key would be silently
+// ignored by an explicit provider, so it is refused instead.
+const (
+	RegionKey  = "aws:region"
+	ProfileKey = "aws:profile"
+)
+
+// engineNamespace holds the Pulumi engine's own keys (pulumi:tags and the like), which we leave alone.
+const engineNamespace = "pulumi"
+
+func parseBool(raw string) (bool, error) {
+	b, err := strconv.ParseBool(raw)
+	if err != nil {
+		return false, errors.New("not a boolean; use true or false")
+	}
+	return b, nil
+}
+
+func parseInt(raw string) (int, error) {
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return 0, errors.New("not an integer")
+	}
+	return n, nil
+}
+
+func parseStrings(raw string) ([]string, error) {
+	var out []string
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		return nil, errors.New("not a list of strings; write a YAML list such as [eu-central-1a, eu-central-1b]")
+	}
+	return out, nil
+}
+
+// DefaultString renders the key's default the way the engine passes config to programs.
+func (k Key) DefaultString() string {
+	if s, ok := k.Default.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(k.Default)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func keyNames() []string {
+	names := make([]string, len(Keys))
+	for i, k := range Keys {
+		names[i] = k.Name
+	}
+	return names
+}

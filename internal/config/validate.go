@@ -1,0 +1,312 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"eks-advanced-networking/internal/calico"
+	"eks-advanced-networking/internal/clusterspec"
+	"eks-advanced-networking/internal/multus"
+	"eks-advanced-networking/internal/netplan"
+)
+
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// Validate checks the configuration as a whole, including the VPC plan it implies, and collects
+// warnings.
+func (c *Config) Validate(today time.Time) error {
+	var errs []error
+	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+
+	if !slices.Contains(Scenarios, c.Scenario) {
+		add("scenario", string(c.Scenario), "unknown scenario; use one of "+joinNames(Scenarios))
+	}
+	switch c.ClusterMode {
+	case ClusterModeCreate:
+	case ClusterModeExisting:
+		return errors.Join(append(errs, c.validateExisting()...)...)
+	default:
+		add("clusterMode", string(c.ClusterMode), "use create or existing")
+	}
+	if c.Region == "" {
+		errs = append(errs, fmt.Errorf("config key %s is not set; set it, e.g. pulumi config set %s eu-central-1", RegionKey, RegionKey))
+	} else if !regionPattern.MatchString(c.Region) {
+		errs = append(errs, fmt.Errorf("config %s = %q: not an AWS region name; regions look like eu-central-1 or us-west-2", RegionKey, c.Region))
+	} else if err := clusterspec.CheckRegion(c.Region); err != nil {
+		errs = append(errs, fmt.Errorf("config %s = %q: %w", RegionKey, c.Region, err))
+	}
+	if !slices.Contains(Ipv4EgressModes, c.Ipv4Egress) {
+		add("ipv4Egress", string(c.Ipv4Egress), "unknown mode; use one of "+joinNames(Ipv4EgressModes))
+	} else if !c.Ipv6Cluster() && c.Ipv4Egress != Ipv4EgressNodeSnat {
+		add("ipv4Egress", string(c.Ipv4Egress), fmt.Sprintf("only an IPv6 cluster has IPv6 pods that need an IPv4 path; scenario %s's cluster is IPv4, so leave it at %s", c.Scenario, Ipv4EgressNodeSnat))
+	}
+	if c.Ipv6Cluster() && !c.VpcIpv6 {
+		add("vpcIpv6", "false", fmt.Sprintf("scenario %s has an IPv6 cluster, which needs an IPv6 VPC; set it to true", c.Scenario))
+	}
+	if len(c.AvailabilityZones) == 0 {
+		if c.AvailabilityZoneCount < MinAvailabilityZones || c.AvailabilityZoneCount > netplan.MaxAvailabilityZones {
+			add("availabilityZoneCount", strconv.Itoa(c.AvailabilityZoneCount),
+				fmt.Sprintf("use %d to %d: EKS needs subnets in at least two zones", MinAvailabilityZones, netplan.MaxAvailabilityZones))
+		}
+	} else if c.Region != "" {
+		if len(c.AvailabilityZones) < MinAvailabilityZones {
+			add("availabilityZones", strings.Join(c.AvailabilityZones, ","),
+				fmt.Sprintf("EKS needs subnets in at least %d zones; list %d to %d", MinAvailabilityZones, MinAvailabilityZones, netplan.MaxAvailabilityZones))
+		} else if err := netplan.ValidateAvailabilityZones(c.Region, c.AvailabilityZones); err != nil {
+			errs = append(errs, c.asKeyError(err))
+		}
+	}
+	if len(errs) == 0 {
+		// The VPC plan checks the CIDR arithmetic and DNS64/NAT rules; placeholder zone names are
+		// enough for that, the real ones are checked above or come from AWS. The Multus plan is
+		// checked on it too, and again with the real zones.
+		if vpc, err := netplan.PlanVpc(c.VpcInput(placeholderZones(c))); err != nil {
+			errs = append(errs, c.asKeyError(err))
+		} else if c.Multus && (len(c.MultusAvailabilityZones) == 0 || len(c.AvailabilityZones) > 0) {
+			if _, err := c.VpcMultusNetworks(vpc); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	errs = append(errs, c.validateCluster(today)...)
+	return errors.Join(errs...)
+}
+
+// vpcCniErrors are what a vpc-cni version cannot do for this stack: IPv6 with ENABLE_V4_EGRESS, or
+// the ipvlan plugin Multus needs.
+func (c *Config) vpcCniErrors(v clusterspec.AddonVersion) []error {
+	var errs []error
+	if c.Ipv6Cluster() {
+		if err := clusterspec.CheckVpcCniForIpv6(v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.Multus {
+		if err := clusterspec.CheckVpcCniForMultus(v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// CheckResolvedVpcCni checks the vpc-cni version EKS answered for "latest" at deploy time, as a pin
+// would have been checked. (Its offered range is not checked: EKS's answer is the authority.)
+func (c *Config) CheckResolvedVpcCni(version string) error {
+	if c.VpcCniVersion != clusterspec.Latest {
+		return nil
+	}
+	v, err := clusterspec.ParseAddonVersion(version)
+	if err != nil {
+		return fmt.Errorf("EKS answered %s for the latest vpc-cni: %w", version, err)
+	}
+	var errs []error
+	for _, e := range c.vpcCniErrors(v) {
+		errs = append(errs, keyError("vpcCniVersion", clusterspec.Latest, fmt.Sprintf("EKS offers %s as the latest vpc-cni for Kubernetes %s, and %v; pin a version", version, c.KubernetesVersion, e)))
+	}
+	return errors.Join(errs...)
+}
+
+// addonOfKey names the add-on each version key pins.
+var addonOfKey = map[string]string{"vpcCniVersion": "vpc-cni", "corednsVersion": "coredns", "kubeProxyVersion": "kube-proxy"}
+
+// ClusterLogTypes are the control-plane log types EKS accepts.
+var ClusterLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+
+// yamlFloat catches a version like 1.30 that YAML turned into the number 1.3.
+var yamlFloat = regexp.MustCompile(`^1\.[0-9]$`)
+
+var clusterNamePattern = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
+
+// validateCluster checks the keys of the EKS cluster.
+func (c *Config) validateCluster(today time.Time) []error {
+	var errs []error
+	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+
+	if c.ClusterName != "" && !clusterNamePattern.MatchString(c.ClusterName) {
+		add("clusterName", c.ClusterName, "EKS names are 1 to 100 letters, digits, - and _, starting with a letter or digit")
+	}
+	if support, err := clusterspec.SupportOn(c.KubernetesVersion, today); err != nil {
+		reason := err.Error()
+		if yamlFloat.MatchString(c.KubernetesVersion) {
+			reason += fmt.Sprintf(" (YAML reads 1.%s0 as the number %s: quote the version)", strings.TrimPrefix(c.KubernetesVersion, "1."), c.KubernetesVersion)
+		}
+		add("kubernetesVersion", c.KubernetesVersion, reason)
+	} else if support.Warning != "" {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:kubernetesVersion: %s", Project, support.Warning))
+	}
+	for _, t := range c.ClusterLogTypes {
+		if !slices.Contains(ClusterLogTypes, t) {
+			add("clusterLogTypes", t, "unknown log type; use any of "+strings.Join(ClusterLogTypes, ", "))
+		}
+	}
+	errs = append(errs, c.validateEndpointAccess()...)
+	errs = append(errs, c.validateClusterAdmins()...)
+	if c.ServiceIpv4Cidr != "" {
+		if c.Ipv6Cluster() {
+			add("serviceIpv4Cidr", c.ServiceIpv4Cidr, "an IPv6 cluster takes its service block from EKS (an IPv6 /108); leave it empty")
+		} else if err := clusterspec.ValidateServiceIpv4Cidr(c.ServiceIpv4Cidr); err != nil {
+			add("serviceIpv4Cidr", c.ServiceIpv4Cidr, err.Error())
+		}
+	}
+	if it, err := clusterspec.ParseInstanceType(c.NodeInstanceType); err != nil {
+		add("nodeInstanceType", c.NodeInstanceType, err.Error())
+	} else if err := clusterspec.CheckInstanceType(c.NodeInstanceType); err != nil {
+		add("nodeInstanceType", c.NodeInstanceType, err.Error())
+	} else if _, err := clusterspec.AmiType(clusterspec.AL2023, it); err != nil {
+		add("nodeInstanceType", c.NodeInstanceType, err.Error())
+	}
+	for _, fe := range (clusterspec.NodeGroupSize{MinSize: c.NodeMinSize, DesiredSize: c.NodeDesiredSize, MaxSize: c.NodeMaxSize}).Errors() {
+		errs = append(errs, fieldKeyError(nodeGroupKeys, fe.Field, fe.Value, fe.Reason))
+	}
+	for _, a := range []struct{ key, value string }{
+		{"vpcCniVersion", c.VpcCniVersion}, {"corednsVersion", c.CorednsVersion}, {"kubeProxyVersion", c.KubeProxyVersion},
+	} {
+		if a.value == clusterspec.Latest {
+			continue
+		}
+		v, err := clusterspec.ParseAddonVersion(a.value)
+		if err != nil {
+			add(a.key, a.value, err.Error())
+			continue
+		}
+		if err := clusterspec.CheckAddonForKubernetes(addonOfKey[a.key], v, c.KubernetesVersion); err != nil {
+			add(a.key, a.value, err.Error())
+		}
+		if a.key == "vpcCniVersion" {
+			for _, err := range c.vpcCniErrors(v) {
+				add(a.key, a.value, err.Error())
+			}
+		}
+	}
+	if c.WarmPrefixTarget < 1 || c.WarmPrefixTarget > 8 {
+		add("warmPrefixTarget", strconv.Itoa(c.WarmPrefixTarget), "use 1 to 8")
+	}
+	errs = append(errs, c.validatePolicy()...)
+	return append(errs, c.validateMultus()...)
+}
+
+// validateMultus checks the Multus keys. With a cluster we create, the IP plan itself is checked by
+// VpcMultusNetworks once the zones are known; with an existing cluster the subnets come from config
+// and the plan is checked here.
+func (c *Config) validateMultus() []error {
+	var errs []error
+	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+	if c.ScenarioSpec().RequiresMultus && !c.Multus {
+		add("multus", "false", fmt.Sprintf("the %s scenario is Multus; set it to true", c.Scenario))
+	}
+	if !c.Multus {
+		return errs
+	}
+	if c.Ipv6Cluster() {
+		add("multus", "true", "the secondary network here is IPv4 (ipvlan with host-local IPAM on IPv4 ENI addresses); use an IPv4 scenario")
+	}
+	if c.MultusImage == "" {
+		// AWS's build, from the stack region's EKS registry.
+		image, err := multus.EksImage(c.Region, multus.MultusImageTag)
+		switch {
+		case c.Region == "":
+			add("multusImage", "", "AWS's Multus build comes from the EKS registry of the cluster's region: set "+RegionKey+", or give the image")
+		case err != nil:
+			add("multusImage", "", err.Error())
+		}
+		c.MultusImage = image
+	}
+	if c.ClusterMode == ClusterModeExisting {
+		if len(c.MultusAvailabilityZones) == 0 || len(c.MultusSubnetCidrs) != len(c.MultusAvailabilityZones) {
+			add("multusSubnetCidrs", strings.Join(c.MultusSubnetCidrs, ","), fmt.Sprintf(
+				"with clusterMode existing, list the Multus zones in multusAvailabilityZones and each zone's subnet block here, in the same order (%d zones)", len(c.MultusAvailabilityZones)))
+		} else if _, err := c.ExistingMultusNetworks(); err != nil {
+			errs = append(errs, err)
+		}
+		return errs
+	}
+	if c.MultusSubnetTier != netplan.Private && c.MultusSubnetTier != netplan.Public {
+		add("multusSubnetTier", string(c.MultusSubnetTier), "use private or public")
+	}
+	var fe *multus.FieldError
+	if err := multus.ValidateAttachment(c.MultusAttachment, c.MultusInstanceIds, max(1, len(c.MultusAvailabilityZones))); errors.As(err, &fe) {
+		errs = append(errs, fieldKeyError(multusKeys, fe.Field, fe.Value, fe.Reason))
+	}
+	return errs
+}
+
+// validateExisting checks a configuration for clusterMode existing: only the Kubernetes layer's keys
+// matter.
+func (c *Config) validateExisting() []error {
+	errs := c.validatePolicy()
+	if c.PolicyEngine == clusterspec.PolicyEngineVpcCni {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:policyEngine vpc-cni is a setting of the vpc-cni add-on, which belongs to the existing cluster; turn enableNetworkPolicy on there", Project))
+	}
+	return append(errs, c.validateMultus()...)
+}
+
+// validatePolicy checks the policy engine and the chapter's demo.
+func (c *Config) validatePolicy() []error {
+	var errs []error
+	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+	warn := func(msg string) { c.Warnings = append(c.Warnings, msg) }
+	ipv6NodeSnat := c.Ipv6Cluster() && c.Ipv4Egress.NodeSnat()
+	switch c.PolicyEngine {
+	case clusterspec.PolicyEngineCalico:
+		if ipv6NodeSnat {
+			add("policyEngine", string(c.PolicyEngine), fmt.Sprintf(
+				"Calico does not enforce policy on IPv6 pods while the VPC CNI's ENABLE_V4_EGRESS is on (ipv4Egress %s); use vpc-cni, or ipv4Egress nat64", c.Ipv4Egress))
+		}
+		if err := calico.ValidateVersion(c.CalicoVersion); err != nil {
+			add("calicoVersion", c.CalicoVersion, err.Error())
+		} else if _, err := calico.ParseChartSource(c.CalicoChartRepository, c.CalicoVersion); err != nil {
+			add("calicoChartRepository", c.CalicoChartRepository, err.Error())
+		}
+	case clusterspec.PolicyEngineVpcCni:
+		if ipv6NodeSnat {
+			warn(fmt.Sprintf("%s:policyEngine vpc-cni does not filter the v4if0 path IPv6 pods use for IPv4 (ipv4Egress %s, aws-network-policy-agent #55): NetworkPolicies do not restrict their IPv4 egress", Project, c.Ipv4Egress))
+		}
+	case clusterspec.PolicyEngineNone:
+	default:
+		add("policyEngine", string(c.PolicyEngine), "unknown engine; use one of "+joinNames(clusterspec.PolicyEngines))
+	}
+	if c.DenyEgressPolicy && !c.DemoApps {
+		add("denyEgressPolicy", "true", "the policy lives in the demo's deploy2 namespace; set demoApps to true as well")
+	}
+	if c.AllowDnsEgress && !c.DenyEgressPolicy {
+		add("allowDnsEgress", "true", "it only shapes the deny-egress policy; set denyEgressPolicy to true, or leave this off")
+	}
+	if c.DenyEgressPolicy && c.PolicyEngine == clusterspec.PolicyEngineNone {
+		warn(fmt.Sprintf("%s:denyEgressPolicy is on but policyEngine is none: nothing enforces the policy", Project))
+	}
+	return errs
+}
+
+// asKeyError turns a netplan field error into a config key error. PrivateDns64 is not a key of its
+// own: it follows ipv4Egress.
+func (c *Config) asKeyError(err error) error {
+	var fe *netplan.FieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	if fe.Field == netplan.FieldPrivateDns64 {
+		return keyError("ipv4Egress", string(c.Ipv4Egress), renameFields(netplanKeys, fe.Reason)+" (nat64 and both turn DNS64 on in the private subnets)")
+	}
+	return fieldKeyError(netplanKeys, fe.Field, fe.Value, fe.Reason)
+}
+
+func keyError(name, value, reason string) error {
+	if value == "" {
+		return fmt.Errorf("config %s:%s: %s", Project, name, reason)
+	}
+	return fmt.Errorf("config %s:%s = %q: %s", Project, name, value, reason)
+}
+
+// joinNames lists the values of a string enum for an error message.
+func joinNames[T ~string](values []T) string {
+	names := make([]string, len(values))
+	for i, v := range values {
+		names[i] = string(v)
+	}
+	return strings.Join(names, ", ")
+}
