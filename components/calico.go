@@ -40,9 +40,7 @@ type CalicoPolicyEngine struct {
 	// StatusCommand is the chapter's check.
 	StatusCommand pulumi.StringOutput `pulumi:"statusCommand"`
 
-	// Ready is what to depend on for Calico to be installed: the Installation and the APIServer, which
-	// themselves depend on the operator.
-	Ready []pulumi.Resource
+	ready []pulumi.Resource
 }
 
 // NewCalicoPolicyEngine registers Calico; it needs a Kubernetes provider among opts.
@@ -115,7 +113,7 @@ func NewCalicoPolicyEngine(ctx *pulumi.Context, name string, args *CalicoPolicyE
 	if err != nil {
 		return nil, err
 	}
-	c.Ready = []pulumi.Resource{installation, apiServer}
+	c.ready = []pulumi.Resource{installation, apiServer}
 
 	// AWS: with Calico, set ANNOTATE_POD_IP and let aws-node patch pods. The add-on owns the aws-node
 	// ClusterRole (and would overwrite edits), so the permission comes as a role of its own.
@@ -141,3 +139,7 @@ func NewCalicoPolicyEngine(ctx *pulumi.Context, name string, args *CalicoPolicyE
 	c.StatusCommand = pulumi.String(calico.StatusCommand).ToStringOutput()
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"namespace": c.Namespace, "statusCommand": c.StatusCommand})
 }
+
+// Ready is what to depend on for Calico to be installed: the Installation and the APIServer, which
+// themselves depend on the operator. Go only.
+func (c *CalicoPolicyEngine) Ready() []pulumi.Resource { return c.ready }

@@ -99,21 +99,31 @@ func (o ClusterOutputs) toMap() pulumi.Map {
 	}
 }
 
-// ClusterParts are what both cluster components hold besides their resource state.
+// ClusterParts are what both cluster components hold besides their resource state: the outputs,
+// and Go-only handles for programs that compose the cluster with more (methods below).
 type ClusterParts struct {
 	ClusterOutputs
-	// Ready are the resources that are done once the cluster takes workloads: depend on these, not
-	// on the component, whose children the Go SDK may not have finished collecting.
-	Ready []pulumi.Resource
-	// EksCluster is the pulumi-eks cluster, for node groups added beside the component's own.
-	EksCluster *eks.Cluster
-	// NodePrerequisites are what a node group of this cluster must wait for: the CNI with its
-	// permissions, kube-proxy and the node role's access entry. Another node group depending on these,
-	// not on Ready, starts beside the cluster's own instead of after it.
-	NodePrerequisites []pulumi.Resource
-	// Addons are the add-on versions in use, "latest" resolved.
-	Addons AddonVersions
+	ready             []pulumi.Resource
+	eksCluster        *eks.Cluster
+	nodePrerequisites []pulumi.Resource
+	addons            AddonVersions
 }
+
+// Ready are the resources that are done once the cluster takes workloads (nodes joined, add-ons
+// active): depend on these, not on the component, whose children the Go SDK may not have finished
+// collecting. Go only.
+func (p *ClusterParts) Ready() []pulumi.Resource { return p.ready }
+
+// EksCluster is the pulumi-eks cluster, for node groups added beside the component's own. Go only.
+func (p *ClusterParts) EksCluster() *eks.Cluster { return p.eksCluster }
+
+// NodePrerequisites are what a node group of this cluster must wait for: the CNI with its
+// permissions, kube-proxy and the node role's access entry. Another node group depending on these,
+// not on Ready, starts beside the cluster's own instead of after it. Go only.
+func (p *ClusterParts) NodePrerequisites() []pulumi.Resource { return p.nodePrerequisites }
+
+// Addons are the add-on versions in use, "latest" resolved.
+func (p *ClusterParts) Addons() AddonVersions { return p.addons }
 
 func (p *ClusterParts) parts() *ClusterParts { return p }
 
@@ -135,7 +145,7 @@ func buildCluster(ctx *pulumi.Context, typ, name string, c clusterComponent, arg
 		return err
 	}
 	p := c.parts()
-	p.ClusterOutputs, p.Ready, p.EksCluster, p.NodePrerequisites, p.Addons = built.outputs, built.ready, built.eks, built.nodePrerequisites, built.addons
+	p.ClusterOutputs, p.ready, p.eksCluster, p.nodePrerequisites, p.addons = built.outputs, built.ready, built.eks, built.nodePrerequisites, built.addons
 	return ctx.RegisterResourceOutputs(c, p.ClusterOutputs.toMap())
 }
 

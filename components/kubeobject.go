@@ -10,22 +10,22 @@ import (
 	k8smeta "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// KubeObject is a Kubernetes object registered from its k8s.io/api value. Building objects with the
+// kubeObject is a Kubernetes object registered from its k8s.io/api value. Building objects with the
 // API's own Go types keeps one source of truth: the resource, the offline manifest and any test of
 // the object (the policy matcher, the CNI plugins) read the same value.
-type KubeObject struct {
+type kubeObject struct {
 	pulumi.CustomResourceState
 }
 
 // newKubeObject registers obj, which must carry apiVersion and kind, under the same type token the
 // typed pulumi-kubernetes resource uses (kubernetes:<group>/<version>:<Kind>), with the object's
 // JSON as its inputs. This is what pulumi-kubernetes's own yaml package does.
-func newKubeObject(ctx *pulumi.Context, name string, obj any, opts ...pulumi.ResourceOption) (*KubeObject, error) {
+func newKubeObject(ctx *pulumi.Context, name string, obj any, opts ...pulumi.ResourceOption) (*kubeObject, error) {
 	args, token, err := kubeObjectArgs(obj)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	var res KubeObject
+	var res kubeObject
 	if err := ctx.RegisterResource(token, name, args, &res, opts...); err != nil {
 		return nil, err
 	}

@@ -55,8 +55,8 @@ func runMultus(t *testing.T, networks []multus.Network, aws func(*MultusAwsArgs)
 		}
 		awsArgs := aws(&MultusAwsArgs{
 			ClusterName: "chapter", Region: "eu-central-1", Vpc: vpc, Tier: netplan.Private,
-			Cluster: cluster.EksCluster, NodeRoleArn: cluster.NodeRoleArn, NodeRoleName: cluster.NodeRoleName,
-			NodeSecurityGroupId: cluster.NodeSecurityGroupId, NodePrerequisites: cluster.NodePrerequisites,
+			Cluster: cluster.EksCluster(), NodeRoleArn: cluster.NodeRoleArn, NodeRoleName: cluster.NodeRoleName,
+			NodeSecurityGroupId: cluster.NodeSecurityGroupId, NodePrerequisites: cluster.NodePrerequisites(),
 			KubernetesVersion: "1.35", Endpoint: cluster.Endpoint, CertificateAuthorityData: cluster.CertificateAuthorityData,
 			ServiceCidr: cluster.ServiceCidr, InstanceType: "t3.medium", Attachment: multus.AttachNodeGroup,
 		})

@@ -31,13 +31,13 @@ func Ipv4(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 	if cfg.Multus {
 		multusAws = &components.MultusAwsArgs{
 			ClusterName: cfg.EksClusterName(ctx.Stack()), Region: cfg.Region, Vpc: b.vpc, Tier: cfg.MultusSubnetTier,
-			Cluster: cluster.EksCluster, NodeRoleArn: cluster.NodeRoleArn, NodeRoleName: cluster.NodeRoleName,
-			NodeSecurityGroupId: cluster.NodeSecurityGroupId, NodePrerequisites: cluster.NodePrerequisites,
+			Cluster: cluster.EksCluster(), NodeRoleArn: cluster.NodeRoleArn, NodeRoleName: cluster.NodeRoleName,
+			NodeSecurityGroupId: cluster.NodeSecurityGroupId, NodePrerequisites: cluster.NodePrerequisites(),
 			KubernetesVersion: cfg.KubernetesVersion, Endpoint: cluster.Endpoint,
 			CertificateAuthorityData: cluster.CertificateAuthorityData, ServiceCidr: cluster.ServiceCidr,
 			InstanceType: cfg.NodeInstanceType, Attachment: cfg.MultusAttachment,
 			InstanceIds: cfg.MultusInstanceIds,
 		}
 	}
-	return b.withKubernetesLayer(ctx, cfg, out, cluster.Kubeconfig, cluster.Ready, multusAws)
+	return b.withKubernetesLayer(ctx, cfg, out, cluster.Kubeconfig, cluster.Ready(), multusAws)
 }

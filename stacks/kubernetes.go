@@ -38,7 +38,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		}
 		out["calicoStatusCommand"] = calico.StatusCommand
 		// The demo's policy means something only once Calico runs.
-		opts = append(opts, pulumi.DependsOn(calico.Ready))
+		opts = append(opts, pulumi.DependsOn(calico.Ready()))
 	}
 	if cfg.DemoApps {
 		demo, err := components.NewNetworkPolicyDemo(ctx, "policy-demo", &components.NetworkPolicyDemoArgs{

@@ -1,0 +1,11 @@
+// Package components holds this project's Pulumi components: DualStackVpc, Ipv6Cluster and
+// Ipv4Cluster (one core, cluster*.go), CalicoPolicyEngine, NetworkPolicyDemo and MultusNetwork.
+//
+// They are a Go library, not a publishable multi-language component package: their Args carry Go
+// values the scenarios compute (netplan.VpcInput, multus.Network, *DualStackVpc, *eks.Cluster), and
+// some results are Go-only handles behind methods (ClusterParts.Ready, EksCluster,
+// NodePrerequisites; CalicoPolicyEngine.Ready) for composing components in one program. Every
+// component has the same shape: NewX(ctx, name, *XArgs, opts...) validates its Args before it
+// registers anything, registers the type token eks-advanced-networking:<area>:<Name>, parents every
+// child to itself, and ends with RegisterResourceOutputs. Pure logic lives in internal/.
+package components
