@@ -7,5 +7,6 @@
 // NodePrerequisites; CalicoPolicyEngine.Ready) for composing components in one program. Every
 // component has the same shape: NewX(ctx, name, *XArgs, opts...) validates its Args before it
 // registers anything, registers the type token eks-advanced-networking:<area>:<Name>, parents every
-// child to itself, and ends with RegisterResourceOutputs. Pure logic lives in internal/.
+// child to itself, and ends with RegisterResourceOutputs. Each computes its layout with pure functions
+// first (internal/netplan and friends), then translates it into resources.
 package components

@@ -1,6 +1,3 @@
-// Package components holds the reusable building blocks of the scenarios. Each component computes its
-// layout with pure functions first (internal/netplan and friends), refuses bad input before anything
-// registers, then translates the layout into resources parented to itself.
 package components
 
 import (
