@@ -20,6 +20,7 @@ import (
 )
 
 const usage = `Usage: plan -stack NAME [-json] [-manifests DIR] [-config namespace:key=value]... [-dir DIR]
+       plan -list [-dir DIR]
 
 Runs the program with Pulumi.<NAME>.yaml under Pulumi mocks (no AWS account, no network) and prints
 what it would create, like pulumi preview.
@@ -42,9 +43,16 @@ func main() {
 	asJSON := flags.Bool("json", false, "print the plan as one JSON object")
 	manifests := flags.String("manifests", "", "also write every Kubernetes object as YAML into this directory")
 	dir := flags.String("dir", ".", "directory holding Pulumi.yaml")
+	list := flags.Bool("list", false, "print the stack names, one per Pulumi.<stack>.yaml, a line each (what CI deploys and plans)")
 	var overrides configFlags
 	flags.Var(&overrides, "config", "set `namespace:key=value` over the stack file, as pulumi config set would (repeatable; lists as JSON)")
 	_ = flags.Parse(os.Args[1:]) // ExitOnError: a bad flag exits with the usage
+	if *list {
+		for _, name := range plan.StackNames(*dir) {
+			fmt.Println(name)
+		}
+		return
+	}
 	if *stack == "" {
 		fmt.Fprintf(os.Stderr, "plan: -stack is required; stacks here: %v\n", plan.StackNames(*dir))
 		os.Exit(2)
