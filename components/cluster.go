@@ -146,7 +146,7 @@ func buildCluster(ctx *pulumi.Context, typ, name string, c clusterComponent, arg
 	}
 	p := c.parts()
 	p.ClusterOutputs, p.ready, p.eksCluster, p.nodePrerequisites, p.addons = built.outputs, built.ready, built.eks, built.nodePrerequisites, built.addons
-	return ctx.RegisterResourceOutputs(c, p.ClusterOutputs.toMap())
+	return ctx.RegisterResourceOutputs(c, p.toMap())
 }
 
 // ipFamily is what differs between the IPv4 and the IPv6 cluster.

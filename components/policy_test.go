@@ -117,9 +117,14 @@ func TestCalicoChartsFromOci(t *testing.T) {
 // plainJSON is an object as the provider receives it: JSON without the server's status.
 func plainJSON(t *testing.T, obj any) map[string]any {
 	t.Helper()
-	raw, _ := json.Marshal(obj)
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var m map[string]any
-	json.Unmarshal(raw, &m)
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
 	delete(m, "status")
 	return m
 }

@@ -130,7 +130,7 @@ func (c *cluster) stop() {
 		p := c.procs[i]
 		_ = p.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
-		go func() { p.Wait(); close(done) }()
+		go func() { _ = p.Wait(); close(done) }() // it was signalled; its exit status says nothing
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):

@@ -23,9 +23,11 @@ import (
 const (
 	// Repository is Tigera's Helm chart repository.
 	Repository = "https://docs.tigera.io/calico/charts"
-	// OperatorChart and CrdChart are the two charts, installed CRDs first.
+	// OperatorChart is the operator's chart.
 	OperatorChart = "tigera-operator"
-	CrdChart      = "crd.projectcalico.org.v1"
+	// CrdChart holds the CRDs of both API groups (crd.projectcalico.org, operator.tigera.io); it is
+	// installed first.
+	CrdChart = "crd.projectcalico.org.v1"
 	// Namespace is where the operator runs; it installs Calico itself into calico-system.
 	Namespace = "tigera-operator"
 	// DefaultVersion is the chart version (Calico's release) installed unless configured: the newest
@@ -100,14 +102,14 @@ type Installation struct {
 
 // InstallationSpec is Calico for EKS with the VPC CNI doing the networking.
 type InstallationSpec struct {
-	CalicoNetwork      CalicoNetwork `json:"calicoNetwork"`
-	CNI                CNI           `json:"cni"`
-	KubernetesProvider string        `json:"kubernetesProvider"`
+	CalicoNetwork      Network `json:"calicoNetwork"`
+	CNI                CNI     `json:"cni"`
+	KubernetesProvider string  `json:"kubernetesProvider"`
 }
 
-// CalicoNetwork turns BGP off: the VPC routes pod addresses (the operator refuses BGP with a
+// Network turns BGP off: the VPC routes pod addresses (the operator refuses BGP with a
 // non-Calico CNI).
-type CalicoNetwork struct {
+type Network struct {
 	BGP string `json:"bgp"`
 }
 
@@ -133,7 +135,7 @@ func EksInstallation() Installation {
 		Spec: InstallationSpec{
 			KubernetesProvider: "EKS",
 			CNI:                CNI{Type: "AmazonVPC"},
-			CalicoNetwork:      CalicoNetwork{BGP: "Disabled"},
+			CalicoNetwork:      Network{BGP: "Disabled"},
 		},
 	}
 }
@@ -197,7 +199,7 @@ func ParseChartSource(repository, version string) (ChartSource, error) {
 }
 
 func chartVersion(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(path) //nolint:gosec // the user's own chart directory (calicoChartRepository) is the point
 	if err != nil {
 		return "", err
 	}

@@ -6,6 +6,7 @@ import "fmt"
 // for Kubernetes 1.33 and later, so nodes run AL2023; another family is one more table entry here.
 type AmiFamily string
 
+// AL2023 is Amazon Linux 2023, whose user data is a nodeadm NodeConfig.
 const AL2023 AmiFamily = "AL2023"
 
 // amiVariant is one AMI of a family: its architecture and accelerator.

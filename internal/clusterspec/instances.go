@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -28,14 +29,14 @@ func ParseInstanceType(name string) (InstanceType, error) {
 	if m == nil || m[2] == "" && m[4] == "" {
 		return InstanceType{}, fmt.Errorf("not an EC2 instance type name; names look like t3.medium or m7g.large")
 	}
-	var gen int
-	fmt.Sscan(m[2], &gen)
+	gen, _ := strconv.Atoi(m[2]) // digits or empty (u-6tb1): the pattern says so
 	return InstanceType{Name: name, Family: m[1], Generation: gen, Attributes: m[3], Variant: strings.TrimPrefix(m[4], "-"), Size: m[5]}, nil
 }
 
 // Architecture is a CPU architecture as EKS's AMI types and SSM parameters name it.
 type Architecture string
 
+// The architectures.
 const (
 	X86_64 Architecture = "x86_64"
 	Arm64  Architecture = "arm64"
@@ -44,6 +45,7 @@ const (
 // Accelerator is the hardware an AMI variant carries drivers for.
 type Accelerator string
 
+// The accelerators; NoAccelerator is the standard AMI's.
 const (
 	NoAccelerator Accelerator = "standard"
 	Nvidia        Accelerator = "nvidia"
@@ -72,7 +74,7 @@ func (t InstanceType) Accelerator() Accelerator {
 	switch {
 	case slices.Contains(neuronFamilies, t.Family):
 		return Neuron
-	case slices.Contains(nvidiaFamilies, t.Family) && !(t.Family == "g" && strings.Contains(t.Attributes, "ad")):
+	case slices.Contains(nvidiaFamilies, t.Family) && (t.Family != "g" || !strings.Contains(t.Attributes, "ad")):
 		return Nvidia
 	}
 	return NoAccelerator

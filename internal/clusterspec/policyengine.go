@@ -7,6 +7,7 @@ import "slices"
 // a constant here, its entry in PolicyEngines, its component and its test.
 type PolicyEngine string
 
+// The engines: none, the VPC CNI's own agent, Calico.
 const (
 	PolicyEngineNone   PolicyEngine = "none"
 	PolicyEngineVpcCni PolicyEngine = "vpc-cni"

@@ -3,6 +3,7 @@ package clusterspec
 // SecurityGroup names one of the cluster's two security groups.
 type SecurityGroup string
 
+// The two groups.
 const (
 	ControlPlaneGroup SecurityGroup = "control-plane"
 	NodeGroup         SecurityGroup = "nodes"
@@ -11,6 +12,7 @@ const (
 // Peer is the other side of a rule.
 type Peer string
 
+// The peers a rule can name.
 const (
 	PeerSelf    Peer = "self"  // the same group
 	PeerOther   Peer = "other" // the cluster's other group

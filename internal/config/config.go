@@ -40,6 +40,7 @@ var Ipv4EgressModes = []Ipv4Egress{Ipv4EgressNodeSnat, Ipv4EgressNat64, Ipv4Egre
 // that exists.
 type ClusterMode string
 
+// The cluster modes.
 const (
 	ClusterModeCreate   ClusterMode = "create"
 	ClusterModeExisting ClusterMode = "existing"

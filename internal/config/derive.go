@@ -53,7 +53,7 @@ func (c *Config) EksClusterName(stack string) string {
 	}
 	name := []byte("eks-" + stack)
 	for i, b := range name {
-		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_') {
+		if (b < 'a' || b > 'z') && (b < 'A' || b > 'Z') && (b < '0' || b > '9') && b != '-' && b != '_' {
 			name[i] = '-'
 		}
 	}

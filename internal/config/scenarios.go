@@ -9,6 +9,7 @@ import (
 // Scenario names a composition in stacks/.
 type Scenario string
 
+// The scenarios; ScenarioSpecs says what each is.
 const (
 	ScenarioIpv6       Scenario = "ipv6"
 	ScenarioIpv4Calico Scenario = "ipv4-calico"

@@ -149,17 +149,21 @@ func listenIn(t *testing.T, path string) net.Listener {
 func fakeImds(t *testing.T, path string) string {
 	t.Helper()
 	mux := http.NewServeMux()
-	mux.HandleFunc("PUT /latest/api/token", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "token-1") })
+	mux.HandleFunc("PUT /latest/api/token", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "token-1") })
 	mux.HandleFunc("GET /latest/meta-data/instance-id", func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-aws-ec2-metadata-token") != "token-1" {
 			http.Error(w, "IMDSv2 token required", http.StatusUnauthorized)
 			return
 		}
-		io.WriteString(w, "i-0multusnode")
+		_, _ = io.WriteString(w, "i-0multusnode") // a failed write shows as the script's failure
 	})
 	srv := &http.Server{Handler: mux}
 	ln := listenIn(t, path)
-	go srv.Serve(ln)
+	go func() {
+		if err := srv.Serve(ln); err != http.ErrServerClosed {
+			t.Errorf("fake IMDS: %v", err)
+		}
+	}()
 	t.Cleanup(func() { srv.Close() })
 	return "http://" + ln.Addr().String()
 }
@@ -192,7 +196,7 @@ func newFakeApiServer(t *testing.T, path string) *fakeApiServer {
 		}
 		body, _ := io.ReadAll(r.Body)
 		f.patches = append(f.patches, recordedPatch{r.URL.Path, r.Header.Get("Authorization"), r.Header.Get("Content-Type"), string(body)})
-		io.WriteString(w, "{}")
+		_, _ = io.WriteString(w, "{}") // a failed write shows as the script's failure
 	}))
 	srv.Listener.Close()
 	srv.Listener = listenIn(t, path)

@@ -51,7 +51,11 @@ func netns(t *testing.T, prefix string) (name, path string) {
 	t.Helper()
 	name = fmt.Sprintf("ean-%s-%d-%d", prefix, os.Getpid(), nsCounter.next())
 	run(t, "ip", "netns", "add", name)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+			t.Errorf("removing network namespace %s: %v\n%s", name, err, out)
+		}
+	})
 	run(t, "ip", "-n", name, "link", "set", "lo", "up")
 	return name, filepath.Join("/var/run/netns", name)
 }

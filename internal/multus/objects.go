@@ -23,12 +23,13 @@ const (
 	NodeLabel = "eks-advanced-networking/multus"
 	// NetworksAnnotation asks Multus for secondary networks.
 	NetworksAnnotation = "k8s.v1.cni.cncf.io/networks"
-	DemoPodName        = "multus-pod"
+	// DemoPodName is the chapter's pod.
+	DemoPodName = "multus-pod"
 )
 
 var labels = map[string]string{"tier": "node", "app": name}
 
-// ClusterRole, ClusterRoleBinding and ServiceAccount are Multus's RBAC.
+// ClusterRole is Multus's role: NADs, pods and their status, events.
 func ClusterRole() *rbacv1.ClusterRole {
 	return &rbacv1.ClusterRole{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
@@ -41,6 +42,7 @@ func ClusterRole() *rbacv1.ClusterRole {
 	}
 }
 
+// ClusterRoleBinding gives Multus's service account its role.
 func ClusterRoleBinding() *rbacv1.ClusterRoleBinding {
 	return &rbacv1.ClusterRoleBinding{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
@@ -50,6 +52,7 @@ func ClusterRoleBinding() *rbacv1.ClusterRoleBinding {
 	}
 }
 
+// ServiceAccount is the identity the Multus DaemonSet runs as.
 func ServiceAccount() *corev1.ServiceAccount {
 	return &corev1.ServiceAccount{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},

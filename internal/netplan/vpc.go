@@ -30,6 +30,7 @@ var NatGatewayModes = []NatGatewayMode{NatGatewaySingle, NatGatewayPerAz, NatGat
 // Tier is a subnet's role.
 type Tier string
 
+// The tiers.
 const (
 	Public  Tier = "public"
 	Private Tier = "private"
@@ -87,6 +88,7 @@ func (n NatGateway) Name() string { return "nat-" + n.AvailabilityZone }
 // Target is where a route sends traffic.
 type Target string
 
+// The targets a route can have.
 const (
 	InternetGateway           Target = "internet-gateway"
 	EgressOnlyInternetGateway Target = "egress-only-internet-gateway"

@@ -134,8 +134,11 @@ func TestWriteManifests(t *testing.T) {
 
 func TestMissingStackFileNamesTheStacks(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte("name: proj\nruntime: go\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "Pulumi.dev.yaml"), []byte("config: {}\n"), 0o644)
+	for file, content := range map[string]string{"Pulumi.yaml": "name: proj\nruntime: go\n", "Pulumi.dev.yaml": "config: {}\n"} {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	_, err := LoadStack(dir, "prod")
 	if err == nil || !strings.Contains(err.Error(), "dev") {
 		t.Errorf("err = %v, want one listing the dev stack", err)
