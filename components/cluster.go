@@ -347,9 +347,10 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	cniOptions := b.family.vpcCni
 	cniOptions.WarmPrefixTarget = args.WarmPrefixTarget
 	// Said explicitly either way: with Calico the VPC CNI's own policy agent must stay off.
-	vpcCniPolicy := args.PolicyEngine == clusterspec.PolicyEngineVpcCni
+	engine := args.PolicyEngine.Spec()
+	vpcCniPolicy := engine.VpcCniAgent
 	cniOptions.NetworkPolicy = &vpcCniPolicy
-	cniOptions.AnnotatePodIP = args.PolicyEngine == clusterspec.PolicyEngineCalico
+	cniOptions.AnnotatePodIP = engine.AnnotatePodIP
 	cniConfiguration, err := clusterspec.VpcCniConfigurationValues(cniOptions)
 	if err != nil {
 		return builtCluster{}, err

@@ -29,16 +29,13 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 	multusAws *components.MultusAwsArgs, awsProvider pulumi.ProviderResource) (Outputs, error) {
 	out := Outputs{}
 	opts := []pulumi.ResourceOption{pulumi.Provider(k8s)}
-	if cfg.PolicyEngine == clusterspec.PolicyEngineCalico {
-		calico, err := components.NewCalicoPolicyEngine(ctx, "calico", &components.CalicoPolicyEngineArgs{
-			Version: cfg.CalicoVersion, Repository: cfg.CalicoChartRepository, SkipAwait: cfg.SkipAwait,
-		}, opts...)
+	if install, ok := inClusterPolicyEngines[cfg.PolicyEngine]; ok {
+		ready, err := install(ctx, cfg, out, opts)
 		if err != nil {
 			return nil, err
 		}
-		out["calicoStatusCommand"] = calico.StatusCommand
-		// The demo's policy means something only once Calico runs.
-		opts = append(opts, pulumi.DependsOn(calico.Ready()))
+		// The demo's policy means something only once the engine runs.
+		opts = append(opts, pulumi.DependsOn(ready))
 	}
 	if cfg.DemoApps {
 		demo, err := components.NewNetworkPolicyDemo(ctx, "policy-demo", &components.NetworkPolicyDemoArgs{
@@ -86,4 +83,23 @@ func (b *base) withKubernetesLayer(ctx *pulumi.Context, cfg *config.Config, out 
 		out[name] = o
 	}
 	return out, nil
+}
+
+// policyEngineInstaller installs an engine that runs in the cluster, adds its outputs, and returns
+// what a policy must wait for.
+type policyEngineInstaller func(ctx *pulumi.Context, cfg *config.Config, out Outputs, opts []pulumi.ResourceOption) ([]pulumi.Resource, error)
+
+// inClusterPolicyEngines install the engines whose clusterspec.PolicyEngineSpec says InCluster (a
+// test keeps the two in step); the others are settings of the vpc-cni add-on.
+var inClusterPolicyEngines = map[clusterspec.PolicyEngine]policyEngineInstaller{
+	clusterspec.PolicyEngineCalico: func(ctx *pulumi.Context, cfg *config.Config, out Outputs, opts []pulumi.ResourceOption) ([]pulumi.Resource, error) {
+		calico, err := components.NewCalicoPolicyEngine(ctx, "calico", &components.CalicoPolicyEngineArgs{
+			Version: cfg.CalicoVersion, Repository: cfg.CalicoChartRepository, SkipAwait: cfg.SkipAwait,
+		}, opts...)
+		if err != nil {
+			return nil, err
+		}
+		out["calicoStatusCommand"] = calico.StatusCommand
+		return calico.Ready(), nil
+	},
 }

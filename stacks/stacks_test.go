@@ -15,6 +15,7 @@ import (
 
 	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 
+	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/plan"
@@ -720,6 +721,16 @@ func TestMultusRefusesALatestVpcCniWithoutIpvlan(t *testing.T) {
 	for _, r := range p.Resources {
 		if r.Type != "pulumi:providers:aws" {
 			t.Errorf("%s %s registered before the refusal", r.Type, r.Name)
+		}
+	}
+}
+
+// Every engine the table says runs in the cluster has an installer, and only those: a new engine
+// cannot be half wired.
+func TestEveryInClusterPolicyEngineIsInstalled(t *testing.T) {
+	for _, spec := range clusterspec.PolicyEngineSpecs {
+		if _, ok := inClusterPolicyEngines[spec.Engine]; ok != spec.InCluster {
+			t.Errorf("policy engine %s: in cluster %v, installer %v", spec.Engine, spec.InCluster, ok)
 		}
 	}
 }

@@ -11,14 +11,14 @@ import (
 // HasKubernetesLayer says whether `pulumi up` puts objects into the cluster (Calico, the policy demo,
 // Multus), and so must reach its API endpoint from wherever pulumi runs.
 func (c *Config) HasKubernetesLayer() bool {
-	return c.PolicyEngine == clusterspec.PolicyEngineCalico || c.DemoApps || c.Multus
+	return c.PolicyEngine.Spec().InCluster || c.DemoApps || c.Multus
 }
 
 // kubernetesLayerParts names what the layer installs, for messages.
 func (c *Config) kubernetesLayerParts() string {
 	var parts []string
-	if c.PolicyEngine == clusterspec.PolicyEngineCalico {
-		parts = append(parts, "Calico")
+	if c.PolicyEngine.Spec().InCluster {
+		parts = append(parts, c.PolicyEngine.Spec().Name)
 	}
 	if c.DemoApps {
 		parts = append(parts, "the policy demo")

@@ -250,25 +250,25 @@ func (c *Config) validatePolicy() []error {
 	var errs []error
 	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
 	warn := func(msg string) { c.Warnings = append(c.Warnings, msg) }
-	ipv6NodeSnat := c.Ipv6Cluster() && c.Ipv4Egress.NodeSnat()
-	switch c.PolicyEngine {
-	case clusterspec.PolicyEngineCalico:
-		if ipv6NodeSnat {
+	if !c.PolicyEngine.Valid() {
+		add("policyEngine", string(c.PolicyEngine), "unknown engine; use one of "+joinNames(clusterspec.PolicyEngines))
+	}
+	if c.Ipv6Cluster() && c.Ipv4Egress.NodeSnat() {
+		switch c.PolicyEngine.Spec().V4Egress {
+		case clusterspec.V4EgressUnsupported:
 			add("policyEngine", string(c.PolicyEngine), fmt.Sprintf(
-				"Calico does not enforce policy on IPv6 pods while the VPC CNI's ENABLE_V4_EGRESS is on (ipv4Egress %s); use vpc-cni, or ipv4Egress nat64", c.Ipv4Egress))
+				"%s does not enforce policy on IPv6 pods while the VPC CNI's ENABLE_V4_EGRESS is on (ipv4Egress %s); use vpc-cni, or ipv4Egress nat64", c.PolicyEngine.Spec().Name, c.Ipv4Egress))
+		case clusterspec.V4EgressUnfiltered:
+			warn(fmt.Sprintf("%s:policyEngine %s does not filter the v4if0 path IPv6 pods use for IPv4 (ipv4Egress %s, aws-network-policy-agent #55): NetworkPolicies do not restrict their IPv4 egress", Project, c.PolicyEngine, c.Ipv4Egress))
 		}
+	}
+	// Calico's own keys.
+	if c.PolicyEngine == clusterspec.PolicyEngineCalico {
 		if err := calico.ValidateVersion(c.CalicoVersion); err != nil {
 			add("calicoVersion", c.CalicoVersion, err.Error())
 		} else if _, err := calico.ParseChartSource(c.CalicoChartRepository, c.CalicoVersion); err != nil {
 			add("calicoChartRepository", c.CalicoChartRepository, err.Error())
 		}
-	case clusterspec.PolicyEngineVpcCni:
-		if ipv6NodeSnat {
-			warn(fmt.Sprintf("%s:policyEngine vpc-cni does not filter the v4if0 path IPv6 pods use for IPv4 (ipv4Egress %s, aws-network-policy-agent #55): NetworkPolicies do not restrict their IPv4 egress", Project, c.Ipv4Egress))
-		}
-	case clusterspec.PolicyEngineNone:
-	default:
-		add("policyEngine", string(c.PolicyEngine), "unknown engine; use one of "+joinNames(clusterspec.PolicyEngines))
 	}
 	if c.DenyEgressPolicy && !c.DemoApps {
 		add("denyEgressPolicy", "true", "the policy lives in the demo's deploy2 namespace; set demoApps to true as well")
@@ -276,7 +276,7 @@ func (c *Config) validatePolicy() []error {
 	if c.AllowDnsEgress && !c.DenyEgressPolicy {
 		add("allowDnsEgress", "true", "it only shapes the deny-egress policy; set denyEgressPolicy to true, or leave this off")
 	}
-	if c.DenyEgressPolicy && c.PolicyEngine == clusterspec.PolicyEngineNone {
+	if c.DenyEgressPolicy && !c.PolicyEngine.Spec().Enforces() {
 		warn(fmt.Sprintf("%s:denyEgressPolicy is on but policyEngine is none: nothing enforces the policy", Project))
 	}
 	return errs
