@@ -64,6 +64,14 @@ func get(t *testing.T, p *plan.Plan, typ, name string) plan.Resource {
 	return r
 }
 
+// hasInputs reports each input of r that differs from want (dotted paths), naming the resource.
+func hasInputs(t *testing.T, r plan.Resource, want map[string]any) {
+	t.Helper()
+	for _, m := range r.Mismatches(want) {
+		t.Errorf("%s %s: %s", r.Type, r.Name, m)
+	}
+}
+
 func TestDualStackVpcResources(t *testing.T) {
 	p := runVpc(t, chapterVpc())
 	component := get(t, p, DualStackVpcType, "vpc")

@@ -88,14 +88,12 @@ func TestMultusEniAndNadComeFromOnePlan(t *testing.T) {
 			t.Errorf("ENI tag %s = %v, want %s", k, tags[k], v)
 		}
 	}
-	if eni.String("subnetId") != subnetA.ID || eni.Input("sourceDestCheck") != false ||
-		!slices.Equal(eni.Input("securityGroups").([]any), []any{sg.ID}) {
-		t.Errorf("ENI %v", eni.Inputs)
-	}
+	hasInputs(t, eni, map[string]any{"subnetId": subnetA.ID, "sourceDestCheck": false, "securityGroups": []any{sg.ID}})
 	var reservations []string
 	for _, r := range p.ByType("aws:ec2/subnetCidrReservation:SubnetCidrReservation") {
-		if r.String("subnetId") != subnetA.ID || r.String("reservationType") != "explicit" || !eni.DependsOn(r.URN) {
-			t.Errorf("reservation %s: %v (the ENI must wait for it)", r.Name, r.Inputs)
+		hasInputs(t, r, map[string]any{"subnetId": subnetA.ID, "reservationType": "explicit"})
+		if !eni.DependsOn(r.URN) {
+			t.Errorf("the ENI does not wait for reservation %s", r.Name)
 		}
 		reservations = append(reservations, r.String("cidrBlock"))
 	}
@@ -139,10 +137,8 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 	ng := get(t, p, typeNodeGroup, "multus-nodes-a")
 	subnetA := get(t, p, typeSubnet, "vpc-private-eu-central-1a")
 	lt := get(t, p, typeLaunchTpl, "multus-nodes-a")
-	if ng.String("nodeGroupName") != "multus-a" || !slices.Equal(ng.Input("subnetIds").([]any), []any{subnetA.ID}) ||
-		ng.Input("scalingConfig.desiredSize") != 1.0 || ng.String("launchTemplate.id") != lt.ID {
-		t.Errorf("Multus node group %v", ng.Inputs)
-	}
+	hasInputs(t, ng, map[string]any{"nodeGroupName": "multus-a", "subnetIds": []any{subnetA.ID},
+		"scalingConfig.minSize": 1, "scalingConfig.desiredSize": 1, "scalingConfig.maxSize": 1, "launchTemplate.id": lt.ID})
 	// The node labels itself once its ENI is attached (multus.AttachedLabelPatch); a label from the
 	// node group would let Multus pods onto a replacement node that is still waiting for the ENI.
 	if labels, ok := ng.Input("labels").(map[string]any); ok && len(labels) > 0 {
@@ -212,9 +208,7 @@ func TestMultusSecondaryAddressesAndInstances(t *testing.T) {
 		t.Errorf("ENI addresses %v %v", eni.Input("privateIpListEnabled"), eni.Input("privateIpLists"))
 	}
 	attachment := get(t, p, "aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment", "multus-ipvlan-private-a")
-	if attachment.Input("deviceIndex") != 1.0 || attachment.String("instanceId") != "i-0123456789abcdef0" || attachment.String("networkInterfaceId") != eni.ID {
-		t.Errorf("attachment %v", attachment.Inputs)
-	}
+	hasInputs(t, attachment, map[string]any{"deviceIndex": 1, "instanceId": "i-0123456789abcdef0", "networkInterfaceId": eni.ID})
 	if n := len(p.ByType(typeNodeGroup)); n != 1 {
 		t.Errorf("%d node groups, want only the cluster's with fixed instances", n)
 	}
@@ -226,15 +220,23 @@ func TestMultusSecondaryAddressesAndInstances(t *testing.T) {
 func TestMultusWithoutAws(t *testing.T) {
 	p := mustRunMultus(t, chapterNetworks(t), func(*MultusAwsArgs) *MultusAwsArgs { return nil })
 	component := get(t, p, MultusNetworkType, "multus")
-	children := p.Children(component.URN)
-	for _, r := range children {
-		if !strings.HasPrefix(r.Type, "kubernetes:") {
-			t.Errorf("bring-your-own-cluster Multus registers %s %s", r.Type, r.Name)
-		}
+	var got []string
+	for _, r := range p.Children(component.URN) {
+		got = append(got, r.Type+" "+r.Name)
 	}
-	get(t, p, "kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition", "multus-ipvlan-private-a")
-	if len(children) < 7 { // CRD, RBAC (3), config, DaemonSet, NAD, pod
-		t.Errorf("bring-your-own-cluster Multus registers only %d objects", len(children))
+	slices.Sort(got)
+	want := []string{
+		"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition multus-nad-crd",
+		"kubernetes:apps/v1:DaemonSet multus-daemonset",
+		"kubernetes:core/v1:ConfigMap multus-daemon-config",
+		"kubernetes:core/v1:Pod multus-demo-pod",
+		"kubernetes:core/v1:ServiceAccount multus-service-account",
+		"kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition multus-ipvlan-private-a",
+		"kubernetes:rbac.authorization.k8s.io/v1:ClusterRole multus-cluster-role",
+		"kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding multus-cluster-role-binding",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("bring-your-own-cluster Multus registers\n%s\nwant exactly\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -199,9 +199,7 @@ func runIpv4Cluster(t *testing.T, engine clusterspec.PolicyEngine, serviceCidr s
 func TestIpv4Cluster(t *testing.T) {
 	p := runIpv4Cluster(t, clusterspec.PolicyEngineNone, "10.100.0.0/16")
 	cluster := get(t, p, typeCluster, "cluster")
-	if cluster.Input("ipFamily") != "ipv4" || cluster.Input("kubernetesServiceIpAddressRange") != "10.100.0.0/16" {
-		t.Errorf("cluster %v", cluster.Inputs)
-	}
+	hasInputs(t, cluster, map[string]any{"ipFamily": "ipv4", "kubernetesServiceIpAddressRange": "10.100.0.0/16"})
 	irsa := get(t, p, typeRole, "cluster-vpc-cni")
 	var cniPolicies []string
 	for _, a := range p.ByType(typeAttachment) {
@@ -223,9 +221,7 @@ func TestIpv4Cluster(t *testing.T) {
 			t.Errorf("IPv6 egress rule %s on an IPv4 cluster", r.Name)
 		}
 	}
-	if ng := get(t, p, typeNodeGroup, "cluster-ipv4mng"); ng.String("nodeGroupName") != "ipv4mng" {
-		t.Errorf("node group %v", ng.Inputs)
-	}
+	hasInputs(t, get(t, p, typeNodeGroup, "cluster-ipv4mng"), map[string]any{"nodeGroupName": "ipv4mng"})
 }
 
 // The policy engine is one switch: the add-on's own agent is on only for vpc-cni, and Calico gets

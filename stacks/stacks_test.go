@@ -49,34 +49,14 @@ func mustRunStack(t *testing.T, stack string) *plan.Plan {
 	return p
 }
 
-func render(t *testing.T, p *plan.Plan) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := p.WriteJSON(&b); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.WriteText(&b); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func TestEveryPresetPlansDeterministically(t *testing.T) {
+// The chapter's three presets exist. (That a plan is the same from run to run, the golden plans
+// show: each run of the tests and of .ci/run compares against the checked-in bytes.)
+func TestThePresetsExist(t *testing.T) {
 	stacks := plan.StackNames(projectDir)
-	for _, want := range []string{"ipv6", "ipv4-calico"} {
+	for _, want := range []string{"ipv6", "ipv4-calico", "ipv4-multus"} {
 		if !slices.Contains(stacks, want) {
 			t.Errorf("no Pulumi.%s.yaml; stacks: %v", want, stacks)
 		}
-	}
-	for _, stack := range stacks {
-		t.Run(stack, func(t *testing.T) {
-			first := render(t, mustRunStack(t, stack))
-			for range 4 {
-				if again := render(t, mustRunStack(t, stack)); !bytes.Equal(first, again) {
-					t.Fatalf("two runs of stack %s render different plans", stack)
-				}
-			}
-		})
 	}
 }
 
@@ -298,8 +278,8 @@ func TestIpv6PresetBuildsTheChapterCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cluster.Input("ipFamily") != "ipv6" || cluster.Input("version") != "1.35" {
-		t.Errorf("cluster %v", cluster.Inputs)
+	for _, m := range cluster.Mismatches(map[string]any{"ipFamily": "ipv6", "version": "1.35"}) {
+		t.Errorf("cluster: %s", m)
 	}
 }
 

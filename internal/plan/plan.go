@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -198,4 +199,21 @@ func (r Resource) Revealed(key string) any {
 		}
 	}
 	return plainValue(v)
+}
+
+// Mismatches compares inputs at dotted paths with wanted values and describes each difference
+// ("path = got, want w"), in path order: what a test reports instead of dumping every input.
+func (r Resource) Mismatches(want map[string]any) []string {
+	var out []string
+	for _, path := range slices.Sorted(maps.Keys(want)) {
+		got := r.Input(path)
+		w := want[path]
+		if n, ok := w.(int); ok {
+			w = float64(n) // inputs are JSON: numbers are float64
+		}
+		if !reflect.DeepEqual(got, w) {
+			out = append(out, fmt.Sprintf("%s = %v, want %v", path, got, w))
+		}
+	}
+	return out
 }
