@@ -120,9 +120,8 @@ func TestDualStackVpcResources(t *testing.T) {
 
 	igw := get(t, p, typeIgw, "vpc")
 	eigw := get(t, p, typeEigw, "vpc")
-	if igw.String("vpcId") != vpc.ID || eigw.String("vpcId") != vpc.ID {
-		t.Errorf("gateways not in the VPC: igw %v eigw %v", igw.Inputs, eigw.Inputs)
-	}
+	hasInputs(t, igw, map[string]any{"vpcId": vpc.ID})
+	hasInputs(t, eigw, map[string]any{"vpcId": vpc.ID})
 	eip := get(t, p, typeEip, "vpc-nat-eu-central-1a")
 	nat := get(t, p, typeNat, "vpc-nat-eu-central-1a")
 	publicA := get(t, p, typeSubnet, "vpc-public-eu-central-1a")

@@ -174,13 +174,11 @@ func TestPrivateEndpointAccess(t *testing.T) {
 	controlPlane := get(t, p, typeSg, "cluster-control-plane")
 	v4 := get(t, p, typeIngress, "cluster-control-plane-from-10-20-0-0-16")
 	v6 := get(t, p, typeIngress, "cluster-control-plane-from-2001-db8-1---48")
-	for _, r := range []plan.Resource{v4, v6} {
-		if r.String("securityGroupId") != controlPlane.ID || r.String("ipProtocol") != "tcp" || r.Input("fromPort") != 443.0 || r.Input("toPort") != 443.0 {
-			t.Errorf("rule %s: %v", r.Name, r.Inputs)
-		}
-	}
-	if v4.String("cidrIpv4") != "10.20.0.0/16" || v6.String("cidrIpv6") != "2001:db8:1::/48" {
-		t.Errorf("rules %v / %v", v4.Inputs, v6.Inputs)
+	for _, rule := range []struct {
+		r          plan.Resource
+		key, block string
+	}{{v4, "cidrIpv4", "10.20.0.0/16"}, {v6, "cidrIpv6", "2001:db8:1::/48"}} {
+		hasInputs(t, rule.r, map[string]any{"securityGroupId": controlPlane.ID, "ipProtocol": "tcp", "fromPort": 443, "toPort": 443, rule.key: rule.block})
 	}
 	if cluster := get(t, p, typeCluster, "cluster"); cluster.Input("endpointPublicAccess") != false {
 		t.Errorf("public endpoint on with only private access CIDRs")

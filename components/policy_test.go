@@ -30,9 +30,7 @@ func TestCalicoPolicyEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns := get(t, p, "kubernetes:core/v1:Namespace", "calico-namespace")
-	if ns.String("metadata.name") != "tigera-operator" {
-		t.Errorf("namespace %v", ns.Inputs)
-	}
+	hasInputs(t, ns, map[string]any{"metadata.name": "tigera-operator"})
 	crds := get(t, p, "kubernetes:helm.sh/v4:Chart", "calico-crds")
 	operator := get(t, p, "kubernetes:helm.sh/v4:Chart", "calico-operator")
 	for _, c := range []struct {
@@ -68,9 +66,7 @@ func TestCalicoPolicyEngine(t *testing.T) {
 			t.Errorf("%s does not depend on the operator and CRD charts: %v", cr.Name, cr.Dependencies)
 		}
 	}
-	if apiServer.String("metadata.name") != "default" {
-		t.Errorf("APIServer %v", apiServer.Inputs)
-	}
+	hasInputs(t, apiServer, map[string]any{"metadata.name": "default"})
 
 	role := get(t, p, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "calico-aws-node-role")
 	rules, _ := json.Marshal(role.Input("rules"))
@@ -78,10 +74,10 @@ func TestCalicoPolicyEngine(t *testing.T) {
 		t.Errorf("aws-node role rules %s, want patch on pods only", rules)
 	}
 	binding := get(t, p, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "calico-aws-node-binding")
-	subjects, _ := json.Marshal(binding.Input("subjects"))
-	if string(subjects) != `[{"kind":"ServiceAccount","name":"aws-node","namespace":"kube-system"}]` || binding.String("roleRef.name") != role.String("metadata.name") {
-		t.Errorf("binding %v", binding.Inputs)
-	}
+	hasInputs(t, binding, map[string]any{
+		"subjects":     []any{map[string]any{"kind": "ServiceAccount", "name": "aws-node", "namespace": "kube-system"}},
+		"roleRef.name": role.String("metadata.name"),
+	})
 
 	p, err = runProgram(t, func(ctx *pulumi.Context) error {
 		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Version: "3.33"})
@@ -102,9 +98,7 @@ func TestCalicoChartsFromOci(t *testing.T) {
 		t.Fatal(err)
 	}
 	operator := get(t, p, "kubernetes:helm.sh/v4:Chart", "calico-operator")
-	if operator.String("chart") != "oci://quay.io/calico/charts/tigera-operator" || operator.Input("repositoryOpts") != nil {
-		t.Errorf("operator chart from OCI: %v", operator.Inputs)
-	}
+	hasInputs(t, operator, map[string]any{"chart": "oci://quay.io/calico/charts/tigera-operator", "repositoryOpts": nil})
 	p, err = runProgram(t, func(ctx *pulumi.Context) error {
 		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Version: "v3.33.1", Repository: "calico-charts"})
 		return err

@@ -208,8 +208,8 @@ func TestEveryAwsResourceUsesTheExplicitProvider(t *testing.T) {
 			t.Fatalf("%s: %d AWS providers, want 1", stack, len(providers))
 		}
 		// EKS tags subnets kubernetes.io/cluster/<name>; without ignoring them every up would strip them.
-		if got := providers[0].Input("ignoreTags.keyPrefixes"); !reflect.DeepEqual(got, []any{"kubernetes.io/cluster/"}) || providers[0].String("region") != "eu-central-1" {
-			t.Errorf("%s: AWS provider %v", stack, providers[0].Inputs)
+		for _, m := range providers[0].Mismatches(map[string]any{"ignoreTags.keyPrefixes": []any{"kubernetes.io/cluster/"}, "region": "eu-central-1"}) {
+			t.Errorf("%s: AWS provider: %s", stack, m)
 		}
 		want := providers[0].URN + "::" + providers[0].ID
 		for _, r := range p.Resources {
