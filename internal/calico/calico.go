@@ -6,18 +6,13 @@
 package calico
 
 import (
+	"eks-advanced-networking/internal/helmchart"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 )
 
 const (
@@ -148,66 +143,8 @@ func DefaultAPIServer() APIServer {
 	}
 }
 
-// ChartSource is where the two charts come from: an HTTP(S) Helm repository, an OCI registry, or a
-// local directory holding both charts (a mirror or an air-gapped copy).
-type ChartSource struct {
-	// Repository is an http(s):// repository URL; empty otherwise.
-	Repository string
-	// Prefix goes before the chart name in the chart reference: "oci://host/path/" or a local
-	// directory with a trailing separator; empty with Repository.
-	Prefix string
-	// Local says the charts are read from disk, where the version is the chart's own.
-	Local bool
-}
-
-// Chart is the reference of one chart in the source.
-func (s ChartSource) Chart(name string) string { return s.Prefix + name }
-
-// ParseChartSource reads a repository setting: https://…, oci://…, or a local directory, which must
-// hold tigera-operator/ and crd.projectcalico.org.v1/ at the given version (a local chart's version
-// is what its Chart.yaml says, so a mismatch would install something else than configured).
-func ParseChartSource(repository, version string) (ChartSource, error) {
-	switch {
-	case strings.HasPrefix(repository, "oci://"):
-		u, err := url.Parse(repository)
-		if err != nil || u.Host == "" {
-			return ChartSource{}, fmt.Errorf("not an OCI reference; OCI repositories look like %s", OciRepository)
-		}
-		return ChartSource{Prefix: strings.TrimSuffix(repository, "/") + "/"}, nil
-	case strings.HasPrefix(repository, "https://"), strings.HasPrefix(repository, "http://"):
-		u, err := url.Parse(repository)
-		if err != nil || u.Host == "" {
-			return ChartSource{}, fmt.Errorf("not a repository URL; Tigera's is %s", Repository)
-		}
-		return ChartSource{Repository: repository}, nil
-	case repository == "":
-		return ChartSource{}, fmt.Errorf("empty; use %s, %s, or a local directory", Repository, OciRepository)
-	}
-	if !filepath.IsAbs(repository) {
-		return ChartSource{}, errors.New("a local chart directory must be an absolute path (Pulumi runs the program from the project directory, its provider from elsewhere)")
-	}
-	for _, chart := range []string{CrdChart, OperatorChart} {
-		got, err := chartVersion(filepath.Join(repository, chart, "Chart.yaml"))
-		if err != nil {
-			return ChartSource{}, fmt.Errorf("a local directory must hold the %s and %s charts: %w", OperatorChart, CrdChart, err)
-		}
-		if got != version {
-			return ChartSource{}, fmt.Errorf("%s there is version %s, not calicoVersion %s; set calicoVersion to %s or point at the charts of %s", chart, got, version, got, version)
-		}
-	}
-	return ChartSource{Prefix: filepath.Clean(repository) + string(filepath.Separator), Local: true}, nil
-}
-
-func chartVersion(path string) (string, error) {
-	b, err := os.ReadFile(path) //nolint:gosec // the user's own chart directory (calicoChartRepository) is the point
-	if err != nil {
-		return "", err
-	}
-	var meta struct {
-		Version string `json:"version"`
-	}
-	if err := yaml.Unmarshal(b, &meta); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	return meta.Version, nil
+// ParseChartSource reads calicoChartRepository: Tigera's repository, an OCI registry, or a local
+// directory holding both charts at the given version.
+func ParseChartSource(repository, version string) (helmchart.Source, error) {
+	return helmchart.Parse(repository, version, Repository, CrdChart, OperatorChart)
 }

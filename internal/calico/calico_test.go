@@ -1,6 +1,7 @@
 package calico
 
 import (
+	"eks-advanced-networking/internal/helmchart"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -45,12 +46,12 @@ func TestParseChartSource(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		repository, version string
-		want                ChartSource
+		want                helmchart.Source
 		chart               string
 	}{
-		{Repository, "v3.33.1", ChartSource{Repository: Repository}, OperatorChart},
-		{OciRepository, "v3.33.1", ChartSource{Prefix: OciRepository + "/"}, OciRepository + "/" + OperatorChart},
-		{charts, "v3.32.1", ChartSource{Prefix: charts + "/", Local: true}, charts + "/" + OperatorChart},
+		{Repository, "v3.33.1", helmchart.Source{Repository: Repository}, OperatorChart},
+		{OciRepository, "v3.33.1", helmchart.Source{Prefix: OciRepository + "/"}, OciRepository + "/" + OperatorChart},
+		{charts, "v3.32.1", helmchart.Source{Prefix: charts + "/", Local: true}, charts + "/" + OperatorChart},
 	} {
 		got, err := ParseChartSource(tc.repository, tc.version)
 		if err != nil {
@@ -62,8 +63,8 @@ func TestParseChartSource(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ repository, version, says string }{
-		{charts, "v3.33.1", "set calicoVersion to v3.32.1"},
-		{t.TempDir(), "v3.32.1", "must hold the tigera-operator and crd.projectcalico.org.v1 charts"},
+		{charts, "v3.33.1", "set the version to v3.32.1"},
+		{t.TempDir(), "v3.32.1", "must hold the crd.projectcalico.org.v1 and tigera-operator chart(s)"},
 		{"charts/calico", "v3.32.1", "absolute path"},
 		{"oci://", "v3.33.1", "not an OCI reference"},
 		{"", "v3.33.1", "empty"},
