@@ -18,6 +18,7 @@ import (
 
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/nodeadm"
 	"eks-advanced-networking/internal/plan"
 )
 
@@ -267,7 +268,7 @@ func TestMultusRefusesBadArgs(t *testing.T) {
 }
 
 // nodeConfigs are the NodeConfig documents of MIME user data, in order.
-func nodeConfigs(t *testing.T, userData string) []multus.NodeConfig {
+func nodeConfigs(t *testing.T, userData string) []nodeadm.NodeConfig {
 	t.Helper()
 	msg, err := mail.ReadMessage(strings.NewReader(userData))
 	if err != nil {
@@ -277,7 +278,7 @@ func nodeConfigs(t *testing.T, userData string) []multus.NodeConfig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []multus.NodeConfig
+	var out []nodeadm.NodeConfig
 	r := multipart.NewReader(msg.Body, params["boundary"])
 	for {
 		part, err := r.NextPart()
@@ -291,7 +292,7 @@ func nodeConfigs(t *testing.T, userData string) []multus.NodeConfig {
 			continue
 		}
 		body, _ := io.ReadAll(part)
-		var c multus.NodeConfig
+		var c nodeadm.NodeConfig
 		if err := yaml.Unmarshal(body, &c); err != nil {
 			t.Fatal(err)
 		}

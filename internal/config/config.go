@@ -85,6 +85,8 @@ type Config struct {
 	CorednsVersion   string
 	KubeProxyVersion string
 	WarmPrefixTarget int
+	// PrefixDelegation turns the VPC CNI's prefix mode on for an IPv4 cluster.
+	PrefixDelegation bool
 
 	PolicyEngine  clusterspec.PolicyEngine
 	CalicoVersion string

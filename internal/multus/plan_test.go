@@ -1,6 +1,7 @@
 package multus
 
 import (
+	"eks-advanced-networking/internal/nodeadm"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -157,13 +158,13 @@ func TestUserData(t *testing.T) {
 	}
 	// One complete NodeConfig: with the AMI named in the launch template EKS adds none, so this is
 	// what nodeadm merges, and maxPods is ours.
-	var nc NodeConfig
+	var nc nodeadm.NodeConfig
 	if err := yaml.UnmarshalStrict([]byte(bodies[0]), &nc); err != nil {
 		t.Fatal(err)
 	}
-	want := NodeConfig{APIVersion: "node.eks.aws/v1alpha1", Kind: "NodeConfig", Spec: NodeConfigSpec{
-		Cluster: ClusterDetails{Name: "eks-ipv4-multus", APIServerEndpoint: chapterUserData.Endpoint, CertificateAuthority: "bW9jay1jYQ==", CIDR: "172.20.0.0/16"},
-		Kubelet: KubeletOptions{Config: map[string]int{"maxPods": 12}, Flags: []string{"--node-labels=eks.amazonaws.com/nodegroup=multus-a"}},
+	want := nodeadm.NodeConfig{APIVersion: "node.eks.aws/v1alpha1", Kind: "NodeConfig", Spec: nodeadm.NodeConfigSpec{
+		Cluster: nodeadm.ClusterDetails{Name: "eks-ipv4-multus", APIServerEndpoint: chapterUserData.Endpoint, CertificateAuthority: "bW9jay1jYQ==", CIDR: "172.20.0.0/16"},
+		Kubelet: nodeadm.KubeletOptions{Config: map[string]int{"maxPods": 12}, Flags: []string{"--node-labels=eks.amazonaws.com/nodegroup=multus-a"}},
 	}}
 	if !reflect.DeepEqual(nc, want) {
 		t.Errorf("NodeConfig\n got %+v\nwant %+v", nc, want)

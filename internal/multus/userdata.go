@@ -1,18 +1,12 @@
 package multus
 
 import (
-	"bytes"
+	"eks-advanced-networking/internal/nodeadm"
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"mime/multipart"
-	"net/netip"
-	"net/textproto"
-	"net/url"
 	"regexp"
 	"strings"
-
-	"sigs.k8s.io/yaml"
 )
 
 // AttachEniScript attaches, renames and brings up the node's Multus ENI and labels the node, at every
@@ -49,40 +43,6 @@ RestartSec=30
 WantedBy=multi-user.target
 `
 
-// NodeConfig is AL2023's nodeadm configuration (node.eks.aws/v1alpha1), the fields we set. It is
-// complete: the Multus launch template names an AMI, and with an AMI id EKS merges nothing into the
-// user data ("Customizing managed nodes with launch templates", EKS User Guide), so the cluster's
-// details come from us and our maxPods is the one kubelet gets. Without an AMI id EKS appends its own
-// NodeConfig, which sets maxPods, and nodeadm lets the last document win (amazon-eks-ami
-// nodeadm/doc/examples.md; eksctl #8037).
-type NodeConfig struct {
-	APIVersion string         `json:"apiVersion"`
-	Kind       string         `json:"kind"`
-	Spec       NodeConfigSpec `json:"spec"`
-}
-
-// NodeConfigSpec is the cluster to join and kubelet's settings.
-type NodeConfigSpec struct {
-	Cluster ClusterDetails `json:"cluster"`
-	Kubelet KubeletOptions `json:"kubelet"`
-}
-
-// ClusterDetails are what nodeadm needs to join the cluster.
-type ClusterDetails struct {
-	Name              string `json:"name"`
-	APIServerEndpoint string `json:"apiServerEndpoint"`
-	// CertificateAuthority is base64, as EKS returns it.
-	CertificateAuthority string `json:"certificateAuthority"`
-	// CIDR is the cluster's service block.
-	CIDR string `json:"cidr"`
-}
-
-// KubeletOptions are kubelet's configuration and extra flags.
-type KubeletOptions struct {
-	Config map[string]int `json:"config,omitempty"`
-	Flags  []string       `json:"flags,omitempty"`
-}
-
 // UserDataParams are the values the node's user data needs.
 type UserDataParams struct {
 	ClusterName, Zone, Region string
@@ -94,9 +54,6 @@ type UserDataParams struct {
 	// eks.amazonaws.com/nodegroup label.
 	NodeGroup string
 }
-
-// mimeBoundary is fixed so the same inputs give the same bytes (and no launch template diff).
-const mimeBoundary = "==EKS-ADVANCED-NETWORKING=="
 
 var safeValue = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
@@ -112,36 +69,19 @@ func AttachedLabelPatch() (string, error) {
 	return string(b), err
 }
 
-// UserData is the Multus launch template's AL2023 user data, MIME multipart: a complete NodeConfig,
+// UserData is the Multus launch template's AL2023 user data (nodeadm.UserData): a complete NodeConfig,
 // and a shell part that installs the multus-eni unit and its script and starts it. It is not
 // base64-encoded.
 func UserData(p UserDataParams) (string, error) {
-	for _, v := range []struct{ name, value string }{
-		{"cluster", p.ClusterName}, {"zone", p.Zone}, {"region", p.Region}, {"node group", p.NodeGroup},
-	} {
+	for _, v := range []struct{ name, value string }{{"zone", p.Zone}, {"region", p.Region}} {
 		// The values go into a shell environment file; they are plain names, and anything else is refused.
 		if !safeValue.MatchString(v.value) {
 			return "", fmt.Errorf("%s %q is not a plain name", v.name, v.value)
 		}
 	}
-	if u, err := url.Parse(p.Endpoint); err != nil || u.Scheme != "https" || u.Host == "" || u.Path != "" || strings.ContainsAny(p.Endpoint, "'\"$` \\") {
-		return "", fmt.Errorf("API server endpoint %q is not an https:// address", p.Endpoint)
-	}
-	if _, err := netip.ParsePrefix(p.ServiceCidr); err != nil {
-		return "", fmt.Errorf("service CIDR %q: %w", p.ServiceCidr, err)
-	}
-	if p.CertificateAuthority == "" || p.MaxPods < 1 {
-		return "", fmt.Errorf("a certificate authority and a positive max pods are required")
-	}
-	nodeConfig, err := yaml.Marshal(NodeConfig{
-		APIVersion: "node.eks.aws/v1alpha1", Kind: "NodeConfig",
-		Spec: NodeConfigSpec{
-			Cluster: ClusterDetails{Name: p.ClusterName, APIServerEndpoint: p.Endpoint, CertificateAuthority: p.CertificateAuthority, CIDR: p.ServiceCidr},
-			Kubelet: KubeletOptions{
-				Config: map[string]int{"maxPods": p.MaxPods},
-				Flags:  []string{"--node-labels=eks.amazonaws.com/nodegroup=" + p.NodeGroup},
-			},
-		},
+	nc, err := nodeadm.NodeConfigFor(nodeadm.Node{
+		ClusterName: p.ClusterName, Endpoint: p.Endpoint, CertificateAuthority: p.CertificateAuthority,
+		ServiceCidr: p.ServiceCidr, MaxPods: p.MaxPods, NodeGroup: p.NodeGroup,
 	})
 	if err != nil {
 		return "", err
@@ -155,29 +95,7 @@ func UserData(p UserDataParams) (string, error) {
 	if err != nil {
 		return "", err
 	}
-
-	var b bytes.Buffer
-	b.WriteString("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"" + mimeBoundary + "\"\r\n\r\n")
-	w := multipart.NewWriter(&b)
-	if err := w.SetBoundary(mimeBoundary); err != nil {
-		return "", err
-	}
-	for _, part := range []struct{ contentType, body string }{
-		{"application/node.eks.aws", "---\n" + string(nodeConfig)},
-		{`text/x-shellscript; charset="us-ascii"`, installer},
-	} {
-		pw, err := w.CreatePart(textproto.MIMEHeader{"Content-Type": {part.contentType}})
-		if err != nil {
-			return "", err
-		}
-		if _, err := pw.Write([]byte(part.body)); err != nil {
-			return "", err
-		}
-	}
-	if err := w.Close(); err != nil {
-		return "", err
-	}
-	return b.String(), nil
+	return nodeadm.UserData(nc, installer)
 }
 
 // installScript is the user data's shell part: it runs once, on first boot, and installs what runs
