@@ -4,12 +4,15 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/internal/clusterspec"
+	"eks-advanced-networking/internal/nodeadm"
 )
 
 // This file is the cluster core that Ipv6Cluster and Ipv4Cluster share: one EKS cluster from
@@ -107,7 +110,12 @@ type ClusterParts struct {
 	eksCluster        *eks.Cluster
 	nodePrerequisites []pulumi.Resource
 	addons            AddonVersions
+	nodeMaxPods       int
 }
+
+// NodeMaxPods is the pod limit the cluster's nodes get from us (IPv4 prefix delegation), or 0 where
+// EKS sets it.
+func (p *ClusterParts) NodeMaxPods() int { return p.nodeMaxPods }
 
 // Ready are the resources that are done once the cluster takes workloads (nodes joined, add-ons
 // active): depend on these, not on the component, whose children the Go SDK may not have finished
@@ -146,6 +154,7 @@ func buildCluster(ctx *pulumi.Context, typ, name string, c clusterComponent, arg
 	}
 	p := c.parts()
 	p.ClusterOutputs, p.ready, p.eksCluster, p.nodePrerequisites, p.addons = built.outputs, built.ready, built.eks, built.nodePrerequisites, built.addons
+	p.nodeMaxPods = built.nodeMaxPods
 	return ctx.RegisterResourceOutputs(c, p.toMap())
 }
 
@@ -252,6 +261,7 @@ type builtCluster struct {
 	eks               *eks.Cluster
 	nodePrerequisites []pulumi.Resource
 	addons            AddonVersions
+	nodeMaxPods       int
 }
 
 // build registers everything.
@@ -336,6 +346,22 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		return builtCluster{}, err
 	}
 	kubeconfig := b.kubeconfig(described)
+	endpoint := described.Endpoint()
+	certificateAuthority := described.CertificateAuthorities().ApplyT(func(cas []awseks.GetClusterCertificateAuthority) string {
+		if len(cas) == 0 {
+			return ""
+		}
+		return cas[0].Data
+	}).(pulumi.StringOutput)
+	serviceCidr := described.KubernetesNetworkConfigs().ApplyT(func(cs []awseks.GetClusterKubernetesNetworkConfig) string {
+		if len(cs) == 0 {
+			return ""
+		}
+		if cs[0].ServiceIpv4Cidr != "" {
+			return cs[0].ServiceIpv4Cidr
+		}
+		return cs[0].ServiceIpv6Cidr
+	}).(pulumi.StringOutput)
 	if err := b.clusterAdmins(partition.Partition, cluster); err != nil {
 		return builtCluster{}, err
 	}
@@ -380,8 +406,7 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 
 	ng := args.NodeGroup
 	nodePrerequisites := []pulumi.Resource{vpcCni, kubeProxy, accessEntry}
-	// Nodes start only once the CNI they need runs with its permissions and kube-proxy is there.
-	nodeGroup, err := newManagedNodeGroup(ctx, name+"-"+ng.Name, managedNodeGroup{
+	group := managedNodeGroup{
 		cluster:         cluster,
 		nodeGroupName:   ng.Name,
 		description:     "Nodes of " + args.ClusterName,
@@ -393,7 +418,15 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		ipv6:            b.family.name == clusterspec.Ipv6,
 		securityGroupId: nodeSg.ID().ToStringOutput(),
 		tags:            args.Tags,
-	}, b.parent, nodePrerequisites)
+	}
+	maxPods := 0
+	if b.family.vpcCni.PrefixDelegation && b.family.name == clusterspec.Ipv4 {
+		if maxPods, err = b.prefixModeNodes(&group, endpoint, certificateAuthority, serviceCidr); err != nil {
+			return builtCluster{}, err
+		}
+	}
+	// Nodes start only once the CNI they need runs with its permissions and kube-proxy is there.
+	nodeGroup, err := newManagedNodeGroup(ctx, name+"-"+ng.Name, group, b.parent, nodePrerequisites)
 	if err != nil {
 		return builtCluster{}, err
 	}
@@ -404,32 +437,55 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	}
 	ready := []pulumi.Resource{vpcCni, kubeProxy, nodeGroup, coredns}
 
-	return builtCluster{ready: ready, eks: cluster, nodePrerequisites: nodePrerequisites, addons: versions, outputs: ClusterOutputs{
-		ClusterName:         pulumi.String(args.ClusterName).ToStringOutput(),
-		Kubeconfig:          pulumi.ToSecret(kubeconfig).(pulumi.StringOutput),
-		OidcProviderArn:     oidc.Arn,
-		OidcIssuer:          issuer,
-		NodeGroupName:       pulumi.String(ng.Name).ToStringOutput(),
-		NodeRoleArn:         nodeRole.Arn,
-		NodeRoleName:        nodeRole.Name,
-		NodeSecurityGroupId: nodeSg.ID().ToStringOutput(),
-		VpcCniRoleArn:       cniRole.Arn,
-		VpcCniConfiguration: pulumi.String(cniConfiguration).ToStringOutput(),
-		Endpoint:            described.Endpoint(),
-		CertificateAuthorityData: described.CertificateAuthorities().ApplyT(func(cas []awseks.GetClusterCertificateAuthority) string {
-			if len(cas) == 0 {
-				return ""
-			}
-			return cas[0].Data
-		}).(pulumi.StringOutput),
-		ServiceCidr: described.KubernetesNetworkConfigs().ApplyT(func(cs []awseks.GetClusterKubernetesNetworkConfig) string {
-			if len(cs) == 0 {
-				return ""
-			}
-			if cs[0].ServiceIpv4Cidr != "" {
-				return cs[0].ServiceIpv4Cidr
-			}
-			return cs[0].ServiceIpv6Cidr
-		}).(pulumi.StringOutput),
+	return builtCluster{ready: ready, eks: cluster, nodePrerequisites: nodePrerequisites, addons: versions, nodeMaxPods: maxPods, outputs: ClusterOutputs{
+		ClusterName:              pulumi.String(args.ClusterName).ToStringOutput(),
+		Kubeconfig:               pulumi.ToSecret(kubeconfig).(pulumi.StringOutput),
+		OidcProviderArn:          oidc.Arn,
+		OidcIssuer:               issuer,
+		NodeGroupName:            pulumi.String(ng.Name).ToStringOutput(),
+		NodeRoleArn:              nodeRole.Arn,
+		NodeRoleName:             nodeRole.Name,
+		NodeSecurityGroupId:      nodeSg.ID().ToStringOutput(),
+		VpcCniRoleArn:            cniRole.Arn,
+		VpcCniConfiguration:      pulumi.String(cniConfiguration).ToStringOutput(),
+		Endpoint:                 endpoint,
+		CertificateAuthorityData: certificateAuthority,
+		ServiceCidr:              serviceCidr,
 	}}, nil
+}
+
+// prefixModeNodes makes the node group's kubelet admit the pods prefix mode can address: maxPods by
+// AWS's formula (clusterspec.PrefixModeMaxPods, with the instance's vCPUs from EC2), set in a
+// complete NodeConfig on the recommended AL2023 AMI named by id, since EKS's own NodeConfig would
+// override it otherwise (see internal/nodeadm).
+func (b *clusterBuilder) prefixModeNodes(group *managedNodeGroup, endpoint, certificateAuthority, serviceCidr pulumi.StringOutput) (int, error) {
+	limits, err := clusterspec.LookupEniLimit(b.instance.Name)
+	if err != nil {
+		return 0, err
+	}
+	info, err := ec2.GetInstanceType(b.ctx, &ec2.GetInstanceTypeArgs{InstanceType: b.instance.Name}, b.parent)
+	if err != nil {
+		return 0, fmt.Errorf("looking up %s's vCPUs: %w", b.instance.Name, err)
+	}
+	maxPods := clusterspec.PrefixModeMaxPods(limits, info.DefaultVcpus)
+	parameter, err := clusterspec.RecommendedAmiParameter(group.amiFamily, b.args.KubernetesVersion, b.instance)
+	if err != nil {
+		return 0, err
+	}
+	ami, err := ssm.LookupParameter(b.ctx, &ssm.LookupParameterArgs{Name: parameter}, b.parent)
+	if err != nil {
+		return 0, fmt.Errorf("looking up the EKS AMI for %s (%s): %w", b.instance.Name, parameter, err)
+	}
+	node := nodeadm.Node{ClusterName: b.args.ClusterName, MaxPods: maxPods, NodeGroup: group.nodeGroupName}
+	group.imageId = pulumi.String(ami.Value)
+	group.userData = pulumi.All(endpoint, certificateAuthority, serviceCidr).ApplyT(func(v []any) (string, error) {
+		n := node
+		n.Endpoint, n.CertificateAuthority, n.ServiceCidr = v[0].(string), v[1].(string), v[2].(string)
+		nc, err := nodeadm.NodeConfigFor(n)
+		if err != nil {
+			return "", err
+		}
+		return nodeadm.UserData(nc)
+	}).(pulumi.StringOutput)
+	return maxPods, nil
 }

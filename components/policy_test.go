@@ -1,6 +1,7 @@
 package components
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -248,5 +249,57 @@ func TestPolicyEngineSetsTheVpcCniAddon(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "PolicyEngine") {
 		t.Errorf("unknown engine: %v", err)
+	}
+}
+
+// runPrefixCluster registers an IPv4 cluster with prefix delegation on the given instance type.
+func runPrefixCluster(t *testing.T, instanceType string) (*plan.Plan, error) {
+	t.Helper()
+	return runProgram(t, func(ctx *pulumi.Context) error {
+		vpc, err := NewDualStackVpc(ctx, "vpc", ipv4Vpc())
+		if err != nil {
+			return err
+		}
+		args := chapterCluster().ClusterArgs
+		args.Vpc, args.NodeGroup.Name, args.NodeGroup.InstanceType, args.WarmPrefixTarget = vpc, "ipv4mng", instanceType, 2
+		_, err = NewIpv4Cluster(ctx, "cluster", &Ipv4ClusterArgs{ClusterArgs: args, PrefixDelegation: true})
+		return err
+	})
+}
+
+// IPv4 prefix delegation: the add-on hands out /28 prefixes, WARM_PREFIX_TARGET means something, and
+// kubelet's maxPods follows the instance type by AWS's formula, in a NodeConfig EKS cannot override.
+func TestIpv4PrefixDelegation(t *testing.T) {
+	p, err := runPrefixCluster(t, "m5.8xlarge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := addonConfig(t, get(t, p, typeAddon, "cluster-vpc-cni"))["env"].(map[string]any)
+	if env["ENABLE_PREFIX_DELEGATION"] != "true" || env["WARM_PREFIX_TARGET"] != "2" {
+		t.Errorf("vpc-cni env %v", env)
+	}
+	ng := get(t, p, typeNodeGroup, "cluster-ipv4mng")
+	lt := get(t, p, typeLaunchTpl, "cluster-ipv4mng")
+	if ng.Input("amiType") != nil || !strings.HasPrefix(lt.String("imageId"), "ami-0") {
+		t.Errorf("node group AMI type %v, launch template image %q: want the AMI by id and no AMI type", ng.Input("amiType"), lt.String("imageId"))
+	}
+	raw, err := base64.StdEncoding.DecodeString(lt.String("userData"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs := nodeConfigs(t, string(raw))
+	// m5.8xlarge: 8 ENIs x ((30 - 1) x 16) + 2 = 3714, capped at 250 (32 vCPUs, more than 30).
+	if len(configs) != 1 || configs[0].Spec.Kubelet.Config["maxPods"] != 250 || configs[0].Spec.Cluster.Name != "chapter" {
+		t.Errorf("NodeConfigs %+v", configs)
+	}
+
+	// Without prefix delegation EKS picks the AMI and sets maxPods itself.
+	plain := runIpv4Cluster(t, clusterspec.PolicyEngineNone, "")
+	if lt := get(t, plain, typeLaunchTpl, "cluster-ipv4mng"); lt.Input("imageId") != nil || lt.Input("userData") != nil {
+		t.Errorf("launch template without prefix delegation: image %v, user data %v", lt.Input("imageId"), lt.Input("userData"))
+	}
+
+	if p, err := runPrefixCluster(t, "m4.large"); err == nil || !strings.Contains(err.Error(), "need a Nitro instance type") || len(p.ByType(typeCluster)) != 0 {
+		t.Errorf("prefix delegation on m4.large: %v", err)
 	}
 }

@@ -19,14 +19,18 @@ func Ipv4(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 		return nil, err
 	}
 	cluster, err := components.NewIpv4Cluster(ctx, "cluster", &components.Ipv4ClusterArgs{
-		ClusterArgs:     b.clusterArgs(cfg, cfg.EksClusterName(ctx.Stack()), Ipv4NodeGroupName),
-		ServiceIpv4Cidr: cfg.ServiceIpv4Cidr,
+		ClusterArgs:      b.clusterArgs(cfg, cfg.EksClusterName(ctx.Stack()), Ipv4NodeGroupName),
+		ServiceIpv4Cidr:  cfg.ServiceIpv4Cidr,
+		PrefixDelegation: cfg.PrefixDelegation,
 	}, pulumi.Provider(b.provider))
 	if err != nil {
 		return nil, err
 	}
 	out := b.outputs()
 	addClusterOutputs(out, cluster.ClusterOutputs)
+	if n := cluster.NodeMaxPods(); n > 0 {
+		out["nodeMaxPods"] = pulumi.Int(n).ToIntOutput()
+	}
 	var multusAws *components.MultusAwsArgs
 	if cfg.Multus {
 		multusAws = &components.MultusAwsArgs{

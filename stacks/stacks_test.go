@@ -714,3 +714,20 @@ func TestEveryInClusterPolicyEngineIsInstalled(t *testing.T) {
 		}
 	}
 }
+
+// prefixDelegation on an IPv4 preset: the nodes' pod limit is a stack output.
+func TestPrefixDelegationSetsTheNodesMaxPods(t *testing.T) {
+	overrides := maps.Clone(asDeployed)
+	overrides[config.Project+":prefixDelegation"] = "true"
+	p, err := runStack(t, projectDir, "ipv4-calico", overrides)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// t3.medium: 3 ENIs x ((6 - 1) x 16) + 2 = 242, capped at 110 (2 vCPUs).
+	if got := p.Outputs["nodeMaxPods"]; got != 110.0 {
+		t.Errorf("nodeMaxPods = %v, want 110", got)
+	}
+	if _, ok := mustRunStack(t, "ipv4-calico").Outputs["nodeMaxPods"]; ok {
+		t.Error("nodeMaxPods without prefix delegation: EKS sets max pods then")
+	}
+}

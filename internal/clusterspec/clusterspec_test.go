@@ -339,3 +339,37 @@ func TestInstanceTypesAndRegionsAreAws(t *testing.T) {
 		t.Error("partitions")
 	}
 }
+
+// Max pods in prefix mode, computed by hand from AWS's formula with the VPC CNI's ENI table:
+// ENIs x ((IPv4 per ENI - 1) x 16) + 2, capped at 110 (30 vCPUs or fewer) or 250.
+func TestPrefixModeMaxPods(t *testing.T) {
+	for _, tc := range []struct {
+		instance string
+		vcpus    int
+		want     int
+	}{
+		{"t3.small", 2, 110},    // 3 ENIs x 4 IPv4: 3 x 48 + 2 = 146 -> 110
+		{"t3.micro", 2, 34},     // 2 ENIs x 2 IPv4: 2 x 16 + 2 = 34
+		{"t3.nano", 2, 34},      // 2 x 2: 34
+		{"m5.large", 2, 110},    // 3 x 10: 3 x 144 + 2 = 434 -> 110
+		{"m5.8xlarge", 32, 250}, // 8 x 30: 8 x 464 + 2 = 3714 -> 250
+		{"c5.9xlarge", 36, 250}, // 8 x 30 -> 250
+		{"m5.4xlarge", 16, 110}, // 8 x 30, 16 vCPUs -> 110
+	} {
+		l, err := LookupEniLimit(tc.instance)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := PrefixModeMaxPods(l, tc.vcpus); got != tc.want {
+			t.Errorf("%s (%+v, %d vCPUs): %d, want %d", tc.instance, l, tc.vcpus, got, tc.want)
+		}
+	}
+}
+
+func TestPrefixBlocksPerSubnet(t *testing.T) {
+	for length, want := range map[int]int{19: 510, 24: 14, 27: 0, 28: 0, 29: 0} {
+		if got := PrefixBlocksPerSubnet(length); got != want {
+			t.Errorf("/%d: %d, want %d", length, got, want)
+		}
+	}
+}

@@ -98,3 +98,26 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// PrefixModeMaxPods is kubelet's pod limit with the VPC CNI's IPv4 prefix delegation, AWS's formula
+// (amazon-eks-ami max-pods-calculator.sh; EKS User Guide, "Assign more IP addresses to Amazon EKS
+// nodes with prefixes"): each ENI slot but the primary address holds a /28, 16 addresses, so
+// ENIs x ((IPv4 per ENI - 1) x 16) + 2, capped at EKS's recommended ceiling: 110 up to 30 vCPUs,
+// 250 above.
+func PrefixModeMaxPods(l EniLimit, vcpus int) int {
+	ceiling := 110
+	if vcpus > 30 {
+		ceiling = 250
+	}
+	return min(l.Enis*((l.Ipv4PerEni-1)*16)+2, ceiling)
+}
+
+// PrefixBlocksPerSubnet is how many whole /28 prefixes a subnet of the given prefix length can hand
+// out. EC2 reserves a subnet's first four addresses and its last one, so the first and last /28 are
+// never whole; prefixes need whole, aligned /28s (EC2 fails with InsufficientCidrBlocks otherwise).
+func PrefixBlocksPerSubnet(prefixLength int) int {
+	if prefixLength > 28 {
+		return 0
+	}
+	return max(0, 1<<(28-prefixLength)-2)
+}

@@ -150,6 +150,14 @@ func TestBadConfigurations(t *testing.T) {
 		{"admin listed twice", raw("clusterAdminArns", `["arn:aws:iam::123456789012:user/jane","arn:aws:iam::123456789012:user/jane"]`), []string{"eks-advanced-networking:clusterAdminArns", "listed twice"}},
 		{"bad cluster name", raw("clusterName", "my.cluster"), []string{"eks-advanced-networking:clusterName", `"my.cluster"`}},
 		{"warm prefix target", raw("warmPrefixTarget", "0"), []string{"eks-advanced-networking:warmPrefixTarget", "1 to 8"}},
+		{"prefix delegation on IPv6", raw("prefixDelegation", "true"), []string{"eks-advanced-networking:prefixDelegation", "IPv6 cluster always hands out prefixes"}},
+		{"warm prefixes without prefix mode", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "warmPrefixTarget", "3"),
+			[]string{"eks-advanced-networking:warmPrefixTarget", `"3"`, "set prefixDelegation to true"}},
+		{"prefixes on a Xen instance", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "prefixDelegation", "true", "nodeInstanceType", "m4.large"),
+			[]string{"eks-advanced-networking:prefixDelegation", "m4.large is not a Nitro instance type"}},
+		{"subnets too small for the prefixes", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "prefixDelegation", "true", "vpcCidr", "10.0.0.0/20",
+			"subnetPrefixLength", "25", "nodeMaxSize", "4", "nodeDesiredSize", "2"),
+			[]string{"eks-advanced-networking:subnetPrefixLength", `"25"`, "8 whole /28s", "a /25 subnet holds 6"}},
 		{"unknown policy engine", raw("policyEngine", "cilium"), []string{"eks-advanced-networking:policyEngine", `"cilium"`, "calico, vpc-cni, none"}},
 		{"Calico on IPv6 with node SNAT", raw("policyEngine", "calico"), []string{"eks-advanced-networking:policyEngine", `"calico"`, "ENABLE_V4_EGRESS", "vpc-cni"}},
 		{"bad Calico chart version", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "calicoVersion", "3.33.0"), []string{"eks-advanced-networking:calicoVersion", `"3.33.0"`, "v3.33.1"}},
@@ -248,6 +256,7 @@ func TestAcceptedEdges(t *testing.T) {
 		config map[string]string
 	}{
 		{"scale-to-zero minimum", raw("nodeMinSize", "0")},
+		{"prefix delegation on an IPv4 cluster, with spare prefixes", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "prefixDelegation", "true", "warmPrefixTarget", "2")},
 		{"IPv6 block on the IPv6 cluster's dual-stack endpoint", raw("endpointPublicAccessCidrs", `["2600:1f18:1234::/48","198.51.100.7/32"]`)},
 		{"Multus image from the stack's region", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "endpointPublicAccessCidrs", `["198.51.100.7/32"]`)},
 		{"forty blocks", raw("endpointPublicAccessCidrs", strings.Replace(fortyOneBlocks(), `"198.51.100.0/32",`, "", 1))},

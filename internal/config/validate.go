@@ -186,6 +186,7 @@ func (c *Config) validateCluster(today time.Time) []error {
 	if c.WarmPrefixTarget < 1 || c.WarmPrefixTarget > 8 {
 		add("warmPrefixTarget", strconv.Itoa(c.WarmPrefixTarget), "use 1 to 8")
 	}
+	errs = append(errs, c.validatePrefixDelegation()...)
 	errs = append(errs, c.validatePolicy()...)
 	return append(errs, c.validateMultus()...)
 }
@@ -309,4 +310,33 @@ func joinNames[T ~string](values []T) string {
 		names[i] = string(v)
 	}
 	return strings.Join(names, ", ")
+}
+
+// validatePrefixDelegation checks the VPC CNI's IPv4 prefix mode and WARM_PREFIX_TARGET, which means
+// something only with prefixes (always on IPv6 clusters).
+func (c *Config) validatePrefixDelegation() []error {
+	var errs []error
+	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+	ipv6 := c.Ipv6Cluster()
+	switch {
+	case ipv6 && c.PrefixDelegation:
+		add("prefixDelegation", "true", "an IPv6 cluster always hands out prefixes (a /80 per node ENI); leave it off")
+	case !ipv6 && !c.PrefixDelegation && c.WarmPrefixTarget != 1:
+		add("warmPrefixTarget", strconv.Itoa(c.WarmPrefixTarget), "it sizes the spare /28 prefixes of prefix mode, which is off on this IPv4 cluster; set prefixDelegation to true, or leave it at 1")
+	}
+	if !c.PrefixDelegation || ipv6 {
+		return errs
+	}
+	if l, err := clusterspec.LookupEniLimit(c.NodeInstanceType); err == nil && !l.Nitro {
+		add("prefixDelegation", "true", fmt.Sprintf("%s is not a Nitro instance type, and ENI prefixes need Nitro; pick a Nitro type for nodeInstanceType", c.NodeInstanceType))
+	}
+	// Every node holds a /28 in use and warmPrefixTarget spare ones; at worst all of them sit in one
+	// zone's subnet.
+	need := c.NodeMaxSize * (1 + c.WarmPrefixTarget)
+	if have := clusterspec.PrefixBlocksPerSubnet(c.SubnetPrefixLength); have < need {
+		add("subnetPrefixLength", strconv.Itoa(c.SubnetPrefixLength), fmt.Sprintf(
+			"with prefixDelegation, each of up to nodeMaxSize (%d) nodes takes a /28 and keeps warmPrefixTarget (%d) spare: %d whole /28s, and a /%d subnet holds %d; use a longer subnet block (a smaller prefix length)",
+			c.NodeMaxSize, c.WarmPrefixTarget, need, c.SubnetPrefixLength, have))
+	}
+	return errs
 }

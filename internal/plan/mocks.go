@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -126,6 +127,9 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			// EKS picks 10.100.0.0/16 or 172.20.0.0/16 for an IPv4 cluster without a service block.
 			"kubernetesNetworkConfigs": []any{map[string]any{"ipFamily": "ipv4", "serviceIpv4Cidr": "172.20.0.0/16"}},
 		}), nil
+	case "aws:ec2/getInstanceType:getInstanceType":
+		name := args.Args["instanceType"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{"id": name, "instanceType": name, "defaultVcpus": mockVcpus(name)}), nil
 	case "aws:ssm/getParameter:getParameter":
 		// The recommended EKS AMI parameters: an AMI id per parameter.
 		name := args.Args["name"].StringValue()
@@ -222,6 +226,24 @@ func (m *mocks) idFor(typ, urn string, in resource.PropertyMap) string {
 
 func (m *mocks) oidcIssuer(cluster string) string {
 	return fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", m.region, strings.ToUpper(mockHex(cluster, 32)))
+}
+
+// mockVcpus stands in for EC2's vCPU count, by the size in the name as most families have it
+// (large 2, xlarge 4, Nxlarge 4N); not a statement of what EC2 says of every type.
+func mockVcpus(instanceType string) int {
+	_, size, _ := strings.Cut(instanceType, ".")
+	switch {
+	case size == "xlarge":
+		return 4
+	case strings.HasSuffix(size, "xlarge"):
+		n, err := strconv.Atoi(strings.TrimSuffix(size, "xlarge"))
+		if err == nil {
+			return 4 * n
+		}
+	case strings.HasPrefix(size, "metal"):
+		return 96
+	}
+	return 2
 }
 
 // MockCertificateAuthorityData is the clusters' CA in the offline plan: base64 of a PEM-looking text.
