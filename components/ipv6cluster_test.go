@@ -270,8 +270,8 @@ func TestIpv6ClusterIam(t *testing.T) {
 	st := trust.Statement[0]
 	oidcArn, _ := p.Outputs["oidcProviderArn"].(string)
 	if len(trust.Statement) != 1 || st.Principal.Federated != oidcArn || oidcArn == "" ||
-		st.Condition["StringEquals"][host+":sub"] != "system:serviceaccount:kube-system:aws-node" ||
-		st.Condition["StringEquals"][host+":aud"] != "sts.amazonaws.com" {
+		st.Condition["StringEquals"][host+":sub"].String() != "system:serviceaccount:kube-system:aws-node" ||
+		st.Condition["StringEquals"][host+":aud"].String() != "sts.amazonaws.com" {
 		t.Errorf("IRSA trust policy %s (OIDC provider %s)", irsa.String("assumeRolePolicy"), oidcArn)
 	}
 

@@ -26,9 +26,42 @@ func newKubernetesProvider(ctx *pulumi.Context, kubeconfig pulumi.StringOutput, 
 // networks. It needs only a Kubernetes provider; multusAws adds the AWS side of Multus, and is nil
 // where the nodes and their ENIs exist already.
 func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.ProviderResource, networks []multus.Network,
-	multusAws *components.MultusAwsArgs, awsProvider pulumi.ProviderResource) (Outputs, error) {
+	multusAws *components.MultusAwsArgs, clusterAws *clusterAws) (Outputs, error) {
 	out := Outputs{}
 	opts := []pulumi.ResourceOption{pulumi.Provider(k8s)}
+	var awsProvider pulumi.ProviderResource
+	if clusterAws != nil {
+		awsProvider = clusterAws.provider
+	}
+	// The load balancer controller first: its webhooks intercept Services and pods, so what creates
+	// them waits for it, and on destroy goes before it.
+	var loadBalancerReady []pulumi.Resource
+	if cfg.LoadBalancerController {
+		args := &components.LoadBalancerControllerArgs{
+			ClusterName: cfg.EksClusterName(ctx.Stack()), Region: cfg.Region, RoleArn: cfg.LoadBalancerControllerRoleArn,
+			Version: cfg.LoadBalancerControllerVersion, Repository: cfg.LoadBalancerControllerChartRepository, SkipAwait: cfg.SkipAwait,
+		}
+		providers := []pulumi.ProviderResource{k8s}
+		if clusterAws != nil {
+			args.VpcId, args.OidcProviderArn, args.OidcIssuer = clusterAws.vpcId, clusterAws.oidcProviderArn, clusterAws.oidcIssuer
+			providers = append(providers, clusterAws.provider)
+		}
+		controller, err := components.NewLoadBalancerController(ctx, "load-balancer-controller", args, pulumi.Providers(providers...))
+		if err != nil {
+			return nil, err
+		}
+		out["loadBalancerControllerRoleArn"] = controller.RoleArn
+		loadBalancerReady = controller.Ready()
+		if cfg.DemoApps {
+			demo, err := components.NewLoadBalancerDemo(ctx, "load-balancer-demo", &components.LoadBalancerDemoArgs{
+				AddressType: cfg.LoadBalancerAddressType(), SourceRanges: cfg.EndpointPublicAccessCidrs, SkipAwait: cfg.SkipAwait,
+			}, pulumi.Provider(k8s), pulumi.DependsOn(loadBalancerReady))
+			if err != nil {
+				return nil, err
+			}
+			out["loadBalancerDemoAddress"] = demo.Address
+		}
+	}
 	if install, ok := inClusterPolicyEngines[cfg.PolicyEngine]; ok {
 		ready, err := install(ctx, cfg, out, opts)
 		if err != nil {
@@ -66,16 +99,18 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 }
 
 // withKubernetesLayer adds the Kubernetes layer to a scenario whose cluster is up.
-func (b *base) withKubernetesLayer(ctx *pulumi.Context, cfg *config.Config, out Outputs, kubeconfig pulumi.StringOutput,
+func (b *base) withKubernetesLayer(ctx *pulumi.Context, cfg *config.Config, out Outputs, cluster components.ClusterOutputs,
 	clusterReady []pulumi.Resource, multusAws *components.MultusAwsArgs) (Outputs, error) {
 	if !cfg.HasKubernetesLayer() {
 		return out, nil
 	}
-	k8s, err := newKubernetesProvider(ctx, kubeconfig, clusterReady)
+	k8s, err := newKubernetesProvider(ctx, cluster.Kubeconfig, clusterReady)
 	if err != nil {
 		return nil, err
 	}
-	layer, err := kubernetesLayer(ctx, cfg, k8s, b.multusNetworks, multusAws, b.provider)
+	layer, err := kubernetesLayer(ctx, cfg, k8s, b.multusNetworks, multusAws, &clusterAws{
+		provider: b.provider, vpcId: b.vpc.VpcId.ToStringOutput(), oidcProviderArn: cluster.OidcProviderArn, oidcIssuer: cluster.OidcIssuer,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -102,4 +137,12 @@ var inClusterPolicyEngines = map[clusterspec.PolicyEngine]policyEngineInstaller{
 		out["calicoStatusCommand"] = calico.StatusCommand
 		return calico.Ready(), nil
 	},
+}
+
+// clusterAws is what the Kubernetes layer needs of a cluster this program created: the AWS provider,
+// and the VPC and OIDC provider its IRSA roles (the load balancer controller's) refer to.
+type clusterAws struct {
+	provider                    pulumi.ProviderResource
+	vpcId                       pulumi.StringInput
+	oidcProviderArn, oidcIssuer pulumi.StringInput
 }

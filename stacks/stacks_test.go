@@ -731,3 +731,50 @@ func TestPrefixDelegationSetsTheNodesMaxPods(t *testing.T) {
 		t.Error("nodeMaxPods without prefix delegation: EKS sets max pods then")
 	}
 }
+
+// The load balancer controller and its demo on the IPv6 preset: a dual-stack NLB, after the
+// controller on the way up and so before it, the nodes and the subnets on the way down.
+func TestLoadBalancerControllerOnTheIpv6Cluster(t *testing.T) {
+	overrides := maps.Clone(asDeployed)
+	overrides[config.Project+":loadBalancerController"] = "true"
+	overrides[config.Project+":demoApps"] = "true"
+	p, err := runStack(t, projectDir, "ipv6", overrides)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chart, err := p.Get("kubernetes:helm.sh/v4:Chart", "load-balancer-controller")
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo, err := p.Get("eks-advanced-networking:loadbalancer:LoadBalancerDemo", "load-balancer-demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	service, err := p.Get("kubernetes:core/v1:Service", "load-balancer-demo-service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !demo.DependsOn(chart.URN) || service.Parent != demo.URN {
+		t.Errorf("the demo Service is not after the controller: demo deps %v, service parent %s", demo.Dependencies, service.Parent)
+	}
+	for _, m := range service.Mismatches(map[string]any{
+		"metadata.annotations.service\\.beta\\.kubernetes\\.io/aws-load-balancer-ip-address-type": "dualstack",
+		"spec.loadBalancerSourceRanges": []any{"198.51.100.7/32"},
+	}) {
+		t.Errorf("demo Service: %s", m)
+	}
+	// The controller's chart talks to the cluster through the provider that waits for the nodes.
+	var k8s plan.Resource
+	for _, r := range p.ByType("pulumi:providers:kubernetes") {
+		k8s = r
+	}
+	nodeGroup, _ := p.Get("eks:index:ManagedNodeGroup", "cluster-ipv6mng")
+	if !strings.HasPrefix(chart.Provider, k8s.URN) || !k8s.DependsOn(nodeGroup.URN) {
+		t.Errorf("chart provider %s; kubernetes provider deps %v", chart.Provider, k8s.Dependencies)
+	}
+	for _, name := range []string{"loadBalancerControllerRoleArn", "loadBalancerDemoAddress"} {
+		if _, ok := p.Outputs[name]; !ok {
+			t.Errorf("no %s output", name)
+		}
+	}
+}

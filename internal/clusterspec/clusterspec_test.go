@@ -160,8 +160,8 @@ func TestIrsaTrustPolicy(t *testing.T) {
 	s := doc.Statement[0]
 	cond := s.Condition["StringEquals"]
 	if s.Principal.Federated != arn || s.Action[0] != "sts:AssumeRoleWithWebIdentity" ||
-		cond["oidc.eks.eu-central-1.amazonaws.com/id/ABC:sub"] != "system:serviceaccount:kube-system:aws-node" ||
-		cond["oidc.eks.eu-central-1.amazonaws.com/id/ABC:aud"] != "sts.amazonaws.com" || len(cond) != 2 {
+		cond["oidc.eks.eu-central-1.amazonaws.com/id/ABC:sub"].String() != "system:serviceaccount:kube-system:aws-node" ||
+		cond["oidc.eks.eu-central-1.amazonaws.com/id/ABC:aud"].String() != "sts.amazonaws.com" || len(cond) != 2 {
 		t.Errorf("trust policy %+v", s)
 	}
 	if _, err := IrsaTrustPolicy(arn, "", "kube-system", "aws-node"); err == nil {
@@ -229,7 +229,7 @@ func TestMultusEniAttachPolicy(t *testing.T) {
 				t.Errorf("attach statement %s is not limited: %+v", s.Sid, s)
 			}
 			for _, v := range tag {
-				if v != "eks-ipv4-multus" {
+				if v.String() != "eks-ipv4-multus" {
 					t.Errorf("attach statement %s names cluster %s", s.Sid, v)
 				}
 			}

@@ -16,13 +16,43 @@ type PolicyDocument struct {
 
 // Statement is one IAM policy statement.
 type Statement struct {
-	Sid       string                       `json:"Sid,omitempty"`
-	Effect    string                       `json:"Effect"`
-	Principal *Principal                   `json:"Principal,omitempty"`
-	Action    []string                     `json:"Action"`
-	Resource  []string                     `json:"Resource,omitempty"`
-	Condition map[string]map[string]string `json:"Condition,omitempty"`
+	Sid       string                               `json:"Sid,omitempty"`
+	Effect    string                               `json:"Effect"`
+	Principal *Principal                           `json:"Principal,omitempty"`
+	Action    []string                             `json:"Action"`
+	Resource  []string                             `json:"Resource,omitempty"`
+	Condition map[string]map[string]ConditionValue `json:"Condition,omitempty"`
 }
+
+// ConditionValue is a condition key's value: one string, or a list of strings (any of them matches).
+// One value is written as a string, as AWS's own documents do.
+type ConditionValue []string
+
+// MarshalJSON writes one value as a string, several as a list.
+func (v ConditionValue) MarshalJSON() ([]byte, error) {
+	if len(v) == 1 {
+		return json.Marshal(v[0])
+	}
+	return json.Marshal([]string(v))
+}
+
+// UnmarshalJSON reads a string or a list of strings.
+func (v *ConditionValue) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*v = ConditionValue{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*v = many
+	return nil
+}
+
+// String is the value, several joined by commas.
+func (v ConditionValue) String() string { return strings.Join(v, ",") }
 
 // Principal names who may assume a role.
 type Principal struct {
@@ -80,9 +110,9 @@ func IrsaTrustPolicy(oidcProviderArn, issuerURL, namespace, serviceAccount strin
 		Effect:    "Allow",
 		Principal: &Principal{Federated: oidcProviderArn},
 		Action:    []string{"sts:AssumeRoleWithWebIdentity"},
-		Condition: map[string]map[string]string{"StringEquals": {
-			issuer + ":sub": "system:serviceaccount:" + namespace + ":" + serviceAccount,
-			issuer + ":aud": "sts.amazonaws.com",
+		Condition: map[string]map[string]ConditionValue{"StringEquals": {
+			issuer + ":sub": {"system:serviceaccount:" + namespace + ":" + serviceAccount},
+			issuer + ":aud": {"sts.amazonaws.com"},
 		}},
 	}}}, nil
 }
@@ -104,9 +134,9 @@ func MultusEniAttachPolicy(partition, clusterName string) PolicyDocument {
 		{Sid: "FindMultusEnis", Effect: "Allow", Action: []string{"ec2:DescribeNetworkInterfaces"}, Resource: []string{"*"}},
 		{Sid: "AttachOnlyThisClustersEnis", Effect: "Allow", Action: []string{"ec2:AttachNetworkInterface"},
 			Resource:  []string{fmt.Sprintf("arn:%s:ec2:*:*:network-interface/*", partition)},
-			Condition: map[string]map[string]string{"StringEquals": {"aws:ResourceTag/cluster": clusterName}}},
+			Condition: map[string]map[string]ConditionValue{"StringEquals": {"aws:ResourceTag/cluster": {clusterName}}}},
 		{Sid: "AttachOnlyToThisClustersNodes", Effect: "Allow", Action: []string{"ec2:AttachNetworkInterface"},
 			Resource:  []string{fmt.Sprintf("arn:%s:ec2:*:*:instance/*", partition)},
-			Condition: map[string]map[string]string{"StringEquals": {"aws:ResourceTag/eks:cluster-name": clusterName}}},
+			Condition: map[string]map[string]ConditionValue{"StringEquals": {"aws:ResourceTag/eks:cluster-name": {clusterName}}}},
 	}}
 }

@@ -11,7 +11,7 @@ import (
 // HasKubernetesLayer says whether `pulumi up` puts objects into the cluster (Calico, the policy demo,
 // Multus), and so must reach its API endpoint from wherever pulumi runs.
 func (c *Config) HasKubernetesLayer() bool {
-	return c.PolicyEngine.Spec().InCluster || c.DemoApps || c.Multus
+	return c.PolicyEngine.Spec().InCluster || c.DemoApps || c.Multus || c.LoadBalancerController
 }
 
 // kubernetesLayerParts names what the layer installs, for messages.
@@ -25,6 +25,9 @@ func (c *Config) kubernetesLayerParts() string {
 	}
 	if c.Multus {
 		parts = append(parts, "Multus")
+	}
+	if c.LoadBalancerController {
+		parts = append(parts, "the load balancer controller")
 	}
 	if len(parts) > 1 {
 		return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]

@@ -88,6 +88,15 @@ type Config struct {
 	// PrefixDelegation turns the VPC CNI's prefix mode on for an IPv4 cluster.
 	PrefixDelegation bool
 
+	// LoadBalancerController installs the AWS Load Balancer Controller.
+	LoadBalancerController                bool
+	LoadBalancerControllerVersion         string
+	LoadBalancerControllerChartRepository string
+	// LoadBalancerControllerRoleArn is the controller's IRSA role on an existing cluster.
+	LoadBalancerControllerRoleArn string
+	// LoadBalancerIpAddressType is the demo load balancer's front end: ipv4 or dualstack.
+	LoadBalancerIpAddressType string
+
 	PolicyEngine  clusterspec.PolicyEngine
 	CalicoVersion string
 	// CalicoChartRepository is an HTTP(S) or OCI chart repository, or a local directory.

@@ -7,6 +7,7 @@ import (
 
 	"eks-advanced-networking/internal/calico"
 	"eks-advanced-networking/internal/clusterspec"
+	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 )
@@ -101,6 +102,21 @@ var Keys = []Key{
 	{"prefixDelegation", "boolean", false,
 		"IPv4 clusters: the VPC CNI hands pods addresses from /28 prefixes on the node's ENIs (ENABLE_PREFIX_DELEGATION), so a node holds up to 110 pods (250 from 30 vCPUs) instead of a few per ENI. Nitro instances only. IPv6 clusters always use prefixes.",
 		func(c *Config, raw string) (err error) { c.PrefixDelegation, err = parseBool(raw); return }},
+	{"loadBalancerController", "boolean", false,
+		"Install the AWS Load Balancer Controller (chart aws-load-balancer-controller, on an IRSA role trusted only by its service account), which Services of type LoadBalancer and Ingresses need; IPv6 clusters have no other way. With demoApps, a demo NLB Service too.",
+		func(c *Config, raw string) (err error) { c.LoadBalancerController, err = parseBool(raw); return }},
+	{"loadBalancerControllerVersion", "string", lbcontroller.DefaultVersion,
+		"aws-load-balancer-controller chart version, e.g. 3.5.0.",
+		func(c *Config, raw string) error { c.LoadBalancerControllerVersion = raw; return nil }},
+	{"loadBalancerControllerChartRepository", "string", lbcontroller.Repository,
+		"Where the controller's chart comes from: AWS's repository (https://aws.github.io/eks-charts), a mirror, an oci:// registry, or an absolute local directory holding aws-load-balancer-controller/.",
+		func(c *Config, raw string) error { c.LoadBalancerControllerChartRepository = raw; return nil }},
+	{"loadBalancerControllerRoleArn", "string", "",
+		"With clusterMode existing: the controller's IRSA role (with the controller's IAM policy), which this program then does not create.",
+		func(c *Config, raw string) error { c.LoadBalancerControllerRoleArn = raw; return nil }},
+	{"loadBalancerIpAddressType", "string", "",
+		"The demo load balancer's front end: dualstack or ipv4. Empty means dualstack on IPv6 clusters, ipv4 on IPv4 ones.",
+		func(c *Config, raw string) error { c.LoadBalancerIpAddressType = raw; return nil }},
 	{"policyEngine", "string", string(clusterspec.PolicyEngineNone),
 		"Who enforces NetworkPolicies: calico (tigera-operator, VPC CNI policy off), vpc-cni (the add-on's own agent), or none. Exactly one, by construction.",
 		func(c *Config, raw string) error { c.PolicyEngine = clusterspec.PolicyEngine(raw); return nil }},

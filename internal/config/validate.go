@@ -11,6 +11,7 @@ import (
 
 	"eks-advanced-networking/internal/calico"
 	"eks-advanced-networking/internal/clusterspec"
+	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 )
@@ -187,6 +188,7 @@ func (c *Config) validateCluster(today time.Time) []error {
 		add("warmPrefixTarget", strconv.Itoa(c.WarmPrefixTarget), "use 1 to 8")
 	}
 	errs = append(errs, c.validatePrefixDelegation()...)
+	errs = append(errs, c.validateLoadBalancerController()...)
 	errs = append(errs, c.validatePolicy()...)
 	return append(errs, c.validateMultus()...)
 }
@@ -239,7 +241,7 @@ func (c *Config) validateMultus() []error {
 // validateExisting checks a configuration for clusterMode existing: only the Kubernetes layer's keys
 // matter.
 func (c *Config) validateExisting() []error {
-	errs := c.validatePolicy()
+	errs := append(c.validatePolicy(), c.validateLoadBalancerController()...)
 	if c.PolicyEngine == clusterspec.PolicyEngineVpcCni {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:policyEngine vpc-cni is a setting of the vpc-cni add-on, which belongs to the existing cluster; turn enableNetworkPolicy on there", Project))
 	}
@@ -339,4 +341,58 @@ func (c *Config) validatePrefixDelegation() []error {
 			c.NodeMaxSize, c.WarmPrefixTarget, need, c.SubnetPrefixLength, have))
 	}
 	return errs
+}
+
+// validateLoadBalancerController checks the controller's keys and the demo load balancer's address
+// type.
+func (c *Config) validateLoadBalancerController() []error {
+	var errs []error
+	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+	if c.LoadBalancerIpAddressType != "" {
+		switch {
+		case c.LoadBalancerIpAddressType != lbcontroller.Ipv4 && c.LoadBalancerIpAddressType != lbcontroller.DualStack:
+			add("loadBalancerIpAddressType", c.LoadBalancerIpAddressType, "use dualstack or ipv4, or leave it empty")
+		case c.LoadBalancerIpAddressType == lbcontroller.DualStack && !c.VpcIpv6 && c.ClusterMode == ClusterModeCreate:
+			add("loadBalancerIpAddressType", c.LoadBalancerIpAddressType, "a dual-stack load balancer needs subnets with IPv6; set vpcIpv6 to true, or use ipv4")
+		case c.LoadBalancerIpAddressType == lbcontroller.Ipv4 && c.Ipv6Cluster():
+			add("loadBalancerIpAddressType", c.LoadBalancerIpAddressType, "an IPv6 cluster's pods have only IPv6 addresses, which an IPv4 load balancer cannot reach as IP targets; use dualstack")
+		}
+	}
+	if !c.LoadBalancerController {
+		if c.LoadBalancerIpAddressType != "" || c.LoadBalancerControllerRoleArn != "" {
+			add("loadBalancerController", "false", "loadBalancerIpAddressType and loadBalancerControllerRoleArn are the controller's settings; set loadBalancerController to true, or leave them empty")
+		}
+		return errs
+	}
+	if err := lbcontroller.ValidateVersion(c.LoadBalancerControllerVersion); err != nil {
+		add("loadBalancerControllerVersion", c.LoadBalancerControllerVersion, err.Error())
+	} else if _, err := lbcontroller.ParseChartSource(c.LoadBalancerControllerChartRepository, c.LoadBalancerControllerVersion); err != nil {
+		add("loadBalancerControllerChartRepository", c.LoadBalancerControllerChartRepository, err.Error())
+	}
+	if c.Region == "" {
+		add("loadBalancerController", "true", "the controller needs the cluster's region: set "+RegionKey)
+	}
+	switch {
+	case c.ClusterMode == ClusterModeExisting && c.LoadBalancerControllerRoleArn == "":
+		add("loadBalancerControllerRoleArn", "", "with clusterMode existing no AWS resource is created, so the controller needs your IRSA role for it (trusted by "+lbcontroller.Namespace+"/"+lbcontroller.ServiceAccount+", with the controller's IAM policy)")
+	case c.ClusterMode != ClusterModeExisting && c.LoadBalancerControllerRoleArn != "":
+		add("loadBalancerControllerRoleArn", c.LoadBalancerControllerRoleArn, "this program creates the controller's IRSA role with the cluster; leave it empty")
+	case c.LoadBalancerControllerRoleArn != "":
+		if p, err := clusterspec.ParseIamPrincipal(c.LoadBalancerControllerRoleArn); err != nil || p.Kind != "role" {
+			add("loadBalancerControllerRoleArn", c.LoadBalancerControllerRoleArn, "not an IAM role ARN; ARNs look like arn:aws:iam::123456789012:role/aws-load-balancer-controller")
+		}
+	}
+	return errs
+}
+
+// LoadBalancerAddressType is the demo load balancer's front end: the key's, or dualstack on IPv6
+// clusters and ipv4 on IPv4 ones.
+func (c *Config) LoadBalancerAddressType() string {
+	switch {
+	case c.LoadBalancerIpAddressType != "":
+		return c.LoadBalancerIpAddressType
+	case c.Ipv6Cluster():
+		return lbcontroller.DualStack
+	}
+	return lbcontroller.Ipv4
 }

@@ -168,7 +168,7 @@ func (r Resource) DependsOn(dep string) bool { return slices.Contains(r.Dependen
 // Input returns a plain input value by a dotted path such as "metadataOptions.httpTokens".
 func (r Resource) Input(path string) any {
 	var cur any = r.Inputs
-	for _, part := range strings.Split(path, ".") {
+	for _, part := range splitPath(path) {
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return nil
@@ -176,6 +176,26 @@ func (r Resource) Input(path string) any {
 		cur = m[part]
 	}
 	return cur
+}
+
+// splitPath splits a dotted path; "\." is a dot inside a key (an annotation such as
+// service\.beta\.kubernetes\.io/aws-load-balancer-type).
+func splitPath(path string) []string {
+	var parts []string
+	var cur strings.Builder
+	for i := 0; i < len(path); i++ {
+		switch {
+		case path[i] == '\\' && i+1 < len(path) && path[i+1] == '.':
+			cur.WriteByte('.')
+			i++
+		case path[i] == '.':
+			parts = append(parts, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(path[i])
+		}
+	}
+	return append(parts, cur.String())
 }
 
 // String returns an input by path as a string ("" when absent or not a string).
