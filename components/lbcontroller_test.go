@@ -58,7 +58,7 @@ func TestLoadBalancerController(t *testing.T) {
 		"namespace": "kube-system", "values.clusterName": "chapter", "values.region": "eu-central-1", "values.vpcId": "vpc-0abc",
 		"values.serviceAccount.name": "aws-load-balancer-controller", "values.serviceAccount.create": true,
 		"values.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn": "arn:aws:iam::" + plan.AccountID + ":role/" + role.ID,
-		"values.keepTLSSecret": true,
+		"values.keepTLSSecret": true, "values.fullnameOverride": "aws-load-balancer-controller",
 	})
 	for _, dep := range []plan.Resource{role, policy} {
 		if !chart.DependsOn(dep.URN) {

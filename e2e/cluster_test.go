@@ -165,6 +165,24 @@ func (c *cluster) waitFor(url string, auth bool, timeout time.Duration) error {
 	return fmt.Errorf("%s not ready after %s: %s (logs in %s)", url, timeout, last, c.dir)
 }
 
+// create posts an object and returns the API server's status and body.
+func (c *cluster) create(path string, obj any) (int, string, error) {
+	body, err := json.Marshal(obj)
+	if err != nil {
+		return 0, "", err
+	}
+	req, _ := http.NewRequest(http.MethodPost, c.server+path, strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out), nil
+}
+
 // get reads an object; found is false on 404.
 func (c *cluster) get(path string) (obj map[string]any, found bool, err error) {
 	req, _ := http.NewRequest(http.MethodGet, c.server+path, nil)

@@ -266,9 +266,44 @@ var calicoChartObjects = []string{
 	"/apis/apps/v1/namespaces/tigera-operator/deployments/tigera-operator",
 }
 
+// loadBalancerControllerCharts is a chart directory holding upstream's aws-load-balancer-controller
+// 3.5.0 (../shared/charts/aws-load-balancer-controller-3.5.0, or EAN_LBC_CHART), laid out as the
+// repository key expects: <dir>/aws-load-balancer-controller.
+func loadBalancerControllerCharts(t *testing.T) string {
+	t.Helper()
+	chart := os.Getenv("EAN_LBC_CHART")
+	if chart == "" {
+		chart = filepath.Join("..", "..", "shared", "charts", "aws-load-balancer-controller-3.5.0")
+	}
+	abs, err := filepath.Abs(chart)
+	if err == nil {
+		_, err = os.Stat(filepath.Join(abs, "Chart.yaml"))
+	}
+	if err != nil {
+		t.Fatalf("the aws-load-balancer-controller chart is not at %s (%v): set EAN_LBC_CHART to its directory", chart, err)
+	}
+	dir := t.TempDir()
+	if err := os.Symlink(abs, filepath.Join(dir, "aws-load-balancer-controller")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// loadBalancerControllerObjects are objects the controller's chart renders: its CRDs, the
+// controller, and the webhooks that intercept Services and pods.
+var loadBalancerControllerObjects = []string{
+	"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/targetgroupbindings.elbv2.k8s.aws",
+	"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/ingressclassparams.elbv2.k8s.aws",
+	"/apis/apps/v1/namespaces/kube-system/deployments/aws-load-balancer-controller",
+	"/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/aws-load-balancer-webhook",
+	"/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/aws-load-balancer-webhook",
+}
+
 func TestScenarioLayers(t *testing.T) {
 	charts := calicoCharts(t)
 	calico := []string{"policyEngine", "calico", "calicoVersion", "v3.32.1", "calicoChartRepository", charts}
+	lbc := []string{"loadBalancerController", "true", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t),
+		"loadBalancerControllerRoleArn", "arn:aws:iam::123456789012:role/aws-load-balancer-controller"}
 	for _, tc := range []struct {
 		name string
 		raw  map[string]string
@@ -286,6 +321,10 @@ func TestScenarioLayers(t *testing.T) {
 			calicoChartObjects},
 		{"ipv4-multus", layerConfig("scenario", "ipv4-multus", "multus", "true", "multusDemoPod", "true",
 			"multusAvailabilityZones", `["eu-central-1a"]`, "multusSubnetCidrs", `["192.168.96.0/19"]`), nil, nil},
+		// The load balancer controller from upstream's chart, on the role an existing cluster brings.
+		// Without demoApps: its Service webhook fails closed, and with no controller pod here nothing
+		// serves it (TestLoadBalancerWebhookRefusesServices shows that).
+		{"load-balancer-controller", layerConfig(append([]string{"scenario", "ipv4-calico"}, lbc...)...), nil, loadBalancerControllerObjects},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -355,6 +394,36 @@ func TestScenarioLayers(t *testing.T) {
 			step(t, "nothing left", func() { assertGone(t, objects, tc.chartObjects...) })
 			_ = stack.Workspace().RemoveStack(ctx, stackName)
 		})
+	}
+}
+
+// While the controller's chart is installed and no controller runs, its Service webhook refuses every
+// new Service (failurePolicy Fail, every namespace): why whatever creates Services or pods waits for
+// the controller on the way up (the demo depends on it), and goes before it on the way down.
+func TestLoadBalancerWebhookRefusesServices(t *testing.T) {
+	ctx := context.Background()
+	lbc := layerConfig("scenario", "ipv4-calico", "loadBalancerController", "true",
+		"loadBalancerControllerChartRepository", loadBalancerControllerCharts(t),
+		"loadBalancerControllerRoleArn", "arn:aws:iam::123456789012:role/aws-load-balancer-controller")
+	stack := newStack(t, "e2e-lbc-webhook", stacks.Run(lbc))
+	if _, err := stack.Up(ctx); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	defer func() {
+		if _, err := stack.Destroy(ctx); err != nil {
+			t.Errorf("destroy: %v", err)
+		}
+		_ = stack.Workspace().RemoveStack(ctx, "e2e-lbc-webhook")
+	}()
+	code, body, err := testCluster.create("/api/v1/namespaces/default/services", map[string]any{
+		"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "probe"},
+		"spec": map[string]any{"type": "LoadBalancer", "ports": []any{map[string]any{"port": 80}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code < 400 || !strings.Contains(body, "aws-load-balancer-webhook") {
+		t.Errorf("creating a Service with the webhook unserved: %d %s; want the API server's webhook refusal", code, body)
 	}
 }
 

@@ -53,6 +53,10 @@ func ParseChartSource(repository, version string) (helmchart.Source, error) {
 // outputs.
 type Values struct {
 	ClusterName string `json:"clusterName"`
+	// FullnameOverride names the controller's objects as AWS's docs do (aws-load-balancer-controller):
+	// Pulumi's Helm v4 Chart takes the resource's name as the release's, which the chart would
+	// otherwise prefix to every object.
+	FullnameOverride string `json:"fullnameOverride"`
 	// Region and the VPC id are set because pods often cannot reach the instance metadata service
 	// (hop limit 1 on our nodes) to find them.
 	Region         string               `json:"region"`
@@ -72,10 +76,11 @@ type ServiceAccountValues struct {
 // ChartValues are the values for a cluster.
 func ChartValues(clusterName, region string) Values {
 	return Values{
-		ClusterName:    clusterName,
-		Region:         region,
-		ServiceAccount: ServiceAccountValues{Create: true, Name: ServiceAccount},
-		KeepTLSSecret:  true,
+		ClusterName:      clusterName,
+		FullnameOverride: Chart,
+		Region:           region,
+		ServiceAccount:   ServiceAccountValues{Create: true, Name: ServiceAccount},
+		KeepTLSSecret:    true,
 	}
 }
 
