@@ -1,5 +1,6 @@
 // Package components holds this project's Pulumi components: DualStackVpc, Ipv6Cluster and
-// Ipv4Cluster (one core, cluster*.go), CalicoPolicyEngine, NetworkPolicyDemo and MultusNetwork.
+// Ipv4Cluster (one core, cluster*.go), CalicoPolicyEngine, NetworkPolicyDemo, MultusNetwork,
+// LoadBalancerController and LoadBalancerDemo.
 //
 // They are a Go library, not a publishable multi-language component package: their Args carry Go
 // values the scenarios compute (netplan.VpcInput, multus.Network, *DualStackVpc, *eks.Cluster), and
