@@ -302,7 +302,7 @@ var loadBalancerControllerObjects = []string{
 func TestScenarioLayers(t *testing.T) {
 	charts := calicoCharts(t)
 	calico := []string{"policyEngine", "calico", "calicoVersion", "v3.32.1", "calicoChartRepository", charts}
-	lbc := []string{"loadBalancerController", "true", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t),
+	lbc := []string{"loadBalancerController", "true", "clusterName", "e2e", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t),
 		"loadBalancerControllerRoleArn", "arn:aws:iam::123456789012:role/aws-load-balancer-controller"}
 	for _, tc := range []struct {
 		name string
@@ -402,7 +402,7 @@ func TestScenarioLayers(t *testing.T) {
 // the controller on the way up (the demo depends on it), and goes before it on the way down.
 func TestLoadBalancerWebhookRefusesServices(t *testing.T) {
 	ctx := context.Background()
-	lbc := layerConfig("scenario", "ipv4-calico", "loadBalancerController", "true",
+	lbc := layerConfig("scenario", "ipv4-calico", "loadBalancerController", "true", "clusterName", "e2e",
 		"loadBalancerControllerChartRepository", loadBalancerControllerCharts(t),
 		"loadBalancerControllerRoleArn", "arn:aws:iam::123456789012:role/aws-load-balancer-controller")
 	stack := newStack(t, "e2e-lbc-webhook", stacks.Run(lbc))

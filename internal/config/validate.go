@@ -373,6 +373,8 @@ func (c *Config) validateLoadBalancerController() []error {
 		add("loadBalancerController", "true", "the controller needs the cluster's region: set "+RegionKey)
 	}
 	switch {
+	case c.ClusterMode == ClusterModeExisting && c.ClusterName == "":
+		add("clusterName", "", "with clusterMode existing the controller needs your cluster's name (it tags the load balancers it makes with it); set clusterName")
 	case c.ClusterMode == ClusterModeExisting && c.LoadBalancerControllerRoleArn == "":
 		add("loadBalancerControllerRoleArn", "", "with clusterMode existing no AWS resource is created, so the controller needs your IRSA role for it (trusted by "+lbcontroller.Namespace+"/"+lbcontroller.ServiceAccount+", with the controller's IAM policy)")
 	case c.ClusterMode != ClusterModeExisting && c.LoadBalancerControllerRoleArn != "":
