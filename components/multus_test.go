@@ -3,10 +3,6 @@ package components
 import (
 	"encoding/base64"
 	"encoding/json"
-	"io"
-	"mime"
-	"mime/multipart"
-	"net/mail"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -14,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"sigs.k8s.io/yaml"
 
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
@@ -270,34 +265,11 @@ func TestMultusRefusesBadArgs(t *testing.T) {
 // nodeConfigs are the NodeConfig documents of MIME user data, in order.
 func nodeConfigs(t *testing.T, userData string) []nodeadm.NodeConfig {
 	t.Helper()
-	msg, err := mail.ReadMessage(strings.NewReader(userData))
+	configs, err := nodeadm.NodeConfigs(userData)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []nodeadm.NodeConfig
-	r := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		part, err := r.NextPart()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if part.Header.Get("Content-Type") != "application/node.eks.aws" {
-			continue
-		}
-		body, _ := io.ReadAll(part)
-		var c nodeadm.NodeConfig
-		if err := yaml.Unmarshal(body, &c); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, c)
-	}
+	return configs
 }
 
 // The Multus node group starts beside the cluster's own: nothing on its path of dependencies leads to

@@ -237,23 +237,29 @@ func unchanged(summary map[apitype.OpType]int) bool {
 	return true
 }
 
-// calicoCharts is upstream's tigera-operator and CRD charts of Calico v3.32.1, a local copy beside
-// the repository (Tigera's repository is out of reach here): ../shared/charts/calico-v3.32.1, or
-// EAN_CALICO_CHARTS.
-func calicoCharts(t *testing.T) string {
+// sharedChart is a chart directory of ../shared/charts beside the repository (the charts' own
+// repositories are out of reach here), or the directory env names; marker is a file it must hold.
+func sharedChart(t *testing.T, env, dir, marker string) string {
 	t.Helper()
-	dir := os.Getenv("EAN_CALICO_CHARTS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "charts", "calico-v3.32.1")
+	path := os.Getenv(env)
+	if path == "" {
+		path = filepath.Join("..", "..", "shared", "charts", dir)
 	}
-	abs, err := filepath.Abs(dir)
+	abs, err := filepath.Abs(path)
 	if err == nil {
-		_, err = os.Stat(filepath.Join(abs, "tigera-operator", "Chart.yaml"))
+		_, err = os.Stat(filepath.Join(abs, marker))
 	}
 	if err != nil {
-		t.Fatalf("Calico's charts are not at %s (%v): set EAN_CALICO_CHARTS to a directory holding tigera-operator/ and crd.projectcalico.org.v1/", dir, err)
+		t.Fatalf("the chart %s is not at %s (%v): set %s to its directory", dir, path, err, env)
 	}
 	return abs
+}
+
+// calicoCharts is upstream's tigera-operator and CRD charts of Calico v3.32.1, which
+// calicoChartRepository takes as they are laid out.
+func calicoCharts(t *testing.T) string {
+	t.Helper()
+	return sharedChart(t, "EAN_CALICO_CHARTS", "calico-v3.32.1", filepath.Join("tigera-operator", "Chart.yaml"))
 }
 
 // calicoChartObjects are objects the two Calico charts render, which the offline plan cannot list:
@@ -266,24 +272,13 @@ var calicoChartObjects = []string{
 	"/apis/apps/v1/namespaces/tigera-operator/deployments/tigera-operator",
 }
 
-// loadBalancerControllerCharts is a chart directory holding upstream's aws-load-balancer-controller
-// 3.5.0 (../shared/charts/aws-load-balancer-controller-3.5.0, or EAN_LBC_CHART), laid out as the
+// loadBalancerControllerCharts is upstream's aws-load-balancer-controller 3.5.0 chart, laid out as the
 // repository key expects: <dir>/aws-load-balancer-controller.
 func loadBalancerControllerCharts(t *testing.T) string {
 	t.Helper()
-	chart := os.Getenv("EAN_LBC_CHART")
-	if chart == "" {
-		chart = filepath.Join("..", "..", "shared", "charts", "aws-load-balancer-controller-3.5.0")
-	}
-	abs, err := filepath.Abs(chart)
-	if err == nil {
-		_, err = os.Stat(filepath.Join(abs, "Chart.yaml"))
-	}
-	if err != nil {
-		t.Fatalf("the aws-load-balancer-controller chart is not at %s (%v): set EAN_LBC_CHART to its directory", chart, err)
-	}
+	chart := sharedChart(t, "EAN_LBC_CHART", "aws-load-balancer-controller-3.5.0", "Chart.yaml")
 	dir := t.TempDir()
-	if err := os.Symlink(abs, filepath.Join(dir, "aws-load-balancer-controller")); err != nil {
+	if err := os.Symlink(chart, filepath.Join(dir, "aws-load-balancer-controller")); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -7,7 +7,6 @@ package calico
 
 import (
 	"eks-advanced-networking/internal/helmchart"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -76,14 +75,7 @@ type Toggle struct {
 func OperatorValues() Values { return Values{} }
 
 // Map renders the values as the plain map a Helm chart takes.
-func (v Values) Map() (map[string]any, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	return m, json.Unmarshal(raw, &m)
-}
+func (v Values) Map() (map[string]any, error) { return helmchart.Values(v) }
 
 // OperatorAPIVersion is the operator's API group and version.
 const OperatorAPIVersion = "operator.tigera.io/v1"

@@ -3,6 +3,7 @@
 package helmchart
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -76,4 +77,14 @@ func chartVersion(path string) (string, error) {
 		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	return meta.Version, nil
+}
+
+// Values renders typed chart values (a struct with json tags) as the plain map a Helm chart takes.
+func Values(v any) (map[string]any, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(raw, &m)
 }

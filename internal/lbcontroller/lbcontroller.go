@@ -6,7 +6,6 @@
 package lbcontroller
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 
@@ -85,14 +84,7 @@ func ChartValues(clusterName, region string) Values {
 }
 
 // Map renders the values as the plain map a Helm chart takes.
-func (v Values) Map() (map[string]any, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	return m, json.Unmarshal(raw, &m)
-}
+func (v Values) Map() (map[string]any, error) { return helmchart.Values(v) }
 
 // IP address types of a load balancer's front end.
 const (

@@ -1,10 +1,9 @@
 package multus
 
 import (
+	"eks-advanced-networking/internal/nodeadm"
 	"encoding/pem"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,19 +22,17 @@ func installerPart(t *testing.T, p UserDataParams) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	header, body, _ := strings.Cut(ud, "\r\n\r\n")
-	_, params, _ := mime.ParseMediaType(strings.TrimPrefix(strings.Split(header, "\r\n")[1], "Content-Type: "))
-	r := multipart.NewReader(strings.NewReader(body), params["boundary"])
-	for {
-		part, err := r.NextPart()
-		if err != nil {
-			t.Fatalf("no shell part: %v", err)
-		}
-		if strings.HasPrefix(part.Header.Get("Content-Type"), "text/x-shellscript") {
-			b, _ := io.ReadAll(part)
-			return string(b)
+	parts, err := nodeadm.Parts(ud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		if strings.HasPrefix(p.ContentType, "text/x-shellscript") {
+			return p.Body
 		}
 	}
+	t.Fatal("no shell part")
+	return ""
 }
 
 func TestScriptsPassShellcheck(t *testing.T) {

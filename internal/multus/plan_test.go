@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -134,28 +131,14 @@ func TestUserData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	header, body, _ := strings.Cut(ud, "\r\n\r\n")
-	_, params, err := mime.ParseMediaType(strings.TrimPrefix(strings.Split(header, "\r\n")[1], "Content-Type: "))
+	parts, err := nodeadm.Parts(ud)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := multipart.NewReader(strings.NewReader(body), params["boundary"])
-	var types, bodies []string
-	for {
-		part, err := r.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(part)
-		types = append(types, part.Header.Get("Content-Type"))
-		bodies = append(bodies, string(b))
+	if len(parts) != 2 || parts[0].ContentType != "application/node.eks.aws" || !strings.HasPrefix(parts[1].ContentType, "text/x-shellscript") {
+		t.Fatalf("parts %+v", parts)
 	}
-	if len(types) != 2 || types[0] != "application/node.eks.aws" || !strings.HasPrefix(types[1], "text/x-shellscript") {
-		t.Fatalf("parts %v", types)
-	}
+	bodies := []string{parts[0].Body, parts[1].Body}
 	// One complete NodeConfig: with the AMI named in the launch template EKS adds none, so this is
 	// what nodeadm merges, and maxPods is ours.
 	var nc nodeadm.NodeConfig

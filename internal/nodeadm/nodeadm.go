@@ -12,7 +12,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"mime/multipart"
+	"net/mail"
 	"net/netip"
 	"net/textproto"
 	"net/url"
@@ -124,4 +127,57 @@ func UserData(nc NodeConfig, scripts ...string) (string, error) {
 		return "", err
 	}
 	return b.String(), nil
+}
+
+// Part is one part of MIME multipart user data.
+type Part struct {
+	ContentType, Body string
+}
+
+// Parts reads user data back into its parts, in order, as cloud-init and nodeadm read it.
+func Parts(userData string) ([]Part, error) {
+	msg, err := mail.ReadMessage(strings.NewReader(userData))
+	if err != nil {
+		return nil, err
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, err
+	}
+	var parts []Part
+	r := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := r.NextPart()
+		if err == io.EOF {
+			return parts, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(p)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, Part{ContentType: p.Header.Get("Content-Type"), Body: string(body)})
+	}
+}
+
+// NodeConfigs are the NodeConfig documents of user data, in order: what nodeadm merges.
+func NodeConfigs(userData string) ([]NodeConfig, error) {
+	parts, err := Parts(userData)
+	if err != nil {
+		return nil, err
+	}
+	var out []NodeConfig
+	for _, p := range parts {
+		if p.ContentType != "application/node.eks.aws" {
+			continue
+		}
+		var nc NodeConfig
+		if err := yaml.UnmarshalStrict([]byte(p.Body), &nc); err != nil {
+			return nil, err
+		}
+		out = append(out, nc)
+	}
+	return out, nil
 }

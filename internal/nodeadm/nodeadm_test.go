@@ -1,14 +1,7 @@
 package nodeadm
 
 import (
-	"io"
-	"mime"
-	"mime/multipart"
-	"net/mail"
-	"strings"
 	"testing"
-
-	"sigs.k8s.io/yaml"
 )
 
 var node = Node{
@@ -27,31 +20,18 @@ func TestUserData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := mail.ReadMessage(strings.NewReader(ud))
+	parts, err := Parts(ud)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	r := multipart.NewReader(msg.Body, params["boundary"])
-	var types, bodies []string
-	for {
-		part, err := r.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(part)
-		types, bodies = append(types, part.Header.Get("Content-Type")), append(bodies, string(b))
+	if len(parts) != 3 || parts[0].ContentType != "application/node.eks.aws" || parts[2].Body != "#!/bin/bash\necho two\n" {
+		t.Fatalf("parts %+v", parts)
 	}
-	if len(types) != 3 || types[0] != "application/node.eks.aws" || bodies[2] != "#!/bin/bash\necho two\n" {
-		t.Fatalf("parts %v", types)
+	configs, err := NodeConfigs(ud)
+	if err != nil || len(configs) != 1 {
+		t.Fatalf("NodeConfigs %+v %v", configs, err)
 	}
-	var back NodeConfig
-	if err := yaml.UnmarshalStrict([]byte(bodies[0]), &back); err != nil {
-		t.Fatal(err)
-	}
+	back := configs[0]
 	if back.Spec.Cluster != (ClusterDetails{Name: node.ClusterName, APIServerEndpoint: node.Endpoint, CertificateAuthority: node.CertificateAuthority, CIDR: node.ServiceCidr}) ||
 		back.Spec.Kubelet.Config["maxPods"] != 110 || back.Spec.Kubelet.Flags[0] != "--node-labels=eks.amazonaws.com/nodegroup=ipv4mng" {
 		t.Errorf("NodeConfig %+v", back)
