@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Guards tools/build.sh's first run on a fresh machine: an empty Go module cache and an empty tools
-# cache. A full cold build takes about 18 minutes (README, "What CI costs"), so this builds the two steps that show the class of
+# cache. A full cold build takes about 15 minutes (README, "What CI costs"), so this builds the two steps that show the class of
 # bug (a module directory read before the module is downloaded): the kubernetes provider's schema
 # embeds, which read a file inside a downloaded module, and actionlint, a small go build.
 # It also checks that with no module proxy the script stops naming the module, not a path built from
