@@ -77,29 +77,15 @@ func NewCalicoPolicyEngine(ctx *pulumi.Context, name string, args *CalicoPolicyE
 	if err != nil {
 		return nil, err
 	}
-	// An HTTP repository goes in RepositoryOpts; an OCI or local chart is named by its reference,
-	// and a local chart's version is its Chart.yaml's (ParseChartSource checked it is Version).
-	var repo helmv4.RepositoryOptsPtrInput
-	if source.Repository != "" {
-		repo = &helmv4.RepositoryOptsArgs{Repo: pulumi.String(source.Repository)}
-	}
-	crds, err := helmv4.NewChart(ctx, name+"-crds", &helmv4.ChartArgs{
-		Chart:          pulumi.String(source.Chart(calico.CrdChart)),
-		Version:        pulumi.String(args.Version),
-		RepositoryOpts: repo,
-		Namespace:      pulumi.String(calico.Namespace),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{ns}))
+	crds, err := helmv4.NewChart(ctx, name+"-crds", chartArgs(source, calico.CrdChart, args.Version, calico.Namespace),
+		parent, pulumi.DependsOn([]pulumi.Resource{ns}))
 	if err != nil {
 		return nil, err
 	}
-	operator, err := helmv4.NewChart(ctx, name+"-operator", &helmv4.ChartArgs{
-		Chart:          pulumi.String(source.Chart(calico.OperatorChart)),
-		Version:        pulumi.String(args.Version),
-		RepositoryOpts: repo,
-		Namespace:      pulumi.String(calico.Namespace),
-		Values:         pulumi.ToMap(values),
-		SkipAwait:      pulumi.Bool(args.SkipAwait),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{ns, crds}))
+	operatorArgs := chartArgs(source, calico.OperatorChart, args.Version, calico.Namespace)
+	operatorArgs.Values = pulumi.ToMap(values)
+	operatorArgs.SkipAwait = pulumi.Bool(args.SkipAwait)
+	operator, err := helmv4.NewChart(ctx, name+"-operator", operatorArgs, parent, pulumi.DependsOn([]pulumi.Resource{ns, crds}))
 	if err != nil {
 		return nil, err
 	}

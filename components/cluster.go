@@ -345,14 +345,14 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	if err != nil {
 		return builtCluster{}, err
 	}
-	kubeconfig := b.kubeconfig(described)
 	endpoint := described.Endpoint()
-	certificateAuthority := described.CertificateAuthorities().ApplyT(func(cas []awseks.GetClusterCertificateAuthority) string {
-		if len(cas) == 0 {
-			return ""
+	certificateAuthority := described.CertificateAuthorities().ApplyT(func(cas []awseks.GetClusterCertificateAuthority) (string, error) {
+		if len(cas) == 0 || cas[0].Data == "" {
+			return "", fmt.Errorf("cluster %s has no certificate authority", args.ClusterName)
 		}
-		return cas[0].Data
+		return cas[0].Data, nil
 	}).(pulumi.StringOutput)
+	kubeconfig := b.kubeconfig(endpoint, certificateAuthority)
 	serviceCidr := described.KubernetesNetworkConfigs().ApplyT(func(cs []awseks.GetClusterKubernetesNetworkConfig) string {
 		if len(cs) == 0 {
 			return ""

@@ -17,14 +17,10 @@ import (
 // kubeconfig is the cluster's kubeconfig with the stack's region, and profile when set, on its token
 // command (clusterspec.Kubeconfig says why not pulumi-eks's). The Kubernetes layer and the
 // kubeconfig output use it.
-func (b *clusterBuilder) kubeconfig(described awseks.LookupClusterResultOutput) pulumi.StringOutput {
-	return pulumi.All(described.Endpoint(), described.CertificateAuthorities()).ApplyT(func(v []any) (string, error) {
-		cas := v[1].([]awseks.GetClusterCertificateAuthority)
-		if len(cas) == 0 || cas[0].Data == "" {
-			return "", fmt.Errorf("cluster %s has no certificate authority", b.args.ClusterName)
-		}
+func (b *clusterBuilder) kubeconfig(endpoint, certificateAuthority pulumi.StringOutput) pulumi.StringOutput {
+	return pulumi.All(endpoint, certificateAuthority).ApplyT(func(v []any) (string, error) {
 		return clusterspec.Kubeconfig(clusterspec.KubeconfigParams{
-			ClusterName: b.args.ClusterName, Endpoint: v[0].(string), CertificateAuthorityData: cas[0].Data,
+			ClusterName: b.args.ClusterName, Endpoint: v[0].(string), CertificateAuthorityData: v[1].(string),
 			Region: b.args.Region, Profile: b.args.AwsProfile,
 		})
 	}).(pulumi.StringOutput)

@@ -90,31 +90,19 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 		roleArn, roleReady = role.Arn, []pulumi.Resource{role, policy}
 	}
 
-	values := pulumi.Map{}
-	for k, v := range staticValues {
-		values[k] = pulumi.Any(v)
-	}
-	serviceAccount, _ := staticValues["serviceAccount"].(map[string]any)
-	values["serviceAccount"] = pulumi.Map{
-		"create": pulumi.Any(serviceAccount["create"]), "name": pulumi.Any(serviceAccount["name"]),
-		"annotations": pulumi.StringMap{"eks.amazonaws.com/role-arn": roleArn},
-	}
+	// The static values, with the role ARN and the VPC id, which are outputs, added.
+	values := pulumi.ToMap(staticValues)
+	serviceAccount := pulumi.ToMap(staticValues["serviceAccount"].(map[string]any))
+	serviceAccount["annotations"] = pulumi.StringMap{"eks.amazonaws.com/role-arn": roleArn}
+	values["serviceAccount"] = serviceAccount
 	if args.VpcId != nil {
 		values["vpcId"] = args.VpcId
 	}
-	var repo helmv4.RepositoryOptsPtrInput
-	if source.Repository != "" {
-		repo = &helmv4.RepositoryOptsArgs{Repo: pulumi.String(source.Repository)}
-	}
+	controllerChart := chartArgs(source, lbcontroller.Chart, args.Version, lbcontroller.Namespace)
+	controllerChart.Values = values
+	controllerChart.SkipAwait = pulumi.Bool(args.SkipAwait)
 	// The controller starts with its permissions in place (the role and its policy).
-	chart, err := helmv4.NewChart(ctx, name, &helmv4.ChartArgs{
-		Chart:          pulumi.String(source.Chart(lbcontroller.Chart)),
-		Version:        pulumi.String(args.Version),
-		RepositoryOpts: repo,
-		Namespace:      pulumi.String(lbcontroller.Namespace),
-		Values:         values,
-		SkipAwait:      pulumi.Bool(args.SkipAwait),
-	}, parent, pulumi.DependsOn(roleReady))
+	chart, err := helmv4.NewChart(ctx, name, controllerChart, parent, pulumi.DependsOn(roleReady))
 	if err != nil {
 		return nil, err
 	}
