@@ -1,6 +1,7 @@
 package components
 
 import (
+	"errors"
 	"fmt"
 
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
@@ -17,29 +18,11 @@ type AddonVersions struct {
 
 // checkVpcCni says whether a vpc-cni version can serve the IP family and, with ipvlan, Multus.
 func checkVpcCni(args *ClusterArgs, f ipFamily, version string) error {
-	if err := f.checkVpcCni(version); err != nil {
-		return err
-	}
-	if !args.VpcCniIpvlan {
-		return nil
-	}
 	v, err := clusterspec.ParseAddonVersion(version)
 	if err != nil {
 		return err
 	}
-	return clusterspec.CheckVpcCniForMultus(v)
-}
-
-// checkVpcCni says whether a vpc-cni version can serve the IP family.
-func (f ipFamily) checkVpcCni(version string) error {
-	if f.name != clusterspec.Ipv6 {
-		return nil
-	}
-	v, err := clusterspec.ParseAddonVersion(version)
-	if err != nil {
-		return err
-	}
-	return clusterspec.CheckVpcCniForIpv6(v)
+	return errors.Join(clusterspec.VpcCniNeeds{Ipv6: f.name == clusterspec.Ipv6, Ipvlan: args.VpcCniIpvlan}.Check(v)...)
 }
 
 // resolveAddonVersions turns "latest" into the most recent version EKS offers for the cluster's

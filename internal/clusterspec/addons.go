@@ -78,3 +78,27 @@ func CheckVpcCniForMultus(v AddonVersion) error {
 	}
 	return nil
 }
+
+// VpcCniNeeds are what a cluster needs of its vpc-cni release.
+type VpcCniNeeds struct {
+	// Ipv6: an IPv6 cluster, with ENABLE_V4_EGRESS set either way.
+	Ipv6 bool
+	// Ipvlan: the ipvlan plugin, for Multus's networks.
+	Ipvlan bool
+}
+
+// Check lists what a vpc-cni version lacks of the needs, each with what to use instead.
+func (n VpcCniNeeds) Check(v AddonVersion) []error {
+	var errs []error
+	if n.Ipv6 {
+		if err := CheckVpcCniForIpv6(v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if n.Ipvlan {
+		if err := CheckVpcCniForMultus(v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}

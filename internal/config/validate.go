@@ -81,18 +81,7 @@ func (c *Config) Validate(today time.Time) error {
 // vpcCniErrors are what a vpc-cni version cannot do for this stack: IPv6 with ENABLE_V4_EGRESS, or
 // the ipvlan plugin Multus needs.
 func (c *Config) vpcCniErrors(v clusterspec.AddonVersion) []error {
-	var errs []error
-	if c.Ipv6Cluster() {
-		if err := clusterspec.CheckVpcCniForIpv6(v); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if c.Multus {
-		if err := clusterspec.CheckVpcCniForMultus(v); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errs
+	return clusterspec.VpcCniNeeds{Ipv6: c.Ipv6Cluster(), Ipvlan: c.Multus}.Check(v)
 }
 
 // CheckResolvedVpcCni checks the vpc-cni version EKS answered for "latest" at deploy time, as a pin
