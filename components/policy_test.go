@@ -173,18 +173,26 @@ func ipv4Vpc() *DualStackVpcArgs {
 	}}
 }
 
-func runIpv4Cluster(t *testing.T, engine clusterspec.PolicyEngine, serviceCidr string) *plan.Plan {
+// runIpv4ClusterWith registers the chapter's IPv4 VPC and an Ipv4Cluster on it, with the cluster's
+// arguments changed by change.
+func runIpv4ClusterWith(t *testing.T, change func(*Ipv4ClusterArgs)) (*plan.Plan, error) {
 	t.Helper()
-	p, err := runProgram(t, func(ctx *pulumi.Context) error {
+	return runProgram(t, func(ctx *pulumi.Context) error {
 		vpc, err := NewDualStackVpc(ctx, "vpc", ipv4Vpc())
 		if err != nil {
 			return err
 		}
-		args := chapterCluster().ClusterArgs
-		args.Vpc, args.NodeGroup.Name, args.PolicyEngine = vpc, "ipv4mng", engine
-		_, err = NewIpv4Cluster(ctx, "cluster", &Ipv4ClusterArgs{ClusterArgs: args, ServiceIpv4Cidr: serviceCidr})
+		args := &Ipv4ClusterArgs{ClusterArgs: chapterCluster().ClusterArgs}
+		args.Vpc, args.NodeGroup.Name = vpc, "ipv4mng"
+		change(args)
+		_, err = NewIpv4Cluster(ctx, "cluster", args)
 		return err
 	})
+}
+
+func runIpv4Cluster(t *testing.T, engine clusterspec.PolicyEngine, serviceCidr string) *plan.Plan {
+	t.Helper()
+	p, err := runIpv4ClusterWith(t, func(a *Ipv4ClusterArgs) { a.PolicyEngine, a.ServiceIpv4Cidr = engine, serviceCidr })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,15 +263,8 @@ func TestPolicyEngineSetsTheVpcCniAddon(t *testing.T) {
 // runPrefixCluster registers an IPv4 cluster with prefix delegation on the given instance type.
 func runPrefixCluster(t *testing.T, instanceType string) (*plan.Plan, error) {
 	t.Helper()
-	return runProgram(t, func(ctx *pulumi.Context) error {
-		vpc, err := NewDualStackVpc(ctx, "vpc", ipv4Vpc())
-		if err != nil {
-			return err
-		}
-		args := chapterCluster().ClusterArgs
-		args.Vpc, args.NodeGroup.Name, args.NodeGroup.InstanceType, args.WarmPrefixTarget = vpc, "ipv4mng", instanceType, 2
-		_, err = NewIpv4Cluster(ctx, "cluster", &Ipv4ClusterArgs{ClusterArgs: args, PrefixDelegation: true})
-		return err
+	return runIpv4ClusterWith(t, func(a *Ipv4ClusterArgs) {
+		a.NodeGroup.InstanceType, a.WarmPrefixTarget, a.PrefixDelegation = instanceType, 2, true
 	})
 }
 

@@ -39,6 +39,16 @@ func runStack(t *testing.T, dir, stack string, overrides map[string]string) (*pl
 // without it). .ci/run and the golden plans add the same; 198.51.100.7 is a documentation address.
 var asDeployed = map[string]string{config.Project + ":endpointPublicAccessCidrs": `["198.51.100.7/32"]`}
 
+// mustGet is the plan's resource of a type and name.
+func mustGet(t *testing.T, p *plan.Plan, typ, name string) plan.Resource {
+	t.Helper()
+	r, err := p.Get(typ, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // mustRunStack plans a preset as deployed (asDeployed).
 func mustRunStack(t *testing.T, stack string) *plan.Plan {
 	t.Helper()
@@ -742,18 +752,9 @@ func TestLoadBalancerControllerOnTheIpv6Cluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chart, err := p.Get("kubernetes:helm.sh/v4:Chart", "load-balancer-controller")
-	if err != nil {
-		t.Fatal(err)
-	}
-	demo, err := p.Get("eks-advanced-networking:loadbalancer:LoadBalancerDemo", "load-balancer-demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	service, err := p.Get("kubernetes:core/v1:Service", "load-balancer-demo-service")
-	if err != nil {
-		t.Fatal(err)
-	}
+	chart := mustGet(t, p, "kubernetes:helm.sh/v4:Chart", "load-balancer-controller")
+	demo := mustGet(t, p, "eks-advanced-networking:loadbalancer:LoadBalancerDemo", "load-balancer-demo")
+	service := mustGet(t, p, "kubernetes:core/v1:Service", "load-balancer-demo-service")
 	if !demo.DependsOn(chart.URN) || service.Parent != demo.URN {
 		t.Errorf("the demo Service is not after the controller: demo deps %v, service parent %s", demo.Dependencies, service.Parent)
 	}
@@ -768,7 +769,7 @@ func TestLoadBalancerControllerOnTheIpv6Cluster(t *testing.T) {
 	for _, r := range p.ByType("pulumi:providers:kubernetes") {
 		k8s = r
 	}
-	nodeGroup, _ := p.Get("eks:index:ManagedNodeGroup", "cluster-ipv6mng")
+	nodeGroup := mustGet(t, p, "eks:index:ManagedNodeGroup", "cluster-ipv6mng")
 	if !strings.HasPrefix(chart.Provider, k8s.URN) || !k8s.DependsOn(nodeGroup.URN) {
 		t.Errorf("chart provider %s; kubernetes provider deps %v", chart.Provider, k8s.Dependencies)
 	}
