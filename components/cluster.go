@@ -109,7 +109,6 @@ type ClusterParts struct {
 	ready             []pulumi.Resource
 	eksCluster        *eks.Cluster
 	nodePrerequisites []pulumi.Resource
-	addons            AddonVersions
 	nodeMaxPods       int
 }
 
@@ -129,9 +128,6 @@ func (p *ClusterParts) EksCluster() *eks.Cluster { return p.eksCluster }
 // permissions, kube-proxy and the node role's access entry. Another node group depending on these,
 // not on Ready, starts beside the cluster's own instead of after it. Go only.
 func (p *ClusterParts) NodePrerequisites() []pulumi.Resource { return p.nodePrerequisites }
-
-// Addons are the add-on versions in use, "latest" resolved.
-func (p *ClusterParts) Addons() AddonVersions { return p.addons }
 
 func (p *ClusterParts) parts() *ClusterParts { return p }
 
@@ -153,7 +149,7 @@ func buildCluster(ctx *pulumi.Context, typ, name string, c clusterComponent, arg
 		return err
 	}
 	p := c.parts()
-	p.ClusterOutputs, p.ready, p.eksCluster, p.nodePrerequisites, p.addons = built.outputs, built.ready, built.eks, built.nodePrerequisites, built.addons
+	p.ClusterOutputs, p.ready, p.eksCluster, p.nodePrerequisites = built.outputs, built.ready, built.eks, built.nodePrerequisites
 	p.nodeMaxPods = built.nodeMaxPods
 	return ctx.RegisterResourceOutputs(c, p.toMap())
 }
@@ -260,7 +256,6 @@ type builtCluster struct {
 	ready             []pulumi.Resource
 	eks               *eks.Cluster
 	nodePrerequisites []pulumi.Resource
-	addons            AddonVersions
 	nodeMaxPods       int
 }
 
@@ -437,7 +432,7 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	}
 	ready := []pulumi.Resource{vpcCni, kubeProxy, nodeGroup, coredns}
 
-	return builtCluster{ready: ready, eks: cluster, nodePrerequisites: nodePrerequisites, addons: versions, nodeMaxPods: maxPods, outputs: ClusterOutputs{
+	return builtCluster{ready: ready, eks: cluster, nodePrerequisites: nodePrerequisites, nodeMaxPods: maxPods, outputs: ClusterOutputs{
 		ClusterName:              pulumi.String(args.ClusterName).ToStringOutput(),
 		Kubeconfig:               pulumi.ToSecret(kubeconfig).(pulumi.StringOutput),
 		OidcProviderArn:          oidc.Arn,
