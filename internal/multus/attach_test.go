@@ -1,6 +1,7 @@
 package multus
 
 import (
+	"eks-advanced-networking/internal/netnstest"
 	"eks-advanced-networking/internal/nodeadm"
 	"encoding/pem"
 	"io"
@@ -129,16 +130,7 @@ esac
 // listenIn listens on loopback inside the network namespace at path.
 func listenIn(t *testing.T, path string) net.Listener {
 	t.Helper()
-	var ln net.Listener
-	inNetns(t, path, func() {
-		var err error
-		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			t.Error(err)
-		}
-	})
-	if ln == nil {
-		t.FailNow()
-	}
+	ln, _ := netnstest.ListenIn(t, path, "tcp", "127.0.0.1:0")
 	return ln
 }
 

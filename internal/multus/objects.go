@@ -2,6 +2,7 @@ package multus
 
 import (
 	"encoding/json"
+	"strconv"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
@@ -25,6 +26,9 @@ const (
 	NetworksAnnotation = "k8s.v1.cni.cncf.io/networks"
 	// DemoPodName is the chapter's pod.
 	DemoPodName = "multus-pod"
+	// DemoPodPort is where the demo pod tells who it is (its name and net1 address) over HTTP, so a
+	// second pod on the network can check it from the network's side (internal/verify).
+	DemoPodPort = 8080
 )
 
 var labels = map[string]string{"tier": "node", "app": name}
@@ -187,7 +191,8 @@ func DaemonSet(image string) *appsv1.DaemonSet {
 }
 
 // DemoPod is the chapter's multus-pod: busybox with the network annotation, on a Multus node of the
-// network's zone. It sleeps so a user can run ip addr in it.
+// network's zone. It serves its name and its net1 address on DemoPodPort (busybox httpd), and a user
+// can still exec into it and run ip addr, as the chapter does.
 func DemoPod(n Network) *corev1.Pod {
 	return &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
@@ -199,7 +204,8 @@ func DemoPod(n Network) *corev1.Pod {
 			NodeSelector: map[string]string{"topology.kubernetes.io/zone": n.AvailabilityZone, NodeLabel: "true"},
 			Containers: []corev1.Container{{
 				Name: "busybox", Image: "busybox:1.37", ImagePullPolicy: corev1.PullIfNotPresent,
-				Command: []string{"sh", "-c", "while true; do sleep 3600; done"},
+				Command: []string{"sh", "-c", "mkdir -p /www && { hostname; ip -4 -o addr show dev net1; } > /www/index.html && exec httpd -f -p " +
+					strconv.Itoa(DemoPodPort) + " -h /www"},
 				Resources: corev1.ResourceRequirements{
 					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
 					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},

@@ -1,0 +1,131 @@
+// Package netnstest is what the tests that run real network plumbing share: root and tool checks,
+// named network namespaces removed at the end of a test, and running code or listening inside one.
+// These tests need root; elsewhere they skip, saying why, and with EAN_REQUIRE_ROOT_TESTS=1 (as
+// .ci/run sets) a skip is a failure, so CI cannot pass without running them.
+package netnstest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// RequireRoot stops the test unless it runs as root with tools on PATH.
+func RequireRoot(t *testing.T, tools ...string) {
+	t.Helper()
+	stop := Stopper(t)
+	if os.Geteuid() != 0 {
+		stop("needs root to create network namespaces (run as root, as CI does)")
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			stop("needs %s on PATH (.ci/run installs it): %v", tool, err)
+		}
+	}
+}
+
+// Stopper skips, or fails where the test must run (EAN_REQUIRE_ROOT_TESTS=1).
+func Stopper(t *testing.T) func(format string, args ...any) {
+	if os.Getenv("EAN_REQUIRE_ROOT_TESTS") == "1" {
+		return t.Fatalf
+	}
+	return t.Skipf
+}
+
+// Run runs a command and fails the test with its output if it fails.
+func Run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+var nsCounter atomic.Int64
+
+// Netns creates a named network namespace with its loopback up, removed when the test ends.
+func Netns(t *testing.T, prefix string) (name, path string) {
+	t.Helper()
+	name = fmt.Sprintf("ean-%s-%d-%d", prefix, os.Getpid(), nsCounter.Add(1))
+	Run(t, "ip", "netns", "add", name)
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+			t.Errorf("removing network namespace %s: %v\n%s", name, err, out)
+		}
+	})
+	Run(t, "ip", "-n", name, "link", "set", "lo", "up")
+	return name, filepath.Join("/var/run/netns", name)
+}
+
+// InNetns runs fn on a thread switched into the network namespace at path, so sockets it opens and
+// processes it starts live there too, and switches back.
+func InNetns(t *testing.T, path string, fn func()) {
+	t.Helper()
+	target, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		origin, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+		if err != nil {
+			t.Error(err)
+			runtime.UnlockOSThread()
+			return
+		}
+		defer origin.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			t.Error(err)
+			runtime.UnlockOSThread()
+			return
+		}
+		fn()
+		if err := unix.Setns(int(origin.Fd()), unix.CLONE_NEWNET); err != nil {
+			t.Error(err) // leave the thread locked: the runtime discards it
+			return
+		}
+		runtime.UnlockOSThread()
+	}()
+	<-done
+}
+
+// ListenIn listens on network ("tcp" or "udp") at address inside the namespace at path; the socket
+// stays in that namespace. It is closed when the test ends.
+func ListenIn(t *testing.T, path, network, address string) (ln net.Listener, pc net.PacketConn) {
+	t.Helper()
+	InNetns(t, path, func() {
+		var err error
+		if network == "udp" {
+			pc, err = net.ListenPacket(network, address)
+		} else {
+			ln, err = net.Listen(network, address)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	if ln == nil && pc == nil {
+		t.FailNow()
+	}
+	t.Cleanup(func() {
+		if ln != nil {
+			ln.Close()
+		}
+		if pc != nil {
+			pc.Close()
+		}
+	})
+	return ln, pc
+}
