@@ -110,7 +110,13 @@ type ClusterParts struct {
 	eksCluster        *eks.Cluster
 	nodePrerequisites []pulumi.Resource
 	nodeMaxPods       int
+	nodesRevision     pulumi.StringOutput
 }
+
+// NodesRevision changes whenever the nodes or their networking do (the node group's launch template
+// version, the Kubernetes version, the vpc-cni configuration): what the scenario's checks look at.
+// Go only.
+func (p *ClusterParts) NodesRevision() pulumi.StringOutput { return p.nodesRevision }
 
 // NodeMaxPods is the pod limit the cluster's nodes get from us (IPv4 prefix delegation), or 0 where
 // EKS sets it.
@@ -150,7 +156,7 @@ func buildCluster(ctx *pulumi.Context, typ, name string, c clusterComponent, arg
 	}
 	p := c.parts()
 	p.ClusterOutputs, p.ready, p.eksCluster, p.nodePrerequisites = built.outputs, built.ready, built.eks, built.nodePrerequisites
-	p.nodeMaxPods = built.nodeMaxPods
+	p.nodeMaxPods, p.nodesRevision = built.nodeMaxPods, built.nodesRevision
 	return ctx.RegisterResourceOutputs(c, p.toMap())
 }
 
@@ -257,6 +263,7 @@ type builtCluster struct {
 	eks               *eks.Cluster
 	nodePrerequisites []pulumi.Resource
 	nodeMaxPods       int
+	nodesRevision     pulumi.StringOutput
 }
 
 // build registers everything.
@@ -421,7 +428,7 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		}
 	}
 	// Nodes start only once the CNI they need runs with its permissions and kube-proxy is there.
-	nodeGroup, err := newManagedNodeGroup(ctx, name+"-"+ng.Name, group, b.parent, nodePrerequisites)
+	nodeGroup, nodeGroupRevision, err := newManagedNodeGroup(ctx, name+"-"+ng.Name, group, b.parent, nodePrerequisites)
 	if err != nil {
 		return builtCluster{}, err
 	}
@@ -432,7 +439,8 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	}
 	ready := []pulumi.Resource{vpcCni, kubeProxy, nodeGroup, coredns}
 
-	return builtCluster{ready: ready, eks: cluster, nodePrerequisites: nodePrerequisites, nodeMaxPods: maxPods, outputs: ClusterOutputs{
+	nodesRevision := pulumi.Sprintf("%s kubernetes=%s vpc-cni=%s", nodeGroupRevision, args.KubernetesVersion, cniConfiguration)
+	return builtCluster{ready: ready, eks: cluster, nodePrerequisites: nodePrerequisites, nodeMaxPods: maxPods, nodesRevision: nodesRevision, outputs: ClusterOutputs{
 		ClusterName:              pulumi.String(args.ClusterName).ToStringOutput(),
 		Kubeconfig:               pulumi.ToSecret(kubeconfig).(pulumi.StringOutput),
 		OidcProviderArn:          oidc.Arn,

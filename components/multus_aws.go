@@ -184,7 +184,7 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 		return multus.UserData(p)
 	}).(pulumi.StringOutput)
 	deps := append([]pulumi.Resource{eni, attachPolicy}, a.NodePrerequisites...)
-	return newManagedNodeGroup(ctx, resourceName, managedNodeGroup{
+	group, _, err := newManagedNodeGroup(ctx, resourceName, managedNodeGroup{
 		cluster:       a.Cluster,
 		nodeGroupName: ngName,
 		description:   "Multus nodes of " + a.ClusterName + " in " + n.AvailabilityZone,
@@ -200,6 +200,7 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 		userData:        userData,
 		tags:            a.Tags,
 	}, parent, deps)
+	return group, err
 }
 
 // reservationSuffix names a reservation after its block: 192.168.96.16/28 -> 192-168-96-16-28.

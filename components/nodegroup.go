@@ -41,8 +41,9 @@ type managedNodeGroup struct {
 // only, reachable over IPv6 on IPv6 clusters, one hop so pods cannot borrow the node's credentials,
 // an encrypted gp3 root volume, and the given security group. No subnet and no instance profile: EKS
 // refuses both in a managed node group's launch template. Both are children of parent; the node
-// group also waits for dependsOn.
-func newManagedNodeGroup(ctx *pulumi.Context, name string, ng managedNodeGroup, parent pulumi.ResourceOrInvokeOption, dependsOn []pulumi.Resource) (*eks.ManagedNodeGroup, error) {
+// group also waits for dependsOn. The revision changes whenever the group's nodes are replaced (a
+// new launch template version, another instance type): what checks of the nodes follow.
+func newManagedNodeGroup(ctx *pulumi.Context, name string, ng managedNodeGroup, parent pulumi.ResourceOrInvokeOption, dependsOn []pulumi.Resource) (*eks.ManagedNodeGroup, pulumi.StringOutput, error) {
 	tags := nameTags(name, ng.tags)
 	ipv6 := "disabled"
 	if ng.ipv6 {
@@ -81,8 +82,9 @@ func newManagedNodeGroup(ctx *pulumi.Context, name string, ng managedNodeGroup, 
 	}
 	launchTemplate, err := ec2.NewLaunchTemplate(ctx, name, lt, parent)
 	if err != nil {
-		return nil, err
+		return nil, pulumi.StringOutput{}, err
 	}
+	revision := pulumi.Sprintf("%s instance-type=%s launch-template-version=%d", ng.nodeGroupName, ng.instance.Name, launchTemplate.LatestVersion)
 
 	args := &eks.ManagedNodeGroupArgs{
 		Cluster:       ng.cluster,
@@ -102,12 +104,13 @@ func newManagedNodeGroup(ctx *pulumi.Context, name string, ng managedNodeGroup, 
 	if ng.imageId == nil {
 		amiType, err := clusterspec.AmiType(ng.amiFamily, ng.instance)
 		if err != nil {
-			return nil, err
+			return nil, pulumi.StringOutput{}, err
 		}
 		args.AmiType = pulumi.String(amiType)
 	}
 	if len(ng.labels) > 0 {
 		args.Labels = pulumi.ToStringMap(ng.labels)
 	}
-	return eks.NewManagedNodeGroup(ctx, name, args, parent, pulumi.DependsOn(dependsOn))
+	group, err := eks.NewManagedNodeGroup(ctx, name, args, parent, pulumi.DependsOn(dependsOn))
+	return group, revision, err
 }

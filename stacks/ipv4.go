@@ -43,5 +43,5 @@ func Ipv4(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 			InstanceIds: cfg.MultusInstanceIds,
 		}
 	}
-	return b.withKubernetesLayer(ctx, cfg, out, cluster.ClusterOutputs, cluster.Ready(), multusAws)
+	return b.withKubernetesLayer(ctx, cfg, out, &cluster.ClusterParts, multusAws)
 }

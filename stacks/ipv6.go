@@ -31,7 +31,7 @@ func Ipv6(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 	out := b.outputs()
 	addClusterOutputs(out, cluster.ClusterOutputs)
 	out["verifyCommands"] = pulumi.ToStringArray(ipv6VerifyCommands(cfg.Region, clusterName)).ToStringArrayOutput()
-	return b.withKubernetesLayer(ctx, cfg, out, cluster.ClusterOutputs, cluster.Ready(), nil)
+	return b.withKubernetesLayer(ctx, cfg, out, &cluster.ClusterParts, nil)
 }
 
 // ipv6VerifyCommands are the chapter's checks, to run by hand once `pulumi up` is done: nodes and

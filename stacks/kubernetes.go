@@ -8,6 +8,7 @@ import (
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/multus"
+	"eks-advanced-networking/internal/verify"
 )
 
 // newKubernetesProvider talks to the new cluster. It waits until the cluster takes workloads (node
@@ -22,13 +23,16 @@ func newKubernetesProvider(ctx *pulumi.Context, kubeconfig pulumi.StringOutput, 
 }
 
 // kubernetesLayer is everything a scenario runs inside the cluster: the policy engine (when it is
-// Calico; the VPC CNI's engine is an add-on setting), the chapter's policy demo and the Multus
-// networks. It needs only a Kubernetes provider; multusAws adds the AWS side of Multus, and is nil
-// where the nodes and their ENIs exist already.
+// Calico; the VPC CNI's engine is an add-on setting), the chapter's policy demo, the Multus
+// networks, and last the checks (verify) that run against all of them. It needs only a Kubernetes
+// provider; multusAws adds the AWS side of Multus, and is nil where the nodes and their ENIs exist
+// already.
 func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.ProviderResource, networks []multus.Network,
 	multusAws *components.MultusAwsArgs, clusterAws *clusterAws) (Outputs, error) {
 	out := Outputs{}
 	opts := []pulumi.ResourceOption{pulumi.Provider(k8s)}
+	// checked is what the checks run against: they start once it is all up, and go first on destroy.
+	var checked []pulumi.Resource
 	var awsProvider pulumi.ProviderResource
 	if clusterAws != nil {
 		awsProvider = clusterAws.provider
@@ -52,6 +56,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		}
 		out["loadBalancerControllerRoleArn"] = controller.RoleArn
 		loadBalancerReady = controller.Ready()
+		checked = append(checked, loadBalancerReady...)
 		if cfg.DemoApps {
 			demo, err := components.NewLoadBalancerDemo(ctx, "load-balancer-demo", &components.LoadBalancerDemoArgs{
 				AddressType: cfg.LoadBalancerAddressType(), SourceRanges: cfg.EndpointPublicAccessCidrs, SkipAwait: cfg.SkipAwait,
@@ -69,6 +74,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		}
 		// The demo's policy means something only once the engine runs.
 		opts = append(opts, pulumi.DependsOn(ready))
+		checked = append(checked, ready...)
 	}
 	if cfg.DemoApps {
 		demo, err := components.NewNetworkPolicyDemo(ctx, "policy-demo", &components.NetworkPolicyDemoArgs{
@@ -80,6 +86,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 			return nil, err
 		}
 		out["policyTestCommands"] = demo.TestCommands
+		checked = append(checked, demo)
 	}
 	if cfg.Multus {
 		providers := []pulumi.ProviderResource{k8s}
@@ -94,22 +101,39 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		}
 		out["multusNetworks"] = m.NadNames
 		out["multusCheckCommands"] = m.CheckCommands
+		checked = append(checked, m)
+	}
+	if cfg.Verify {
+		checks, err := verify.Checks(cfg.VerifyInput(networks))
+		if err != nil {
+			return nil, err
+		}
+		args := &components.ScenarioChecksArgs{Checks: checks, Checked: checked, SkipAwait: cfg.SkipAwait}
+		if clusterAws != nil {
+			args.Revision = clusterAws.nodesRevision
+		}
+		c, err := components.NewScenarioChecks(ctx, "verify", args, pulumi.Provider(k8s))
+		if err != nil {
+			return nil, err
+		}
+		out["verifyChecks"] = c.Checks
 	}
 	return out, nil
 }
 
 // withKubernetesLayer adds the Kubernetes layer to a scenario whose cluster is up.
-func (b *base) withKubernetesLayer(ctx *pulumi.Context, cfg *config.Config, out Outputs, cluster components.ClusterOutputs,
-	clusterReady []pulumi.Resource, multusAws *components.MultusAwsArgs) (Outputs, error) {
+func (b *base) withKubernetesLayer(ctx *pulumi.Context, cfg *config.Config, out Outputs, cluster *components.ClusterParts,
+	multusAws *components.MultusAwsArgs) (Outputs, error) {
 	if !cfg.HasKubernetesLayer() {
 		return out, nil
 	}
-	k8s, err := newKubernetesProvider(ctx, cluster.Kubeconfig, clusterReady)
+	k8s, err := newKubernetesProvider(ctx, cluster.Kubeconfig, cluster.Ready())
 	if err != nil {
 		return nil, err
 	}
 	layer, err := kubernetesLayer(ctx, cfg, k8s, b.multusNetworks, multusAws, &clusterAws{
 		provider: b.provider, vpcId: b.vpc.VpcId.ToStringOutput(), oidcProviderArn: cluster.OidcProviderArn, oidcIssuer: cluster.OidcIssuer,
+		nodesRevision: cluster.NodesRevision(),
 	})
 	if err != nil {
 		return nil, err
@@ -145,4 +169,6 @@ type clusterAws struct {
 	provider                    pulumi.ProviderResource
 	vpcId                       pulumi.StringInput
 	oidcProviderArn, oidcIssuer pulumi.StringInput
+	// nodesRevision re-runs the checks when the nodes or their networking change.
+	nodesRevision pulumi.StringInput
 }

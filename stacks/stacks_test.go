@@ -478,38 +478,63 @@ var update = flag.Bool("update", false, "rewrite testdata/plans/<stack>.json fro
 
 // The offline plan of every stack file is checked in, so a pull request's diff shows what would
 // change in every environment. Rewrite them with: go test ./stacks -run TestGoldenPlans -update
+// goldenVariants are the plans checked in per stack: as deployed, and as deployed with the checks on
+// (<stack>.verify.json), which is how the offline plan shows them.
+var goldenVariants = []struct {
+	suffix    string
+	overrides map[string]string
+}{
+	{"", asDeployed},
+	{".verify", withVerify(asDeployed)},
+}
+
+func withVerify(base map[string]string) map[string]string {
+	out := maps.Clone(base)
+	out[config.Project+":verify"] = "true"
+	return out
+}
+
 func TestGoldenPlans(t *testing.T) {
 	dir := filepath.Join(projectDir, "testdata", "plans")
 	stacks := plan.StackNames(projectDir)
+	var names []string
 	for _, stack := range stacks {
-		var got bytes.Buffer
-		if err := mustRunStack(t, stack).WriteJSON(&got); err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(dir, stack+".json")
-		if *update {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+		for _, variant := range goldenVariants {
+			name := stack + variant.suffix
+			names = append(names, name)
+			p, err := runStack(t, projectDir, stack, variant.overrides)
+			if err != nil {
+				t.Fatalf("stack %s: %v", name, err)
+			}
+			var got bytes.Buffer
+			if err := p.WriteJSON(&got); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
+			path := filepath.Join(dir, name+".json")
+			if *update {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
 			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Errorf("%s: %v; write it with: go test ./stacks -run TestGoldenPlans -update", stack, err)
-			continue
-		}
-		if !bytes.Equal(got.Bytes(), want) {
-			t.Errorf("the plan of stack %s differs from %s:\n%s\nIf the change is intended: go test ./stacks -run TestGoldenPlans -update",
-				stack, path, firstDifference(string(want), got.String()))
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Errorf("%s: %v; write it with: go test ./stacks -run TestGoldenPlans -update", name, err)
+				continue
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("the plan of %s differs from %s:\n%s\nIf the change is intended: go test ./stacks -run TestGoldenPlans -update",
+					name, path, firstDifference(string(want), got.String()))
+			}
 		}
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	for _, f := range files {
-		if name := strings.TrimSuffix(filepath.Base(f), ".json"); !slices.Contains(stacks, name) {
-			t.Errorf("%s has no Pulumi.%s.yaml; delete it", f, name)
+		if name := strings.TrimSuffix(filepath.Base(f), ".json"); !slices.Contains(names, name) {
+			t.Errorf("%s belongs to no stack file and variant; delete it", f)
 		}
 	}
 }
@@ -777,5 +802,132 @@ func TestLoadBalancerControllerOnTheIpv6Cluster(t *testing.T) {
 		if _, ok := p.Outputs[name]; !ok {
 			t.Errorf("no %s output", name)
 		}
+	}
+}
+
+// jobs are the plan's check Jobs by check name.
+func jobs(p *plan.Plan) map[string]plan.Resource {
+	out := map[string]plan.Resource{}
+	for _, r := range p.ByType("kubernetes:batch/v1:Job") {
+		out[strings.TrimPrefix(r.Name, "verify-")] = r
+	}
+	return out
+}
+
+// jobEnv is a check Job's environment variable.
+func jobEnv(j plan.Resource, name string) string {
+	containers, _ := j.Input("spec.template.spec.containers").([]any)
+	for _, c := range containers {
+		env, _ := c.(map[string]any)["env"].([]any)
+		for _, e := range env {
+			if v := e.(map[string]any); v["name"] == name {
+				s, _ := v["value"].(string)
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+const revisionPath = `spec.template.metadata.annotations.eks-advanced-networking/checked-revision`
+
+// With verify on, the checks run last: after everything they check, against the target pods'
+// addresses, and again when the nodes change. With it off there are none.
+func TestChecksRunLastAgainstWhatTheyCheck(t *testing.T) {
+	if len(jobs(mustRunStack(t, "ipv4-calico"))) != 0 {
+		t.Error("checks without verify")
+	}
+	p, err := runStack(t, projectDir, "ipv4-calico", withVerify(asDeployed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := jobs(p)
+	want := []string{"calico-available", "deploy1-serves", "deploy1-to-deploy2-tcp", "deploy2-dns", "deploy2-to-deploy1-icmp", "deploy2-to-deploy1-tcp"}
+	if got := slices.Sorted(maps.Keys(checks)); !slices.Equal(got, want) {
+		t.Fatalf("checks %v, want %v", got, want)
+	}
+	installation := mustGet(t, p, "kubernetes:operator.tigera.io/v1:Installation", "calico-installation")
+	deployment := mustGet(t, p, "kubernetes:apps/v1:Deployment", "policy-demo-deploy1-deploy1")
+	target := mustGet(t, p, "kubernetes:core/v1:Pod", "verify-target-deploy1")
+	for name, j := range checks {
+		if !j.DependsOn(installation.URN) || !j.DependsOn(deployment.URN) {
+			t.Errorf("%s does not wait for Calico and the demo", name)
+		}
+		if r, _ := j.Input(revisionPath).(string); len(r) != 16 {
+			t.Errorf("%s carries no revision of the nodes: %q", name, r)
+		}
+	}
+	if !target.DependsOn(deployment.URN) {
+		t.Error("the target pod does not wait for the demo's namespace")
+	}
+	for _, name := range []string{"deploy2-to-deploy1-tcp", "deploy2-to-deploy1-icmp", "deploy1-serves"} {
+		if got := jobEnv(checks[name], "TARGET_IP"); got == "" || !checks[name].DependsOn(target.URN) {
+			t.Errorf("%s targets %q and depends on the target pod %v", name, got, checks[name].DependsOn(target.URN))
+		}
+	}
+}
+
+// The chapter's switch flips the expectation, which changes those checks' pod template: the
+// kubernetes provider replaces a Job whose template changes, so they run again. The others stay.
+func TestDenyEgressSwitchFlipsWhatTheChecksExpect(t *testing.T) {
+	preset, err := os.ReadFile(filepath.Join(projectDir, "Pulumi.ipv4-calico.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := runStack(t, projectDir, "ipv4-calico", withVerify(asDeployed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := strings.Replace(string(preset), "denyEgressPolicy: false", "denyEgressPolicy: true", 1)
+	after, err := runStack(t, writeProject(t, "ipv4-calico", on), "ipv4-calico", withVerify(asDeployed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, a := jobs(before), jobs(after)
+	for name, wantAfter := range map[string]string{
+		"deploy2-to-deploy1-tcp": "denied", "deploy2-to-deploy1-icmp": "denied", "deploy2-dns": "denied",
+		"deploy1-to-deploy2-tcp": "allowed", "deploy1-serves": "allowed",
+	} {
+		if got := jobEnv(b[name], "EXPECT"); got != "allowed" {
+			t.Errorf("%s expects %s without the policy", name, got)
+		}
+		if got := jobEnv(a[name], "EXPECT"); got != wantAfter {
+			t.Errorf("%s expects %s with the policy, want %s", name, got, wantAfter)
+		}
+		if changed := !reflect.DeepEqual(b[name].Inputs, a[name].Inputs); changed != (wantAfter == "denied") {
+			t.Errorf("%s changed %v", name, changed)
+		}
+	}
+	policy := mustGet(t, after, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "policy-demo-deploy2-default-deny-egress")
+	if !a["deploy2-to-deploy1-tcp"].DependsOn(policy.URN) {
+		t.Error("the check does not wait for the policy it checks")
+	}
+}
+
+// A new instance type replaces the nodes, so every check's revision changes; the same stack planned
+// twice gives the same revision.
+func TestNodeChangesRerunTheChecks(t *testing.T) {
+	first, err := runStack(t, projectDir, "ipv6", withVerify(asDeployed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := runStack(t, projectDir, "ipv6", withVerify(asDeployed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	overrides := withVerify(asDeployed)
+	overrides[config.Project+":nodeInstanceType"] = "m5.large"
+	bigger, err := runStack(t, projectDir, "ipv6", overrides)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, j := range jobs(first) {
+		r1, r2, r3 := j.Input(revisionPath), jobs(again)[name].Input(revisionPath), jobs(bigger)[name].Input(revisionPath)
+		if r1 == nil || r1 != r2 || r1 == r3 {
+			t.Errorf("%s: revisions %v, %v (same stack), %v (m5.large)", name, r1, r2, r3)
+		}
+	}
+	if len(jobs(first)) != 5 {
+		t.Errorf("%d checks on the ipv6 preset, want 5 (node address, pod prefix, IPv6, node SNAT, NAT64)", len(jobs(first)))
 	}
 }

@@ -9,9 +9,9 @@ import (
 )
 
 // HasKubernetesLayer says whether `pulumi up` puts objects into the cluster (Calico, the policy demo,
-// Multus), and so must reach its API endpoint from wherever pulumi runs.
+// Multus, the checks), and so must reach its API endpoint from wherever pulumi runs.
 func (c *Config) HasKubernetesLayer() bool {
-	return c.PolicyEngine.Spec().InCluster || c.DemoApps || c.Multus || c.LoadBalancerController
+	return c.PolicyEngine.Spec().InCluster || c.DemoApps || c.Multus || c.LoadBalancerController || c.Verify
 }
 
 // kubernetesLayerParts names what the layer installs, for messages.
@@ -28,6 +28,9 @@ func (c *Config) kubernetesLayerParts() string {
 	}
 	if c.LoadBalancerController {
 		parts = append(parts, "the load balancer controller")
+	}
+	if c.Verify {
+		parts = append(parts, "the checks (verify)")
 	}
 	if len(parts) > 1 {
 		return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]

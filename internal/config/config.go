@@ -120,6 +120,11 @@ type Config struct {
 	MultusSubnetCidrs []string
 	SkipAwait         bool
 
+	// Verify ends `pulumi up` with the chapter's checks (internal/verify).
+	Verify           bool
+	VerifyIpv4Target string
+	VerifyIpv6Target string
+
 	// Warnings are worth telling the user but do not stop the deployment (paid extended support, an
 	// API endpoint open to the internet).
 	Warnings []string

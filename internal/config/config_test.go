@@ -44,6 +44,7 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 		MultusAvailabilityZones: []string{}, MultusRanges: []string{}, MultusSubnetTier: netplan.Private, MultusNodesPerAz: 1,
 		MultusAttachment: multus.AttachNodeGroup, MultusInstanceIds: []string{}, MultusImage: "",
 		ClusterMode: ClusterModeCreate, MultusSubnetCidrs: []string{},
+		VerifyIpv4Target: "ipv4.google.com:80", VerifyIpv6Target: "ipv6.google.com:80",
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults = %+v\nwant %+v", *c, want)
@@ -203,6 +204,17 @@ func TestBadConfigurations(t *testing.T) {
 			Project + ":multusAvailabilityZones": `["eu-central-1a"]`, Project + ":multusSubnetCidrs": `["10.1.0.0/24"]`, Project + ":multusRanges": `["10.2.0.20-10.2.0.40"]`},
 			[]string{"eks-advanced-networking:multusRanges", "outside the subnet"}},
 		{"key without namespace", map[string]string{RegionKey: "eu-central-1", "scenario": "ipv6"}, []string{`"scenario"`, "eks-advanced-networking:scenario"}},
+		{"checks without the endpoint", raw("verify", "true"), []string{"eks-advanced-networking:endpointPublicAccessCidrs", "the checks (verify)"}},
+		{"IPv4 target as an address", raw("verifyIpv4Target", "198.51.100.80:80"), []string{"eks-advanced-networking:verifyIpv4Target", `"198.51.100.80:80"`, "name an IPv4-only host"}},
+		{"IPv4 target without a port", raw("verifyIpv4Target", "ipv4.google.com"), []string{"eks-advanced-networking:verifyIpv4Target", "host:port"}},
+		{"IPv6 target as an IPv4 address", raw("verifyIpv6Target", "198.51.100.80:80"), []string{"eks-advanced-networking:verifyIpv6Target", "IPv6 address or a name"}},
+		{"IPv6 target port out of range", raw("verifyIpv6Target", "ipv6.google.com:70000"), []string{"eks-advanced-networking:verifyIpv6Target", "1 to 65535"}},
+		{"policy checks without the demo", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "verify", "true", "endpointPublicAccessCidrs", `["198.51.100.7/32"]`),
+			[]string{"eks-advanced-networking:demoApps", "verify checks what policyEngine calico does"}},
+		{"Multus checks without multus-pod", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "verify", "true", "endpointPublicAccessCidrs", `["198.51.100.7/32"]`),
+			[]string{"eks-advanced-networking:multusDemoPod", "multus-pod"}},
+		{"checks with nothing to check", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "verify", "true", "endpointPublicAccessCidrs", `["198.51.100.7/32"]`),
+			[]string{"eks-advanced-networking:verify", "nothing the checks look at"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := decode(tc.config)
@@ -276,6 +288,7 @@ func TestAcceptedEdges(t *testing.T) {
 		{"Multus image from the stack's region", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "endpointPublicAccessCidrs", `["198.51.100.7/32"]`)},
 		{"forty blocks", raw("endpointPublicAccessCidrs", strings.Replace(fortyOneBlocks(), `"198.51.100.0/32",`, "", 1))},
 		{"Kubernetes layer through the private endpoint", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "endpointPrivateAccessCidrs", `["10.20.0.0/16"]`)},
+		{"checks on the IPv6 cluster, private IPv6 target", raw("verify", "true", "verifyIpv6Target", "[2001:db8::80]:8080", "verifyIpv4Target", "proxy.internal.example:3128", "endpointPublicAccessCidrs", `["198.51.100.7/32"]`)},
 		{"admins with a path", raw("clusterAdminArns", `["arn:aws:iam::123456789012:role/teams/platform-admins","arn:aws:iam::123456789012:user/jane"]`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 
+	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/verify"
 )
 
 func (c *Config) existingMultusSubnets() []multus.Subnet {
@@ -91,4 +93,27 @@ func placeholderZones(c *Config) []string {
 		zones[i] = fmt.Sprintf("%s%c", c.Region, 'a'+i)
 	}
 	return zones
+}
+
+// VerifyInput is what the checks follow: the same switches the resources are built from, and the
+// Multus networks the stack built (the first one's demo pod is checked).
+func (c *Config) VerifyInput(networks []multus.Network) verify.Input {
+	in := verify.Input{KubernetesVersion: c.KubernetesVersion}
+	if c.Ipv6Cluster() {
+		// Validation has parsed both targets already.
+		ipv4, _ := verify.ParseTarget(c.VerifyIpv4Target, true)
+		ipv6, _ := verify.ParseTarget(c.VerifyIpv6Target, false)
+		in.Ipv6 = &verify.Ipv6Input{NodeSnat: c.Ipv4Egress.NodeSnat(), Nat64: c.Ipv4Egress.UsesNat64(), Ipv4Target: ipv4, Ipv6Target: ipv6}
+	}
+	if c.DemoApps {
+		in.Policy = &verify.PolicyInput{
+			Calico:     c.PolicyEngine == clusterspec.PolicyEngineCalico,
+			Enforced:   c.PolicyEngine != clusterspec.PolicyEngineNone,
+			DenyEgress: c.DenyEgressPolicy, AllowDns: c.AllowDnsEgress,
+		}
+	}
+	if c.Multus && c.MultusDemoPod && len(networks) > 0 {
+		in.Multus = &verify.MultusInput{Network: networks[0]}
+	}
+	return in
 }

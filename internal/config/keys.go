@@ -10,6 +10,7 @@ import (
 	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/verify"
 )
 
 // Key describes one project config key. Pulumi.yaml declares the same keys with the same types and
@@ -174,6 +175,15 @@ var Keys = []Key{
 	{"skipAwait", "boolean", false,
 		"Do not wait for Deployments, DaemonSets and Pods to become ready, e.g. on a cluster without nodes.",
 		func(c *Config, raw string) (err error) { c.SkipAwait, err = parseBool(raw); return }},
+	{"verify", "boolean", false,
+		"End pulumi up with the chapter's checks, run in the cluster as Jobs: IPv6 addressing and the IPv4 path (ipv6), the policy's effect (demoApps), multus-pod's net1 (multusDemoPod). A failed check fails the update, naming the check and showing its output. Needs the API endpoint reachable, like any Kubernetes layer.",
+		func(c *Config, raw string) (err error) { c.Verify, err = parseBool(raw); return }},
+	{"verifyIpv4Target", "string", verify.DefaultIpv4Target,
+		"host:port of an IPv4-only HTTP server the IPv6 checks reach (or, with ipv4Egress none, must not reach). A name, so DNS64's answer can be seen; a private cluster can name its own endpoint.",
+		func(c *Config, raw string) error { c.VerifyIpv4Target = raw; return nil }},
+	{"verifyIpv6Target", "string", verify.DefaultIpv6Target,
+		"host:port of an IPv6-only HTTP server the IPv6 checks reach: a name with an AAAA record, or [address]:port.",
+		func(c *Config, raw string) error { c.VerifyIpv6Target = raw; return nil }},
 }
 
 // The AWS keys this program forwards to its explicit AWS provider. Any other aws: key would be silently

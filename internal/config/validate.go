@@ -14,6 +14,7 @@ import (
 	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/verify"
 )
 
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
@@ -179,6 +180,7 @@ func (c *Config) validateCluster(today time.Time) []error {
 	errs = append(errs, c.validatePrefixDelegation()...)
 	errs = append(errs, c.validateLoadBalancerController()...)
 	errs = append(errs, c.validatePolicy()...)
+	errs = append(errs, c.validateVerify()...)
 	return append(errs, c.validateMultus()...)
 }
 
@@ -231,6 +233,7 @@ func (c *Config) validateMultus() []error {
 // matter.
 func (c *Config) validateExisting() []error {
 	errs := append(c.validatePolicy(), c.validateLoadBalancerController()...)
+	errs = append(errs, c.validateVerify()...)
 	if c.PolicyEngine == clusterspec.PolicyEngineVpcCni {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:policyEngine vpc-cni is a setting of the vpc-cni add-on, which belongs to the existing cluster; turn enableNetworkPolicy on there", Project))
 	}
@@ -386,4 +389,30 @@ func (c *Config) LoadBalancerAddressType() string {
 		return lbcontroller.DualStack
 	}
 	return lbcontroller.Ipv4
+}
+
+// validateVerify checks the keys of the checks: the targets, and that every check has what it looks
+// at (the policy checks need the demo apps, the Multus checks multus-pod).
+func (c *Config) validateVerify() []error {
+	var errs []error
+	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+	if _, err := verify.ParseTarget(c.VerifyIpv4Target, true); err != nil {
+		add("verifyIpv4Target", c.VerifyIpv4Target, err.Error())
+	}
+	if _, err := verify.ParseTarget(c.VerifyIpv6Target, false); err != nil {
+		add("verifyIpv6Target", c.VerifyIpv6Target, err.Error())
+	}
+	if !c.Verify {
+		return errs
+	}
+	if c.PolicyEngine != clusterspec.PolicyEngineNone && !c.DemoApps {
+		add("demoApps", "false", fmt.Sprintf("verify checks what policyEngine %s does to the chapter's demo apps; set demoApps to true, or verify to false", c.PolicyEngine))
+	}
+	if c.Multus && !c.MultusDemoPod {
+		add("multusDemoPod", "false", "verify checks multus-pod's secondary network; set multusDemoPod to true, or verify to false")
+	}
+	if !c.Ipv6Cluster() && !c.DemoApps && !c.Multus {
+		add("verify", "true", fmt.Sprintf("scenario %s has nothing the checks look at: turn on demoApps or multus, or set verify to false", c.Scenario))
+	}
+	return errs
 }

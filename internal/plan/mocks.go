@@ -201,6 +201,10 @@ func (m *mocks) outputsFor(typ, name, id string, in resource.PropertyMap) map[re
 		set("arn", fmt.Sprintf("arn:aws:eks:%s:%s:addon/%s", m.region, AccountID, strings.ReplaceAll(id, ":", "/")))
 	case "aws:eks/accessEntry:AccessEntry":
 		set("accessEntryArn", fmt.Sprintf("arn:aws:eks:%s:%s:access-entry/%s", m.region, AccountID, strings.ReplaceAll(id, ":", "/")))
+	case "kubernetes:core/v1:Pod":
+		// The address Kubernetes gives a running pod; what the checks' Jobs are told to reach.
+		sum := sha256.Sum256([]byte(name))
+		set("status", map[string]any{"phase": "Running", "podIP": fmt.Sprintf("192.168.%d.%d", 100+sum[0]%64, 1+sum[1]%254)})
 	case "eks:index:Cluster":
 		clusterName := stringInput(in, "name", autoName(name))
 		kubeconfig := mockKubeconfig(clusterName, m.region)

@@ -52,6 +52,13 @@ const (
 	calicoReader = "calico-status-reader"
 )
 
+// The default targets answer plain HTTP on one address family only, and are reachable with the
+// chapter's egress alone (the chapter's own check uses them).
+const (
+	DefaultIpv4Target = "ipv4.google.com:80"
+	DefaultIpv6Target = "ipv6.google.com:80"
+)
+
 // Target is an endpoint a check connects to: host:port, host a DNS name (or, for IPv6, a literal).
 type Target struct {
 	Host string
