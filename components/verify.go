@@ -104,6 +104,9 @@ func NewScenarioChecks(ctx *pulumi.Context, name string, args *ScenarioChecksArg
 		job := check.Job.DeepCopy()
 		if args.SkipAwait {
 			skipAwait(&job.ObjectMeta)
+			// Where nothing runs, a Job never completes; replacing unready Jobs would then replace
+			// every check at every update (pulumi-kubernetes provider.go, Diff, replaceUnready).
+			delete(job.Annotations, "pulumi.com/replaceUnready")
 		}
 		jobArgs, token, err := kubeObjectArgs(job)
 		if err != nil {

@@ -167,11 +167,20 @@ func (c *cluster) waitFor(url string, auth bool, timeout time.Duration) error {
 
 // create posts an object and returns the API server's status and body.
 func (c *cluster) create(path string, obj any) (int, string, error) {
-	body, err := json.Marshal(obj)
-	if err != nil {
-		return 0, "", err
+	return c.request(http.MethodPost, path, obj)
+}
+
+// request sends obj (nil for none) as JSON and returns the API server's status and body.
+func (c *cluster) request(method, path string, obj any) (int, string, error) {
+	var body io.Reader
+	if obj != nil {
+		raw, err := json.Marshal(obj)
+		if err != nil {
+			return 0, "", err
+		}
+		body = strings.NewReader(string(raw))
 	}
-	req, _ := http.NewRequest(http.MethodPost, c.server+path, strings.NewReader(string(body)))
+	req, _ := http.NewRequest(method, c.server+path, body)
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.client.Do(req)
@@ -268,5 +277,5 @@ var plurals = map[string]string{
 	"DaemonSet": "daemonsets", "ConfigMap": "configmaps", "ServiceAccount": "serviceaccounts", "Pod": "pods",
 	"ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings",
 	"CustomResourceDefinition": "customresourcedefinitions", "NetworkAttachmentDefinition": "network-attachment-definitions",
-	"Installation": "installations", "APIServer": "apiservers",
+	"Installation": "installations", "APIServer": "apiservers", "Job": "jobs",
 }

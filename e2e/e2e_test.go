@@ -10,6 +10,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -23,12 +24,14 @@ import (
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/plan"
+	"eks-advanced-networking/internal/verify"
 	"eks-advanced-networking/stacks"
 )
 
@@ -227,6 +230,41 @@ func assertGone(t *testing.T, objects map[string]map[string]any, extra ...string
 	}
 }
 
+func countJobs(objects map[string]map[string]any) int {
+	n := 0
+	for _, obj := range objects {
+		if obj["kind"] == "Job" {
+			n++
+		}
+	}
+	return n
+}
+
+// withoutTargetAddresses drops the target pods' addresses from the checks' Jobs: the offline plan
+// shows the address its mocks give a running pod, and here no pod runs, so the Jobs carry none.
+func withoutTargetAddresses(objects map[string]map[string]any) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for file, obj := range objects {
+		if obj["kind"] == "Job" {
+			raw, _ := json.Marshal(obj)
+			var job map[string]any
+			_ = json.Unmarshal(raw, &job)
+			spec := job["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+			for _, c := range spec["containers"].([]any) {
+				env, _ := c.(map[string]any)["env"].([]any)
+				for _, e := range env {
+					if v := e.(map[string]any); v["name"] == verify.TargetPodEnv {
+						delete(v, "value")
+					}
+				}
+			}
+			obj = job
+		}
+		out[file] = obj
+	}
+	return out
+}
+
 // unchanged says whether a preview found nothing to do.
 func unchanged(summary map[apitype.OpType]int) bool {
 	for op, n := range summary {
@@ -307,14 +345,14 @@ func TestScenarioLayers(t *testing.T) {
 		// chartObjects are objects Helm charts render, to read back and to see gone after destroy.
 		chartObjects []string
 	}{
-		{"ipv6", layerConfig("scenario", "ipv6", "policyEngine", "vpc-cni", "demoApps", "true", "denyEgressPolicy", "true"), nil, nil},
+		{"ipv6", layerConfig("scenario", "ipv6", "policyEngine", "vpc-cni", "demoApps", "true", "denyEgressPolicy", "true", "verify", "true"), nil, nil},
 		// Calico for real, from upstream's charts: CRDs, the operator's objects, and our Installation
 		// and APIServer, validated by the real CRD schemas. The operator pod cannot run without nodes,
 		// so nothing reconciles them here.
-		{"ipv4-calico", layerConfig(append([]string{"scenario", "ipv4-calico", "demoApps", "true"}, calico...)...),
-			layerConfig(append([]string{"scenario", "ipv4-calico", "demoApps", "true", "denyEgressPolicy", "true"}, calico...)...),
+		{"ipv4-calico", layerConfig(append([]string{"scenario", "ipv4-calico", "demoApps", "true", "verify", "true"}, calico...)...),
+			layerConfig(append([]string{"scenario", "ipv4-calico", "demoApps", "true", "denyEgressPolicy", "true", "verify", "true"}, calico...)...),
 			calicoChartObjects},
-		{"ipv4-multus", layerConfig("scenario", "ipv4-multus", "multus", "true", "multusDemoPod", "true",
+		{"ipv4-multus", layerConfig("scenario", "ipv4-multus", "multus", "true", "multusDemoPod", "true", "verify", "true",
 			"multusAvailabilityZones", `["eu-central-1a"]`, "multusSubnetCidrs", `["192.168.96.0/19"]`), nil, nil},
 		// The load balancer controller from upstream's chart, on the role an existing cluster brings.
 		// Without demoApps: its Service webhook fails closed, and with no controller pod here nothing
@@ -329,13 +367,22 @@ func TestScenarioLayers(t *testing.T) {
 			if len(objects) == 0 {
 				t.Fatal("the plan has no Kubernetes objects")
 			}
+			if tc.raw[config.Project+":verify"] == "true" {
+				// The checks' Jobs, target pods and RBAC go to the real API server with the stack, and
+				// the server validates them. Nothing waits for them (skipAwait): no kubelet runs their
+				// pods here, so their verdicts come from the netns suite (internal/verify), not here.
+				t.Log("verify: the checks' objects are created; waiting on them is skipped, as no kubelet runs their pods here")
+				if countJobs(objects) == 0 {
+					t.Fatal("verify is on and the plan has no check Jobs")
+				}
+			}
 			step(t, "up", func() {
 				if _, err := stack.Up(ctx); err != nil {
 					t.Fatalf("up: %v", err)
 				}
 			})
 			step(t, "read back", func() {
-				readBack(t, objects)
+				readBack(t, withoutTargetAddresses(objects))
 				for _, path := range tc.chartObjects {
 					if _, found, err := testCluster.get(path); err != nil || !found {
 						t.Errorf("the chart did not create %s (%v)", path, err)
@@ -348,7 +395,7 @@ func TestScenarioLayers(t *testing.T) {
 				}
 			})
 			step(t, "preview again", func() {
-				res, err := stack.Preview(ctx)
+				res, err := stack.Preview(ctx, optpreview.Diff())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -369,8 +416,16 @@ func TestScenarioLayers(t *testing.T) {
 							changes[op] = n
 						}
 					}
-					if !reflect.DeepEqual(changes, map[apitype.OpType]int{apitype.OpCreate: 1}) || !strings.Contains(res.StdOut, "default-deny-egress") {
-						t.Errorf("turning the policy on previews %v, want exactly one create (the policy):\n%s", changes, res.StdOut)
+					// The policy, and the three checks whose expectation it flips: a Job's template is
+					// immutable, so the provider replaces them, which runs them again.
+					want := map[apitype.OpType]int{apitype.OpCreate: 1, apitype.OpReplace: 3}
+					if !reflect.DeepEqual(changes, want) || !strings.Contains(res.StdOut, "default-deny-egress") {
+						t.Errorf("turning the policy on previews %v, want %v (the policy; the deploy2 checks):\n%s", changes, want, res.StdOut)
+					}
+					for _, check := range []string{"verify-deploy2-to-deploy1-icmp", "verify-deploy2-to-deploy1-tcp", "verify-deploy2-dns"} {
+						if !strings.Contains(res.StdOut, check) {
+							t.Errorf("the switch does not re-run %s:\n%s", check, res.StdOut)
+						}
 					}
 				})
 				step(t, "up with the switch", func() {
@@ -379,7 +434,7 @@ func TestScenarioLayers(t *testing.T) {
 					}
 				})
 				objects = manifests(t, stackName, tc.flipped)
-				step(t, "read back the policy", func() { readBack(t, objects) })
+				step(t, "read back the policy", func() { readBack(t, withoutTargetAddresses(objects)) })
 			}
 			step(t, "destroy", func() {
 				if _, err := stack.Destroy(ctx); err != nil {

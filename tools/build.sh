@@ -2,15 +2,15 @@
 # Builds the real tools the e2e suite and CI use, from the Go module proxy, each pinned by the go.mod
 # of its folder here, into a cache keyed by version, so only the first run on a machine pays (see the
 # README for the measured cost). Prints the directory to put first on PATH: it holds pulumi,
-# pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, etcd, actionlint, golangci-lint
-# and nodeadm.
+# pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kubectl, etcd, actionlint,
+# golangci-lint and nodeadm.
 #
 #   PATH="$(tools/build.sh):$PATH"          # every tool
 #   tools/build.sh actionlint etcd           # only these (tools/cold-path-test.sh uses this)
 #
 # Names: pulumi, kubernetes-provider-schema (the embeds pulumi-resource-kubernetes is built with),
-# pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, etcd, actionlint, golangci-lint,
-# nodeadm.
+# pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kubectl, etcd, actionlint,
+# golangci-lint, nodeadm.
 # The cache is $EAN_TOOLS_CACHE, by default ~/.cache/eks-advanced-networking/tools.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -85,6 +85,8 @@ tool() {
     build kube-apiserver v1.37.2 kubernetes k8s.io/kubernetes/cmd/kube-apiserver "$k8s_version" ;;
   kube-controller-manager)
     build kube-controller-manager v1.37.2 kubernetes k8s.io/kubernetes/cmd/kube-controller-manager "$k8s_version" ;;
+  kubectl)
+    build kubectl v1.37.2 kubernetes k8s.io/kubernetes/cmd/kubectl "$k8s_version" ;;
   etcd)
     build etcd v3.6.16 etcd . ;;
   actionlint)
@@ -95,12 +97,12 @@ tool() {
     build golangci-lint v2.15.0 golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint \
       "-X main.version=v2.15.0" ;;
   *)
-    fail "unknown tool '$1'; valid: pulumi, kubernetes-provider-schema, pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, etcd, actionlint, golangci-lint, nodeadm" ;;
+    fail "unknown tool '$1'; valid: pulumi, kubernetes-provider-schema, pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kubectl, etcd, actionlint, golangci-lint, nodeadm" ;;
   esac
 }
 
 if [ $# -eq 0 ]; then
-  set -- pulumi pulumi-resource-kubernetes kube-apiserver kube-controller-manager etcd actionlint golangci-lint nodeadm
+  set -- pulumi pulumi-resource-kubernetes kube-apiserver kube-controller-manager kubectl etcd actionlint golangci-lint nodeadm
 fi
 for name in "$@"; do
   tool "$name"
