@@ -69,7 +69,14 @@ type MultusNetwork struct {
 	NadNames pulumi.StringArrayOutput `pulumi:"nadNames"`
 	// CheckCommands are the chapter's check of the demo pod's secondary address.
 	CheckCommands pulumi.StringArrayOutput `pulumi:"checkCommands"`
+
+	ready []pulumi.Resource
 }
+
+// Ready are the resources that are done once the networks serve pods: the Multus DaemonSet, the
+// NADs and the demo pod. Depend on these, not on the component, whose children the Go SDK may not
+// have finished collecting. Go only.
+func (c *MultusNetwork) Ready() []pulumi.Resource { return c.ready }
 
 func validateMultusArgs(name string, args *MultusNetworkArgs) error {
 	bad := func(field, value, reason string) error {
@@ -131,7 +138,7 @@ func NewMultusNetwork(ctx *pulumi.Context, name string, args *MultusNetworkArgs,
 			return nil, err
 		}
 	}
-	checkCommands, err := multusKubernetes(ctx, name, args, multusNodes, parent)
+	checkCommands, ready, err := multusKubernetes(ctx, name, args, multusNodes, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -142,5 +149,6 @@ func NewMultusNetwork(ctx *pulumi.Context, name string, args *MultusNetworkArgs,
 	}
 	c.NadNames = pulumi.ToStringArray(nadNames).ToStringArrayOutput()
 	c.CheckCommands = pulumi.ToStringArray(checkCommands).ToStringArrayOutput()
+	c.ready = ready
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"nadNames": c.NadNames, "checkCommands": c.CheckCommands})
 }

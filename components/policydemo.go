@@ -29,7 +29,14 @@ type NetworkPolicyDemo struct {
 
 	// TestCommands are the chapter's ping from deploy2 to deploy1.
 	TestCommands pulumi.StringArrayOutput `pulumi:"testCommands"`
+
+	ready []pulumi.Resource
 }
+
+// Ready are the demo's namespaces, Deployments and policy: what a check of the demo waits for.
+// Depend on these, not on the component, whose children the Go SDK may not have finished
+// collecting. Go only.
+func (c *NetworkPolicyDemo) Ready() []pulumi.Resource { return c.ready }
 
 // NewNetworkPolicyDemo registers the demo; it needs a Kubernetes provider among opts.
 func NewNetworkPolicyDemo(ctx *pulumi.Context, name string, args *NetworkPolicyDemoArgs, opts ...pulumi.ResourceOption) (*NetworkPolicyDemo, error) {
@@ -51,22 +58,27 @@ func NewNetworkPolicyDemo(ctx *pulumi.Context, name string, args *NetworkPolicyD
 			return nil, err
 		}
 		namespaces[ns.Name] = res
+		c.ready = append(c.ready, res)
 	}
 	for _, d := range policydemo.Deployments() {
 		if args.SkipAwait {
 			skipAwait(&d.ObjectMeta)
 		}
-		if _, err := newKubeObject(ctx, name+"-"+d.Namespace+"-"+d.Name, d, parent,
-			pulumi.DependsOn([]pulumi.Resource{namespaces[d.Namespace]})); err != nil {
+		res, err := newKubeObject(ctx, name+"-"+d.Namespace+"-"+d.Name, d, parent,
+			pulumi.DependsOn([]pulumi.Resource{namespaces[d.Namespace]}))
+		if err != nil {
 			return nil, err
 		}
+		c.ready = append(c.ready, res)
 	}
 	if args.DenyEgress {
 		p := policydemo.DenyEgressPolicy(args.AllowDns)
-		if _, err := newKubeObject(ctx, name+"-"+p.Namespace+"-"+p.Name, p, parent,
-			pulumi.DependsOn([]pulumi.Resource{namespaces[p.Namespace]})); err != nil {
+		res, err := newKubeObject(ctx, name+"-"+p.Namespace+"-"+p.Name, p, parent,
+			pulumi.DependsOn([]pulumi.Resource{namespaces[p.Namespace]}))
+		if err != nil {
 			return nil, err
 		}
+		c.ready = append(c.ready, res)
 	}
 	c.TestCommands = pulumi.ToStringArray(policydemo.TestCommands()).ToStringArrayOutput()
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"testCommands": c.TestCommands})

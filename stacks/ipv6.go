@@ -7,6 +7,7 @@ import (
 
 	"eks-advanced-networking/components"
 	"eks-advanced-networking/internal/config"
+	"eks-advanced-networking/internal/verify"
 )
 
 // Ipv6NodeGroupName is the chapter's node group name.
@@ -30,17 +31,20 @@ func Ipv6(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 	}
 	out := b.outputs()
 	addClusterOutputs(out, cluster.ClusterOutputs)
-	out["verifyCommands"] = pulumi.ToStringArray(ipv6VerifyCommands(cfg.Region, clusterName)).ToStringArrayOutput()
+	out["verifyCommands"] = pulumi.ToStringArray(ipv6VerifyCommands(cfg, clusterName)).ToStringArrayOutput()
 	return b.withKubernetesLayer(ctx, cfg, out, &cluster.ClusterParts, nil)
 }
 
-// ipv6VerifyCommands are the chapter's checks, to run by hand once `pulumi up` is done: nodes and
-// pods have IPv6 addresses, and a pod reaches both an IPv6 and an IPv4-only destination.
-func ipv6VerifyCommands(region, cluster string) []string {
+// ipv6VerifyCommands are the chapter's look around, to run by hand once `pulumi up` is done: nodes
+// and pods have IPv6 addresses, and a pod reaches the IPv6 and IPv4-only targets the checks use
+// (verify: true runs the checks themselves, with the expected outcome for ipv4Egress).
+func ipv6VerifyCommands(cfg *config.Config, cluster string) []string {
 	return []string{
-		fmt.Sprintf("aws eks update-kubeconfig --region %s --name %s", region, cluster),
+		fmt.Sprintf("aws eks update-kubeconfig --region %s --name %s", cfg.Region, cluster),
 		"kubectl get nodes -o wide",
 		"kubectl get pods -n kube-system -o wide",
-		"kubectl run busybox --image=busybox --restart=Never --rm -it -- sh -c 'ip -6 addr show eth0; ip -4 addr show v4if0; wget -qO- -T 5 http://ipv6.google.com >/dev/null && echo IPv6 ok; wget -qO- -T 5 http://ipv4.google.com >/dev/null && echo IPv4 ok'",
+		fmt.Sprintf("kubectl run busybox --image=%s --restart=Never --rm -it -- sh -c 'ip -6 addr show eth0; ip -4 addr show v4if0; "+
+			"wget -qO- -T 5 http://%s >/dev/null && echo IPv6 ok; wget -qO- -T 5 http://%s >/dev/null && echo IPv4 ok'",
+			verify.Image, cfg.VerifyIpv6Target, cfg.VerifyIpv4Target),
 	}
 }

@@ -86,7 +86,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 			return nil, err
 		}
 		out["policyTestCommands"] = demo.TestCommands
-		checked = append(checked, demo)
+		checked = append(checked, demo.Ready()...)
 	}
 	if cfg.Multus {
 		providers := []pulumi.ProviderResource{k8s}
@@ -101,7 +101,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		}
 		out["multusNetworks"] = m.NadNames
 		out["multusCheckCommands"] = m.CheckCommands
-		checked = append(checked, m)
+		checked = append(checked, m.Ready()...)
 	}
 	if cfg.Verify {
 		checks, err := verify.Checks(cfg.VerifyInput(networks))

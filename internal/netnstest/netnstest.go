@@ -70,7 +70,7 @@ func Netns(t *testing.T, prefix string) (name, path string) {
 // processes it starts live there too, and switches back.
 func InNetns(t *testing.T, path string, fn func()) {
 	t.Helper()
-	target, err := os.Open(path)
+	target, err := os.Open(path) //nolint:gosec // a namespace file under /var/run/netns, from Netns
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,10 +121,10 @@ func ListenIn(t *testing.T, path, network, address string) (ln net.Listener, pc 
 	}
 	t.Cleanup(func() {
 		if ln != nil {
-			ln.Close()
+			_ = ln.Close() // a server may have closed it already
 		}
 		if pc != nil {
-			pc.Close()
+			_ = pc.Close()
 		}
 	})
 	return ln, pc

@@ -48,13 +48,12 @@ var nat64Address = func() string {
 
 // world is the test's network: a pod (or node) namespace and the world namespace behind it.
 type world struct {
-	t                  *testing.T
-	pod, podPath       string
-	world, worldPath   string
-	bin                string
-	dns64              bool
-	imds               map[string]string
-	podResolvConfValue string
+	t                *testing.T
+	pod, podPath     string
+	world, worldPath string
+	bin              string
+	dns64            bool
+	imds             map[string]string
 }
 
 // topology says what the pod side looks like.
@@ -243,9 +242,9 @@ func (w *world) serveDNS(pc net.PacketConn) {
 		case dnsmessage.TypeAAAA:
 			if v, ok := aaaa[name]; ok {
 				_ = reply.AAAAResource(rh, dnsmessage.AAAAResource{AAAA: netip.MustParseAddr(v).As16()})
-			} else if v, ok := a[name]; ok && w.dns64 && name == ipv4Only+"." {
+			} else if _, ok := a[name]; ok && w.dns64 && name == ipv4Only+"." {
+				// DNS64 (RFC 6147): no AAAA of its own, so one synthesized from the A record.
 				_ = reply.AAAAResource(rh, dnsmessage.AAAAResource{AAAA: netip.MustParseAddr(nat64Address).As16()})
-				_ = v
 			}
 		}
 		out, err := reply.Finish()

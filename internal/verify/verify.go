@@ -131,13 +131,13 @@ type Input struct {
 	Multus            *MultusInput
 }
 
-// Ipv6Input: an IPv6 cluster and how its pods reach IPv4 (ipv4Egress).
+// Ipv6Input describes an IPv6 cluster: how its pods reach IPv4 (ipv4Egress), and the targets.
 type Ipv6Input struct {
 	NodeSnat, Nat64        bool
 	Ipv4Target, Ipv6Target Target
 }
 
-// PolicyInput: the chapter's policy demo (demoApps) and its engine.
+// PolicyInput describes the chapter's policy demo (demoApps) and its engine.
 type PolicyInput struct {
 	// Calico adds the tigerastatus check.
 	Calico bool
@@ -147,7 +147,7 @@ type PolicyInput struct {
 	AllowDns   bool
 }
 
-// MultusInput: the Multus network whose demo pod (multus-pod) the checks look at.
+// MultusInput is the Multus network whose demo pod (multus-pod) the checks look at.
 type MultusInput struct {
 	Network multus.Network
 }
