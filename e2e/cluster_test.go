@@ -94,10 +94,11 @@ func startCluster(dir string) (c *cluster, err error) {
 	if c.kubeconfig, err = c.writeKubeconfig(); err != nil {
 		return c, err
 	}
-	// The namespace controller finishes namespace deletion, and the service account controllers give
-	// namespaces the default account pods need.
+	// The namespace controller finishes namespace deletion, the service account controllers give
+	// namespaces the default account pods need, and the Job controller turns the checks' Jobs into
+	// pods and their pods' results into the Jobs' conditions (no kubelet runs the pods here).
 	if err = c.start("kube-controller-manager", "--kubeconfig="+c.kubeconfig, "--leader-elect=false",
-		"--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token",
+		"--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,job",
 		"--service-account-private-key-file="+keyFile, "--bind-address=127.0.0.1", "--secure-port=0"); err != nil {
 		return c, err
 	}
