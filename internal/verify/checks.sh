@@ -49,9 +49,10 @@ ping_once() {
   run ping -c 2 -W "${PROBE_TIMEOUT:-10}" "$1"
 }
 
-# ipv4_to_int A.B.C.D
+# ipv4_to_int A.B.C.D: the address as a number. %.0f, since awk's %d stops at 2^31 - 1, below
+# every address from 128.0.0.0 on.
 ipv4_to_int() {
-  echo "$1" | awk -F. '{ printf "%d\n", (($1 * 256 + $2) * 256 + $3) * 256 + $4 }'
+  echo "$1" | awk -F. '{ printf "%.0f\n", (($1 * 256 + $2) * 256 + $3) * 256 + $4 }'
 }
 
 # ipv4_in_range ADDRESS FIRST LAST
@@ -264,6 +265,7 @@ check_dns() {
 # A second pod on the network: its own net1 is in the range, the route to the first address leaves
 # through net1, and the pod serving there is multus-pod with that address on its net1.
 check_multus_net1() {
+  ipv4_in_range "$FIRST_ADDRESS" "$RANGE_START" "$RANGE_END" || fail "the plan's first address $FIRST_ADDRESS is outside $NETWORK's range $RANGE_START-$RANGE_END"
   run ip -4 addr show dev net1
   own=$(ip -4 -o addr show dev net1 2>/dev/null | awk '{ sub(/\/.*/, "", $4); print $4; exit }')
   [ -n "$own" ] || fail "this pod has no net1: Multus did not attach network $NETWORK"

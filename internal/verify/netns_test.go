@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -328,6 +329,13 @@ func TestIpv6Checks(t *testing.T) {
 		code, out = w.check("ipv4-via-node-snat", target(unresolved))
 		expect(t, code, out, 2, "has no A record")
 	})
+	t.Run("v4if0 outside the VPC CNI's block", func(t *testing.T) {
+		w := newWorld(t, topology{v4if0: true})
+		netnstest.Run(t, "ip", "-n", w.pod, "addr", "flush", "dev", "v4if0")
+		netnstest.Run(t, "ip", "-n", w.pod, "addr", "add", "169.254.180.5/22", "dev", "v4if0")
+		code, out := w.check("ipv4-via-node-snat", target(ipv4Only))
+		expect(t, code, out, 1, "v4if0 has 169.254.180.5, outside the VPC CNI's 169.254.172.0/22")
+	})
 	t.Run("node SNAT off", func(t *testing.T) {
 		w := newWorld(t, topology{})
 		code, out := w.check("ipv4-via-node-snat", target(ipv4Only))
@@ -516,6 +524,13 @@ func TestMultusChecks(t *testing.T) {
 		code, out := w.check("multus-net1", env)
 		expect(t, code, out, 1, first+" is not multus-pod")
 	})
+	t.Run("first address outside the range", func(t *testing.T) {
+		w := multusWorld(t, n, first, multus.DemoPodName)
+		shifted := maps.Clone(env)
+		shifted["RANGE_START"] = "192.168.96.21"
+		code, out := w.check("multus-net1", shifted)
+		expect(t, code, out, 1, "outside ipvlan-private-a's range")
+	})
 	t.Run("no net1", func(t *testing.T) {
 		w := newWorld(t, topology{eth0v4: true})
 		code, out := w.check("multus-net1", env)
@@ -533,6 +548,10 @@ func TestMultusChecks(t *testing.T) {
 		expect(t, code, out, 0, "held (192.168.96.16/28) by ENI 0a:00:00:00:00:02")
 
 		w.enis(primary, eni{mac: "0a:00:00:00:00:02", device: 1, ipv4s: []string{"192.168.96.19"}})
+		code, out = w.check("multus-address-on-eni", env)
+		expect(t, code, out, 1, "no ENI of node node-1 holds "+first)
+
+		w.enis(primary, eni{mac: "0a:00:00:00:00:02", device: 1, ipv4s: []string{"192.168.96.19"}, ipv4Prefixes: []string{"192.168.96.32/28"}})
 		code, out = w.check("multus-address-on-eni", env)
 		expect(t, code, out, 1, "no ENI of node node-1 holds "+first)
 
