@@ -1,0 +1,324 @@
+package awstwin
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/blang/semver"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"golang.org/x/sys/unix"
+)
+
+// Version is the pulumi-aws version the twin stands in for, the one go.mod pins.
+const Version = "6.83.4"
+
+// The environment the provider reads.
+const (
+	// StateEnv names the JSON file that holds the simulated account across runs (`pulumi up`, then
+	// `pulumi destroy`, are separate provider processes).
+	StateEnv = "EAN_AWS_TWIN_STATE"
+	// TimeScaleEnv scales the modelled durations (durations.go): 1 is AWS's pace, 1/60 a minute per
+	// second, 0 (the default) no waiting.
+	TimeScaleEnv = "EAN_AWS_TWIN_TIME_SCALE"
+)
+
+// Provider is the twin as a Pulumi resource provider for the package aws.
+type Provider struct {
+	plugin.UnimplementedProvider
+	statePath string
+	scale     float64
+	region    string
+	now       func() time.Time
+	sleep     func(time.Duration)
+}
+
+// NewProvider reads the environment; it fails without a state file to keep the account in.
+func NewProvider() (*Provider, error) {
+	path := os.Getenv(StateEnv)
+	if path == "" {
+		return nil, fmt.Errorf("the AWS twin keeps its account in a file: set %s", StateEnv)
+	}
+	scale := 0.0
+	if s := os.Getenv(TimeScaleEnv); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("%s = %q: want a number of at least 0, e.g. 0.0167 for a minute per second", TimeScaleEnv, s)
+		}
+		scale = v
+	}
+	return &Provider{statePath: path, scale: scale, region: "us-east-1", now: time.Now, sleep: time.Sleep}, nil
+}
+
+// LoadAccount reads the account a state file holds (nil if none yet).
+func LoadAccount(path string) (*Account, error) {
+	raw, err := os.ReadFile(path) //nolint:gosec // the state file the caller names
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(raw) == 0) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var a Account
+	return &a, json.Unmarshal(raw, &a)
+}
+
+// withAccount runs fn on the account under an exclusive lock of the state file, and saves it. The
+// lock serialises the engine's parallel requests and other provider processes of the same run.
+func (p *Provider) withAccount(fn func(a *Account) error) error {
+	f, err := os.OpenFile(p.statePath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		return err
+	}
+	defer func() { _ = unix.Flock(int(f.Fd()), unix.LOCK_UN) }()
+	a, err := LoadAccount(p.statePath)
+	if err != nil {
+		return fmt.Errorf("reading the twin's state %s: %w", p.statePath, err)
+	}
+	if a == nil {
+		a = NewAccount(p.region)
+	}
+	a.Settle(p.now())
+	fnErr := fn(a)
+	raw, err := json.MarshalIndent(a, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(raw, 0); err != nil {
+		return err
+	}
+	return fnErr
+}
+
+// GetPluginInfo reports pulumi-aws's version.
+func (p *Provider) GetPluginInfo(context.Context) (plugin.PluginInfo, error) {
+	v := semver.MustParse(Version)
+	return plugin.PluginInfo{Version: &v}, nil
+}
+
+// CheckConfig accepts the provider's configuration as given.
+func (p *Provider) CheckConfig(_ context.Context, req plugin.CheckConfigRequest) (plugin.CheckConfigResponse, error) {
+	return plugin.CheckConfigResponse{Properties: req.News}, nil
+}
+
+// DiffConfig replaces the provider when its region changes, as pulumi-aws does.
+func (p *Provider) DiffConfig(_ context.Context, req plugin.DiffConfigRequest) (plugin.DiffConfigResponse, error) {
+	if !req.OldInputs["region"].DeepEquals(req.NewInputs["region"]) {
+		return plugin.DiffResult{Changes: plugin.DiffSome, ReplaceKeys: []resource.PropertyKey{"region"}}, nil
+	}
+	return plugin.DiffResult{Changes: plugin.DiffNone}, nil
+}
+
+// Configure takes the region.
+func (p *Provider) Configure(_ context.Context, req plugin.ConfigureRequest) (plugin.ConfigureResponse, error) {
+	if v, ok := req.Inputs["region"]; ok && v.IsString() {
+		p.region = v.StringValue()
+	}
+	return plugin.ConfigureResponse{}, nil
+}
+
+// autonamed are the inputs pulumi-aws names after the resource when the program does not.
+var autonamed = map[string]string{typeSecurityGroup: "name", typeLaunchTemplate: "name"}
+
+// Check fills in autonamed names (kept across updates, as pulumi-aws keeps them).
+func (p *Provider) Check(_ context.Context, req plugin.CheckRequest) (plugin.CheckResponse, error) {
+	news := req.News.Copy()
+	if key, ok := autonamed[string(req.Type)]; ok && !news.HasValue(resource.PropertyKey(key)) {
+		if old, ok := req.Olds[resource.PropertyKey(key)]; ok && old.IsString() {
+			news[resource.PropertyKey(key)] = old
+		} else {
+			sum := sha256.Sum256(append([]byte(req.URN), req.RandomSeed...))
+			news[resource.PropertyKey(key)] = resource.NewProperty(req.Name + "-" + hex.EncodeToString(sum[:4])[:7])
+		}
+	}
+	return plugin.CheckResponse{Properties: news}, nil
+}
+
+// Diff compares inputs: a change to one AWS cannot make in place replaces the resource.
+func (p *Provider) Diff(_ context.Context, req plugin.DiffRequest) (plugin.DiffResponse, error) {
+	var changed, replaced []resource.PropertyKey
+	keys := map[resource.PropertyKey]bool{}
+	for k := range req.OldInputs {
+		keys[k] = true
+	}
+	for k := range req.NewInputs {
+		keys[k] = true
+	}
+	forceNew := ReplaceOnChanges(string(req.Type))
+	for _, k := range slices.Sorted(func(yield func(resource.PropertyKey) bool) {
+		for k := range keys {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		if strings.HasPrefix(string(k), "__") || slices.Contains(req.IgnoreChanges, string(k)) {
+			continue
+		}
+		before, after := req.OldInputs[k], req.NewInputs[k]
+		if !after.ContainsUnknowns() && before.DeepEquals(after) {
+			continue
+		}
+		changed = append(changed, k)
+		if slices.Contains(forceNew, string(k)) {
+			replaced = append(replaced, k)
+		}
+	}
+	if len(changed) == 0 {
+		return plugin.DiffResult{Changes: plugin.DiffNone}, nil
+	}
+	return plugin.DiffResult{Changes: plugin.DiffSome, ChangedKeys: changed, ReplaceKeys: replaced}, nil
+}
+
+// plain turns engine values into JSON-able ones; secrets and known outputs lose their wrapping.
+func plain(m resource.PropertyMap) map[string]any {
+	return m.MapRepl(nil, func(v resource.PropertyValue) (any, bool) {
+		switch {
+		case v.IsSecret():
+			return v.SecretValue().Element.Mappable(), true
+		case v.IsOutput():
+			return v.OutputValue().Element.Mappable(), true
+		}
+		return nil, false
+	})
+}
+
+func (p *Provider) state(r *Record) resource.PropertyMap {
+	out := resource.NewPropertyMapFromMap(r.Inputs)
+	for k, v := range r.Outputs {
+		out[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+	}
+	if tags, ok := out["tags"]; ok {
+		out["tagsAll"] = tags
+	}
+	return out
+}
+
+// apiError is how pulumi-aws reports an AWS error (the AWS SDK for Go v2's "api error Code: Message").
+func apiError(op, typ string, err *Error) error {
+	return fmt.Errorf("%s %s: operation error (AWS twin), api error %s: %s", op, kind(typ), err.Code, err.Message)
+}
+
+// Create makes the resource, then waits the modelled time (the resource exists meanwhile, as it does
+// on AWS while it is pending).
+func (p *Provider) Create(_ context.Context, req plugin.CreateRequest) (plugin.CreateResponse, error) {
+	if req.Preview {
+		return plugin.CreateResponse{Properties: req.Properties}, nil
+	}
+	var rec *Record
+	err := p.withAccount(func(a *Account) error {
+		r, awsErr := a.Create(string(req.Type), plain(req.Properties))
+		if awsErr != nil {
+			return apiError("creating", string(req.Type), awsErr)
+		}
+		rec = r
+		return nil
+	})
+	if err != nil {
+		return plugin.CreateResponse{Status: resource.StatusOK}, err
+	}
+	took, _ := Took(string(req.Type), p.scale)
+	p.sleep(took)
+	return plugin.CreateResponse{ID: resource.ID(rec.ID), Properties: p.state(rec), Status: resource.StatusOK}, nil
+}
+
+// Read returns the resource as the account holds it, or nothing once it is gone.
+func (p *Provider) Read(_ context.Context, req plugin.ReadRequest) (plugin.ReadResponse, error) {
+	var rec *Record
+	err := p.withAccount(func(a *Account) error {
+		if r, ok := a.Resources[string(req.ID)]; ok && r.DeletingUntil == nil {
+			rec = r
+		}
+		return nil
+	})
+	if err != nil || rec == nil {
+		return plugin.ReadResponse{Status: resource.StatusOK}, err
+	}
+	return plugin.ReadResponse{ReadResult: plugin.ReadResult{
+		ID: req.ID, Inputs: resource.NewPropertyMapFromMap(rec.Inputs), Outputs: p.state(rec),
+	}, Status: resource.StatusOK}, nil
+}
+
+// Update changes the resource in place.
+func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.UpdateResponse, error) {
+	if req.Preview {
+		return plugin.UpdateResponse{Properties: req.NewInputs}, nil
+	}
+	var rec *Record
+	err := p.withAccount(func(a *Account) error {
+		r, awsErr := a.Update(string(req.Type), string(req.ID), plain(req.NewInputs))
+		if awsErr != nil {
+			return apiError("updating", string(req.Type), awsErr)
+		}
+		rec = r
+		return nil
+	})
+	if err != nil {
+		return plugin.UpdateResponse{Status: resource.StatusOK}, err
+	}
+	return plugin.UpdateResponse{Properties: p.state(rec), Status: resource.StatusOK}, nil
+}
+
+// Delete starts the delete, which AWS refuses while dependents exist, and waits until it is done.
+func (p *Provider) Delete(_ context.Context, req plugin.DeleteRequest) (plugin.DeleteResponse, error) {
+	_, took := Took(string(req.Type), p.scale)
+	err := p.withAccount(func(a *Account) error {
+		if awsErr := a.Delete(string(req.Type), string(req.ID), p.now(), took); awsErr != nil {
+			return apiError("deleting", string(req.Type), awsErr)
+		}
+		return nil
+	})
+	if err != nil {
+		return plugin.DeleteResponse{Status: resource.StatusOK}, err
+	}
+	p.sleep(took)
+	return plugin.DeleteResponse{Status: resource.StatusOK}, p.withAccount(func(a *Account) error { return nil })
+}
+
+// Invoke answers the data sources the program reads.
+func (p *Provider) Invoke(_ context.Context, req plugin.InvokeRequest) (plugin.InvokeResponse, error) {
+	var out map[string]any
+	switch req.Tok {
+	case "aws:index/getRegion:getRegion":
+		out = map[string]any{"id": p.region, "name": p.region, "region": p.region, "endpoint": "ec2." + p.region + ".amazonaws.com"}
+	case "aws:index/getPartition:getPartition":
+		out = map[string]any{"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		out = map[string]any{"id": AccountID, "accountId": AccountID, "arn": "arn:aws:iam::" + AccountID + ":user/aws-twin", "userId": "AIDAAWSTWIN"}
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		var names, ids []any
+		for i, letter := range []string{"a", "b", "c"} {
+			names = append(names, p.region+letter)
+			ids = append(ids, fmt.Sprintf("%s-az%d", shortRegion(p.region), i+1))
+		}
+		out = map[string]any{"id": p.region, "names": names, "zoneIds": ids, "groupNames": []any{p.region}}
+	default:
+		return plugin.InvokeResponse{}, fmt.Errorf("the AWS twin does not answer %s", req.Tok)
+	}
+	return plugin.InvokeResponse{Properties: resource.NewPropertyMapFromMap(out)}, nil
+}
+
+// shortRegion abbreviates a region as AZ ids do: eu-central-1 becomes euc1.
+func shortRegion(region string) string {
+	parts := strings.Split(region, "-")
+	if len(parts) != 3 {
+		return region
+	}
+	return parts[0] + parts[1][:1] + parts[2]
+}

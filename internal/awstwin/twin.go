@@ -1,0 +1,145 @@
+// Package awstwin is a simulated AWS account for the engine to deploy into: the state of one
+// account, the API's refusals with AWS's error codes and messages, and the outputs AWS would report.
+// cmd/pulumi-resource-aws serves it to the Pulumi engine as the provider of package aws, so a
+// program runs through the real engine against it. It is a simulator: it knows the rules written
+// here, each with its source, and nothing else of AWS.
+//
+// Its rules are its own, not the program's validation (internal/config, internal/netplan): the twin
+// is there to catch what that validation misses.
+package awstwin
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Error is an AWS API error: the code and message AWS returns (EC2's <Code> and <Message>, IAM's,
+// EKS's exception names).
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func awsErr(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Record is one resource in the account.
+type Record struct {
+	Type    string         `json:"type"`
+	ID      string         `json:"id"`
+	Inputs  map[string]any `json:"inputs"`
+	Outputs map[string]any `json:"outputs"`
+	// DeletingUntil is set while a delete runs: the resource still exists (and still blocks what
+	// depends on it) until then.
+	DeletingUntil *time.Time `json:"deletingUntil,omitempty"`
+}
+
+func (r *Record) str(key string) string {
+	if v, ok := r.Inputs[key].(string); ok {
+		return v
+	}
+	if v, ok := r.Outputs[key].(string); ok {
+		return v
+	}
+	return ""
+}
+
+// Refusal is a request the account refused, kept so a run can tell whether anything was refused.
+type Refusal struct {
+	Operation string `json:"operation"`
+	Type      string `json:"type"`
+	ID        string `json:"id,omitempty"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+}
+
+// Account is the simulated account's state.
+type Account struct {
+	Region    string             `json:"region"`
+	Sequence  int                `json:"sequence"`
+	Resources map[string]*Record `json:"resources"`
+	Refusals  []Refusal          `json:"refusals"`
+}
+
+// NewAccount is an empty account in region.
+func NewAccount(region string) *Account {
+	return &Account{Region: region, Resources: map[string]*Record{}}
+}
+
+// AccountID is the simulated account's id, the offline plan's.
+const AccountID = "123456789012"
+
+// nextID gives an id of AWS's shape for a prefix (vpc, subnet, igw, ...): 17 hex digits.
+func (a *Account) nextID(prefix string) string {
+	a.Sequence++
+	return fmt.Sprintf("%s-%017x", prefix, 0x0a000000000000+a.Sequence)
+}
+
+// live are the records of a type that exist (deleting ones included: they still block).
+func (a *Account) live(typ string, match func(*Record) bool) []*Record {
+	var out []*Record
+	for _, id := range a.sortedIDs() {
+		r := a.Resources[id]
+		if r.Type == typ && (match == nil || match(r)) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (a *Account) sortedIDs() []string {
+	ids := make([]string, 0, len(a.Resources))
+	for id := range a.Resources {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// get is a record of one of types by id, or AWS's not-found error for the first type.
+func (a *Account) get(id string, types ...string) (*Record, *Error) {
+	if r, ok := a.Resources[id]; ok && slices.Contains(types, r.Type) {
+		return r, nil
+	}
+	return nil, notFound(types[0], id)
+}
+
+// Settle finishes the deletes whose time has come.
+func (a *Account) Settle(now time.Time) {
+	for _, id := range a.sortedIDs() {
+		if r := a.Resources[id]; r.DeletingUntil != nil && !now.Before(*r.DeletingUntil) {
+			delete(a.Resources, id)
+		}
+	}
+}
+
+// Pending says whether a delete is still running, and until when.
+func (a *Account) Pending() (time.Time, bool) {
+	var last time.Time
+	for _, r := range a.Resources {
+		if r.DeletingUntil != nil && r.DeletingUntil.After(last) {
+			last = *r.DeletingUntil
+		}
+	}
+	return last, !last.IsZero()
+}
+
+// Summary lists what the account holds, for a test's message: type and id, sorted.
+func (a *Account) Summary() []string {
+	var out []string
+	for _, id := range a.sortedIDs() {
+		out = append(out, a.Resources[id].Type+" "+id)
+	}
+	return out
+}
+
+// kind is the resource kind in a type token: aws:ec2/vpc:Vpc -> Vpc.
+func kind(typ string) string {
+	return typ[strings.LastIndex(typ, ":")+1:]
+}

@@ -1,0 +1,193 @@
+package awstwin
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// net is a VPC with an IPv6 /56, an internet gateway, a public subnet with a NAT gateway, and a
+// route table associated with it: the shapes the rules are about.
+type network struct {
+	a                                   *Account
+	vpc, igw, subnet, eip, nat, rt string
+}
+
+func mustCreate(t *testing.T, a *Account, typ string, in map[string]any) string {
+	t.Helper()
+	r, err := a.Create(typ, in)
+	if err != nil {
+		t.Fatalf("creating %s %v: %v", kind(typ), in, err)
+	}
+	return r.ID
+}
+
+func newNet(t *testing.T) *network {
+	a := NewAccount("eu-central-1")
+	n := &network{a: a}
+	n.vpc = mustCreate(t, a, typeVpc, map[string]any{"cidrBlock": "192.168.0.0/16", "assignGeneratedIpv6CidrBlock": true})
+	v6 := a.Resources[n.vpc].Outputs["ipv6CidrBlock"].(string)
+	n.igw = mustCreate(t, a, typeInternetGateway, map[string]any{"vpcId": n.vpc})
+	n.subnet = mustCreate(t, a, typeSubnet, map[string]any{"vpcId": n.vpc, "cidrBlock": "192.168.0.0/19",
+		"ipv6CidrBlock": strings.Replace(v6, "00::/56", "00::/64", 1), "availabilityZone": "eu-central-1a"})
+	n.eip = mustCreate(t, a, typeEip, map[string]any{"domain": "vpc"})
+	n.nat = mustCreate(t, a, typeNatGateway, map[string]any{"subnetId": n.subnet, "allocationId": n.eip, "connectivityType": "public"})
+	n.rt = mustCreate(t, a, typeRouteTable, map[string]any{"vpcId": n.vpc})
+	mustCreate(t, a, typeRouteAssociation, map[string]any{"subnetId": n.subnet, "routeTableId": n.rt})
+	return n
+}
+
+func wantCode(t *testing.T, err *Error, code, says string) {
+	t.Helper()
+	if err == nil || err.Code != code || !strings.Contains(err.Message, says) {
+		t.Errorf("got %v, want %s saying %q", err, code, says)
+	}
+}
+
+func TestCreateRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		typ        string
+		in         func(n *network) map[string]any
+		code, says string
+	}{
+		{"VPC block too large", typeVpc, func(n *network) map[string]any { return map[string]any{"cidrBlock": "10.0.0.0/8"} }, "InvalidVpc.Range", "The CIDR '10.0.0.0/8' is invalid."},
+		{"subnet outside the VPC", typeSubnet, func(n *network) map[string]any {
+			return map[string]any{"vpcId": n.vpc, "cidrBlock": "10.10.1.0/24"}
+		}, "InvalidSubnet.Range", "The CIDR '10.10.1.0/24' is invalid."},
+		{"subnet overlapping another", typeSubnet, func(n *network) map[string]any {
+			return map[string]any{"vpcId": n.vpc, "cidrBlock": "192.168.16.0/20"}
+		}, "InvalidSubnet.Conflict", "conflicts with another subnet"},
+		{"IPv6 block not a /64", typeSubnet, func(n *network) map[string]any {
+			return map[string]any{"vpcId": n.vpc, "cidrBlock": "192.168.32.0/19", "ipv6CidrBlock": "2a05:d014:ec6:100::/60"}
+		}, "InvalidParameterValue", "ipv6-cidr-block"},
+		{"IPv6 /64 outside the VPC's /56", typeSubnet, func(n *network) map[string]any {
+			return map[string]any{"vpcId": n.vpc, "cidrBlock": "192.168.32.0/19", "ipv6CidrBlock": "2001:db8::/64"}
+		}, "InvalidSubnet.Range", "The IPv6 CIDR '2001:db8::/64' is invalid."},
+		{"subnet in a missing VPC", typeSubnet, func(n *network) map[string]any {
+			return map[string]any{"vpcId": "vpc-0123", "cidrBlock": "192.168.32.0/19"}
+		}, "InvalidVpcID.NotFound", "vpc-0123"},
+		{"NAT64 route to the NAT gateway is fine, any other IPv6 one is not", typeRoute, func(n *network) map[string]any {
+			return map[string]any{"routeTableId": n.rt, "destinationIpv6CidrBlock": "::/0", "natGatewayId": n.nat}
+		}, "InvalidParameterValue", "64:ff9b::/96"},
+		{"IPv4 route to the egress-only gateway", typeRoute, func(n *network) map[string]any {
+			eigw := mustCreate(t, n.a, typeEgressOnlyIgw, map[string]any{"vpcId": n.vpc})
+			return map[string]any{"routeTableId": n.rt, "destinationCidrBlock": "0.0.0.0/0", "egressOnlyGatewayId": eigw}
+		}, "InvalidParameterValue", "only be the target of an IPv6 route"},
+		{"route to a missing NAT gateway", typeRoute, func(n *network) map[string]any {
+			return map[string]any{"routeTableId": n.rt, "destinationCidrBlock": "0.0.0.0/0", "natGatewayId": "nat-0123"}
+		}, "InvalidNatGatewayID.NotFound", "nat-0123"},
+		{"second association of a subnet", typeRouteAssociation, func(n *network) map[string]any {
+			rt := mustCreate(t, n.a, typeRouteTable, map[string]any{"vpcId": n.vpc})
+			return map[string]any{"subnetId": n.subnet, "routeTableId": rt}
+		}, "Resource.AlreadyAssociated", "conflicts with an existing association"},
+		{"second internet gateway on the VPC", typeInternetGateway, func(n *network) map[string]any {
+			return map[string]any{"vpcId": n.vpc}
+		}, "Resource.AlreadyAssociated", "already attached"},
+		{"EIP already on a NAT gateway", typeNatGateway, func(n *network) map[string]any {
+			return map[string]any{"subnetId": n.subnet, "allocationId": n.eip}
+		}, "Resource.AlreadyAssociated", "is already associated"},
+		{"reservation outside its subnet", typeCidrReservation, func(n *network) map[string]any {
+			return map[string]any{"subnetId": n.subnet, "cidrBlock": "192.168.96.16/28", "reservationType": "explicit"}
+		}, "InvalidParameterValue", "is not within the subnet"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newNet(t)
+			_, err := n.a.Create(tc.typ, tc.in(n))
+			wantCode(t, err, tc.code, tc.says)
+			if len(n.a.Refusals) != 1 || n.a.Refusals[0].Code != tc.code {
+				t.Errorf("refusals %+v", n.a.Refusals)
+			}
+		})
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	n := newNet(t)
+	mustCreate(t, n.a, typeRoute, map[string]any{"routeTableId": n.rt, "destinationIpv6CidrBlock": "64:ff9b::/96", "natGatewayId": n.nat})
+	mustCreate(t, n.a, typeRoute, map[string]any{"routeTableId": n.rt, "destinationCidrBlock": "0.0.0.0/0", "gatewayId": n.igw})
+	_, err := n.a.Create(typeRoute, map[string]any{"routeTableId": n.rt, "destinationCidrBlock": "0.0.0.0/0", "natGatewayId": n.nat})
+	wantCode(t, err, "RouteAlreadyExists", "The route identified by 0.0.0.0/0 already exists.")
+}
+
+func TestNatGatewayNeedsAnInternetGateway(t *testing.T) {
+	a := NewAccount("eu-central-1")
+	vpc := mustCreate(t, a, typeVpc, map[string]any{"cidrBlock": "10.0.0.0/16"})
+	subnet := mustCreate(t, a, typeSubnet, map[string]any{"vpcId": vpc, "cidrBlock": "10.0.0.0/24"})
+	eip := mustCreate(t, a, typeEip, map[string]any{"domain": "vpc"})
+	_, err := a.Create(typeNatGateway, map[string]any{"subnetId": subnet, "allocationId": eip})
+	wantCode(t, err, "Gateway.NotAttached", "Network "+vpc+" has no Internet gateway attached")
+	mustCreate(t, a, typeInternetGateway, map[string]any{"vpcId": vpc})
+	mustCreate(t, a, typeNatGateway, map[string]any{"subnetId": subnet, "allocationId": eip})
+}
+
+func TestSecurityGroupRules(t *testing.T) {
+	n := newNet(t)
+	sg := mustCreate(t, n.a, typeSecurityGroup, map[string]any{"vpcId": n.vpc, "name": "nodes"})
+	other := mustCreate(t, n.a, typeSecurityGroup, map[string]any{"vpcId": n.vpc, "name": "control-plane"})
+	rule := map[string]any{"securityGroupId": sg, "ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "referencedSecurityGroupId": other}
+	mustCreate(t, n.a, typeIngressRule, rule)
+	_, err := n.a.Create(typeIngressRule, rule)
+	wantCode(t, err, "InvalidPermission.Duplicate", "TCP, from port: 443, to port: 443, ALLOW")
+	// The same rule as egress is another rule.
+	mustCreate(t, n.a, typeEgressRule, rule)
+	_, err = n.a.Create(typeSecurityGroup, map[string]any{"vpcId": n.vpc, "name": "nodes"})
+	wantCode(t, err, "InvalidGroup.Duplicate", "'nodes' already exists")
+	// Referenced by sg's rules, other cannot go; sg can, and takes its rules along.
+	wantCode(t, n.a.Delete(typeSecurityGroup, other, time.Now(), 0), "DependencyViolation", "has a dependent object")
+	if err := n.a.Delete(typeSecurityGroup, sg, time.Now(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.a.Delete(typeSecurityGroup, other, time.Now(), 0); err != nil {
+		t.Errorf("other is still blocked after sg and its rules went: %v", err)
+	}
+}
+
+func TestDeletesWaitForDependents(t *testing.T) {
+	now := time.Now()
+	n := newNet(t)
+	del := func(typ, id string) *Error { return n.a.Delete(typ, id, now, 0) }
+	wantCode(t, del(typeVpc, n.vpc), "DependencyViolation", "The vpc '"+n.vpc+"' has dependencies and cannot be deleted.")
+	wantCode(t, del(typeSubnet, n.subnet), "DependencyViolation", "The subnet '"+n.subnet+"' has dependencies")
+	wantCode(t, del(typeInternetGateway, n.igw), "DependencyViolation", "has some mapped public address(es)")
+	wantCode(t, del(typeEip, n.eip), "InvalidIPAddress.InUse", n.nat)
+	wantCode(t, del(typeRouteTable, n.rt), "DependencyViolation", "The routeTable '"+n.rt+"' has dependencies")
+
+	// A NAT gateway that is being deleted still holds its address and its subnet.
+	if err := n.a.Delete(typeNatGateway, n.nat, now, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, del(typeEip, n.eip), "AuthFailure", "You do not have permission")
+	wantCode(t, del(typeSubnet, n.subnet), "DependencyViolation", "has dependencies")
+	n.a.Settle(now.Add(time.Minute))
+
+	// In dependency order, everything goes, and nothing more is refused.
+	refused := len(n.a.Refusals)
+	for _, r := range n.a.live(typeRouteAssociation, nil) {
+		if err := del(r.Type, r.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, step := range []struct{ typ, id string }{
+		{typeRouteTable, n.rt}, {typeEip, n.eip}, {typeInternetGateway, n.igw}, {typeSubnet, n.subnet}, {typeVpc, n.vpc},
+	} {
+		if err := del(step.typ, step.id); err != nil {
+			t.Fatalf("deleting %s: %v", kind(step.typ), err)
+		}
+	}
+	if len(n.a.Resources) != 0 || len(n.a.Refusals) != refused {
+		t.Errorf("left %v, refused %d more", n.a.Summary(), len(n.a.Refusals)-refused)
+	}
+}
+
+func TestEveryTypeIsSimulatedWithADuration(t *testing.T) {
+	for _, typ := range Simulated() {
+		h := handlers[typ]
+		if h.prefix == "" || h.create == nil || h.took.create == 0 || h.took.delete == 0 {
+			t.Errorf("%s: prefix %q, create %v, durations %v", typ, h.prefix, h.create != nil, h.took)
+		}
+	}
+	if create, del := Took(typeNatGateway, 1.0/60); create != 1500*time.Millisecond || del != time.Second {
+		t.Errorf("a NAT gateway at 1/60 takes %v and %v, want 1.5s and 1s", create, del)
+	}
+}
