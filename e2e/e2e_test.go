@@ -85,8 +85,8 @@ func layerConfig(kv ...string) map[string]string {
 }
 
 // newStack is a stack in a local file backend whose program is the real one (stacks.Run) with raw
-// configuration; upserting it again swaps the program.
-func newStack(t *testing.T, name string, program pulumi.RunFunc) auto.Stack {
+// configuration; upserting it again swaps the program. env adds to the engine's environment.
+func newStack(t *testing.T, name string, program pulumi.RunFunc, env ...map[string]string) auto.Stack {
 	t.Helper()
 	ctx := context.Background()
 	root := filepath.Join(testCluster.dir, "pulumi-root")
@@ -116,16 +116,23 @@ func newStack(t *testing.T, name string, program pulumi.RunFunc) auto.Stack {
 			Name: config.Project, Runtime: workspace.NewProjectRuntimeInfo("go", nil),
 			Backend: &workspace.ProjectBackend{URL: "file://" + state},
 		}),
-		auto.EnvVars(map[string]string{
+		auto.EnvVars(withEnv(map[string]string{
 			"PULUMI_CONFIG_PASSPHRASE": "e2e",
 			"PULUMI_SKIP_UPDATE_CHECK": "true",
 			"PULUMI_HOME":              filepath.Join(testCluster.dir, "pulumi-home"),
-		}),
+		}, env...)),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return stack
+}
+
+func withEnv(base map[string]string, extra ...map[string]string) map[string]string {
+	for _, e := range extra {
+		maps.Copy(base, e)
+	}
+	return base
 }
 
 // manifests are the Kubernetes objects the offline plan says the configuration creates.

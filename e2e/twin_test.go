@@ -1,0 +1,226 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"eks-advanced-networking/components"
+	"eks-advanced-networking/internal/awstwin"
+	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/plan"
+)
+
+// The AWS twin (internal/awstwin) as the engine's aws provider: the real engine and the program's
+// components against a simulated account that enforces the AWS rules the twin knows. These tests
+// cover the twin's first slice, the VPC layer.
+
+// twinTimeScale runs AWS's modelled durations at a minute per second: a NAT gateway takes 1.5 s.
+const twinTimeScale = "0.0167"
+
+// twin is a simulated account and the environment that points the engine at it.
+type twin struct {
+	state string
+	env   map[string]string
+}
+
+// newTwin builds the twin's provider from this repository (so it is never stale) into a directory
+// that only these stacks put first on PATH, with a fresh account.
+func newTwin(t *testing.T) *twin {
+	t.Helper()
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "pulumi-resource-aws"), "./cmd/pulumi-resource-aws")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the AWS twin: %v\n%s", err, out)
+	}
+	state := filepath.Join(dir, "account.json")
+	return &twin{state: state, env: map[string]string{
+		"PATH":                     dir + string(os.PathListSeparator) + os.Getenv("PATH"),
+		awstwin.StateEnv:           state,
+		awstwin.TimeScaleEnv:       twinTimeScale,
+		"PULUMI_CONFIG_PASSPHRASE": "e2e",
+	}}
+}
+
+func (tw *twin) account(t *testing.T) *awstwin.Account {
+	t.Helper()
+	a, err := awstwin.LoadAccount(tw.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == nil {
+		return awstwin.NewAccount("eu-central-1")
+	}
+	return a
+}
+
+// types counts an account's resources by type.
+func types(a *awstwin.Account) map[string]int {
+	out := map[string]int{}
+	for _, r := range a.Resources {
+		out[r.Type]++
+	}
+	return out
+}
+
+// chapterVpc is the ipv6 preset's network: three zones, one NAT gateway, DNS64 in the private subnets.
+var chapterVpc = netplan.VpcInput{
+	CidrBlock: "192.168.0.0/16", AvailabilityZones: []string{"eu-central-1a", "eu-central-1b", "eu-central-1c"},
+	SubnetPrefixLength: 19, Ipv6: true, NatGateways: netplan.NatGatewaySingle, PrivateDns64: true,
+}
+
+func vpcProgram(ctx *pulumi.Context) error {
+	provider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-central-1")})
+	if err != nil {
+		return err
+	}
+	vpc, err := components.NewDualStackVpc(ctx, "vpc", &components.DualStackVpcArgs{VpcInput: chapterVpc}, pulumi.Provider(provider))
+	if err != nil {
+		return err
+	}
+	ctx.Export("vpcId", vpc.VpcId)
+	return nil
+}
+
+// The chapter's VPC goes up, holds what the offline plan shows, previews clean, and comes down with
+// nothing refused and nothing left.
+func TestTwinVpcUpAndDestroy(t *testing.T) {
+	ctx := context.Background()
+	tw := newTwin(t)
+	stack := newStack(t, "twin-vpc", vpcProgram, tw.env)
+	defer func() { _ = stack.Workspace().RemoveStack(ctx, "twin-vpc") }()
+
+	step(t, "up", func() {
+		if _, err := stack.Up(ctx); err != nil {
+			t.Fatalf("up: %v", err)
+		}
+	})
+	offline, err := plan.Run(plan.Options{Project: "twin", Stack: "twin-vpc"}, func(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
+		return nil, vpcProgram(ctx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	for _, r := range offline.Resources {
+		if r.Custom && strings.HasPrefix(r.Type, "aws:") && r.Type != "pulumi:providers:aws" {
+			want[r.Type]++
+		}
+	}
+	if got := types(tw.account(t)); !maps.Equal(got, want) {
+		t.Errorf("the twin holds %v, the offline plan %v", got, want)
+	}
+	step(t, "preview again", func() {
+		res, err := stack.Preview(ctx, optpreview.Diff())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !unchanged(res.ChangeSummary) {
+			t.Errorf("a second preview wants changes %v:\n%s", res.ChangeSummary, res.StdOut)
+		}
+	})
+	step(t, "destroy", func() {
+		if _, err := stack.Destroy(ctx); err != nil {
+			t.Fatalf("destroy: %v", err)
+		}
+	})
+	a := tw.account(t)
+	if len(a.Resources) != 0 || len(a.Refusals) != 0 {
+		t.Errorf("after destroy the twin holds %v and refused %+v", a.Summary(), a.Refusals)
+	}
+}
+
+// Input that breaks AWS's rules gets AWS's error at up, naming the resource.
+func TestTwinRefusesASubnetOutsideItsVpc(t *testing.T) {
+	ctx := context.Background()
+	tw := newTwin(t)
+	stack := newStack(t, "twin-bad-subnet", func(ctx *pulumi.Context) error {
+		provider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-central-1")})
+		if err != nil {
+			return err
+		}
+		vpc, err := ec2.NewVpc(ctx, "vpc", &ec2.VpcArgs{CidrBlock: pulumi.String("10.0.0.0/16")}, pulumi.Provider(provider))
+		if err != nil {
+			return err
+		}
+		_, err = ec2.NewSubnet(ctx, "outside", &ec2.SubnetArgs{VpcId: vpc.ID(), CidrBlock: pulumi.String("10.10.1.0/24")}, pulumi.Provider(provider))
+		return err
+	}, tw.env)
+	defer func() { _ = stack.Workspace().RemoveStack(ctx, "twin-bad-subnet") }()
+	_, err := stack.Up(ctx)
+	if err == nil || !strings.Contains(err.Error(), "InvalidSubnet.Range: The CIDR '10.10.1.0/24' is invalid.") ||
+		!strings.Contains(err.Error(), "aws:ec2:Subnet (outside)") {
+		t.Errorf("up: %v; want AWS's InvalidSubnet.Range on the subnet", err)
+	}
+	if _, err := stack.Destroy(ctx); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+}
+
+// subnetProgram is a VPC, and with vpcID a subnet in it that names the VPC by that plain id: the
+// subnet's edge to the VPC is gone, as when an id comes from configuration.
+func subnetProgram(vpcID string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		provider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-central-1")})
+		if err != nil {
+			return err
+		}
+		vpc, err := ec2.NewVpc(ctx, "vpc", &ec2.VpcArgs{CidrBlock: pulumi.String("10.0.0.0/16")}, pulumi.Provider(provider))
+		if err != nil {
+			return err
+		}
+		ctx.Export("vpcId", vpc.ID())
+		if vpcID != "" {
+			_, err = ec2.NewSubnet(ctx, "subnet", &ec2.SubnetArgs{VpcId: pulumi.String(vpcID), CidrBlock: pulumi.String("10.0.0.0/24")}, pulumi.Provider(provider))
+		}
+		return err
+	}
+}
+
+// The twin can fail a destroy: a subnet without its edge to the VPC is deleted together with the
+// VPC, and AWS refuses to delete a VPC that still has a subnet.
+func TestTwinRefusesADestroyWithoutTheEdge(t *testing.T) {
+	ctx := context.Background()
+	tw := newTwin(t)
+	stack := newStack(t, "twin-edge", subnetProgram(""), tw.env)
+	defer func() { _ = stack.Workspace().RemoveStack(ctx, "twin-edge") }()
+	res, err := stack.Up(ctx)
+	if err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	vpcID, _ := res.Outputs["vpcId"].Value.(string)
+	stack = newStack(t, "twin-edge", subnetProgram(vpcID), tw.env)
+	if _, err := stack.Up(ctx); err != nil {
+		t.Fatalf("up with the subnet: %v", err)
+	}
+	_, err = stack.Destroy(ctx)
+	if err == nil || !strings.Contains(err.Error(), "DependencyViolation: The vpc '"+vpcID+"' has dependencies and cannot be deleted.") {
+		t.Fatalf("destroy without the edge: %v; want AWS's DependencyViolation for the VPC", err)
+	}
+	refusals := tw.account(t).Refusals
+	if !slices.ContainsFunc(refusals, func(r awstwin.Refusal) bool {
+		return r.Operation == "delete" && r.Code == "DependencyViolation" && r.ID == vpcID
+	}) {
+		t.Errorf("the twin recorded %+v", refusals)
+	}
+	// The subnet is gone now; a second destroy finishes.
+	if _, err := stack.Destroy(ctx); err != nil {
+		t.Fatalf("second destroy: %v", err)
+	}
+	if a := tw.account(t); len(a.Resources) != 0 {
+		t.Errorf("left %v", a.Summary())
+	}
+}
