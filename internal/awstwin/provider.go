@@ -134,7 +134,7 @@ func (p *Provider) Configure(_ context.Context, req plugin.ConfigureRequest) (pl
 }
 
 // autonamed are the inputs pulumi-aws names after the resource when the program does not.
-var autonamed = map[string]string{typeSecurityGroup: "name", typeLaunchTemplate: "name"}
+var autonamed = map[string]string{typeSecurityGroup: "name", typeLaunchTemplate: "name", typeRole: "name", typeCluster: "name"}
 
 // Check fills in autonamed names (kept across updates, as pulumi-aws keeps them).
 func (p *Provider) Check(_ context.Context, req plugin.CheckRequest) (plugin.CheckResponse, error) {
@@ -300,7 +300,16 @@ func (p *Provider) Invoke(_ context.Context, req plugin.InvokeRequest) (plugin.I
 	case "aws:index/getPartition:getPartition":
 		out = map[string]any{"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}
 	case "aws:index/getCallerIdentity:getCallerIdentity":
-		out = map[string]any{"id": AccountID, "accountId": AccountID, "arn": "arn:aws:iam::" + AccountID + ":user/aws-twin", "userId": "AIDAAWSTWIN"}
+		out = map[string]any{"id": AccountID, "accountId": AccountID, "arn": CallerArn, "userId": "AIDAAWSTWIN"}
+	case "aws:eks/getAddonVersion:getAddonVersion":
+		args := plain(req.Args)
+		addon, _ := args["addonName"].(string)
+		kubernetes, _ := args["kubernetesVersion"].(string)
+		version := latestAddon(addon, kubernetes)
+		if version == "" {
+			return plugin.InvokeResponse{}, fmt.Errorf("the AWS twin knows no versions of add-on %q", addon)
+		}
+		out = map[string]any{"id": addon, "addonName": addon, "kubernetesVersion": kubernetes, "version": version}
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		var names, ids []any
 		for i, letter := range []string{"a", "b", "c"} {

@@ -9,7 +9,7 @@ import (
 // net is a VPC with an IPv6 /56, an internet gateway, a public subnet with a NAT gateway, and a
 // route table associated with it: the shapes the rules are about.
 type network struct {
-	a                                   *Account
+	a                              *Account
 	vpc, igw, subnet, eip, nat, rt string
 }
 
@@ -189,5 +189,121 @@ func TestEveryTypeIsSimulatedWithADuration(t *testing.T) {
 	}
 	if create, del := Took(typeNatGateway, 1.0/60); create != 1500*time.Millisecond || del != time.Second {
 		t.Errorf("a NAT gateway at 1/60 takes %v and %v, want 1.5s and 1s", create, del)
+	}
+}
+
+const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+func TestIamRules(t *testing.T) {
+	a := NewAccount("eu-central-1")
+	role := mustCreate(t, a, typeRole, map[string]any{"name": "cluster-role", "assumeRolePolicy": trust})
+	if role != "cluster-role" || a.Resources[role].Outputs["arn"] != "arn:aws:iam::123456789012:role/cluster-role" {
+		t.Errorf("role %s %v", role, a.Resources[role].Outputs)
+	}
+	_, err := a.Create(typeRole, map[string]any{"name": strings.Repeat("r", 65), "assumeRolePolicy": trust})
+	wantCode(t, err, "ValidationError", "Member must have length less than or equal to 64")
+	_, err = a.Create(typeRole, map[string]any{"name": "bad-trust", "assumeRolePolicy": "{"})
+	wantCode(t, err, "MalformedPolicyDocument", "invalid Json")
+	_, err = a.Create(typeRolePolicyAttach, map[string]any{"role": role, "policyArn": "arn:aws:iam::aws:policy/AmazonEKSClusterPolicyy"})
+	wantCode(t, err, "NoSuchEntity", "AmazonEKSClusterPolicyy does not exist or is not attachable")
+	_, err = a.Create(typeRolePolicyAttach, map[string]any{"role": "nobody", "policyArn": "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"})
+	wantCode(t, err, "NoSuchEntity", "The role with name nobody cannot be found.")
+	attachment := mustCreate(t, a, typeRolePolicyAttach, map[string]any{"role": role, "policyArn": "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"})
+	_, err = a.Create(typeRolePolicy, map[string]any{"role": role, "name": "big", "policy": `{"Version":"2012-10-17","Statement":[` + strings.Repeat(" ", 10300) + `{}]}`})
+	wantCode(t, err, "LimitExceeded", "Maximum policy size of 10240 bytes exceeded for role cluster-role")
+	inline := mustCreate(t, a, typeRolePolicy, map[string]any{"role": role, "name": "small", "policy": `{"Version":"2012-10-17","Statement":[]}`})
+
+	now := time.Now()
+	wantCode(t, a.Delete(typeRole, role, now, 0), "DeleteConflict", "must detach all policies first")
+	if err := a.Delete(typeRolePolicyAttach, attachment, now, 0); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, a.Delete(typeRole, role, now, 0), "DeleteConflict", "must delete policies first")
+	if err := a.Delete(typeRolePolicy, inline, now, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Delete(typeRole, role, now, 0); err != nil {
+		t.Errorf("the role is still blocked: %v", err)
+	}
+
+	mustCreate(t, a, typeOidcProvider, map[string]any{"url": "https://oidc.eks.eu-central-1.amazonaws.com/id/ABC"})
+	_, err = a.Create(typeOidcProvider, map[string]any{"url": "https://oidc.eks.eu-central-1.amazonaws.com/id/ABC"})
+	wantCode(t, err, "EntityAlreadyExists", "already exists")
+}
+
+// eksNet is newNet with a second zone's subnet, a cluster role and a node role.
+func eksNet(t *testing.T) (*network, string) {
+	n := newNet(t)
+	v6 := n.a.Resources[n.vpc].Outputs["ipv6CidrBlock"].(string)
+	second := mustCreate(t, n.a, typeSubnet, map[string]any{"vpcId": n.vpc, "cidrBlock": "192.168.32.0/19",
+		"ipv6CidrBlock": strings.Replace(v6, "00::/56", "01::/64", 1), "availabilityZone": "eu-central-1b"})
+	mustCreate(t, n.a, typeRole, map[string]any{"name": "cluster-role", "assumeRolePolicy": trust})
+	mustCreate(t, n.a, typeRole, map[string]any{"name": "node-role", "assumeRolePolicy": trust})
+	return n, second
+}
+
+func TestEksRules(t *testing.T) {
+	n, second := eksNet(t)
+	a := n.a
+	clusterIn := func(subnets ...any) map[string]any {
+		return map[string]any{"name": "chapter", "version": "1.35", "roleArn": "arn:aws:iam::123456789012:role/cluster-role",
+			"vpcConfig": map[string]any{"subnetIds": subnets}, "kubernetesNetworkConfig": map[string]any{"ipFamily": "ipv6"},
+			"accessConfig": map[string]any{"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": true}}
+	}
+	_, err := a.Create(typeCluster, clusterIn(n.subnet))
+	wantCode(t, err, "InvalidParameterException", "Subnets specified must be in at least two different AZs")
+	old := clusterIn(n.subnet, second)
+	old["version"] = "1.29"
+	_, err = a.Create(typeCluster, old)
+	wantCode(t, err, "InvalidParameterException", "unsupported Kubernetes version 1.29")
+	cluster := mustCreate(t, a, typeCluster, clusterIn(n.subnet, second))
+
+	// Add-ons: versions EKS offers for 1.35 only.
+	_, err = a.Create(typeAddon, map[string]any{"clusterName": cluster, "addonName": "kube-proxy", "addonVersion": "v1.34.1-eksbuild.1"})
+	wantCode(t, err, "InvalidParameterException", "Addon version specified is not supported")
+	mustCreate(t, a, typeAddon, map[string]any{"clusterName": cluster, "addonName": "kube-proxy", "addonVersion": "v1.35.3-eksbuild.2"})
+	mustCreate(t, a, typeAddon, map[string]any{"clusterName": cluster, "addonName": "vpc-cni", "addonVersion": "v1.22.1-eksbuild.2",
+		"configurationValues": `{"env":{"ENABLE_V4_EGRESS":"true"}}`})
+	_, err = a.Create(typeAddon, map[string]any{"clusterName": "nope", "addonName": "coredns"})
+	wantCode(t, err, "ResourceNotFoundException", "No cluster found for name: nope.")
+
+	// Access entries: the creator has one already.
+	_, err = a.Create(typeAccessEntry, map[string]any{"clusterName": cluster, "principalArn": CallerArn})
+	wantCode(t, err, "ResourceInUseException", "already in use on this cluster")
+	mustCreate(t, a, typeAccessEntry, map[string]any{"clusterName": cluster, "principalArn": "arn:aws:iam::123456789012:role/node-role", "type": "EC2_LINUX"})
+	_, err = a.Create(typeAccessAssociation, map[string]any{"clusterName": cluster, "principalArn": "arn:aws:iam::123456789012:role/node-role",
+		"policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"})
+	wantCode(t, err, "InvalidParameterException", `type of "STANDARD"`)
+
+	// Node groups: a launch template with an instance profile, or instance types twice, is refused.
+	withProfile := mustCreate(t, a, typeLaunchTemplate, map[string]any{"name": "lt-profile", "iamInstanceProfile": map[string]any{"name": "x"}})
+	plainLt := mustCreate(t, a, typeLaunchTemplate, map[string]any{"name": "lt", "instanceType": "t3.medium"})
+	group := func(lt string, types ...any) map[string]any {
+		return map[string]any{"clusterName": cluster, "nodeGroupName": "ng", "nodeRoleArn": "arn:aws:iam::123456789012:role/node-role",
+			"subnetIds": []any{n.subnet, second}, "instanceTypes": types,
+			"scalingConfig":  map[string]any{"minSize": 1.0, "desiredSize": 2.0, "maxSize": 2.0},
+			"launchTemplate": map[string]any{"id": lt, "version": "1"}}
+	}
+	_, err = a.Create(typeNodeGroup, group(withProfile))
+	wantCode(t, err, "InvalidParameterException", "should not specify an instance profile")
+	_, err = a.Create(typeNodeGroup, group(plainLt, "t3.medium"))
+	wantCode(t, err, "InvalidRequestException", "Cannot specify instance types in launch template and API request")
+	ng := mustCreate(t, a, typeNodeGroup, group(plainLt))
+
+	// Down: not the cluster while it has node groups, nor the VPC while EKS's security group is in it.
+	now := time.Now()
+	wantCode(t, a.Delete(typeCluster, cluster, now, 0), "ResourceInUseException", "Cluster has nodegroups attached")
+	if err := a.Delete(typeNodeGroup, ng, now, 0); err != nil {
+		t.Fatal(err)
+	}
+	sgs := a.live(typeSecurityGroup, func(r *Record) bool { return r.str("vpcId") == n.vpc })
+	if len(sgs) != 1 {
+		t.Fatalf("EKS's cluster security group: %v", a.Summary())
+	}
+	if err := a.Delete(typeCluster, cluster, now, 0); err != nil {
+		t.Fatal(err)
+	}
+	if left := a.live(typeAddon, nil); len(left) != 0 || len(a.live(typeSecurityGroup, nil)) != 0 || len(a.live(typeAccessEntry, nil)) != 0 {
+		t.Errorf("the cluster left %v", a.Summary())
 	}
 }

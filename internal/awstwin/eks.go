@@ -1,0 +1,342 @@
+package awstwin
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EKS: clusters, managed node groups, add-ons and access entries. Codes and messages are EKS's
+// (bc:eks = botocore's EKS model; tam = terraform-aws-modules/terraform-aws-eks).
+
+const (
+	typeCluster           = "aws:eks/cluster:Cluster"
+	typeNodeGroup         = "aws:eks/nodeGroup:NodeGroup"
+	typeAddon             = "aws:eks/addon:Addon"
+	typeAccessEntry       = "aws:eks/accessEntry:AccessEntry"
+	typeAccessAssociation = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+)
+
+// CallerArn is who the twin's account says is deploying (getCallerIdentity); EKS gives that identity
+// an access entry itself when the cluster bootstraps its creator's admin permissions.
+var CallerArn = "arn:aws:iam::" + AccountID + ":user/aws-twin"
+
+// kubernetesVersions are the versions EKS creates clusters with, as of 2026-11 (EKS User Guide,
+// "Kubernetes version lifecycle"); others get "unsupported Kubernetes version" (tam#3164).
+var kubernetesVersions = []string{"1.32", "1.33", "1.34", "1.35", "1.36"}
+
+// addonOffers says which add-on versions EKS offers for a Kubernetes minor: kube-proxy follows the
+// cluster's minor (EKS User Guide, managed-kube-proxy.html), CoreDNS's minors per Kubernetes
+// version (managed-coredns.html), the VPC CNI from v1.17 to v1.23 (amazon-vpc-cni-k8s releases).
+func addonOffers(addon, version, kubernetes string) bool {
+	m := regexp.MustCompile(`^v(\d+)\.(\d+)\.\d+-eksbuild\.\d+$`).FindStringSubmatch(version)
+	if m == nil {
+		return false
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	k8sMinor, _ := strconv.Atoi(strings.TrimPrefix(kubernetes, "1."))
+	switch addon {
+	case "vpc-cni":
+		return major == 1 && minor >= 17 && minor <= 23
+	case "kube-proxy":
+		return major == 1 && minor == k8sMinor
+	case "coredns":
+		corednsMinors := map[int][]int{32: {11}, 33: {12, 13}, 34: {12, 13}, 35: {13, 14}, 36: {14}}
+		return major == 1 && slices.Contains(corednsMinors[k8sMinor], minor)
+	}
+	return false
+}
+
+// LatestAddons are what the twin answers for an add-on's default version (getAddonVersion), per add-on:
+// the offline plan's answers for Kubernetes 1.35, with kube-proxy following the cluster's minor.
+func latestAddon(addon, kubernetes string) string {
+	switch addon {
+	case "vpc-cni":
+		return "v1.22.1-eksbuild.2"
+	case "coredns":
+		return "v1.13.2-eksbuild.4"
+	case "kube-proxy":
+		return "v" + kubernetes + ".3-eksbuild.2"
+	}
+	return ""
+}
+
+func object(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	if m == nil {
+		if list, ok := v.([]any); ok && len(list) > 0 {
+			m, _ = list[0].(map[string]any)
+		}
+	}
+	return m
+}
+
+func strOf(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return s
+}
+
+func (a *Account) cluster(name string) (*Record, *Error) {
+	for _, c := range a.live(typeCluster, nil) {
+		if c.ID == name && c.DeletingUntil == nil {
+			return c, nil
+		}
+	}
+	return nil, awsErr("ResourceNotFoundException", "No cluster found for name: %s.", name)
+}
+
+func init() {
+	register(typeCluster, handler{prefix: "cluster", took: durations{create: 12 * time.Minute, delete: 10 * time.Minute},
+		replaceOnChanges: []string{"name", "roleArn", "kubernetesNetworkConfig", "encryptionConfig"},
+		create: func(a *Account, r *Record) *Error {
+			name := r.str("name")
+			if len(a.live(typeCluster, func(o *Record) bool { return o.ID == name })) > 0 {
+				return awsErr("ResourceInUseException", "Cluster already exists with name: %s", name)
+			}
+			if _, err := a.role(r.str("roleArn")); err != nil {
+				// tpa eks/cluster.go retries this for 2 minutes while IAM propagates; a role that does not
+				// exist at all still fails.
+				return awsErr("InvalidParameterException", "Role with arn: %s, does not exist", r.str("roleArn"))
+			}
+			version := r.str("version")
+			if version != "" && !slices.Contains(kubernetesVersions, version) {
+				return awsErr("InvalidParameterException", "unsupported Kubernetes version %s", version)
+			}
+			if version == "" {
+				version = kubernetesVersions[len(kubernetesVersions)-2]
+			}
+			vpcConfig := object(r.Inputs["vpcConfig"])
+			zones, vpcID, ipv6Subnets := map[string]bool{}, "", true
+			subnetIds := stringList(vpcConfig["subnetIds"])
+			for _, id := range subnetIds {
+				subnet, err := a.get(id, typeSubnet)
+				if err != nil {
+					return awsErr("InvalidParameterException", "The subnet ID '%s' does not exist", id)
+				}
+				zones[subnet.str("availabilityZone")] = true
+				vpcID = subnet.str("vpcId")
+				ipv6Subnets = ipv6Subnets && subnet.str("ipv6CidrBlock") != ""
+			}
+			// pulumi/pulumi-eks#311
+			if len(zones) < 2 {
+				return awsErr("InvalidParameterException", "Subnets specified must be in at least two different AZs")
+			}
+			for _, sg := range stringList(vpcConfig["securityGroupIds"]) {
+				if _, err := a.get(sg, typeSecurityGroup); err != nil {
+					return awsErr("InvalidParameterException", "The security group '%s' does not exist", sg)
+				}
+			}
+			network := object(r.Inputs["kubernetesNetworkConfig"])
+			if strOf(network, "ipFamily") == "ipv6" && !ipv6Subnets {
+				// bc:eks KubernetesNetworkConfigRequest: an IPv6 cluster's subnets need IPv6 blocks.
+				return awsErr("InvalidParameterException", "IPv6 clusters require subnets with IPv6 CIDR blocks; subnets %v have none", subnetIds)
+			}
+			r.ID = name
+			// EKS's cluster security group, which EKS deletes with the cluster: it keeps the VPC in use.
+			sg := &Record{Type: typeSecurityGroup, ID: a.nextID("sg"), Outputs: map[string]any{},
+				Inputs: map[string]any{"vpcId": vpcID, "name": "eks-cluster-sg-" + name, "description": "EKS created security group"}}
+			a.Resources[sg.ID] = sg
+			host := fmt.Sprintf("%032X", a.Sequence)
+			r.Outputs["arn"] = fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", a.Region, AccountID, name)
+			r.Outputs["version"] = version
+			r.Outputs["status"] = "ACTIVE"
+			r.Outputs["endpoint"] = fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", host, a.Region)
+			r.Outputs["certificateAuthority"] = map[string]any{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="}
+			r.Outputs["identities"] = []any{map[string]any{"oidcs": []any{map[string]any{
+				"issuer": fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", a.Region, host)}}}}
+			vpcOut := map[string]any{"clusterSecurityGroupId": sg.ID, "vpcId": vpcID}
+			for k, v := range vpcConfig {
+				vpcOut[k] = v
+			}
+			r.Outputs["vpcConfig"] = vpcOut
+			if access := object(r.Inputs["accessConfig"]); access["bootstrapClusterCreatorAdminPermissions"] != false {
+				entry := &Record{Type: typeAccessEntry, ID: name + ":" + CallerArn, Outputs: map[string]any{},
+					Inputs: map[string]any{"clusterName": name, "principalArn": CallerArn, "type": "STANDARD"}}
+				a.Resources[entry.ID] = entry
+			}
+			return nil
+		},
+		update: func(a *Account, old, r *Record) *Error {
+			if v := r.str("version"); v != "" && !slices.Contains(kubernetesVersions, v) {
+				return awsErr("InvalidParameterException", "unsupported Kubernetes version %s", v)
+			}
+			return nil
+		},
+		// "Cluster has nodegroups attached" (gruntwork-io/cloud-nuke#148); add-ons, access entries and
+		// the cluster security group go with the cluster.
+		delete: func(a *Account, r *Record) *Error {
+			if groups := a.live(typeNodeGroup, func(o *Record) bool { return o.str("clusterName") == r.ID }); len(groups) > 0 {
+				return awsErr("ResourceInUseException", "Cluster has nodegroups attached (%s)", groups[0].str("nodeGroupName"))
+			}
+			for _, typ := range []string{typeAddon, typeAccessEntry, typeAccessAssociation} {
+				for _, o := range a.live(typ, func(o *Record) bool { return o.str("clusterName") == r.ID }) {
+					delete(a.Resources, o.ID)
+				}
+			}
+			if vpc := object(r.Outputs["vpcConfig"]); vpc != nil {
+				delete(a.Resources, strOf(vpc, "clusterSecurityGroupId"))
+			}
+			return nil
+		},
+	})
+
+	register(typeNodeGroup, handler{prefix: "ng", took: durations{create: 2 * time.Minute, delete: 3 * time.Minute},
+		replaceOnChanges: []string{"clusterName", "nodeGroupName", "nodeRoleArn", "subnetIds", "amiType", "capacityType", "diskSize", "instanceTypes"},
+		create: func(a *Account, r *Record) *Error {
+			cluster, err := a.cluster(r.str("clusterName"))
+			if err != nil {
+				return err
+			}
+			if err := a.checkNodeGroup(cluster, r); err != nil {
+				return err
+			}
+			name := r.str("nodeGroupName")
+			if len(a.live(typeNodeGroup, func(o *Record) bool { return o.str("clusterName") == cluster.ID && o.str("nodeGroupName") == name })) > 0 {
+				return awsErr("ResourceInUseException", "NodeGroup already exists with name %s and cluster name %s", name, cluster.ID)
+			}
+			r.ID = cluster.ID + ":" + name
+			r.Outputs["arn"] = fmt.Sprintf("arn:aws:eks:%s:%s:nodegroup/%s/%s/%s", a.Region, AccountID, cluster.ID, name, r.ID)
+			r.Outputs["status"] = "ACTIVE"
+			r.Outputs["version"] = cluster.Outputs["version"]
+			return nil
+		},
+		update: func(a *Account, old, r *Record) *Error {
+			cluster, err := a.cluster(r.str("clusterName"))
+			if err != nil {
+				return err
+			}
+			return a.checkNodeGroup(cluster, r)
+		},
+	})
+
+	register(typeAddon, handler{prefix: "addon", took: durations{create: 45 * time.Second, delete: 30 * time.Second},
+		replaceOnChanges: []string{"clusterName", "addonName"},
+		create: func(a *Account, r *Record) *Error {
+			cluster, err := a.cluster(r.str("clusterName"))
+			if err != nil {
+				return err
+			}
+			name := r.str("addonName")
+			if len(a.live(typeAddon, func(o *Record) bool { return o.str("clusterName") == cluster.ID && o.str("addonName") == name })) > 0 {
+				return awsErr("ResourceInUseException", "Addon already exists.")
+			}
+			if err := checkAddon(cluster, r); err != nil {
+				return err
+			}
+			r.ID = cluster.ID + ":" + name
+			r.Outputs["arn"] = fmt.Sprintf("arn:aws:eks:%s:%s:addon/%s/%s/%s", a.Region, AccountID, cluster.ID, name, r.ID)
+			if r.str("addonVersion") == "" {
+				r.Outputs["addonVersion"] = latestAddon(name, cluster.str("version"))
+			}
+			return nil
+		},
+		update: func(a *Account, old, r *Record) *Error {
+			cluster, err := a.cluster(r.str("clusterName"))
+			if err != nil {
+				return err
+			}
+			return checkAddon(cluster, r)
+		},
+	})
+
+	register(typeAccessEntry, handler{prefix: "entry", took: quick, replaceOnChanges: []string{"clusterName", "principalArn", "type"},
+		create: func(a *Account, r *Record) *Error {
+			cluster, err := a.cluster(r.str("clusterName"))
+			if err != nil {
+				return err
+			}
+			principal := r.str("principalArn")
+			// tam#3293: one entry per principal, the creator's own (made by EKS) included.
+			if len(a.live(typeAccessEntry, func(o *Record) bool { return o.str("clusterName") == cluster.ID && o.str("principalArn") == principal })) > 0 {
+				return awsErr("ResourceInUseException", "The specified access entry resource is already in use on this cluster.")
+			}
+			if r.str("type") == "" {
+				r.Outputs["type"] = "STANDARD"
+			}
+			r.ID = cluster.ID + ":" + principal
+			r.Outputs["accessEntryArn"] = fmt.Sprintf("arn:aws:eks:%s:%s:access-entry/%s/%s", a.Region, AccountID, cluster.ID, r.ID)
+			return nil
+		},
+		update: func(a *Account, old, r *Record) *Error { return nil },
+	})
+
+	register(typeAccessAssociation, handler{prefix: "assoc", took: quick, replaceOnChanges: []string{"clusterName", "principalArn", "policyArn"},
+		create: func(a *Account, r *Record) *Error {
+			entry, ok := a.Resources[r.str("clusterName")+":"+r.str("principalArn")]
+			if !ok || entry.Type != typeAccessEntry {
+				return awsErr("ResourceNotFoundException", "The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'.")
+			}
+			if entry.str("type") != "STANDARD" {
+				// aws-controllers-k8s/community#2144
+				return awsErr("InvalidParameterException", `This operation can only be performed on Access Entries with a type of "STANDARD".`)
+			}
+			r.ID = entry.ID + "#" + r.str("policyArn")
+			return nil
+		},
+		update: func(a *Account, old, r *Record) *Error { return nil },
+	})
+}
+
+// checkAddon: EKS offers the version for the cluster's Kubernetes version (tpa#32238), and the
+// configuration is JSON.
+func checkAddon(cluster, r *Record) *Error {
+	name, version := r.str("addonName"), r.str("addonVersion")
+	if version != "" && !addonOffers(name, version, cluster.str("version")) {
+		return awsErr("InvalidParameterException", "Addon version specified is not supported")
+	}
+	if conf := r.str("configurationValues"); conf != "" && !json.Valid([]byte(conf)) {
+		return awsErr("InvalidParameterException", "ConfigurationValue provided in request is not supported: it is not valid JSON")
+	}
+	return nil
+}
+
+// checkNodeGroup: the subnets, role and launch template exist; the launch template names no
+// instance profile and no subnet (API_LaunchTemplateSpecification), and instance types are given in
+// one place only (tam#1545); the sizes are ordered.
+func (a *Account) checkNodeGroup(cluster, r *Record) *Error {
+	for _, id := range stringList(r.Inputs["subnetIds"]) {
+		if _, err := a.get(id, typeSubnet); err != nil {
+			return awsErr("InvalidParameterException", "The subnet ID '%s' does not exist", id)
+		}
+	}
+	if _, err := a.role(r.str("nodeRoleArn")); err != nil {
+		return awsErr("InvalidParameterException", "Role with arn: %s, does not exist", r.str("nodeRoleArn"))
+	}
+	scaling := object(r.Inputs["scalingConfig"])
+	lo, _ := scaling["minSize"].(float64)
+	want, _ := scaling["desiredSize"].(float64)
+	hi, _ := scaling["maxSize"].(float64)
+	if lo > want || want > hi || hi < 1 {
+		return awsErr("InvalidParameterException", "Minimum capacity %v can't be greater than desired size %v, and desired size can't be greater than maximum %v", lo, want, hi)
+	}
+	spec := object(r.Inputs["launchTemplate"])
+	if spec == nil {
+		return nil
+	}
+	lt, err := a.get(strOf(spec, "id"), typeLaunchTemplate)
+	if err != nil {
+		return awsErr("InvalidParameterException", "Launch template %s does not exist", strOf(spec, "id"))
+	}
+	if object(lt.Inputs["iamInstanceProfile"]) != nil {
+		return awsErr("InvalidParameterException", "Launch template %s should not specify an instance profile. The IAM role in your request will be used to construct an instance profile.", lt.ID)
+	}
+	for _, ni := range anyList(lt.Inputs["networkInterfaces"]) {
+		if strOf(object(ni), "subnetId") != "" {
+			return awsErr("InvalidParameterException", "Launch template %s should not specify a subnet; the node group's subnets are used.", lt.ID)
+		}
+	}
+	if lt.str("instanceType") != "" && len(stringList(r.Inputs["instanceTypes"])) > 0 {
+		return awsErr("InvalidRequestException", "Cannot specify instance types in launch template and API request")
+	}
+	return nil
+}
+
+func anyList(v any) []any {
+	list, _ := v.([]any)
+	return list
+}
