@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"maps"
 	"os"
 	"os/exec"
@@ -21,6 +22,7 @@ import (
 	"eks-advanced-networking/internal/awstwin"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/plan"
+	"eks-advanced-networking/stacks"
 )
 
 // The AWS twin (internal/awstwin) as the engine's aws provider: the real engine and the program's
@@ -46,8 +48,28 @@ func newTwin(t *testing.T) *twin {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the AWS twin: %v\n%s", err, out)
 	}
+	// The aws CLI pulumi-eks checks for, and that kubeconfigs run for a token: a stand-in that knows
+	// only those two commands.
+	awsCli := `#!/bin/sh
+case "$1 $2" in
+"--version "*) echo "aws-cli/2.17.0 Python/3.11.9 Linux/6.1 exe/x86_64 (AWS twin stand-in)" ;;
+"eks get-token") printf '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{},"status":{"token":"%s"}}\n' "${EAN_AWS_TWIN_TOKEN:-twin-token}" ;;
+*) echo "the AWS twin's aws stand-in answers only --version and eks get-token, not: $*" >&2; exit 2 ;;
+esac
+`
+	if err := os.WriteFile(filepath.Join(dir, "aws"), []byte(awsCli), 0o755); err != nil { //nolint:gosec // an executable
+		t.Fatal(err)
+	}
 	state := filepath.Join(dir, "account.json")
+	// The simulated clusters are the suite's API server, reached with its admin token.
+	ca, err := os.ReadFile(filepath.Join(testCluster.dir, "certs", "apiserver.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &twin{state: state, env: map[string]string{
+		awstwin.ApiServerEnv:       testCluster.server,
+		awstwin.ApiServerCaEnv:     base64.StdEncoding.EncodeToString(ca),
+		"EAN_AWS_TWIN_TOKEN":       testCluster.token,
 		"PATH":                     dir + string(os.PathListSeparator) + os.Getenv("PATH"),
 		awstwin.StateEnv:           state,
 		awstwin.TimeScaleEnv:       twinTimeScale,
@@ -222,5 +244,41 @@ func TestTwinRefusesADestroyWithoutTheEdge(t *testing.T) {
 	}
 	if a := tw.account(t); len(a.Resources) != 0 {
 		t.Errorf("left %v", a.Summary())
+	}
+}
+
+// The ipv6 preset, the whole program: the VPC, pulumi-eks's cluster (its Node.js provider from npm)
+// and our node group and add-ons, against the twin; then a clean preview and destroy.
+func TestTwinIpv6Preset(t *testing.T) {
+	ctx := context.Background()
+	tw := newTwin(t)
+	files, err := plan.LoadStack("..", "ipv6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack := newStack(t, "ipv6", stacks.Run(files.Config), tw.env)
+	defer func() { _ = stack.Workspace().RemoveStack(ctx, "ipv6") }()
+	step(t, "up", func() {
+		if _, err := stack.Up(ctx); err != nil {
+			t.Fatalf("up: %v", err)
+		}
+	})
+	t.Logf("the twin holds %d resources: %v", len(tw.account(t).Resources), types(tw.account(t)))
+	step(t, "preview again", func() {
+		res, err := stack.Preview(ctx, optpreview.Diff())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !unchanged(res.ChangeSummary) {
+			t.Errorf("a second preview wants changes %v:\n%s", res.ChangeSummary, res.StdOut)
+		}
+	})
+	step(t, "destroy", func() {
+		if _, err := stack.Destroy(ctx); err != nil {
+			t.Fatalf("destroy: %v", err)
+		}
+	})
+	if a := tw.account(t); len(a.Resources) != 0 || len(a.Refusals) != 0 {
+		t.Errorf("after destroy the twin holds %v and refused %+v", a.Summary(), a.Refusals)
 	}
 }

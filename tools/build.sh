@@ -3,14 +3,14 @@
 # of its folder here, into a cache keyed by version, so only the first run on a machine pays (see the
 # README for the measured cost). Prints the directory to put first on PATH: it holds pulumi,
 # pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kubectl, etcd, actionlint,
-# golangci-lint and nodeadm.
+# golangci-lint, nodeadm and pulumi-resource-eks (pulumi-eks's provider, from npm).
 #
 #   PATH="$(tools/build.sh):$PATH"          # every tool
 #   tools/build.sh actionlint etcd           # only these (tools/cold-path-test.sh uses this)
 #
 # Names: pulumi, kubernetes-provider-schema (the embeds pulumi-resource-kubernetes is built with),
 # pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kubectl, etcd, actionlint,
-# golangci-lint, nodeadm.
+# golangci-lint, nodeadm, pulumi-eks.
 # The cache is $EAN_TOOLS_CACHE, by default ~/.cache/eks-advanced-networking/tools.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -66,6 +66,27 @@ kubernetes_provider_schema() {
     fail "generating the kubernetes provider's embedded schema from $src failed; the error is above"
 }
 
+# pulumi_eks installs pulumi-eks's Node.js provider from the npm registry, as pinned by
+# tools/pulumi-eks/package-lock.json, and puts pulumi-resource-eks on PATH: the engine runs it as it
+# would the provider it downloads from Pulumi (pulumi-eks's cmd/provider).
+pulumi_eks() {
+  local lock dir
+  lock=$(sha256sum "$here/pulumi-eks/package-lock.json" | cut -c1-12)
+  dir="$cache/pulumi-eks-2.8.1-$lock"
+  if [ ! -f "$dir/.installed" ]; then
+    local start=$SECONDS
+    echo "installing pulumi-eks 2.8.1 from npm (first run on this machine)" >&2
+    rm -rf "$dir" && mkdir -p "$dir"
+    cp "$here/pulumi-eks/package.json" "$here/pulumi-eks/package-lock.json" "$dir/"
+    (cd "$dir" && npm ci --omit=dev --no-audit --no-fund >&2) ||
+      fail "npm ci of tools/pulumi-eks failed (registry $(npm config get registry)); the npm error is above"
+    touch "$dir/.installed"
+    echo "installed pulumi-eks in $((SECONDS - start))s" >&2
+  fi
+  printf '#!/bin/sh\nexec node "%s/node_modules/@pulumi/eks/cmd/provider/index.js" "$@"\n' "$dir" > "$cache/path/pulumi-resource-eks"
+  chmod +x "$cache/path/pulumi-resource-eks"
+}
+
 k8s_version="-X k8s.io/component-base/version.gitVersion=v1.37.2 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37"
 
 tool() {
@@ -91,18 +112,20 @@ tool() {
     build etcd v3.6.16 etcd . ;;
   actionlint)
     build actionlint v1.7.12 actionlint github.com/rhysd/actionlint/cmd/actionlint ;;
+  pulumi-eks)
+    pulumi_eks ;;
   nodeadm)
     build nodeadm v0.0.0-20260213141146-147b13ea3f4a nodeadm github.com/awslabs/amazon-eks-ami/nodeadm/cmd/nodeadm ;;
   golangci-lint)
     build golangci-lint v2.15.0 golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint \
       "-X main.version=v2.15.0" ;;
   *)
-    fail "unknown tool '$1'; valid: pulumi, kubernetes-provider-schema, pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kubectl, etcd, actionlint, golangci-lint, nodeadm" ;;
+    fail "unknown tool '$1'; valid: pulumi, kubernetes-provider-schema, pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kubectl, etcd, actionlint, golangci-lint, nodeadm, pulumi-eks" ;;
   esac
 }
 
 if [ $# -eq 0 ]; then
-  set -- pulumi pulumi-resource-kubernetes kube-apiserver kube-controller-manager kubectl etcd actionlint golangci-lint nodeadm
+  set -- pulumi pulumi-resource-kubernetes kube-apiserver kube-controller-manager kubectl etcd actionlint golangci-lint nodeadm pulumi-eks
 fi
 for name in "$@"; do
   tool "$name"

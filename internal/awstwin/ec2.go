@@ -22,6 +22,8 @@ const (
 	typeSecurityGroup    = "aws:ec2/securityGroup:SecurityGroup"
 	typeIngressRule      = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 	typeEgressRule       = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+	// typeLegacyRule is the older rule resource (ingress or egress by its type), which pulumi-eks uses.
+	typeLegacyRule       = "aws:ec2/securityGroupRule:SecurityGroupRule"
 	typeNetworkInterface = "aws:ec2/networkInterface:NetworkInterface"
 	typeLaunchTemplate   = "aws:ec2/launchTemplate:LaunchTemplate"
 	typeCidrReservation  = "aws:ec2/subnetCidrReservation:SubnetCidrReservation"
@@ -306,13 +308,16 @@ func init() {
 			uses := func(key string) func(*Record) bool {
 				return func(rec *Record) bool { return containsString(rec.Inputs[key], r.ID) }
 			}
-			blocking := dependents(a.live(typeIngressRule, refersTo), a.live(typeEgressRule, refersTo),
+			refersToLegacy := func(rec *Record) bool {
+				return rec.str("sourceSecurityGroupId") == r.ID && rec.str("securityGroupId") != r.ID
+			}
+			blocking := dependents(a.live(typeIngressRule, refersTo), a.live(typeEgressRule, refersTo), a.live(typeLegacyRule, refersToLegacy),
 				a.live(typeNetworkInterface, uses("securityGroups")), a.live(typeLaunchTemplate, uses("vpcSecurityGroupIds")))
 			if len(blocking) > 0 {
 				return awsErr("DependencyViolation", "resource %s has a dependent object (twin: %s)", r.ID, strings.Join(blocking, ", "))
 			}
 			// Its own rules go with it.
-			for _, rule := range append(a.live(typeIngressRule, nil), a.live(typeEgressRule, nil)...) {
+			for _, rule := range append(append(a.live(typeIngressRule, nil), a.live(typeEgressRule, nil)...), a.live(typeLegacyRule, nil)...) {
 				if rule.str("securityGroupId") == r.ID {
 					delete(a.Resources, rule.ID)
 				}
@@ -328,6 +333,28 @@ func init() {
 			update:           func(a *Account, old, r *Record) *Error { return nil },
 		})
 	}
+
+	register(typeLegacyRule, handler{prefix: "sgrule", took: quick,
+		replaceOnChanges: []string{"type", "securityGroupId", "protocol", "fromPort", "toPort", "cidrBlocks", "ipv6CidrBlocks", "sourceSecurityGroupId", "self", "prefixListIds"},
+		create: func(a *Account, r *Record) *Error {
+			group, err := a.mustExist(typeSecurityGroup, "GroupId", r.str("securityGroupId"))
+			if err != nil {
+				return err
+			}
+			if src := r.str("sourceSecurityGroupId"); src != "" {
+				if _, err := a.get(src, typeSecurityGroup); err != nil {
+					return err
+				}
+			}
+			key := legacyRuleKey(r)
+			for _, other := range a.live(typeLegacyRule, func(o *Record) bool { return o.str("securityGroupId") == group.ID && o.ID != r.ID }) {
+				if legacyRuleKey(other) == key {
+					return awsErr("InvalidPermission.Duplicate", "the specified rule %q already exists", key)
+				}
+			}
+			return nil
+		},
+	})
 
 	register(typeNetworkInterface, handler{prefix: "eni", took: durations{create: 1e9, delete: 2e9}, replaceOnChanges: []string{"subnetId"},
 		create: func(a *Account, r *Record) *Error {
@@ -517,6 +544,14 @@ func (a *Account) checkRule(r *Record) *Error {
 	r.Outputs["arn"] = fmt.Sprintf("arn:aws:ec2:%s:%s:security-group-rule/%s", a.Region, AccountID, r.ID)
 	r.Outputs["securityGroupRuleId"] = r.ID
 	return nil
+}
+
+func legacyRuleKey(r *Record) string {
+	peer := strings.Join(stringList(r.Inputs["cidrBlocks"]), ",") + strings.Join(stringList(r.Inputs["ipv6CidrBlocks"]), ",") + r.str("sourceSecurityGroupId")
+	if b, _ := r.Inputs["self"].(bool); b {
+		peer += r.str("securityGroupId")
+	}
+	return fmt.Sprintf("%s peer: %s, %s, from port: %v, to port: %v, ALLOW", r.str("type"), peer, strings.ToUpper(r.str("protocol")), r.Inputs["fromPort"], r.Inputs["toPort"])
 }
 
 func ruleKey(r *Record) string {

@@ -147,8 +147,20 @@ func init() {
 			r.Outputs["status"] = "ACTIVE"
 			r.Outputs["endpoint"] = fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", host, a.Region)
 			r.Outputs["certificateAuthority"] = map[string]any{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="}
+			if a.ApiServer.Endpoint != "" {
+				r.Outputs["endpoint"] = a.ApiServer.Endpoint
+				r.Outputs["certificateAuthority"] = map[string]any{"data": a.ApiServer.CertificateAuthority}
+			}
 			r.Outputs["identities"] = []any{map[string]any{"oidcs": []any{map[string]any{
 				"issuer": fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", a.Region, host)}}}}
+			networkOut := map[string]any{"ipFamily": "ipv4", "serviceIpv4Cidr": "172.20.0.0/16"}
+			if strOf(network, "ipFamily") == "ipv6" {
+				// EKS assigns an IPv6 cluster's services a /108 of a unique local block.
+				networkOut = map[string]any{"ipFamily": "ipv6", "serviceIpv6Cidr": fmt.Sprintf("fd%02x:%04x:%04x::/108", a.Sequence%256, a.Sequence, a.Sequence)}
+			} else if cidr := strOf(network, "serviceIpv4Cidr"); cidr != "" {
+				networkOut["serviceIpv4Cidr"] = cidr
+			}
+			r.Outputs["kubernetesNetworkConfig"] = networkOut
 			vpcOut := map[string]any{"clusterSecurityGroupId": sg.ID, "vpcId": vpcID}
 			for k, v := range vpcConfig {
 				vpcOut[k] = v

@@ -27,6 +27,10 @@ const (
 	// StateEnv names the JSON file that holds the simulated account across runs (`pulumi up`, then
 	// `pulumi destroy`, are separate provider processes).
 	StateEnv = "EAN_AWS_TWIN_STATE"
+	// ApiServerEnv and ApiServerCaEnv name a real API server (its URL, and its certificate authority
+	// as base64 PEM) that the simulated EKS clusters answer with.
+	ApiServerEnv   = "EAN_AWS_TWIN_API_SERVER"
+	ApiServerCaEnv = "EAN_AWS_TWIN_API_SERVER_CA"
 	// TimeScaleEnv scales the modelled durations (durations.go): 1 is AWS's pace, 1/60 a minute per
 	// second, 0 (the default) no waiting.
 	TimeScaleEnv = "EAN_AWS_TWIN_TIME_SCALE"
@@ -91,6 +95,7 @@ func (p *Provider) withAccount(fn func(a *Account) error) error {
 	if a == nil {
 		a = NewAccount(p.region)
 	}
+	a.ApiServer = ApiServer{Endpoint: os.Getenv(ApiServerEnv), CertificateAuthority: os.Getenv(ApiServerCaEnv)}
 	a.Settle(p.now())
 	fnErr := fn(a)
 	raw, err := json.MarshalIndent(a, "", " ")
@@ -194,6 +199,12 @@ func plain(m resource.PropertyMap) map[string]any {
 			return v.SecretValue().Element.Mappable(), true
 		case v.IsOutput():
 			return v.OutputValue().Element.Mappable(), true
+		case v.IsResourceReference():
+			// A resource passed where its id goes (pulumi-eks passes roles so): the id, as pulumi-aws uses.
+			if id, ok := v.ResourceReferenceValue().IDString(); ok {
+				return id, true
+			}
+			return string(v.ResourceReferenceValue().URN), true
 		}
 		return nil, false
 	})
@@ -317,6 +328,37 @@ func (p *Provider) Invoke(_ context.Context, req plugin.InvokeRequest) (plugin.I
 			ids = append(ids, fmt.Sprintf("%s-az%d", shortRegion(p.region), i+1))
 		}
 		out = map[string]any{"id": p.region, "names": names, "zoneIds": ids, "groupNames": []any{p.region}}
+	case "aws:eks/getCluster:getCluster":
+		args := plain(req.Args)
+		name, _ := args["name"].(string)
+		err := p.withAccount(func(a *Account) error {
+			c, awsErr := a.cluster(name)
+			if awsErr != nil {
+				return apiError("reading", typeCluster, awsErr)
+			}
+			out = map[string]any{"id": name, "name": name, "status": c.Outputs["status"], "arn": c.Outputs["arn"],
+				"endpoint": c.Outputs["endpoint"], "version": c.Outputs["version"], "identities": c.Outputs["identities"],
+				"certificateAuthorities":   []any{c.Outputs["certificateAuthority"]},
+				"kubernetesNetworkConfigs": []any{c.Outputs["kubernetesNetworkConfig"]},
+				"vpcConfig":                c.Outputs["vpcConfig"],
+			}
+			return nil
+		})
+		if err != nil {
+			return plugin.InvokeResponse{}, err
+		}
+	case "aws:ec2/getInstanceType:getInstanceType":
+		name, _ := plain(req.Args)["instanceType"].(string)
+		out = map[string]any{"id": name, "instanceType": name, "defaultVcpus": instanceVcpus(name)}
+	case "aws:ssm/getParameter:getParameter":
+		// The recommended EKS AMI parameters (/aws/service/eks/optimized-ami/...): an AMI id each.
+		name, _ := plain(req.Args)["name"].(string)
+		sum := sha256.Sum256([]byte(name))
+		out = map[string]any{"id": name, "name": name, "type": "String", "value": "ami-0" + hex.EncodeToString(sum[:8]), "version": 1.0,
+			"arn": "arn:aws:ssm:" + p.region + "::parameter" + name}
+	case "aws:iam/getSessionContext:getSessionContext":
+		arn, _ := plain(req.Args)["arn"].(string)
+		out = map[string]any{"id": arn, "arn": arn, "issuerArn": arn, "issuerId": "AIDAAWSTWIN", "issuerName": "aws-twin"}
 	default:
 		return plugin.InvokeResponse{}, fmt.Errorf("the AWS twin does not answer %s", req.Tok)
 	}
@@ -330,4 +372,19 @@ func shortRegion(region string) string {
 		return region
 	}
 	return parts[0] + parts[1][:1] + parts[2]
+}
+
+// instanceVcpus is an instance type's vCPUs by the size in its name, as most families have it
+// (large 2, xlarge 4, Nxlarge 4N): a stand-in for EC2's answer, not EC2's table.
+func instanceVcpus(instanceType string) float64 {
+	_, size, _ := strings.Cut(instanceType, ".")
+	switch {
+	case size == "xlarge":
+		return 4
+	case strings.HasSuffix(size, "xlarge"):
+		if n, err := strconv.Atoi(strings.TrimSuffix(size, "xlarge")); err == nil {
+			return float64(4 * n)
+		}
+	}
+	return 2
 }

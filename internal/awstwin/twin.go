@@ -65,6 +65,16 @@ type Account struct {
 	Sequence  int                `json:"sequence"`
 	Resources map[string]*Record `json:"resources"`
 	Refusals  []Refusal          `json:"refusals"`
+	// ApiServer backs the account's EKS clusters: their endpoint and certificate authority are a
+	// real API server's (the e2e suite's), so kubeconfigs built from them work. Empty: made-up ones.
+	ApiServer ApiServer `json:"apiServer"`
+}
+
+// ApiServer is a Kubernetes API server the simulated clusters answer with.
+type ApiServer struct {
+	Endpoint string `json:"endpoint,omitempty"`
+	// CertificateAuthority is base64 PEM, as EKS reports it.
+	CertificateAuthority string `json:"certificateAuthority,omitempty"`
 }
 
 // NewAccount is an empty account in region.
