@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"maps"
 	"os"
 	"os/exec"
@@ -15,11 +16,13 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/components"
 	"eks-advanced-networking/internal/awstwin"
+	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/plan"
 	"eks-advanced-networking/stacks"
@@ -264,6 +267,13 @@ func TestTwinIpv6Preset(t *testing.T) {
 		}
 	})
 	t.Logf("the twin holds %d resources: %v", len(tw.account(t).Resources), types(tw.account(t)))
+	step(t, "pulumi-eks's children", func() {
+		got := descendants(t, stack, "eks:index:Cluster")
+		t.Logf("pulumi-eks created: %v", got)
+		if !slices.Equal(got, pulumiEksChildren) {
+			t.Errorf("pulumi-eks's cluster created\n%v\nwant (README, \"What pulumi-eks creates\")\n%v", got, pulumiEksChildren)
+		}
+	})
 	step(t, "preview again", func() {
 		res, err := stack.Preview(ctx, optpreview.Diff())
 		if err != nil {
@@ -273,6 +283,37 @@ func TestTwinIpv6Preset(t *testing.T) {
 			t.Errorf("a second preview wants changes %v:\n%s", res.ChangeSummary, res.StdOut)
 		}
 	})
+	// Realistic changes: a bigger node group is an update; another instance type replaces the node
+	// group (its name is ours, so the old one goes first), never the cluster.
+	change := func(name, wantReplaced string, kv ...string) {
+		step(t, name, func() {
+			cfg := maps.Clone(files.Config)
+			for i := 0; i+1 < len(kv); i += 2 {
+				cfg[config.Project+":"+kv[i]] = kv[i+1]
+			}
+			stack = newStack(t, "ipv6", stacks.Run(cfg), tw.env)
+			res, err := stack.Up(ctx)
+			if err != nil {
+				t.Fatalf("up: %v", err)
+			}
+			changes := map[string]int{}
+			for op, n := range *res.Summary.ResourceChanges {
+				if op != "same" {
+					changes[op] = n
+				}
+			}
+			replaced := replacedResources(res.StdOut)
+			t.Logf("%s: %v, replaced %v", name, changes, replaced)
+			if changes["delete"] != 0 || changes["create"] != 0 || !slices.Equal(replaced, strings.Fields(wantReplaced)) {
+				t.Errorf("%s changed %v, replaced %v; want updates and replacing only %q:\n%s", name, changes, replaced, wantReplaced, res.StdOut)
+			}
+		})
+	}
+	change("node group size", "", "nodeDesiredSize", "3", "nodeMaxSize", "3")
+	change("instance type", "aws:eks:NodeGroup", "nodeDesiredSize", "3", "nodeMaxSize", "3", "nodeInstanceType", "t3.large")
+	if refusals := tw.account(t).Refusals; len(refusals) != 0 {
+		t.Errorf("the changes were refused: %+v", refusals)
+	}
 	step(t, "destroy", func() {
 		if _, err := stack.Destroy(ctx); err != nil {
 			t.Fatalf("destroy: %v", err)
@@ -281,4 +322,72 @@ func TestTwinIpv6Preset(t *testing.T) {
 	if a := tw.account(t); len(a.Resources) != 0 || len(a.Refusals) != 0 {
 		t.Errorf("after destroy the twin holds %v and refused %+v", a.Summary(), a.Refusals)
 	}
+}
+
+// replacedResources are the types an update's output says it replaced, sorted and unique.
+func replacedResources(out string) []string {
+	seen := map[string]bool{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 4 && (f[0] == "+-" || f[0] == "-+") && slices.Contains(f, "replaced") {
+			seen[f[1]] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// pulumiEksChildren are what eks:index:Cluster creates with our arguments, as the README lists them:
+// its role, the cluster, its node security group and rules, the rule on our control plane group,
+// and two kubernetes providers. No instance role, no access entry, no OIDC provider, no VPC CNI.
+var pulumiEksChildren = []string{
+	"aws:ec2/securityGroup:SecurityGroup cluster-nodeSecurityGroup",
+	"aws:ec2/securityGroupRule:SecurityGroupRule cluster-eksClusterIngressRule",
+	"aws:ec2/securityGroupRule:SecurityGroupRule cluster-eksExtApiServerClusterIngressRule",
+	"aws:ec2/securityGroupRule:SecurityGroupRule cluster-eksNodeClusterIngressRule",
+	"aws:ec2/securityGroupRule:SecurityGroupRule cluster-eksNodeIngressRule",
+	"aws:ec2/securityGroupRule:SecurityGroupRule cluster-eksNodeInternetEgressRule",
+	"aws:eks/cluster:Cluster cluster-eksCluster",
+	"aws:iam/role:Role cluster-eksRole-role",
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment cluster-eksRole-4b490823",
+	"eks:index:ServiceRole cluster-eksRole",
+	"pulumi:providers:kubernetes cluster-eks-k8s",
+	"pulumi:providers:kubernetes cluster-provider",
+}
+
+// descendants lists "type name" of every resource below the components of a type, sorted.
+func descendants(t *testing.T, stack auto.Stack, componentType string) []string {
+	t.Helper()
+	exported, err := stack.Export(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deployment struct {
+		Resources []struct {
+			URN    string `json:"urn"`
+			Type   string `json:"type"`
+			Parent string `json:"parent"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(exported.Deployment, &deployment); err != nil {
+		t.Fatal(err)
+	}
+	below := map[string]bool{}
+	for _, r := range deployment.Resources {
+		if r.Type == componentType {
+			below[r.URN] = true
+		}
+	}
+	var out []string
+	for changed := true; changed; {
+		changed = false
+		for _, r := range deployment.Resources {
+			if below[r.Parent] && !below[r.URN] {
+				below[r.URN] = true
+				changed = true
+				out = append(out, r.Type+" "+r.URN[strings.LastIndex(r.URN, "::")+2:])
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -139,9 +139,14 @@ func (p *Provider) Configure(_ context.Context, req plugin.ConfigureRequest) (pl
 }
 
 // autonamed are the inputs pulumi-aws names after the resource when the program does not.
-var autonamed = map[string]string{typeSecurityGroup: "name", typeLaunchTemplate: "name", typeRole: "name", typeCluster: "name"}
+var autonamed = map[string]string{
+	typeSecurityGroup: "name", typeLaunchTemplate: "name", typeRole: "name", typeCluster: "name", typeNodeGroup: "nodeGroupName",
+}
 
-// Check fills in autonamed names (kept across updates, as pulumi-aws keeps them).
+// defaultsKey lists the inputs Check filled in, as pulumi-terraform-bridge records them.
+const defaultsKey = "__defaults"
+
+// Check fills in autonamed names, kept across updates, and records that it did.
 func (p *Provider) Check(_ context.Context, req plugin.CheckRequest) (plugin.CheckResponse, error) {
 	news := req.News.Copy()
 	if key, ok := autonamed[string(req.Type)]; ok && !news.HasValue(resource.PropertyKey(key)) {
@@ -151,8 +156,27 @@ func (p *Provider) Check(_ context.Context, req plugin.CheckRequest) (plugin.Che
 			sum := sha256.Sum256(append([]byte(req.URN), req.RandomSeed...))
 			news[resource.PropertyKey(key)] = resource.NewProperty(req.Name + "-" + hex.EncodeToString(sum[:4])[:7])
 		}
+		news[defaultsKey] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(key)})
 	}
 	return plugin.CheckResponse{Properties: news}, nil
+}
+
+// namedByTheProgram says whether a resource's unique name came from the program, not from Check:
+// replacing it must then delete the old one first, since both cannot exist at once
+// (pulumi-terraform-bridge's Diff does the same for a name the user set).
+func namedByTheProgram(typ string, inputs resource.PropertyMap) bool {
+	key, ok := autonamed[typ]
+	if !ok || !inputs.HasValue(resource.PropertyKey(key)) {
+		return false
+	}
+	if d, ok := inputs[defaultsKey]; ok && d.IsArray() {
+		for _, v := range d.ArrayValue() {
+			if v.IsString() && v.StringValue() == key {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Diff compares inputs: a change to one AWS cannot make in place replaces the resource.
@@ -188,7 +212,8 @@ func (p *Provider) Diff(_ context.Context, req plugin.DiffRequest) (plugin.DiffR
 	if len(changed) == 0 {
 		return plugin.DiffResult{Changes: plugin.DiffNone}, nil
 	}
-	return plugin.DiffResult{Changes: plugin.DiffSome, ChangedKeys: changed, ReplaceKeys: replaced}, nil
+	return plugin.DiffResult{Changes: plugin.DiffSome, ChangedKeys: changed, ReplaceKeys: replaced,
+		DeleteBeforeReplace: len(replaced) > 0 && namedByTheProgram(string(req.Type), req.NewInputs)}, nil
 }
 
 // plain turns engine values into JSON-able ones; secrets and known outputs lose their wrapping.
