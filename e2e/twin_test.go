@@ -6,13 +6,16 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -261,12 +264,16 @@ func TestTwinIpv6Preset(t *testing.T) {
 	}
 	stack := newStack(t, "ipv6", stacks.Run(files.Config), tw.env)
 	defer func() { _ = stack.Workspace().RemoveStack(ctx, "ipv6") }()
+	var upTook time.Duration
 	step(t, "up", func() {
+		start := time.Now()
 		if _, err := stack.Up(ctx); err != nil {
 			t.Fatalf("up: %v", err)
 		}
+		upTook = time.Since(start)
 	})
 	t.Logf("the twin holds %d resources: %v", len(tw.account(t).Resources), types(tw.account(t)))
+	timingReport(t, "ipv6 up", upTook, graphOf(t, stack), tw.account(t).Operations, "create")
 	step(t, "pulumi-eks's children", func() {
 		got := descendants(t, stack, "eks:index:Cluster")
 		t.Logf("pulumi-eks created: %v", got)
@@ -314,14 +321,95 @@ func TestTwinIpv6Preset(t *testing.T) {
 	if refusals := tw.account(t).Refusals; len(refusals) != 0 {
 		t.Errorf("the changes were refused: %+v", refusals)
 	}
+	var destroyTook time.Duration
+	before := len(tw.account(t).Operations)
+	graph := graphOf(t, stack)
 	step(t, "destroy", func() {
+		start := time.Now()
 		if _, err := stack.Destroy(ctx); err != nil {
 			t.Fatalf("destroy: %v", err)
 		}
+		destroyTook = time.Since(start)
 	})
-	if a := tw.account(t); len(a.Resources) != 0 || len(a.Refusals) != 0 {
+	a := tw.account(t)
+	if len(a.Resources) != 0 || len(a.Refusals) != 0 {
 		t.Errorf("after destroy the twin holds %v and refused %+v", a.Summary(), a.Refusals)
 	}
+	timingReport(t, "ipv6 destroy", destroyTook, graph, a.Operations[before:], "delete")
+}
+
+// runGraph is a stack's resources as the engine recorded them: what each waited for, and its id.
+type runGraph struct {
+	deps map[string][]string // urn -> the urns it waited for (a component waits for its children)
+	ids  map[string]string   // urn -> the cloud id, for custom resources
+}
+
+func graphOf(t *testing.T, stack auto.Stack) runGraph {
+	t.Helper()
+	exported, err := stack.Export(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deployment struct {
+		Resources []struct {
+			URN          string   `json:"urn"`
+			ID           string   `json:"id"`
+			Custom       bool     `json:"custom"`
+			Parent       string   `json:"parent"`
+			Dependencies []string `json:"dependencies"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(exported.Deployment, &deployment); err != nil {
+		t.Fatal(err)
+	}
+	g := runGraph{deps: map[string][]string{}, ids: map[string]string{}}
+	for _, r := range deployment.Resources {
+		g.deps[r.URN] = append(g.deps[r.URN], r.Dependencies...)
+		if r.Custom {
+			g.ids[r.URN] = r.ID
+		}
+		if r.Parent != "" {
+			// Waiting for a component is waiting for everything in it.
+			g.deps[r.Parent] = append(g.deps[r.Parent], r.URN)
+		}
+	}
+	return g
+}
+
+// timingReport prints a run's wall time here and scaled back to AWS's modelled pace, and its
+// critical path: the chain of dependent creates (or deletes) whose modelled durations add up to the
+// most. Modelled from the twin's durations (internal/awstwin), never measured on AWS.
+func timingReport(t *testing.T, what string, took time.Duration, g runGraph, ops []awstwin.Operation, kind string) {
+	t.Helper()
+	scale, _ := strconv.ParseFloat(twinTimeScale, 64)
+	back := func(d time.Duration) time.Duration { return time.Duration(float64(d) / scale).Round(time.Second) }
+	byID := map[string]time.Duration{}
+	for _, o := range ops {
+		if o.Op == kind {
+			byID[o.ID] = o.End.Sub(o.Start)
+		}
+	}
+	durations := map[string]time.Duration{}
+	for urn, id := range g.ids {
+		durations[urn] = byID[id]
+	}
+	deps := g.deps
+	if kind == "delete" {
+		// A delete waits for the deletes of what depended on it.
+		deps = map[string][]string{}
+		for urn, ds := range g.deps {
+			for _, d := range ds {
+				deps[d] = append(deps[d], urn)
+			}
+		}
+	}
+	total, path := awstwin.LongestPath(durations, deps)
+	var steps []string
+	for _, urn := range path {
+		steps = append(steps, fmt.Sprintf("%s (%s)", urn[strings.LastIndex(urn, "::")+2:], back(durations[urn])))
+	}
+	t.Logf("TIMING %s: %s here; %s at AWS's modelled pace, critical path %s (scale %s; modelled, not measured on AWS)\n  %s",
+		what, took.Round(time.Millisecond), back(took), back(total), twinTimeScale, strings.Join(steps, " -> "))
 }
 
 // replacedResources are the types an update's output says it replaced, sorted and unique.

@@ -269,8 +269,12 @@ func (p *Provider) Create(_ context.Context, req plugin.CreateRequest) (plugin.C
 	if err != nil {
 		return plugin.CreateResponse{Status: resource.StatusOK}, err
 	}
+	start := p.now()
 	took, _ := Took(string(req.Type), p.scale)
 	p.sleep(took)
+	if err := p.record("create", string(req.Type), rec.ID, start); err != nil {
+		return plugin.CreateResponse{Status: resource.StatusOK}, err
+	}
 	return plugin.CreateResponse{ID: resource.ID(rec.ID), Properties: p.state(rec), Status: resource.StatusOK}, nil
 }
 
@@ -323,8 +327,18 @@ func (p *Provider) Delete(_ context.Context, req plugin.DeleteRequest) (plugin.D
 	if err != nil {
 		return plugin.DeleteResponse{Status: resource.StatusOK}, err
 	}
+	start := p.now()
 	p.sleep(took)
-	return plugin.DeleteResponse{Status: resource.StatusOK}, p.withAccount(func(a *Account) error { return nil })
+	return plugin.DeleteResponse{Status: resource.StatusOK}, p.record("delete", string(req.Type), string(req.ID), start)
+}
+
+// record notes a finished create or delete (and lets the account settle the deletes now due).
+func (p *Provider) record(op, typ, id string, start time.Time) error {
+	end := p.now()
+	return p.withAccount(func(a *Account) error {
+		a.Operations = append(a.Operations, Operation{Op: op, Type: typ, ID: id, Start: start, End: end})
+		return nil
+	})
 }
 
 // Invoke answers the data sources the program reads.

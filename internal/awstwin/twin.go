@@ -65,9 +65,20 @@ type Account struct {
 	Sequence  int                `json:"sequence"`
 	Resources map[string]*Record `json:"resources"`
 	Refusals  []Refusal          `json:"refusals"`
+	// Operations are the account's creates and deletes with their wall-clock times, for timing reports.
+	Operations []Operation `json:"operations,omitempty"`
 	// ApiServer backs the account's EKS clusters: their endpoint and certificate authority are a
 	// real API server's (the e2e suite's), so kubeconfigs built from them work. Empty: made-up ones.
 	ApiServer ApiServer `json:"apiServer"`
+}
+
+// Operation is one create or delete the account carried out, and when.
+type Operation struct {
+	Op    string    `json:"op"`
+	Type  string    `json:"type"`
+	ID    string    `json:"id"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 // ApiServer is a Kubernetes API server the simulated clusters answer with.

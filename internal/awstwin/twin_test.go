@@ -307,3 +307,21 @@ func TestEksRules(t *testing.T) {
 		t.Errorf("the cluster left %v", a.Summary())
 	}
 }
+
+func TestLongestPathIsTheCriticalPath(t *testing.T) {
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	took := map[string]time.Duration{
+		"vpc": sec(2), "subnet": sec(2), "igw": sec(3), "nat": sec(90), "role": sec(1), "cluster": sec(720), "nodegroup": sec(120),
+	}
+	deps := map[string][]string{
+		"subnet": {"vpc"}, "igw": {"vpc"}, "nat": {"subnet", "igw"}, "cluster": {"subnet", "role", "component"},
+		"component": {"role"}, "nodegroup": {"cluster"},
+	}
+	total, path := LongestPath(took, deps)
+	if total != sec(844) || strings.Join(path, " ") != "vpc subnet cluster nodegroup" {
+		t.Errorf("critical path %v, %v", total, path)
+	}
+	if total, path := LongestPath(nil, nil); total != 0 || path != nil {
+		t.Errorf("empty run: %v %v", total, path)
+	}
+}
