@@ -80,12 +80,26 @@ func startCluster(dir string) (c *cluster, err error) {
 		return c, err
 	}
 	c.server = fmt.Sprintf("https://127.0.0.1:%d", apiPort)
+	// As on EKS, anyone may ask whether the API server is healthy (pulumi-eks polls /healthz without
+	// credentials after creating a cluster with a public endpoint); everything else needs a token.
+	authn := filepath.Join(dir, "authentication.yaml")
+	if err = os.WriteFile(authn, []byte(`apiVersion: apiserver.config.k8s.io/v1
+kind: AuthenticationConfiguration
+anonymous:
+  enabled: true
+  conditions:
+  - path: /healthz
+  - path: /livez
+  - path: /readyz
+`), 0o600); err != nil {
+		return c, err
+	}
 	if err = c.start("kube-apiserver", "--etcd-servers="+etcdURL, "--bind-address=127.0.0.1",
 		fmt.Sprintf("--secure-port=%d", apiPort), "--cert-dir="+filepath.Join(dir, "certs"),
 		"--token-auth-file="+tokens, "--authorization-mode=AlwaysAllow", "--endpoint-reconciler-type=none",
 		"--service-account-issuer=https://kubernetes.default.svc", "--service-account-key-file="+pubFile,
 		"--service-account-signing-key-file="+keyFile, "--service-cluster-ip-range=10.96.0.0/24",
-		"--allow-privileged=true", "--v=0"); err != nil {
+		"--allow-privileged=true", "--authentication-config="+authn, "--v=0"); err != nil {
 		return c, err
 	}
 	if err = c.waitFor(c.server+"/readyz", true, 60*time.Second); err != nil {

@@ -57,9 +57,16 @@ func newTwin(t *testing.T) *twin {
 	// The aws CLI pulumi-eks checks for, and that kubeconfigs run for a token: a stand-in that knows
 	// only those two commands.
 	awsCli := `#!/bin/sh
-case "$1 $2" in
-"--version "*) echo "aws-cli/2.17.0 Python/3.11.9 Linux/6.1 exe/x86_64 (AWS twin stand-in)" ;;
-"eks get-token") printf '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{},"status":{"token":"%s"}}\n' "${EAN_AWS_TWIN_TOKEN:-twin-token}" ;;
+# The AWS twin's stand-in for the aws CLI: --version, and eks get-token (options in any order).
+for arg in "$@"; do
+  if [ "$arg" = --version ]; then
+    echo "aws-cli/2.17.0 Python/3.11.9 Linux/6.1 exe/x86_64 (AWS twin stand-in)"
+    exit 0
+  fi
+done
+case " $* " in
+*" eks get-token "*)
+  printf '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{},"status":{"token":"%s"}}\n' "${EAN_AWS_TWIN_TOKEN:-twin-token}" ;;
 *) echo "the AWS twin's aws stand-in answers only --version and eks get-token, not: $*" >&2; exit 2 ;;
 esac
 `
@@ -478,4 +485,119 @@ func descendants(t *testing.T, stack auto.Stack, componentType string) []string 
 	}
 	slices.Sort(out)
 	return out
+}
+
+// twinPreset is a preset's configuration as deployed against the twin: the deployer's address
+// (which the presets with a Kubernetes layer require), no waiting for pods (no kubelet runs them
+// here), charts from the local copies, and overrides.
+func twinPreset(t *testing.T, stackFile string, kv ...string) map[string]string {
+	t.Helper()
+	files, err := plan.LoadStack("..", stackFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := maps.Clone(files.Config)
+	cfg[config.Project+":endpointPublicAccessCidrs"] = `["198.51.100.7/32"]`
+	cfg[config.Project+":skipAwait"] = "true"
+	cfg[config.Project+":calicoChartRepository"] = calicoCharts(t)
+	cfg[config.Project+":calicoVersion"] = "v3.32.1"
+	for i := 0; i+1 < len(kv); i += 2 {
+		cfg[config.Project+":"+kv[i]] = kv[i+1]
+	}
+	return cfg
+}
+
+// twinRun is up, a clean second preview, optional changes, and a destroy that leaves nothing.
+func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *twin, stack *auto.Stack)) {
+	ctx := context.Background()
+	tw := newTwin(t)
+	stack := newStack(t, name, stacks.Run(cfg), tw.env)
+	defer func() { _ = stack.Workspace().RemoveStack(ctx, name) }()
+	step(t, "up", func() {
+		if _, err := stack.Up(ctx); err != nil {
+			t.Fatalf("up: %v", err)
+		}
+	})
+	t.Logf("the twin holds %d resources: %v", len(tw.account(t).Resources), types(tw.account(t)))
+	step(t, "preview again", func() {
+		res, err := stack.Preview(ctx, optpreview.Diff())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !unchanged(res.ChangeSummary) {
+			t.Errorf("a second preview wants changes %v:\n%s", res.ChangeSummary, res.StdOut)
+		}
+	})
+	if changes != nil {
+		changes(tw, &stack)
+	}
+	step(t, "destroy", func() {
+		if _, err := stack.Destroy(ctx); err != nil {
+			t.Fatalf("destroy: %v", err)
+		}
+	})
+	if a := tw.account(t); len(a.Resources) != 0 || len(a.Refusals) != 0 {
+		t.Errorf("after destroy the twin holds %v and refused %+v", a.Summary(), a.Refusals)
+	}
+}
+
+// The ipv4-calico preset with its Kubernetes layer on the suite's API server: Calico from
+// upstream's chart, the demo and its checks; then the chapter's switch. The load balancer
+// controller is off: no controller pod runs here to serve its Service webhook, which would then
+// refuse the demo's Service (TestLoadBalancerWebhookRefusesServices).
+func TestTwinIpv4CalicoPreset(t *testing.T) {
+	cfg := twinPreset(t, "ipv4-calico", "loadBalancerController", "false", "verify", "true")
+	twinRun(t, "ipv4-calico", cfg, func(tw *twin, stack *auto.Stack) {
+		flipped := maps.Clone(cfg)
+		flipped[config.Project+":denyEgressPolicy"] = "true"
+		*stack = newStack(t, "ipv4-calico", stacks.Run(flipped), tw.env)
+		step(t, "the deny-egress switch", func() {
+			res, err := stack.Up(context.Background())
+			if err != nil {
+				t.Fatalf("up: %v", err)
+			}
+			changes := map[string]int{}
+			for op, n := range *res.Summary.ResourceChanges {
+				if op != "same" {
+					changes[op] = n
+				}
+			}
+			// The policy, and the three checks whose expectation it flips.
+			if !maps.Equal(changes, map[string]int{"create": 1, "replace": 3}) {
+				t.Errorf("the switch changed %v, want the policy created and three checks replaced:\n%s", changes, res.StdOut)
+			}
+		})
+	})
+}
+
+// The ipv4-multus preset: the Multus ENI, its node group with the boot unit's user data, and Multus
+// with multus-pod and its checks on the suite's API server.
+func TestTwinIpv4MultusPreset(t *testing.T) {
+	twinRun(t, "ipv4-multus", twinPreset(t, "ipv4-multus", "verify", "true"), nil)
+}
+
+// A deployer the endpoint does not answer: validation trusts endpointPrivateAccessCidrs to say that
+// pulumi runs inside the VPC's network, but this deployer does not, so the cluster comes up and the
+// Kubernetes layer cannot reach it, as on AWS. Destroy still cleans up (deleteUnreachable).
+func TestTwinUnreachableEndpoint(t *testing.T) {
+	ctx := context.Background()
+	tw := newTwin(t)
+	cfg := twinPreset(t, "ipv4-calico", "loadBalancerController", "false")
+	cfg[config.Project+":endpointPublicAccessCidrs"] = `[]`
+	cfg[config.Project+":endpointPrivateAccessCidrs"] = `["10.20.0.0/16"]`
+	stack := newStack(t, "unreachable", stacks.Run(cfg), tw.env)
+	defer func() { _ = stack.Workspace().RemoveStack(ctx, "unreachable") }()
+	_, err := stack.Up(ctx)
+	if err == nil {
+		t.Fatal("up reached a private endpoint from outside the VPC")
+	}
+	if !strings.Contains(err.Error(), ".eks.amazonaws.com") {
+		t.Errorf("up failed, but not on the endpoint: %v", err)
+	}
+	if _, err := stack.Destroy(ctx); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	if a := tw.account(t); len(a.Resources) != 0 {
+		t.Errorf("left %v", a.Summary())
+	}
 }

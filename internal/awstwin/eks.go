@@ -3,6 +3,7 @@ package awstwin
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -148,8 +149,10 @@ func init() {
 			r.Outputs["endpoint"] = fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", host, a.Region)
 			r.Outputs["certificateAuthority"] = map[string]any{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="}
 			if a.ApiServer.Endpoint != "" {
-				r.Outputs["endpoint"] = a.ApiServer.Endpoint
 				r.Outputs["certificateAuthority"] = map[string]any{"data": a.ApiServer.CertificateAuthority}
+				if a.deployerReaches(vpcConfig) {
+					r.Outputs["endpoint"] = a.ApiServer.Endpoint
+				}
 			}
 			r.Outputs["identities"] = []any{map[string]any{"oidcs": []any{map[string]any{
 				"issuer": fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", a.Region, host)}}}}
@@ -351,4 +354,29 @@ func (a *Account) checkNodeGroup(cluster, r *Record) *Error {
 func anyList(v any) []any {
 	list, _ := v.([]any)
 	return list
+}
+
+// deployerReaches says whether the deployer reaches a cluster's endpoint: only through the public
+// endpoint, from an address its CIDRs allow (pulumi-aws's defaults: public on, 0.0.0.0/0). The
+// deployer is outside the VPC, so a private endpoint answers it nothing ("can only receive requests
+// from within the cluster VPC", EKS API reference, VpcConfigRequest); the endpoint then stays a name
+// that does not resolve here.
+func (a *Account) deployerReaches(vpcConfig map[string]any) bool {
+	if public, ok := vpcConfig["endpointPublicAccess"].(bool); ok && !public {
+		return false
+	}
+	cidrs := stringList(vpcConfig["publicAccessCidrs"])
+	if len(cidrs) == 0 {
+		cidrs = []string{"0.0.0.0/0"}
+	}
+	deployer, err := netip.ParseAddr(a.ApiServer.Deployer)
+	if err != nil {
+		return false
+	}
+	for _, c := range cidrs {
+		if p, ok := prefixOf(c); ok && p.Contains(deployer) {
+			return true
+		}
+	}
+	return false
 }

@@ -31,6 +31,9 @@ const (
 	// as base64 PEM) that the simulated EKS clusters answer with.
 	ApiServerEnv   = "EAN_AWS_TWIN_API_SERVER"
 	ApiServerCaEnv = "EAN_AWS_TWIN_API_SERVER_CA"
+	// DeployerEnv is the public address the deployer runs from (default 198.51.100.7, the address
+	// the golden plans allow): a cluster's endpoint answers only if its access CIDRs allow it.
+	DeployerEnv = "EAN_AWS_TWIN_DEPLOYER"
 	// TimeScaleEnv scales the modelled durations (durations.go): 1 is AWS's pace, 1/60 a minute per
 	// second, 0 (the default) no waiting.
 	TimeScaleEnv = "EAN_AWS_TWIN_TIME_SCALE"
@@ -95,7 +98,10 @@ func (p *Provider) withAccount(fn func(a *Account) error) error {
 	if a == nil {
 		a = NewAccount(p.region)
 	}
-	a.ApiServer = ApiServer{Endpoint: os.Getenv(ApiServerEnv), CertificateAuthority: os.Getenv(ApiServerCaEnv)}
+	a.ApiServer = ApiServer{Endpoint: os.Getenv(ApiServerEnv), CertificateAuthority: os.Getenv(ApiServerCaEnv), Deployer: os.Getenv(DeployerEnv)}
+	if a.ApiServer.Deployer == "" {
+		a.ApiServer.Deployer = "198.51.100.7"
+	}
 	a.Settle(p.now())
 	fnErr := fn(a)
 	raw, err := json.MarshalIndent(a, "", " ")

@@ -86,6 +86,8 @@ type ApiServer struct {
 	Endpoint string `json:"endpoint,omitempty"`
 	// CertificateAuthority is base64 PEM, as EKS reports it.
 	CertificateAuthority string `json:"certificateAuthority,omitempty"`
+	// Deployer is the public address pulumi runs from, which endpoint access CIDRs must allow.
+	Deployer string `json:"deployer,omitempty"`
 }
 
 // NewAccount is an empty account in region.

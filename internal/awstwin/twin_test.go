@@ -325,3 +325,22 @@ func TestLongestPathIsTheCriticalPath(t *testing.T) {
 		t.Errorf("empty run: %v %v", total, path)
 	}
 }
+
+func TestTheEndpointAnswersOnlyADeployerItsAccessAllows(t *testing.T) {
+	a := NewAccount("eu-central-1")
+	a.ApiServer = ApiServer{Endpoint: "https://127.0.0.1:6443", Deployer: "198.51.100.7"}
+	for _, tc := range []struct {
+		name      string
+		vpcConfig map[string]any
+		reaches   bool
+	}{
+		{"pulumi-aws's defaults: public, from anywhere", map[string]any{}, true},
+		{"public, the deployer's /32", map[string]any{"endpointPublicAccess": true, "publicAccessCidrs": []any{"198.51.100.7/32"}}, true},
+		{"public, another address", map[string]any{"endpointPublicAccess": true, "publicAccessCidrs": []any{"203.0.113.9/32"}}, false},
+		{"private only", map[string]any{"endpointPublicAccess": false, "endpointPrivateAccess": true}, false},
+	} {
+		if got := a.deployerReaches(tc.vpcConfig); got != tc.reaches {
+			t.Errorf("%s: reaches %v, want %v", tc.name, got, tc.reaches)
+		}
+	}
+}
