@@ -109,11 +109,17 @@ anonymous:
 		return c, err
 	}
 	// The namespace controller finishes namespace deletion, the service account controllers give
-	// namespaces the default account pods need, and the Job controller turns the checks' Jobs into
-	// pods and their pods' results into the Jobs' conditions (no kubelet runs the pods here).
+	// namespaces the default account pods need, the Job controller turns the checks' Jobs into pods
+	// and their pods' results into the Jobs' conditions, and the workload controllers turn
+	// Deployments and DaemonSets into pods, which kube-scheduler binds to the nodes the AWS twin
+	// registers (no kubelet runs them here); podgc removes the pods of nodes that are gone.
 	if err = c.start("kube-controller-manager", "--kubeconfig="+c.kubeconfig, "--leader-elect=false",
-		"--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,job",
+		"--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,job,deployment,replicaset,daemonset,podgc",
 		"--service-account-private-key-file="+keyFile, "--bind-address=127.0.0.1", "--secure-port=0"); err != nil {
+		return c, err
+	}
+	if err = c.start("kube-scheduler", "--kubeconfig="+c.kubeconfig, "--leader-elect=false",
+		"--bind-address=127.0.0.1", "--secure-port=0"); err != nil {
 		return c, err
 	}
 	return c, nil

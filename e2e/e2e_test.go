@@ -49,7 +49,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "e2e: starting the cluster: %v\n", err)
 		os.Exit(1)
 	}
-	fmt.Printf("e2e: etcd, kube-apiserver and kube-controller-manager ready in %s (%s)\n", time.Since(start).Round(time.Millisecond), testCluster.server)
+	fmt.Printf("e2e: etcd, kube-apiserver, kube-controller-manager and kube-scheduler ready in %s (%s)\n", time.Since(start).Round(time.Millisecond), testCluster.server)
 	code := m.Run()
 	testCluster.stop()
 	if code == 0 {

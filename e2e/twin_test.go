@@ -26,6 +26,7 @@ import (
 	"eks-advanced-networking/components"
 	"eks-advanced-networking/internal/awstwin"
 	"eks-advanced-networking/internal/config"
+	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/plan"
 	"eks-advanced-networking/stacks"
@@ -513,12 +514,15 @@ func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *
 	tw := newTwin(t)
 	stack := newStack(t, name, stacks.Run(cfg), tw.env)
 	defer func() { _ = stack.Workspace().RemoveStack(ctx, name) }()
+	stopKubelet := kubeletForDeletes(t)
+	defer stopKubelet()
 	step(t, "up", func() {
 		if _, err := stack.Up(ctx); err != nil {
 			t.Fatalf("up: %v", err)
 		}
 	})
 	t.Logf("the twin holds %d resources: %v", len(tw.account(t).Resources), types(tw.account(t)))
+	step(t, "every pod bound to a node it may run on", func() { assertPodsBound(t) })
 	step(t, "preview again", func() {
 		res, err := stack.Preview(ctx, optpreview.Diff())
 		if err != nil {
@@ -600,4 +604,123 @@ func TestTwinUnreachableEndpoint(t *testing.T) {
 	if a := tw.account(t); len(a.Resources) != 0 {
 		t.Errorf("left %v", a.Summary())
 	}
+}
+
+// podList is the API server's pods, with what placement reads.
+type podList struct {
+	Items []struct {
+		Metadata struct {
+			Name              string  `json:"name"`
+			Namespace         string  `json:"namespace"`
+			DeletionTimestamp *string `json:"deletionTimestamp"`
+		} `json:"metadata"`
+		Spec struct {
+			NodeName     string            `json:"nodeName"`
+			NodeSelector map[string]string `json:"nodeSelector"`
+		} `json:"spec"`
+		Status struct {
+			Conditions []struct {
+				Type, Status, Reason, Message string
+			} `json:"conditions"`
+		} `json:"status"`
+	} `json:"items"`
+}
+
+func listPods(t *testing.T) podList {
+	t.Helper()
+	raw, _, err := testCluster.get("/api/v1/pods")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(raw)
+	var pods podList
+	if err := json.Unmarshal(b, &pods); err != nil {
+		t.Fatal(err)
+	}
+	return pods
+}
+
+// assertPodsBound waits for kube-scheduler to bind every pod of the stack to one of the nodes the
+// twin registered, and checks each pod's node has what its nodeSelector asks (multus-pod on a Multus
+// node of its zone, the check pods beside it). A pod left Pending says why (the scheduler's message).
+func assertPodsBound(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		pods := listPods(t)
+		var pending []string
+		for _, p := range pods.Items {
+			if p.Spec.NodeName != "" || p.Metadata.DeletionTimestamp != nil {
+				continue
+			}
+			why := ""
+			for _, c := range p.Status.Conditions {
+				if c.Type == "PodScheduled" {
+					why = c.Message
+				}
+			}
+			pending = append(pending, p.Metadata.Namespace+"/"+p.Metadata.Name+" ("+why+")")
+		}
+		if len(pending) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("pods left unscheduled: %v", pending)
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	pods := listPods(t)
+	for _, p := range pods.Items {
+		node, found, err := testCluster.get("/api/v1/nodes/" + p.Spec.NodeName)
+		if err != nil || !found {
+			t.Errorf("%s/%s is bound to %s, which is not a node (%v)", p.Metadata.Namespace, p.Metadata.Name, p.Spec.NodeName, err)
+			continue
+		}
+		labels, _ := node["metadata"].(map[string]any)["labels"].(map[string]any)
+		// The Multus daemon goes only where a secondary network is (its node affinity).
+		if strings.HasPrefix(p.Metadata.Name, "kube-multus-ds-") && labels[multus.NodeLabel] != "true" {
+			t.Errorf("%s runs on %s, which is not a Multus node", p.Metadata.Name, p.Spec.NodeName)
+		}
+		for k, v := range p.Spec.NodeSelector {
+			if labels[k] != v {
+				t.Errorf("%s/%s asks for %s=%s, and node %s has %v", p.Metadata.Namespace, p.Metadata.Name, k, v, p.Spec.NodeName, labels[k])
+			}
+		}
+	}
+	t.Logf("%d pods bound to the twin's nodes", len(pods.Items))
+}
+
+// kubeletForDeletes stands in for the kubelets the twin's nodes do not run, for one thing only:
+// finishing the deletion of a pod bound to a node (a kubelet confirms it; without one the pod, and
+// so its namespace, would stay terminating). It returns the function that stops it.
+func kubeletForDeletes(t *testing.T) func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+			raw, _, err := testCluster.get("/api/v1/pods")
+			if err != nil {
+				continue
+			}
+			b, _ := json.Marshal(raw)
+			var pods podList
+			if json.Unmarshal(b, &pods) != nil {
+				continue
+			}
+			for _, p := range pods.Items {
+				if p.Metadata.DeletionTimestamp != nil && p.Spec.NodeName != "" {
+					_, _, _ = testCluster.request("DELETE", "/api/v1/namespaces/"+p.Metadata.Namespace+"/pods/"+p.Metadata.Name,
+						map[string]any{"gracePeriodSeconds": 0})
+				}
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
 }

@@ -2,15 +2,15 @@
 # Builds the real tools the e2e suite and CI use, from the Go module proxy, each pinned by the go.mod
 # of its folder here, into a cache keyed by version, so only the first run on a machine pays (see the
 # README for the measured cost). Prints the directory to put first on PATH: it holds pulumi,
-# pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kubectl, etcd, actionlint,
-# golangci-lint, nodeadm and pulumi-resource-eks (pulumi-eks's provider, from npm).
+# pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd,
+# actionlint, golangci-lint, nodeadm and pulumi-resource-eks (pulumi-eks's provider, from npm).
 #
 #   PATH="$(tools/build.sh):$PATH"          # every tool
 #   tools/build.sh actionlint etcd           # only these (tools/cold-path-test.sh uses this)
 #
 # Names: pulumi, kubernetes-provider-schema (the embeds pulumi-resource-kubernetes is built with),
-# pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kubectl, etcd, actionlint,
-# golangci-lint, nodeadm, pulumi-eks.
+# pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd,
+# actionlint, golangci-lint, nodeadm, pulumi-eks.
 # The cache is $EAN_TOOLS_CACHE, by default ~/.cache/eks-advanced-networking/tools.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -108,6 +108,8 @@ tool() {
     build kube-controller-manager v1.37.2 kubernetes k8s.io/kubernetes/cmd/kube-controller-manager "$k8s_version" ;;
   kubectl)
     build kubectl v1.37.2 kubernetes k8s.io/kubernetes/cmd/kubectl "$k8s_version" ;;
+  kube-scheduler)
+    build kube-scheduler v1.37.2 kubernetes k8s.io/kubernetes/cmd/kube-scheduler "$k8s_version" ;;
   etcd)
     build etcd v3.6.16 etcd . ;;
   actionlint)
@@ -120,12 +122,12 @@ tool() {
     build golangci-lint v2.15.0 golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint \
       "-X main.version=v2.15.0" ;;
   *)
-    fail "unknown tool '$1'; valid: pulumi, kubernetes-provider-schema, pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kubectl, etcd, actionlint, golangci-lint, nodeadm, pulumi-eks" ;;
+    fail "unknown tool '$1'; valid: pulumi, kubernetes-provider-schema, pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, actionlint, golangci-lint, nodeadm, pulumi-eks" ;;
   esac
 }
 
 if [ $# -eq 0 ]; then
-  set -- pulumi pulumi-resource-kubernetes kube-apiserver kube-controller-manager kubectl etcd actionlint golangci-lint nodeadm pulumi-eks
+  set -- pulumi pulumi-resource-kubernetes kube-apiserver kube-controller-manager kube-scheduler kubectl etcd actionlint golangci-lint nodeadm pulumi-eks
 fi
 for name in "$@"; do
   tool "$name"

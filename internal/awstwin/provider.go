@@ -17,6 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // Version is the pulumi-aws version the twin stands in for, the one go.mod pins.
@@ -31,6 +32,9 @@ const (
 	// as base64 PEM) that the simulated EKS clusters answer with.
 	ApiServerEnv   = "EAN_AWS_TWIN_API_SERVER"
 	ApiServerCaEnv = "EAN_AWS_TWIN_API_SERVER_CA"
+	// TokenEnv is the bearer token the API server behind the clusters accepts (what the stand-in aws
+	// CLI's get-token prints), with which node groups register their nodes.
+	TokenEnv = "EAN_AWS_TWIN_TOKEN"
 	// DeployerEnv is the public address the deployer runs from (default 198.51.100.7, the address
 	// the golden plans allow): a cluster's endpoint answers only if its access CIDRs allow it.
 	DeployerEnv = "EAN_AWS_TWIN_DEPLOYER"
@@ -281,6 +285,11 @@ func (p *Provider) Create(_ context.Context, req plugin.CreateRequest) (plugin.C
 	if err := p.record("create", string(req.Type), rec.ID, start); err != nil {
 		return plugin.CreateResponse{Status: resource.StatusOK}, err
 	}
+	if string(req.Type) == typeNodeGroup {
+		if rec, err = p.registerNodes(rec.ID); err != nil {
+			return plugin.CreateResponse{Status: resource.StatusOK}, err
+		}
+	}
 	return plugin.CreateResponse{ID: resource.ID(rec.ID), Properties: p.state(rec), Status: resource.StatusOK}, nil
 }
 
@@ -318,11 +327,75 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 	if err != nil {
 		return plugin.UpdateResponse{Status: resource.StatusOK}, err
 	}
+	if string(req.Type) == typeNodeGroup {
+		// The group's nodes are replaced, as a rolling update replaces them.
+		if err := p.unregisterNodes(stringList(plain(req.OldOutputs)["nodeNames"])); err != nil {
+			return plugin.UpdateResponse{Status: resource.StatusOK}, err
+		}
+		if rec, err = p.registerNodes(rec.ID); err != nil {
+			return plugin.UpdateResponse{Status: resource.StatusOK}, err
+		}
+	}
 	return plugin.UpdateResponse{Properties: p.state(rec), Status: resource.StatusOK}, nil
 }
 
+// registerNodes registers a node group's nodes with the API server behind its cluster, when there
+// is one, and keeps their names on the group.
+func (p *Provider) registerNodes(id string) (*Record, error) {
+	var rec *Record
+	var nodes []*corev1.Node
+	var api ApiServer
+	err := p.withAccount(func(a *Account) error {
+		rec = a.Resources[id]
+		if rec == nil || a.ApiServer.Endpoint == "" {
+			return nil
+		}
+		api = a.ApiServer
+		nodes = a.NodesFor(rec)
+		var names []any
+		for _, n := range nodes {
+			names = append(names, n.Name)
+		}
+		rec.Outputs["nodeNames"] = names
+		return nil
+	})
+	if err != nil || len(nodes) == 0 {
+		return rec, err
+	}
+	client, err := newKubeClient(api, os.Getenv(TokenEnv))
+	if err != nil {
+		return rec, err
+	}
+	if err := client.register(nodes); err != nil {
+		return rec, fmt.Errorf("registering node group %s's nodes: %w", id, err)
+	}
+	return rec, nil
+}
+
+// unregisterNodes removes nodes from the API server behind the clusters.
+func (p *Provider) unregisterNodes(names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	var api ApiServer
+	if err := p.withAccount(func(a *Account) error { api = a.ApiServer; return nil }); err != nil {
+		return err
+	}
+	client, err := newKubeClient(api, os.Getenv(TokenEnv))
+	if err != nil {
+		return err
+	}
+	return client.unregister(names)
+}
+
 // Delete starts the delete, which AWS refuses while dependents exist, and waits until it is done.
+// A node group's nodes leave the API server with it.
 func (p *Provider) Delete(_ context.Context, req plugin.DeleteRequest) (plugin.DeleteResponse, error) {
+	if string(req.Type) == typeNodeGroup {
+		if err := p.unregisterNodes(stringList(plain(req.Outputs)["nodeNames"])); err != nil {
+			return plugin.DeleteResponse{Status: resource.StatusOK}, fmt.Errorf("removing node group %s's nodes: %w", req.ID, err)
+		}
+	}
 	_, took := Took(string(req.Type), p.scale)
 	err := p.withAccount(func(a *Account) error {
 		if awsErr := a.Delete(string(req.Type), string(req.ID), p.now(), took); awsErr != nil {

@@ -1,6 +1,7 @@
 package awstwin
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -342,5 +343,49 @@ func TestTheEndpointAnswersOnlyADeployerItsAccessAllows(t *testing.T) {
 		if got := a.deployerReaches(tc.vpcConfig); got != tc.reaches {
 			t.Errorf("%s: reaches %v, want %v", tc.name, got, tc.reaches)
 		}
+	}
+}
+
+func TestNodesAreWhatEksWouldRegister(t *testing.T) {
+	n, second := eksNet(t)
+	a := n.a
+	cluster := mustCreate(t, a, typeCluster, map[string]any{"name": "chapter", "version": "1.35", "roleArn": "cluster-role",
+		"vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}}, "kubernetesNetworkConfig": map[string]any{"ipFamily": "ipv6"}})
+	prefixMode := base64.StdEncoding.EncodeToString([]byte("kubelet:\n  config:\n    maxPods: 110\n# " + multusLabel + "\n"))
+	lt := mustCreate(t, a, typeLaunchTemplate, map[string]any{"name": "multus", "userData": prefixMode})
+	ng, err := a.Create(typeNodeGroup, map[string]any{"clusterName": cluster, "nodeGroupName": "multus-a", "nodeRoleArn": "node-role",
+		"subnetIds": []any{n.subnet, second}, "instanceTypes": []any{"t3.medium"}, "labels": map[string]any{"role": "multus"},
+		"taints":         []any{map[string]any{"key": "dedicated", "value": "multus", "effect": "NO_SCHEDULE"}},
+		"scalingConfig":  map[string]any{"minSize": 1.0, "desiredSize": 3.0, "maxSize": 3.0},
+		"launchTemplate": map[string]any{"id": lt, "version": "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := a.NodesFor(ng)
+	if len(nodes) != 3 {
+		t.Fatalf("%d nodes", len(nodes))
+	}
+	zones := map[string]int{}
+	for _, node := range nodes {
+		l := node.Labels
+		zones[l["topology.kubernetes.io/zone"]]++
+		if l["eks.amazonaws.com/nodegroup"] != "multus-a" || l["role"] != "multus" || l[multusLabel] != "true" || l["kubernetes.io/os"] != "linux" {
+			t.Errorf("labels %v", l)
+		}
+		if len(node.Spec.Taints) != 1 || node.Spec.Taints[0].Effect != "NoSchedule" {
+			t.Errorf("taints %v", node.Spec.Taints)
+		}
+		if pods := node.Status.Capacity.Pods().Value(); pods != 110 {
+			t.Errorf("pods %d, want the user data's 110", pods)
+		}
+		if addr := node.Status.Addresses[0].Address; !strings.Contains(addr, ":") {
+			t.Errorf("an IPv6 cluster's node has InternalIP %s", addr)
+		}
+	}
+	if zones["eu-central-1a"] != 2 || zones["eu-central-1b"] != 1 {
+		t.Errorf("zones %v", zones)
+	}
+	if MaxPods("t3.medium", "") != 17 || MaxPods("m5.large", "") != 29 || MaxPods("x9.huge", "") != 110 {
+		t.Errorf("max pods %d %d %d", MaxPods("t3.medium", ""), MaxPods("m5.large", ""), MaxPods("x9.huge", ""))
 	}
 }

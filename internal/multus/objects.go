@@ -97,7 +97,9 @@ func ConfigMap() (*corev1.ConfigMap, error) {
 	}, nil
 }
 
-// DaemonSet runs the thick Multus daemon on every Linux node that is not Fargate.
+// DaemonSet runs the thick Multus daemon on the Multus nodes (NodeLabel), Linux and not Fargate.
+// AWS's manifest runs it on every node; here the other nodes keep the plain VPC CNI, so Multus,
+// which takes over a node's CNI configuration, goes only where a secondary network exists.
 func DaemonSet(image string) *appsv1.DaemonSet {
 	podLabels := map[string]string{"tier": "node", "app": name, "name": name}
 	privileged := true
@@ -122,6 +124,7 @@ func DaemonSet(image string) *appsv1.DaemonSet {
 							MatchExpressions: []corev1.NodeSelectorRequirement{
 								{Key: "kubernetes.io/os", Operator: corev1.NodeSelectorOpIn, Values: []string{"linux"}},
 								{Key: "eks.amazonaws.com/compute-type", Operator: corev1.NodeSelectorOpNotIn, Values: []string{"fargate"}},
+								{Key: NodeLabel, Operator: corev1.NodeSelectorOpIn, Values: []string{"true"}},
 							},
 						}}},
 					}},

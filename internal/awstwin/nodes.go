@@ -1,0 +1,228 @@
+package awstwin
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The nodes a managed node group registers with its cluster, as kubelet and EKS would name and
+// label them, for a cluster backed by a real API server. Nothing runs on them: they are there so
+// kube-scheduler has somewhere to bind the stack's pods, and so a selector, a taint or a pod limit
+// that would strand a pod on AWS strands it here too.
+
+// eniSlots are instance types' ENIs and IPv4 addresses per ENI (EC2 User Guide, "Maximum IP
+// addresses per network interface"), for the VPC CNI's max-pods formula.
+var eniSlots = map[string][2]int{
+	"t3.small": {3, 4}, "t3.medium": {3, 6}, "t3.large": {3, 12}, "t3.xlarge": {4, 15},
+	"m5.large": {3, 10}, "m5.xlarge": {4, 15}, "m6i.large": {3, 10}, "c5.large": {3, 10},
+	"m7g.large": {3, 10}, "t4g.medium": {3, 6},
+}
+
+// maxPodsLine is the kubelet's maxPods in a nodeadm NodeConfig (our user data sets it in prefix
+// mode; the chapter's nodes take the formula).
+var maxPodsLine = regexp.MustCompile(`(?m)^\s*maxPods:\s*(\d+)\s*$`)
+
+// MaxPods is the pod capacity a node of the group gets: the user data's maxPods if it sets one, else
+// the VPC CNI's formula, ENIs × (addresses − 1) + 2 (amazon-vpc-cni-k8s misc/eni-max-pods.txt),
+// else the kubelet's default of 110.
+func MaxPods(instanceType, userData string) int {
+	if raw, err := base64.StdEncoding.DecodeString(userData); err == nil {
+		if m := maxPodsLine.FindStringSubmatch(string(raw)); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+	}
+	if s, ok := eniSlots[instanceType]; ok {
+		return s[0]*(s[1]-1) + 2
+	}
+	return 110
+}
+
+// multusLabel is the label our Multus boot unit puts on its node once the ENI is attached
+// (internal/multus); the twin's nodes of a group whose user data installs that unit carry it, as
+// the unit's own tests show it sets it.
+const multusLabel = "eks-advanced-networking/multus"
+
+var taintEffects = map[string]corev1.TaintEffect{
+	"NO_SCHEDULE": corev1.TaintEffectNoSchedule, "NO_EXECUTE": corev1.TaintEffectNoExecute,
+	"PREFER_NO_SCHEDULE": corev1.TaintEffectPreferNoSchedule,
+}
+
+// NodesFor are the Node objects of a node group: desiredSize of them, spread over its subnets'
+// zones, with the labels EKS and kubelet set, the group's labels and taints, its pod capacity and
+// Ready.
+func (a *Account) NodesFor(ng *Record) []*corev1.Node {
+	cluster, _ := a.cluster(ng.str("clusterName"))
+	ipv6 := cluster != nil && strOf(object(cluster.Outputs["kubernetesNetworkConfig"]), "ipFamily") == "ipv6"
+	scaling := object(ng.Inputs["scalingConfig"])
+	desired, _ := scaling["desiredSize"].(float64)
+	instanceType := "t3.medium"
+	if types := stringList(ng.Inputs["instanceTypes"]); len(types) > 0 {
+		instanceType = types[0]
+	}
+	userData := ""
+	if lt, ok := a.Resources[strOf(object(ng.Inputs["launchTemplate"]), "id")]; ok {
+		userData = lt.str("userData")
+		if t := lt.str("instanceType"); t != "" {
+			instanceType = t
+		}
+	}
+	decoded, _ := base64.StdEncoding.DecodeString(userData)
+	arch := "amd64"
+	if family, _, _ := strings.Cut(instanceType, "."); strings.Contains(family[1:], "g") {
+		arch = "arm64"
+	}
+	pods := MaxPods(instanceType, userData)
+	subnets := stringList(ng.Inputs["subnetIds"])
+	var nodes []*corev1.Node
+	for i := 0; i < int(desired) && len(subnets) > 0; i++ {
+		subnet := a.Resources[subnets[i%len(subnets)]]
+		if subnet == nil {
+			continue
+		}
+		v4 := firstHost(subnet.str("cidrBlock"), 100+a.Sequence%20*10+i)
+		name := "ip-" + strings.ReplaceAll(v4, ".", "-") + "." + a.Region + ".compute.internal"
+		address := v4
+		if v6 := subnet.str("ipv6CidrBlock"); ipv6 && v6 != "" {
+			if p, err := netip.ParsePrefix(v6); err == nil {
+				b := p.Addr().As16()
+				b[15] = byte(100 + i)
+				address = netip.AddrFrom16(b).String()
+			}
+		}
+		labels := map[string]string{
+			"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": arch,
+			"node.kubernetes.io/instance-type": instanceType, "topology.kubernetes.io/region": a.Region,
+			"topology.kubernetes.io/zone": subnet.str("availabilityZone"), "eks.amazonaws.com/nodegroup": ng.str("nodeGroupName"),
+			"eks.amazonaws.com/capacityType": "ON_DEMAND",
+		}
+		if l, ok := ng.Inputs["labels"].(map[string]any); ok {
+			for k, v := range l {
+				labels[k], _ = v.(string)
+			}
+		}
+		if strings.Contains(string(decoded), multusLabel) {
+			labels[multusLabel] = "true"
+		}
+		var taints []corev1.Taint
+		for _, t := range anyList(ng.Inputs["taints"]) {
+			m := object(t)
+			taints = append(taints, corev1.Taint{Key: strOf(m, "key"), Value: strOf(m, "value"), Effect: taintEffects[strOf(m, "effect")]})
+		}
+		capacity := corev1.ResourceList{
+			corev1.ResourcePods:   *resource.NewQuantity(int64(pods), resource.DecimalSI),
+			corev1.ResourceCPU:    *resource.NewQuantity(int64(instanceVcpus(instanceType)), resource.DecimalSI),
+			corev1.ResourceMemory: resource.MustParse("3800Mi"),
+		}
+		nodes = append(nodes, &corev1.Node{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Node"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+			Spec:       corev1.NodeSpec{Taints: taints, ProviderID: fmt.Sprintf("aws:///%s/i-%017x", subnet.str("availabilityZone"), a.Sequence*100+i)},
+			Status: corev1.NodeStatus{
+				Capacity: capacity, Allocatable: capacity,
+				Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+					Message: "kubelet is posting ready status (AWS twin: no kubelet runs)", LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
+				Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: address}, {Type: corev1.NodeHostName, Address: name}},
+			},
+		})
+	}
+	return nodes
+}
+
+// kubeClient talks to the API server behind the account's clusters, as EKS's node registration
+// (kubelet) would.
+type kubeClient struct {
+	endpoint, token string
+	http            *http.Client
+}
+
+func newKubeClient(api ApiServer, token string) (*kubeClient, error) {
+	pem, err := base64.StdEncoding.DecodeString(api.CertificateAuthority)
+	if err != nil {
+		return nil, fmt.Errorf("the API server's certificate authority is not base64: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("the API server's certificate authority holds no PEM certificate")
+	}
+	return &kubeClient{endpoint: api.Endpoint, token: token, http: &http.Client{
+		Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
+	}}, nil
+}
+
+func (k *kubeClient) do(method, path string, body any) error {
+	return k.send(method, path, "application/json", body)
+}
+
+func (k *kubeClient) send(method, path, contentType string, body any) error {
+	var reader io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		reader = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, k.endpoint+path, reader)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+k.token)
+	req.Header.Set("Content-Type", contentType)
+	resp, err := k.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 && !(method == http.MethodDelete && resp.StatusCode == http.StatusNotFound) {
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, out)
+	}
+	return nil
+}
+
+// register creates the nodes and reports them Ready.
+func (k *kubeClient) register(nodes []*corev1.Node) error {
+	for _, n := range nodes {
+		if err := k.do(http.MethodPost, "/api/v1/nodes", n); err != nil {
+			return err
+		}
+		status := map[string]any{"status": n.Status}
+		if err := k.send(http.MethodPatch, "/api/v1/nodes/"+n.Name+"/status", "application/merge-patch+json", status); err != nil {
+			return err
+		}
+		// The API server taints every new node node.kubernetes.io/not-ready (TaintNodesByCondition);
+		// the node lifecycle controller lifts it once the kubelet reports Ready. No kubelet heartbeats
+		// here, so the twin lifts it itself and leaves the group's own taints.
+		taints := map[string]any{"spec": map[string]any{"taints": n.Spec.Taints}}
+		if err := k.send(http.MethodPatch, "/api/v1/nodes/"+n.Name, "application/merge-patch+json", taints); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unregister deletes nodes by name; the pod garbage collector then removes their pods.
+func (k *kubeClient) unregister(names []string) error {
+	for _, name := range names {
+		if err := k.do(http.MethodDelete, "/api/v1/nodes/"+name, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
