@@ -34,7 +34,7 @@ const (
 	ApiServerCaEnv = "EAN_AWS_TWIN_API_SERVER_CA"
 	// TokenEnv is the bearer token the API server behind the clusters accepts (what the stand-in aws
 	// CLI's get-token prints), with which node groups register their nodes.
-	TokenEnv = "EAN_AWS_TWIN_TOKEN"
+	TokenEnv = "EAN_AWS_TWIN_TOKEN" //nolint:gosec // G101: the variable's name, not a credential
 	// DeployerEnv is the public address the deployer runs from (default 198.51.100.7, the address
 	// the golden plans allow): a cluster's endpoint answers only if its access CIDRs allow it.
 	DeployerEnv = "EAN_AWS_TWIN_DEPLOYER"
