@@ -282,6 +282,7 @@ func TestTwinIpv6Preset(t *testing.T) {
 	})
 	t.Logf("the twin holds %d resources: %v", len(tw.account(t).Resources), types(tw.account(t)))
 	timingReport(t, "ipv6 up", upTook, graphOf(t, stack), tw.account(t).Operations, "create")
+	assertHoldsThePlan(t, "ipv6", files.Config, tw.account(t))
 	step(t, "pulumi-eks's children", func() {
 		got := descendants(t, stack, "eks:index:Cluster")
 		t.Logf("pulumi-eks created: %v", got)
@@ -516,12 +517,16 @@ func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *
 	defer func() { _ = stack.Workspace().RemoveStack(ctx, name) }()
 	stopKubelet := kubeletForDeletes(t)
 	defer stopKubelet()
+	var upTook time.Duration
 	step(t, "up", func() {
+		start := time.Now()
 		if _, err := stack.Up(ctx); err != nil {
 			t.Fatalf("up: %v", err)
 		}
+		upTook = time.Since(start)
 	})
-	t.Logf("the twin holds %d resources: %v", len(tw.account(t).Resources), types(tw.account(t)))
+	timingReport(t, name+" up", upTook, graphOf(t, stack), tw.account(t).Operations, "create")
+	assertHoldsThePlan(t, name, cfg, tw.account(t))
 	step(t, "every pod bound to a node it may run on", func() { assertPodsBound(t) })
 	step(t, "preview again", func() {
 		res, err := stack.Preview(ctx, optpreview.Diff())
@@ -535,14 +540,20 @@ func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *
 	if changes != nil {
 		changes(tw, &stack)
 	}
+	graph, before := graphOf(t, stack), len(tw.account(t).Operations)
+	var destroyTook time.Duration
 	step(t, "destroy", func() {
+		start := time.Now()
 		if _, err := stack.Destroy(ctx); err != nil {
 			t.Fatalf("destroy: %v", err)
 		}
+		destroyTook = time.Since(start)
 	})
-	if a := tw.account(t); len(a.Resources) != 0 || len(a.Refusals) != 0 {
+	a := tw.account(t)
+	if len(a.Resources) != 0 || len(a.Refusals) != 0 {
 		t.Errorf("after destroy the twin holds %v and refused %+v", a.Summary(), a.Refusals)
 	}
+	timingReport(t, name+" destroy", destroyTook, graph, a.Operations[before:], "delete")
 }
 
 // The ipv4-calico preset with its Kubernetes layer on the suite's API server: Calico from
@@ -723,4 +734,37 @@ func kubeletForDeletes(t *testing.T) func() {
 		}
 	}()
 	return func() { close(stop); <-done }
+}
+
+// pulumiEksAdds is what AWS holds for each remote component beyond the offline plan: pulumi-eks's
+// children (pulumiEksChildren's AWS resources), what EKS makes with a cluster (its security group,
+// the creator's access entry), and each managed node group's node group.
+var pulumiEksAdds = map[string]map[string]int{
+	"eks:index:Cluster": {
+		"aws:iam/role:Role": 1, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1, "aws:eks/cluster:Cluster": 1,
+		"aws:ec2/securityGroup:SecurityGroup": 2, "aws:ec2/securityGroupRule:SecurityGroupRule": 5, "aws:eks/accessEntry:AccessEntry": 1,
+	},
+	"eks:index:ManagedNodeGroup": {"aws:eks/nodeGroup:NodeGroup": 1},
+}
+
+// assertHoldsThePlan checks that the twin's account holds exactly the offline plan's AWS resources
+// plus what the plan's remote components add (pulumiEksAdds).
+func assertHoldsThePlan(t *testing.T, stackName string, cfg map[string]string, a *awstwin.Account) {
+	t.Helper()
+	offline, err := plan.Run(plan.Options{Project: config.Project, Stack: stackName, Config: cfg}, stacks.Program(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	for _, r := range offline.Resources {
+		if r.Custom && strings.HasPrefix(r.Type, "aws:") {
+			want[r.Type]++
+		}
+		for typ, n := range pulumiEksAdds[r.Type] {
+			want[typ] += n
+		}
+	}
+	if got := types(a); !maps.Equal(got, want) {
+		t.Errorf("the twin holds %v;\nthe offline plan and pulumi-eks make %v", got, want)
+	}
 }
