@@ -27,6 +27,7 @@ const (
 	typeNetworkInterface = "aws:ec2/networkInterface:NetworkInterface"
 	typeLaunchTemplate   = "aws:ec2/launchTemplate:LaunchTemplate"
 	typeCidrReservation  = "aws:ec2/subnetCidrReservation:SubnetCidrReservation"
+	typeEniAttachment    = "aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment"
 )
 
 // nat64Prefix is the only IPv6 destination a NAT gateway may be the target of (RFC 6052's prefix,
@@ -381,6 +382,38 @@ func init() {
 		delete: func(a *Account, r *Record) *Error {
 			if r.Outputs["attachedTo"] != nil {
 				return awsErr("InvalidParameterValue", "Network interface '%s' is currently in use.", r.ID)
+			}
+			return nil
+		},
+	})
+
+	// An ENI attached to an instance the program names (multusAttachment instances). The instance
+	// is outside the account (the twin simulates no instances), so only the ENI's side is checked.
+	register(typeEniAttachment, handler{prefix: "eni-attach", took: durations{create: 5e9, delete: 5e9},
+		replaceOnChanges: []string{"instanceId", "networkInterfaceId", "deviceIndex"},
+		create: func(a *Account, r *Record) *Error {
+			eni, err := a.mustExist(typeNetworkInterface, "NetworkInterfaceId", r.str("networkInterfaceId"))
+			if err != nil {
+				return err
+			}
+			if eni.Outputs["attachedTo"] != nil {
+				// tpa#27513
+				return awsErr("InvalidNetworkInterface.InUse", "Interface: [%s] in use.", eni.ID)
+			}
+			instance, device := r.str("instanceId"), r.Inputs["deviceIndex"]
+			for _, other := range a.live(typeEniAttachment, func(o *Record) bool { return o.str("instanceId") == instance }) {
+				if other.Inputs["deviceIndex"] == device {
+					// tpa#906
+					return awsErr("InvalidParameterValue", "Instance '%s' already has an interface attached at device index '%v'.", instance, device)
+				}
+			}
+			eni.Outputs["attachedTo"] = instance
+			r.Outputs["attachmentId"] = r.ID
+			return nil
+		},
+		delete: func(a *Account, r *Record) *Error {
+			if eni, ok := a.Resources[r.str("networkInterfaceId")]; ok {
+				delete(eni.Outputs, "attachedTo")
 			}
 			return nil
 		},

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -227,4 +228,32 @@ func (k *kubeClient) unregister(names []string) error {
 		}
 	}
 	return nil
+}
+
+// attachMultusEnis does what our boot unit does on a Multus node (internal/multus attach-eni.sh):
+// attach the zone's available ENI tagged multus=true for this cluster, which the node then holds
+// until it goes. The twin has no instances, so the node's name stands for its instance.
+func (a *Account) attachMultusEnis(ng *Record, nodes []*corev1.Node) {
+	for _, n := range nodes {
+		if n.Labels[multusLabel] != "true" {
+			continue
+		}
+		zone := n.Labels["topology.kubernetes.io/zone"]
+		for _, eni := range a.live(typeNetworkInterface, nil) {
+			tags, _ := eni.Inputs["tags"].(map[string]any)
+			if eni.Outputs["attachedTo"] == nil && tags["multus"] == "true" && tags["Zone"] == zone && tags["cluster"] == ng.str("clusterName") {
+				eni.Outputs["attachedTo"] = n.Name
+				break
+			}
+		}
+	}
+}
+
+// detachMultusEnis releases the ENIs a node group's nodes held.
+func (a *Account) detachMultusEnis(nodeNames []string) {
+	for _, eni := range a.live(typeNetworkInterface, nil) {
+		if holder, ok := eni.Outputs["attachedTo"].(string); ok && slices.Contains(nodeNames, holder) {
+			delete(eni.Outputs, "attachedTo")
+		}
+	}
 }

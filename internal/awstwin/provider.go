@@ -352,6 +352,7 @@ func (p *Provider) registerNodes(id string) (*Record, error) {
 		}
 		api = a.ApiServer
 		nodes = a.NodesFor(rec)
+		a.attachMultusEnis(rec, nodes)
 		var names []any
 		for _, n := range nodes {
 			names = append(names, n.Name)
@@ -372,13 +373,14 @@ func (p *Provider) registerNodes(id string) (*Record, error) {
 	return rec, nil
 }
 
-// unregisterNodes removes nodes from the API server behind the clusters.
+// unregisterNodes removes nodes from the API server behind the clusters, and lets go of the ENIs
+// they held.
 func (p *Provider) unregisterNodes(names []string) error {
 	if len(names) == 0 {
 		return nil
 	}
 	var api ApiServer
-	if err := p.withAccount(func(a *Account) error { api = a.ApiServer; return nil }); err != nil {
+	if err := p.withAccount(func(a *Account) error { api = a.ApiServer; a.detachMultusEnis(names); return nil }); err != nil {
 		return err
 	}
 	client, err := newKubeClient(api, os.Getenv(TokenEnv))

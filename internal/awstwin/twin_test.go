@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // net is a VPC with an IPv6 /56, an internet gateway, a public subnet with a NAT gateway, and a
@@ -387,5 +390,29 @@ func TestNodesAreWhatEksWouldRegister(t *testing.T) {
 	}
 	if MaxPods("t3.medium", "") != 17 || MaxPods("m5.large", "") != 29 || MaxPods("x9.huge", "") != 110 {
 		t.Errorf("max pods %d %d %d", MaxPods("t3.medium", ""), MaxPods("m5.large", ""), MaxPods("x9.huge", ""))
+	}
+}
+
+func TestAnAttachedEniCannotBeDeleted(t *testing.T) {
+	n := newNet(t)
+	a, now := n.a, time.Now()
+	eni := mustCreate(t, a, typeNetworkInterface, map[string]any{"subnetId": n.subnet,
+		"tags": map[string]any{"multus": "true", "Zone": "eu-central-1a", "cluster": "chapter"}})
+	attachment := mustCreate(t, a, typeEniAttachment, map[string]any{"instanceId": "i-1", "networkInterfaceId": eni, "deviceIndex": 1.0})
+	_, err := a.Create(typeEniAttachment, map[string]any{"instanceId": "i-2", "networkInterfaceId": eni, "deviceIndex": 1.0})
+	wantCode(t, err, "InvalidNetworkInterface.InUse", eni)
+	wantCode(t, a.Delete(typeNetworkInterface, eni, now, 0), "InvalidParameterValue", "is currently in use")
+	if err := a.Delete(typeEniAttachment, attachment, now, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	// What the boot unit does on a Multus node: the zone's ENI for its cluster, held until the node goes.
+	ng := &Record{Type: typeNodeGroup, Inputs: map[string]any{"clusterName": "chapter"}}
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "ip-1", Labels: map[string]string{multusLabel: "true", "topology.kubernetes.io/zone": "eu-central-1a"}}}
+	a.attachMultusEnis(ng, []*corev1.Node{node})
+	wantCode(t, a.Delete(typeNetworkInterface, eni, now, 0), "InvalidParameterValue", "is currently in use")
+	a.detachMultusEnis([]string{"ip-1"})
+	if err := a.Delete(typeNetworkInterface, eni, now, 0); err != nil {
+		t.Errorf("the ENI is still held: %v", err)
 	}
 }
