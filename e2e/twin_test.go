@@ -45,15 +45,22 @@ type twin struct {
 	env   map[string]string
 }
 
-// newTwin builds the twin's provider from this repository (so it is never stale) into a directory
-// that only these stacks put first on PATH, with a fresh account.
+// newTwin has tools/build.sh build the twin's provider from this repository (so it is never stale)
+// into its own directory, which only these stacks put first on PATH, with the stand-in aws CLI and
+// a fresh account.
 func newTwin(t *testing.T) *twin {
 	t.Helper()
+	var stderr strings.Builder
+	build := exec.Command("bash", "../tools/build.sh", "aws-twin")
+	build.Stderr = &stderr
+	out, err := build.Output()
+	if err != nil {
+		t.Fatalf("tools/build.sh aws-twin: %v\n%s", err, stderr.String())
+	}
+	bin := filepath.Join(filepath.Dir(strings.TrimSpace(string(out))), "twin")
 	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "pulumi-resource-aws"), "./cmd/pulumi-resource-aws")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the AWS twin: %v\n%s", err, out)
+	if err := os.Symlink(filepath.Join(bin, "pulumi-resource-aws"), filepath.Join(dir, "pulumi-resource-aws")); err != nil {
+		t.Fatal(err)
 	}
 	// The aws CLI pulumi-eks checks for, and that kubeconfigs run for a token: a stand-in that knows
 	// only those two commands.
@@ -299,37 +306,7 @@ func TestTwinIpv6Preset(t *testing.T) {
 			t.Errorf("a second preview wants changes %v:\n%s", res.ChangeSummary, res.StdOut)
 		}
 	})
-	// Realistic changes: a bigger node group is an update; another instance type replaces the node
-	// group (its name is ours, so the old one goes first), never the cluster.
-	change := func(name, wantReplaced string, kv ...string) {
-		step(t, name, func() {
-			cfg := maps.Clone(files.Config)
-			for i := 0; i+1 < len(kv); i += 2 {
-				cfg[config.Project+":"+kv[i]] = kv[i+1]
-			}
-			stack = newStack(t, "ipv6", stacks.Run(cfg), tw.env)
-			res, err := stack.Up(ctx)
-			if err != nil {
-				t.Fatalf("up: %v", err)
-			}
-			changes := map[string]int{}
-			for op, n := range *res.Summary.ResourceChanges {
-				if op != "same" {
-					changes[op] = n
-				}
-			}
-			replaced := replacedResources(res.StdOut)
-			t.Logf("%s: %v, replaced %v", name, changes, replaced)
-			if changes["delete"] != 0 || changes["create"] != 0 || !slices.Equal(replaced, strings.Fields(wantReplaced)) {
-				t.Errorf("%s changed %v, replaced %v; want updates and replacing only %q:\n%s", name, changes, replaced, wantReplaced, res.StdOut)
-			}
-		})
-	}
-	change("node group size", "", "nodeDesiredSize", "3", "nodeMaxSize", "3")
-	change("instance type", "aws:eks:NodeGroup", "nodeDesiredSize", "3", "nodeMaxSize", "3", "nodeInstanceType", "t3.large")
-	if refusals := tw.account(t).Refusals; len(refusals) != 0 {
-		t.Errorf("the changes were refused: %+v", refusals)
-	}
+	realisticChanges(t, tw, &stack, "ipv6", files.Config, "aws:eks:NodeGroup")
 	var destroyTook time.Duration
 	before := len(tw.account(t).Operations)
 	graph := graphOf(t, stack)
@@ -582,13 +559,18 @@ func TestTwinIpv4CalicoPreset(t *testing.T) {
 				t.Errorf("the switch changed %v, want the policy created and three checks replaced:\n%s", changes, res.StdOut)
 			}
 		})
+		// New nodes re-run every check (their revision changes).
+		realisticChanges(t, tw, stack, "ipv4-calico", flipped, "aws:eks:NodeGroup kubernetes:batch/v1:Job")
 	})
 }
 
 // The ipv4-multus preset: the Multus ENI, its node group with the boot unit's user data, and Multus
 // with multus-pod and its checks on the suite's API server.
 func TestTwinIpv4MultusPreset(t *testing.T) {
-	twinRun(t, "ipv4-multus", twinPreset(t, "ipv4-multus", "verify", "true"), nil)
+	cfg := twinPreset(t, "ipv4-multus", "verify", "true")
+	twinRun(t, "ipv4-multus", cfg, func(tw *twin, stack *auto.Stack) {
+		realisticChanges(t, tw, stack, "ipv4-multus", cfg, "aws:eks:NodeGroup kubernetes:batch/v1:Job")
+	})
 }
 
 // A deployer the endpoint does not answer: validation trusts endpointPrivateAccessCidrs to say that
@@ -766,5 +748,41 @@ func assertHoldsThePlan(t *testing.T, stackName string, cfg map[string]string, a
 	}
 	if got := types(a); !maps.Equal(got, want) {
 		t.Errorf("the twin holds %v;\nthe offline plan and pulumi-eks make %v", got, want)
+	}
+}
+
+// realisticChanges: a bigger node group is an update; another instance type replaces the node
+// groups (their names are ours, so the old ones go first) and what wantReplaced names, never the
+// cluster.
+func realisticChanges(t *testing.T, tw *twin, stack *auto.Stack, name string, base map[string]string, wantReplaced string) {
+	t.Helper()
+	change := func(step_, want string, kv ...string) {
+		step(t, step_, func() {
+			cfg := maps.Clone(base)
+			for i := 0; i+1 < len(kv); i += 2 {
+				cfg[config.Project+":"+kv[i]] = kv[i+1]
+			}
+			*stack = newStack(t, name, stacks.Run(cfg), tw.env)
+			res, err := stack.Up(context.Background())
+			if err != nil {
+				t.Fatalf("up: %v", err)
+			}
+			changes := map[string]int{}
+			for op, n := range *res.Summary.ResourceChanges {
+				if op != "same" {
+					changes[op] = n
+				}
+			}
+			replaced := replacedResources(res.StdOut)
+			t.Logf("%s: %v, replaced %v", step_, changes, replaced)
+			if changes["delete"] != 0 || changes["create"] != 0 || !slices.Equal(replaced, strings.Fields(want)) {
+				t.Errorf("%s changed %v, replaced %v; want updates and replacing only %q:\n%s", step_, changes, replaced, want, res.StdOut)
+			}
+		})
+	}
+	change("node group size", "", "nodeDesiredSize", "3", "nodeMaxSize", "3")
+	change("instance type", wantReplaced, "nodeDesiredSize", "3", "nodeMaxSize", "3", "nodeInstanceType", "t3.large")
+	if refusals := tw.account(t).Refusals; len(refusals) != 0 {
+		t.Errorf("the changes were refused: %+v", refusals)
 	}
 }

@@ -10,7 +10,7 @@
 #
 # Names: pulumi, kubernetes-provider-schema (the embeds pulumi-resource-kubernetes is built with),
 # pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd,
-# actionlint, golangci-lint, nodeadm, pulumi-eks.
+# actionlint, golangci-lint, nodeadm, pulumi-eks, aws-twin (into $EAN_TOOLS_CACHE/twin, not on PATH).
 # The cache is $EAN_TOOLS_CACHE, by default ~/.cache/eks-advanced-networking/tools.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -87,6 +87,16 @@ pulumi_eks() {
   chmod +x "$cache/path/pulumi-resource-eks"
 }
 
+# aws_twin builds the AWS twin's provider (cmd/pulumi-resource-aws, a simulator) from this
+# repository into $cache/twin, never into the PATH directory: only the suite's twin stacks put it on
+# their PATH, so a real deployment cannot pick it up. It is rebuilt every time (the build cache makes
+# that quick), so it is never older than the code.
+aws_twin() {
+  mkdir -p "$cache/twin"
+  (cd "$here/.." && go build -o "$cache/twin/pulumi-resource-aws" ./cmd/pulumi-resource-aws) ||
+    fail "building the AWS twin (go build ./cmd/pulumi-resource-aws) failed; the go error is above"
+}
+
 k8s_version="-X k8s.io/component-base/version.gitVersion=v1.37.2 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37"
 
 tool() {
@@ -116,13 +126,15 @@ tool() {
     build actionlint v1.7.12 actionlint github.com/rhysd/actionlint/cmd/actionlint ;;
   pulumi-eks)
     pulumi_eks ;;
+  aws-twin)
+    aws_twin ;;
   nodeadm)
     build nodeadm v0.0.0-20260213141146-147b13ea3f4a nodeadm github.com/awslabs/amazon-eks-ami/nodeadm/cmd/nodeadm ;;
   golangci-lint)
     build golangci-lint v2.15.0 golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint \
       "-X main.version=v2.15.0" ;;
   *)
-    fail "unknown tool '$1'; valid: pulumi, kubernetes-provider-schema, pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, actionlint, golangci-lint, nodeadm, pulumi-eks" ;;
+    fail "unknown tool '$1'; valid: pulumi, kubernetes-provider-schema, pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, actionlint, golangci-lint, nodeadm, pulumi-eks, aws-twin" ;;
   esac
 }
 

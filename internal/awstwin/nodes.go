@@ -96,13 +96,14 @@ func (a *Account) NodesFor(ng *Record) []*corev1.Node {
 		if subnet == nil {
 			continue
 		}
-		v4 := firstHost(subnet.str("cidrBlock"), 100+a.Sequence%20*10+i)
+		a.NodeCount++
+		v4 := firstHost(subnet.str("cidrBlock"), 100+a.NodeCount%150)
 		name := "ip-" + strings.ReplaceAll(v4, ".", "-") + "." + a.Region + ".compute.internal"
 		address := v4
 		if v6 := subnet.str("ipv6CidrBlock"); ipv6 && v6 != "" {
 			if p, err := netip.ParsePrefix(v6); err == nil {
 				b := p.Addr().As16()
-				b[15] = byte(100 + i)
+				b[15] = byte(100 + a.NodeCount%150)
 				address = netip.AddrFrom16(b).String()
 			}
 		}
@@ -133,7 +134,7 @@ func (a *Account) NodesFor(ng *Record) []*corev1.Node {
 		nodes = append(nodes, &corev1.Node{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Node"},
 			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
-			Spec:       corev1.NodeSpec{Taints: taints, ProviderID: fmt.Sprintf("aws:///%s/i-%017x", subnet.str("availabilityZone"), a.Sequence*100+i)},
+			Spec:       corev1.NodeSpec{Taints: taints, ProviderID: fmt.Sprintf("aws:///%s/i-%017x", subnet.str("availabilityZone"), a.NodeCount)},
 			Status: corev1.NodeStatus{
 				Capacity: capacity, Allocatable: capacity,
 				Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",

@@ -61,8 +61,10 @@ type Refusal struct {
 
 // Account is the simulated account's state.
 type Account struct {
-	Region    string             `json:"region"`
-	Sequence  int                `json:"sequence"`
+	Region   string `json:"region"`
+	Sequence int    `json:"sequence"`
+	// NodeCount numbers the nodes node groups have registered, so every node gets its own address.
+	NodeCount int                `json:"nodeCount"`
 	Resources map[string]*Record `json:"resources"`
 	Refusals  []Refusal          `json:"refusals"`
 	// Operations are the account's creates and deletes with their wall-clock times, for timing reports.
