@@ -9,6 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"eks-advanced-networking/internal/plan"
 )
 
 // EKS: clusters, managed node groups, add-ons and access entries. Codes and messages are EKS's
@@ -22,9 +26,9 @@ const (
 	typeAccessAssociation = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 )
 
-// CallerArn is who the twin's account says is deploying (getCallerIdentity); EKS gives that identity
-// an access entry itself when the cluster bootstraps its creator's admin permissions.
-var CallerArn = "arn:aws:iam::" + AccountID + ":user/aws-twin"
+// CallerArn is who deploys (getCallerIdentity, answered as the offline plan does); EKS gives that
+// identity an access entry itself when the cluster bootstraps its creator's admin permissions.
+var CallerArn = planAnswer("aws:index/getCallerIdentity:getCallerIdentity", nil, "arn")
 
 // kubernetesVersions are the versions EKS creates clusters with, as of 2026-11 (EKS User Guide,
 // "Kubernetes version lifecycle"); others get "unsupported Kubernetes version" (tam#3164).
@@ -53,18 +57,14 @@ func addonOffers(addon, version, kubernetes string) bool {
 	return false
 }
 
-// LatestAddons are what the twin answers for an add-on's default version (getAddonVersion), per add-on:
-// the offline plan's answers for Kubernetes 1.35, with kube-proxy following the cluster's minor.
-func latestAddon(addon, kubernetes string) string {
-	switch addon {
-	case "vpc-cni":
-		return "v1.22.1-eksbuild.2"
-	case "coredns":
-		return "v1.13.2-eksbuild.4"
-	case "kube-proxy":
-		return "v" + kubernetes + ".3-eksbuild.2"
+// planAnswer is one field of the offline plan's answer to a data source (plan.Invoke); the twin
+// reports what the plan does for what it does not hold itself.
+func planAnswer(token string, args map[string]any, field string) string {
+	out, err := plan.Invoke("", token, resource.NewPropertyMapFromMap(args))
+	if err != nil || !out.HasValue(resource.PropertyKey(field)) {
+		return ""
 	}
-	return ""
+	return fmt.Sprint(out[resource.PropertyKey(field)].Mappable())
 }
 
 func object(v any) map[string]any {
@@ -246,7 +246,8 @@ func init() {
 			r.ID = cluster.ID + ":" + name
 			r.Outputs["arn"] = fmt.Sprintf("arn:aws:eks:%s:%s:addon/%s/%s/%s", a.Region, AccountID, cluster.ID, name, r.ID)
 			if r.str("addonVersion") == "" {
-				r.Outputs["addonVersion"] = latestAddon(name, cluster.str("version"))
+				r.Outputs["addonVersion"] = planAnswer("aws:eks/getAddonVersion:getAddonVersion",
+					map[string]any{"addonName": name, "kubernetesVersion": cluster.str("version")}, "version")
 			}
 			return nil
 		},

@@ -128,7 +128,7 @@ func (a *Account) NodesFor(ng *Record) []*corev1.Node {
 		}
 		capacity := corev1.ResourceList{
 			corev1.ResourcePods:   *resource.NewQuantity(int64(pods), resource.DecimalSI),
-			corev1.ResourceCPU:    *resource.NewQuantity(int64(instanceVcpus(instanceType)), resource.DecimalSI),
+			corev1.ResourceCPU:    resource.MustParse(planAnswer("aws:ec2/getInstanceType:getInstanceType", map[string]any{"instanceType": instanceType}, "defaultVcpus")),
 			corev1.ResourceMemory: resource.MustParse("3800Mi"),
 		}
 		nodes = append(nodes, &corev1.Node{

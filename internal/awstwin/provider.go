@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -18,6 +19,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
+
+	"eks-advanced-networking/internal/plan"
 )
 
 // Version is the pulumi-aws version the twin stands in for, the one go.mod pins.
@@ -200,13 +203,7 @@ func (p *Provider) Diff(_ context.Context, req plugin.DiffRequest) (plugin.DiffR
 		keys[k] = true
 	}
 	forceNew := ReplaceOnChanges(string(req.Type))
-	for _, k := range slices.Sorted(func(yield func(resource.PropertyKey) bool) {
-		for k := range keys {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		if strings.HasPrefix(string(k), "__") || slices.Contains(req.IgnoreChanges, string(k)) {
 			continue
 		}
@@ -422,89 +419,31 @@ func (p *Provider) record(op, typ, id string, start time.Time) error {
 	})
 }
 
-// Invoke answers the data sources the program reads.
+// Invoke answers the data sources the program and pulumi-eks read: a cluster from the account, the
+// rest as the offline plan answers them (plan.Invoke), so the two agree.
 func (p *Provider) Invoke(_ context.Context, req plugin.InvokeRequest) (plugin.InvokeResponse, error) {
+	if req.Tok != "aws:eks/getCluster:getCluster" {
+		out, err := plan.Invoke(p.region, string(req.Tok), req.Args)
+		return plugin.InvokeResponse{Properties: out}, err
+	}
+	// A cluster is what the account holds.
 	var out map[string]any
-	switch req.Tok {
-	case "aws:index/getRegion:getRegion":
-		out = map[string]any{"id": p.region, "name": p.region, "region": p.region, "endpoint": "ec2." + p.region + ".amazonaws.com"}
-	case "aws:index/getPartition:getPartition":
-		out = map[string]any{"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}
-	case "aws:index/getCallerIdentity:getCallerIdentity":
-		out = map[string]any{"id": AccountID, "accountId": AccountID, "arn": CallerArn, "userId": "AIDAAWSTWIN"}
-	case "aws:eks/getAddonVersion:getAddonVersion":
-		args := plain(req.Args)
-		addon, _ := args["addonName"].(string)
-		kubernetes, _ := args["kubernetesVersion"].(string)
-		version := latestAddon(addon, kubernetes)
-		if version == "" {
-			return plugin.InvokeResponse{}, fmt.Errorf("the AWS twin knows no versions of add-on %q", addon)
+	name, _ := plain(req.Args)["name"].(string)
+	err := p.withAccount(func(a *Account) error {
+		c, awsErr := a.cluster(name)
+		if awsErr != nil {
+			return apiError("reading", typeCluster, awsErr)
 		}
-		out = map[string]any{"id": addon, "addonName": addon, "kubernetesVersion": kubernetes, "version": version}
-	case "aws:index/getAvailabilityZones:getAvailabilityZones":
-		var names, ids []any
-		for i, letter := range []string{"a", "b", "c"} {
-			names = append(names, p.region+letter)
-			ids = append(ids, fmt.Sprintf("%s-az%d", shortRegion(p.region), i+1))
+		out = map[string]any{"id": name, "name": name, "status": c.Outputs["status"], "arn": c.Outputs["arn"],
+			"endpoint": c.Outputs["endpoint"], "version": c.Outputs["version"], "identities": c.Outputs["identities"],
+			"certificateAuthorities":   []any{c.Outputs["certificateAuthority"]},
+			"kubernetesNetworkConfigs": []any{c.Outputs["kubernetesNetworkConfig"]},
+			"vpcConfig":                c.Outputs["vpcConfig"],
 		}
-		out = map[string]any{"id": p.region, "names": names, "zoneIds": ids, "groupNames": []any{p.region}}
-	case "aws:eks/getCluster:getCluster":
-		args := plain(req.Args)
-		name, _ := args["name"].(string)
-		err := p.withAccount(func(a *Account) error {
-			c, awsErr := a.cluster(name)
-			if awsErr != nil {
-				return apiError("reading", typeCluster, awsErr)
-			}
-			out = map[string]any{"id": name, "name": name, "status": c.Outputs["status"], "arn": c.Outputs["arn"],
-				"endpoint": c.Outputs["endpoint"], "version": c.Outputs["version"], "identities": c.Outputs["identities"],
-				"certificateAuthorities":   []any{c.Outputs["certificateAuthority"]},
-				"kubernetesNetworkConfigs": []any{c.Outputs["kubernetesNetworkConfig"]},
-				"vpcConfig":                c.Outputs["vpcConfig"],
-			}
-			return nil
-		})
-		if err != nil {
-			return plugin.InvokeResponse{}, err
-		}
-	case "aws:ec2/getInstanceType:getInstanceType":
-		name, _ := plain(req.Args)["instanceType"].(string)
-		out = map[string]any{"id": name, "instanceType": name, "defaultVcpus": instanceVcpus(name)}
-	case "aws:ssm/getParameter:getParameter":
-		// The recommended EKS AMI parameters (/aws/service/eks/optimized-ami/...): an AMI id each.
-		name, _ := plain(req.Args)["name"].(string)
-		sum := sha256.Sum256([]byte(name))
-		out = map[string]any{"id": name, "name": name, "type": "String", "value": "ami-0" + hex.EncodeToString(sum[:8]), "version": 1.0,
-			"arn": "arn:aws:ssm:" + p.region + "::parameter" + name}
-	case "aws:iam/getSessionContext:getSessionContext":
-		arn, _ := plain(req.Args)["arn"].(string)
-		out = map[string]any{"id": arn, "arn": arn, "issuerArn": arn, "issuerId": "AIDAAWSTWIN", "issuerName": "aws-twin"}
-	default:
-		return plugin.InvokeResponse{}, fmt.Errorf("the AWS twin does not answer %s", req.Tok)
+		return nil
+	})
+	if err != nil {
+		return plugin.InvokeResponse{}, err
 	}
 	return plugin.InvokeResponse{Properties: resource.NewPropertyMapFromMap(out)}, nil
-}
-
-// shortRegion abbreviates a region as AZ ids do: eu-central-1 becomes euc1.
-func shortRegion(region string) string {
-	parts := strings.Split(region, "-")
-	if len(parts) != 3 {
-		return region
-	}
-	return parts[0] + parts[1][:1] + parts[2]
-}
-
-// instanceVcpus is an instance type's vCPUs by the size in its name, as most families have it
-// (large 2, xlarge 4, Nxlarge 4N): a stand-in for EC2's answer, not EC2's table.
-func instanceVcpus(instanceType string) float64 {
-	_, size, _ := strings.Cut(instanceType, ".")
-	switch {
-	case size == "xlarge":
-		return 4
-	case strings.HasSuffix(size, "xlarge"):
-		if n, err := strconv.Atoi(strings.TrimSuffix(size, "xlarge")); err == nil {
-			return float64(4 * n)
-		}
-	}
-	return 2
 }

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"eks-advanced-networking/internal/plan"
 )
 
 // Error is an AWS API error: the code and message AWS returns (EC2's <Code> and <Message>, IAM's,
@@ -98,7 +100,7 @@ func NewAccount(region string) *Account {
 }
 
 // AccountID is the simulated account's id, the offline plan's.
-const AccountID = "123456789012"
+const AccountID = plan.AccountID
 
 // nextID gives an id of AWS's shape for a prefix (vpc, subnet, igw, ...): 17 hex digits.
 func (a *Account) nextID(prefix string) string {
@@ -142,17 +144,6 @@ func (a *Account) Settle(now time.Time) {
 			delete(a.Resources, id)
 		}
 	}
-}
-
-// Pending says whether a delete is still running, and until when.
-func (a *Account) Pending() (time.Time, bool) {
-	var last time.Time
-	for _, r := range a.Resources {
-		if r.DeletingUntil != nil && r.DeletingUntil.After(last) {
-			last = *r.DeletingUntil
-		}
-	}
-	return last, !last.IsZero()
 }
 
 // Summary lists what the account holds, for a test's message: type and id, sorted.

@@ -78,6 +78,13 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	return id, state, nil
 }
 
+// Invoke answers a data source as the offline plan does, in region: zones, region, partition,
+// caller, add-on versions, instance types, AMI parameters, session context. The AWS twin answers
+// with these too, except for what its own account holds (a cluster).
+func Invoke(region, token string, args resource.PropertyMap) (resource.PropertyMap, error) {
+	return (&mocks{region: region}).Call(pulumi.MockCallArgs{Token: token, Args: args})
+}
+
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
