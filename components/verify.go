@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -69,7 +72,7 @@ func NewScenarioChecks(ctx *pulumi.Context, name string, args *ScenarioChecksArg
 	// The policy checks' targets, only for the namespaces some check targets.
 	targetIps := map[string]pulumi.StringOutput{}
 	targets := verify.TargetPods()
-	for _, ns := range verify.SortedKeys(targets) {
+	for _, ns := range slices.Sorted(maps.Keys(targets)) {
 		if !targeted(args.Checks, ns) {
 			continue
 		}
@@ -162,18 +165,7 @@ func targeted(checks []verify.Check, namespace string) bool {
 
 // kindName is the Kind of a type token (kubernetes:core/v1:Namespace), lower case, for names.
 func kindName(token string) string {
-	for i := len(token) - 1; i >= 0; i-- {
-		if token[i] == ':' {
-			kind := []rune(token[i+1:])
-			for j, r := range kind {
-				if r >= 'A' && r <= 'Z' {
-					kind[j] = r + 'a' - 'A'
-				}
-			}
-			return string(kind)
-		}
-	}
-	return token
+	return strings.ToLower(token[strings.LastIndex(token, ":")+1:])
 }
 
 // childMap is m[key] as a map, made if absent (JSON drops empty maps).

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"sort"
 	"strconv"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -395,16 +394,6 @@ func TargetPods() map[string]*corev1.Pod {
 		}
 	}
 	return out
-}
-
-// SortedKeys lists a map's keys in order, for stable resource registration.
-func SortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Objects are what the checks need besides their Jobs: their namespace, and for the Calico status
