@@ -271,63 +271,28 @@ func TestTwinRefusesADestroyWithoutTheEdge(t *testing.T) {
 // The ipv6 preset, the whole program: the VPC, pulumi-eks's cluster (its Node.js provider from npm)
 // and our node group and add-ons, against the twin; then a clean preview and destroy.
 func TestTwinIpv6Preset(t *testing.T) {
-	ctx := context.Background()
-	tw := newTwin(t)
 	files, err := plan.LoadStack("..", "ipv6")
 	if err != nil {
 		t.Fatal(err)
 	}
-	stack := newStack(t, "ipv6", stacks.Run(files.Config), tw.env)
-	defer func() { _ = stack.Workspace().RemoveStack(ctx, "ipv6") }()
-	var upTook time.Duration
-	step(t, "up", func() {
-		start := time.Now()
-		if _, err := stack.Up(ctx); err != nil {
-			t.Fatalf("up: %v", err)
-		}
-		upTook = time.Since(start)
+	twinRun(t, "ipv6", files.Config, func(tw *twin, stack *auto.Stack) {
+		step(t, "pulumi-eks's children", func() {
+			got := descendants(graphOf(t, *stack), "eks:index:Cluster")
+			t.Logf("pulumi-eks created: %v", got)
+			if !slices.Equal(got, pulumiEksChildren) {
+				t.Errorf("pulumi-eks's cluster created\n%v\nwant (README, \"What pulumi-eks creates\")\n%v", got, pulumiEksChildren)
+			}
+		})
+		realisticChanges(t, tw, stack, "ipv6", files.Config, "aws:eks:NodeGroup")
 	})
-	t.Logf("the twin holds %d resources: %v", len(tw.account(t).Resources), types(tw.account(t)))
-	timingReport(t, "ipv6 up", upTook, graphOf(t, stack), tw.account(t).Operations, "create")
-	assertHoldsThePlan(t, "ipv6", files.Config, tw.account(t))
-	step(t, "pulumi-eks's children", func() {
-		got := descendants(t, stack, "eks:index:Cluster")
-		t.Logf("pulumi-eks created: %v", got)
-		if !slices.Equal(got, pulumiEksChildren) {
-			t.Errorf("pulumi-eks's cluster created\n%v\nwant (README, \"What pulumi-eks creates\")\n%v", got, pulumiEksChildren)
-		}
-	})
-	step(t, "preview again", func() {
-		res, err := stack.Preview(ctx, optpreview.Diff())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !unchanged(res.ChangeSummary) {
-			t.Errorf("a second preview wants changes %v:\n%s", res.ChangeSummary, res.StdOut)
-		}
-	})
-	realisticChanges(t, tw, &stack, "ipv6", files.Config, "aws:eks:NodeGroup")
-	var destroyTook time.Duration
-	before := len(tw.account(t).Operations)
-	graph := graphOf(t, stack)
-	step(t, "destroy", func() {
-		start := time.Now()
-		if _, err := stack.Destroy(ctx); err != nil {
-			t.Fatalf("destroy: %v", err)
-		}
-		destroyTook = time.Since(start)
-	})
-	a := tw.account(t)
-	if len(a.Resources) != 0 || len(a.Refusals) != 0 {
-		t.Errorf("after destroy the twin holds %v and refused %+v", a.Summary(), a.Refusals)
-	}
-	timingReport(t, "ipv6 destroy", destroyTook, graph, a.Operations[before:], "delete")
 }
 
 // runGraph is a stack's resources as the engine recorded them: what each waited for, and its id.
 type runGraph struct {
-	deps map[string][]string // urn -> the urns it waited for (a component waits for its children)
-	ids  map[string]string   // urn -> the cloud id, for custom resources
+	deps    map[string][]string // urn -> the urns it waited for (a component waits for its children)
+	ids     map[string]string   // urn -> the cloud id, for custom resources
+	types   map[string]string   // urn -> type
+	parents map[string]string   // urn -> parent urn
 }
 
 func graphOf(t *testing.T, stack auto.Stack) runGraph {
@@ -340,6 +305,7 @@ func graphOf(t *testing.T, stack auto.Stack) runGraph {
 		Resources []struct {
 			URN          string   `json:"urn"`
 			ID           string   `json:"id"`
+			Type         string   `json:"type"`
 			Custom       bool     `json:"custom"`
 			Parent       string   `json:"parent"`
 			Dependencies []string `json:"dependencies"`
@@ -348,8 +314,9 @@ func graphOf(t *testing.T, stack auto.Stack) runGraph {
 	if err := json.Unmarshal(exported.Deployment, &deployment); err != nil {
 		t.Fatal(err)
 	}
-	g := runGraph{deps: map[string][]string{}, ids: map[string]string{}}
+	g := runGraph{deps: map[string][]string{}, ids: map[string]string{}, types: map[string]string{}, parents: map[string]string{}}
 	for _, r := range deployment.Resources {
+		g.types[r.URN], g.parents[r.URN] = r.Type, r.Parent
 		g.deps[r.URN] = append(g.deps[r.URN], r.Dependencies...)
 		if r.Custom {
 			g.ids[r.URN] = r.ID
@@ -429,36 +396,13 @@ var pulumiEksChildren = []string{
 }
 
 // descendants lists "type name" of every resource below the components of a type, sorted.
-func descendants(t *testing.T, stack auto.Stack, componentType string) []string {
-	t.Helper()
-	exported, err := stack.Export(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var deployment struct {
-		Resources []struct {
-			URN    string `json:"urn"`
-			Type   string `json:"type"`
-			Parent string `json:"parent"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal(exported.Deployment, &deployment); err != nil {
-		t.Fatal(err)
-	}
-	below := map[string]bool{}
-	for _, r := range deployment.Resources {
-		if r.Type == componentType {
-			below[r.URN] = true
-		}
-	}
+func descendants(g runGraph, componentType string) []string {
 	var out []string
-	for changed := true; changed; {
-		changed = false
-		for _, r := range deployment.Resources {
-			if below[r.Parent] && !below[r.URN] {
-				below[r.URN] = true
-				changed = true
-				out = append(out, r.Type+" "+r.URN[strings.LastIndex(r.URN, "::")+2:])
+	for urn := range g.types {
+		for p := g.parents[urn]; p != ""; p = g.parents[p] {
+			if g.types[p] == componentType {
+				out = append(out, g.types[urn]+" "+urn[strings.LastIndex(urn, "::")+2:])
+				break
 			}
 		}
 	}
@@ -548,12 +492,7 @@ func TestTwinIpv4CalicoPreset(t *testing.T) {
 			if err != nil {
 				t.Fatalf("up: %v", err)
 			}
-			changes := map[string]int{}
-			for op, n := range *res.Summary.ResourceChanges {
-				if op != "same" {
-					changes[op] = n
-				}
-			}
+			changes := changedOps(res)
 			// The policy, and the three checks whose expectation it flips.
 			if !maps.Equal(changes, map[string]int{"create": 1, "replace": 3}) {
 				t.Errorf("the switch changed %v, want the policy created and three checks replaced:\n%s", changes, res.StdOut)
@@ -619,18 +558,23 @@ type podList struct {
 	} `json:"items"`
 }
 
+func pods() (podList, error) {
+	var list podList
+	raw, _, err := testCluster.get("/api/v1/pods")
+	if err != nil {
+		return list, err
+	}
+	b, _ := json.Marshal(raw)
+	return list, json.Unmarshal(b, &list)
+}
+
 func listPods(t *testing.T) podList {
 	t.Helper()
-	raw, _, err := testCluster.get("/api/v1/pods")
+	list, err := pods()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(raw)
-	var pods podList
-	if err := json.Unmarshal(b, &pods); err != nil {
-		t.Fatal(err)
-	}
-	return pods
+	return list
 }
 
 // assertPodsBound waits for kube-scheduler to bind every pod of the stack to one of the nodes the
@@ -698,16 +642,11 @@ func kubeletForDeletes(t *testing.T) func() {
 				return
 			case <-time.After(500 * time.Millisecond):
 			}
-			raw, _, err := testCluster.get("/api/v1/pods")
+			list, err := pods()
 			if err != nil {
 				continue
 			}
-			b, _ := json.Marshal(raw)
-			var pods podList
-			if json.Unmarshal(b, &pods) != nil {
-				continue
-			}
-			for _, p := range pods.Items {
+			for _, p := range list.Items {
 				if p.Metadata.DeletionTimestamp != nil && p.Spec.NodeName != "" {
 					_, _, _ = testCluster.request("DELETE", "/api/v1/namespaces/"+p.Metadata.Namespace+"/pods/"+p.Metadata.Name,
 						map[string]any{"gracePeriodSeconds": 0})
@@ -767,12 +706,7 @@ func realisticChanges(t *testing.T, tw *twin, stack *auto.Stack, name string, ba
 			if err != nil {
 				t.Fatalf("up: %v", err)
 			}
-			changes := map[string]int{}
-			for op, n := range *res.Summary.ResourceChanges {
-				if op != "same" {
-					changes[op] = n
-				}
-			}
+			changes := changedOps(res)
 			replaced := replacedResources(res.StdOut)
 			t.Logf("%s: %v, replaced %v", step_, changes, replaced)
 			if changes["delete"] != 0 || changes["create"] != 0 || !slices.Equal(replaced, strings.Fields(want)) {
@@ -785,4 +719,17 @@ func realisticChanges(t *testing.T, tw *twin, stack *auto.Stack, name string, ba
 	if refusals := tw.account(t).Refusals; len(refusals) != 0 {
 		t.Errorf("the changes were refused: %+v", refusals)
 	}
+}
+
+// changedOps is an update's changes by operation, without what stayed the same.
+func changedOps(res auto.UpResult) map[string]int {
+	changes := map[string]int{}
+	if res.Summary.ResourceChanges != nil {
+		for op, n := range *res.Summary.ResourceChanges {
+			if op != "same" && n > 0 {
+				changes[op] = n
+			}
+		}
+	}
+	return changes
 }
