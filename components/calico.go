@@ -5,7 +5,6 @@ import (
 
 	helmv4 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v4"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -70,10 +69,7 @@ func NewCalicoPolicyEngine(ctx *pulumi.Context, name string, args *CalicoPolicyE
 	parent := pulumi.Parent(c)
 
 	// Helm v4 charts do not create their namespace.
-	ns, err := newKubeObject(ctx, name+"-namespace", &corev1.Namespace{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: metav1.ObjectMeta{Name: calico.Namespace},
-	}, parent)
+	ns, err := newKubeObject(ctx, name+"-namespace", calico.NamespaceObject(), parent)
 	if err != nil {
 		return nil, err
 	}

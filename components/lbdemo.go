@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/internal/lbcontroller"
+	"eks-advanced-networking/internal/workload"
 )
 
 // LoadBalancerDemoType is the component's type token.
@@ -18,6 +19,8 @@ type LoadBalancerDemoArgs struct {
 	// SourceRanges may reach an internet-facing load balancer; empty makes it internal.
 	SourceRanges []string
 	SkipAwait    bool
+	// Image is the web server's busybox image; empty means workload.DefaultImage.
+	Image string
 }
 
 // LoadBalancerDemo is a web server behind a Network Load Balancer the AWS Load Balancer Controller
@@ -42,6 +45,13 @@ func NewLoadBalancerDemo(ctx *pulumi.Context, name string, args *LoadBalancerDem
 	if args == nil || (args.AddressType != lbcontroller.DualStack && args.AddressType != lbcontroller.Ipv4) {
 		return nil, fmt.Errorf("LoadBalancerDemo %s: AddressType must be %s or %s", name, lbcontroller.DualStack, lbcontroller.Ipv4)
 	}
+	image := args.Image
+	if image == "" {
+		image = workload.DefaultImage
+	}
+	if err := workload.ValidateImage(image); err != nil {
+		return nil, fmt.Errorf("LoadBalancerDemo %s: Image %q: %w", name, image, err)
+	}
 	c := &LoadBalancerDemo{}
 	if err := ctx.RegisterComponentResource(LoadBalancerDemoType, name, c, opts...); err != nil {
 		return nil, err
@@ -52,7 +62,7 @@ func NewLoadBalancerDemo(ctx *pulumi.Context, name string, args *LoadBalancerDem
 		return nil, err
 	}
 	inNamespace := pulumi.DependsOn([]pulumi.Resource{ns})
-	deployment := lbcontroller.DemoDeployment()
+	deployment := lbcontroller.DemoDeployment(image)
 	service := lbcontroller.DemoService(args.AddressType, args.SourceRanges)
 	if args.SkipAwait {
 		skipAwait(&deployment.ObjectMeta)

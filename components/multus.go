@@ -10,6 +10,7 @@ import (
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/workload"
 )
 
 // MultusNetworkType is the component's type token.
@@ -23,6 +24,8 @@ type MultusNetworkArgs struct {
 	Image string
 	// DemoPod runs the chapter's multus-pod on the first network.
 	DemoPod bool
+	// DemoPodImage is multus-pod's busybox image; empty means workload.DefaultImage.
+	DemoPodImage string
 	// SkipAwait stops Pulumi from waiting for the DaemonSet and the pod (a cluster with no nodes).
 	SkipAwait bool
 	// Aws builds the AWS side. Leave it nil where the nodes and their ENIs exist already
@@ -87,6 +90,11 @@ func validateMultusArgs(name string, args *MultusNetworkArgs) error {
 	}
 	if args.Image == "" {
 		return bad("Image", "", "an image is required: AWS's EKS build in the cluster's region, multus.EksImage(region, multus.MultusImageTag)")
+	}
+	if args.DemoPodImage != "" {
+		if err := workload.ValidateImage(args.DemoPodImage); err != nil {
+			return bad("DemoPodImage", args.DemoPodImage, err.Error())
+		}
 	}
 	a := args.Aws
 	if a == nil {

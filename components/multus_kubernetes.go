@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/internal/multus"
+	"eks-advanced-networking/internal/workload"
 )
 
 // multusKubernetes registers Multus itself, the NADs and the demo pod, and returns the demo's check
@@ -52,7 +53,11 @@ func multusKubernetes(ctx *pulumi.Context, name string, args *MultusNetworkArgs,
 	ready := append([]pulumi.Resource{daemon}, nads...)
 	if args.DemoPod {
 		n := args.Networks[0]
-		pod := multus.DemoPod(n)
+		image := args.DemoPodImage
+		if image == "" {
+			image = workload.DefaultImage
+		}
+		pod := multus.DemoPod(n, image)
 		if args.SkipAwait {
 			skipAwait(&pod.ObjectMeta)
 		}

@@ -14,6 +14,7 @@ import (
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/plan"
 	"eks-advanced-networking/internal/policydemo"
+	"eks-advanced-networking/internal/workload"
 )
 
 func runProgram(t *testing.T, program func(ctx *pulumi.Context) error) (*plan.Plan, error) {
@@ -133,6 +134,7 @@ func TestNetworkPolicyDemo(t *testing.T) {
 		{"before: no policy", NetworkPolicyDemoArgs{}, false},
 		{"after: deny egress", NetworkPolicyDemoArgs{DenyEgress: true}, true},
 		{"after, DNS allowed", NetworkPolicyDemoArgs{DenyEgress: true, AllowDns: true}, true},
+		{"from a private mirror", NetworkPolicyDemoArgs{Image: "registry.example.com/mirror/busybox:1.37"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := runProgram(t, func(ctx *pulumi.Context) error {
@@ -142,7 +144,11 @@ func TestNetworkPolicyDemo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, d := range policydemo.Deployments() {
+			image := tc.args.Image
+			if image == "" {
+				image = workload.DefaultImage
+			}
+			for _, d := range policydemo.Deployments(image) {
 				r := get(t, p, "kubernetes:apps/v1:Deployment", "demo-"+d.Namespace+"-"+d.Name)
 				ns := get(t, p, "kubernetes:core/v1:Namespace", "demo-"+d.Namespace)
 				if !reflect.DeepEqual(r.Inputs, plainJSON(t, d)) || !r.DependsOn(ns.URN) {
@@ -164,6 +170,13 @@ func TestNetworkPolicyDemo(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "DenyEgress") {
 		t.Errorf("AllowDns without DenyEgress: %v", err)
+	}
+	p, err := runProgram(t, func(ctx *pulumi.Context) error {
+		_, err := NewNetworkPolicyDemo(ctx, "demo", &NetworkPolicyDemoArgs{Image: "Busybox:latest"})
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), `Image "Busybox:latest"`) || len(p.Resources) != 0 {
+		t.Errorf("a bad image: %v, %d resources registered; want a refusal naming Image and nothing registered", err, len(p.Resources))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/internal/policydemo"
+	"eks-advanced-networking/internal/workload"
 )
 
 // NetworkPolicyDemoType is the component's type token.
@@ -19,6 +20,8 @@ type NetworkPolicyDemoArgs struct {
 	AllowDns bool
 	// SkipAwait stops Pulumi from waiting for the Deployments to become ready (a cluster with no nodes).
 	SkipAwait bool
+	// Image is the Deployments' busybox image; empty means workload.DefaultImage.
+	Image string
 }
 
 // NetworkPolicyDemo is the chapter's test: busybox Deployments in namespaces deploy1 and deploy2, and
@@ -46,6 +49,13 @@ func NewNetworkPolicyDemo(ctx *pulumi.Context, name string, args *NetworkPolicyD
 	if args.AllowDns && !args.DenyEgress {
 		return nil, fmt.Errorf("NetworkPolicyDemo %s: AllowDns only shapes the deny-egress policy; turn DenyEgress on", name)
 	}
+	image := args.Image
+	if image == "" {
+		image = workload.DefaultImage
+	}
+	if err := workload.ValidateImage(image); err != nil {
+		return nil, fmt.Errorf("NetworkPolicyDemo %s: Image %q: %w", name, image, err)
+	}
 	c := &NetworkPolicyDemo{}
 	if err := ctx.RegisterComponentResource(NetworkPolicyDemoType, name, c, opts...); err != nil {
 		return nil, err
@@ -60,7 +70,7 @@ func NewNetworkPolicyDemo(ctx *pulumi.Context, name string, args *NetworkPolicyD
 		namespaces[ns.Name] = res
 		c.ready = append(c.ready, res)
 	}
-	for _, d := range policydemo.Deployments() {
+	for _, d := range policydemo.Deployments(image) {
 		if args.SkipAwait {
 			skipAwait(&d.ObjectMeta)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/internal/verify"
+	"eks-advanced-networking/internal/workload"
 )
 
 // ScenarioChecksType is the component's type token.
@@ -19,6 +20,8 @@ const ScenarioChecksType = "eks-advanced-networking:verify:ScenarioChecks"
 // ScenarioChecksArgs are the checks to run, from verify.Checks.
 type ScenarioChecksArgs struct {
 	Checks []verify.Check
+	// Image is the busybox image of the policy checks' target pods; empty means workload.DefaultImage.
+	Image string
 	// Checked is what the checks run against: every Job waits for it, and goes before it on destroy.
 	Checked []pulumi.Resource
 	// Revision stands for what the checks look at (nodes, add-on configuration); when it changes,
@@ -48,6 +51,13 @@ func NewScenarioChecks(ctx *pulumi.Context, name string, args *ScenarioChecksArg
 	if args == nil || len(args.Checks) == 0 {
 		return nil, fmt.Errorf("ScenarioChecks %s: no checks to run", name)
 	}
+	image := args.Image
+	if image == "" {
+		image = workload.DefaultImage
+	}
+	if err := workload.ValidateImage(image); err != nil {
+		return nil, fmt.Errorf("ScenarioChecks %s: Image %q: %w", name, image, err)
+	}
 	c := &ScenarioChecks{}
 	if err := ctx.RegisterComponentResource(ScenarioChecksType, name, c, opts...); err != nil {
 		return nil, err
@@ -71,7 +81,7 @@ func NewScenarioChecks(ctx *pulumi.Context, name string, args *ScenarioChecksArg
 
 	// The policy checks' targets, only for the namespaces some check targets.
 	targetIps := map[string]pulumi.StringOutput{}
-	targets := verify.TargetPods()
+	targets := verify.TargetPods(image)
 	for _, ns := range slices.Sorted(maps.Keys(targets)) {
 		if !targeted(args.Checks, ns) {
 			continue

@@ -59,7 +59,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		checked = append(checked, loadBalancerReady...)
 		if cfg.DemoApps {
 			demo, err := components.NewLoadBalancerDemo(ctx, "load-balancer-demo", &components.LoadBalancerDemoArgs{
-				AddressType: cfg.LoadBalancerAddressType(), SourceRanges: cfg.EndpointPublicAccessCidrs, SkipAwait: cfg.SkipAwait,
+				AddressType: cfg.LoadBalancerAddressType(), SourceRanges: cfg.EndpointPublicAccessCidrs, SkipAwait: cfg.SkipAwait, Image: cfg.BusyboxImage,
 			}, pulumi.Provider(k8s), pulumi.DependsOn(loadBalancerReady))
 			if err != nil {
 				return nil, err
@@ -81,6 +81,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 			DenyEgress: cfg.DenyEgressPolicy,
 			AllowDns:   cfg.AllowDnsEgress,
 			SkipAwait:  cfg.SkipAwait,
+			Image:      cfg.BusyboxImage,
 		}, opts...)
 		if err != nil {
 			return nil, err
@@ -94,7 +95,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 			providers = append(providers, awsProvider)
 		}
 		m, err := components.NewMultusNetwork(ctx, "multus", &components.MultusNetworkArgs{
-			Networks: networks, Image: cfg.MultusImage, DemoPod: cfg.MultusDemoPod, Aws: multusAws, SkipAwait: cfg.SkipAwait,
+			Networks: networks, Image: cfg.MultusImage, DemoPod: cfg.MultusDemoPod, DemoPodImage: cfg.BusyboxImage, Aws: multusAws, SkipAwait: cfg.SkipAwait,
 		}, pulumi.Providers(providers...))
 		if err != nil {
 			return nil, err
@@ -108,7 +109,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		if err != nil {
 			return nil, err
 		}
-		args := &components.ScenarioChecksArgs{Checks: checks, Checked: checked, SkipAwait: cfg.SkipAwait}
+		args := &components.ScenarioChecksArgs{Checks: checks, Checked: checked, SkipAwait: cfg.SkipAwait, Image: cfg.BusyboxImage}
 		if clusterAws != nil {
 			args.Revision = clusterAws.nodesRevision
 		}

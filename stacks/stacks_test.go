@@ -13,12 +13,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/distribution/reference"
 	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/plan"
+	"eks-advanced-networking/internal/workload"
 )
 
 // projectDir holds Pulumi.yaml and the stack presets.
@@ -157,6 +161,8 @@ func TestBadStackFilesFailBeforeAnyResource(t *testing.T) {
 			[]string{"eks-advanced-networking:availabilityZones", "eu-central-1d", "eu-central-1a, eu-central-1b, eu-central-1c"}},
 		{"DNS64 without a NAT gateway", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:ipv4Egress: nat64\n  eks-advanced-networking:natGateways: none\n",
 			[]string{"eks-advanced-networking:ipv4Egress", "NAT gateway"}},
+		{"image that is not a reference", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:busyboxImage: docker.io/Library/BusyBox\n",
+			[]string{"eks-advanced-networking:busyboxImage", `"docker.io/Library/BusyBox"`, "[registry/]name[:tag][@sha256:digest]"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := runStack(t, writeProject(t, "bad", tc.yaml), "bad", nil)
@@ -842,7 +848,7 @@ func TestChecksRunLastAgainstWhatTheyCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	checks := jobs(p)
-	want := []string{"calico-available", "deploy1-serves", "deploy1-to-deploy2-tcp", "deploy2-dns", "deploy2-to-deploy1-icmp", "deploy2-to-deploy1-tcp"}
+	want := []string{"calico-available", "deploy1-serves", "deploy1-to-deploy2-tcp", "deploy2-dns", "deploy2-to-deploy1-tcp"}
 	if got := slices.Sorted(maps.Keys(checks)); !slices.Equal(got, want) {
 		t.Fatalf("checks %v, want %v", got, want)
 	}
@@ -860,7 +866,7 @@ func TestChecksRunLastAgainstWhatTheyCheck(t *testing.T) {
 	if !target.DependsOn(deployment.URN) {
 		t.Error("the target pod does not wait for the demo's namespace")
 	}
-	for _, name := range []string{"deploy2-to-deploy1-tcp", "deploy2-to-deploy1-icmp", "deploy1-serves"} {
+	for _, name := range []string{"deploy2-to-deploy1-tcp", "deploy1-serves"} {
 		if got := jobEnv(checks[name], "TARGET_IP"); got == "" || !checks[name].DependsOn(target.URN) {
 			t.Errorf("%s targets %q and depends on the target pod %v", name, got, checks[name].DependsOn(target.URN))
 		}
@@ -885,7 +891,7 @@ func TestDenyEgressSwitchFlipsWhatTheChecksExpect(t *testing.T) {
 	}
 	b, a := jobs(before), jobs(after)
 	for name, wantAfter := range map[string]string{
-		"deploy2-to-deploy1-tcp": "denied", "deploy2-to-deploy1-icmp": "denied", "deploy2-dns": "denied",
+		"deploy2-to-deploy1-tcp": "denied", "deploy2-dns": "denied",
 		"deploy1-to-deploy2-tcp": "allowed", "deploy1-serves": "allowed",
 	} {
 		if got := jobEnv(b[name], "EXPECT"); got != "allowed" {
@@ -929,5 +935,104 @@ func TestNodeChangesRerunTheChecks(t *testing.T) {
 	}
 	if len(jobs(first)) != 5 {
 		t.Errorf("%d checks on the ipv6 preset, want 5 (node address, pod prefix, IPv6, node SNAT, NAT64)", len(jobs(first)))
+	}
+}
+
+// podBearers are the kinds whose objects define pods, with where their pod template is.
+var podBearers = map[string]string{
+	"kubernetes:core/v1:Pod":        "",
+	"kubernetes:apps/v1:Deployment": "spec.template",
+	"kubernetes:apps/v1:DaemonSet":  "spec.template",
+	"kubernetes:batch/v1:Job":       "spec.template",
+}
+
+// Every pod this project defines, in every preset with its checks (and on the IPv6 preset the demo
+// apps and the load balancer demo too), is admitted by the real PodSecurity checks at its
+// namespace's level. Every namespace we create enforces, audits and warns at one level: restricted,
+// or the exception workload.Exceptions names. Pods in namespaces we do not create meet restricted,
+// but for the upstream workloads workload.UpstreamPrivileged names. No pod runs an image from
+// Docker Hub.
+func TestEveryPodMeetsItsNamespacesPodSecurityLevel(t *testing.T) {
+	ipv6Extras := withVerify(asDeployed)
+	ipv6Extras[config.Project+":demoApps"] = "true"
+	ipv6Extras[config.Project+":policyEngine"] = "vpc-cni"
+	ipv6Extras[config.Project+":loadBalancerController"] = "true"
+	upstream := map[string]bool{}
+	for _, w := range workload.UpstreamPrivileged() {
+		upstream[w.Namespace+"/"+w.Name] = true
+	}
+	for _, stack := range plan.StackNames(projectDir) {
+		overrides := withVerify(asDeployed)
+		if stack == "ipv6" {
+			overrides = ipv6Extras
+		}
+		p, err := runStack(t, projectDir, stack, overrides)
+		if err != nil {
+			t.Fatalf("stack %s: %v", stack, err)
+		}
+		levels := map[string]workload.Level{}
+		for _, r := range p.ByType("kubernetes:core/v1:Namespace") {
+			name := r.String("metadata.name")
+			labels, _ := r.Input("metadata.labels").(map[string]any)
+			enforce, _ := labels[workload.EnforceLabel].(string)
+			if labels[workload.AuditLabel] != enforce || labels[workload.WarnLabel] != enforce {
+				t.Errorf("%s: namespace %s labels %v: want enforce, audit and warn at one level", stack, name, labels)
+			}
+			if want := workload.LevelOf(name); workload.Level(enforce) != want {
+				t.Errorf("%s: namespace %s enforces %q, want %q", stack, name, enforce, want)
+			}
+			levels[name] = workload.Level(enforce)
+		}
+		pods := 0
+		for _, typ := range slices.Sorted(maps.Keys(podBearers)) {
+			for _, r := range p.ByType(typ) {
+				raw, err := json.Marshal(r.Inputs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var obj struct {
+					Metadata metav1.ObjectMeta `json:"metadata"`
+					Spec     json.RawMessage   `json:"spec"`
+				}
+				if err := json.Unmarshal(raw, &obj); err != nil {
+					t.Fatalf("%s: %s %s: %v", stack, typ, r.Name, err)
+				}
+				var template corev1.PodTemplateSpec
+				if podBearers[typ] == "" {
+					template.ObjectMeta = obj.Metadata
+					err = json.Unmarshal(obj.Spec, &template.Spec)
+				} else {
+					var spec struct {
+						Template corev1.PodTemplateSpec `json:"template"`
+					}
+					err = json.Unmarshal(obj.Spec, &spec)
+					template = spec.Template
+				}
+				if err != nil {
+					t.Fatalf("%s: %s %s: %v", stack, typ, r.Name, err)
+				}
+				id := obj.Metadata.Namespace + "/" + obj.Metadata.Name
+				level, ours := levels[obj.Metadata.Namespace]
+				switch {
+				case upstream[id]:
+					continue
+				case !ours:
+					level = workload.Restricted
+				}
+				pods++
+				violations, err := workload.Violations(level, &template.ObjectMeta, &template.Spec)
+				if err != nil || len(violations) > 0 {
+					t.Errorf("%s: %s %s is refused at %s: %v %v", stack, typ, id, level, violations, err)
+				}
+				for _, c := range append(template.Spec.InitContainers, template.Spec.Containers...) {
+					if ref, err := reference.ParseNormalizedNamed(c.Image); err != nil || reference.Domain(ref) == "docker.io" {
+						t.Errorf("%s: %s %s runs %q, from Docker Hub", stack, typ, id, c.Image)
+					}
+				}
+			}
+		}
+		if pods == 0 {
+			t.Errorf("%s: no pods looked at", stack)
+		}
 	}
 }

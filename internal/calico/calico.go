@@ -6,12 +6,15 @@
 package calico
 
 import (
-	"eks-advanced-networking/internal/helmchart"
 	"fmt"
 	"regexp"
 	"strconv"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"eks-advanced-networking/internal/helmchart"
+	"eks-advanced-networking/internal/workload"
 )
 
 const (
@@ -22,8 +25,9 @@ const (
 	// CrdChart holds the CRDs of both API groups (crd.projectcalico.org, operator.tigera.io); it is
 	// installed first.
 	CrdChart = "crd.projectcalico.org.v1"
-	// Namespace is where the operator runs; it installs Calico itself into calico-system.
-	Namespace = "tigera-operator"
+	// Namespace is where the operator runs; it installs Calico itself into calico-system, which the
+	// operator creates and labels.
+	Namespace = workload.TigeraOperatorNamespace
 	// DefaultVersion is the chart version (Calico's release) installed unless configured: the newest
 	// release, v3.33.1 of 2026-11-16 (github.com/projectcalico/calico/releases).
 	DefaultVersion = "v3.33.1"
@@ -32,6 +36,12 @@ const (
 	// StatusCommand is the chapter's check that Calico is up.
 	StatusCommand = "kubectl get tigerastatus/calico"
 )
+
+// NamespaceObject is the operator's namespace (Helm v4 charts do not create theirs), at the Pod
+// Security level workload.Exceptions gives it and says why.
+func NamespaceObject() *corev1.Namespace {
+	return workload.Namespace(Namespace, workload.LevelOf(Namespace), nil)
+}
 
 // minMinor is the first release whose CRDs come from the CRD chart this install uses.
 const minMinor = 32

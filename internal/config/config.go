@@ -115,6 +115,9 @@ type Config struct {
 	MultusImage             string
 	MultusDemoPod           bool
 
+	// BusyboxImage runs every pod this project writes itself: the demos, the checks, their targets.
+	BusyboxImage string
+
 	ClusterMode       ClusterMode
 	Kubeconfig        string
 	MultusSubnetCidrs []string

@@ -42,7 +42,7 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 		LoadBalancerControllerVersion: "3.5.0", LoadBalancerControllerChartRepository: "https://aws.github.io/eks-charts",
 		PolicyEngine: clusterspec.PolicyEngineNone, CalicoVersion: "v3.33.1", CalicoChartRepository: "https://docs.tigera.io/calico/charts",
 		MultusAvailabilityZones: []string{}, MultusRanges: []string{}, MultusSubnetTier: netplan.Private, MultusNodesPerAz: 1,
-		MultusAttachment: multus.AttachNodeGroup, MultusInstanceIds: []string{}, MultusImage: "",
+		MultusAttachment: multus.AttachNodeGroup, MultusInstanceIds: []string{}, MultusImage: "", BusyboxImage: "public.ecr.aws/docker/library/busybox:1.37",
 		ClusterMode: ClusterModeCreate, MultusSubnetCidrs: []string{},
 		VerifyIpv4Target: "ipv4.google.com:80", VerifyIpv6Target: "ipv6.google.com:80",
 	}
@@ -90,6 +90,9 @@ func TestBadConfigurations(t *testing.T) {
 		{"unknown key", raw("vpcCdir", "10.0.0.0/16"), []string{"unknown config key eks-advanced-networking:vpcCdir", "vpcCidr"}},
 		{"foreign namespace", map[string]string{RegionKey: "eu-central-1", "ekss:scenario": "ipv6"}, []string{"ekss:scenario", "namespace"}},
 		{"unknown scenario", raw("scenario", "ipv5"), []string{"eks-advanced-networking:scenario", `"ipv5"`, "ipv6, ipv4-calico"}},
+		{"image with a scheme", raw("busyboxImage", "https://public.ecr.aws/docker/library/busybox"), []string{"eks-advanced-networking:busyboxImage", `"https://public.ecr.aws/docker/library/busybox"`, "[registry/]name[:tag][@sha256:digest]"}},
+		{"image with a short digest", raw("busyboxImage", "busybox@sha256:abc"), []string{"eks-advanced-networking:busyboxImage", "not an image reference"}},
+		{"empty image", raw("busyboxImage", ""), []string{"eks-advanced-networking:busyboxImage", "empty"}},
 		{"bad CIDR", raw("vpcCidr", "192.168.0.0/33"), []string{"eks-advanced-networking:vpcCidr", "not a CIDR"}},
 		{"IPv6 VPC CIDR", raw("vpcCidr", "fd00::/56"), []string{"eks-advanced-networking:vpcCidr", "not an IPv4"}},
 		{"host bits set", raw("vpcCidr", "192.168.4.0/16"), []string{"eks-advanced-networking:vpcCidr", "did you mean 192.168.0.0/16"}},

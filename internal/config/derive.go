@@ -98,7 +98,7 @@ func placeholderZones(c *Config) []string {
 // VerifyInput is what the checks follow: the same switches the resources are built from, and the
 // Multus networks the stack built (the first one's demo pod is checked).
 func (c *Config) VerifyInput(networks []multus.Network) verify.Input {
-	in := verify.Input{KubernetesVersion: c.KubernetesVersion}
+	in := verify.Input{Image: c.BusyboxImage, KubernetesVersion: c.KubernetesVersion}
 	if c.Ipv6Cluster() {
 		// Validation has parsed both targets already.
 		ipv4, _ := verify.ParseTarget(c.VerifyIpv4Target, true)

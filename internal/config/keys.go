@@ -11,6 +11,7 @@ import (
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/verify"
+	"eks-advanced-networking/internal/workload"
 )
 
 // Key describes one project config key. Pulumi.yaml declares the same keys with the same types and
@@ -163,6 +164,9 @@ var Keys = []Key{
 	{"multusDemoPod", "boolean", false,
 		"Run the chapter's multus-pod (busybox with the ipvlan network) on the first Multus network.",
 		func(c *Config, raw string) (err error) { c.MultusDemoPod, err = parseBool(raw); return }},
+	{"busyboxImage", "string", workload.DefaultImage,
+		"The busybox image of every pod this project writes itself (demo apps, multus-pod, the load balancer demo, the checks and their targets). The default is Docker's official image from ECR Public, pulled from inside AWS; give a private mirror, or pin a digest: registry/name:tag@sha256:<digest>.",
+		func(c *Config, raw string) error { c.BusyboxImage = raw; return nil }},
 	{"clusterMode", "string", string(ClusterModeCreate),
 		"create: build the VPC, the EKS cluster and everything in it. existing: only the scenario's Kubernetes objects, on the cluster kubeconfig points at; no AWS resource is created.",
 		func(c *Config, raw string) error { c.ClusterMode = ClusterMode(raw); return nil }},

@@ -15,6 +15,7 @@ import (
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/verify"
+	"eks-advanced-networking/internal/workload"
 )
 
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
@@ -27,6 +28,9 @@ func (c *Config) Validate(today time.Time) error {
 
 	if !slices.Contains(Scenarios, c.Scenario) {
 		add("scenario", string(c.Scenario), "unknown scenario; use one of "+joinNames(Scenarios))
+	}
+	if err := workload.ValidateImage(c.BusyboxImage); err != nil {
+		add("busyboxImage", c.BusyboxImage, err.Error())
 	}
 	switch c.ClusterMode {
 	case ClusterModeCreate:

@@ -8,6 +8,7 @@ package lbcontroller
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"eks-advanced-networking/internal/helmchart"
+	"eks-advanced-networking/internal/workload"
 )
 
 const (
@@ -121,25 +123,25 @@ func DemoService(addressType string, sourceRanges []string) *corev1.Service {
 			LoadBalancerClass:        &nlb,
 			LoadBalancerSourceRanges: sourceRanges,
 			Selector:                 map[string]string{"app": DemoName},
-			Ports:                    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(80), Protocol: corev1.ProtocolTCP}},
+			Ports:                    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
 		},
 	}
 }
 
-// DemoNamespaceObject is the demo's namespace.
+// DemoNamespaceObject is the demo's namespace, at the Pod Security level `restricted`.
 func DemoNamespaceObject() *corev1.Namespace {
-	return &corev1.Namespace{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: metav1.ObjectMeta{Name: DemoNamespace},
-	}
+	return workload.Namespace(DemoNamespace, workload.Restricted, nil)
 }
 
-// DemoDeployment serves HTTP on port 80 over IPv4 and IPv6 (the nginx image listens on both when the
-// pod has IPv6), from AWS's public registry.
-func DemoDeployment() *appsv1.Deployment {
+// DemoPort is where the demo's pods serve HTTP: above 1023, so a non-root process may bind it.
+const DemoPort = 8080
+
+// DemoDeployment serves its pod's name over HTTP on DemoPort with busybox httpd, which listens on
+// IPv6 and IPv4 alike (a dual-stack socket), at `restricted`.
+func DemoDeployment(image string) *appsv1.Deployment {
 	replicas := int32(2)
 	labels := map[string]string{"app": DemoName}
-	return &appsv1.Deployment{
+	d := &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: metav1.ObjectMeta{Name: DemoName, Namespace: DemoNamespace, Labels: labels},
 		Spec: appsv1.DeploymentSpec{
@@ -148,8 +150,9 @@ func DemoDeployment() *appsv1.Deployment {
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "nginx", Image: "public.ecr.aws/nginx/nginx:1.27",
-					Ports: []corev1.ContainerPort{{ContainerPort: 80, Name: "http"}},
+					Name: "httpd", Image: image, ImagePullPolicy: corev1.PullIfNotPresent,
+					Command: []string{"sh", "-c", "hostname > /www/index.html && exec httpd -f -p " + strconv.Itoa(DemoPort) + " -h /www"},
+					Ports:   []corev1.ContainerPort{{ContainerPort: DemoPort, Name: "http"}},
 					Resources: corev1.ResourceRequirements{
 						Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
 						Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
@@ -158,4 +161,6 @@ func DemoDeployment() *appsv1.Deployment {
 			},
 		},
 	}
+	workload.Restrict(&d.Spec.Template.Spec, "/www")
+	return d
 }

@@ -11,6 +11,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"eks-advanced-networking/internal/workload"
 )
 
 // The objects below are amazon-vpc-cni-k8s config/multus/v4.1.4-eksbuild.3/multus-daemonset-thick.yml
@@ -195,9 +197,10 @@ func DaemonSet(image string) *appsv1.DaemonSet {
 
 // DemoPod is the chapter's multus-pod: busybox with the network annotation, on a Multus node of the
 // network's zone. It serves its name and its net1 address on DemoPodPort (busybox httpd), and a user
-// can still exec into it and run ip addr, as the chapter does.
-func DemoPod(n Network) *corev1.Pod {
-	return &corev1.Pod{
+// can still exec into it and run ip addr, as the chapter does. It runs at the Pod Security level
+// `restricted`: the secondary interface is Multus's work, done outside the pod.
+func DemoPod(n Network, image string) *corev1.Pod {
+	pod := &corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: DemoPodName, Namespace: NadNamespace,
@@ -206,8 +209,8 @@ func DemoPod(n Network) *corev1.Pod {
 		Spec: corev1.PodSpec{
 			NodeSelector: map[string]string{"topology.kubernetes.io/zone": n.AvailabilityZone, NodeLabel: "true"},
 			Containers: []corev1.Container{{
-				Name: "busybox", Image: "busybox:1.37", ImagePullPolicy: corev1.PullIfNotPresent,
-				Command: []string{"sh", "-c", "mkdir -p /www && { hostname; ip -4 -o addr show dev net1; } > /www/index.html && exec httpd -f -p " +
+				Name: "busybox", Image: image, ImagePullPolicy: corev1.PullIfNotPresent,
+				Command: []string{"sh", "-c", "{ hostname; ip -4 -o addr show dev net1; } > /www/index.html && exec httpd -f -p " +
 					strconv.Itoa(DemoPodPort) + " -h /www"},
 				Resources: corev1.ResourceRequirements{
 					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
@@ -216,6 +219,8 @@ func DemoPod(n Network) *corev1.Pod {
 			}},
 		},
 	}
+	workload.Restrict(&pod.Spec, "/www")
+	return pod
 }
 
 // NadCrd is the NetworkAttachmentDefinition CRD with the schema of AWS's Multus manifest.

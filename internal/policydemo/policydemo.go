@@ -5,12 +5,16 @@
 package policydemo
 
 import (
+	"strconv"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"eks-advanced-networking/internal/workload"
 )
 
 // The chapter's names.
@@ -20,29 +24,28 @@ const (
 	// DenyEgressPolicyName says what the policy does. The chapter calls it default-deny-ingress,
 	// although it has policyTypes [Egress] and no egress rules: it denies egress.
 	DenyEgressPolicyName = "default-deny-egress"
-	BusyboxImage         = "busybox:1.37"
+	// Port is where the demo's pods serve HTTP: above 1023, so a non-root process may bind it.
+	Port = 8080
 )
 
-// Namespaces are deploy1 and deploy2.
+// Namespaces are deploy1 and deploy2, at the Pod Security level `restricted`.
 func Namespaces() []*corev1.Namespace {
 	var out []*corev1.Namespace
 	for _, name := range []string{Destination, Source} {
-		out = append(out, &corev1.Namespace{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": name}},
-		})
+		out = append(out, workload.Namespace(name, workload.Restricted, map[string]string{"app": name}))
 	}
 	return out
 }
 
-// Deployments are one busybox pod per namespace, labelled app: <namespace>, sleeping so a user can
-// exec into it (the chapter's command), with requests and limits so it schedules predictably.
-func Deployments() []*appsv1.Deployment {
+// Deployments are one busybox pod per namespace, labelled app: <namespace>, serving its name over
+// HTTP on Port (busybox httpd) so the other namespace has something to reach, with requests and
+// limits so it schedules predictably. They run at `restricted`, writing only their web root.
+func Deployments(image string) []*appsv1.Deployment {
 	var out []*appsv1.Deployment
 	for _, name := range []string{Destination, Source} {
 		labels := map[string]string{"app": name}
 		replicas := int32(1)
-		out = append(out, &appsv1.Deployment{
+		d := &appsv1.Deployment{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: name, Labels: labels},
 			Spec: appsv1.DeploymentSpec{
@@ -52,9 +55,10 @@ func Deployments() []*appsv1.Deployment {
 					ObjectMeta: metav1.ObjectMeta{Labels: labels},
 					Spec: corev1.PodSpec{Containers: []corev1.Container{{
 						Name:            "busybox",
-						Image:           BusyboxImage,
+						Image:           image,
 						ImagePullPolicy: corev1.PullIfNotPresent,
-						Command:         []string{"sh", "-c", "while true; do sleep 3600; done"},
+						Command:         []string{"sh", "-c", "hostname > /www/index.html && exec httpd -f -p " + strconv.Itoa(Port) + " -h /www"},
+						Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: Port}},
 						Resources: corev1.ResourceRequirements{
 							Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
 							Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
@@ -62,7 +66,9 @@ func Deployments() []*appsv1.Deployment {
 					}}},
 				},
 			},
-		})
+		}
+		workload.Restrict(&d.Spec.Template.Spec, "/www")
+		out = append(out, d)
 	}
 	return out
 }
@@ -93,11 +99,13 @@ func DenyEgressPolicy(allowDns bool) *networkingv1.NetworkPolicy {
 	return p
 }
 
-// TestCommands are the chapter's check: deploy2 pings deploy1's pod. It answers without the policy
-// and times out with it.
+// TestCommands are the chapter's check: deploy2 reaches deploy1's pod. It answers without the policy
+// and times out with it. The chapter pings; our pods cannot (workload.NoPing), so the check asks
+// deploy1's web server instead, which the policy treats the same way.
 func TestCommands() []string {
 	return []string{
 		"POD_IP=$(kubectl get pod -n " + Destination + " -l app=" + Destination + " -o jsonpath='{.items[0].status.podIP}')",
-		"kubectl exec -n " + Source + " deploy/" + Source + " -- ping -c 3 -W 2 \"$POD_IP\"",
+		`case "$POD_IP" in *:*) POD_IP="[$POD_IP]" ;; esac`, // an IPv6 address goes in brackets in a URL
+		"kubectl exec -n " + Source + " deploy/" + Source + " -- wget -q -O- -T 5 \"http://$POD_IP:" + strconv.Itoa(Port) + "/\"",
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"github.com/mattfenwick/cyclonus/pkg/matcher"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+
+	"eks-advanced-networking/internal/workload"
 )
 
 // pod is a demo pod as the policy matcher sees it: its labels, its namespace's labels (including the
@@ -90,8 +92,22 @@ func TestDemoObjects(t *testing.T) {
 		len(p.Spec.PodSelector.MatchLabels) != 0 || len(p.Spec.PolicyTypes) != 1 || p.Spec.PolicyTypes[0] != networkingv1.PolicyTypeEgress {
 		t.Errorf("policy %+v is not the chapter's deny-all egress", p)
 	}
-	for _, d := range Deployments() {
+	levels := map[string]workload.Level{}
+	for _, ns := range Namespaces() {
+		levels[ns.Name] = workload.Level(ns.Labels[workload.EnforceLabel])
+	}
+	for _, d := range Deployments(workload.DefaultImage) {
+		// The real PodSecurity checks at the namespace's level, which must be restricted.
+		if levels[d.Namespace] != workload.Restricted {
+			t.Errorf("namespace %s enforces %q, want restricted", d.Namespace, levels[d.Namespace])
+		}
+		if v, err := workload.Violations(levels[d.Namespace], &d.Spec.Template.ObjectMeta, &d.Spec.Template.Spec); err != nil || len(v) > 0 {
+			t.Errorf("deployment %s/%s is refused at %s: %v %v", d.Namespace, d.Name, levels[d.Namespace], v, err)
+		}
 		c := d.Spec.Template.Spec.Containers[0]
+		if c.Image != workload.DefaultImage {
+			t.Errorf("deployment %s/%s runs %s, not the image it was given", d.Namespace, d.Name, c.Image)
+		}
 		if d.Spec.Template.Labels["app"] != d.Namespace || c.ImagePullPolicy != corev1.PullIfNotPresent ||
 			c.Resources.Limits.Memory().IsZero() || c.Resources.Requests.Cpu().IsZero() {
 			t.Errorf("deployment %s/%s: labels %v, pull %s, resources %v", d.Namespace, d.Name, d.Spec.Template.Labels, c.ImagePullPolicy, c.Resources)

@@ -44,11 +44,6 @@ reach() {
   case $status in HTTP/*) return 0 ;; *) return 1 ;; esac
 }
 
-# ping_once ADDRESS: 0 when ADDRESS answers ICMP echo.
-ping_once() {
-  run ping -c 2 -W "${PROBE_TIMEOUT:-10}" "$1"
-}
-
 # ipv4_to_int A.B.C.D: the address as a number. %.0f, since awk's %d stops at 2^31 - 1, below
 # every address from 128.0.0.0 on.
 ipv4_to_int() {
@@ -242,13 +237,6 @@ check_tcp() {
   pass "TCP from $POD_NAMESPACE to $TARGET_IP:$TARGET_PORT is $EXPECT"
 }
 
-check_icmp() {
-  [ -n "$TARGET_IP" ] || cannot "the target pod has no address yet"
-  ping_once "$TARGET_IP"
-  expect_traffic "ICMP from $POD_NAMESPACE to $TARGET_IP" $?
-  pass "ICMP from $POD_NAMESPACE to $TARGET_IP is $EXPECT"
-}
-
 check_dns() {
   echo "\$ nslookup $DNS_NAME"
   out=$(timeout "${PROBE_TIMEOUT:-10}" nslookup "$DNS_NAME" 2>&1)
@@ -315,7 +303,6 @@ ipv4-via-node-snat) check_ipv4_via_node_snat ;;
 ipv4-via-nat64) check_ipv4_via_nat64 ;;
 ipv4-unreachable) check_ipv4_unreachable ;;
 tcp) check_tcp ;;
-icmp) check_icmp ;;
 dns) check_dns ;;
 multus-net1) check_multus_net1 ;;
 multus-address-on-eni) check_multus_address_on_eni ;;

@@ -19,6 +19,7 @@ import (
 
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netnstest"
+	"eks-advanced-networking/internal/workload"
 )
 
 // The check scripts run here as they run in a pod: busybox sh and busybox's applets only (PATH holds
@@ -67,7 +68,7 @@ type topology struct {
 
 func newWorld(t *testing.T, topo topology) *world {
 	t.Helper()
-	netnstest.RequireRoot(t, "ip", "busybox", "iptables", "ip6tables", "unshare")
+	netnstest.RequireRoot(t, "ip", "busybox", "iptables", "ip6tables", "unshare", "setpriv")
 	w := &world{t: t, dns64: topo.dns64, imds: map[string]string{}}
 	w.pod, w.podPath = netnstest.Netns(t, "pod")
 	w.world, w.worldPath = netnstest.Netns(t, "world")
@@ -140,7 +141,24 @@ func busyboxBin(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
+	// The scripts run as the pods' user (asPodUser), who must reach the applets.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return dir
+}
+
+// asPodUser is the command prefix that drops to the user and group every pod of ours runs as
+// (workload.Restrict): no root, no capabilities, no supplementary groups.
+func asPodUser() []string {
+	id := strconv.FormatInt(workload.RunAsID, 10)
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		setpriv = "setpriv" // newWorld's RequireRoot has named it already
+	}
+	return []string{setpriv, "--reuid=" + id, "--regid=" + id, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"}
 }
 
 func (w *world) serveHTTP(address, body string) {
@@ -269,8 +287,9 @@ func (w *world) drop(rule ...string) {
 // check runs checks.sh KIND in the pod with env and returns its exit code and output.
 func (w *world) check(kind string, env map[string]string) (int, string) {
 	w.t.Helper()
-	args := []string{"netns", "exec", w.pod, "env", "-i", "PATH=" + w.bin, "CHECK_NAME=" + kind, "PROBE_TIMEOUT=2",
-		"NODE_NAME=node-1", "POD_NAMESPACE=deploy2", "IMDS_HOST=" + imdsAddress}
+	args := append([]string{"netns", "exec", w.pod}, asPodUser()...)
+	args = append(args, "env", "-i", "PATH="+w.bin, "CHECK_NAME="+kind, "PROBE_TIMEOUT=2",
+		"NODE_NAME=node-1", "POD_NAMESPACE=deploy2", "IMDS_HOST="+imdsAddress)
 	keys := make([]string, 0, len(env))
 	for k := range env {
 		keys = append(keys, k)
@@ -402,13 +421,32 @@ func TestPodAddressInNodePrefix(t *testing.T) {
 	expect(t, code, out, 2, "no pod routes")
 }
 
+// Why the policy checks probe with TCP, not the chapter's ping: as the pods' user, with no
+// capabilities, busybox ping cannot open its raw ICMP socket, and allowing unprivileged ICMP sockets
+// (net.ipv4.ping_group_range, a safe sysctl) does not help, as busybox never asks for one
+// (workload.NoPing). A program that does ask gets one: the kernel is not what stops it.
+func TestBusyboxPingNeedsARawSocket(t *testing.T) {
+	w := newWorld(t, topology{eth0v4: true})
+	group := strconv.FormatInt(workload.RunAsID, 10)
+	netnstest.Run(t, "ip", "netns", "exec", w.pod, "sysctl", "-w", "net.ipv4.ping_group_range="+group+" "+group)
+	ping := append(append([]string{"netns", "exec", w.pod}, asPodUser()...), filepath.Join(w.bin, "ping"), "-c", "1", "-W", "2", policyPeer)
+	out, err := exec.Command("ip", ping...).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "are you root") {
+		t.Errorf("busybox ping as the pods' user: %v\n%s\nwant it refused for want of a raw socket", err, out)
+	}
+	root := append([]string{"netns", "exec", w.pod}, filepath.Join(w.bin, "ping"), "-c", "1", "-W", "2", policyPeer)
+	if out, err := exec.Command("ip", root...).CombinedOutput(); err != nil {
+		t.Errorf("busybox ping as root: %v\n%s\n(the world itself answers ICMP)", err, out)
+	}
+}
+
 func TestPolicyChecks(t *testing.T) {
 	peer := func(expect string) map[string]string {
 		return map[string]string{"EXPECT": expect, TargetPodEnv: policyPeer, "TARGET_PORT": "8080"}
 	}
 	t.Run("no policy", func(t *testing.T) {
 		w := newWorld(t, topology{eth0v4: true})
-		for _, kind := range []string{"tcp", "icmp"} {
+		for _, kind := range []string{"tcp"} {
 			code, out := w.check(kind, peer("allowed"))
 			expect(t, code, out, 0, "from deploy2 to 10.0.1.10")
 			code, out = w.check(kind, peer("denied"))
@@ -423,7 +461,7 @@ func TestPolicyChecks(t *testing.T) {
 		w := newWorld(t, topology{eth0v4: true})
 		w.drop("-d", policyPeer)
 		w.drop("-p", "udp", "--dport", "53")
-		for _, kind := range []string{"tcp", "icmp"} {
+		for _, kind := range []string{"tcp"} {
 			code, out := w.check(kind, peer("denied"))
 			expect(t, code, out, 0, "from deploy2 to 10.0.1.10")
 			code, out = w.check(kind, peer("allowed"))
@@ -459,9 +497,22 @@ func multusWorld(t *testing.T, n multus.Network, demoAddress, hostname string) *
 	netnstest.Run(t, "ip", "-n", w.pod, "link", "set", "net1", "up")
 	netnstest.Run(t, "ip", "-n", demo, "link", "set", "net1", "up")
 
-	command := multus.DemoPod(n).Spec.Containers[0].Command
-	script := strings.ReplaceAll(command[len(command)-1], "/www", filepath.Join(t.TempDir(), "www"))
-	cmd := exec.Command("ip", "netns", "exec", demo, "unshare", "--uts", filepath.Join(w.bin, "sh"), "-c", "hostname "+hostname+" && "+script)
+	command := multus.DemoPod(n, workload.DefaultImage).Spec.Containers[0].Command
+	// The web root is an emptyDir in the pod: a fresh directory anyone may write.
+	www := filepath.Join(t.TempDir(), "www")
+	if err := os.Mkdir(www, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Dir(www), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(www, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	script := strings.ReplaceAll(command[len(command)-1], "/www", www)
+	// The hostname is the pod's (set as root in its own UTS namespace); the command runs as the pod's user.
+	cmd := exec.Command("ip", append(append([]string{"netns", "exec", demo, "unshare", "--uts", filepath.Join(w.bin, "sh"), "-c",
+		"hostname " + hostname + ` && exec "$@"`, "sh"}, asPodUser()...), filepath.Join(w.bin, "sh"), "-c", script)...)
 	cmd.Env = []string{"PATH=" + w.bin}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -480,7 +531,7 @@ func multusWorld(t *testing.T, n multus.Network, demoAddress, hostname string) *
 
 func multusEnv(t *testing.T, n multus.Network) map[string]string {
 	env := map[string]string{}
-	for _, c := range multusChecks(n) {
+	for _, c := range multusChecks(n, workload.DefaultImage) {
 		for _, e := range c.Job.Spec.Template.Spec.Containers[0].Env {
 			if e.ValueFrom == nil && e.Name != "CHECK_NAME" && e.Name != "IMDS_HOST" {
 				env[e.Name] = e.Value

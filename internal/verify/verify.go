@@ -23,6 +23,7 @@ import (
 
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/policydemo"
+	"eks-advanced-networking/internal/workload"
 )
 
 // Script is checks.sh: every check, selected by its first argument.
@@ -31,16 +32,18 @@ import (
 var Script string
 
 const (
-	// Namespace holds the checks that belong to no demo namespace.
+	// Namespace holds the checks that belong to no demo namespace, at the Pod Security level
+	// `restricted`.
 	Namespace = "eks-verify"
+	// HostNetworkNamespace holds the checks that run on the node's network (workload.Exceptions says
+	// why it is `privileged`).
+	HostNetworkNamespace = workload.HostNetworkChecksNamespace
 	// CheckLabel names the check on its Job and pod.
 	CheckLabel = "eks-advanced-networking/check"
 	// RevisionAnnotation on the pod template carries what the check looks at (node group, add-on
 	// configuration). The template is immutable, so a new revision replaces the Job: the check runs
 	// again when what it checks changes.
 	RevisionAnnotation = "eks-advanced-networking/checked-revision"
-	// Image runs the scripts; the chapter's demo pods use it too.
-	Image = policydemo.BusyboxImage
 	// DeadlineSeconds bounds a check, pulling its image included; a check that cannot finish fails.
 	DeadlineSeconds = 300
 	// TargetPort is where the policy and Multus targets serve HTTP (busybox httpd).
@@ -122,6 +125,8 @@ func validHostname(h string) bool {
 
 // Input is what the checks follow, from the same configuration the resources come from.
 type Input struct {
+	// Image is the busybox image the scripts and the target pods run (configuration key busyboxImage).
+	Image string
 	// KubernetesVersion picks the kubectl image of the Calico status check (same minor as the
 	// cluster, kubectl's supported skew).
 	KubernetesVersion string
@@ -168,29 +173,32 @@ const TargetPodEnv = "TARGET_IP"
 // Checks are the stack's checks, in a stable order.
 func Checks(in Input) ([]Check, error) {
 	var out []Check
+	if err := workload.ValidateImage(in.Image); err != nil {
+		return nil, fmt.Errorf("the checks' image %q: %w", in.Image, err)
+	}
 	if in.Ipv6 != nil {
-		out = append(out, ipv6Checks(*in.Ipv6)...)
+		out = append(out, ipv6Checks(*in.Ipv6, in.Image)...)
 	}
 	if in.Policy != nil {
-		checks, err := policyChecks(*in.Policy, in.KubernetesVersion)
+		checks, err := policyChecks(*in.Policy, in.KubernetesVersion, in.Image)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, checks...)
 	}
 	if in.Multus != nil {
-		out = append(out, multusChecks(in.Multus.Network)...)
+		out = append(out, multusChecks(in.Multus.Network, in.Image)...)
 	}
 	return out, nil
 }
 
-func ipv6Checks(in Ipv6Input) []Check {
+func ipv6Checks(in Ipv6Input, image string) []Check {
 	target := func(t Target) []corev1.EnvVar {
 		return []corev1.EnvVar{{Name: "TARGET_HOST", Value: t.Host}, {Name: "TARGET_PORT", Value: strconv.Itoa(t.Port)}}
 	}
 	checks := []Check{
-		scriptCheck("node-internal-ip-ipv6", "node-internal-ip-ipv6", "the node a pod runs on registered an IPv6 InternalIP", Namespace, nil, nil),
-		scriptCheck("pod-address-in-node-prefix", "pod-address-in-node-prefix", "pod addresses on a node lie in the /80 prefixes delegated to its ENIs", Namespace,
+		scriptCheck("node-internal-ip-ipv6", "node-internal-ip-ipv6", "the node a pod runs on registered an IPv6 InternalIP", Namespace, image, nil, nil),
+		scriptCheck("pod-address-in-node-prefix", "pod-address-in-node-prefix", "pod addresses on a node lie in the /80 prefixes delegated to its ENIs", HostNetworkNamespace, image,
 			[]corev1.EnvVar{{Name: "IMDS_HOST", Value: "169.254.169.254"}}, func(spec *corev1.PodSpec) {
 				// Host network, to reach the instance metadata (hop limit 1) and see the pods' host routes;
 				// next to CoreDNS, so the node surely runs pods.
@@ -203,19 +211,19 @@ func ipv6Checks(in Ipv6Input) []Check {
 					}},
 				}}
 			}),
-		scriptCheck("ipv6-target", "ipv6-target", "a pod reaches an IPv6-only target", Namespace, target(in.Ipv6Target), nil),
+		scriptCheck("ipv6-target", "ipv6-target", "a pod reaches an IPv6-only target", Namespace, image, target(in.Ipv6Target), nil),
 	}
 	if in.NodeSnat {
 		checks = append(checks, scriptCheck("ipv4-via-node-snat", "ipv4-via-node-snat",
-			"a pod reaches an IPv4-only target through v4if0 (169.254.172.0/22) and the node's SNAT", Namespace, target(in.Ipv4Target), nil))
+			"a pod reaches an IPv4-only target through v4if0 (169.254.172.0/22) and the node's SNAT", Namespace, image, target(in.Ipv4Target), nil))
 	}
 	if in.Nat64 {
 		checks = append(checks, scriptCheck("ipv4-via-nat64", "ipv4-via-nat64",
-			"an IPv4-only name resolves to 64:ff9b::/96 (DNS64) and answers through NAT64", Namespace, target(in.Ipv4Target), nil))
+			"an IPv4-only name resolves to 64:ff9b::/96 (DNS64) and answers through NAT64", Namespace, image, target(in.Ipv4Target), nil))
 	}
 	if !in.NodeSnat && !in.Nat64 {
 		checks = append(checks, scriptCheck("ipv4-unreachable", "ipv4-unreachable",
-			"with ipv4Egress none, an IPv4-only target is unreachable", Namespace, target(in.Ipv4Target), nil))
+			"with ipv4Egress none, an IPv4-only target is unreachable", Namespace, image, target(in.Ipv4Target), nil))
 	}
 	return checks
 }
@@ -227,11 +235,11 @@ func expectation(allowed bool) string {
 	return "denied"
 }
 
-func policyChecks(in PolicyInput, kubernetesVersion string) ([]Check, error) {
+func policyChecks(in PolicyInput, kubernetesVersion, image string) ([]Check, error) {
 	denied := in.Enforced && in.DenyEgress
 	dnsDenied := denied && !in.AllowDns
 	traffic := func(name, kind, from, to string, allowed bool, shows string) Check {
-		c := scriptCheck(name, kind, shows, from, []corev1.EnvVar{
+		c := scriptCheck(name, kind, shows, from, image, []corev1.EnvVar{
 			{Name: "EXPECT", Value: expectation(allowed)},
 			{Name: TargetPodEnv}, // the target pod's address, filled in by the component
 			{Name: "TARGET_PORT", Value: strconv.Itoa(TargetPort)},
@@ -256,11 +264,10 @@ func policyChecks(in PolicyInput, kubernetesVersion string) ([]Check, error) {
 	}
 	checks = append(checks,
 		traffic(dst+"-serves", "tcp", Namespace, dst, true, "the deploy1 target answers from outside the policy (the control for a denied result)"),
-		traffic(src+"-to-"+dst+"-icmp", "icmp", src, dst, !denied, "ICMP from deploy2 to deploy1 is "+expectation(!denied)+" "+policy),
 		traffic(src+"-to-"+dst+"-tcp", "tcp", src, dst, !denied, "TCP from deploy2 to deploy1 is "+expectation(!denied)+" "+policy),
 		traffic(dst+"-to-"+src+"-tcp", "tcp", dst, src, true, "deploy1 to deploy2 is unaffected by deploy2's egress policy"),
 	)
-	dns := scriptCheck(src+"-dns", "dns", "DNS from deploy2 is "+expectation(!dnsDenied)+" (allowDnsEgress "+strconv.FormatBool(in.AllowDns)+")", src,
+	dns := scriptCheck(src+"-dns", "dns", "DNS from deploy2 is "+expectation(!dnsDenied)+" (allowDnsEgress "+strconv.FormatBool(in.AllowDns)+")", src, image,
 		[]corev1.EnvVar{{Name: "EXPECT", Value: expectation(!dnsDenied)}, {Name: "DNS_NAME", Value: DnsName}}, nil)
 	dns.Job.Spec.Template.Labels["app"] = src
 	checks = append(checks, dns)
@@ -285,22 +292,21 @@ func calicoStatusCheck(kubernetesVersion string) (Check, error) {
 	if kubernetesVersion == "" {
 		return Check{}, fmt.Errorf("the Calico status check needs the cluster's Kubernetes version")
 	}
-	c := scriptCheck("calico-available", "", "tigerastatus/calico is Available: the operator runs Calico", Namespace, nil, func(spec *corev1.PodSpec) {
+	c := scriptCheck("calico-available", "", "tigerastatus/calico is Available: the operator runs Calico", Namespace, KubectlImage(kubernetesVersion), nil, func(spec *corev1.PodSpec) {
 		spec.ServiceAccountName = calicoReader
-	})
-	spec := &c.Job.Spec.Template.Spec
-	kubectl := spec.Containers[0]
-	kubectl.Image = KubectlImage(kubernetesVersion)
-	kubectl.Env = nil
-	created, available := kubectl, kubectl
-	created.Name, created.Command = "created", CalicoStatusCommands[0]
-	available.Name, available.Command = "available", CalicoStatusCommands[1]
-	spec.InitContainers = []corev1.Container{created}
-	spec.Containers = []corev1.Container{available}
+		kubectl := spec.Containers[0]
+		// kubectl keeps its discovery cache under $HOME/.kube; the root filesystem is read-only.
+		kubectl.Env = []corev1.EnvVar{{Name: "HOME", Value: "/tmp"}}
+		created, available := kubectl, kubectl
+		created.Name, created.Command = "created", CalicoStatusCommands[0]
+		available.Name, available.Command = "available", CalicoStatusCommands[1]
+		spec.InitContainers = []corev1.Container{created}
+		spec.Containers = []corev1.Container{available}
+	}, "/tmp")
 	return c, nil
 }
 
-func multusChecks(n multus.Network) []Check {
+func multusChecks(n multus.Network, image string) []Check {
 	first, _ := n.ExpectedAddress(0)
 	env := []corev1.EnvVar{
 		{Name: "FIRST_ADDRESS", Value: first},
@@ -315,10 +321,10 @@ func multusChecks(n multus.Network) []Check {
 		spec.NodeSelector = map[string]string{"topology.kubernetes.io/zone": n.AvailabilityZone, multus.NodeLabel: "true"}
 	}
 	net1 := scriptCheck("multus-net1", "multus-net1",
-		"multus-pod's net1 has the plan's first address, "+first+", and a second pod on "+n.Name+" reaches it over net1", multus.NadNamespace, env, onMultusNode)
+		"multus-pod's net1 has the plan's first address, "+first+", and a second pod on "+n.Name+" reaches it over net1", multus.NadNamespace, image, env, onMultusNode)
 	net1.Job.Spec.Template.Annotations[multus.NetworksAnnotation] = n.Name
 	eni := scriptCheck("multus-address-on-eni", "multus-address-on-eni",
-		first+" is an address of the zone's Multus ENI, with no assign-private-ip-addresses step", multus.NadNamespace,
+		first+" is an address of the zone's Multus ENI, with no assign-private-ip-addresses step", HostNetworkNamespace, image,
 		append([]corev1.EnvVar{{Name: "IMDS_HOST", Value: "169.254.169.254"}}, env...), func(spec *corev1.PodSpec) {
 			onMultusNode(spec)
 			spec.HostNetwork = true
@@ -326,8 +332,10 @@ func multusChecks(n multus.Network) []Check {
 	return []Check{net1, eni}
 }
 
-// scriptCheck is a Job that runs checks.sh KIND in namespace, on busybox, once, within the deadline.
-func scriptCheck(name, kind, shows, namespace string, env []corev1.EnvVar, pod func(*corev1.PodSpec)) Check {
+// scriptCheck is a Job that runs checks.sh KIND in namespace, on busybox, once, within the deadline,
+// at the Pod Security level `restricted` (workload.Restrict); pod may change the pod first, and
+// writable are the directories its containers write to.
+func scriptCheck(name, kind, shows, namespace, image string, env []corev1.EnvVar, pod func(*corev1.PodSpec), writable ...string) Check {
 	labels := map[string]string{CheckLabel: name}
 	base := []corev1.EnvVar{
 		{Name: "CHECK_NAME", Value: name},
@@ -355,7 +363,7 @@ func scriptCheck(name, kind, shows, namespace string, env []corev1.EnvVar, pod f
 				Spec: corev1.PodSpec{
 					RestartPolicy: corev1.RestartPolicyNever,
 					Containers: []corev1.Container{{
-						Name: "check", Image: Image, ImagePullPolicy: corev1.PullIfNotPresent,
+						Name: "check", Image: image, ImagePullPolicy: corev1.PullIfNotPresent,
 						Command:                  []string{"sh", "-c", Script, "checks.sh", kind},
 						Env:                      append(base, env...),
 						TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
@@ -371,38 +379,44 @@ func scriptCheck(name, kind, shows, namespace string, env []corev1.EnvVar, pod f
 	if pod != nil {
 		pod(&job.Spec.Template.Spec)
 	}
+	workload.Restrict(&job.Spec.Template.Spec, writable...)
 	return Check{Name: name, Shows: shows, Job: job}
 }
 
 // TargetPods are the policy checks' targets, one per demo namespace, labelled as its app so the
 // chapter's policy treats them like the demo's pods: busybox httpd on TargetPort, which also answers
-// ping. Keys are namespaces.
-func TargetPods() map[string]*corev1.Pod {
+// ping. Keys are namespaces. They run at `restricted`, writing only their web root.
+func TargetPods(image string) map[string]*corev1.Pod {
 	out := map[string]*corev1.Pod{}
 	for _, ns := range []string{policydemo.Destination, policydemo.Source} {
-		out[ns] = &corev1.Pod{
+		pod := &corev1.Pod{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 			ObjectMeta: metav1.ObjectMeta{Name: "verify-target", Namespace: ns, Labels: map[string]string{"app": ns, CheckLabel: "target"}},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{
-				Name: "httpd", Image: Image, ImagePullPolicy: corev1.PullIfNotPresent,
-				Command: []string{"sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p " + strconv.Itoa(TargetPort) + " -h /www"},
+				Name: "httpd", Image: image, ImagePullPolicy: corev1.PullIfNotPresent,
+				Command: []string{"sh", "-c", "hostname > /www/index.html && exec httpd -f -p " + strconv.Itoa(TargetPort) + " -h /www"},
 				Resources: corev1.ResourceRequirements{
 					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
 					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
 				},
 			}}},
 		}
+		workload.Restrict(&pod.Spec, "/www")
+		out[ns] = pod
 	}
 	return out
 }
 
-// Objects are what the checks need besides their Jobs: their namespace, and for the Calico status
+// Objects are what the checks need besides their Jobs: their namespaces, and for the Calico status
 // check a service account that may read tigerastatuses (cluster-scoped) and nothing else.
 func Objects(checks []Check) []any {
-	objects := []any{&corev1.Namespace{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: metav1.ObjectMeta{Name: Namespace},
-	}}
+	objects := []any{workload.Namespace(Namespace, workload.LevelOf(Namespace), nil)}
+	for _, c := range checks {
+		if c.Job.Namespace == HostNetworkNamespace {
+			objects = append(objects, workload.Namespace(HostNetworkNamespace, workload.LevelOf(HostNetworkNamespace), nil))
+			break
+		}
+	}
 	for _, c := range checks {
 		if c.Job.Spec.Template.Spec.ServiceAccountName != calicoReader {
 			continue

@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"eks-advanced-networking/internal/multus"
+	"eks-advanced-networking/internal/workload"
 )
 
 var (
@@ -57,7 +60,7 @@ func TestIpv6ChecksFollowIpv4Egress(t *testing.T) {
 		{"none", false, false, []string{"ipv4-unreachable"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			checks, err := Checks(Input{Ipv6: &Ipv6Input{NodeSnat: tc.nodeSnat, Nat64: tc.nat64, Ipv4Target: ipv4Default, Ipv6Target: ipv6Default}})
+			checks, err := Checks(Input{Image: testImage, Ipv6: &Ipv6Input{NodeSnat: tc.nodeSnat, Nat64: tc.nat64, Ipv4Target: ipv4Default, Ipv6Target: ipv6Default}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +81,7 @@ func TestIpv6ChecksFollowIpv4Egress(t *testing.T) {
 }
 
 func TestPodPrefixCheckRunsBesideCoreDnsInTheHostNetwork(t *testing.T) {
-	checks, _ := Checks(Input{Ipv6: &Ipv6Input{NodeSnat: true, Ipv4Target: ipv4Default, Ipv6Target: ipv6Default}})
+	checks, _ := Checks(Input{Image: testImage, Ipv6: &Ipv6Input{NodeSnat: true, Ipv4Target: ipv4Default, Ipv6Target: ipv6Default}})
 	spec := byName(t, checks, "pod-address-in-node-prefix").Job.Spec.Template.Spec
 	if !spec.HostNetwork || spec.Affinity == nil || spec.Affinity.PodAffinity == nil {
 		t.Fatalf("spec %+v: want host network and affinity to CoreDNS", spec)
@@ -109,13 +112,13 @@ func TestPolicyChecksFollowTheSwitches(t *testing.T) {
 		{"no engine: the policy is not enforced", PolicyInput{DenyEgress: true}, "allowed", "allowed", "allowed", "allowed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			checks, err := Checks(Input{KubernetesVersion: "1.35", Policy: &tc.in})
+			checks, err := Checks(Input{Image: testImage, KubernetesVersion: "1.35", Policy: &tc.in})
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := map[string]string{
-				"deploy2-to-deploy1-icmp": tc.deploy2To1, "deploy2-to-deploy1-tcp": tc.deploy2To1,
-				"deploy2-dns": tc.dns, "deploy1-serves": tc.control, "deploy1-to-deploy2-tcp": tc.toDst2,
+				"deploy2-to-deploy1-tcp": tc.deploy2To1,
+				"deploy2-dns":            tc.dns, "deploy1-serves": tc.control, "deploy1-to-deploy2-tcp": tc.toDst2,
 			}
 			for name, expect := range want {
 				if got, _ := env(byName(t, checks, name), "EXPECT"); got != expect {
@@ -132,9 +135,8 @@ func TestPolicyChecksFollowTheSwitches(t *testing.T) {
 // The chapter's policy selects every pod of deploy2, the check's included: the check runs there,
 // labelled as the demo's pods, and targets the other namespace's pod.
 func TestPolicyChecksRunWhereThePolicyApplies(t *testing.T) {
-	checks, _ := Checks(Input{KubernetesVersion: "1.35", Policy: &PolicyInput{Enforced: true, DenyEgress: true}})
+	checks, _ := Checks(Input{Image: testImage, KubernetesVersion: "1.35", Policy: &PolicyInput{Enforced: true, DenyEgress: true}})
 	for _, tc := range []struct{ name, namespace, target string }{
-		{"deploy2-to-deploy1-icmp", "deploy2", "deploy1"},
 		{"deploy2-to-deploy1-tcp", "deploy2", "deploy1"},
 		{"deploy1-to-deploy2-tcp", "deploy1", "deploy2"},
 		{"deploy1-serves", Namespace, "deploy1"},
@@ -151,7 +153,7 @@ func TestPolicyChecksRunWhereThePolicyApplies(t *testing.T) {
 			t.Errorf("%s has no %s to fill in", tc.name, TargetPodEnv)
 		}
 	}
-	for ns, pod := range TargetPods() {
+	for ns, pod := range TargetPods(testImage) {
 		if pod.Namespace != ns || pod.Labels["app"] != ns || !strings.Contains(strings.Join(pod.Spec.Containers[0].Command, " "), "httpd -f -p 8080") {
 			t.Errorf("target pod %s: %+v", ns, pod)
 		}
@@ -159,7 +161,7 @@ func TestPolicyChecksRunWhereThePolicyApplies(t *testing.T) {
 }
 
 func TestCalicoCheckWaitsForTheOperatorsStatus(t *testing.T) {
-	checks, err := Checks(Input{KubernetesVersion: "1.35", Policy: &PolicyInput{Calico: true, Enforced: true}})
+	checks, err := Checks(Input{Image: testImage, KubernetesVersion: "1.35", Policy: &PolicyInput{Calico: true, Enforced: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +177,7 @@ func TestCalicoCheckWaitsForTheOperatorsStatus(t *testing.T) {
 	if spec.ServiceAccountName != calicoReader {
 		t.Errorf("service account %q", spec.ServiceAccountName)
 	}
-	if _, err := Checks(Input{Policy: &PolicyInput{Calico: true}}); err == nil {
+	if _, err := Checks(Input{Image: testImage, Policy: &PolicyInput{Calico: true}}); err == nil {
 		t.Error("a Calico check without a Kubernetes version was accepted")
 	}
 	// The reader may read tigerastatuses and nothing else.
@@ -192,7 +194,7 @@ func TestCalicoCheckWaitsForTheOperatorsStatus(t *testing.T) {
 
 func TestMultusChecksUseThePlansFirstAddress(t *testing.T) {
 	n := chapterNetwork(t)
-	checks, _ := Checks(Input{Multus: &MultusInput{Network: n}})
+	checks, _ := Checks(Input{Image: testImage, Multus: &MultusInput{Network: n}})
 	if got := names(checks); !slices.Equal(got, []string{"multus-net1", "multus-address-on-eni"}) {
 		t.Fatalf("checks %v", got)
 	}
@@ -222,7 +224,7 @@ func TestEveryCheckIsABoundedJobTheScriptKnows(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^([a-z0-9-]+)\) check_`).FindAllStringSubmatch(Script, -1) {
 		known[m[1]] = true
 	}
-	checks, err := Checks(Input{
+	checks, err := Checks(Input{Image: testImage,
 		KubernetesVersion: "1.35",
 		Ipv6:              &Ipv6Input{NodeSnat: true, Nat64: true, Ipv4Target: ipv4Default, Ipv6Target: ipv6Default},
 		Policy:            &PolicyInput{Calico: true, Enforced: true, DenyEgress: true},
@@ -231,7 +233,7 @@ func TestEveryCheckIsABoundedJobTheScriptKnows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	none, _ := Checks(Input{Ipv6: &Ipv6Input{Ipv4Target: ipv4Default, Ipv6Target: ipv6Default}})
+	none, _ := Checks(Input{Image: testImage, Ipv6: &Ipv6Input{Ipv4Target: ipv4Default, Ipv6Target: ipv6Default}})
 	checks = append(checks, none...)
 	seen := map[string]bool{}
 	for _, c := range checks {
@@ -249,7 +251,7 @@ func TestEveryCheckIsABoundedJobTheScriptKnows(t *testing.T) {
 			if container.TerminationMessagePolicy != corev1.TerminationMessageFallbackToLogsOnError {
 				t.Errorf("%s: a failure would not show the check's output", c.Name)
 			}
-			if container.Image == Image {
+			if container.Image == testImage {
 				if cmd := container.Command; len(cmd) != 5 || cmd[2] != Script || !known[cmd[4]] {
 					t.Errorf("%s runs %q, which checks.sh does not know (known: %v)", c.Name, cmd[len(cmd)-1], known)
 				}
@@ -257,7 +259,7 @@ func TestEveryCheckIsABoundedJobTheScriptKnows(t *testing.T) {
 		}
 		seen[c.Name] = true
 	}
-	if len(seen) != 14 {
+	if len(seen) != 13 {
 		t.Errorf("%d distinct checks: %v", len(seen), seen)
 	}
 }
@@ -288,5 +290,74 @@ func TestParseTarget(t *testing.T) {
 		if tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("ParseTarget(%q) error %v, want one saying %q", tc.in, err, tc.err)
 		}
+	}
+}
+
+// testImage is a private mirror, as a user would set busyboxImage: it must reach every busybox container.
+const testImage = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/mirror/busybox:1.37"
+
+// Every pod the checks define is admitted by the real PodSecurity checks at its namespace's level:
+// `restricted`, except the host-network checks, which live in the one namespace whose exception says
+// why. Every busybox container runs the configured image.
+func TestChecksMeetTheirNamespacesPodSecurityLevel(t *testing.T) {
+	n := chapterNetwork(t)
+	checks, err := Checks(Input{Image: testImage, KubernetesVersion: "1.35",
+		Ipv6:   &Ipv6Input{NodeSnat: true, Nat64: true, Ipv4Target: Target{"ipv4.example", 80}, Ipv6Target: Target{"ipv6.example", 80}},
+		Policy: &PolicyInput{Calico: true, Enforced: true, DenyEgress: true},
+		Multus: &MultusInput{Network: n},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	levels := map[string]workload.Level{
+		// Namespaces this package does not create: the demo's (restricted) and the NADs' (default).
+		"deploy1": workload.Restricted, "deploy2": workload.Restricted, multus.NadNamespace: workload.Restricted,
+	}
+	for _, obj := range Objects(checks) {
+		if ns, ok := obj.(*corev1.Namespace); ok {
+			levels[ns.Name] = workload.Level(ns.Labels[workload.EnforceLabel])
+			if ns.Labels[workload.AuditLabel] != ns.Labels[workload.EnforceLabel] || ns.Labels[workload.WarnLabel] != ns.Labels[workload.EnforceLabel] {
+				t.Errorf("namespace %s: labels %v, want enforce, audit and warn at one level", ns.Name, ns.Labels)
+			}
+		}
+	}
+	if levels[Namespace] != workload.Restricted || levels[HostNetworkNamespace] != workload.Privileged {
+		t.Errorf("levels %v: want %s restricted, %s privileged", levels, Namespace, HostNetworkNamespace)
+	}
+	pods := 0
+	for _, c := range checks {
+		spec := &c.Job.Spec.Template.Spec
+		level, ok := levels[c.Job.Namespace]
+		if !ok {
+			t.Errorf("%s runs in %s, which has no level", c.Name, c.Job.Namespace)
+			continue
+		}
+		if (level == workload.Privileged) != spec.HostNetwork {
+			t.Errorf("%s: host network %v in a %s namespace", c.Name, spec.HostNetwork, level)
+		}
+		// Below the namespace's level, each pod still meets restricted in all but the host network.
+		restrictedBut := *spec
+		restrictedBut.HostNetwork = false
+		if v, err := workload.Violations(workload.Restricted, &c.Job.Spec.Template.ObjectMeta, &restrictedBut); err != nil || len(v) > 0 {
+			t.Errorf("%s: refused at restricted (host network aside): %v %v", c.Name, v, err)
+		}
+		for _, container := range spec.Containers {
+			if !strings.Contains(container.Image, "kubectl") && container.Image != testImage {
+				t.Errorf("%s runs %s, not the configured image", c.Name, container.Image)
+			}
+		}
+		pods++
+	}
+	for ns, pod := range TargetPods(testImage) {
+		if v, err := workload.Violations(levels[ns], &pod.ObjectMeta, &pod.Spec); err != nil || len(v) > 0 {
+			t.Errorf("target pod in %s refused: %v %v", ns, v, err)
+		}
+	}
+	if pods < 10 {
+		t.Errorf("only %d check pods were looked at", pods)
+	}
+	if _, err := Checks(Input{KubernetesVersion: "1.35", Ipv6: &Ipv6Input{Ipv4Target: Target{"ipv4.example", 80}, Ipv6Target: Target{"ipv6.example", 80}}}); err == nil ||
+		!strings.Contains(err.Error(), "image") {
+		t.Errorf("checks without an image: %v, want an error naming the image", err)
 	}
 }
