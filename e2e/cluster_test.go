@@ -99,6 +99,8 @@ anonymous:
 		"--token-auth-file="+tokens, "--authorization-mode=AlwaysAllow", "--endpoint-reconciler-type=none",
 		"--service-account-issuer=https://kubernetes.default.svc", "--service-account-key-file="+pubFile,
 		"--service-account-signing-key-file="+keyFile, "--service-cluster-ip-range=10.96.0.0/24",
+		// PodSecurity is on by default; named, so the suite's proof of it cannot silently go.
+		"--enable-admission-plugins=PodSecurity",
 		"--allow-privileged=true", "--authentication-config="+authn, "--v=0"); err != nil {
 		return c, err
 	}
