@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,11 +215,16 @@ func TestAFailedCheckFailsTheUpdate(t *testing.T) {
 		return map[string]map[string]string{"node-internal-ip-ipv6": {"NODE_NAME": "e2e-node", "NODE_IP": ip}}
 	}
 	up := func(env map[string]map[string]string) error {
-		stop, finished := make(chan struct{}), make(chan struct{})
-		go func() { defer close(finished); kubeletStandIn(t, verify.Namespace, env, stop) }()
+		// The checks run in two namespaces: restricted, and privileged for the host network.
+		stop := make(chan struct{})
+		var finished sync.WaitGroup
+		for _, ns := range []string{verify.Namespace, verify.HostNetworkNamespace} {
+			finished.Add(1)
+			go func() { defer finished.Done(); kubeletStandIn(t, ns, env, stop) }()
+		}
 		_, err := stack.Up(ctx)
 		close(stop)
-		<-finished
+		finished.Wait()
 		return err
 	}
 

@@ -29,6 +29,7 @@ const RunAsID int64 = 65534
 // Level is a Pod Security Standards level.
 type Level string
 
+// The three levels, from the most to the least restrictive.
 const (
 	Restricted Level = "restricted"
 	Baseline   Level = "baseline"
