@@ -45,12 +45,9 @@ func NewLoadBalancerDemo(ctx *pulumi.Context, name string, args *LoadBalancerDem
 	if args == nil || (args.AddressType != lbcontroller.DualStack && args.AddressType != lbcontroller.Ipv4) {
 		return nil, fmt.Errorf("LoadBalancerDemo %s: AddressType must be %s or %s", name, lbcontroller.DualStack, lbcontroller.Ipv4)
 	}
-	image := args.Image
-	if image == "" {
-		image = workload.DefaultImage
-	}
-	if err := workload.ValidateImage(image); err != nil {
-		return nil, fmt.Errorf("LoadBalancerDemo %s: Image %q: %w", name, image, err)
+	image, err := workload.ImageOrDefault(args.Image)
+	if err != nil {
+		return nil, fmt.Errorf("LoadBalancerDemo %s: Image %q: %w", name, args.Image, err)
 	}
 	c := &LoadBalancerDemo{}
 	if err := ctx.RegisterComponentResource(LoadBalancerDemoType, name, c, opts...); err != nil {

@@ -53,9 +53,9 @@ func multusKubernetes(ctx *pulumi.Context, name string, args *MultusNetworkArgs,
 	ready := append([]pulumi.Resource{daemon}, nads...)
 	if args.DemoPod {
 		n := args.Networks[0]
-		image := args.DemoPodImage
-		if image == "" {
-			image = workload.DefaultImage
+		image, err := workload.ImageOrDefault(args.DemoPodImage)
+		if err != nil {
+			return nil, nil, err // validateMultusArgs refused it already
 		}
 		pod := multus.DemoPod(n, image)
 		if args.SkipAwait {

@@ -49,12 +49,9 @@ func NewNetworkPolicyDemo(ctx *pulumi.Context, name string, args *NetworkPolicyD
 	if args.AllowDns && !args.DenyEgress {
 		return nil, fmt.Errorf("NetworkPolicyDemo %s: AllowDns only shapes the deny-egress policy; turn DenyEgress on", name)
 	}
-	image := args.Image
-	if image == "" {
-		image = workload.DefaultImage
-	}
-	if err := workload.ValidateImage(image); err != nil {
-		return nil, fmt.Errorf("NetworkPolicyDemo %s: Image %q: %w", name, image, err)
+	image, err := workload.ImageOrDefault(args.Image)
+	if err != nil {
+		return nil, fmt.Errorf("NetworkPolicyDemo %s: Image %q: %w", name, args.Image, err)
 	}
 	c := &NetworkPolicyDemo{}
 	if err := ctx.RegisterComponentResource(NetworkPolicyDemoType, name, c, opts...); err != nil {

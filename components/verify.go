@@ -51,12 +51,9 @@ func NewScenarioChecks(ctx *pulumi.Context, name string, args *ScenarioChecksArg
 	if args == nil || len(args.Checks) == 0 {
 		return nil, fmt.Errorf("ScenarioChecks %s: no checks to run", name)
 	}
-	image := args.Image
-	if image == "" {
-		image = workload.DefaultImage
-	}
-	if err := workload.ValidateImage(image); err != nil {
-		return nil, fmt.Errorf("ScenarioChecks %s: Image %q: %w", name, image, err)
+	image, err := workload.ImageOrDefault(args.Image)
+	if err != nil {
+		return nil, fmt.Errorf("ScenarioChecks %s: Image %q: %w", name, args.Image, err)
 	}
 	c := &ScenarioChecks{}
 	if err := ctx.RegisterComponentResource(ScenarioChecksType, name, c, opts...); err != nil {

@@ -126,6 +126,15 @@ func ValidateImage(ref string) error {
 	return nil
 }
 
+// ImageOrDefault is image, or DefaultImage when it is empty, once ValidateImage accepts it: what a
+// component does with the image a library user gives it.
+func ImageOrDefault(image string) (string, error) {
+	if image == "" {
+		return DefaultImage, nil
+	}
+	return image, ValidateImage(image)
+}
+
 // Exception is a namespace this project creates at a level below `restricted`, and why.
 type Exception struct {
 	Namespace string

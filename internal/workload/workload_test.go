@@ -153,3 +153,16 @@ func TestExceptionsAreNamedAndReasoned(t *testing.T) {
 		t.Error("an unknown level was accepted")
 	}
 }
+
+func TestImageOrDefault(t *testing.T) {
+	if got, err := ImageOrDefault(""); got != DefaultImage || err != nil {
+		t.Errorf(`ImageOrDefault("") = %q, %v; want the default`, got, err)
+	}
+	mirror := "registry.example.com/mirror/busybox:1.37"
+	if got, err := ImageOrDefault(mirror); got != mirror || err != nil {
+		t.Errorf("ImageOrDefault(%q) = %q, %v", mirror, got, err)
+	}
+	if _, err := ImageOrDefault("Busybox"); err == nil {
+		t.Error("a bad image was accepted")
+	}
+}
