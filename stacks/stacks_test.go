@@ -17,6 +17,7 @@ import (
 	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/config"
@@ -1033,6 +1034,146 @@ func TestEveryPodMeetsItsNamespacesPodSecurityLevel(t *testing.T) {
 		}
 		if pods == 0 {
 			t.Errorf("%s: no pods looked at", stack)
+		}
+	}
+}
+
+// workflow reads a workflow file as YAML, with its raw text.
+func workflow(t *testing.T, file string) (map[string]any, string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(projectDir, ".github", "workflows", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w map[string]any
+	if err := sigsyaml.Unmarshal(raw, &w); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return w, string(raw)
+}
+
+// triggers are a workflow's events. YAML 1.1 reads the key "on" as true.
+func triggers(w map[string]any) map[string]any {
+	on, ok := w["on"]
+	if !ok {
+		on = w["true"]
+	}
+	out, _ := on.(map[string]any)
+	return out
+}
+
+// Pull-request code runs with no deploy credentials: no workflow triggers on pull_request_target
+// (which runs with the base's secrets), and in the pull-request workflow the only role is the
+// read-only preview role, the only environment is preview, and no deploy secret is named. The sample
+// trust policies say the same to AWS: the deploy role trusts only the stacks' environments, the
+// preview role only the preview environment, and the preview role may only look things up.
+func TestPullRequestCodeGetsNoDeployCredentials(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(projectDir, ".github", "workflows", "*.yml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no workflows: %v", err)
+	}
+	for _, f := range files {
+		w, _ := workflow(t, filepath.Base(f))
+		if _, ok := triggers(w)["pull_request_target"]; ok {
+			t.Errorf("%s triggers on pull_request_target", filepath.Base(f))
+		}
+	}
+	w, text := workflow(t, "pull-request.yml")
+	if _, ok := triggers(w)["pull_request"]; !ok {
+		t.Fatal("pull-request.yml does not run on pull_request")
+	}
+	for _, deploy := range []string{"vars.AWS_ROLE_ARN", "secrets.PULUMI_ACCESS_TOKEN", "vars.DEPLOY_RUNNER"} {
+		if strings.Contains(text, deploy) {
+			t.Errorf("pull-request.yml names %s", deploy)
+		}
+	}
+	jobs, _ := w["jobs"].(map[string]any)
+	roles := 0
+	for _, name := range slices.Sorted(maps.Keys(jobs)) {
+		job, _ := jobs[name].(map[string]any)
+		if env, ok := job["environment"]; ok && env != "preview" {
+			t.Errorf("job %s uses environment %v; pull requests may use only preview", name, env)
+		}
+		if uses, _ := job["uses"].(string); uses != "" {
+			called := strings.TrimPrefix(uses, "./.github/workflows/")
+			if _, calledText := workflow(t, called); strings.Contains(calledText, "role-to-assume") || strings.Contains(calledText, "secrets.") {
+				t.Errorf("job %s calls %s, which takes a role or secrets", name, called)
+			}
+		}
+		steps, _ := job["steps"].([]any)
+		for _, s := range steps {
+			step, _ := s.(map[string]any)
+			with, _ := step["with"].(map[string]any)
+			if role, ok := with["role-to-assume"]; ok {
+				roles++
+				if role != "${{ vars.AWS_PREVIEW_ROLE_ARN }}" || job["environment"] != "preview" {
+					t.Errorf("job %s assumes %v (environment %v); want only vars.AWS_PREVIEW_ROLE_ARN in environment preview", name, role, job["environment"])
+				}
+			}
+		}
+	}
+	if roles == 0 {
+		t.Error("no job assumes the preview role: the real preview is gone")
+	}
+
+	policy := func(file string) map[string]any {
+		raw, err := os.ReadFile(filepath.Join(projectDir, "docs", "ci-credentials", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		return doc
+	}
+	subjects := func(file string) []string {
+		statements, _ := policy(file)["Statement"].([]any)
+		var out []string
+		for _, s := range statements {
+			cond, _ := s.(map[string]any)["Condition"].(map[string]any)
+			if _, loose := cond["StringLike"]; loose {
+				t.Errorf("%s: a StringLike condition would admit more subjects than it names", file)
+			}
+			equals, _ := cond["StringEquals"].(map[string]any)
+			if equals["token.actions.githubusercontent.com:aud"] != "sts.amazonaws.com" {
+				t.Errorf("%s: the audience is not pinned", file)
+			}
+			switch sub := equals["token.actions.githubusercontent.com:sub"].(type) {
+			case string:
+				out = append(out, sub)
+			case []any:
+				for _, v := range sub {
+					out = append(out, fmt.Sprint(v))
+				}
+			default:
+				t.Errorf("%s: no subject is pinned", file)
+			}
+		}
+		return out
+	}
+	if got := subjects("preview-role-trust.json"); !slices.Equal(got, []string{"repo:OWNER/REPO:environment:preview"}) {
+		t.Errorf("the preview role trusts %v, want only the preview environment", got)
+	}
+	var wantDeploy []string
+	for _, stack := range plan.StackNames(projectDir) {
+		wantDeploy = append(wantDeploy, "repo:OWNER/REPO:environment:"+stack)
+	}
+	if got := subjects("deploy-role-trust.json"); !slices.Equal(got, wantDeploy) {
+		t.Errorf("the deploy role trusts %v, want exactly the stacks' environments %v", got, wantDeploy)
+	}
+	statements, _ := policy("preview-role-permissions.json")["Statement"].([]any)
+	for _, s := range statements {
+		actions := s.(map[string]any)["Action"]
+		list, ok := actions.([]any)
+		if !ok {
+			list = []any{actions}
+		}
+		for _, a := range list {
+			_, verb, _ := strings.Cut(fmt.Sprint(a), ":")
+			if !strings.HasPrefix(verb, "Describe") && !strings.HasPrefix(verb, "Get") && !strings.HasPrefix(verb, "List") {
+				t.Errorf("the preview role may %s, which is not a lookup", a)
+			}
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 )
 
 const usage = `Usage: plan -stack NAME [-json] [-manifests DIR] [-config namespace:key=value]... [-dir DIR]
+       plan -stack NAME -kubernetes-layer [-config namespace:key=value]... [-dir DIR]
        plan -list [-dir DIR]
 
 Runs the program with Pulumi.<NAME>.yaml under Pulumi mocks (no AWS account, no network) and prints
@@ -44,6 +45,7 @@ func main() {
 	manifests := flags.String("manifests", "", "also write every Kubernetes object as YAML into this directory")
 	dir := flags.String("dir", ".", "directory holding Pulumi.yaml")
 	list := flags.Bool("list", false, "print the stack names, one per Pulumi.<stack>.yaml, a line each (what CI deploys and plans)")
+	kubernetesLayer := flags.Bool("kubernetes-layer", false, "print true if the stack puts objects into its cluster (so `pulumi preview` must reach the API endpoint), false if not")
 	var overrides configFlags
 	flags.Var(&overrides, "config", "set `namespace:key=value` over the stack file, as pulumi config set would (repeatable; lists as JSON)")
 	_ = flags.Parse(os.Args[1:]) // ExitOnError: a bad flag exits with the usage
@@ -56,6 +58,15 @@ func main() {
 	if *stack == "" {
 		fmt.Fprintf(os.Stderr, "plan: -stack is required; stacks here: %v\n", plan.StackNames(*dir))
 		os.Exit(2)
+	}
+	if *kubernetesLayer {
+		has, err := hasKubernetesLayer(*dir, *stack, overrides)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "plan: %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Println(has)
+		return
 	}
 	if err := run(*dir, *stack, overrides, *asJSON, *manifests); err != nil {
 		fmt.Fprintf(os.Stderr, "plan: %v\n", err)
@@ -78,6 +89,22 @@ func (f *configFlags) Set(s string) error {
 	}
 	(*f)[key] = value
 	return nil
+}
+
+// hasKubernetesLayer decodes the stack's configuration only: whether its preview needs the cluster.
+func hasKubernetesLayer(dir, stack string, overrides configFlags) (bool, error) {
+	files, err := plan.LoadStack(dir, stack)
+	if err != nil {
+		return false, err
+	}
+	for key, value := range overrides {
+		files.Config[key] = value
+	}
+	cfg, err := config.Decode(files.Config)
+	if err != nil {
+		return false, err
+	}
+	return cfg.HasKubernetesLayer(), nil
 }
 
 func run(dir, stack string, overrides configFlags, asJSON bool, manifestDir string) error {
