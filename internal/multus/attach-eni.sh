@@ -3,9 +3,12 @@
 # runs it; user data, which runs on first boot only, installs that unit).
 #
 # 1. Find the ENI: the one tagged for this cluster and zone that is attached to this instance already
-#    (a reboot), else attach the zone's available one at device index 1. A managed node group update
-#    starts the new node before it terminates the old one (EKS "Managed node update behavior"), so the
-#    ENI can stay in use for minutes: keep trying, through API errors too, until it is free.
+#    (a reboot), else attach the zone's available one at the lowest device index free at that moment.
+#    A managed node group update starts the new node before it terminates the old one (EKS "Managed
+#    node update behavior"), so the ENI can stay in use for minutes, while the VPC CNI's ipamd attaches
+#    its own ENIs at the lowest free index as pods arrive (amazon-vpc-cni-k8s pkg/awsutils/awsutils.go,
+#    awsGetFreeDeviceNumber): no index is reserved for us, so every try asks EC2 which are taken. Keep
+#    trying, through API errors and lost races too, until the ENI is ours.
 # 2. Name it multus, as the NADs' ipvlan master expects, and keep that name: a systemd .link file
 #    matching its MAC renames it whenever it appears, on every later boot; a .network file keeps
 #    networkd (and nodeadm's udev-net-manager) from configuring it. Bring it up: AL2023 leaves
@@ -24,6 +27,7 @@ PAUSE=${PAUSE:-10}
 # 0 means try for ever (the unit's way); tests bound it.
 MAX_ATTEMPTS=${MAX_ATTEMPTS:-0}
 NETWORK_DIR=${NETWORK_DIR:-/etc/systemd/network}
+NETWORKCTL=${NETWORKCTL:-networkctl}
 CA_FILE=${CA_FILE:-/etc/kubernetes/pki/ca.crt}
 
 log() { echo "multus-eni: $*" >&2; }
@@ -63,6 +67,18 @@ fail() {
   exit 1
 }
 
+# free_device_index: the lowest device index no ENI of this instance holds (0 is the primary ENI's).
+free_device_index() {
+  local taken index=1
+  taken=$(aws ec2 describe-instances --region "$REGION" --instance-ids "$instance" \
+    --query 'Reservations[0].Instances[0].NetworkInterfaces[].Attachment.DeviceIndex' --output text) || return 1
+  # --output text prints the list on one line, tab-separated.
+  while printf '%s\n' "$taken" | tr -s '[:space:]' '\n' | grep -qx "$index"; do
+    index=$((index + 1))
+  done
+  echo "$index"
+}
+
 instance=""
 until instance=$(imds instance-id) && [ -n "$instance" ]; do
   again "the instance metadata service does not answer" || fail "no instance id from $IMDS"
@@ -88,12 +104,17 @@ while [ -z "$eni" ]; do
       fail "no available ENI tagged cluster=$CLUSTER multus=true Zone=$ZONE"
     continue
   fi
+  if ! index=$(free_device_index); then
+    again "describing this instance's network interfaces failed" || fail "EC2 API errors"
+    continue
+  fi
   if aws ec2 attach-network-interface --region "$REGION" --network-interface-id "$free" \
-    --instance-id "$instance" --device-index 1 >/dev/null; then
+    --instance-id "$instance" --device-index "$index" >/dev/null; then
     eni=$free
-    log "attached $eni to $instance"
+    log "attached $eni to $instance at device index $index"
   else
-    again "attaching $free failed (another node may have won it)" || fail "could not attach $free"
+    again "attaching $free at device index $index failed (another node may have won the ENI, or the VPC CNI the index)" ||
+      fail "could not attach $free"
   fi
 done
 
@@ -103,11 +124,13 @@ until mac=$(aws ec2 describe-network-interfaces --region "$REGION" --network-int
   again "reading the MAC address of $eni failed" || fail "no MAC address for $eni"
 done
 
+changed=""
 # write_if_changed FILE CONTENT
 write_if_changed() {
   if [ "$(cat "$1" 2>/dev/null)" != "$2" ]; then
     mkdir -p "$(dirname "$1")"
     printf '%s\n' "$2" >"$1"
+    changed=yes
   fi
 }
 write_if_changed "$NETWORK_DIR/10-multus.link" "[Match]
@@ -120,6 +143,11 @@ Name=multus
 
 [Link]
 Unmanaged=yes"
+# networkd reads .network files at start and on reload only (networkctl(1), "reload"); without it,
+# the running networkd could still configure the new interface.
+if [ -n "$changed" ]; then
+  "$NETWORKCTL" reload || log "networkctl reload failed; networkd may configure multus until it restarts"
+fi
 
 iface=""
 for _ in $(seq 1 60); do

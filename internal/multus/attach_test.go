@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -110,6 +111,9 @@ func TestUserDataInstallsTheBootUnit(t *testing.T) {
 // stubAws answers like EC2 and EKS for one Multus ENI and logs its arguments. Counters in files
 // script the scenarios: STUB_API_ERRORS describe calls fail first, the zone's ENI stays in use for
 // STUB_BUSY_POLLS polls, STUB_ATTACHED is the ENI attached to this instance already (a reboot).
+// STUB_TAKEN are the device indexes this instance's ENIs hold (the primary's 0, and any the VPC CNI
+// attached); STUB_IPAMD_TAKES is an index the VPC CNI takes right after the first look, as ipamd
+// does when pods arrive. An attach at a taken index fails as EC2's does.
 const stubAws = `#!/bin/bash
 echo "$*" >> "$STUB_LOG"
 count() { local n; n=$(( $(cat "$STUB_LOG.$1" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$STUB_LOG.$1"; echo "$n"; }
@@ -120,7 +124,18 @@ case "$*" in
   *describe-network-interfaces*status,Values=available*)
     if [ "$(count busy)" -le "${STUB_BUSY_POLLS:-0}" ]; then echo None; else echo "${STUB_ENI:-eni-0multus}"; fi ;;
   *describe-network-interfaces*--network-interface-ids*) echo "$STUB_MAC" ;;
-  *attach-network-interface*) ;;
+  *describe-instances*DeviceIndex*)
+    taken=${STUB_TAKEN:-0}
+    if [ "$(count indexes)" -gt 1 ] && [ -n "${STUB_IPAMD_TAKES:-}" ]; then taken="$taken $STUB_IPAMD_TAKES"; fi
+    echo "$taken" | tr ' ' '\t' ;;
+  *attach-network-interface*)
+    args="$*"; index=${args##*--device-index }
+    for taken in ${STUB_TAKEN:-0} ${STUB_IPAMD_TAKES:-}; do
+      if [ "$taken" = "$index" ]; then
+        echo "An error occurred (InvalidParameterValue) when calling the AttachNetworkInterface operation: Instance 'i-0multusnode' already has an interface attached at device index '$index'." >&2
+        exit 254
+      fi
+    done ;;
   *describe-instances*) echo "ip-192-168-96-10.eu-central-1.compute.internal" ;;
   *"eks get-token"*) echo "k8s-aws-v1.stub-token" ;;
   *) echo "unexpected call: $*" >&2; exit 2 ;;
@@ -226,6 +241,10 @@ func bootNode(t *testing.T, ifname string) *node {
 	if err := os.WriteFile(filepath.Join(n.stubBinAt, "aws"), []byte(stubAws), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// networkctl talks to the host's networkd; the stub records the call instead.
+	if err := os.WriteFile(filepath.Join(n.stubBinAt, "networkctl"), []byte("#!/bin/bash\necho \"networkctl $*\" >> \"$STUB_LOG\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	n.awsLog = filepath.Join(t.TempDir(), "aws.log")
 	return n
 }
@@ -308,8 +327,45 @@ func TestAttachWaitsForTheEniThroughErrors(t *testing.T) {
 	if attaches := strings.Count(calls, "attach-network-interface"); attaches != 1 {
 		t.Errorf("%d attach calls, want 1", attaches)
 	}
+	if !strings.Contains(calls, "networkctl reload") {
+		t.Errorf("networkd was not told about 10-multus.network; calls:\n%s", calls)
+	}
 	if !strings.Contains(out, "a node being replaced may still hold it") || !strings.Contains(out, "describing network interfaces failed") {
 		t.Errorf("the script did not say why it waited:\n%s", out)
+	}
+}
+
+// Day 2: a managed node group update starts the new node while the old one still holds the ENI, and
+// the VPC CNI on the new node attaches its own ENI at the lowest free index meanwhile. The script
+// asks EC2 which indexes are taken on every try: with the CNI's ENI at 1 already, it attaches at 2;
+// when the CNI takes 1 between the script's look and its attach, EC2 refuses, and the next try takes 2.
+func TestAttachTakesTheLowestFreeDeviceIndexEachTry(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		scenario []string
+		tried    []string
+	}{
+		{"the VPC CNI's ENI at 1 already", []string{"STUB_TAKEN=0 1", "STUB_BUSY_POLLS=2"}, []string{"--device-index 2"}},
+		{"the VPC CNI takes 1 during the first try", []string{"STUB_TAKEN=0", "STUB_IPAMD_TAKES=1"}, []string{"--device-index 1", "--device-index 2"}},
+		{"the VPC CNI holds 1 and 2", []string{"STUB_TAKEN=0 2 1"}, []string{"--device-index 3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := bootNode(t, "ens6")
+			out, err := n.attach(tc.scenario...)
+			if err != nil {
+				t.Fatalf("attach failed: %v\n%s", err, out)
+			}
+			n.checkMultus()
+			var tried []string
+			for _, line := range strings.Split(n.awsCalls(), "\n") {
+				if strings.Contains(line, "attach-network-interface") {
+					tried = append(tried, line[strings.Index(line, "--device-index"):])
+				}
+			}
+			if !slices.Equal(tried, tc.tried) {
+				t.Errorf("attached at %q, want %q\n%s", tried, tc.tried, out)
+			}
+		})
 	}
 }
 
