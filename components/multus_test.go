@@ -165,7 +165,7 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 	}
 	c := configs[0].Spec
 	if c.Cluster.Name != "chapter" || !strings.HasPrefix(c.Cluster.APIServerEndpoint, "https://") || c.Cluster.CertificateAuthority != plan.MockCertificateAuthorityData ||
-		c.Cluster.CIDR != "172.20.0.0/16" || c.Kubelet.Config["maxPods"] != 12 {
+		c.Cluster.CIDR != "172.20.0.0/16" || c.Kubelet.MaxPodsExpression != "12" {
 		t.Errorf("NodeConfig %+v", c)
 	}
 	want, _ := multus.UserData(multus.UserDataParams{ClusterName: "chapter", Zone: "eu-central-1a", Region: "eu-central-1", NodeGroup: "multus-a", MaxPods: 12,

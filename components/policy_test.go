@@ -303,7 +303,7 @@ func TestIpv4PrefixDelegation(t *testing.T) {
 	}
 	configs := nodeConfigs(t, string(raw))
 	// m5.8xlarge: 8 ENIs x ((30 - 1) x 16) + 2 = 3714, capped at 250 (32 vCPUs, more than 30).
-	if len(configs) != 1 || configs[0].Spec.Kubelet.Config["maxPods"] != 250 || configs[0].Spec.Cluster.Name != "chapter" {
+	if len(configs) != 1 || configs[0].Spec.Kubelet.MaxPodsExpression != "250" || configs[0].Spec.Cluster.Name != "chapter" {
 		t.Errorf("NodeConfigs %+v", configs)
 	}
 

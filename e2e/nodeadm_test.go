@@ -58,6 +58,15 @@ func maxPodsOf(t *testing.T, merged map[string]any) any {
 	return config["maxPods"]
 }
 
+// maxPodsExpressionOf is the merged kubelet.maxPodsExpression, which nodeadm evaluates into both the
+// kubelet's maxPods and its kubeReserved memory, unless a config.maxPods overrides the former.
+func maxPodsExpressionOf(t *testing.T, merged map[string]any) any {
+	t.Helper()
+	spec, _ := merged["spec"].(map[string]any)
+	kubelet, _ := spec["kubelet"].(map[string]any)
+	return kubelet["maxPodsExpression"]
+}
+
 // nodeadm's own parser reads the Multus nodes' and the prefix-mode nodes' user data as valid and
 // complete, with our maxPods. With a second NodeConfig after ours, such as EKS appends to user data
 // when the launch template names no AMI, the last one wins: why our launch templates name the AMI.
@@ -70,8 +79,8 @@ func TestNodeadmReadsOurUserData(t *testing.T) {
 		t.Fatal(err)
 	}
 	merged := mergedByNodeadm(t, ud)
-	if got := maxPodsOf(t, merged); got != 12.0 {
-		t.Errorf("Multus user data: nodeadm's maxPods = %v, want 12", got)
+	if got, override := maxPodsExpressionOf(t, merged), maxPodsOf(t, merged); got != "12" || override != nil {
+		t.Errorf("Multus user data: nodeadm's maxPodsExpression = %v, config.maxPods = %v; want 12 and none", got, override)
 	}
 	cluster := merged["spec"].(map[string]any)["cluster"].(map[string]any)
 	if cluster["name"] != nodeadmCluster.ClusterName || cluster["apiServerEndpoint"] != nodeadmCluster.Endpoint || cluster["cidr"] != "172.20.0.0/16" {
@@ -88,8 +97,8 @@ func TestNodeadmReadsOurUserData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := maxPodsOf(t, mergedByNodeadm(t, alone)); got != 110.0 {
-		t.Errorf("prefix-mode user data: nodeadm's maxPods = %v, want 110", got)
+	if got := maxPodsExpressionOf(t, mergedByNodeadm(t, alone)); got != "110" {
+		t.Errorf("prefix-mode user data: nodeadm's maxPodsExpression = %v, want 110", got)
 	}
 
 	// What a node would get if EKS appended its own NodeConfig (it sets maxPods, eksctl #8037).

@@ -34,18 +34,24 @@ var eniSlots = map[string][2]int{
 	"m7g.large": {3, 10}, "t4g.medium": {3, 6},
 }
 
-// maxPodsLine is the kubelet's maxPods in a nodeadm NodeConfig (our user data sets it in prefix
-// mode; the chapter's nodes take the formula).
-var maxPodsLine = regexp.MustCompile(`(?m)^\s*maxPods:\s*(\d+)\s*$`)
+// maxPodsLine is kubelet.config.maxPods in a nodeadm NodeConfig, and maxPodsExpressionLine
+// kubelet.maxPodsExpression when it is an integer literal, which is how our user data sets it.
+var (
+	maxPodsLine           = regexp.MustCompile(`(?m)^\s*maxPods:\s*(\d+)\s*$`)
+	maxPodsExpressionLine = regexp.MustCompile(`(?m)^\s*maxPodsExpression:\s*["']?(\d+)["']?\s*$`)
+)
 
-// MaxPods is the pod capacity a node of the group gets: the user data's maxPods if it sets one, else
-// the VPC CNI's formula, ENIs × (addresses − 1) + 2 (amazon-vpc-cni-k8s misc/eni-max-pods.txt),
-// else the kubelet's default of 110.
+// MaxPods is the pod capacity a node of the group gets, as nodeadm sets it: the user data's
+// config.maxPods if it sets one (it takes precedence), else its maxPodsExpression (only integer
+// literals are evaluated here), else the VPC CNI's formula, ENIs × (addresses − 1) + 2
+// (amazon-vpc-cni-k8s misc/eni-max-pods.txt), else the kubelet's default of 110.
 func MaxPods(instanceType, userData string) int {
 	if raw, err := base64.StdEncoding.DecodeString(userData); err == nil {
-		if m := maxPodsLine.FindStringSubmatch(string(raw)); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			return n
+		for _, line := range []*regexp.Regexp{maxPodsLine, maxPodsExpressionLine} {
+			if m := line.FindStringSubmatch(string(raw)); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				return n
+			}
 		}
 	}
 	if s, ok := eniSlots[instanceType]; ok {

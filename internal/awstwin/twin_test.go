@@ -388,6 +388,10 @@ func TestNodesAreWhatEksWouldRegister(t *testing.T) {
 	if zones["eu-central-1a"] != 2 || zones["eu-central-1b"] != 1 {
 		t.Errorf("zones %v", zones)
 	}
+	expression := base64.StdEncoding.EncodeToString([]byte("kubelet:\n  maxPodsExpression: \"12\"\n"))
+	if got := MaxPods("t3.medium", expression); got != 12 {
+		t.Errorf("max pods %d from maxPodsExpression 12", got)
+	}
 	if MaxPods("t3.medium", "") != 17 || MaxPods("m5.large", "") != 29 || MaxPods("x9.huge", "") != 110 {
 		t.Errorf("max pods %d %d %d", MaxPods("t3.medium", ""), MaxPods("m5.large", ""), MaxPods("x9.huge", ""))
 	}

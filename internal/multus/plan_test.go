@@ -147,7 +147,7 @@ func TestUserData(t *testing.T) {
 	}
 	want := nodeadm.NodeConfig{APIVersion: "node.eks.aws/v1alpha1", Kind: "NodeConfig", Spec: nodeadm.NodeConfigSpec{
 		Cluster: nodeadm.ClusterDetails{Name: "eks-ipv4-multus", APIServerEndpoint: chapterUserData.Endpoint, CertificateAuthority: "bW9jay1jYQ==", CIDR: "172.20.0.0/16"},
-		Kubelet: nodeadm.KubeletOptions{Config: map[string]int{"maxPods": 12}, Flags: []string{"--node-labels=eks.amazonaws.com/nodegroup=multus-a"}},
+		Kubelet: nodeadm.KubeletOptions{MaxPodsExpression: "12", Flags: []string{"--node-labels=eks.amazonaws.com/nodegroup=multus-a"}},
 	}}
 	if !reflect.DeepEqual(nc, want) {
 		t.Errorf("NodeConfig\n got %+v\nwant %+v", nc, want)

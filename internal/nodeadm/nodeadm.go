@@ -20,6 +20,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -51,7 +52,13 @@ type ClusterDetails struct {
 // KubeletOptions are kubelet's configuration and extra flags.
 type KubeletOptions struct {
 	Config map[string]int `json:"config,omitempty"`
-	Flags  []string       `json:"flags,omitempty"`
+	// MaxPodsExpression is a CEL expression nodeadm evaluates into kubelet's maxPods. Unlike
+	// config.maxPods, it also sizes kubeReserved memory (11 MiB per pod + 255 MiB): nodeadm computes
+	// that from its own max pods value, which is this expression's result when it is set and the ENI
+	// formula otherwise (amazon-eks-ami nodeadm/internal/kubelet/config.go, withDefaultReservedResources;
+	// nodeadm/doc/examples.md).
+	MaxPodsExpression string   `json:"maxPodsExpression,omitempty"`
+	Flags             []string `json:"flags,omitempty"`
 }
 
 // Node is what a node of a managed node group needs in its NodeConfig.
@@ -88,8 +95,11 @@ func NodeConfigFor(n Node) (NodeConfig, error) {
 		Spec: NodeConfigSpec{
 			Cluster: ClusterDetails{Name: n.ClusterName, APIServerEndpoint: n.Endpoint, CertificateAuthority: n.CertificateAuthority, CIDR: n.ServiceCidr},
 			Kubelet: KubeletOptions{
-				Config: map[string]int{"maxPods": n.MaxPods},
-				Flags:  []string{"--node-labels=eks.amazonaws.com/nodegroup=" + n.NodeGroup},
+				// Our max pods as a CEL integer literal: the value already applies the formula that
+				// fits the node (the ENI formula less the Multus ENI, or prefix mode's cap), and the
+				// plan shows the number the kubelet gets.
+				MaxPodsExpression: strconv.Itoa(n.MaxPods),
+				Flags:             []string{"--node-labels=eks.amazonaws.com/nodegroup=" + n.NodeGroup},
 			},
 		},
 	}, nil

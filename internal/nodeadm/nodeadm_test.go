@@ -33,7 +33,12 @@ func TestUserData(t *testing.T) {
 	}
 	back := configs[0]
 	if back.Spec.Cluster != (ClusterDetails{Name: node.ClusterName, APIServerEndpoint: node.Endpoint, CertificateAuthority: node.CertificateAuthority, CIDR: node.ServiceCidr}) ||
-		back.Spec.Kubelet.Config["maxPods"] != 110 || back.Spec.Kubelet.Flags[0] != "--node-labels=eks.amazonaws.com/nodegroup=ipv4mng" {
+		back.Spec.Kubelet.MaxPodsExpression != "110" || back.Spec.Kubelet.Flags[0] != "--node-labels=eks.amazonaws.com/nodegroup=ipv4mng" {
+		t.Errorf("NodeConfig %+v", back)
+	}
+	// kubelet.config.maxPods would set the kubelet's limit but leave kubeReserved sized for nodeadm's
+	// own value (withDefaultReservedResources): 442 MiB instead of 1465 MiB for 110 pods on a t3.medium.
+	if _, set := back.Spec.Kubelet.Config["maxPods"]; set {
 		t.Errorf("NodeConfig %+v", back)
 	}
 	if again, _ := UserData(nc, "#!/bin/bash\necho one\n", "#!/bin/bash\necho two\n"); again != ud {
