@@ -73,13 +73,18 @@ type MultusNetwork struct {
 	// CheckCommands are the chapter's check of the demo pod's secondary address.
 	CheckCommands pulumi.StringArrayOutput `pulumi:"checkCommands"`
 
-	ready []pulumi.Resource
+	ready         []pulumi.Resource
+	nodesRevision pulumi.StringOutput
 }
 
 // Ready are the resources that are done once the networks serve pods: the Multus DaemonSet, the
 // NADs and the demo pod. Depend on these, not on the component, whose children the Go SDK may not
 // have finished collecting. Go only.
 func (c *MultusNetwork) Ready() []pulumi.Resource { return c.ready }
+
+// NodesRevision changes whenever a Multus node is replaced: what checks of the Multus nodes follow.
+// Empty where the component creates no AWS side. Go only.
+func (c *MultusNetwork) NodesRevision() pulumi.StringOutput { return c.nodesRevision }
 
 func validateMultusArgs(name string, args *MultusNetworkArgs) error {
 	bad := func(field, value, reason string) error {
@@ -140,9 +145,10 @@ func NewMultusNetwork(ctx *pulumi.Context, name string, args *MultusNetworkArgs,
 	parent := pulumi.Parent(c)
 
 	var multusNodes []pulumi.Resource
+	c.nodesRevision = pulumi.String("").ToStringOutput()
 	if args.Aws != nil {
 		var err error
-		if multusNodes, err = multusAws(ctx, name, args, parent); err != nil {
+		if multusNodes, c.nodesRevision, err = multusAws(ctx, name, args, parent); err != nil {
 			return nil, err
 		}
 	}

@@ -16,25 +16,29 @@ import (
 	"eks-advanced-networking/internal/multus"
 )
 
-// multusAws registers the AWS side and returns what the Multus pods must wait for (the nodes).
-func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent pulumi.ResourceOrInvokeOption) ([]pulumi.Resource, error) {
+// multusAws registers the AWS side and returns what the Multus pods must wait for (the nodes), and
+// the nodes' revision: it changes whenever a Multus node is replaced (a new launch template version,
+// an AMI release, another instance type), in zone order.
+func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent pulumi.ResourceOrInvokeOption) ([]pulumi.Resource, pulumi.StringOutput, error) {
 	a := args.Aws
+	var none pulumi.StringOutput
 	sg, err := multusSecurityGroup(ctx, name, a, nameTags(name, a.Tags), parent)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	var attachPolicy pulumi.Resource
 	if a.Attachment == multus.AttachNodeGroup {
 		if attachPolicy, err = multusAttachPolicy(ctx, name, a, parent); err != nil {
-			return nil, err
+			return nil, none, err
 		}
 	}
 	var nodes []pulumi.Resource
+	var revisions []any
 	for i, n := range args.Networks {
 		subnetId, _ := a.Vpc.SubnetId(a.Tier, n.AvailabilityZone)
 		eni, err := multusEni(ctx, name, a, n, subnetId, sg, parent)
 		if err != nil {
-			return nil, err
+			return nil, none, err
 		}
 		switch a.Attachment {
 		case multus.AttachInstances:
@@ -42,18 +46,27 @@ func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent
 				InstanceId: pulumi.String(a.InstanceIds[i]), NetworkInterfaceId: eni.ID(), DeviceIndex: pulumi.Int(1),
 			}, parent)
 			if err != nil {
-				return nil, err
+				return nil, none, err
 			}
 			nodes = append(nodes, attachment)
+			revisions = append(revisions, pulumi.Sprintf("%s=%s", n.Name, a.InstanceIds[i]))
 		case multus.AttachNodeGroup:
-			ng, err := multusNodeGroup(ctx, name, a, n, subnetId, parent, eni, attachPolicy)
+			ng, revision, err := multusNodeGroup(ctx, name, a, n, subnetId, parent, eni, attachPolicy)
 			if err != nil {
-				return nil, err
+				return nil, none, err
 			}
 			nodes = append(nodes, ng)
+			revisions = append(revisions, revision)
 		}
 	}
-	return nodes, nil
+	revision := pulumi.All(revisions...).ApplyT(func(parts []any) string {
+		s := make([]string, len(parts))
+		for i, p := range parts {
+			s[i] = p.(string)
+		}
+		return strings.Join(s, " ")
+	}).(pulumi.StringOutput)
+	return nodes, revision, nil
 }
 
 // multusEni is a zone's Multus ENI, with the subnet reservations for its pod addresses.
@@ -153,25 +166,26 @@ func multusSecurityGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, tag
 // the same for its own launch templates (nodejs/eks/nodegroup.ts, createMNGCustomLaunchTemplate). A
 // new AMI release then shows as a launch template update: the group's rolling update.
 func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multus.Network, subnetId pulumi.StringOutput,
-	parent pulumi.ResourceOrInvokeOption, eni *ec2.NetworkInterface, attachPolicy pulumi.Resource) (pulumi.Resource, error) {
+	parent pulumi.ResourceOrInvokeOption, eni *ec2.NetworkInterface, attachPolicy pulumi.Resource) (pulumi.Resource, pulumi.StringOutput, error) {
+	var none pulumi.StringOutput
 	zoneLetter := n.AvailabilityZone[len(n.AvailabilityZone)-1:]
 	ngName := "multus-" + zoneLetter
 	resourceName := name + "-nodes-" + zoneLetter
 	limits, err := clusterspec.LookupEniLimit(a.InstanceType)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	instance, err := clusterspec.ParseInstanceType(a.InstanceType)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	parameter, err := clusterspec.RecommendedAmiParameter(clusterspec.AL2023, a.KubernetesVersion, instance)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	ami, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{Name: parameter}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("looking up the EKS AMI for %s (%s): %w", a.InstanceType, parameter, err)
+		return nil, none, fmt.Errorf("looking up the EKS AMI for %s (%s): %w", a.InstanceType, parameter, err)
 	}
 	params := multus.UserDataParams{
 		ClusterName: a.ClusterName, Zone: n.AvailabilityZone, Region: a.Region, NodeGroup: ngName,
@@ -184,7 +198,7 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 		return multus.UserData(p)
 	}).(pulumi.StringOutput)
 	deps := append([]pulumi.Resource{eni, attachPolicy}, a.NodePrerequisites...)
-	group, _, err := newManagedNodeGroup(ctx, resourceName, managedNodeGroup{
+	return newManagedNodeGroup(ctx, resourceName, managedNodeGroup{
 		cluster:       a.Cluster,
 		nodeGroupName: ngName,
 		description:   "Multus nodes of " + a.ClusterName + " in " + n.AvailabilityZone,
@@ -200,7 +214,6 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 		userData:        userData,
 		tags:            a.Tags,
 	}, parent, deps)
-	return group, err
 }
 
 // reservationSuffix names a reservation after its block: 192.168.96.16/28 -> 192-168-96-16-28.

@@ -39,26 +39,56 @@ func chapterNetworks(t *testing.T, ranges ...string) []multus.Network {
 func runMultus(t *testing.T, networks []multus.Network, aws func(*MultusAwsArgs) *MultusAwsArgs) (*plan.Plan, error) {
 	t.Helper()
 	return runProgram(t, func(ctx *pulumi.Context) error {
-		vpc, err := NewDualStackVpc(ctx, "vpc", ipv4Vpc())
-		if err != nil {
-			return err
-		}
-		args := chapterCluster().ClusterArgs
-		args.Vpc, args.NodeGroup.Name = vpc, "ipv4mng"
-		cluster, err := NewIpv4Cluster(ctx, "cluster", &Ipv4ClusterArgs{ClusterArgs: args})
-		if err != nil {
-			return err
-		}
-		awsArgs := aws(&MultusAwsArgs{
-			ClusterName: "chapter", Region: "eu-central-1", Vpc: vpc, Tier: netplan.Private,
-			Cluster: cluster.EksCluster(), NodeRoleArn: cluster.NodeRoleArn, NodeRoleName: cluster.NodeRoleName,
-			NodeSecurityGroupId: cluster.NodeSecurityGroupId, NodePrerequisites: cluster.NodePrerequisites(),
-			KubernetesVersion: "1.35", Endpoint: cluster.Endpoint, CertificateAuthorityData: cluster.CertificateAuthorityData,
-			ServiceCidr: cluster.ServiceCidr, InstanceType: "t3.medium", Attachment: multus.AttachNodeGroup,
-		})
-		_, err = NewMultusNetwork(ctx, "multus", &MultusNetworkArgs{Networks: networks, Image: "602401143452.dkr.ecr.eu-central-1.amazonaws.com/" + multus.MultusImageTag, DemoPod: true, Aws: awsArgs})
+		_, err := newChapterMultus(ctx, networks, aws)
 		return err
 	})
+}
+
+// newChapterMultus registers the chapter's IPv4 VPC and cluster, and Multus on them with the AWS
+// arguments changed by aws.
+func newChapterMultus(ctx *pulumi.Context, networks []multus.Network, aws func(*MultusAwsArgs) *MultusAwsArgs) (*MultusNetwork, error) {
+	vpc, err := NewDualStackVpc(ctx, "vpc", ipv4Vpc())
+	if err != nil {
+		return nil, err
+	}
+	args := chapterCluster().ClusterArgs
+	args.Vpc, args.NodeGroup.Name = vpc, "ipv4mng"
+	cluster, err := NewIpv4Cluster(ctx, "cluster", &Ipv4ClusterArgs{ClusterArgs: args})
+	if err != nil {
+		return nil, err
+	}
+	awsArgs := aws(&MultusAwsArgs{
+		ClusterName: "chapter", Region: "eu-central-1", Vpc: vpc, Tier: netplan.Private,
+		Cluster: cluster.EksCluster(), NodeRoleArn: cluster.NodeRoleArn, NodeRoleName: cluster.NodeRoleName,
+		NodeSecurityGroupId: cluster.NodeSecurityGroupId, NodePrerequisites: cluster.NodePrerequisites(),
+		KubernetesVersion: "1.35", Endpoint: cluster.Endpoint, CertificateAuthorityData: cluster.CertificateAuthorityData,
+		ServiceCidr: cluster.ServiceCidr, InstanceType: "t3.medium", Attachment: multus.AttachNodeGroup,
+	})
+	return NewMultusNetwork(ctx, "multus", &MultusNetworkArgs{Networks: networks, Image: "602401143452.dkr.ecr.eu-central-1.amazonaws.com/" + multus.MultusImageTag, DemoPod: true, Aws: awsArgs})
+}
+
+// The Multus nodes' revision, which the checks follow, changes with what replaces a Multus node
+// (here its instance type) and names every zone's group.
+func TestMultusNodesRevisionFollowsTheNodes(t *testing.T) {
+	revision := func(instanceType string) string {
+		p, err := plan.Run(plan.Options{Project: "test", Stack: "test", Config: map[string]string{"aws:region": "eu-central-1"}},
+			func(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
+				m, err := newChapterMultus(ctx, chapterNetworks(t), func(a *MultusAwsArgs) *MultusAwsArgs { a.InstanceType = instanceType; return a })
+				if err != nil {
+					return nil, err
+				}
+				return map[string]pulumi.Output{"revision": m.NodesRevision()}, nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := p.Outputs["revision"].(string)
+		return s
+	}
+	small, large := revision("t3.medium"), revision("m5.large")
+	if !strings.Contains(small, "multus-a instance-type=t3.medium") || small == large || small != revision("t3.medium") {
+		t.Errorf("revisions %q (t3.medium), %q (m5.large): want the zone's group and instance type, stable, and different", small, large)
+	}
 }
 
 func mustRunMultus(t *testing.T, networks []multus.Network, aws func(*MultusAwsArgs) *MultusAwsArgs) *plan.Plan {

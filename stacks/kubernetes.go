@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"strings"
+
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -89,6 +91,11 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		out["policyTestCommands"] = demo.TestCommands
 		checked = append(checked, demo.Ready()...)
 	}
+	// What the checks look at: every node group's nodes, so a replaced node of any group runs them again.
+	var revisions []pulumi.StringInput
+	if clusterAws != nil {
+		revisions = append(revisions, clusterAws.nodesRevision)
+	}
 	if cfg.Multus {
 		providers := []pulumi.ProviderResource{k8s}
 		if awsProvider != nil {
@@ -100,6 +107,9 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		if err != nil {
 			return nil, err
 		}
+		if multusAws != nil {
+			revisions = append(revisions, pulumi.Sprintf("multus: %s", m.NodesRevision()))
+		}
 		out["multusNetworks"] = m.NadNames
 		out["multusCheckCommands"] = m.CheckCommands
 		checked = append(checked, m.Ready()...)
@@ -110,8 +120,18 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 			return nil, err
 		}
 		args := &components.ScenarioChecksArgs{Checks: checks, Checked: checked, SkipAwait: cfg.SkipAwait, Image: cfg.BusyboxImage}
-		if clusterAws != nil {
-			args.Revision = clusterAws.nodesRevision
+		if len(revisions) > 0 {
+			parts := make([]any, len(revisions))
+			for i, r := range revisions {
+				parts[i] = r
+			}
+			args.Revision = pulumi.All(parts...).ApplyT(func(values []any) string {
+				s := make([]string, len(values))
+				for i, v := range values {
+					s[i] = v.(string)
+				}
+				return strings.Join(s, " | ")
+			}).(pulumi.StringOutput)
 		}
 		c, err := components.NewScenarioChecks(ctx, "verify", args, pulumi.Provider(k8s))
 		if err != nil {
