@@ -69,6 +69,11 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 			out["loadBalancerDemoAddress"] = demo.Address
 		}
 	}
+	// Everything else the layer installs creates Services and pods (Calico's operator creates its own
+	// at run time), which the controller's webhooks refuse until it serves them (failurePolicy Fail).
+	if len(loadBalancerReady) > 0 {
+		opts = append(opts, pulumi.DependsOn(loadBalancerReady))
+	}
 	if install, ok := inClusterPolicyEngines[cfg.PolicyEngine]; ok {
 		ready, err := install(ctx, cfg, out, opts)
 		if err != nil {

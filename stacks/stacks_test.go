@@ -1177,3 +1177,15 @@ func TestPullRequestCodeGetsNoDeployCredentials(t *testing.T) {
 		}
 	}
 }
+
+// The load balancer controller's Service webhook refuses every Service until the controller serves
+// it, and Calico's operator creates Services: on the ipv4-calico preset Calico (and whatever follows
+// it) waits for the controller. Its children wait through the component, whose URN they need.
+func TestCalicoWaitsForTheLoadBalancerController(t *testing.T) {
+	p := mustRunStack(t, "ipv4-calico")
+	calico := mustGet(t, p, "eks-advanced-networking:policy:CalicoPolicyEngine", "calico")
+	chart := mustGet(t, p, "kubernetes:helm.sh/v4:Chart", "load-balancer-controller")
+	if !calico.DependsOn(chart.URN) {
+		t.Errorf("calico depends on %v, not on the load balancer controller", calico.Dependencies)
+	}
+}

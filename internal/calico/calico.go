@@ -99,10 +99,17 @@ type Installation struct {
 
 // InstallationSpec is Calico for EKS with the VPC CNI doing the networking.
 type InstallationSpec struct {
-	CalicoNetwork      Network `json:"calicoNetwork"`
-	CNI                CNI     `json:"cni"`
-	KubernetesProvider string  `json:"kubernetesProvider"`
+	CalicoNetwork Network `json:"calicoNetwork"`
+	CNI           CNI     `json:"cni"`
+	// KubeletVolumePluginPath "None" turns Calico's CSI driver off. Unset, the operator deploys a CSI
+	// DaemonSet (a pod on every node, against a t3.medium's 17); Tigera's own chart sets "None"
+	// (tigera-operator values.yaml, installation.kubeletVolumePluginPath).
+	KubeletVolumePluginPath string `json:"kubeletVolumePluginPath"`
+	KubernetesProvider      string `json:"kubernetesProvider"`
 }
+
+// NoCsiDriver is the KubeletVolumePluginPath that turns the CSI driver off.
+const NoCsiDriver = "None"
 
 // Network turns BGP off: the VPC routes pod addresses (the operator refuses BGP with a
 // non-Calico CNI).
@@ -124,15 +131,16 @@ type APIServer struct {
 }
 
 // EksInstallation is the Installation for policy-only Calico on EKS: kubernetesProvider EKS,
-// cni.type AmazonVPC, BGP off. The operator reconciles only the Installation named default.
+// cni.type AmazonVPC, BGP off, no CSI driver. The operator reconciles only the Installation named default.
 func EksInstallation() Installation {
 	return Installation{
 		TypeMeta:   metav1.TypeMeta{APIVersion: OperatorAPIVersion, Kind: "Installation"},
 		ObjectMeta: metav1.ObjectMeta{Name: "default"},
 		Spec: InstallationSpec{
-			KubernetesProvider: "EKS",
-			CNI:                CNI{Type: "AmazonVPC"},
-			CalicoNetwork:      Network{BGP: "Disabled"},
+			KubernetesProvider:      "EKS",
+			CNI:                     CNI{Type: "AmazonVPC"},
+			CalicoNetwork:           Network{BGP: "Disabled"},
+			KubeletVolumePluginPath: NoCsiDriver,
 		},
 	}
 }

@@ -25,7 +25,7 @@ func TestEksInstallation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = `{"kind":"Installation","apiVersion":"operator.tigera.io/v1","metadata":{"name":"default"},"spec":{"calicoNetwork":{"bgp":"Disabled"},"cni":{"type":"AmazonVPC"},"kubernetesProvider":"EKS"}}`
+	const want = `{"kind":"Installation","apiVersion":"operator.tigera.io/v1","metadata":{"name":"default"},"spec":{"calicoNetwork":{"bgp":"Disabled"},"cni":{"type":"AmazonVPC"},"kubeletVolumePluginPath":"None","kubernetesProvider":"EKS"}}`
 	if string(got) != want {
 		t.Errorf("Installation\n got %s\nwant %s", got, want)
 	}
