@@ -57,18 +57,18 @@ func multusKubernetes(ctx *pulumi.Context, name string, args *MultusNetworkArgs,
 		if err != nil {
 			return nil, nil, err // validateMultusArgs refused it already
 		}
-		pod := multus.DemoPod(n, image)
+		deployment := multus.DemoDeployment(n, image)
 		if args.SkipAwait {
-			skipAwait(&pod.ObjectMeta)
+			skipAwait(&deployment.ObjectMeta)
 		}
 		deps := append([]pulumi.Resource{nads[0], daemon}, nodes...)
-		demo, err := newKubeObject(ctx, name+"-demo-pod", pod, parent, pulumi.DependsOn(deps))
+		demo, err := newKubeObject(ctx, name+"-demo", deployment, parent, pulumi.DependsOn(deps))
 		if err != nil {
 			return nil, nil, err
 		}
 		first, _ := n.ExpectedAddress(0)
 		return []string{
-			fmt.Sprintf("kubectl exec -n %s %s -- ip addr show net1   # expect inet %s/%d", multus.NadNamespace, multus.DemoPodName, first, n.Subnet.Bits()),
+			fmt.Sprintf("kubectl exec -n %s deploy/%s -- ip addr show net1   # expect inet %s/%d", multus.NadNamespace, multus.DemoPodName, first, n.Subnet.Bits()),
 		}, append(ready, demo), nil
 	}
 	return nil, ready, nil

@@ -208,12 +208,13 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 	if policy.String("role") != nodeRole.ID || !strings.Contains(policy.String("policy"), `"aws:ResourceTag/cluster":"chapter"`) {
 		t.Errorf("attach policy %v on role %s", policy.Inputs, policy.String("role"))
 	}
-	pod := get(t, p, "kubernetes:core/v1:Pod", "multus-demo-pod")
-	if pod.String("metadata.name") != "multus-pod" || !pod.DependsOn(ng.URN) {
-		t.Errorf("demo pod %v deps %v", pod.Inputs, pod.Dependencies)
+	pod := get(t, p, "kubernetes:apps/v1:Deployment", "multus-demo")
+	if pod.String("metadata.name") != "multus-pod" || !pod.DependsOn(ng.URN) || pod.String("spec.strategy.type") != "Recreate" ||
+		pod.String("spec.template.spec.hostname") != "multus-pod" {
+		t.Errorf("demo deployment %v deps %v", pod.Inputs, pod.Dependencies)
 	}
-	annotations, _ := pod.Input("metadata.annotations").(map[string]any)
-	selector, _ := pod.Input("spec.nodeSelector").(map[string]any)
+	annotations, _ := pod.Input("spec.template.metadata.annotations").(map[string]any)
+	selector, _ := pod.Input("spec.template.spec.nodeSelector").(map[string]any)
 	if annotations["k8s.v1.cni.cncf.io/networks"] != "ipvlan-private-a" || selector["topology.kubernetes.io/zone"] != "eu-central-1a" || selector[multus.NodeLabel] != "true" {
 		t.Errorf("demo pod annotations %v node selector %v", annotations, selector)
 	}
@@ -254,8 +255,8 @@ func TestMultusWithoutAws(t *testing.T) {
 	want := []string{
 		"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition multus-nad-crd",
 		"kubernetes:apps/v1:DaemonSet multus-daemonset",
+		"kubernetes:apps/v1:Deployment multus-demo",
 		"kubernetes:core/v1:ConfigMap multus-daemon-config",
-		"kubernetes:core/v1:Pod multus-demo-pod",
 		"kubernetes:core/v1:ServiceAccount multus-service-account",
 		"kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition multus-ipvlan-private-a",
 		"kubernetes:rbac.authorization.k8s.io/v1:ClusterRole multus-cluster-role",

@@ -417,7 +417,7 @@ func TestIpv4MultusPresetIsTheChapters(t *testing.T) {
 		{"aws:ec2/networkInterface:NetworkInterface", "multus-ipvlan-private-a"},
 		{"eks:index:ManagedNodeGroup", "multus-nodes-a"},
 		{"eks:index:ManagedNodeGroup", "cluster-ipv4mng"},
-		{"kubernetes:core/v1:Pod", "multus-demo-pod"},
+		{"kubernetes:apps/v1:Deployment", "multus-demo"},
 	} {
 		if _, err := p.Get(want.typ, want.name); err != nil {
 			t.Error(err)

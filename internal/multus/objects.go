@@ -195,32 +195,45 @@ func DaemonSet(image string) *appsv1.DaemonSet {
 	}
 }
 
-// DemoPod is the chapter's multus-pod: busybox with the network annotation, on a Multus node of the
-// network's zone. It serves its name and its net1 address on DemoPodPort (busybox httpd), and a user
-// can still exec into it and run ip addr, as the chapter does. It runs at the Pod Security level
-// `restricted`: the secondary interface is Multus's work, done outside the pod.
-func DemoPod(n Network, image string) *corev1.Pod {
-	pod := &corev1.Pod{
-		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name: DemoPodName, Namespace: NadNamespace,
-			Annotations: map[string]string{NetworksAnnotation: n.Name},
-		},
-		Spec: corev1.PodSpec{
-			NodeSelector: map[string]string{"topology.kubernetes.io/zone": n.AvailabilityZone, NodeLabel: "true"},
-			Containers: []corev1.Container{{
-				Name: "busybox", Image: image, ImagePullPolicy: corev1.PullIfNotPresent,
-				Command: []string{"sh", "-c", "{ hostname; ip -4 -o addr show dev net1; } > /www/index.html && exec httpd -f -p " +
-					strconv.Itoa(DemoPodPort) + " -h /www"},
-				Resources: corev1.ResourceRequirements{
-					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
-					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+// DemoDeployment runs the chapter's multus-pod: busybox with the network annotation, on a Multus
+// node of the network's zone. It serves its name and its net1 address on DemoPodPort (busybox httpd),
+// and a user can still exec into it and run ip addr, as the chapter does (kubectl exec
+// deploy/multus-pod). A Deployment, not a bare pod: a managed node group update drains the old node,
+// and an evicted bare pod never comes back (Kubernetes "Pod Lifecycle": pods are not rescheduled).
+// One replica, recreated rather than surged: host-local gives the first address to the first pod on
+// the node, so two at once would take two. Its hostname stays multus-pod, which the checks read. It
+// runs at the Pod Security level `restricted`: the secondary interface is Multus's work, done outside
+// the pod.
+func DemoDeployment(n Network, image string) *appsv1.Deployment {
+	labels := map[string]string{"app": DemoPodName}
+	replicas := int32(1)
+	d := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: DemoPodName, Namespace: NadNamespace, Labels: labels},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{NetworksAnnotation: n.Name}},
+				Spec: corev1.PodSpec{
+					Hostname:     DemoPodName,
+					NodeSelector: map[string]string{"topology.kubernetes.io/zone": n.AvailabilityZone, NodeLabel: "true"},
+					Containers: []corev1.Container{{
+						Name: "busybox", Image: image, ImagePullPolicy: corev1.PullIfNotPresent,
+						Command: []string{"sh", "-c", "{ hostname; ip -4 -o addr show dev net1; } > /www/index.html && exec httpd -f -p " +
+							strconv.Itoa(DemoPodPort) + " -h /www"},
+						Resources: corev1.ResourceRequirements{
+							Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
+							Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+						},
+					}},
 				},
-			}},
+			},
 		},
 	}
-	workload.Restrict(&pod.Spec, "/www")
-	return pod
+	workload.Restrict(&d.Spec.Template.Spec, "/www")
+	return d
 }
 
 // NadCrd is the NetworkAttachmentDefinition CRD with the schema of AWS's Multus manifest.

@@ -294,6 +294,8 @@ func calicoStatusCheck(kubernetesVersion string) (Check, error) {
 	}
 	c := scriptCheck("calico-available", "", "tigerastatus/calico is Available: the operator runs Calico", Namespace, KubectlImage(kubernetesVersion), nil, func(spec *corev1.PodSpec) {
 		spec.ServiceAccountName = calicoReader
+		token := true // kubectl reads tigerastatuses as calicoReader
+		spec.AutomountServiceAccountToken = &token
 		kubectl := spec.Containers[0]
 		// kubectl keeps its discovery cache under $HOME/.kube; the root filesystem is read-only.
 		kubectl.Env = []corev1.EnvVar{{Name: "HOME", Value: "/tmp"}}

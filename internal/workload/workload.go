@@ -65,9 +65,14 @@ func Namespace(name string, level Level, labels map[string]string) *corev1.Names
 // Restrict makes a pod meet the `restricted` level: a fixed non-root user and group, the runtime's
 // default seccomp profile, and in every container no privilege escalation, no capabilities and a
 // read-only root filesystem. writable are the directories a container writes to; each becomes an
-// emptyDir mounted in every container, so the root filesystem stays read-only.
+// emptyDir mounted in every container, so the root filesystem stays read-only. No API token is
+// mounted unless the spec asks for one (AutomountServiceAccountToken true): our pods talk to the API
+// server only where a check says so.
 func Restrict(spec *corev1.PodSpec, writable ...string) {
-	id, nonRoot := RunAsID, true
+	id, nonRoot, noToken := RunAsID, true, false
+	if spec.AutomountServiceAccountToken == nil {
+		spec.AutomountServiceAccountToken = &noToken
+	}
 	if spec.SecurityContext == nil {
 		spec.SecurityContext = &corev1.PodSecurityContext{}
 	}

@@ -108,6 +108,14 @@ func TestRestrictKeepsTheRootFilesystemReadOnly(t *testing.T) {
 	if c.SecurityContext.ReadOnlyRootFilesystem == nil || !*c.SecurityContext.ReadOnlyRootFilesystem {
 		t.Error("the root filesystem is writable")
 	}
+	if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
+		t.Error("the pod gets an API token it did not ask for")
+	}
+	yes := true
+	_, asked := busyboxPod(func(s *corev1.PodSpec) { s.AutomountServiceAccountToken = &yes; Restrict(s) })
+	if !*asked.AutomountServiceAccountToken {
+		t.Error("Restrict took away a token the pod asked for")
+	}
 	if *spec.SecurityContext.RunAsUser != RunAsID || *spec.SecurityContext.RunAsGroup != RunAsID || RunAsID == 0 {
 		t.Errorf("runs as %d:%d, want %d:%d", *spec.SecurityContext.RunAsUser, *spec.SecurityContext.RunAsGroup, RunAsID, RunAsID)
 	}
