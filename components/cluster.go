@@ -408,24 +408,28 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 
 	ng := args.NodeGroup
 	nodePrerequisites := []pulumi.Resource{vpcCni, kubeProxy, accessEntry}
+	prefixMode := b.family.vpcCni.PrefixDelegation && b.family.name == clusterspec.Ipv4
 	group := managedNodeGroup{
-		cluster:         cluster,
-		nodeGroupName:   ng.Name,
-		description:     "Nodes of " + args.ClusterName,
-		nodeRoleArn:     nodeRole.Arn,
-		subnetIds:       args.Vpc.PrivateSubnetIds,
-		instance:        b.instance,
-		amiFamily:       clusterspec.AL2023,
-		size:            clusterspec.NodeGroupSize{MinSize: ng.MinSize, DesiredSize: ng.DesiredSize, MaxSize: ng.MaxSize},
-		ipv6:            b.family.name == clusterspec.Ipv6,
-		securityGroupId: nodeSg.ID().ToStringOutput(),
-		tags:            args.Tags,
+		cluster:           cluster,
+		nodeGroupName:     clusterspec.NodeGroupName(ng.Name, b.instance, prefixMode),
+		kubernetesVersion: args.KubernetesVersion,
+		description:       "Nodes of " + args.ClusterName,
+		nodeRoleArn:       nodeRole.Arn,
+		subnetIds:         args.Vpc.PrivateSubnetIds,
+		instance:          b.instance,
+		amiFamily:         clusterspec.AL2023,
+		size:              clusterspec.NodeGroupSize{MinSize: ng.MinSize, DesiredSize: ng.DesiredSize, MaxSize: ng.MaxSize},
+		ipv6:              b.family.name == clusterspec.Ipv6,
+		securityGroupId:   nodeSg.ID().ToStringOutput(),
+		tags:              args.Tags,
 	}
 	maxPods := 0
-	if b.family.vpcCni.PrefixDelegation && b.family.name == clusterspec.Ipv4 {
+	if prefixMode {
 		if maxPods, err = b.prefixModeNodes(&group, endpoint, certificateAuthority, serviceCidr); err != nil {
 			return builtCluster{}, err
 		}
+	} else if group.releaseVersion, err = b.recommendedReleaseVersion(); err != nil {
+		return builtCluster{}, err
 	}
 	// Nodes start only once the CNI they need runs with its permissions and kube-proxy is there.
 	nodeGroup, nodeGroupRevision, err := newManagedNodeGroup(ctx, name+"-"+ng.Name, group, b.parent, nodePrerequisites)
@@ -445,7 +449,7 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		Kubeconfig:               pulumi.ToSecret(kubeconfig).(pulumi.StringOutput),
 		OidcProviderArn:          oidc.Arn,
 		OidcIssuer:               issuer,
-		NodeGroupName:            pulumi.String(ng.Name).ToStringOutput(),
+		NodeGroupName:            pulumi.String(group.nodeGroupName).ToStringOutput(),
 		NodeRoleArn:              nodeRole.Arn,
 		NodeRoleName:             nodeRole.Name,
 		NodeSecurityGroupId:      nodeSg.ID().ToStringOutput(),
@@ -455,6 +459,20 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		CertificateAuthorityData: certificateAuthority,
 		ServiceCidr:              serviceCidr,
 	}}, nil
+}
+
+// recommendedReleaseVersion is the release of the recommended EKS AMI for the cluster's version and
+// the node instance type, from its public SSM parameter.
+func (b *clusterBuilder) recommendedReleaseVersion() (pulumi.StringInput, error) {
+	parameter, err := clusterspec.RecommendedReleaseVersionParameter(clusterspec.AL2023, b.args.KubernetesVersion, b.instance)
+	if err != nil {
+		return nil, err
+	}
+	release, err := ssm.LookupParameter(b.ctx, &ssm.LookupParameterArgs{Name: parameter}, b.parent)
+	if err != nil {
+		return nil, fmt.Errorf("looking up the EKS AMI release for %s (%s): %w", b.instance.Name, parameter, err)
+	}
+	return pulumi.String(release.Value), nil
 }
 
 // prefixModeNodes makes the node group's kubelet admit the pods prefix mode can address: maxPods by

@@ -111,7 +111,7 @@ func TestIpv6ClusterInputs(t *testing.T) {
 	if p.Outputs["kubeconfig"] != plan.Secret {
 		t.Errorf("kubeconfig output is not secret: %v", p.Outputs["kubeconfig"])
 	}
-	if p.Outputs["nodeGroupName"] != "ipv6mng" || p.Outputs["clusterName"] != "chapter" {
+	if p.Outputs["nodeGroupName"] != chapterNodeGroupName("ipv6mng", false) || p.Outputs["clusterName"] != "chapter" {
 		t.Errorf("outputs %v", p.Outputs)
 	}
 }
@@ -347,7 +347,9 @@ func TestIpv6ClusterNodes(t *testing.T) {
 	}
 	nodeRole := get(t, p, typeRole, "cluster-nodes")
 	hasInputs(t, ng, map[string]any{
-		"nodeGroupName": "ipv6mng", "amiType": "AL2023_x86_64_STANDARD", "launchTemplate.id": lt.ID, "launchTemplate.version": "1",
+		"nodeGroupName": chapterNodeGroupName("ipv6mng", false), "amiType": "AL2023_x86_64_STANDARD", "launchTemplate.id": lt.ID, "launchTemplate.version": "1",
+		// The cluster's version and the recommended AMI release: the group follows both.
+		"version": "1.35", "releaseVersion": "1.35.4-20261120",
 		"subnetIds": private, "instanceTypes": []any{"t3.medium"}, "nodeRoleArn": "arn:aws:iam::" + plan.AccountID + ":role/" + nodeRole.ID,
 		"scalingConfig.minSize": 2, "scalingConfig.desiredSize": 2, "scalingConfig.maxSize": 2,
 	})

@@ -169,7 +169,6 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 	parent pulumi.ResourceOrInvokeOption, eni *ec2.NetworkInterface, attachPolicy pulumi.Resource) (pulumi.Resource, pulumi.StringOutput, error) {
 	var none pulumi.StringOutput
 	zoneLetter := n.AvailabilityZone[len(n.AvailabilityZone)-1:]
-	ngName := "multus-" + zoneLetter
 	resourceName := name + "-nodes-" + zoneLetter
 	limits, err := clusterspec.LookupEniLimit(a.InstanceType)
 	if err != nil {
@@ -179,6 +178,7 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 	if err != nil {
 		return nil, none, err
 	}
+	ngName := clusterspec.NodeGroupName("multus-"+zoneLetter, instance, true)
 	parameter, err := clusterspec.RecommendedAmiParameter(clusterspec.AL2023, a.KubernetesVersion, instance)
 	if err != nil {
 		return nil, none, err

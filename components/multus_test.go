@@ -86,7 +86,7 @@ func TestMultusNodesRevisionFollowsTheNodes(t *testing.T) {
 		return s
 	}
 	small, large := revision("t3.medium"), revision("m5.large")
-	if !strings.Contains(small, "multus-a instance-type=t3.medium") || small == large || small != revision("t3.medium") {
+	if !strings.Contains(small, "multus-a-") || !strings.Contains(small, "instance-type=t3.medium") || small == large || small != revision("t3.medium") {
 		t.Errorf("revisions %q (t3.medium), %q (m5.large): want the zone's group and instance type, stable, and different", small, large)
 	}
 }
@@ -163,7 +163,7 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 	ng := get(t, p, typeNodeGroup, "multus-nodes-a")
 	subnetA := get(t, p, typeSubnet, "vpc-private-eu-central-1a")
 	lt := get(t, p, typeLaunchTpl, "multus-nodes-a")
-	hasInputs(t, ng, map[string]any{"nodeGroupName": "multus-a", "subnetIds": []any{subnetA.ID},
+	hasInputs(t, ng, map[string]any{"nodeGroupName": chapterNodeGroupName("multus-a", true), "subnetIds": []any{subnetA.ID},
 		"scalingConfig.minSize": 1, "scalingConfig.desiredSize": 1, "scalingConfig.maxSize": 1, "launchTemplate.id": lt.ID})
 	// The node labels itself once its ENI is attached (multus.AttachedLabelPatch); a label from the
 	// node group would let Multus pods onto a replacement node that is still waiting for the ENI.
@@ -181,8 +181,9 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 	if lt.Input("metadataOptions.httpTokens") != "required" {
 		t.Errorf("Multus launch template metadata %v", lt.Input("metadataOptions"))
 	}
-	// The recommended AL2023 AMI by id, so EKS merges nothing into the user data, and no AMI type.
-	if !strings.HasPrefix(lt.String("imageId"), "ami-0") || ng.Input("amiType") != nil {
+	// The recommended AL2023 AMI by id, so EKS merges nothing into the user data, the AMI type EKS
+	// takes with it, and no version (EKS takes none with an image id).
+	if !strings.HasPrefix(lt.String("imageId"), "ami-0") || ng.Input("amiType") != "CUSTOM" || ng.Input("version") != nil {
 		t.Errorf("Multus launch template image %q, node group AMI type %v", lt.String("imageId"), ng.Input("amiType"))
 	}
 	raw, err := base64.StdEncoding.DecodeString(lt.String("userData"))
@@ -198,7 +199,7 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 		c.Cluster.CIDR != "172.20.0.0/16" || c.Kubelet.MaxPodsExpression != "12" {
 		t.Errorf("NodeConfig %+v", c)
 	}
-	want, _ := multus.UserData(multus.UserDataParams{ClusterName: "chapter", Zone: "eu-central-1a", Region: "eu-central-1", NodeGroup: "multus-a", MaxPods: 12,
+	want, _ := multus.UserData(multus.UserDataParams{ClusterName: "chapter", Zone: "eu-central-1a", Region: "eu-central-1", NodeGroup: chapterNodeGroupName("multus-a", true), MaxPods: 12,
 		Endpoint: c.Cluster.APIServerEndpoint, CertificateAuthority: plan.MockCertificateAuthorityData, ServiceCidr: "172.20.0.0/16"})
 	if string(raw) != want {
 		t.Errorf("user data differs from multus.UserData's for the zone")

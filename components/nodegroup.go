@@ -16,14 +16,23 @@ import (
 // cluster's own, and Multus's one per zone. A new node OS is a new clusterspec.AmiFamily, not a new
 // copy of this.
 type managedNodeGroup struct {
-	cluster       *eks.Cluster
+	cluster *eks.Cluster
+	// nodeGroupName is EKS's name for the group: clusterspec.NodeGroupName, so that what EKS cannot
+	// change in place makes a new group beside the old one.
 	nodeGroupName string
-	description   string
-	nodeRoleArn   pulumi.StringInput
-	subnetIds     pulumi.StringArrayInput
-	instance      clusterspec.InstanceType
-	amiFamily     clusterspec.AmiFamily
-	size          clusterspec.NodeGroupSize
+	// kubernetesVersion is the cluster's: a group on EKS's AMI type names it, so a cluster upgrade
+	// upgrades its nodes too. A group naming its AMI follows through the AMI's SSM parameter path,
+	// which holds the version.
+	kubernetesVersion string
+	// releaseVersion is the recommended AMI release for a group on EKS's AMI type (from SSM), so the
+	// group rolls at every AMI release, as a group naming its AMI does.
+	releaseVersion pulumi.StringInput
+	description    string
+	nodeRoleArn    pulumi.StringInput
+	subnetIds      pulumi.StringArrayInput
+	instance       clusterspec.InstanceType
+	amiFamily      clusterspec.AmiFamily
+	size           clusterspec.NodeGroupSize
 	// ipv6 turns the IPv6 metadata endpoint on (IPv6 clusters).
 	ipv6            bool
 	securityGroupId pulumi.StringInput
@@ -107,6 +116,12 @@ func newManagedNodeGroup(ctx *pulumi.Context, name string, ng managedNodeGroup, 
 			return nil, pulumi.StringOutput{}, err
 		}
 		args.AmiType = pulumi.String(amiType)
+		args.Version = pulumi.String(ng.kubernetesVersion)
+		args.ReleaseVersion = ng.releaseVersion
+	} else {
+		// EKS takes no version with an image id (pulumi-eks nodegroup.ts drops it too), and only CUSTOM
+		// as the AMI type: naming it keeps the group's recorded AMI type true to what EKS holds.
+		args.AmiType = pulumi.String(clusterspec.CustomAmiType)
 	}
 	if len(ng.labels) > 0 {
 		args.Labels = pulumi.ToStringMap(ng.labels)

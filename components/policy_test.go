@@ -17,6 +17,21 @@ import (
 	"eks-advanced-networking/internal/workload"
 )
 
+// chapterNodeGroupName is the EKS name of a chapter node group on t3.medium.
+func chapterNodeGroupName(base string, customAmi bool) string {
+	t3, _ := clusterspec.ParseInstanceType("t3.medium")
+	return clusterspec.NodeGroupName(base, t3, customAmi)
+}
+
+func mustInstanceType(t *testing.T, name string) clusterspec.InstanceType {
+	t.Helper()
+	it, err := clusterspec.ParseInstanceType(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return it
+}
+
 func runProgram(t *testing.T, program func(ctx *pulumi.Context) error) (*plan.Plan, error) {
 	t.Helper()
 	return plan.Run(plan.Options{Project: "test", Stack: "test", Config: map[string]string{"aws:region": "eu-central-1"}},
@@ -237,7 +252,7 @@ func TestIpv4Cluster(t *testing.T) {
 			t.Errorf("IPv6 egress rule %s on an IPv4 cluster", r.Name)
 		}
 	}
-	hasInputs(t, get(t, p, typeNodeGroup, "cluster-ipv4mng"), map[string]any{"nodeGroupName": "ipv4mng"})
+	hasInputs(t, get(t, p, typeNodeGroup, "cluster-ipv4mng"), map[string]any{"nodeGroupName": chapterNodeGroupName("ipv4mng", false)})
 }
 
 // The policy engine is one switch: the add-on's own agent is on only for vpc-cni, and Calico gets
@@ -294,8 +309,10 @@ func TestIpv4PrefixDelegation(t *testing.T) {
 	}
 	ng := get(t, p, typeNodeGroup, "cluster-ipv4mng")
 	lt := get(t, p, typeLaunchTpl, "cluster-ipv4mng")
-	if ng.Input("amiType") != nil || !strings.HasPrefix(lt.String("imageId"), "ami-0") {
-		t.Errorf("node group AMI type %v, launch template image %q: want the AMI by id and no AMI type", ng.Input("amiType"), lt.String("imageId"))
+	if ng.Input("amiType") != "CUSTOM" || ng.Input("version") != nil || !strings.HasPrefix(lt.String("imageId"), "ami-0") ||
+		ng.String("nodeGroupName") != clusterspec.NodeGroupName("ipv4mng", mustInstanceType(t, "m5.8xlarge"), true) {
+		t.Errorf("node group %s AMI type %v version %v, launch template image %q: want the AMI by id, AMI type CUSTOM, no version, and the custom-AMI group's name",
+			ng.String("nodeGroupName"), ng.Input("amiType"), ng.Input("version"), lt.String("imageId"))
 	}
 	raw, err := base64.StdEncoding.DecodeString(lt.String("userData"))
 	if err != nil {

@@ -288,7 +288,7 @@ func TestIpv6PresetBuildsTheChapterCluster(t *testing.T) {
 			t.Errorf("no stack output %s", name)
 		}
 	}
-	if p.Outputs["kubeconfig"] != plan.Secret || p.Outputs["nodeGroupName"] != "ipv6mng" || p.Outputs["clusterName"] != "eks-ipv6" {
+	if p.Outputs["kubeconfig"] != plan.Secret || !strings.HasPrefix(fmt.Sprint(p.Outputs["nodeGroupName"]), "ipv6mng-") || p.Outputs["clusterName"] != "eks-ipv6" {
 		t.Errorf("outputs %v", p.Outputs)
 	}
 	cluster, err := p.Get("eks:index:Cluster", "cluster")
@@ -1187,5 +1187,38 @@ func TestCalicoWaitsForTheLoadBalancerController(t *testing.T) {
 	chart := mustGet(t, p, "kubernetes:helm.sh/v4:Chart", "load-balancer-controller")
 	if !calico.DependsOn(chart.URN) {
 		t.Errorf("calico depends on %v, not on the load balancer controller", calico.Dependencies)
+	}
+}
+
+// Day 2 on the cluster's node group. Prefix delegation switches the group between EKS's AMI type and
+// an AMI named in the launch template, which EKS cannot do in place: the group gets a new EKS name,
+// so Pulumi creates the new group before it deletes the old one (a fixed name would force deleting
+// first). The group on EKS's AMI type names the cluster's version and the AMI release, so a version
+// bump upgrades the nodes with the control plane.
+func TestNodeGroupDayTwo(t *testing.T) {
+	run := func(extra map[string]string) plan.Resource {
+		overrides := maps.Clone(asDeployed)
+		maps.Copy(overrides, extra)
+		p, err := runStack(t, projectDir, "ipv4-calico", overrides)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mustGet(t, p, "eks:index:ManagedNodeGroup", "cluster-ipv4mng")
+	}
+	off := run(nil)
+	on := run(map[string]string{config.Project + ":prefixDelegation": "true"})
+	if off.URN != on.URN || off.String("nodeGroupName") == on.String("nodeGroupName") {
+		t.Errorf("prefixDelegation on: %s %s -> %s %s; want the same resource under a new EKS name", off.URN, off.String("nodeGroupName"), on.URN, on.String("nodeGroupName"))
+	}
+	if off.Input("amiType") != "AL2023_x86_64_STANDARD" || on.Input("amiType") != "CUSTOM" {
+		t.Errorf("AMI types %v (off), %v (on)", off.Input("amiType"), on.Input("amiType"))
+	}
+	if off.Input("version") != "1.35" || off.String("releaseVersion") == "" || on.Input("version") != nil {
+		t.Errorf("versions %v/%v (off), %v (on): want the cluster's and the AMI release on EKS's AMI type, none with an image id",
+			off.Input("version"), off.Input("releaseVersion"), on.Input("version"))
+	}
+	bigger := run(map[string]string{config.Project + ":nodeInstanceType": "m5.large"})
+	if bigger.String("nodeGroupName") == off.String("nodeGroupName") {
+		t.Error("another instance type keeps the EKS name: the replacement would delete the only node group first")
 	}
 }

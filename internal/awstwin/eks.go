@@ -207,7 +207,7 @@ func init() {
 			if err != nil {
 				return err
 			}
-			if err := a.checkNodeGroup(cluster, r); err != nil {
+			if err := a.checkNodeGroup(cluster, r, r.str("amiType")); err != nil {
 				return err
 			}
 			name := r.str("nodeGroupName")
@@ -225,7 +225,12 @@ func init() {
 			if err != nil {
 				return err
 			}
-			return a.checkNodeGroup(cluster, r)
+			// EKS keeps a group's AMI type; an update that names none keeps the old one.
+			amiType := r.str("amiType")
+			if amiType == "" {
+				amiType = old.str("amiType")
+			}
+			return a.checkNodeGroup(cluster, r, amiType)
 		},
 	})
 
@@ -314,7 +319,7 @@ func checkAddon(cluster, r *Record) *Error {
 // checkNodeGroup: the subnets, role and launch template exist; the launch template names no
 // instance profile and no subnet (API_LaunchTemplateSpecification), and instance types are given in
 // one place only (tam#1545); the sizes are ordered.
-func (a *Account) checkNodeGroup(cluster, r *Record) *Error {
+func (a *Account) checkNodeGroup(cluster, r *Record, amiType string) *Error {
 	for _, id := range stringList(r.Inputs["subnetIds"]) {
 		if _, err := a.get(id, typeSubnet); err != nil {
 			return awsErr("InvalidParameterException", "The subnet ID '%s' does not exist", id)
@@ -348,6 +353,14 @@ func (a *Account) checkNodeGroup(cluster, r *Record) *Error {
 	}
 	if lt.str("instanceType") != "" && len(stringList(r.Inputs["instanceTypes"])) > 0 {
 		return awsErr("InvalidRequestException", "Cannot specify instance types in launch template and API request")
+	}
+	// A launch template that names the image takes AMI type CUSTOM, and CUSTOM takes an image (EKS
+	// CreateNodegroup/UpdateNodegroupVersion; the message as pulumi-eks #1463 quotes it).
+	switch {
+	case lt.str("imageId") != "" && amiType != "" && amiType != "CUSTOM":
+		return awsErr("InvalidParameterException", "You cannot specify an AMI Type other than CUSTOM, when specifying an image id in your launch template.")
+	case lt.str("imageId") == "" && amiType == "CUSTOM":
+		return awsErr("InvalidParameterException", "You must specify an image id in your launch template when using AMI Type CUSTOM.")
 	}
 	return nil
 }

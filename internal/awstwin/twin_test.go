@@ -294,6 +294,29 @@ func TestEksRules(t *testing.T) {
 	wantCode(t, err, "InvalidRequestException", "Cannot specify instance types in launch template and API request")
 	ng := mustCreate(t, a, typeNodeGroup, group(plainLt))
 
+	// A launch template naming the image takes AMI type CUSTOM, and CUSTOM takes an image. An update
+	// that turns the image on keeps the group's old AMI type, which EKS then refuses: why the program
+	// gives such a change a new node group.
+	imageLt := mustCreate(t, a, typeLaunchTemplate, map[string]any{"name": "lt-image", "imageId": "ami-0123"})
+	typed := group(imageLt)
+	typed["nodeGroupName"], typed["amiType"] = "ng-typed", "AL2023_x86_64_STANDARD"
+	_, err = a.Create(typeNodeGroup, typed)
+	wantCode(t, err, "InvalidParameterException", "You cannot specify an AMI Type other than CUSTOM")
+	custom := group(plainLt)
+	custom["nodeGroupName"], custom["amiType"] = "ng-custom", "CUSTOM"
+	_, err = a.Create(typeNodeGroup, custom)
+	wantCode(t, err, "InvalidParameterException", "must specify an image id")
+	standard := group(plainLt)
+	standard["nodeGroupName"], standard["amiType"] = "ng-standard", "AL2023_x86_64_STANDARD"
+	standardNg := mustCreate(t, a, typeNodeGroup, standard)
+	toImage := group(imageLt)
+	toImage["nodeGroupName"] = "ng-standard"
+	_, err = a.Update(typeNodeGroup, standardNg, toImage)
+	wantCode(t, err, "InvalidParameterException", "You cannot specify an AMI Type other than CUSTOM")
+	if err := a.Delete(typeNodeGroup, standardNg, time.Now(), 0); err != nil {
+		t.Fatal(err)
+	}
+
 	// Down: not the cluster while it has node groups, nor the VPC while EKS's security group is in it.
 	now := time.Now()
 	wantCode(t, a.Delete(typeCluster, cluster, now, 0), "ResourceInUseException", "Cluster has nodegroups attached")

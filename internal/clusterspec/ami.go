@@ -1,6 +1,10 @@
 package clusterspec
 
-import "fmt"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+)
 
 // AmiFamily is a node operating system with EKS-optimized AMIs. Amazon Linux 2 AMIs are not published
 // for Kubernetes 1.33 and later, so nodes run AL2023; another family is one more table entry here.
@@ -50,4 +54,29 @@ func RecommendedAmiParameter(family AmiFamily, kubernetesVersion string, t Insta
 		return "", err
 	}
 	return fmt.Sprintf("/aws/service/eks/optimized-ami/%s/%s/recommended/image_id", kubernetesVersion, v.ssmPath), nil
+}
+
+// RecommendedReleaseVersionParameter is the public SSM parameter holding the release version
+// (e.g. 1.35.4-20261120) of that same recommended AMI: what a node group of EKS's AMI type names in
+// releaseVersion to follow AWS's AMI releases, as a launch template naming the image id does.
+func RecommendedReleaseVersionParameter(family AmiFamily, kubernetesVersion string, t InstanceType) (string, error) {
+	v, err := variantOf(family, t)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("/aws/service/eks/optimized-ami/%s/%s/recommended/release_version", kubernetesVersion, v.ssmPath), nil
+}
+
+// CustomAmiType is a managed node group's AMI type when its launch template names the image: EKS
+// refuses any other ("You cannot specify an AMI Type other than CUSTOM, when specifying an image id in
+// your launch template", pulumi-eks #1463).
+const CustomAmiType = "CUSTOM"
+
+// NodeGroupName is a managed node group's EKS name: base, then a hash of what EKS cannot change in
+// place (the instance type, and whether the launch template names the AMI). A change to either makes
+// a node group under a new name, which Pulumi creates before it deletes the old one; under one fixed
+// name it would have to delete first (the name is taken), leaving the cluster without those nodes.
+func NodeGroupName(base string, t InstanceType, customAmi bool) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("instance-type=%s custom-ami=%t", t.Name, customAmi)))
+	return base + "-" + hex.EncodeToString(sum[:3])
 }

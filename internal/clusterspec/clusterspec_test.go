@@ -373,3 +373,28 @@ func TestPrefixBlocksPerSubnet(t *testing.T) {
 		}
 	}
 }
+
+// A node group's EKS name changes exactly when EKS could not change the group in place: another
+// instance type, or switching between EKS's AMI type and an AMI named in the launch template.
+func TestNodeGroupNameChangesWithWhatEksCannotUpdate(t *testing.T) {
+	t3, _ := ParseInstanceType("t3.medium")
+	m5, _ := ParseInstanceType("m5.large")
+	base := NodeGroupName("ipv4mng", t3, false)
+	if !strings.HasPrefix(base, "ipv4mng-") || len(base) != len("ipv4mng-")+6 || base != NodeGroupName("ipv4mng", t3, false) {
+		t.Errorf("name %q: want ipv4mng- and six hex digits, the same every time", base)
+	}
+	for _, other := range []string{NodeGroupName("ipv4mng", m5, false), NodeGroupName("ipv4mng", t3, true), NodeGroupName("ipv6mng", t3, false)} {
+		if other == base {
+			t.Errorf("%q does not change with the instance type, the AMI mode or the base", other)
+		}
+	}
+}
+
+func TestReleaseVersionParameterIsBesideTheAmiId(t *testing.T) {
+	t3, _ := ParseInstanceType("t3.medium")
+	image, _ := RecommendedAmiParameter(AL2023, "1.35", t3)
+	release, err := RecommendedReleaseVersionParameter(AL2023, "1.35", t3)
+	if err != nil || release != strings.TrimSuffix(image, "image_id")+"release_version" {
+		t.Errorf("release version parameter %q (%v), image parameter %q", release, err, image)
+	}
+}

@@ -138,10 +138,16 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		name := args.Args["instanceType"].StringValue()
 		return resource.NewPropertyMapFromMap(map[string]any{"id": name, "instanceType": name, "defaultVcpus": mockVcpus(name)}), nil
 	case "aws:ssm/getParameter:getParameter":
-		// The recommended EKS AMI parameters: an AMI id per parameter.
+		// The recommended EKS AMI parameters: an AMI id per image_id parameter, a release version
+		// (<kubernetes version>.<patch>-<date>) per release_version parameter.
 		name := args.Args["name"].StringValue()
+		value := "ami-0" + mockHex(name, 16)
+		if strings.HasSuffix(name, "/release_version") {
+			version := strings.Split(strings.TrimPrefix(name, "/aws/service/eks/optimized-ami/"), "/")[0]
+			value = version + ".4-20261120"
+		}
 		return resource.NewPropertyMapFromMap(map[string]any{
-			"id": name, "name": name, "type": "String", "value": "ami-0" + mockHex(name, 16), "version": 1, "arn": "arn:aws:ssm:" + m.region + "::parameter" + name,
+			"id": name, "name": name, "type": "String", "value": value, "version": 1, "arn": "arn:aws:ssm:" + m.region + "::parameter" + name,
 		}), nil
 	case "aws:iam/getSessionContext:getSessionContext":
 		// The offline plan's caller is an IAM user, whose session context is itself.
