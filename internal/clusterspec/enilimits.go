@@ -112,6 +112,12 @@ func PrefixModeMaxPods(l EniLimit, vcpus int) int {
 	return min(l.Enis*((l.Ipv4PerEni-1)*16)+2, ceiling)
 }
 
+// PrefixesPerNode is how many /28 prefixes a node in prefix mode holds when it runs maxPods pods:
+// one per 16 pod addresses, plus warmPrefixTarget spare (amazon-vpc-cni-k8s docs/prefix-and-ip-target.md).
+func PrefixesPerNode(maxPods, warmPrefixTarget int) int {
+	return (maxPods+15)/16 + warmPrefixTarget
+}
+
 // PrefixBlocksPerSubnet is how many whole /28 prefixes a subnet of the given prefix length can hand
 // out. EC2 reserves a subnet's first four addresses and its last one, so the first and last /28 are
 // never whole; prefixes need whole, aligned /28s (EC2 fails with InsufficientCidrBlocks otherwise).

@@ -48,7 +48,7 @@ var Keys = []Key{
 		"Prefix length of every subnet's IPv4 block. The VPC block must hold two per availability zone (six /19s fill 192.168.0.0/16 up to 192.168.191.255).",
 		func(c *Config, raw string) (err error) { c.SubnetPrefixLength, err = parseInt(raw); return }},
 	{"natGateways", "string", string(netplan.NatGatewaySingle),
-		"NAT gateways for private subnets' IPv4 egress (and NAT64): single (eksctl's default, one in the first AZ), per-az, or none.",
+		"NAT gateways for private subnets' IPv4 egress (and NAT64): single (eksctl's default, one in the first AZ) or per-az. none leaves the private subnets, where the nodes run, without egress, so every scenario refuses it.",
 		func(c *Config, raw string) error { c.NatGateways = netplan.NatGatewayMode(raw); return nil }},
 	{"ipv4Egress", "string", string(Ipv4EgressNodeSnat),
 		"How pods of an IPv6 cluster reach IPv4: node-snat (VPC CNI ENABLE_V4_EGRESS), nat64 (DNS64 + NAT64 in the private subnets), both (the chapter), none. IPv4 scenarios leave it at node-snat.",

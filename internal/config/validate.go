@@ -155,8 +155,16 @@ func (c *Config) validateCluster(today time.Time) []error {
 	} else if _, err := clusterspec.AmiType(clusterspec.AL2023, it); err != nil {
 		add("nodeInstanceType", c.NodeInstanceType, err.Error())
 	}
-	for _, fe := range (clusterspec.NodeGroupSize{MinSize: c.NodeMinSize, DesiredSize: c.NodeDesiredSize, MaxSize: c.NodeMaxSize}).Errors() {
+	sizeErrors := (clusterspec.NodeGroupSize{MinSize: c.NodeMinSize, DesiredSize: c.NodeDesiredSize, MaxSize: c.NodeMaxSize}).Errors()
+	for _, fe := range sizeErrors {
 		errs = append(errs, fieldKeyError(nodeGroupKeys, fe.Field, fe.Value, fe.Reason))
+	}
+	// These fail only once AWS has worked for 20 minutes or more; refuse them now.
+	if len(sizeErrors) == 0 && c.NodeDesiredSize == 0 {
+		add("nodeDesiredSize", "0", "the cluster's node group is where CoreDNS runs: with no nodes the coredns add-on stays DEGRADED and its create fails after its waiter; use at least 1 (nodeMinSize 0 is fine)")
+	}
+	if c.NatGateways == netplan.NatGatewayNone {
+		add("natGateways", string(c.NatGateways), "the nodes run in the private subnets, which then have no IPv4 egress and no VPC endpoints: they cannot pull images or reach STS and EC2, and EKS fails the node group with NodeCreationFailure; use single or per-az")
 	}
 	for _, a := range []struct{ key, value string }{
 		{"vpcCniVersion", c.VpcCniVersion}, {"corednsVersion", c.CorednsVersion}, {"kubeProxyVersion", c.KubeProxyVersion},
@@ -328,13 +336,18 @@ func (c *Config) validatePrefixDelegation() []error {
 	if l, err := clusterspec.LookupEniLimit(c.NodeInstanceType); err == nil && !l.Nitro {
 		add("prefixDelegation", "true", fmt.Sprintf("%s is not a Nitro instance type, and ENI prefixes need Nitro; pick a Nitro type for nodeInstanceType", c.NodeInstanceType))
 	}
-	// Every node holds a /28 in use and warmPrefixTarget spare ones; at worst all of them sit in one
-	// zone's subnet.
-	need := c.NodeMaxSize * (1 + c.WarmPrefixTarget)
-	if have := clusterspec.PrefixBlocksPerSubnet(c.SubnetPrefixLength); have < need {
-		add("subnetPrefixLength", strconv.Itoa(c.SubnetPrefixLength), fmt.Sprintf(
-			"with prefixDelegation, each of up to nodeMaxSize (%d) nodes takes a /28 and keeps warmPrefixTarget (%d) spare: %d whole /28s, and a /%d subnet holds %d; use a longer subnet block (a smaller prefix length)",
-			c.NodeMaxSize, c.WarmPrefixTarget, need, c.SubnetPrefixLength, have))
+	// A full node holds a /28 for every 16 of its pods, and warmPrefixTarget spare ones; at worst all
+	// nodes sit in one zone's subnet. The pods per node are prefix mode's, counted at 110: EC2 tells
+	// the vCPUs (above 30, 250 pods) only at deploy time.
+	if l, err := clusterspec.LookupEniLimit(c.NodeInstanceType); err == nil {
+		pods := clusterspec.PrefixModeMaxPods(l, 0)
+		perNode := clusterspec.PrefixesPerNode(pods, c.WarmPrefixTarget)
+		need := c.NodeMaxSize * perNode
+		if have := clusterspec.PrefixBlocksPerSubnet(c.SubnetPrefixLength); have < need {
+			add("subnetPrefixLength", strconv.Itoa(c.SubnetPrefixLength), fmt.Sprintf(
+				"with prefixDelegation, each of up to nodeMaxSize (%d) nodes holds a /28 per 16 of its %d pods and keeps warmPrefixTarget (%d) spare: %d per node, %d whole /28s, and a /%d subnet holds %d; use a longer subnet block (a smaller prefix length)",
+				c.NodeMaxSize, pods, c.WarmPrefixTarget, perNode, need, c.SubnetPrefixLength, have))
+		}
 	}
 	return errs
 }
@@ -367,6 +380,9 @@ func (c *Config) validateLoadBalancerController() []error {
 	}
 	if c.Region == "" {
 		add("loadBalancerController", "true", "the controller needs the cluster's region: set "+RegionKey)
+	}
+	if c.Ipv6Cluster() && c.Ipv4Egress == Ipv4EgressNone {
+		add("ipv4Egress", string(c.Ipv4Egress), "the load balancer controller's pod calls STS and Elastic Load Balancing, whose regional endpoints it reaches over IPv4; with no IPv4 path it cannot make a load balancer. Use node-snat (or nat64 or both), or set loadBalancerController to false")
 	}
 	switch {
 	case c.ClusterMode == ClusterModeExisting && c.ClusterName == "":
