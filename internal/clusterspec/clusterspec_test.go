@@ -2,6 +2,8 @@ package clusterspec
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -396,5 +398,45 @@ func TestReleaseVersionParameterIsBesideTheAmiId(t *testing.T) {
 	release, err := RecommendedReleaseVersionParameter(AL2023, "1.35", t3)
 	if err != nil || release != strings.TrimSuffix(image, "image_id")+"release_version" {
 		t.Errorf("release version parameter %q (%v), image parameter %q", release, err, image)
+	}
+}
+
+// Our IPv6 CNI policy is upstream's, statement by statement and action by action (including
+// ec2:ModifyNetworkInterfaceAttribute, which upstream's IPv6 mode lists: the CNI sets the security
+// groups of the ENIs it manages).
+func TestVpcCniIpv6PolicyIsUpstreams(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "vpc-cni-iam-policy-ipv6.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var upstream struct {
+		Statement []struct {
+			Effect   string
+			Action   []string
+			Resource any
+		}
+	}
+	if err := json.Unmarshal(raw, &upstream); err != nil {
+		t.Fatal(err)
+	}
+	ours := VpcCniIpv6Policy("aws").Statement
+	if len(ours) != len(upstream.Statement) {
+		t.Fatalf("%d statements, upstream has %d", len(ours), len(upstream.Statement))
+	}
+	for i, want := range upstream.Statement {
+		got := ours[i]
+		resources := []string{}
+		switch r := want.Resource.(type) {
+		case string:
+			resources = append(resources, r)
+		case []any:
+			for _, v := range r {
+				resources = append(resources, v.(string))
+			}
+		}
+		if got.Effect != want.Effect || !slices.Equal(slices.Sorted(slices.Values(got.Action)), slices.Sorted(slices.Values(want.Action))) ||
+			!slices.Equal(got.Resource, resources) {
+			t.Errorf("statement %d: %s %v on %v; upstream %s %v on %v", i, got.Effect, got.Action, got.Resource, want.Effect, want.Action, resources)
+		}
 	}
 }
