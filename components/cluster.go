@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -32,6 +33,9 @@ type ClusterArgs struct {
 	Vpc *DualStackVpc
 	// ClusterLogTypes go to CloudWatch Logs; empty turns control-plane logging off.
 	ClusterLogTypes []string
+	// ClusterLogRetentionDays is how long the control-plane log group keeps logs (0: never expire).
+	// The component creates the group before the cluster, so it owns it and destroy removes it.
+	ClusterLogRetentionDays int
 	// EndpointPublicAccessCidrs may reach the public API endpoint. Empty turns the public endpoint off.
 	EndpointPublicAccessCidrs []string
 	// EndpointPrivateAccessCidrs may reach the private endpoint on 443 through the control plane's
@@ -188,6 +192,9 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 	if args.Region == "" {
 		return bad("Region", "", "the cluster's region is required (the kubeconfig names it)")
 	}
+	if err := clusterspec.CheckLogRetention(args.ClusterLogRetentionDays); err != nil {
+		return bad("ClusterLogRetentionDays", strconv.Itoa(args.ClusterLogRetentionDays), err.Error())
+	}
 	for _, cidr := range args.EndpointPublicAccessCidrs {
 		if _, err := clusterspec.CheckPublicAccessCidr(cidr, family.name == clusterspec.Ipv6); err != nil {
 			return bad("EndpointPublicAccessCidrs", cidr, err.Error())
@@ -332,7 +339,15 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		clusterArgs.PublicAccessCidrs = pulumi.ToStringArray(args.EndpointPublicAccessCidrs)
 	}
 	// The security group goes in as a resource reference, which does not count as a dependency.
-	cluster, err := eks.NewCluster(ctx, name, clusterArgs, b.parent, pulumi.DependsOn([]pulumi.Resource{controlPlaneSg}))
+	clusterDeps := []pulumi.Resource{controlPlaneSg}
+	if len(args.ClusterLogTypes) > 0 {
+		logs, err := b.controlPlaneLogGroup()
+		if err != nil {
+			return builtCluster{}, err
+		}
+		clusterDeps = append(clusterDeps, logs)
+	}
+	cluster, err := eks.NewCluster(ctx, name, clusterArgs, b.parent, pulumi.DependsOn(clusterDeps))
 	if err != nil {
 		return builtCluster{}, err
 	}

@@ -31,7 +31,7 @@ func chapterCluster() *Ipv6ClusterArgs {
 	return &Ipv6ClusterArgs{
 		ClusterArgs: ClusterArgs{
 			ClusterName: "chapter", KubernetesVersion: "1.35", Region: "eu-central-1",
-			ClusterLogTypes:  []string{"api", "audit"},
+			ClusterLogTypes: []string{"api", "audit"}, ClusterLogRetentionDays: 30,
 			NodeGroup:        NodeGroupArgs{Name: "ipv6mng", InstanceType: "t3.medium", MinSize: 2, DesiredSize: 2, MaxSize: 2},
 			Addons:           AddonVersions{VpcCni: "latest", Coredns: "latest", KubeProxy: "v1.35.3-eksbuild.13"},
 			WarmPrefixTarget: 1, PolicyEngine: clusterspec.PolicyEngineNone,
@@ -419,5 +419,27 @@ func TestIpv6ClusterRefusesBadArgs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// With logging on, the control-plane log group is the component's: named as EKS names it, with the
+// retention, and created before the cluster (which EKS would otherwise do, with no retention, leaving
+// it behind after destroy). With logging off there is none; a retention CloudWatch lacks is refused.
+func TestControlPlaneLogGroupIsOurs(t *testing.T) {
+	p := mustRunCluster(t, chapterCluster())
+	logs := get(t, p, "aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane-logs")
+	hasInputs(t, logs, map[string]any{"name": "/aws/eks/chapter/cluster", "retentionInDays": 30})
+	if cluster := get(t, p, typeCluster, "cluster"); !cluster.DependsOn(logs.URN) {
+		t.Error("the cluster does not wait for its log group")
+	}
+	off := chapterCluster()
+	off.ClusterLogTypes = nil
+	if groups := mustRunCluster(t, off).ByType("aws:cloudwatch/logGroup:LogGroup"); len(groups) != 0 {
+		t.Errorf("logging off, and still log groups %v", groups)
+	}
+	bad := chapterCluster()
+	bad.ClusterLogRetentionDays = 45
+	if _, err := runCluster(t, chapterVpc(), bad); err == nil || !strings.Contains(err.Error(), "ClusterLogRetentionDays") {
+		t.Errorf("retention 45: %v", err)
 	}
 }

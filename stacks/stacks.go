@@ -166,6 +166,7 @@ func (b *base) clusterArgs(cfg *config.Config, clusterName, nodeGroupName string
 		KubernetesVersion:          cfg.KubernetesVersion,
 		Vpc:                        b.vpc,
 		ClusterLogTypes:            cfg.ClusterLogTypes,
+		ClusterLogRetentionDays:    cfg.ClusterLogRetentionDays,
 		EndpointPublicAccessCidrs:  cfg.EndpointPublicAccessCidrs,
 		EndpointPrivateAccessCidrs: cfg.EndpointPrivateAccessCidrs,
 		AdminArns:                  cfg.ClusterAdminArns,

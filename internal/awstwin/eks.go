@@ -138,6 +138,7 @@ func init() {
 				return awsErr("InvalidParameterException", "IPv6 clusters require subnets with IPv6 CIDR blocks; subnets %v have none", subnetIds)
 			}
 			r.ID = name
+			a.eksCreatesLogGroup(r)
 			// EKS's cluster security group, which EKS deletes with the cluster: it keeps the VPC in use.
 			sg := &Record{Type: typeSecurityGroup, ID: a.nextID("sg"), Outputs: map[string]any{},
 				Inputs: map[string]any{"vpcId": vpcID, "name": "eks-cluster-sg-" + name, "description": "EKS created security group"}}

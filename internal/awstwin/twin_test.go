@@ -443,3 +443,39 @@ func TestAnAttachedEniCannotBeDeleted(t *testing.T) {
 		t.Errorf("the ENI is still held: %v", err)
 	}
 }
+
+// A cluster with logging on and no log group of its own gets one from EKS, with no retention, which
+// outlives the cluster; a group created first is used instead. Retentions CloudWatch does not offer,
+// and a second group of the same name, are refused.
+func TestControlPlaneLogGroup(t *testing.T) {
+	n, second := eksNet(t)
+	a := n.a
+	clusterIn := func(name string) map[string]any {
+		return map[string]any{"name": name, "version": "1.35", "roleArn": "arn:aws:iam::123456789012:role/cluster-role",
+			"vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}}, "enabledClusterLogTypes": []any{"api"}}
+	}
+	_, err := a.Create(typeLogGroup, map[string]any{"name": "/aws/eks/ours/cluster", "retentionInDays": 45.0})
+	wantCode(t, err, "InvalidParameterException", "retentionInDays")
+	ours := mustCreate(t, a, typeLogGroup, map[string]any{"name": "/aws/eks/ours/cluster", "retentionInDays": 90.0})
+	_, err = a.Create(typeLogGroup, map[string]any{"name": "/aws/eks/ours/cluster"})
+	wantCode(t, err, "ResourceAlreadyExistsException", "already exists")
+
+	now := time.Now()
+	for _, name := range []string{"ours", "eks-made"} {
+		cluster := mustCreate(t, a, typeCluster, clusterIn(name))
+		if err := a.Delete(typeCluster, cluster, now, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	groups := a.live(typeLogGroup, nil)
+	if len(groups) != 2 {
+		t.Fatalf("log groups %v, want ours and the one EKS made", a.Summary())
+	}
+	if err := a.Delete(typeLogGroup, ours, now, 0); err != nil {
+		t.Fatal(err)
+	}
+	left := a.live(typeLogGroup, nil)
+	if len(left) != 1 || left[0].ID != "/aws/eks/eks-made/cluster" || left[0].Inputs["retentionInDays"] != nil {
+		t.Errorf("after both clusters and our group: %v, want EKS's group for eks-made, with no retention", a.Summary())
+	}
+}

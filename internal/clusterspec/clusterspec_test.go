@@ -440,3 +440,19 @@ func TestVpcCniIpv6PolicyIsUpstreams(t *testing.T) {
 		}
 	}
 }
+
+func TestLogRetention(t *testing.T) {
+	for _, ok := range []int{0, 1, 90, 3653} {
+		if err := CheckLogRetention(ok); err != nil {
+			t.Errorf("%d: %v", ok, err)
+		}
+	}
+	for _, bad := range []int{-1, 2, 91, 4000} {
+		if err := CheckLogRetention(bad); err == nil || !strings.Contains(err.Error(), "90") {
+			t.Errorf("%d accepted, or the error does not list the valid values: %v", bad, err)
+		}
+	}
+	if ClusterLogGroupName("eks-ipv6") != "/aws/eks/eks-ipv6/cluster" {
+		t.Error(ClusterLogGroupName("eks-ipv6"))
+	}
+}

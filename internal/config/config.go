@@ -70,6 +70,7 @@ type Config struct {
 	ClusterName               string // empty: eks-<stack>
 	KubernetesVersion         string
 	ClusterLogTypes           []string
+	ClusterLogRetentionDays   int
 	EndpointPublicAccessCidrs []string
 	// EndpointPrivateAccessCidrs are networks inside or connected to the VPC that may reach the
 	// private endpoint (the deployer's, when pulumi runs there).

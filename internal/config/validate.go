@@ -134,6 +134,9 @@ func (c *Config) validateCluster(today time.Time) []error {
 	} else if support.Warning != "" {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:kubernetesVersion: %s", Project, support.Warning))
 	}
+	if err := clusterspec.CheckLogRetention(c.ClusterLogRetentionDays); err != nil {
+		add("clusterLogRetentionDays", strconv.Itoa(c.ClusterLogRetentionDays), err.Error())
+	}
 	for _, t := range c.ClusterLogTypes {
 		if !slices.Contains(ClusterLogTypes, t) {
 			add("clusterLogTypes", t, "unknown log type; use any of "+strings.Join(ClusterLogTypes, ", "))
