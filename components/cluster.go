@@ -115,7 +115,15 @@ type ClusterParts struct {
 	nodePrerequisites []pulumi.Resource
 	nodeMaxPods       int
 	nodesRevision     pulumi.StringOutput
+	teardownNeeds     []pulumi.Resource
 }
+
+// TeardownNeeds are the cluster's resources that nothing else depends on, so that destroy would
+// delete them at once, while deleting the Kubernetes objects still needs them: the security group
+// rules (the nodes' ways out to AWS's APIs, the deployer's way to a private endpoint), the node
+// role's policies, and the cluster admins' access. Depend on them for what must go while they hold,
+// such as the objects whose deletion a controller on the nodes carries out. Go only.
+func (p *ClusterParts) TeardownNeeds() []pulumi.Resource { return p.teardownNeeds }
 
 // NodesRevision changes whenever the nodes or their networking do (the node group's launch template
 // version, the Kubernetes version, the vpc-cni configuration): what the scenario's checks look at.
@@ -161,6 +169,7 @@ func buildCluster(ctx *pulumi.Context, typ, name string, c clusterComponent, arg
 	p := c.parts()
 	p.ClusterOutputs, p.ready, p.eksCluster, p.nodePrerequisites = built.outputs, built.ready, built.eks, built.nodePrerequisites
 	p.nodeMaxPods, p.nodesRevision = built.nodeMaxPods, built.nodesRevision
+	p.teardownNeeds = b.teardownNeeds
 	return ctx.RegisterResourceOutputs(c, p.toMap())
 }
 
@@ -257,6 +266,9 @@ type clusterBuilder struct {
 	family   ipFamily
 	instance clusterspec.InstanceType
 	parent   pulumi.ResourceOrInvokeOption
+	// teardownNeeds are what the Kubernetes objects' deletion needs and nothing else depends on: see
+	// ClusterParts.TeardownNeeds.
+	teardownNeeds []pulumi.Resource
 }
 
 func (b *clusterBuilder) tags(name string) pulumi.StringMap { return nameTags(name, b.args.Tags) }

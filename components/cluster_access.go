@@ -44,9 +44,11 @@ func (b *clusterBuilder) privateEndpointAccess(controlPlane *ec2.SecurityGroup) 
 		} else {
 			args.CidrIpv6 = pulumi.String(cidr)
 		}
-		if _, err := vpc.NewSecurityGroupIngressRule(b.ctx, b.name+"-control-plane-from-"+resourceSafe(cidr), args, b.parent); err != nil {
+		rule, err := vpc.NewSecurityGroupIngressRule(b.ctx, b.name+"-control-plane-from-"+resourceSafe(cidr), args, b.parent)
+		if err != nil {
 			return err
 		}
+		b.teardownNeeds = append(b.teardownNeeds, rule)
 	}
 	return nil
 }
@@ -87,14 +89,17 @@ func (b *clusterBuilder) clusterAdmins(partition string, cluster *eks.Cluster) e
 		if err != nil {
 			return err
 		}
-		if _, err := awseks.NewAccessPolicyAssociation(b.ctx, entryName, &awseks.AccessPolicyAssociationArgs{
+		association, err := awseks.NewAccessPolicyAssociation(b.ctx, entryName, &awseks.AccessPolicyAssociationArgs{
 			ClusterName:  pulumi.String(b.args.ClusterName),
 			PrincipalArn: entry.PrincipalArn,
 			PolicyArn:    pulumi.String(clusterspec.ClusterAdminPolicy(partition)),
 			AccessScope:  &awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
-		}, b.parent); err != nil {
+		}, b.parent)
+		if err != nil {
 			return err
 		}
+		// The entry is behind its association.
+		b.teardownNeeds = append(b.teardownNeeds, association)
 	}
 	return nil
 }

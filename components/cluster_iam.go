@@ -26,11 +26,13 @@ func (b *clusterBuilder) nodeRole(partition string) (*iam.Role, error) {
 	}
 	for _, arn := range clusterspec.NodeManagedPolicies(partition) {
 		policyName := arn[strings.LastIndex(arn, "/")+1:]
-		if _, err := iam.NewRolePolicyAttachment(b.ctx, b.name+"-nodes-"+policyName, &iam.RolePolicyAttachmentArgs{
+		attachment, err := iam.NewRolePolicyAttachment(b.ctx, b.name+"-nodes-"+policyName, &iam.RolePolicyAttachmentArgs{
 			Role: role.Name, PolicyArn: pulumi.String(arn),
-		}, b.parent); err != nil {
+		}, b.parent)
+		if err != nil {
 			return nil, err
 		}
+		b.teardownNeeds = append(b.teardownNeeds, attachment)
 	}
 	return role, nil
 }

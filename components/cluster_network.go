@@ -54,13 +54,14 @@ func (b *clusterBuilder) securityGroups() (*ec2.SecurityGroup, *ec2.SecurityGrou
 		}
 		ruleName := name + "-" + r.Name
 		var err error
+		var rule pulumi.Resource
 		if r.Ingress {
-			_, err = vpc.NewSecurityGroupIngressRule(ctx, ruleName, &vpc.SecurityGroupIngressRuleArgs{
+			rule, err = vpc.NewSecurityGroupIngressRule(ctx, ruleName, &vpc.SecurityGroupIngressRuleArgs{
 				SecurityGroupId: sg.ID(), IpProtocol: pulumi.String(r.Protocol), Description: pulumi.String(r.Description),
 				FromPort: from, ToPort: to, ReferencedSecurityGroupId: peerGroup, CidrIpv4: cidrIpv4, CidrIpv6: cidrIpv6,
 			}, b.parent)
 		} else {
-			_, err = vpc.NewSecurityGroupEgressRule(ctx, ruleName, &vpc.SecurityGroupEgressRuleArgs{
+			rule, err = vpc.NewSecurityGroupEgressRule(ctx, ruleName, &vpc.SecurityGroupEgressRuleArgs{
 				SecurityGroupId: sg.ID(), IpProtocol: pulumi.String(r.Protocol), Description: pulumi.String(r.Description),
 				FromPort: from, ToPort: to, ReferencedSecurityGroupId: peerGroup, CidrIpv4: cidrIpv4, CidrIpv6: cidrIpv6,
 			}, b.parent)
@@ -68,6 +69,7 @@ func (b *clusterBuilder) securityGroups() (*ec2.SecurityGroup, *ec2.SecurityGrou
 		if err != nil {
 			return nil, nil, err
 		}
+		b.teardownNeeds = append(b.teardownNeeds, rule)
 	}
 	return controlPlane, nodes, nil
 }

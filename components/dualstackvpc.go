@@ -38,6 +38,9 @@ type DualStackVpc struct {
 	Plan netplan.VpcPlan
 	// subnets are aligned with Plan.Subnets.
 	subnets []*ec2.Subnet
+	// egress are the routes and route table associations: every other resource of the VPC is behind
+	// one of them.
+	egress []pulumi.Resource
 }
 
 // NewDualStackVpc plans the VPC, and registers nothing if the plan is invalid.
@@ -67,6 +70,12 @@ func NewDualStackVpc(ctx *pulumi.Context, name string, args *DualStackVpcArgs, o
 		"natGatewayIds":        c.NatGatewayIds,
 	})
 }
+
+// Egress are the VPC's routes and route table associations; every other resource of the VPC is
+// behind one of them, so what depends on these is deleted before any of the VPC. Depend on them for
+// what must go while the network still works: on destroy, a load balancer controller deleting its
+// load balancers needs the NAT gateway, and the deployer needs the API endpoint. Go only.
+func (c *DualStackVpc) Egress() []pulumi.Resource { return c.egress }
 
 type vpcBuilder struct {
 	ctx    *pulumi.Context
@@ -175,15 +184,19 @@ func (b vpcBuilder) build(c *DualStackVpc) error {
 				// natGatewayId, never the gateway's network interface (AWS refuses that for IPv6 destinations, eksctl #4603).
 				args.NatGatewayId = nats[r.NatGateway].ID()
 			}
-			if _, err := ec2.NewRoute(ctx, resourceName+"-"+r.Name(), args, b.parent); err != nil {
+			route, err := ec2.NewRoute(ctx, resourceName+"-"+r.Name(), args, b.parent)
+			if err != nil {
 				return err
 			}
+			c.egress = append(c.egress, route)
 		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, resourceName, &ec2.RouteTableAssociationArgs{
+		association, err := ec2.NewRouteTableAssociation(ctx, resourceName, &ec2.RouteTableAssociationArgs{
 			SubnetId: subnets[i].ID(), RouteTableId: rt.ID(),
-		}, b.parent); err != nil {
+		}, b.parent)
+		if err != nil {
 			return err
 		}
+		c.egress = append(c.egress, association)
 		routeTableIds[s.Tier] = append(routeTableIds[s.Tier], rt.ID().ToStringOutput())
 		subnetIds[s.Tier] = append(subnetIds[s.Tier], subnets[i].ID().ToStringOutput())
 	}

@@ -733,3 +733,48 @@ func changedOps(res auto.UpResult) map[string]int {
 	}
 	return changes
 }
+
+// A destroy that cannot reach the cluster deletes nothing: here the identity's token has expired
+// (the twin's aws stand-in now hands out one the API server refuses), so the kubernetes provider finds
+// the cluster unreachable, and, with deleteUnreachable off, fails on the first object. Every AWS
+// resource is still there, the NAT gateway a load balancer controller would need included. When the
+// cluster is truly gone, PULUMI_K8S_DELETE_UNREACHABLE=true (the provider's deleteUnreachable, from
+// the environment) lets the next destroy drop the objects and finish: the README's recovery.
+func TestTwinDestroyOfAnUnreachableCluster(t *testing.T) {
+	ctx := context.Background()
+	tw := newTwin(t)
+	cfg := twinPreset(t, "ipv6", "demoApps", "true", "policyEngine", "vpc-cni")
+	stack := newStack(t, "unreachable-destroy", stacks.Run(cfg), tw.env)
+	defer func() { _ = stack.Workspace().RemoveStack(ctx, "unreachable-destroy") }()
+	stopKubelet := kubeletForDeletes(t)
+	defer stopKubelet()
+	if _, err := stack.Up(ctx); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	// What the objects the second destroy drops leave on the API server goes at the end.
+	defer func() {
+		for _, ns := range []string{"deploy1", "deploy2"} {
+			_, _, _ = testCluster.request("DELETE", "/api/v1/namespaces/"+ns, nil)
+		}
+	}()
+	before := types(tw.account(t))
+	ws := stack.Workspace()
+	ws.SetEnvVar("EAN_AWS_TWIN_TOKEN", "expired-token")
+	_, err := stack.Destroy(ctx)
+	if err == nil {
+		t.Fatal("destroy passed although the cluster could not be reached")
+	}
+	if !strings.Contains(err.Error(), "unreachable") {
+		t.Errorf("destroy failed, but not saying the cluster is unreachable: %v", err)
+	}
+	if after := types(tw.account(t)); !maps.Equal(before, after) {
+		t.Errorf("a destroy that could not delete the Kubernetes objects changed the account from %v to %v", before, after)
+	}
+	ws.SetEnvVar("PULUMI_K8S_DELETE_UNREACHABLE", "true")
+	if _, err := stack.Destroy(ctx); err != nil {
+		t.Fatalf("destroy with PULUMI_K8S_DELETE_UNREACHABLE=true: %v", err)
+	}
+	if a := tw.account(t); len(a.Resources) != 0 {
+		t.Errorf("left %v", a.Summary())
+	}
+}

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -191,7 +192,11 @@ func kubeletStandIn(t *testing.T, namespace string, env map[string]map[string]st
 					}},
 				}},
 			}
-			if status, body, err := testCluster.request("PUT", "/api/v1/namespaces/"+namespace+"/pods/"+name+"/status", pod); err != nil || status != 200 {
+			status, body, err := testCluster.request("PUT", "/api/v1/namespaces/"+namespace+"/pods/"+name+"/status", pod)
+			if status == http.StatusConflict {
+				continue // the pod changed since the list (the scheduler's condition): report it on the next round, as a kubelet retries
+			}
+			if err != nil || status != 200 {
 				t.Errorf("reporting pod %s: %d %s %v", name, status, body, err)
 				continue
 			}

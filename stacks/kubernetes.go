@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -14,14 +15,21 @@ import (
 )
 
 // newKubernetesProvider talks to the new cluster. It waits until the cluster takes workloads (node
-// group and add-ons done), and lets `pulumi destroy` forget objects of a cluster that is already
-// gone instead of failing on them.
-func newKubernetesProvider(ctx *pulumi.Context, kubeconfig pulumi.StringOutput, clusterReady []pulumi.Resource) (pulumi.ProviderResource, error) {
+// group and add-ons done), and depends on the network that the Kubernetes objects' deletion needs,
+// so `pulumi destroy` deletes every Kubernetes object before any of that.
+//
+// deleteUnreachable stays off. With it, a destroy that cannot reach the endpoint (the deployer's
+// address not in endpointPublicAccessCidrs, an expired SSO token, an identity without an access
+// entry) drops every object from the state without deleting it (pulumi-kubernetes
+// provider/pkg/provider/provider.go, Configure and Delete): a LoadBalancer Service's NLB, target group
+// and security groups then stay, billed, and block the subnets and the VPC. Without it, such a
+// destroy fails on the first object, before the network behind it goes; the README says how to
+// fix the access, and how to finish when the cluster is truly gone (PULUMI_K8S_DELETE_UNREACHABLE).
+func newKubernetesProvider(ctx *pulumi.Context, kubeconfig pulumi.StringOutput, dependsOn []pulumi.Resource) (pulumi.ProviderResource, error) {
 	return kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{
 		Kubeconfig:            kubeconfig,
-		DeleteUnreachable:     pulumi.Bool(true),
 		EnableServerSideApply: pulumi.Bool(true),
-	}, pulumi.DependsOn(clusterReady))
+	}, pulumi.DependsOn(dependsOn))
 }
 
 // kubernetesLayer is everything a scenario runs inside the cluster: the policy engine (when it is
@@ -61,7 +69,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		checked = append(checked, loadBalancerReady...)
 		if cfg.DemoApps {
 			demo, err := components.NewLoadBalancerDemo(ctx, "load-balancer-demo", &components.LoadBalancerDemoArgs{
-				AddressType: cfg.LoadBalancerAddressType(), SourceRanges: cfg.EndpointPublicAccessCidrs, SkipAwait: cfg.SkipAwait, Image: cfg.BusyboxImage,
+				AddressType: cfg.LoadBalancerAddressType(), SourceRanges: cfg.DemoSourceRanges(), SkipAwait: cfg.SkipAwait, Image: cfg.BusyboxImage,
 			}, pulumi.Provider(k8s), pulumi.DependsOn(loadBalancerReady))
 			if err != nil {
 				return nil, err
@@ -153,7 +161,10 @@ func (b *base) withKubernetesLayer(ctx *pulumi.Context, cfg *config.Config, out 
 	if !cfg.HasKubernetesLayer() {
 		return out, nil
 	}
-	k8s, err := newKubernetesProvider(ctx, cluster.Kubeconfig, cluster.Ready())
+	// The cluster ready, and what its objects' deletion needs: the VPC's routes (and so its NAT
+	// gateways), the cluster's security group rules, node role policies and admins' access.
+	needs := append(append(slices.Clone(cluster.Ready()), b.vpc.Egress()...), cluster.TeardownNeeds()...)
+	k8s, err := newKubernetesProvider(ctx, cluster.Kubeconfig, needs)
 	if err != nil {
 		return nil, err
 	}

@@ -796,6 +796,18 @@ func TestLoadBalancerControllerOnTheIpv6Cluster(t *testing.T) {
 	}) {
 		t.Errorf("demo Service: %s", m)
 	}
+	// The README's recipe for the IPv6 cluster: the deployer's IPv4 address and its IPv6 /64, so that
+	// curl -6 reaches the dual-stack load balancer too.
+	overrides[config.Project+":loadBalancerSourceRanges"] = `["198.51.100.7/32", "2001:db8:1234::/64"]`
+	both, err := runStack(t, projectDir, "ipv6", overrides)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mustGet(t, both, "kubernetes:core/v1:Service", "load-balancer-demo-service").Mismatches(map[string]any{
+		"spec.loadBalancerSourceRanges": []any{"198.51.100.7/32", "2001:db8:1234::/64"},
+	}) {
+		t.Errorf("demo Service with loadBalancerSourceRanges: %s", m)
+	}
 	// The controller's chart talks to the cluster through the provider that waits for the nodes.
 	var k8s plan.Resource
 	for _, r := range p.ByType("pulumi:providers:kubernetes") {
@@ -1220,5 +1232,35 @@ func TestNodeGroupDayTwo(t *testing.T) {
 	bigger := run(map[string]string{config.Project + ":nodeInstanceType": "m5.large"})
 	if bigger.String("nodeGroupName") == off.String("nodeGroupName") {
 		t.Error("another instance type keeps the EKS name: the replacement would delete the only node group first")
+	}
+}
+
+// On destroy, every Kubernetes object goes before the network its deletion needs: the provider, which
+// every object depends on, depends on the VPC's routes and route table associations (everything of the
+// VPC is behind them: NAT gateways, gateways, subnets) and on the cluster's security group rules. And
+// the provider never drops objects it cannot reach (deleteUnreachable): such a destroy fails first.
+func TestKubernetesObjectsGoBeforeTheNetworkTheyNeed(t *testing.T) {
+	p := mustRunStack(t, "ipv4-calico")
+	provider := mustGet(t, p, "pulumi:providers:kubernetes", "k8s")
+	if v, set := provider.Inputs["deleteUnreachable"]; set {
+		t.Errorf("the Kubernetes provider sets deleteUnreachable = %v", v)
+	}
+	var needed []plan.Resource
+	for _, typ := range []string{"aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation",
+		"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"} {
+		needed = append(needed, p.ByType(typ)...)
+	}
+	for _, r := range p.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+		if strings.HasPrefix(r.Name, "cluster-nodes-") {
+			needed = append(needed, r) // the node role's policies: the nodes run the objects' deletion
+		}
+	}
+	if len(needed) < 10 {
+		t.Fatalf("only %d routes, associations, rules and node role policies", len(needed))
+	}
+	for _, r := range needed {
+		if !provider.DependsOn(r.URN) {
+			t.Errorf("the Kubernetes provider does not depend on %s %s: destroy could delete it while objects remain", r.Type, r.Name)
+		}
 	}
 }

@@ -97,6 +97,9 @@ type Config struct {
 	LoadBalancerControllerRoleArn string
 	// LoadBalancerIpAddressType is the demo load balancer's front end: ipv4 or dualstack.
 	LoadBalancerIpAddressType string
+	// LoadBalancerSourceRanges may reach the internet-facing demo load balancer (empty: the
+	// deployer's endpointPublicAccessCidrs).
+	LoadBalancerSourceRanges []string
 
 	PolicyEngine  clusterspec.PolicyEngine
 	CalicoVersion string

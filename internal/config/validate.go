@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -371,10 +372,23 @@ func (c *Config) validateLoadBalancerController() []error {
 		}
 	}
 	if !c.LoadBalancerController {
-		if c.LoadBalancerIpAddressType != "" || c.LoadBalancerControllerRoleArn != "" {
-			add("loadBalancerController", "false", "loadBalancerIpAddressType and loadBalancerControllerRoleArn are the controller's settings; set loadBalancerController to true, or leave them empty")
+		if c.LoadBalancerIpAddressType != "" || c.LoadBalancerControllerRoleArn != "" || len(c.LoadBalancerSourceRanges) > 0 {
+			add("loadBalancerController", "false", "loadBalancerIpAddressType, loadBalancerSourceRanges and loadBalancerControllerRoleArn are the controller's settings; set loadBalancerController to true, or leave them empty")
 		}
 		return errs
+	}
+	for _, r := range c.LoadBalancerSourceRanges {
+		p, err := netip.ParsePrefix(r)
+		switch {
+		case err != nil:
+			add("loadBalancerSourceRanges", r, "not a CIDR block such as 203.0.113.7/32 or 2001:db8:1234::/64")
+		case p.Masked() != p:
+			add("loadBalancerSourceRanges", r, fmt.Sprintf("host bits are set; did you mean %s?", p.Masked()))
+		case p.Addr().Is6() && c.LoadBalancerAddressType() != lbcontroller.DualStack:
+			add("loadBalancerSourceRanges", r, "an IPv6 block, but the demo load balancer has only an IPv4 front end (loadBalancerIpAddressType ipv4); use dualstack")
+		case p.Bits() == 0:
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s:loadBalancerSourceRanges: %s opens the demo load balancer to the whole internet", Project, r))
+		}
 	}
 	if err := lbcontroller.ValidateVersion(c.LoadBalancerControllerVersion); err != nil {
 		add("loadBalancerControllerVersion", c.LoadBalancerControllerVersion, err.Error())
@@ -400,6 +414,15 @@ func (c *Config) validateLoadBalancerController() []error {
 		}
 	}
 	return errs
+}
+
+// DemoSourceRanges are who may reach the demo load balancer: loadBalancerSourceRanges, else the
+// deployer's endpointPublicAccessCidrs. None makes it internal.
+func (c *Config) DemoSourceRanges() []string {
+	if len(c.LoadBalancerSourceRanges) > 0 {
+		return c.LoadBalancerSourceRanges
+	}
+	return c.EndpointPublicAccessCidrs
 }
 
 // LoadBalancerAddressType is the demo load balancer's front end: the key's, or dualstack on IPv6
