@@ -75,7 +75,7 @@ func NewDualStackVpc(ctx *pulumi.Context, name string, args *DualStackVpcArgs, o
 // behind one of them, so what depends on these is deleted before any of the VPC. Depend on them for
 // what must go while the network still works: on destroy, a load balancer controller deleting its
 // load balancers needs the NAT gateway, and the deployer needs the API endpoint. Go only.
-func (c *DualStackVpc) Egress() []pulumi.Resource { return c.egress }
+func (v *DualStackVpc) Egress() []pulumi.Resource { return v.egress }
 
 type vpcBuilder struct {
 	ctx    *pulumi.Context
