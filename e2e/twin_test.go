@@ -63,7 +63,8 @@ func newTwin(t *testing.T) *twin {
 		t.Fatal(err)
 	}
 	// The aws CLI pulumi-eks checks for, and that kubeconfigs run for a token: a stand-in that knows
-	// only those two commands.
+	// only those two commands. The token is the caller's (EAN_AWS_TWIN_CALLER_TOKEN, which a test
+	// sets to stand for an expired session), else the one the API server accepts.
 	awsCli := `#!/bin/sh
 # The AWS twin's stand-in for the aws CLI: --version, and eks get-token (options in any order).
 for arg in "$@"; do
@@ -74,7 +75,7 @@ for arg in "$@"; do
 done
 case " $* " in
 *" eks get-token "*)
-  printf '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{},"status":{"token":"%s"}}\n' "${EAN_AWS_TWIN_TOKEN:-twin-token}" ;;
+  printf '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{},"status":{"token":"%s"}}\n' "${EAN_AWS_TWIN_CALLER_TOKEN:-${EAN_AWS_TWIN_TOKEN:-twin-token}}" ;;
 *) echo "the AWS twin's aws stand-in answers only --version and eks get-token, not: $*" >&2; exit 2 ;;
 esac
 `
@@ -735,7 +736,7 @@ func changedOps(res auto.UpResult) map[string]int {
 }
 
 // A destroy that cannot reach the cluster deletes nothing: here the identity's token has expired
-// (the twin's aws stand-in now hands out one the API server refuses), so the kubernetes provider finds
+// (the twin's aws stand-in now hands the deployer one the API server refuses), so the kubernetes provider finds
 // the cluster unreachable, and, with deleteUnreachable off, fails on the first object. Every AWS
 // resource is still there, the NAT gateway a load balancer controller would need included. When the
 // cluster is truly gone, PULUMI_K8S_DELETE_UNREACHABLE=true (the provider's deleteUnreachable, from
@@ -759,7 +760,8 @@ func TestTwinDestroyOfAnUnreachableCluster(t *testing.T) {
 	}()
 	before := types(tw.account(t))
 	ws := stack.Workspace()
-	ws.SetEnvVar("EAN_AWS_TWIN_TOKEN", "expired-token")
+	// The deployer's session expired; EKS itself (the twin) still reaches its cluster.
+	ws.SetEnvVar("EAN_AWS_TWIN_CALLER_TOKEN", "expired-token")
 	_, err := stack.Destroy(ctx)
 	if err == nil {
 		t.Fatal("destroy passed although the cluster could not be reached")
