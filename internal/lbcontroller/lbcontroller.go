@@ -8,7 +8,6 @@ package lbcontroller
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -139,28 +138,11 @@ const DemoPort = 8080
 // DemoDeployment serves its pod's name over HTTP on DemoPort with busybox httpd, which listens on
 // IPv6 and IPv4 alike (a dual-stack socket), at `restricted`.
 func DemoDeployment(image string) *appsv1.Deployment {
-	replicas := int32(2)
-	labels := map[string]string{"app": DemoName}
-	d := &appsv1.Deployment{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: metav1.ObjectMeta{Name: DemoName, Namespace: DemoNamespace, Labels: labels},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "httpd", Image: image, ImagePullPolicy: corev1.PullIfNotPresent,
-					Command: []string{"sh", "-c", "hostname > /www/index.html && exec httpd -f -p " + strconv.Itoa(DemoPort) + " -h /www"},
-					Ports:   []corev1.ContainerPort{{ContainerPort: DemoPort, Name: "http"}},
-					Resources: corev1.ResourceRequirements{
-						Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
-						Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
-					},
-				}}},
-			},
-		},
-	}
-	workload.Restrict(&d.Spec.Template.Spec, "/www")
-	return d
+	server := workload.WebServer("httpd", image, "hostname", DemoPort, corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
+		Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
+	})
+	server.Ports = []corev1.ContainerPort{{ContainerPort: DemoPort, Name: "http"}}
+	return workload.Deployment(DemoName, DemoNamespace, map[string]string{"app": DemoName}, 2,
+		corev1.PodSpec{Containers: []corev1.Container{server}}, "/www")
 }

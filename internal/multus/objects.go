@@ -2,7 +2,6 @@ package multus
 
 import (
 	"encoding/json"
-	"strconv"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
@@ -205,34 +204,17 @@ func DaemonSet(image string) *appsv1.DaemonSet {
 // runs at the Pod Security level `restricted`: the secondary interface is Multus's work, done outside
 // the pod.
 func DemoDeployment(n Network, image string) *appsv1.Deployment {
-	labels := map[string]string{"app": DemoPodName}
-	replicas := int32(1)
-	d := &appsv1.Deployment{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: metav1.ObjectMeta{Name: DemoPodName, Namespace: NadNamespace, Labels: labels},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{NetworksAnnotation: n.Name}},
-				Spec: corev1.PodSpec{
-					Hostname:     DemoPodName,
-					NodeSelector: map[string]string{"topology.kubernetes.io/zone": n.AvailabilityZone, NodeLabel: "true"},
-					Containers: []corev1.Container{{
-						Name: "busybox", Image: image, ImagePullPolicy: corev1.PullIfNotPresent,
-						Command: []string{"sh", "-c", "{ hostname; ip -4 -o addr show dev net1; } > /www/index.html && exec httpd -f -p " +
-							strconv.Itoa(DemoPodPort) + " -h /www"},
-						Resources: corev1.ResourceRequirements{
-							Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
-							Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
-						},
-					}},
-				},
-			},
-		},
-	}
-	workload.Restrict(&d.Spec.Template.Spec, "/www")
+	server := workload.WebServer("busybox", image, "{ hostname; ip -4 -o addr show dev net1; }", DemoPodPort, corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
+		Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+	})
+	d := workload.Deployment(DemoPodName, NadNamespace, map[string]string{"app": DemoPodName}, 1, corev1.PodSpec{
+		Hostname:     DemoPodName,
+		NodeSelector: map[string]string{"topology.kubernetes.io/zone": n.AvailabilityZone, NodeLabel: "true"},
+		Containers:   []corev1.Container{server},
+	}, "/www")
+	d.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
+	d.Spec.Template.Annotations = map[string]string{NetworksAnnotation: n.Name}
 	return d
 }
 

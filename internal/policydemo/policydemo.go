@@ -43,32 +43,13 @@ func Namespaces() []*corev1.Namespace {
 func Deployments(image string) []*appsv1.Deployment {
 	var out []*appsv1.Deployment
 	for _, name := range []string{Destination, Source} {
-		labels := map[string]string{"app": name}
-		replicas := int32(1)
-		d := &appsv1.Deployment{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: name, Labels: labels},
-			Spec: appsv1.DeploymentSpec{
-				Replicas: &replicas,
-				Selector: &metav1.LabelSelector{MatchLabels: labels},
-				Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: labels},
-					Spec: corev1.PodSpec{Containers: []corev1.Container{{
-						Name:            "busybox",
-						Image:           image,
-						ImagePullPolicy: corev1.PullIfNotPresent,
-						Command:         []string{"sh", "-c", "hostname > /www/index.html && exec httpd -f -p " + strconv.Itoa(Port) + " -h /www"},
-						Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: Port}},
-						Resources: corev1.ResourceRequirements{
-							Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
-							Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
-						},
-					}}},
-				},
-			},
-		}
-		workload.Restrict(&d.Spec.Template.Spec, "/www")
-		out = append(out, d)
+		server := workload.WebServer("busybox", image, "hostname", Port, corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
+			Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+		})
+		server.Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: Port}}
+		out = append(out, workload.Deployment(name, name, map[string]string{"app": name}, 1,
+			corev1.PodSpec{Containers: []corev1.Container{server}}, "/www"))
 	}
 	return out
 }

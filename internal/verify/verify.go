@@ -394,14 +394,10 @@ func TargetPods(image string) map[string]*corev1.Pod {
 		pod := &corev1.Pod{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 			ObjectMeta: metav1.ObjectMeta{Name: "verify-target", Namespace: ns, Labels: map[string]string{"app": ns, CheckLabel: "target"}},
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{
-				Name: "httpd", Image: image, ImagePullPolicy: corev1.PullIfNotPresent,
-				Command: []string{"sh", "-c", "hostname > /www/index.html && exec httpd -f -p " + strconv.Itoa(TargetPort) + " -h /www"},
-				Resources: corev1.ResourceRequirements{
-					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
-					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
-				},
-			}}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{workload.WebServer("httpd", image, "hostname", TargetPort, corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
+				Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+			})}},
 		}
 		workload.Restrict(&pod.Spec, "/www")
 		out[ns] = pod

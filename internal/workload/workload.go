@@ -10,9 +10,11 @@ package workload
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/distribution/reference"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -188,4 +190,30 @@ func LevelOf(namespace string) Level {
 		}
 	}
 	return Restricted
+}
+
+// WebServer is a busybox container that writes page (the output of a shell command list) to
+// /www/index.html and serves it with httpd on port; Restrict the pod with "/www" writable.
+func WebServer(name, image, page string, port int32, resources corev1.ResourceRequirements) corev1.Container {
+	return corev1.Container{
+		Name: name, Image: image, ImagePullPolicy: corev1.PullIfNotPresent,
+		Command:   []string{"sh", "-c", page + " > /www/index.html && exec httpd -f -p " + strconv.Itoa(int(port)) + " -h /www"},
+		Resources: resources,
+	}
+}
+
+// Deployment is a Deployment of replicas pods labelled labels (its selector too), with spec at the
+// `restricted` level and writable the directories it writes to.
+func Deployment(name, namespace string, labels map[string]string, replicas int32, spec corev1.PodSpec, writable ...string) *appsv1.Deployment {
+	d := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: labels},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec},
+		},
+	}
+	Restrict(&d.Spec.Template.Spec, writable...)
+	return d
 }

@@ -174,3 +174,19 @@ func TestImageOrDefault(t *testing.T) {
 		t.Error("a bad image was accepted")
 	}
 }
+
+// A web server Deployment selects its own pods, runs at restricted and serves from its emptyDir.
+func TestWebServerDeployment(t *testing.T) {
+	d := Deployment("echo", "lb-demo", map[string]string{"app": "echo"}, 2,
+		corev1.PodSpec{Containers: []corev1.Container{WebServer("httpd", DefaultImage, "hostname", 8080, corev1.ResourceRequirements{})}}, "/www")
+	if *d.Spec.Replicas != 2 || d.Spec.Selector.MatchLabels["app"] != "echo" || d.Spec.Template.Labels["app"] != "echo" {
+		t.Errorf("deployment %+v", d.Spec)
+	}
+	c := d.Spec.Template.Spec.Containers[0]
+	if got := strings.Join(c.Command, " "); got != "sh -c hostname > /www/index.html && exec httpd -f -p 8080 -h /www" {
+		t.Errorf("command %q", got)
+	}
+	if v, err := Violations(Restricted, &d.Spec.Template.ObjectMeta, &d.Spec.Template.Spec); err != nil || len(v) > 0 || len(c.VolumeMounts) != 1 {
+		t.Errorf("violations %v %v, mounts %v", v, err, c.VolumeMounts)
+	}
+}
