@@ -396,7 +396,9 @@ func TestReleaseVersionParameterIsBesideTheAmiId(t *testing.T) {
 	t3, _ := ParseInstanceType("t3.medium")
 	image, _ := RecommendedAmiParameter(AL2023, "1.35", t3)
 	release, err := RecommendedReleaseVersionParameter(AL2023, "1.35", t3)
-	if err != nil || release != strings.TrimSuffix(image, "image_id")+"release_version" {
+	// The parameter as AWS documents it (EKS User Guide, "Retrieve recommended Amazon Linux AMI IDs").
+	const documented = "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/release_version"
+	if err != nil || release != documented || release != strings.TrimSuffix(image, "image_id")+"release_version" {
 		t.Errorf("release version parameter %q (%v), image parameter %q", release, err, image)
 	}
 }
