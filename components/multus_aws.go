@@ -33,7 +33,7 @@ func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent
 		}
 	}
 	var nodes []pulumi.Resource
-	var revisions []any
+	var revisions pulumi.StringArray
 	for i, n := range args.Networks {
 		subnetId, _ := a.Vpc.SubnetId(a.Tier, n.AvailabilityZone)
 		eni, err := multusEni(ctx, name, a, n, subnetId, sg, parent)
@@ -59,13 +59,7 @@ func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent
 			revisions = append(revisions, revision)
 		}
 	}
-	revision := pulumi.All(revisions...).ApplyT(func(parts []any) string {
-		s := make([]string, len(parts))
-		for i, p := range parts {
-			s[i] = p.(string)
-		}
-		return strings.Join(s, " ")
-	}).(pulumi.StringOutput)
+	revision := revisions.ToStringArrayOutput().ApplyT(func(parts []string) string { return strings.Join(parts, " ") }).(pulumi.StringOutput)
 	return nodes, revision, nil
 }
 

@@ -105,7 +105,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		checked = append(checked, demo.Ready()...)
 	}
 	// What the checks look at: every node group's nodes, so a replaced node of any group runs them again.
-	var revisions []pulumi.StringInput
+	var revisions pulumi.StringArray
 	if clusterAws != nil {
 		revisions = append(revisions, clusterAws.nodesRevision)
 	}
@@ -134,17 +134,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		}
 		args := &components.ScenarioChecksArgs{Checks: checks, Checked: checked, SkipAwait: cfg.SkipAwait, Image: cfg.BusyboxImage}
 		if len(revisions) > 0 {
-			parts := make([]any, len(revisions))
-			for i, r := range revisions {
-				parts[i] = r
-			}
-			args.Revision = pulumi.All(parts...).ApplyT(func(values []any) string {
-				s := make([]string, len(values))
-				for i, v := range values {
-					s[i] = v.(string)
-				}
-				return strings.Join(s, " | ")
-			}).(pulumi.StringOutput)
+			args.Revision = revisions.ToStringArrayOutput().ApplyT(func(parts []string) string { return strings.Join(parts, " | ") }).(pulumi.StringOutput)
 		}
 		c, err := components.NewScenarioChecks(ctx, "verify", args, pulumi.Provider(k8s))
 		if err != nil {
