@@ -740,7 +740,9 @@ func changedOps(res auto.UpResult) map[string]int {
 // the cluster unreachable, and, with deleteUnreachable off, fails on the first object. Every AWS
 // resource is still there, the NAT gateway a load balancer controller would need included. When the
 // cluster is truly gone, PULUMI_K8S_DELETE_UNREACHABLE=true (the provider's deleteUnreachable, from
-// the environment) lets the next destroy drop the objects and finish: the README's recovery.
+// the environment) lets the next destroy drop the objects and finish: the README's recovery. That no
+// route or rule goes first is the plan's order (stacks TestKubernetesObjectsGoBeforeTheNetworkTheyNeed):
+// with those edges removed this test still passes, as the twin fails the first delete at once.
 func TestTwinDestroyOfAnUnreachableCluster(t *testing.T) {
 	ctx := context.Background()
 	tw := newTwin(t)
