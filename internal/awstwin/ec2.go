@@ -77,7 +77,7 @@ func contains(outer, inner netip.Prefix) bool {
 }
 
 func init() {
-	register(typeVpc, handler{prefix: "vpc", took: quick, replaceOnChanges: []string{"cidrBlock"},
+	register(typeVpc, handler{prefix: "vpc", took: quick,
 		create: func(a *Account, r *Record) *Error {
 			cidr := r.str("cidrBlock")
 			p, ok := prefixOf(cidr)
@@ -109,7 +109,7 @@ func init() {
 		},
 	})
 
-	register(typeSubnet, handler{prefix: "subnet", took: quick, replaceOnChanges: []string{"vpcId", "cidrBlock", "availabilityZone"},
+	register(typeSubnet, handler{prefix: "subnet", took: quick,
 		create: func(a *Account, r *Record) *Error {
 			vpc, err := a.mustExist(typeVpc, "VpcId", r.str("vpcId"))
 			if err != nil {
@@ -174,7 +174,7 @@ func init() {
 		delete: detachable,
 	})
 
-	register(typeEgressOnlyIgw, handler{prefix: "eigw", took: gateway, replaceOnChanges: []string{"vpcId"},
+	register(typeEgressOnlyIgw, handler{prefix: "eigw", took: gateway,
 		create: func(a *Account, r *Record) *Error {
 			_, err := a.mustExist(typeVpc, "VpcId", r.str("vpcId"))
 			return err
@@ -204,7 +204,7 @@ func init() {
 		},
 	})
 
-	register(typeNatGateway, handler{prefix: "nat", took: natGateway, replaceOnChanges: []string{"subnetId", "allocationId", "connectivityType"},
+	register(typeNatGateway, handler{prefix: "nat", took: natGateway,
 		create: func(a *Account, r *Record) *Error {
 			subnet, err := a.mustExist(typeSubnet, "SubnetId", r.str("subnetId"))
 			if err != nil {
@@ -233,7 +233,7 @@ func init() {
 		update: func(a *Account, old, r *Record) *Error { return nil },
 	})
 
-	register(typeRouteTable, handler{prefix: "rtb", took: quick, replaceOnChanges: []string{"vpcId"},
+	register(typeRouteTable, handler{prefix: "rtb", took: quick,
 		create: func(a *Account, r *Record) *Error {
 			if _, err := a.mustExist(typeVpc, "VpcId", r.str("vpcId")); err != nil {
 				return err
@@ -252,12 +252,11 @@ func init() {
 	})
 
 	register(typeRoute, handler{prefix: "r", took: quick,
-		replaceOnChanges: []string{"routeTableId", "destinationCidrBlock", "destinationIpv6CidrBlock", "destinationPrefixListId"},
-		create:           func(a *Account, r *Record) *Error { return a.checkRoute(r) },
-		update:           func(a *Account, old, r *Record) *Error { return a.checkRoute(r) },
+		create: func(a *Account, r *Record) *Error { return a.checkRoute(r) },
+		update: func(a *Account, old, r *Record) *Error { return a.checkRoute(r) },
 	})
 
-	register(typeRouteAssociation, handler{prefix: "rtbassoc", took: quick, replaceOnChanges: []string{"subnetId", "gatewayId"},
+	register(typeRouteAssociation, handler{prefix: "rtbassoc", took: quick,
 		create: func(a *Account, r *Record) *Error {
 			rt, err := a.mustExist(typeRouteTable, "RouteTableId", r.str("routeTableId"))
 			if err != nil {
@@ -281,7 +280,7 @@ func init() {
 		},
 	})
 
-	register(typeSecurityGroup, handler{prefix: "sg", took: quick, replaceOnChanges: []string{"name", "namePrefix", "vpcId", "description"},
+	register(typeSecurityGroup, handler{prefix: "sg", took: quick,
 		create: func(a *Account, r *Record) *Error {
 			vpc, err := a.mustExist(typeVpc, "VpcId", r.str("vpcId"))
 			if err != nil {
@@ -329,14 +328,12 @@ func init() {
 
 	for _, typ := range []string{typeIngressRule, typeEgressRule} {
 		register(typ, handler{prefix: "sgr", took: quick,
-			replaceOnChanges: []string{"securityGroupId", "ipProtocol", "fromPort", "toPort", "cidrIpv4", "cidrIpv6", "referencedSecurityGroupId", "prefixListId"},
-			create:           func(a *Account, r *Record) *Error { return a.checkRule(r) },
-			update:           func(a *Account, old, r *Record) *Error { return nil },
+			create: func(a *Account, r *Record) *Error { return a.checkRule(r) },
+			update: func(a *Account, old, r *Record) *Error { return nil },
 		})
 	}
 
 	register(typeLegacyRule, handler{prefix: "sgrule", took: quick,
-		replaceOnChanges: []string{"type", "securityGroupId", "protocol", "fromPort", "toPort", "cidrBlocks", "ipv6CidrBlocks", "sourceSecurityGroupId", "self", "prefixListIds"},
 		create: func(a *Account, r *Record) *Error {
 			group, err := a.mustExist(typeSecurityGroup, "GroupId", r.str("securityGroupId"))
 			if err != nil {
@@ -357,7 +354,7 @@ func init() {
 		},
 	})
 
-	register(typeNetworkInterface, handler{prefix: "eni", took: durations{create: 1e9, delete: 2e9}, replaceOnChanges: []string{"subnetId"},
+	register(typeNetworkInterface, handler{prefix: "eni", took: durations{create: 1e9, delete: 2e9},
 		create: func(a *Account, r *Record) *Error {
 			subnet, err := a.mustExist(typeSubnet, "SubnetId", r.str("subnetId"))
 			if err != nil {
@@ -390,7 +387,6 @@ func init() {
 	// An ENI attached to an instance the program names (multusAttachment instances). The instance
 	// is outside the account (the twin simulates no instances), so only the ENI's side is checked.
 	register(typeEniAttachment, handler{prefix: "eni-attach", took: durations{create: 5e9, delete: 5e9},
-		replaceOnChanges: []string{"instanceId", "networkInterfaceId", "deviceIndex"},
 		create: func(a *Account, r *Record) *Error {
 			eni, err := a.mustExist(typeNetworkInterface, "NetworkInterfaceId", r.str("networkInterfaceId"))
 			if err != nil {
@@ -441,7 +437,7 @@ func init() {
 		},
 	})
 
-	register(typeCidrReservation, handler{prefix: "scr", took: quick, replaceOnChanges: []string{"subnetId", "cidrBlock", "reservationType"},
+	register(typeCidrReservation, handler{prefix: "scr", took: quick,
 		create: func(a *Account, r *Record) *Error {
 			subnet, err := a.mustExist(typeSubnet, "SubnetId", r.str("subnetId"))
 			if err != nil {

@@ -93,7 +93,6 @@ func (a *Account) cluster(name string) (*Record, *Error) {
 
 func init() {
 	register(typeCluster, handler{prefix: "cluster", took: durations{create: 12 * time.Minute, delete: 10 * time.Minute},
-		replaceOnChanges: []string{"name", "roleArn", "kubernetesNetworkConfig", "encryptionConfig"},
 		create: func(a *Account, r *Record) *Error {
 			name := r.str("name")
 			if len(a.live(typeCluster, func(o *Record) bool { return o.ID == name })) > 0 {
@@ -202,7 +201,6 @@ func init() {
 	})
 
 	register(typeNodeGroup, handler{prefix: "ng", took: durations{create: 2 * time.Minute, delete: 3 * time.Minute},
-		replaceOnChanges: []string{"clusterName", "nodeGroupName", "nodeRoleArn", "subnetIds", "amiType", "capacityType", "diskSize", "instanceTypes"},
 		create: func(a *Account, r *Record) *Error {
 			cluster, err := a.cluster(r.str("clusterName"))
 			if err != nil {
@@ -236,7 +234,6 @@ func init() {
 	})
 
 	register(typeAddon, handler{prefix: "addon", took: durations{create: 45 * time.Second, delete: 30 * time.Second},
-		replaceOnChanges: []string{"clusterName", "addonName"},
 		create: func(a *Account, r *Record) *Error {
 			cluster, err := a.cluster(r.str("clusterName"))
 			if err != nil {
@@ -266,7 +263,7 @@ func init() {
 		},
 	})
 
-	register(typeAccessEntry, handler{prefix: "entry", took: quick, replaceOnChanges: []string{"clusterName", "principalArn", "type"},
+	register(typeAccessEntry, handler{prefix: "entry", took: quick,
 		create: func(a *Account, r *Record) *Error {
 			cluster, err := a.cluster(r.str("clusterName"))
 			if err != nil {
@@ -287,7 +284,7 @@ func init() {
 		update: func(a *Account, old, r *Record) *Error { return nil },
 	})
 
-	register(typeAccessAssociation, handler{prefix: "assoc", took: quick, replaceOnChanges: []string{"clusterName", "principalArn", "policyArn"},
+	register(typeAccessAssociation, handler{prefix: "assoc", took: quick,
 		create: func(a *Account, r *Record) *Error {
 			entry, ok := a.Resources[r.str("clusterName")+":"+r.str("principalArn")]
 			if !ok || entry.Type != typeAccessEntry {

@@ -46,7 +46,7 @@ func validJSONPolicy(doc string) *Error {
 }
 
 func init() {
-	register(typeRole, handler{prefix: "role", took: quick, replaceOnChanges: []string{"name", "namePrefix", "path"},
+	register(typeRole, handler{prefix: "role", took: quick,
 		create: func(a *Account, r *Record) *Error {
 			name := r.str("name")
 			if len(name) > roleNameMax {
@@ -85,7 +85,7 @@ func init() {
 		},
 	})
 
-	register(typeRolePolicy, handler{prefix: "policy", took: quick, replaceOnChanges: []string{"role", "name"},
+	register(typeRolePolicy, handler{prefix: "policy", took: quick,
 		create: func(a *Account, r *Record) *Error {
 			if err := a.checkInlinePolicy(r); err != nil {
 				return err
@@ -96,7 +96,7 @@ func init() {
 		update: func(a *Account, old, r *Record) *Error { return a.checkInlinePolicy(r) },
 	})
 
-	register(typeRolePolicyAttach, handler{prefix: "attach", took: quick, replaceOnChanges: []string{"role", "policyArn"},
+	register(typeRolePolicyAttach, handler{prefix: "attach", took: quick,
 		create: func(a *Account, r *Record) *Error {
 			role, err := a.role(r.str("role"))
 			if err != nil {
@@ -115,7 +115,7 @@ func init() {
 		},
 	})
 
-	register(typeOidcProvider, handler{prefix: "oidc", took: quick, replaceOnChanges: []string{"url"},
+	register(typeOidcProvider, handler{prefix: "oidc", took: quick,
 		create: func(a *Account, r *Record) *Error {
 			url := r.str("url")
 			host := strings.TrimPrefix(url, "https://")

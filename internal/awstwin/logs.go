@@ -12,7 +12,7 @@ const typeLogGroup = "aws:cloudwatch/logGroup:LogGroup"
 var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 func init() {
-	register(typeLogGroup, handler{prefix: "log-group", took: quick, replaceOnChanges: []string{"name", "namePrefix", "logGroupClass"},
+	register(typeLogGroup, handler{prefix: "log-group", took: quick,
 		create: func(a *Account, r *Record) *Error {
 			name := r.str("name")
 			if len(a.live(typeLogGroup, func(o *Record) bool { return o.ID == name })) > 0 {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"eks-advanced-networking/internal/replacement"
 )
 
 // handler is what the twin knows of one resource type.
@@ -18,8 +20,6 @@ type handler struct {
 	update func(a *Account, old, r *Record) *Error
 	// delete refuses while something still depends on the resource.
 	delete func(a *Account, r *Record) *Error
-	// replaceOnChanges are the inputs AWS cannot change in place (pulumi-aws's ForceNew).
-	replaceOnChanges []string
 	// took is the modelled duration of a create and of a delete (see durations.go).
 	took durations
 }
@@ -106,9 +106,11 @@ func (a *Account) Delete(typ, id string, now time.Time, took time.Duration) *Err
 	return nil
 }
 
-// ReplaceOnChanges are the inputs of typ a change to which replaces the resource.
+// ReplaceOnChanges are the inputs of typ a change to which replaces the resource: pulumi-aws's
+// ForceNew, from the table the offline preview predicts with too.
 func ReplaceOnChanges(typ string) []string {
-	return handlers[typ].replaceOnChanges
+	list, _ := replacement.AWSForceNew(typ)
+	return list
 }
 
 // dependents describes what blocks a delete: "a subnet (subnet-…)", sorted, or nothing.

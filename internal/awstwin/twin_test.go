@@ -2,10 +2,12 @@ package awstwin
 
 import (
 	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"eks-advanced-networking/internal/replacement"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -193,6 +195,14 @@ func TestEveryTypeIsSimulatedWithADuration(t *testing.T) {
 	}
 	if create, del := Took(typeNatGateway, 1.0/60); create != 1500*time.Millisecond || del != time.Second {
 		t.Errorf("a NAT gateway at 1/60 takes %v and %v, want 1.5s and 1s", create, del)
+	}
+}
+
+// The twin diffs with the table the offline preview predicts with: a type the twin simulates and the
+// table does not know would be updated in place whatever changed.
+func TestEveryTypeHasItsReplacementRules(t *testing.T) {
+	if got, want := Simulated(), replacement.AWSTypes(); !slices.Equal(got, want) {
+		t.Errorf("the twin simulates %v;\nthe replacement table knows %v", got, want)
 	}
 }
 
