@@ -41,8 +41,15 @@ type Resource struct {
 	RawInputs resource.PropertyMap `json:"-"`
 }
 
+// FormatVersion numbers the offline plan's JSON format. Raise it when a field changes meaning or
+// goes, so that a comparison of plans written by two versions (internal/plandiff) refuses instead of
+// reporting the format change as resource changes.
+const FormatVersion = 1
+
 // Plan is everything a program registered, sorted by URN, and its stack outputs.
 type Plan struct {
+	// Format is FormatVersion when written; a plan read from a file carries its writer's.
+	Format    int            `json:"format"`
 	Stack     string         `json:"stack"`
 	Resources []Resource     `json:"resources"`
 	Outputs   map[string]any `json:"outputs"`
@@ -89,7 +96,7 @@ func Run(opts Options, program Program) (*Plan, error) {
 		ri.DryRun = true
 		ri.Config = opts.Config
 	})
-	p := &Plan{Stack: opts.Stack, Resources: m.recorded, Outputs: outputs}
+	p := &Plan{Format: FormatVersion, Stack: opts.Stack, Resources: m.recorded, Outputs: outputs}
 	sort.Slice(p.Resources, func(i, j int) bool { return p.Resources[i].URN < p.Resources[j].URN })
 	if programErr != nil {
 		return p, programErr
