@@ -270,7 +270,8 @@ func TestTwinRefusesADestroyWithoutTheEdge(t *testing.T) {
 }
 
 // The ipv6 preset, the whole program: the VPC, pulumi-eks's cluster (its Node.js provider from npm)
-// and our node group and add-ons, against the twin; then a clean preview and destroy.
+// and our node group and add-ons, against the twin; then the real engine's previews of the offline
+// preview's pairs, a node group resize and a new instance type, and destroy.
 func TestTwinIpv6Preset(t *testing.T) {
 	files, err := plan.LoadStack("..", "ipv6")
 	if err != nil {
@@ -284,6 +285,7 @@ func TestTwinIpv6Preset(t *testing.T) {
 				t.Errorf("pulumi-eks's cluster created\n%v\nwant (README, \"What pulumi-eks creates\")\n%v", got, pulumiEksChildren)
 			}
 		})
+		assertPreviewsAgree(t, tw, "ipv6", files.Config)
 		realisticChanges(t, tw, stack, "ipv6", files.Config, "aws:eks:NodeGroup")
 	})
 }

@@ -60,6 +60,22 @@ var previewExpectations = map[string]func(t *testing.T, s plandiff.Stack){
 		}
 		wantStepOps(t, s, want)
 	},
+	"subnet-size": func(t *testing.T, s plandiff.Stack) {
+		want := map[string]string{
+			"aws:ec2/natGateway:NatGateway vpc-nat-eu-central-1a": "replace",
+			"eks:index:ManagedNodeGroup cluster-ipv6mng":          "replace",
+			"eks:index:Cluster cluster":                           "update",
+		}
+		for _, subnet := range []string{"private-eu-central-1a", "private-eu-central-1b", "private-eu-central-1c", "public-eu-central-1a", "public-eu-central-1b", "public-eu-central-1c"} {
+			want["aws:ec2/subnet:Subnet vpc-"+subnet] = "replace"
+			want["aws:ec2/routeTableAssociation:RouteTableAssociation vpc-"+subnet] = "replace"
+		}
+		for _, az := range []string{"a", "b", "c"} {
+			want["aws:ec2/route:Route vpc-private-eu-central-1"+az+"-ipv4-default"] = "update"
+			want["aws:ec2/route:Route vpc-private-eu-central-1"+az+"-nat64"] = "update"
+		}
+		wantStepOps(t, s, want)
+	},
 	"ipv6-to-ipv4-calico": func(t *testing.T, s plandiff.Stack) {
 		all := strings.Join(s.Warnings, "\n")
 		for _, want := range []string{

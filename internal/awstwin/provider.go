@@ -310,7 +310,15 @@ func (p *Provider) Read(_ context.Context, req plugin.ReadRequest) (plugin.ReadR
 // Update changes the resource in place.
 func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.UpdateResponse, error) {
 	if req.Preview {
-		return plugin.UpdateResponse{Properties: req.NewInputs}, nil
+		// The planned state: the new inputs over the old outputs. pulumi-aws bridges Terraform's plan,
+		// which keeps a computed attribute's prior value unless the resource marks it new-computed
+		// (terraform-plugin-sdk helper/schema, schemaMap.Diff); so an updated cluster keeps its
+		// endpoint and certificate, and what is built from them (pulumi-eks's kubeconfig) stays known.
+		props := req.OldOutputs.Copy()
+		for k, v := range req.NewInputs {
+			props[k] = v
+		}
+		return plugin.UpdateResponse{Properties: props}, nil
 	}
 	var rec *Record
 	err := p.withAccount(func(a *Account) error {

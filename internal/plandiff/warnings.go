@@ -55,14 +55,23 @@ func reasons(st Step) string {
 	return strings.Join(out, ", ")
 }
 
+// unknownReasons lists the changes no rule classifies, grouped by why.
 func unknownReasons(st Step) string {
-	var out []string
+	var reasons []string
+	paths := map[string][]string{}
 	for _, c := range st.Changes {
 		if c.Verdict == replacement.Unknown {
-			out = append(out, fmt.Sprintf("`%s` (%s)", c.Path, c.Reason))
+			if _, ok := paths[c.Reason]; !ok {
+				reasons = append(reasons, c.Reason)
+			}
+			paths[c.Reason] = append(paths[c.Reason], "`"+c.Path+"`")
 		}
 	}
-	return strings.Join(out, ", ")
+	var out []string
+	for _, r := range reasons {
+		out = append(out, fmt.Sprintf("%s (%s)", strings.Join(paths[r], ", "), r))
+	}
+	return strings.Join(out, "; ")
 }
 
 // collisions finds a created resource that takes the unique name of a deleted one. Pulumi creates

@@ -1,5 +1,7 @@
 package replacement
 
+import "fmt"
+
 // pulumi-eks components are remote: their children are made at deploy time and a plan does not see
 // them. These tables map a component's inputs onto the AWS resource inside it, as pulumi-eks v2.8.1
 // passes them (nodejs/eks/cluster.ts, createCore: `new aws.eks.Cluster(..., {name, roleArn,
@@ -42,6 +44,19 @@ var eksComponentInputs = map[string]map[string]string{
 	},
 }
 
+// eksUnknown are component inputs whose effect on the resource inside the rules here do not hold:
+// the cluster's subnets and security group go into vpcConfig, which EKS has updated in place only
+// since UpdateClusterConfig took subnets, and into pulumi-eks's own node security group.
+var eksUnknown = map[string]map[string]string{
+	"eks:index:Cluster": {
+		"subnetIds":            "vpcConfig.subnetIds",
+		"privateSubnetIds":     "vpcConfig.subnetIds",
+		"publicSubnetIds":      "vpcConfig.subnetIds",
+		"clusterSecurityGroup": "vpcConfig.securityGroupIds",
+		"vpcId":                "pulumi-eks's node security group",
+	},
+}
+
 // eksInner is the AWS resource a pulumi-eks component holds, whose replacement the tables predict.
 var eksInner = map[string]string{
 	"eks:index:Cluster":          "aws:eks/cluster:Cluster",
@@ -58,6 +73,9 @@ func eks(typ, key string) (Verdict, string) {
 	inputs, ok := eksComponentInputs[typ]
 	if !ok {
 		return Unknown, "no rules for the pulumi-eks component " + typ
+	}
+	if where, ok := eksUnknown[typ][key]; ok {
+		return Unknown, fmt.Sprintf("pulumi-eks passes %s into %s; whether that replaces is not in the rules here", key, where)
 	}
 	target, ok := inputs[key]
 	if !ok {
