@@ -89,7 +89,23 @@ func layerConfig(kv ...string) map[string]string {
 // configuration; upserting it again swaps the program. env adds to the engine's environment.
 func newStack(t *testing.T, name string, program pulumi.RunFunc, env ...map[string]string) auto.Stack {
 	t.Helper()
-	ctx := context.Background()
+	stack, err := auto.UpsertStackInlineSource(context.Background(), name, config.Project, program,
+		auto.Pulumi(suiteCLI(t)),
+		auto.Project(workspace.Project{
+			Name: config.Project, Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+			Backend: &workspace.ProjectBackend{URL: suiteBackend(t)},
+		}),
+		auto.EnvVars(suiteEnv(env...)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stack
+}
+
+// suiteCLI is the pulumi CLI of tools/build.sh, with its own root.
+func suiteCLI(t *testing.T) auto.PulumiCommand {
+	t.Helper()
 	root := filepath.Join(testCluster.dir, "pulumi-root")
 	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
 		t.Fatal(err)
@@ -107,26 +123,27 @@ func newStack(t *testing.T, name string, program pulumi.RunFunc, env ...map[stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cmd
+}
+
+// suiteBackend is the suite's local file backend.
+func suiteBackend(t *testing.T) string {
+	t.Helper()
 	state := filepath.Join(testCluster.dir, "state")
 	if err := os.MkdirAll(state, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	stack, err := auto.UpsertStackInlineSource(ctx, name, config.Project, program,
-		auto.Pulumi(cmd),
-		auto.Project(workspace.Project{
-			Name: config.Project, Runtime: workspace.NewProjectRuntimeInfo("go", nil),
-			Backend: &workspace.ProjectBackend{URL: "file://" + state},
-		}),
-		auto.EnvVars(withEnv(map[string]string{
-			"PULUMI_CONFIG_PASSPHRASE": "e2e",
-			"PULUMI_SKIP_UPDATE_CHECK": "true",
-			"PULUMI_HOME":              filepath.Join(testCluster.dir, "pulumi-home"),
-		}, env...)),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return stack
+	return "file://" + state
+}
+
+// suiteEnv is the engine's environment: a passphrase for the file backend's secrets, no update
+// check, the suite's own PULUMI_HOME, and env over that.
+func suiteEnv(env ...map[string]string) map[string]string {
+	return withEnv(map[string]string{
+		"PULUMI_CONFIG_PASSPHRASE": "e2e",
+		"PULUMI_SKIP_UPDATE_CHECK": "true",
+		"PULUMI_HOME":              filepath.Join(testCluster.dir, "pulumi-home"),
+	}, env...)
 }
 
 func withEnv(base map[string]string, extra ...map[string]string) map[string]string {
@@ -283,22 +300,26 @@ func unchanged(summary map[apitype.OpType]int) bool {
 	return true
 }
 
-// sharedChart is a chart directory of ../shared/charts beside the repository (the charts' own
-// repositories are out of reach here), or the directory env names; marker is a file it must hold.
+// sharedChart is a chart directory: the one env names, else shared/charts beside the checkout
+// where it exists, else the copy vendored in third_party/charts (its README says where each comes
+// from); marker is a file it must hold. The charts' own repositories may be out of reach.
 func sharedChart(t *testing.T, env, dir, marker string) string {
 	t.Helper()
-	path := os.Getenv(env)
-	if path == "" {
-		path = filepath.Join("..", "..", "shared", "charts", dir)
+	candidates := []string{filepath.Join("..", "..", "shared", "charts", dir), filepath.Join("..", "third_party", "charts", dir)}
+	if path := os.Getenv(env); path != "" {
+		candidates = []string{path}
 	}
-	abs, err := filepath.Abs(path)
-	if err == nil {
-		_, err = os.Stat(filepath.Join(abs, marker))
+	for _, path := range candidates {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(abs, marker)); err == nil {
+			return abs
+		}
 	}
-	if err != nil {
-		t.Fatalf("the chart %s is not at %s (%v): set %s to its directory", dir, path, err, env)
-	}
-	return abs
+	t.Fatalf("the chart %s is in none of %v: set %s to its directory", dir, candidates, env)
+	return ""
 }
 
 // calicoCharts is upstream's tigera-operator and CRD charts of Calico v3.32.1, which

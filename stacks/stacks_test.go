@@ -1127,6 +1127,25 @@ func TestPullRequestCodeGetsNoDeployCredentials(t *testing.T) {
 	if roles == 0 {
 		t.Error("no job assumes the preview role: the real preview is gone")
 	}
+	// The previews run the pull request's code without write permission; the job that comments runs
+	// none of it (no checkout), so a branch cannot use its token.
+	for _, name := range []string{"offline-preview", "twin-preview", "comment"} {
+		job, ok := jobs[name].(map[string]any)
+		if !ok {
+			t.Errorf("pull-request.yml has no job %s", name)
+			continue
+		}
+		perms, _ := job["permissions"].(map[string]any)
+		steps, _ := job["steps"].([]any)
+		checksOut := slices.ContainsFunc(steps, func(s any) bool {
+			uses, _ := s.(map[string]any)["uses"].(string)
+			return strings.HasPrefix(uses, "actions/checkout")
+		})
+		writes := slices.ContainsFunc(slices.Collect(maps.Values(perms)), func(v any) bool { return v == "write" })
+		if checksOut && writes {
+			t.Errorf("job %s checks out the pull request's code and may write (%v)", name, perms)
+		}
+	}
 
 	policy := func(file string) map[string]any {
 		raw, err := os.ReadFile(filepath.Join(projectDir, "docs", "ci-credentials", file))
