@@ -47,8 +47,8 @@ func assertPreviewsAgree(t *testing.T, tw *twin, name string, base map[string]st
 			head := pairHead(t, pair, base)
 			predicted := predict(t, name, base, head)
 			stack := newStack(t, name, stacks.Run(head), tw.env)
-			real := previewOps(t, stack)
-			for _, d := range disagreements(predicted, real) {
+			observed := previewOps(t, stack)
+			for _, d := range disagreements(predicted, observed) {
 				t.Errorf("%s: %s", pair.Name, d)
 			}
 		})
@@ -129,16 +129,16 @@ func previewOps(t *testing.T, stack auto.Stack) map[string]realStep {
 }
 
 // disagreements compares the prediction with the engine, resource by resource.
-func disagreements(predicted map[string]plandiff.Step, real map[string]realStep) []string {
+func disagreements(predicted map[string]plandiff.Step, observed map[string]realStep) []string {
 	var out []string
 	// What the engine does to resources the plan holds, and to the AWS resource inside a pulumi-eks
 	// component, which the prediction names by the component.
 	engine := map[string]string{}
-	for urn, st := range real {
+	for urn, st := range observed {
 		switch {
 		case st.typ == "pulumi:pulumi:Stack" || strings.HasPrefix(st.typ, "pulumi:providers:") && strings.Contains(urn, "::default"):
 			continue
-		case inside(real, st.parent, st.typ):
+		case inside(observed, st.parent, st.typ):
 			engine[st.parent] = stronger(engine[st.parent], st.op)
 		default:
 			engine[urn] = stronger(engine[urn], st.op)
@@ -154,9 +154,9 @@ func disagreements(predicted map[string]plandiff.Step, real map[string]realStep)
 		switch {
 		case op == want:
 		case ok && pred.MayReplace && (op == "replace" || op == "update"):
-		case !isPlanned(real, urn) && (op == "create" || op == "delete"):
+		case !isPlanned(observed, urn) && (op == "create" || op == "delete"):
 			// A remote component's child comes and goes with its parent; the plan cannot see it.
-		case !isPlanned(real, urn):
+		case !isPlanned(observed, urn):
 			if op != "same" {
 				out = append(out, "the engine would "+op+" "+urn+", a child of a remote component the offline preview cannot see")
 			}
@@ -184,8 +184,8 @@ func stronger(a, b string) string {
 
 // inside says whether a resource is the AWS resource pulumi-eks's component parent holds, whose
 // operation the prediction gives the component.
-func inside(real map[string]realStep, parent, typ string) bool {
-	p, ok := real[parent]
+func inside(observed map[string]realStep, parent, typ string) bool {
+	p, ok := observed[parent]
 	if !ok {
 		return false
 	}
@@ -195,9 +195,9 @@ func inside(real map[string]realStep, parent, typ string) bool {
 
 // isPlanned says whether the offline plan can see a resource: it does not see what remote
 // components (pulumi-eks's, Helm charts) create at deploy time.
-func isPlanned(real map[string]realStep, urn string) bool {
-	for p := real[urn].parent; p != ""; p = real[p].parent {
-		if t := real[p].typ; strings.HasPrefix(t, "eks:index:") || t == "kubernetes:helm.sh/v4:Chart" {
+func isPlanned(observed map[string]realStep, urn string) bool {
+	for p := observed[urn].parent; p != ""; p = observed[p].parent {
+		if t := observed[p].typ; strings.HasPrefix(t, "eks:index:") || t == "kubernetes:helm.sh/v4:Chart" {
 			return false
 		}
 	}

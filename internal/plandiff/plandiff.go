@@ -90,7 +90,7 @@ func Load(dir string) (map[string]*plan.Plan, error) {
 	}
 	out := map[string]*plan.Plan{}
 	for _, path := range paths {
-		data, err := os.ReadFile(path)
+		data, err := os.ReadFile(path) //nolint:gosec // a plan file the caller named
 		if err != nil {
 			return nil, err
 		}
@@ -302,13 +302,13 @@ func (st *Step) has(path string) bool {
 // diff appends a change for every leaf that differs. Lists of the same length are compared item by
 // item, others whole. JSON documents held in strings (add-on configuration, policies) are compared
 // inside.
-func diff(path string, old, new any, out *[]Change) {
-	if reflect.DeepEqual(old, new) {
+func diff(path string, old, updated any, out *[]Change) {
+	if reflect.DeepEqual(old, updated) {
 		return
 	}
 	switch o := old.(type) {
 	case map[string]any:
-		if n, ok := new.(map[string]any); ok {
+		if n, ok := updated.(map[string]any); ok {
 			keys := slices.Sorted(maps.Keys(o))
 			for k := range n {
 				if _, ok := o[k]; !ok {
@@ -322,14 +322,14 @@ func diff(path string, old, new any, out *[]Change) {
 			return
 		}
 	case []any:
-		if n, ok := new.([]any); ok && len(n) == len(o) {
+		if n, ok := updated.([]any); ok && len(n) == len(o) {
 			for i := range o {
 				diff(fmt.Sprintf("%s[%d]", path, i), o[i], n[i], out)
 			}
 			return
 		}
 	case string:
-		if n, ok := new.(string); ok {
+		if n, ok := updated.(string); ok {
 			if od, nd, ok := jsonDocuments(o, n); ok {
 				var inner []Change
 				diff("", od, nd, &inner)
@@ -341,7 +341,7 @@ func diff(path string, old, new any, out *[]Change) {
 			}
 		}
 	}
-	*out = append(*out, Change{Path: path, Old: old, New: new})
+	*out = append(*out, Change{Path: path, Old: old, New: updated})
 }
 
 func jsonDocuments(a, b string) (any, any, bool) {
