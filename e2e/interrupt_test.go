@@ -1,0 +1,271 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"eks-advanced-networking/internal/awstwin"
+	"eks-advanced-networking/internal/plan"
+)
+
+// interruptions are the points an `up` of the ipv6 preset is killed at: while AWS creates the
+// resource of this type (the twin holds it from the call on, as AWS does).
+var interruptions = []struct{ name, typ string }{
+	{"during the VPC", "aws:ec2/natGateway:NatGateway"},
+	{"during the cluster's create", "aws:eks/cluster:Cluster"},
+	{"during the node group", "aws:eks/nodeGroup:NodeGroup"},
+}
+
+// An `up` killed with SIGKILL (a lost laptop, a killed CI job) leaves the stack locked and the
+// interrupted creates pending, with the resources already in AWS. The README's recovery ("An
+// interrupted up") is run as written: cancel, list the pending operations, look each pending create
+// up in the account by its name (as a user does in the console), record those found and drop the
+// rest (tools/resolve-pending-creates.sh), refresh, up. The account then holds exactly one of everything, the next preview
+// is empty, and destroy leaves nothing.
+func TestTwinInterruptedUpRecovers(t *testing.T) {
+	languageHost := t.TempDir()
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(languageHost, "pulumi-language-go"), "./languagehost").CombinedOutput(); err != nil {
+		t.Fatalf("building the Go language host: %v\n%s", err, out)
+	}
+	for _, point := range interruptions {
+		t.Run(point.name, func(t *testing.T) {
+			tw := newTwin(t)
+			dir := copyProgram(t, "..")
+			cli := pulumiCLI{t: t, dir: dir, env: cliEnv(t, tw, languageHost)}
+			cli.run("stack", "init", "ipv6")
+			events := filepath.Join(t.TempDir(), "events.jsonl")
+			step(t, "up, killed "+point.name, func() { cli.upKilledAt(events, point.typ) })
+			pending := cli.pendingCreates()
+			if len(pending) == 0 {
+				t.Fatalf("the kill left no pending create; nothing was interrupted")
+			}
+			step(t, "the README's recovery", func() {
+				cli.run("cancel", "--yes", "-s", "ipv6")
+				t.Logf("pending operations:\n%s", cli.shell(`pulumi stack export -s ipv6 | jq -r '.deployment.pending_operations[] | "\(.type) \(.resource.urn)"'`))
+				line := []string{resolveScript, "ipv6"}
+				for _, p := range pending {
+					id, ok := findInAccount(t, tw.account(t), p)
+					if !ok {
+						id = "-"
+					}
+					t.Logf("pending create %s: %s in the account", p.Resource.URN, id)
+					line = append(line, shellQuote(p.Resource.URN), id)
+				}
+				t.Log(cli.shell(strings.Join(line, " ")))
+				cli.run("refresh", "--yes", "--skip-preview", "-s", "ipv6")
+				cli.run("up", "--yes", "--skip-preview", "-s", "ipv6")
+			})
+			files, err := plan.LoadStack(dir, "ipv6")
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertHoldsThePlan(t, "ipv6", files.Config, tw.account(t))
+			cli.run("preview", "--expect-no-changes", "-s", "ipv6")
+			cli.run("destroy", "--yes", "--skip-preview", "-s", "ipv6")
+			if a := tw.account(t); len(a.Resources) != 0 {
+				t.Errorf("after destroy the twin holds %v", a.Summary())
+			}
+		})
+	}
+}
+
+// resolveScript is the README's helper that records or drops each pending create.
+var resolveScript = func() string {
+	abs, err := filepath.Abs("../tools/resolve-pending-creates.sh")
+	if err != nil {
+		panic(err)
+	}
+	return abs
+}()
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// shell runs a command line as the README writes it, in the project directory.
+func (c pulumiCLI) shell(line string) string {
+	c.t.Helper()
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", line)
+	cmd.Dir, cmd.Env = c.dir, append(c.env, "PULUMI_NON_INTERACTIVE=true")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		c.t.Fatalf("%s: %v\n%s", line, err, out)
+	}
+	return string(out)
+}
+
+// pulumiCLI runs the real CLI on a copy of the program, as a user does, in the copy's directory.
+type pulumiCLI struct {
+	t   *testing.T
+	dir string
+	env []string
+}
+
+func cliEnv(t *testing.T, tw *twin, languageHost string) []string {
+	t.Helper()
+	env := suiteEnv(tw.env, map[string]string{
+		"PULUMI_BACKEND_URL": "file://" + t.TempDir(),
+		// --event-log, which the kill watches, is a debug flag (pkg/cmd/pulumi/operations/up.go).
+		"PULUMI_DEBUG_COMMANDS": "true",
+		"PATH":                  languageHost + string(os.PathListSeparator) + tw.env["PATH"],
+	})
+	out := os.Environ()
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+func (c pulumiCLI) command(args ...string) *exec.Cmd {
+	cmd := exec.Command("pulumi", append(args, "--non-interactive")...)
+	cmd.Dir, cmd.Env = c.dir, c.env
+	return cmd
+}
+
+// run runs pulumi and fails the test if it fails.
+func (c pulumiCLI) run(args ...string) string {
+	c.t.Helper()
+	out, err := c.command(args...).CombinedOutput()
+	if err != nil {
+		c.t.Fatalf("pulumi %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// upKilledAt starts `pulumi up` and kills it with SIGKILL, with its plugins, once the engine has
+// started creating a resource of typ.
+func (c pulumiCLI) upKilledAt(events, typ string) {
+	c.t.Helper()
+	cmd := c.command("up", "--yes", "--skip-preview", "-s", "ipv6", "--event-log", events)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.After(10 * time.Minute)
+	for {
+		select {
+		case err := <-done:
+			c.t.Fatalf("up ended (%v) before it created a %s:\n%s", err, typ, out.String())
+		case <-deadline:
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			c.t.Fatalf("no %s create within 10 minutes", typ)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if creating(events, typ) {
+			// The engine has sent the create; the twin holds the resource and is "waiting" for AWS.
+			time.Sleep(300 * time.Millisecond)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+			return
+		}
+	}
+}
+
+// creating says whether the event log shows a create of typ begun.
+func creating(events, typ string) bool {
+	f, err := os.Open(events)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	scanner := bufio.NewScanner(f)
+	scanner.Buffer(make([]byte, 1<<20), 1<<24)
+	for scanner.Scan() {
+		var e struct {
+			ResourcePreEvent *struct {
+				Metadata struct{ Op, Type string }
+			} `json:"resourcePreEvent"`
+		}
+		if json.Unmarshal(scanner.Bytes(), &e) == nil && e.ResourcePreEvent != nil &&
+			e.ResourcePreEvent.Metadata.Type == typ && e.ResourcePreEvent.Metadata.Op == "create" {
+			return true
+		}
+	}
+	return false
+}
+
+// pendingOperation is one of a checkpoint's pending_operations, as `pulumi stack export` writes it.
+type pendingOperation struct {
+	Type     string `json:"type"`
+	Resource struct {
+		URN    string         `json:"urn"`
+		Type   string         `json:"type"`
+		Inputs map[string]any `json:"inputs"`
+	} `json:"resource"`
+}
+
+// pendingCreates lists the interrupted creates, as the README has the user list them.
+func (c pulumiCLI) pendingCreates() []pendingOperation {
+	c.t.Helper()
+	var export struct {
+		Deployment struct {
+			PendingOperations []pendingOperation `json:"pending_operations"`
+		} `json:"deployment"`
+	}
+	cmd := c.command("stack", "export", "-s", "ipv6")
+	out, err := cmd.Output()
+	if err != nil {
+		c.t.Fatalf("pulumi stack export: %v", err)
+	}
+	if err := json.Unmarshal(out, &export); err != nil {
+		c.t.Fatal(err)
+	}
+	var creates []pendingOperation
+	for _, op := range export.Deployment.PendingOperations {
+		if op.Type == "creating" {
+			creates = append(creates, op)
+		}
+	}
+	return creates
+}
+
+// findInAccount finds a pending create's resource in the account by what names it, as a user finds
+// it in the console: the resource's name (an EKS cluster's, a node group's in its cluster), else its
+// Name tag.
+func findInAccount(t *testing.T, a *awstwin.Account, op pendingOperation) (string, bool) {
+	t.Helper()
+	in := op.Resource.Inputs
+	tags, _ := in["tags"].(map[string]any)
+	var ids []string
+	for id, r := range a.Resources {
+		if r.Type != op.Resource.Type || r.DeletingUntil != nil {
+			continue
+		}
+		rtags, _ := r.Inputs["tags"].(map[string]any)
+		switch {
+		case in["nodeGroupName"] != nil:
+			if r.Inputs["nodeGroupName"] == in["nodeGroupName"] && r.Inputs["clusterName"] == in["clusterName"] {
+				ids = append(ids, id)
+			}
+		case in["name"] != nil:
+			if r.Inputs["name"] == in["name"] {
+				ids = append(ids, id)
+			}
+		case tags["Name"] != nil:
+			if rtags["Name"] == tags["Name"] {
+				ids = append(ids, id)
+			}
+		}
+	}
+	slices.Sort(ids)
+	switch len(ids) {
+	case 0:
+		return "", false
+	case 1:
+		return ids[0], true
+	}
+	t.Fatalf("%d resources answer to %s: %v", len(ids), op.Resource.URN, ids)
+	return "", false
+}
