@@ -15,15 +15,18 @@ import (
 	"time"
 
 	"eks-advanced-networking/internal/awstwin"
+	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/plan"
 )
 
-// interruptions are the points an `up` of the ipv6 preset is killed at: while AWS creates the
-// resource of this type (the twin holds it from the call on, as AWS does).
-var interruptions = []struct{ name, typ string }{
-	{"during the VPC", "aws:ec2/natGateway:NatGateway"},
-	{"during the cluster's create", "aws:eks/cluster:Cluster"},
-	{"during the node group", "aws:eks/nodeGroup:NodeGroup"},
+// interruptions are the points an `up` is killed at: while AWS creates the resource of this type
+// (the twin holds it from the call on, as AWS does), or while pulumi-kubernetes waits for a
+// Deployment's pods (the API server holds the object).
+var interruptions = []struct{ name, stack, typ string }{
+	{"during the VPC", "ipv6", "aws:ec2/natGateway:NatGateway"},
+	{"during the cluster's create", "ipv6", "aws:eks/cluster:Cluster"},
+	{"during the node group", "ipv6", "aws:eks/nodeGroup:NodeGroup"},
+	{"during the Kubernetes layer", "ipv4-calico", "kubernetes:apps/v1:Deployment"},
 }
 
 // An `up` killed with SIGKILL (a lost laptop, a killed CI job) leaves the stack locked and the
@@ -41,8 +44,19 @@ func TestTwinInterruptedUpRecovers(t *testing.T) {
 		t.Run(point.name, func(t *testing.T) {
 			tw := newTwin(t)
 			dir := copyProgram(t, "..")
-			cli := pulumiCLI{t: t, dir: dir, env: cliEnv(t, tw, languageHost)}
-			cli.run("stack", "init", "ipv6")
+			stack := point.stack
+			writeTwinSettings(t, dir, stack)
+			cli := pulumiCLI{t: t, dir: dir, stack: stack, env: cliEnv(t, tw, languageHost)}
+			cli.run("stack", "init", stack)
+			stopKubelet := kubeletForDeletes(t)
+			defer stopKubelet()
+			kubernetesLayer := strings.HasPrefix(point.typ, "kubernetes:")
+			if kubernetesLayer {
+				// No kubelet runs the pods here: pulumi-kubernetes waits for them, as it does on a
+				// cluster while they start, and is killed while it waits. The recovery's up skips
+				// the wait again, as writeTwinSettings has every twin stack do.
+				cli.run("config", "set", config.Project+":skipAwait", "false", "--type", "bool", "-s", stack)
+			}
 			events := filepath.Join(t.TempDir(), "events.jsonl")
 			step(t, "up, killed "+point.name, func() { cli.upKilledAt(events, point.typ) })
 			pending := cli.pendingCreates()
@@ -50,11 +64,14 @@ func TestTwinInterruptedUpRecovers(t *testing.T) {
 				t.Fatalf("the kill left no pending create; nothing was interrupted")
 			}
 			step(t, "the README's recovery", func() {
-				cli.run("cancel", "--yes", "-s", "ipv6")
-				t.Logf("pending operations:\n%s", cli.shell(`pulumi stack export -s ipv6 | jq -r '.deployment.pending_operations[] | "\(.type) \(.resource.urn)"'`))
-				line := []string{resolveScript, "ipv6"}
+				if kubernetesLayer {
+					cli.run("config", "set", config.Project+":skipAwait", "true", "--type", "bool", "-s", stack)
+				}
+				cli.run("cancel", "--yes", "-s", stack)
+				t.Logf("pending operations:\n%s", cli.shell(`pulumi stack export -s `+stack+` | jq -r '.deployment.pending_operations[] | "\(.type) \(.resource.urn)"'`))
+				line := []string{resolveScript, stack}
 				for _, p := range pending {
-					id, ok := findInAccount(t, tw.account(t), p)
+					id, ok := findPending(t, tw.account(t), p)
 					if !ok {
 						id = "-"
 					}
@@ -62,16 +79,16 @@ func TestTwinInterruptedUpRecovers(t *testing.T) {
 					line = append(line, shellQuote(p.Resource.URN), id)
 				}
 				t.Log(cli.shell(strings.Join(line, " ")))
-				cli.run("refresh", "--yes", "--skip-preview", "-s", "ipv6")
-				cli.run("up", "--yes", "--skip-preview", "-s", "ipv6")
+				cli.run("refresh", "--yes", "--skip-preview", "-s", stack)
+				cli.run("up", "--yes", "--skip-preview", "-s", stack)
 			})
-			files, err := plan.LoadStack(dir, "ipv6")
+			files, err := plan.LoadStack(dir, stack)
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertHoldsThePlan(t, "ipv6", files.Config, tw.account(t))
-			cli.run("preview", "--expect-no-changes", "-s", "ipv6")
-			cli.run("destroy", "--yes", "--skip-preview", "-s", "ipv6")
+			assertHoldsThePlan(t, stack, files.Config, tw.account(t))
+			cli.run("preview", "--expect-no-changes", "-s", stack)
+			cli.run("destroy", "--yes", "--skip-preview", "-s", stack)
 			if a := tw.account(t); len(a.Resources) != 0 {
 				t.Errorf("after destroy the twin holds %v", a.Summary())
 			}
@@ -104,9 +121,9 @@ func (c pulumiCLI) shell(line string) string {
 
 // pulumiCLI runs the real CLI on a copy of the program, as a user does, in the copy's directory.
 type pulumiCLI struct {
-	t   *testing.T
-	dir string
-	env []string
+	t          *testing.T
+	dir, stack string
+	env        []string
 }
 
 func cliEnv(t *testing.T, tw *twin, languageHost string) []string {
@@ -144,7 +161,7 @@ func (c pulumiCLI) run(args ...string) string {
 // started creating a resource of typ.
 func (c pulumiCLI) upKilledAt(events, typ string) {
 	c.t.Helper()
-	cmd := c.command("up", "--yes", "--skip-preview", "-s", "ipv6", "--event-log", events)
+	cmd := c.command("up", "--yes", "--skip-preview", "-s", c.stack, "--event-log", events)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -214,7 +231,7 @@ func (c pulumiCLI) pendingCreates() []pendingOperation {
 			PendingOperations []pendingOperation `json:"pending_operations"`
 		} `json:"deployment"`
 	}
-	cmd := c.command("stack", "export", "-s", "ipv6")
+	cmd := c.command("stack", "export", "-s", c.stack)
 	out, err := cmd.Output()
 	if err != nil {
 		c.t.Fatalf("pulumi stack export: %v", err)
@@ -229,6 +246,37 @@ func (c pulumiCLI) pendingCreates() []pendingOperation {
 		}
 	}
 	return creates
+}
+
+// findPending finds a pending create's AWS resource in the account. A Kubernetes object that
+// exists is deleted instead (kubectl delete), and answered as not created: recorded, it would be
+// owned by the killed run's server-side-apply field manager, and the next up's apply conflicts with
+// it (this test saw "Server-Side Apply field conflict detected" on tigera-operator's Deployment).
+func findPending(t *testing.T, a *awstwin.Account, op pendingOperation) (string, bool) {
+	t.Helper()
+	if !strings.HasPrefix(op.Resource.Type, "kubernetes:") {
+		return findInAccount(t, a, op)
+	}
+	meta, _ := op.Resource.Inputs["metadata"].(map[string]any)
+	ns, _ := meta["namespace"].(string)
+	name, _ := meta["name"].(string)
+	apiVersion, _ := op.Resource.Inputs["apiVersion"].(string)
+	kind, _ := op.Resource.Inputs["kind"].(string)
+	if name == "" || kind == "" {
+		t.Fatalf("the pending %s names no object: %v", op.Resource.URN, op.Resource.Inputs)
+	}
+	what := strings.ToLower(kind)
+	if group, _, ok := strings.Cut(apiVersion, "/"); ok {
+		what += "." + group
+	}
+	args := []string{"--kubeconfig", testCluster.kubeconfig, "delete", what, name, "--ignore-not-found", "--wait=false"}
+	if ns != "" {
+		args = append(args, "-n", ns)
+	}
+	if out, err := exec.Command("kubectl", args...).CombinedOutput(); err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return "", false
 }
 
 // findInAccount finds a pending create's resource in the account by what names it, as a user finds
