@@ -174,6 +174,9 @@ func init() {
 					Inputs: map[string]any{"clusterName": name, "principalArn": CallerArn, "type": "STANDARD"}}
 				a.Resources[entry.ID] = entry
 			}
+			controlPlane := subnetIds[:min(eksControlPlaneENIs, len(subnetIds))]
+			a.addOwnedENIs(r, "Amazon EKS "+name, controlPlane,
+				append(stringList(vpcConfig["securityGroupIds"]), strOf(vpcOut, "clusterSecurityGroupId")), len(controlPlane))
 			return nil
 		},
 		update: func(a *Account, old, r *Record) *Error {
@@ -217,6 +220,7 @@ func init() {
 			r.Outputs["arn"] = fmt.Sprintf("arn:aws:eks:%s:%s:nodegroup/%s/%s/%s", a.Region, AccountID, cluster.ID, name, r.ID)
 			r.Outputs["status"] = "ACTIVE"
 			r.Outputs["version"] = cluster.Outputs["version"]
+			a.nodeENIs(r)
 			return nil
 		},
 		update: func(a *Account, old, r *Record) *Error {
@@ -229,7 +233,13 @@ func init() {
 			if amiType == "" {
 				amiType = old.str("amiType")
 			}
-			return a.checkNodeGroup(cluster, r, amiType)
+			if err := a.checkNodeGroup(cluster, r, amiType); err != nil {
+				return err
+			}
+			// A rolling update replaces the instances, and their interfaces with them.
+			a.dropOwnedENIs(r.ID)
+			a.nodeENIs(r)
+			return nil
 		},
 	})
 

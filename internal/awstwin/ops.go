@@ -102,6 +102,11 @@ func (a *Account) Delete(typ, id string, now time.Time, took time.Duration) *Err
 	}
 	until := now.Add(took)
 	r.DeletingUntil = &until
+	for _, owned := range a.ownedBy(r.ID) {
+		if owned.DeletingUntil == nil {
+			owned.DeletingUntil = &until
+		}
+	}
 	a.Settle(now)
 	return nil
 }

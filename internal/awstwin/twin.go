@@ -40,6 +40,10 @@ type Record struct {
 	// DeletingUntil is set while a delete runs: the resource still exists (and still blocks what
 	// depends on it) until then.
 	DeletingUntil *time.Time `json:"deletingUntil,omitempty"`
+	// Owner is set on what an AWS service made by itself for another record (EKS's network
+	// interfaces for a cluster, an instance's for its node group): no program manages it, it blocks
+	// deletes like any other, and it goes when its owner's delete completes.
+	Owner string `json:"owner,omitempty"`
 }
 
 func (r *Record) str(key string) string {

@@ -489,3 +489,58 @@ func TestControlPlaneLogGroup(t *testing.T) {
 		t.Errorf("after both clusters and our group: %v, want EKS's group for eks-made, with no retention", a.Summary())
 	}
 }
+
+// EKS's network interfaces for a cluster, and the node group's instances' own, keep their subnets
+// and security groups in use until the cluster's or the group's delete has completed: a destroy
+// that deletes the network any earlier is refused, as on AWS.
+func TestAwsOwnedInterfacesHoldTheNetworkUntilTheirOwnerIsGone(t *testing.T) {
+	now := time.Now()
+	n, second := eksNet(t)
+	a := n.a
+	sg := mustCreate(t, a, typeSecurityGroup, map[string]any{"vpcId": n.vpc, "name": "control-plane", "description": "x"})
+	cluster := mustCreate(t, a, typeCluster, map[string]any{"name": "chapter", "version": "1.35",
+		"roleArn":   "arn:aws:iam::123456789012:role/cluster-role",
+		"vpcConfig": map[string]any{"subnetIds": []any{second, n.subnet}, "securityGroupIds": []any{sg}}})
+	owned := a.ownedBy(cluster)
+	if len(owned) != 2 || owned[0].str("subnetId") != second || !containsString(owned[0].Inputs["securityGroups"], sg) {
+		t.Fatalf("EKS's interfaces: %+v", owned)
+	}
+	wantCode(t, a.Delete(typeSubnet, second, now, 0), "DependencyViolation", "NetworkInterface")
+	wantCode(t, a.Delete(typeSecurityGroup, sg, now, 0), "DependencyViolation", "NetworkInterface")
+
+	// Deleting takes ten minutes; until then the interfaces stay, and so does the refusal.
+	if err := a.Delete(typeCluster, cluster, now, 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	a.Settle(now.Add(9 * time.Minute))
+	wantCode(t, a.Delete(typeSubnet, second, now.Add(9*time.Minute), 0), "DependencyViolation", "NetworkInterface")
+	a.Settle(now.Add(10 * time.Minute))
+	if left := a.ownedBy(cluster); len(left) != 0 {
+		t.Errorf("EKS's interfaces outlive the cluster: %+v", left)
+	}
+	if err := a.Delete(typeSecurityGroup, sg, now.Add(10*time.Minute), 0); err != nil {
+		t.Errorf("the group is still held: %v", err)
+	}
+}
+
+func TestNodeGroupInterfacesFollowItsSize(t *testing.T) {
+	n, second := eksNet(t)
+	a := n.a
+	cluster := mustCreate(t, a, typeCluster, map[string]any{"name": "chapter", "version": "1.35",
+		"roleArn": "arn:aws:iam::123456789012:role/cluster-role", "vpcConfig": map[string]any{"subnetIds": []any{second, n.subnet}}})
+	mustCreate(t, a, typeAccessEntry, map[string]any{"clusterName": cluster, "principalArn": "arn:aws:iam::123456789012:role/node-role", "type": "EC2_LINUX"})
+	in := map[string]any{"clusterName": cluster, "nodeGroupName": "ng", "nodeRoleArn": "arn:aws:iam::123456789012:role/node-role",
+		"subnetIds": []any{n.subnet}, "instanceTypes": []any{"t3.medium"}, "amiType": "AL2023_x86_64_STANDARD",
+		"scalingConfig": map[string]any{"minSize": 1.0, "desiredSize": 2.0, "maxSize": 3.0}}
+	group := mustCreate(t, a, typeNodeGroup, in)
+	if got := len(a.ownedBy(group)); got != 2 {
+		t.Fatalf("%d node interfaces for 2 nodes", got)
+	}
+	in["scalingConfig"] = map[string]any{"minSize": 1.0, "desiredSize": 3.0, "maxSize": 3.0}
+	if _, err := a.Update(typeNodeGroup, group, in); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(a.ownedBy(group)); got != 3 {
+		t.Errorf("%d node interfaces for 3 nodes", got)
+	}
+}
