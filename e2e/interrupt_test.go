@@ -26,6 +26,7 @@ var interruptions = []struct{ name, stack, typ string }{
 	{"during the VPC", "ipv6", "aws:ec2/natGateway:NatGateway"},
 	{"during the cluster's create", "ipv6", "aws:eks/cluster:Cluster"},
 	{"during the node group", "ipv6", "aws:eks/nodeGroup:NodeGroup"},
+	{"during the Multus node groups", "ipv4-multus", "aws:eks/nodeGroup:NodeGroup"},
 	{"during the Kubernetes layer", "ipv4-calico", "kubernetes:apps/v1:Deployment"},
 }
 
