@@ -185,7 +185,9 @@ func (c pulumiCLI) upKilledAt(events, typ string) {
 			// The engine has sent the create; the twin holds the resource and is "waiting" for AWS.
 			time.Sleep(300 * time.Millisecond)
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
+			if err := <-done; err == nil {
+				c.t.Fatalf("up finished before the kill:\n%s", out.String())
+			}
 			return
 		}
 	}
