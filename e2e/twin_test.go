@@ -26,6 +26,7 @@ import (
 	"eks-advanced-networking/components"
 	"eks-advanced-networking/internal/awstwin"
 	"eks-advanced-networking/internal/config"
+	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/plan"
@@ -441,6 +442,8 @@ func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *
 	defer func() { _ = stack.Workspace().RemoveStack(ctx, name) }()
 	stopKubelet := kubeletForDeletes(t)
 	defer stopKubelet()
+	stopController := loadBalancerControllerStandIn(t, tw)
+	defer stopController()
 	var upTook time.Duration
 	step(t, "up", func() {
 		start := time.Now()
@@ -451,6 +454,7 @@ func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *
 	})
 	timingReport(t, name+" up", upTook, graphOf(t, stack), tw.account(t).Operations, "create")
 	assertHoldsThePlan(t, name, cfg, tw.account(t))
+	step(t, "the demo's load balancer", func() { assertServiceLoadBalancers(t, tw, cfg) })
 	step(t, "every pod bound to a node it may run on", func() { assertPodsBound(t) })
 	step(t, "preview again", func() {
 		res, err := stack.Preview(ctx, optpreview.Diff())
@@ -480,12 +484,12 @@ func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *
 	timingReport(t, name+" destroy", destroyTook, graph, a.Operations[before:], "delete")
 }
 
-// The ipv4-calico preset with its Kubernetes layer on the suite's API server: Calico from
-// upstream's chart, the demo and its checks; then the chapter's switch. The load balancer
-// controller is off: no controller pod runs here to serve its Service webhook, which would then
-// refuse the demo's Service (TestLoadBalancerWebhookRefusesServices).
+// The ipv4-calico preset as shipped, with its Kubernetes layer on the suite's API server: Calico
+// from upstream's chart, the load balancer controller's chart and the demo's NLB (made in the
+// account by the controller's stand-in), the demo and its checks; then the chapter's switch. Its
+// destroy must leave no load balancer: the demo's Service goes while the controller still runs.
 func TestTwinIpv4CalicoPreset(t *testing.T) {
-	cfg := twinPreset(t, "ipv4-calico", "loadBalancerController", "false", "verify", "true")
+	cfg := twinPreset(t, "ipv4-calico", "verify", "true", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t))
 	twinRun(t, "ipv4-calico", cfg, func(tw *twin, stack *auto.Stack) {
 		flipped := maps.Clone(cfg)
 		flipped[config.Project+":denyEgressPolicy"] = "true"
@@ -660,6 +664,28 @@ func kubeletForDeletes(t *testing.T) func() {
 	return func() { close(stop); <-done }
 }
 
+// assertServiceLoadBalancers checks that the account holds the demo's load balancer exactly when
+// the configuration asks for the controller and the demo.
+func assertServiceLoadBalancers(t *testing.T, tw *twin, cfg map[string]string) {
+	t.Helper()
+	var want []string
+	if cfg[config.Project+":loadBalancerController"] == "true" && cfg[config.Project+":demoApps"] == "true" {
+		want = []string{lbcontroller.DemoNamespace + "/" + lbcontroller.DemoName}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := tw.account(t).ServiceLoadBalancers()
+		if slices.Equal(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the account holds load balancers for %v, want %v", got, want)
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // pulumiEksAdds is what AWS holds for each remote component beyond the offline plan: pulumi-eks's
 // children (pulumiEksChildren's AWS resources), what EKS makes with a cluster (its security group,
 // the creator's access entry), and each managed node group's node group.
@@ -744,30 +770,29 @@ func changedOps(res auto.UpResult) map[string]int {
 }
 
 // A destroy that cannot reach the cluster deletes nothing: here the identity's token has expired
-// (the twin's aws stand-in now hands the deployer one the API server refuses), so the kubernetes provider finds
-// the cluster unreachable, and, with deleteUnreachable off, fails on the first object. Every AWS
-// resource is still there, the NAT gateway a load balancer controller would need included. When the
-// cluster is truly gone, PULUMI_K8S_DELETE_UNREACHABLE=true (the provider's deleteUnreachable, from
-// the environment) lets the next destroy drop the objects and finish: the README's recovery. That no
-// route or rule goes first is the plan's order (stacks TestKubernetesObjectsGoBeforeTheNetworkTheyNeed):
-// with those edges removed this test still passes, as the twin fails the first delete at once.
+// (the twin's aws stand-in now hands the deployer one the API server refuses), so the kubernetes
+// provider finds the cluster unreachable, and, with deleteUnreachable off, fails on the first
+// object. Every AWS resource is still there, the demo's NLB (made by the load balancer controller's
+// stand-in) and the NAT gateway included. After the README's fix for that cause (a fresh session),
+// the next destroy deletes the demo's Service while the controller runs, the controller deletes the
+// NLB, and the account ends empty. That no route or rule goes first is the plan's order (stacks
+// TestKubernetesObjectsGoBeforeTheNetworkTheyNeed): with those edges removed this test still passes,
+// as the twin fails the first delete at once.
 func TestTwinDestroyOfAnUnreachableCluster(t *testing.T) {
 	ctx := context.Background()
 	tw := newTwin(t)
-	cfg := twinPreset(t, "ipv6", "demoApps", "true", "policyEngine", "vpc-cni")
+	cfg := twinPreset(t, "ipv6", "demoApps", "true", "policyEngine", "vpc-cni",
+		"loadBalancerController", "true", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t))
 	stack := newStack(t, "unreachable-destroy", stacks.Run(cfg), tw.env)
 	defer func() { _ = stack.Workspace().RemoveStack(ctx, "unreachable-destroy") }()
 	stopKubelet := kubeletForDeletes(t)
 	defer stopKubelet()
+	stopController := loadBalancerControllerStandIn(t, tw)
+	defer stopController()
 	if _, err := stack.Up(ctx); err != nil {
 		t.Fatalf("up: %v", err)
 	}
-	// What the objects the second destroy drops leave on the API server goes at the end.
-	defer func() {
-		for _, ns := range []string{"deploy1", "deploy2"} {
-			_, _, _ = testCluster.request("DELETE", "/api/v1/namespaces/"+ns, nil)
-		}
-	}()
+	assertServiceLoadBalancers(t, tw, cfg)
 	before := types(tw.account(t))
 	ws := stack.Workspace()
 	// The deployer's session expired; EKS itself (the twin) still reaches its cluster.
@@ -782,9 +807,60 @@ func TestTwinDestroyOfAnUnreachableCluster(t *testing.T) {
 	if after := types(tw.account(t)); !maps.Equal(before, after) {
 		t.Errorf("a destroy that could not delete the Kubernetes objects changed the account from %v to %v", before, after)
 	}
-	ws.SetEnvVar("PULUMI_K8S_DELETE_UNREACHABLE", "true")
+	// The README's fix: a fresh session (aws sso login), then destroy again.
+	ws.SetEnvVar("EAN_AWS_TWIN_CALLER_TOKEN", "")
 	if _, err := stack.Destroy(ctx); err != nil {
-		t.Fatalf("destroy with PULUMI_K8S_DELETE_UNREACHABLE=true: %v", err)
+		t.Fatalf("destroy with a fresh session: %v", err)
+	}
+	if a := tw.account(t); len(a.Resources) != 0 {
+		t.Errorf("left %v", a.Summary())
+	}
+}
+
+// What PULUMI_K8S_DELETE_UNREACHABLE costs while the cluster still exists, and why the README keeps
+// it for a cluster that is truly gone: the kubernetes provider drops the demo's Service from the
+// state without deleting it, so the load balancer controller never deletes its NLB, whose network
+// interfaces keep the public subnets in use, and destroy fails on them with the VPC still there.
+// Deleting the Service by hand (the README: what AWS made for the objects is then yours to delete)
+// lets the controller clean up, and the next destroy finishes.
+func TestTwinDeleteUnreachableLeavesTheLoadBalancer(t *testing.T) {
+	ctx := context.Background()
+	tw := newTwin(t)
+	cfg := twinPreset(t, "ipv6", "demoApps", "true", "policyEngine", "vpc-cni",
+		"loadBalancerController", "true", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t))
+	stack := newStack(t, "delete-unreachable", stacks.Run(cfg), tw.env)
+	defer func() { _ = stack.Workspace().RemoveStack(ctx, "delete-unreachable") }()
+	stopKubelet := kubeletForDeletes(t)
+	defer stopKubelet()
+	stopController := loadBalancerControllerStandIn(t, tw)
+	defer stopController()
+	if _, err := stack.Up(ctx); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	assertServiceLoadBalancers(t, tw, cfg)
+	defer func() {
+		for _, ns := range []string{"deploy1", "deploy2", lbcontroller.DemoNamespace} {
+			_, _, _ = testCluster.request("DELETE", "/api/v1/namespaces/"+ns, nil)
+		}
+	}()
+	ws := stack.Workspace()
+	ws.SetEnvVar("EAN_AWS_TWIN_CALLER_TOKEN", "expired-token")
+	ws.SetEnvVar("PULUMI_K8S_DELETE_UNREACHABLE", "true")
+	_, err := stack.Destroy(ctx)
+	if err == nil || !strings.Contains(err.Error(), "DependencyViolation") {
+		t.Fatalf("destroy dropped the Service and still got through, or failed otherwise: %v", err)
+	}
+	if got := tw.account(t).ServiceLoadBalancers(); len(got) != 1 {
+		t.Errorf("the NLB should outlive the dropped Service; the account holds load balancers for %v", got)
+	}
+	// By hand: delete the Service; the controller deletes its NLB.
+	path := "/api/v1/namespaces/" + lbcontroller.DemoNamespace + "/services/" + lbcontroller.DemoName
+	if status, body, err := testCluster.request("DELETE", path, nil); err != nil || status >= 300 {
+		t.Fatalf("DELETE %s: %d %v %s", path, status, err, body)
+	}
+	assertServiceLoadBalancers(t, tw, map[string]string{})
+	if _, err := stack.Destroy(ctx); err != nil {
+		t.Fatalf("destroy after the Service went: %v", err)
 	}
 	if a := tw.account(t); len(a.Resources) != 0 {
 		t.Errorf("left %v", a.Summary())

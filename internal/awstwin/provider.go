@@ -86,10 +86,24 @@ func LoadAccount(path string) (*Account, error) {
 	return &a, json.Unmarshal(raw, &a)
 }
 
-// withAccount runs fn on the account under an exclusive lock of the state file, and saves it. The
-// lock serialises the engine's parallel requests and other provider processes of the same run.
+// withAccount runs fn on the account as the provider sees it now: with the API server it answers
+// for, and the deletes that are due done.
 func (p *Provider) withAccount(fn func(a *Account) error) error {
-	f, err := os.OpenFile(p.statePath, os.O_RDWR|os.O_CREATE, 0o600)
+	return UpdateAccount(p.statePath, p.region, func(a *Account) error {
+		a.ApiServer = ApiServer{Endpoint: os.Getenv(ApiServerEnv), CertificateAuthority: os.Getenv(ApiServerCaEnv), Deployer: os.Getenv(DeployerEnv)}
+		if a.ApiServer.Deployer == "" {
+			a.ApiServer.Deployer = "198.51.100.7"
+		}
+		a.Settle(p.now())
+		return fn(a)
+	})
+}
+
+// UpdateAccount runs fn on the account in the state file at path (a new one in region if there is
+// none) under an exclusive lock of the file, and saves it. The lock serialises the engine's parallel
+// requests, other provider processes of the same run, and what stands in for AWS's own services.
+func UpdateAccount(path, region string, fn func(a *Account) error) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) //nolint:gosec // the state file the twin is configured with
 	if err != nil {
 		return err
 	}
@@ -98,18 +112,13 @@ func (p *Provider) withAccount(fn func(a *Account) error) error {
 		return err
 	}
 	defer func() { _ = unix.Flock(int(f.Fd()), unix.LOCK_UN) }()
-	a, err := LoadAccount(p.statePath)
+	a, err := LoadAccount(path)
 	if err != nil {
-		return fmt.Errorf("reading the twin's state %s: %w", p.statePath, err)
+		return fmt.Errorf("reading the twin's state %s: %w", path, err)
 	}
 	if a == nil {
-		a = NewAccount(p.region)
+		a = NewAccount(region)
 	}
-	a.ApiServer = ApiServer{Endpoint: os.Getenv(ApiServerEnv), CertificateAuthority: os.Getenv(ApiServerCaEnv), Deployer: os.Getenv(DeployerEnv)}
-	if a.ApiServer.Deployer == "" {
-		a.ApiServer.Deployer = "198.51.100.7"
-	}
-	a.Settle(p.now())
 	fnErr := fn(a)
 	raw, err := json.MarshalIndent(a, "", " ")
 	if err != nil {

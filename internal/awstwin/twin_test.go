@@ -544,3 +544,36 @@ func TestNodeGroupInterfacesFollowItsSize(t *testing.T) {
 		t.Errorf("%d node interfaces for 3 nodes", got)
 	}
 }
+
+// The load balancer controller's NLB lives in the subnets its scheme's role tag names, with a
+// security group and an ELB interface per subnet; until the controller deletes it, the subnet and
+// the VPC stay in use.
+func TestAServicesLoadBalancerHoldsTheNetwork(t *testing.T) {
+	n := newNet(t)
+	a := n.a
+	if _, err := a.AddServiceLoadBalancer("demo/web", "internet-facing"); err == nil || err.Code != "SubnetNotFound" {
+		t.Fatalf("no subnet tagged for it, and still %v", err)
+	}
+	public := mustCreate(t, a, typeSubnet, map[string]any{"vpcId": n.vpc, "cidrBlock": "192.168.64.0/19", "availabilityZone": "eu-central-1b",
+		"tags": map[string]any{"kubernetes.io/role/elb": "1"}})
+	lb, err := a.AddServiceLoadBalancer("demo/web", "internet-facing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := a.AddServiceLoadBalancer("demo/web", "internet-facing"); again.ID != lb.ID {
+		t.Errorf("a second load balancer for one Service")
+	}
+	owned := a.ownedBy(lb.ID)
+	if len(owned) != 2 || !slices.Equal(a.ServiceLoadBalancers(), []string{"demo/web"}) {
+		t.Fatalf("the load balancer's security group and interface: %+v", owned)
+	}
+	now := time.Now()
+	wantCode(t, a.Delete(typeSubnet, public, now, 0), "DependencyViolation", "NetworkInterface")
+	a.RemoveServiceLoadBalancer("demo/web")
+	if len(a.live(TypeLoadBalancer, nil)) != 0 || len(a.ownedBy(lb.ID)) != 0 {
+		t.Errorf("left %v", a.Summary())
+	}
+	if err := a.Delete(typeSubnet, public, now, 0); err != nil {
+		t.Errorf("the subnet is still held: %v", err)
+	}
+}
