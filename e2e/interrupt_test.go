@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"eks-advanced-networking/internal/awstwin"
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/plan"
+	"eks-advanced-networking/internal/replacement"
 )
 
 // interruptions are the points an `up` is killed at: while AWS creates the resource of this type
@@ -234,10 +236,21 @@ func (c pulumiCLI) pendingCreates() []pendingOperation {
 			PendingOperations []pendingOperation `json:"pending_operations"`
 		} `json:"deployment"`
 	}
-	cmd := c.command("stack", "export", "-s", c.stack)
-	out, err := cmd.Output()
-	if err != nil {
-		c.t.Fatalf("pulumi stack export: %v", err)
+	var out []byte
+	for attempt := 1; ; attempt++ {
+		cmd := c.command("stack", "export", "-s", c.stack)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		var err error
+		if out, err = cmd.Output(); err == nil {
+			break
+		}
+		// Seen once under load, right after the kill; its message is logged to find out why.
+		c.t.Logf("pulumi stack export, attempt %d: %v\n%s", attempt, err, stderr.String())
+		if attempt == 3 {
+			c.t.FailNow()
+		}
+		time.Sleep(time.Second)
 	}
 	if err := json.Unmarshal(out, &export); err != nil {
 		c.t.Fatal(err)
@@ -284,14 +297,16 @@ func findPending(t *testing.T, a *awstwin.Account, op pendingOperation) (string,
 
 // findInAccount finds a pending create's resource in the account by what names it, as a user finds
 // it in the console: the resource's name (an EKS cluster's, a node group's in its cluster), else its
-// Name tag.
+// Name tag, else what makes it unique where it has no name (the inputs AWS cannot change: a rule's
+// group, protocol, ports and peer; a route's table and destination; an attachment's role and policy).
 func findInAccount(t *testing.T, a *awstwin.Account, op pendingOperation) (string, bool) {
 	t.Helper()
 	in := op.Resource.Inputs
 	tags, _ := in["tags"].(map[string]any)
+	identity, _ := replacement.AWSForceNew(op.Resource.Type)
 	var ids []string
 	for id, r := range a.Resources {
-		if r.Type != op.Resource.Type || r.DeletingUntil != nil {
+		if r.Type != op.Resource.Type || r.DeletingUntil != nil || r.Owner != "" {
 			continue
 		}
 		rtags, _ := r.Inputs["tags"].(map[string]any)
@@ -308,6 +323,12 @@ func findInAccount(t *testing.T, a *awstwin.Account, op pendingOperation) (strin
 			if rtags["Name"] == tags["Name"] {
 				ids = append(ids, id)
 			}
+		case len(identity) > 0:
+			if !slices.ContainsFunc(identity, func(k string) bool { return !reflect.DeepEqual(r.Inputs[k], in[k]) }) {
+				ids = append(ids, id)
+			}
+		default:
+			t.Fatalf("no way to find the pending %s in the account", op.Resource.URN)
 		}
 	}
 	slices.Sort(ids)
