@@ -79,14 +79,12 @@ type Report struct {
 // Load reads every <name>.json plan in dir, keyed by name. A plan written in another format version
 // is refused, naming both.
 func Load(dir string) (map[string]*plan.Plan, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, err
+	}
 	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		return nil, err
-	}
-	if len(paths) == 0 {
-		if _, err := os.Stat(dir); err != nil {
-			return nil, err
-		}
 	}
 	out := map[string]*plan.Plan{}
 	for _, path := range paths {
@@ -123,7 +121,7 @@ func Compare(base, head map[string]*plan.Plan) Report {
 		s.Name = name
 		s.Added, s.Removed = b == nil, h == nil
 		if s.Removed {
-			s.Warnings = append([]string{"the stack's plan is gone: `pulumi destroy` of it deletes all of the above, and nothing here runs it"}, s.Warnings...)
+			s.Warnings = append([]string{"its stack file is gone: CI stops deploying it, but nothing destroys it; its resources stay until someone runs `pulumi destroy` on it, which deletes what is listed for it below"}, s.Warnings...)
 		}
 		r.Stacks = append(r.Stacks, s)
 	}
@@ -147,9 +145,12 @@ func compareStack(base, head *plan.Plan) Stack {
 	if head == nil {
 		head = &plan.Plan{}
 	}
-	old := map[string]plan.Resource{}
+	old, inHead := map[string]plan.Resource{}, map[string]bool{}
 	for _, r := range base.Resources {
 		old[r.URN] = r
+	}
+	for _, r := range head.Resources {
+		inHead[r.URN] = true
 	}
 	var s Stack
 	steps := map[string]*Step{}
@@ -167,7 +168,7 @@ func compareStack(base, head *plan.Plan) Stack {
 		steps[r.URN] = &Step{Resource: r, Changes: classify(r.Type, changes)}
 	}
 	for _, r := range base.Resources {
-		if _, ok := slices.BinarySearchFunc(head.Resources, r.URN, func(h plan.Resource, urn string) int { return strings.Compare(h.URN, urn) }); !ok {
+		if !inHead[r.URN] {
 			steps[r.URN] = &Step{Op: Delete, Resource: r}
 		}
 	}
@@ -187,10 +188,9 @@ func compareStack(base, head *plan.Plan) Stack {
 		}
 		return strings.Compare(a.Resource.URN, b.Resource.URN)
 	})
-	s.Unchanged = len(head.Resources) - len(s.Steps)
-	for _, st := range s.Steps {
-		if st.Op == Delete {
-			s.Unchanged++ // counted in Steps but not among head's resources
+	for _, r := range head.Resources {
+		if steps[r.URN] == nil {
+			s.Unchanged++
 		}
 	}
 	s.Warnings = append(s.Warnings, warnings(s.Steps)...)
@@ -216,9 +216,15 @@ func (st *Step) settle() {
 	}
 }
 
+// jsonMark joins the path of a string that holds a JSON document to a path inside the document.
+const jsonMark = " (JSON) "
+
+// classify asks the provider's rules about each change. A change inside a JSON document is a change
+// of the string that holds it, so the rules see that string's path.
 func classify(typ string, changes []Change) []Change {
 	for i := range changes {
-		changes[i].Verdict, changes[i].Reason = replacement.Of(typ, changes[i].Path)
+		holder, _, _ := strings.Cut(changes[i].Path, jsonMark)
+		changes[i].Verdict, changes[i].Reason = replacement.Of(typ, holder)
 	}
 	return changes
 }
@@ -334,7 +340,7 @@ func diff(path string, old, updated any, out *[]Change) {
 				var inner []Change
 				diff("", od, nd, &inner)
 				for _, c := range inner {
-					c.Path = path + " (JSON) " + c.Path
+					c.Path = path + jsonMark + c.Path
 					*out = append(*out, c)
 				}
 				return

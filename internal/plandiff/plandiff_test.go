@@ -179,6 +179,20 @@ func TestJSONInAStringIsComparedInside(t *testing.T) {
 	}
 }
 
+// A JSON document in an input that forces replacement replaces the resource, whichever key inside it
+// changes: the rules are asked about the string that holds the document.
+func TestAChangeInsideAJSONInputIsClassifiedByItsHolder(t *testing.T) {
+	assoc := func(doc string) *plan.Plan {
+		return planOf(res("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "admin", "eks-dev:arn:aws:iam::1:role/admin",
+			map[string]any{"clusterName": "eks-dev", "principalArn": "arn:aws:iam::1:role/admin", "policyArn": doc}))
+	}
+	r := Compare(map[string]*plan.Plan{"dev": assoc(`{"scope":"cluster"}`)}, map[string]*plan.Plan{"dev": assoc(`{"scope":"namespace"}`)})
+	st := r.Stacks[0].Steps
+	if len(st) != 1 || st[0].Op != Replace || st[0].Changes[0].Path != "policyArn (JSON) scope" {
+		t.Errorf("%+v", st)
+	}
+}
+
 func TestAStackOnOneSideIsAddedOrRemoved(t *testing.T) {
 	r := Compare(map[string]*plan.Plan{"old": network("10.0.0.0/19", "t3.medium", 20)}, map[string]*plan.Plan{"new": network("10.0.0.0/19", "t3.medium", 20)})
 	if len(r.Stacks) != 2 {
@@ -193,7 +207,7 @@ func TestAStackOnOneSideIsAddedOrRemoved(t *testing.T) {
 	}
 	var b bytes.Buffer
 	_ = r.WriteMarkdown(&b)
-	for _, want := range []string{"### new: new stack, 6 to create", "### old: stack removed, 6 to delete", "**old**: the stack's plan is gone"} {
+	for _, want := range []string{"### new: new stack, 6 to create", "### old: stack removed, 6 to delete", "**old**: its stack file is gone: CI stops deploying it, but nothing destroys it"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, b.String())
 		}

@@ -48,7 +48,7 @@ func warnings(steps []Step) []string {
 func reasons(st Step) string {
 	var out []string
 	for _, c := range st.Changes {
-		if c.Verdict == replacement.Replaces && !slices.Contains(out, c.Path) {
+		if c.Verdict == replacement.Replaces {
 			out = append(out, "`"+c.Path+"`")
 		}
 	}

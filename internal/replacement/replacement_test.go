@@ -69,8 +69,9 @@ func TestSplit(t *testing.T) {
 	}
 }
 
-// Every pulumi-eks input the tables map must land on an input of the AWS resource inside that the
-// AWS table knows, or the verdict would silently be "in place" for a misspelt target.
+// Every pulumi-eks component with mapped inputs names the AWS resource inside it, and the AWS table
+// has rules for that resource; without them each mapped input would read as "unknown". (That each
+// target key is an input of that resource, the table cannot tell: it holds only the ForceNew ones.)
 func TestEKSTablesPointAtKnownAWSTypes(t *testing.T) {
 	for typ := range eksComponentInputs {
 		inner, ok := EKSInner(typ)
