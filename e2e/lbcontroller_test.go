@@ -27,27 +27,17 @@ const serviceFinalizer = "service.k8s.aws/resources"
 // controller would serve and which here no pod can. Returns the function that stops it.
 func loadBalancerControllerStandIn(t *testing.T, tw *twin) func() {
 	t.Helper()
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-			if _, running, err := testCluster.get("/apis/apps/v1/namespaces/kube-system/deployments/aws-load-balancer-controller"); err != nil || !running {
-				continue
-			}
-			for _, kind := range []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"} {
-				_, _, _ = testCluster.request("DELETE", "/apis/admissionregistration.k8s.io/v1/"+kind+"/aws-load-balancer-webhook", nil)
-			}
-			if err := reconcileLoadBalancers(tw); err != nil {
-				t.Logf("load balancer controller stand-in: %v", err)
-			}
+	return poll(100*time.Millisecond, func() {
+		if _, running, err := testCluster.get("/apis/apps/v1/namespaces/kube-system/deployments/aws-load-balancer-controller"); err != nil || !running {
+			return
 		}
-	}()
-	return func() { close(stop); <-done }
+		for _, kind := range []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"} {
+			_, _, _ = testCluster.request("DELETE", "/apis/admissionregistration.k8s.io/v1/"+kind+"/aws-load-balancer-webhook", nil)
+		}
+		if err := reconcileLoadBalancers(tw); err != nil {
+			t.Logf("load balancer controller stand-in: %v", err)
+		}
+	})
 }
 
 // service is what the stand-in reads of a Service.

@@ -639,26 +639,33 @@ func assertPodsBound(t *testing.T) {
 // finishing the deletion of a pod bound to a node (a kubelet confirms it; without one the pod, and
 // so its namespace, would stay terminating). It returns the function that stops it.
 func kubeletForDeletes(t *testing.T) func() {
-	stop := make(chan struct{})
-	done := make(chan struct{})
+	return poll(500*time.Millisecond, func() {
+		list, err := pods()
+		if err != nil {
+			return
+		}
+		for _, p := range list.Items {
+			if p.Metadata.DeletionTimestamp != nil && p.Spec.NodeName != "" {
+				_, _, _ = testCluster.request("DELETE", "/api/v1/namespaces/"+p.Metadata.Namespace+"/pods/"+p.Metadata.Name,
+					map[string]any{"gracePeriodSeconds": 0})
+			}
+		}
+	})
+}
+
+// poll runs fn every interval in the background, for what stands in for a controller; the function
+// it returns stops it and waits for the last round.
+func poll(every time.Duration, fn func()) func() {
+	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		for {
 			select {
 			case <-stop:
 				return
-			case <-time.After(500 * time.Millisecond):
+			case <-time.After(every):
 			}
-			list, err := pods()
-			if err != nil {
-				continue
-			}
-			for _, p := range list.Items {
-				if p.Metadata.DeletionTimestamp != nil && p.Spec.NodeName != "" {
-					_, _, _ = testCluster.request("DELETE", "/api/v1/namespaces/"+p.Metadata.Namespace+"/pods/"+p.Metadata.Name,
-						map[string]any{"gracePeriodSeconds": 0})
-				}
-			}
+			fn()
 		}
 	}()
 	return func() { close(stop); <-done }
@@ -769,6 +776,25 @@ func changedOps(res auto.UpResult) map[string]int {
 	return changes
 }
 
+// upWithTheDemoLoadBalancer brings up the ipv6 preset with the demo, the VPC CNI's policy engine and
+// the load balancer controller on a fresh twin, with the kubelet and controller stand-ins running
+// until the test ends, and checks that the demo's NLB is in the account.
+func upWithTheDemoLoadBalancer(t *testing.T, name string) (*twin, auto.Stack) {
+	t.Helper()
+	tw := newTwin(t)
+	cfg := twinPreset(t, "ipv6", "demoApps", "true", "policyEngine", "vpc-cni",
+		"loadBalancerController", "true", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t))
+	stack := newStack(t, name, stacks.Run(cfg), tw.env)
+	t.Cleanup(func() { _ = stack.Workspace().RemoveStack(context.Background(), name) })
+	t.Cleanup(kubeletForDeletes(t))
+	t.Cleanup(loadBalancerControllerStandIn(t, tw))
+	if _, err := stack.Up(context.Background()); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	assertServiceLoadBalancers(t, tw, cfg)
+	return tw, stack
+}
+
 // A destroy that cannot reach the cluster deletes nothing: here the identity's token has expired
 // (the twin's aws stand-in now hands the deployer one the API server refuses), so the kubernetes
 // provider finds the cluster unreachable, and, with deleteUnreachable off, fails on the first
@@ -780,19 +806,7 @@ func changedOps(res auto.UpResult) map[string]int {
 // as the twin fails the first delete at once.
 func TestTwinDestroyOfAnUnreachableCluster(t *testing.T) {
 	ctx := context.Background()
-	tw := newTwin(t)
-	cfg := twinPreset(t, "ipv6", "demoApps", "true", "policyEngine", "vpc-cni",
-		"loadBalancerController", "true", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t))
-	stack := newStack(t, "unreachable-destroy", stacks.Run(cfg), tw.env)
-	defer func() { _ = stack.Workspace().RemoveStack(ctx, "unreachable-destroy") }()
-	stopKubelet := kubeletForDeletes(t)
-	defer stopKubelet()
-	stopController := loadBalancerControllerStandIn(t, tw)
-	defer stopController()
-	if _, err := stack.Up(ctx); err != nil {
-		t.Fatalf("up: %v", err)
-	}
-	assertServiceLoadBalancers(t, tw, cfg)
+	tw, stack := upWithTheDemoLoadBalancer(t, "unreachable-destroy")
 	before := types(tw.account(t))
 	ws := stack.Workspace()
 	// The deployer's session expired; EKS itself (the twin) still reaches its cluster.
@@ -825,19 +839,7 @@ func TestTwinDestroyOfAnUnreachableCluster(t *testing.T) {
 // lets the controller clean up, and the next destroy finishes.
 func TestTwinDeleteUnreachableLeavesTheLoadBalancer(t *testing.T) {
 	ctx := context.Background()
-	tw := newTwin(t)
-	cfg := twinPreset(t, "ipv6", "demoApps", "true", "policyEngine", "vpc-cni",
-		"loadBalancerController", "true", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t))
-	stack := newStack(t, "delete-unreachable", stacks.Run(cfg), tw.env)
-	defer func() { _ = stack.Workspace().RemoveStack(ctx, "delete-unreachable") }()
-	stopKubelet := kubeletForDeletes(t)
-	defer stopKubelet()
-	stopController := loadBalancerControllerStandIn(t, tw)
-	defer stopController()
-	if _, err := stack.Up(ctx); err != nil {
-		t.Fatalf("up: %v", err)
-	}
-	assertServiceLoadBalancers(t, tw, cfg)
+	tw, stack := upWithTheDemoLoadBalancer(t, "delete-unreachable")
 	defer func() {
 		for _, ns := range []string{"deploy1", "deploy2", lbcontroller.DemoNamespace} {
 			_, _, _ = testCluster.request("DELETE", "/api/v1/namespaces/"+ns, nil)

@@ -9,8 +9,9 @@
 # the ids. Run it in the project directory after `pulumi cancel`, then `pulumi refresh` and `pulumi up`.
 #
 # It edits the exported state with jq and imports it back: what the interactive `pulumi refresh`
-# offers as "import". A pending create carries its inputs but no outputs; they are copied over, so
-# that a provider whose read looks at the prior state (a route's table and destination) finds them. `pulumi stack import` drops every pending operation it does not find moved
+# offers as "import". A pending create carries its inputs but no outputs; the inputs are copied into
+# the outputs too, so that `pulumi refresh` hands the provider's read a prior state that is not empty.
+# (The AWS twin reads by id alone, so this copy is not exercised by its test.) `pulumi stack import` drops every pending operation it does not find moved
 # (pkg/cmd/pulumi/stack/io.go), so all pending creates are resolved in one import, and one left out
 # is refused before anything changes. (`pulumi refresh --import-pending-creates` of pulumi v3.274.1
 # drops the operation without recording the resource; the AWS twin's interruption test shows it.)
