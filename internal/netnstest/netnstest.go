@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -128,4 +129,38 @@ func ListenIn(t *testing.T, path, network, address string) (ln net.Listener, pc 
 		}
 	})
 	return ln, pc
+}
+
+// BusyboxApplets is a directory of links to busybox's applets: put on PATH alone, the only programs
+// a script may use, as in a busybox image.
+func BusyboxApplets(t *testing.T) string {
+	t.Helper()
+	busybox, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, applet := range strings.Fields(Run(t, busybox, "--list")) {
+		if err := os.Symlink(busybox, filepath.Join(dir, applet)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Scripts run as an unprivileged user (AsUser), who must reach the applets.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil { //nolint:gosec // a test's own directory of links, read by the scripts' user
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// AsUser is the command prefix that drops to user and group id, as a pod at Pod Security
+// `restricted` runs: no root, no capabilities, no supplementary groups, no new privileges.
+func AsUser(id int64) []string {
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		setpriv = "setpriv" // RequireRoot names it when it is missing
+	}
+	s := strconv.FormatInt(id, 10)
+	return []string{setpriv, "--reuid=" + s, "--regid=" + s, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"}
 }

@@ -72,7 +72,7 @@ func newWorld(t *testing.T, topo topology) *world {
 	w := &world{t: t, dns64: topo.dns64, imds: map[string]string{}}
 	w.pod, w.podPath = netnstest.Netns(t, "pod")
 	w.world, w.worldPath = netnstest.Netns(t, "world")
-	w.bin = busyboxBin(t)
+	w.bin = netnstest.BusyboxApplets(t)
 	run := func(args ...string) { netnstest.Run(t, "ip", args...) }
 
 	run("link", "add", "eth0", "netns", w.pod, "type", "veth", "peer", "name", "wpod", "netns", w.world)
@@ -126,39 +126,6 @@ func newWorld(t *testing.T, topo topology) *world {
 		t.Fatal(err)
 	}
 	return w
-}
-
-// busyboxBin is a directory of links to busybox's applets, the only programs the scripts may use.
-func busyboxBin(t *testing.T) string {
-	t.Helper()
-	busybox, err := exec.LookPath("busybox")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for _, applet := range strings.Fields(netnstest.Run(t, busybox, "--list")) {
-		if err := os.Symlink(busybox, filepath.Join(dir, applet)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// The scripts run as the pods' user (asPodUser), who must reach the applets.
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-// asPodUser is the command prefix that drops to the user and group every pod of ours runs as
-// (workload.Restrict): no root, no capabilities, no supplementary groups.
-func asPodUser() []string {
-	id := strconv.FormatInt(workload.RunAsID, 10)
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		setpriv = "setpriv" // newWorld's RequireRoot has named it already
-	}
-	return []string{setpriv, "--reuid=" + id, "--regid=" + id, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"}
 }
 
 func (w *world) serveHTTP(address, body string) {
@@ -287,7 +254,7 @@ func (w *world) drop(rule ...string) {
 // check runs checks.sh KIND in the pod with env and returns its exit code and output.
 func (w *world) check(kind string, env map[string]string) (int, string) {
 	w.t.Helper()
-	args := append([]string{"netns", "exec", w.pod}, asPodUser()...)
+	args := append([]string{"netns", "exec", w.pod}, netnstest.AsUser(workload.RunAsID)...)
 	args = append(args, "env", "-i", "PATH="+w.bin, "CHECK_NAME="+kind, "PROBE_TIMEOUT=2",
 		"NODE_NAME=node-1", "POD_NAMESPACE=deploy2", "IMDS_HOST="+imdsAddress)
 	keys := make([]string, 0, len(env))
@@ -429,7 +396,7 @@ func TestBusyboxPingNeedsARawSocket(t *testing.T) {
 	w := newWorld(t, topology{eth0v4: true})
 	group := strconv.FormatInt(workload.RunAsID, 10)
 	netnstest.Run(t, "ip", "netns", "exec", w.pod, "sysctl", "-w", "net.ipv4.ping_group_range="+group+" "+group)
-	ping := append(append([]string{"netns", "exec", w.pod}, asPodUser()...), filepath.Join(w.bin, "ping"), "-c", "1", "-W", "2", policyPeer)
+	ping := append(append([]string{"netns", "exec", w.pod}, netnstest.AsUser(workload.RunAsID)...), filepath.Join(w.bin, "ping"), "-c", "1", "-W", "2", policyPeer)
 	out, err := exec.Command("ip", ping...).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "are you root") {
 		t.Errorf("busybox ping as the pods' user: %v\n%s\nwant it refused for want of a raw socket", err, out)
@@ -512,7 +479,7 @@ func multusWorld(t *testing.T, n multus.Network, demoAddress, hostname string) *
 	script := strings.ReplaceAll(command[len(command)-1], "/www", www)
 	// The hostname is the pod's (set as root in its own UTS namespace); the command runs as the pod's user.
 	cmd := exec.Command("ip", append(append([]string{"netns", "exec", demo, "unshare", "--uts", filepath.Join(w.bin, "sh"), "-c",
-		"hostname " + hostname + ` && exec "$@"`, "sh"}, asPodUser()...), filepath.Join(w.bin, "sh"), "-c", script)...)
+		"hostname " + hostname + ` && exec "$@"`, "sh"}, netnstest.AsUser(workload.RunAsID)...), filepath.Join(w.bin, "sh"), "-c", script)...)
 	cmd.Env = []string{"PATH=" + w.bin}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
