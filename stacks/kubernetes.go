@@ -107,7 +107,8 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 	// What the checks look at: every node group's nodes, so a replaced node of any group runs them again.
 	var revisions pulumi.StringArray
 	if clusterAws != nil {
-		revisions = append(revisions, clusterAws.nodesRevision)
+		revisions = append(revisions, clusterAws.nodesRevision, pulumi.String("network: "+clusterAws.egressRevision))
+		checked = append(checked, clusterAws.network)
 	}
 	if cfg.Multus {
 		providers := []pulumi.ProviderResource{k8s}
@@ -160,7 +161,7 @@ func (b *base) withKubernetesLayer(ctx *pulumi.Context, cfg *config.Config, out 
 	}
 	layer, err := kubernetesLayer(ctx, cfg, k8s, b.multusNetworks, multusAws, &clusterAws{
 		provider: b.provider, vpcId: b.vpc.VpcId.ToStringOutput(), oidcProviderArn: cluster.OidcProviderArn, oidcIssuer: cluster.OidcIssuer,
-		nodesRevision: cluster.NodesRevision(),
+		nodesRevision: cluster.NodesRevision(), network: b.vpc, egressRevision: b.vpc.Plan.EgressRevision(),
 	})
 	if err != nil {
 		return nil, err
@@ -198,4 +199,10 @@ type clusterAws struct {
 	oidcProviderArn, oidcIssuer pulumi.StringInput
 	// nodesRevision re-runs the checks when the nodes or their networking change.
 	nodesRevision pulumi.StringInput
+	// network is the VPC: the checks wait for all of it (a component's dependents wait for its
+	// children; pulumi sdk v3.274.1 go/pulumi/rpc.go addDependency), so a route the same update
+	// adds is there when they run.
+	network pulumi.Resource
+	// egressRevision re-runs the checks when how traffic leaves the VPC changes (DNS64, routes).
+	egressRevision string
 }

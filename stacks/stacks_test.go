@@ -951,6 +951,34 @@ func TestNodeChangesRerunTheChecks(t *testing.T) {
 	}
 }
 
+// How pods leave the VPC is part of what the checks look at: switching ipv4Egress or DNS64 changes
+// every check's revision (so each runs again), and every check waits for the VPC's routes, so a
+// NAT64 route the same update adds exists when they run.
+func TestEgressChangesRerunTheChecks(t *testing.T) {
+	plans := map[string]*plan.Plan{}
+	for _, mode := range []string{"both", "node-snat", "nat64", "none"} {
+		overrides := withVerify(asDeployed)
+		overrides[config.Project+":ipv4Egress"] = mode
+		p, err := runStack(t, projectDir, "ipv6", overrides)
+		if err != nil {
+			t.Fatalf("ipv4Egress %s: %v", mode, err)
+		}
+		plans[mode] = p
+	}
+	nat64Route := mustGet(t, plans["both"], "aws:ec2/route:Route", "vpc-private-eu-central-1a-nat64")
+	for name, j := range jobs(plans["both"]) {
+		if !j.DependsOn(nat64Route.URN) {
+			t.Errorf("%s does not wait for the NAT64 route", name)
+		}
+		for _, mode := range []string{"node-snat", "nat64", "none"} {
+			other, ok := jobs(plans[mode])[name]
+			if ok && other.Input(revisionPath) == j.Input(revisionPath) {
+				t.Errorf("%s keeps its revision from ipv4Egress both to %s, so it would not run again", name, mode)
+			}
+		}
+	}
+}
+
 // podBearers are the kinds whose objects define pods, with where their pod template is.
 var podBearers = map[string]string{
 	"kubernetes:core/v1:Pod":        "",

@@ -134,6 +134,23 @@ type VpcPlan struct {
 	NatGateways []NatGateway
 }
 
+// EgressRevision says, in one stable line, how each subnet's traffic leaves: DNS64 and every route
+// with its target. What checks egress re-runs when it changes.
+func (p VpcPlan) EgressRevision() string {
+	parts := make([]string, 0, len(p.Subnets))
+	for _, s := range p.Subnets {
+		part := s.Name()
+		if s.Dns64 {
+			part += " dns64"
+		}
+		for _, r := range s.Routes {
+			part += " " + r.Destination() + ">" + string(r.Target)
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
+}
+
 // SubnetsOf returns the subnets of one tier in AZ order.
 func (p VpcPlan) SubnetsOf(t Tier) []Subnet {
 	var out []Subnet

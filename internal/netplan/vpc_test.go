@@ -241,3 +241,34 @@ func TestValidateAvailabilityZones(t *testing.T) {
 		}
 	}
 }
+
+// The egress revision changes with exactly what decides how pods leave the VPC: DNS64, a route, a
+// target; the same plan gives the same line.
+func TestEgressRevision(t *testing.T) {
+	base := VpcInput{CidrBlock: "192.168.0.0/16", AvailabilityZones: []string{"eu-central-1a", "eu-central-1b"}, SubnetPrefixLength: 19,
+		Ipv6: true, NatGateways: NatGatewaySingle, PrivateDns64: true}
+	revision := func(in VpcInput) string {
+		t.Helper()
+		p, err := PlanVpc(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.EgressRevision()
+	}
+	want := "public-eu-central-1a 0.0.0.0/0>internet-gateway ::/0>internet-gateway; " +
+		"public-eu-central-1b 0.0.0.0/0>internet-gateway ::/0>internet-gateway; " +
+		"private-eu-central-1a dns64 0.0.0.0/0>nat-gateway ::/0>egress-only-internet-gateway 64:ff9b::/96>nat-gateway; " +
+		"private-eu-central-1b dns64 0.0.0.0/0>nat-gateway ::/0>egress-only-internet-gateway 64:ff9b::/96>nat-gateway"
+	if got := revision(base); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	noDns64 := base
+	noDns64.PrivateDns64 = false
+	noNat := noDns64
+	noNat.NatGateways = NatGatewayNone
+	for name, in := range map[string]VpcInput{"DNS64 off": noDns64, "no NAT gateway": noNat} {
+		if revision(in) == want {
+			t.Errorf("%s: the revision did not change", name)
+		}
+	}
+}
