@@ -45,11 +45,7 @@ func TestTwinPreviewOfTheBaseBranch(t *testing.T) {
 	if out == "" {
 		t.Fatalf("%s must name the Markdown file to write", previewOutEnv)
 	}
-	languageHost := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(languageHost, "pulumi-language-go"), "./languagehost")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the Go language host: %v\n%s", err, out)
-	}
+	languageHost := buildLanguageHost(t)
 	var b strings.Builder
 	b.WriteString("## Preview against the simulated account\n\n" +
 		"The real `pulumi preview --diff` of this branch, against each stack as the base branch's program deploys it to the AWS twin " +
@@ -73,6 +69,18 @@ func TestTwinPreviewOfTheBaseBranch(t *testing.T) {
 	if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// buildLanguageHost builds e2e/languagehost, the stand-in for pulumi-language-go, into a directory to
+// put first on the engine's PATH for programs that run from a directory.
+func buildLanguageHost(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "pulumi-language-go"), "./languagehost")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the Go language host: %v\n%s", err, out)
+	}
+	return dir
 }
 
 // previewAgainstBase deploys the base's stack to a fresh twin and previews this branch against it,

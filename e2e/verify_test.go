@@ -160,39 +160,7 @@ func kubeletStandIn(t *testing.T, namespace string, env map[string]map[string]st
 				}
 				out = string(raw)
 			}
-			now := time.Now().UTC().Format(time.RFC3339)
-			phase, reason := "Succeeded", "Completed"
-			if code != 0 {
-				phase, reason = "Failed", "Error"
-			}
-			container := pod["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
-			// The conditions a kubelet reports for a finished pod; the provider's pod checker reads the
-			// container's termination message once Ready is False (cloud-ready-checks pkg/kubernetes/pod).
-			condition := func(kind, status, reason string) map[string]any {
-				c := map[string]any{"type": kind, "status": status, "lastTransitionTime": now}
-				if reason != "" {
-					c["reason"] = reason
-				}
-				return c
-			}
-			finished := "PodCompleted"
-			if code != 0 {
-				finished = "PodFailed"
-			}
-			pod["status"] = map[string]any{
-				"phase": phase, "startTime": now,
-				"conditions": []any{
-					condition("PodScheduled", "True", ""), condition("Initialized", "True", ""),
-					condition("Ready", "False", finished), condition("ContainersReady", "False", finished),
-				},
-				"containerStatuses": []any{map[string]any{
-					"name": container["name"], "image": container["image"], "imageID": "", "ready": false, "restartCount": 0,
-					"state": map[string]any{"terminated": map[string]any{
-						"exitCode": code, "reason": reason, "message": out, "startedAt": now, "finishedAt": now,
-					}},
-				}},
-			}
-			status, body, err := testCluster.request("PUT", "/api/v1/namespaces/"+namespace+"/pods/"+name+"/status", pod)
+			status, body, err := reportFinished(pod, code, out)
 			if status == http.StatusConflict {
 				continue // the pod changed since the list (the scheduler's condition): report it on the next round, as a kubelet retries
 			}
@@ -203,6 +171,41 @@ func kubeletStandIn(t *testing.T, namespace string, env map[string]map[string]st
 			done[name] = true
 		}
 	}
+}
+
+// reportFinished reports a pod's only container as terminated with code and out, the pod Succeeded
+// or Failed, with the conditions a kubelet reports for a finished pod: the provider's pod checker
+// reads the container's termination message once Ready is False (cloud-ready-checks
+// pkg/kubernetes/pod). It returns the API server's status.
+func reportFinished(pod map[string]any, code int, out string) (int, string, error) {
+	meta := pod["metadata"].(map[string]any)
+	now := time.Now().UTC().Format(time.RFC3339)
+	phase, reason, finished := "Succeeded", "Completed", "PodCompleted"
+	if code != 0 {
+		phase, reason, finished = "Failed", "Error", "PodFailed"
+	}
+	container := pod["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+	condition := func(kind, status, reason string) map[string]any {
+		c := map[string]any{"type": kind, "status": status, "lastTransitionTime": now}
+		if reason != "" {
+			c["reason"] = reason
+		}
+		return c
+	}
+	pod["status"] = map[string]any{
+		"phase": phase, "startTime": now,
+		"conditions": []any{
+			condition("PodScheduled", "True", ""), condition("Initialized", "True", ""),
+			condition("Ready", "False", finished), condition("ContainersReady", "False", finished),
+		},
+		"containerStatuses": []any{map[string]any{
+			"name": container["name"], "image": container["image"], "imageID": "", "ready": false, "restartCount": 0,
+			"state": map[string]any{"terminated": map[string]any{
+				"exitCode": code, "reason": reason, "message": out, "startedAt": now, "finishedAt": now,
+			}},
+		}},
+	}
+	return testCluster.request("PUT", "/api/v1/namespaces/"+meta["namespace"].(string)+"/pods/"+meta["name"].(string)+"/status", pod)
 }
 
 // A failing check fails `pulumi up`, naming the check and showing its output; the next preview

@@ -270,14 +270,21 @@ func readAccount(a *awstwin.Account) (vpcFacts, bool, error) {
 	return f, v4Egress, nil
 }
 
+// Require stops the test (skips, or fails where root tests must run) unless the world can be built
+// here: root, /dev/net/tun and the tools, named when missing. Call it from the test's goroutine.
+func Require(t *testing.T) {
+	t.Helper()
+	netnstest.RequireRoot(t, "ip", "busybox", "iptables", "ip6tables", "unbound", "tayga", "setpriv", "sysctl")
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		netnstest.Stopper(t)("needs /dev/net/tun for tayga's NAT64: %v", err)
+	}
+}
+
 // Build makes the world of the account and its cluster's nodes. It needs root, unbound, tayga,
 // iptables and /dev/net/tun (netnstest.RequireRoot skips or fails the test otherwise).
 func Build(t *testing.T, a *awstwin.Account, nodes []corev1.Node) (*World, error) {
 	t.Helper()
-	netnstest.RequireRoot(t, "ip", "busybox", "iptables", "ip6tables", "unbound", "tayga", "setpriv")
-	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		netnstest.Stopper(t)("needs /dev/net/tun for tayga's NAT64: %v", err)
-	}
+	Require(t)
 	facts, v4Egress, err := readAccount(a)
 	if err != nil {
 		return nil, err
@@ -611,7 +618,7 @@ func (w *World) natGateway(ns string, nat natFacts) error {
 
 // start runs a daemon in a namespace until Close.
 func (w *World) start(ns string, args ...string) error {
-	log, err := os.Create(filepath.Join(w.dir, ns+"-"+args[0]+".log"))
+	log, err := os.Create(filepath.Join(w.dir, ns+"-"+args[0]+".log")) //nolint:gosec // the world's own temporary directory
 	if err != nil {
 		return err
 	}
@@ -624,7 +631,9 @@ func (w *World) start(ns string, args ...string) error {
 	return nil
 }
 
-func unboundConf(dir, name string, interfaces []string, modules string, extra ...string) (string, error) {
+// unboundConf writes an unbound configuration: a server on interfaces with modules, extra server
+// lines, and trailing clauses (a stub zone).
+func unboundConf(dir, name string, interfaces []string, modules string, extra []string, tail string) (string, error) {
 	var b strings.Builder
 	b.WriteString("server:\n")
 	for _, a := range interfaces {
@@ -647,18 +656,19 @@ func unboundConf(dir, name string, interfaces []string, modules string, extra ..
 	for _, e := range extra {
 		b.WriteString("  " + e + "\n")
 	}
+	b.WriteString(tail)
 	path := filepath.Join(dir, name+".conf")
 	return path, os.WriteFile(path, []byte(b.String()), 0o600)
 }
 
 // authority serves the zone test. from the internet.
 func (w *World) authority(inet string) error {
-	conf, err := unboundConf(w.dir, "authority", []string{authorityIpv4, authorityIpv6}, "iterator",
+	conf, err := unboundConf(w.dir, "authority", []string{authorityIpv4, authorityIpv6}, "iterator", []string{
 		`local-zone: "test." static`,
 		fmt.Sprintf(`local-data: "%s. 60 IN A %s"`, Ipv4OnlyName, Ipv4OnlyAddress),
 		fmt.Sprintf(`local-data: "%s. 60 IN AAAA %s"`, Ipv6OnlyName, Ipv6OnlyAddress),
 		fmt.Sprintf(`local-data: "%s. 60 IN A %s"`, DualStackName, DualStackIpv4),
-		fmt.Sprintf(`local-data: "%s. 60 IN AAAA %s"`, DualStackName, DualStackIpv6))
+		fmt.Sprintf(`local-data: "%s. 60 IN AAAA %s"`, DualStackName, DualStackIpv6)}, "")
 	if err != nil {
 		return err
 	}
@@ -707,16 +717,7 @@ func (w *World) resolver(router, ns string) error {
 		{"dns64", dns64Ipv4, dns64Ipv6, "dns64 iterator", append([]string{"dns64-prefix: 64:ff9b::/96"}, stub...)},
 		{"plain", plainIpv4, plainIpv6, "iterator", stub},
 	} {
-		conf, err := unboundConf(w.dir, r.name, []string{r.v4, r.v6}, r.modules, r.extra...)
-		if err != nil {
-			return err
-		}
-		f, err := os.OpenFile(conf, os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
-			return err
-		}
-		_, err = f.WriteString(tail)
-		f.Close()
+		conf, err := unboundConf(w.dir, r.name, []string{r.v4, r.v6}, r.modules, r.extra, tail)
 		if err != nil {
 			return err
 		}
@@ -994,7 +995,7 @@ func (w *World) Run(pod *corev1.Pod, p *Pod, timeout time.Duration) (int, string
 	case err = <-done:
 	case <-time.After(timeout):
 		_ = cmd.Process.Kill()
-		<-done
+		<-done //nolint:errcheck // the process was killed: its exit says only that
 		return 124, out.String() + "\n(networld: killed after " + timeout.String() + ")", nil
 	}
 	code := 0
