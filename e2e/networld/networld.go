@@ -303,6 +303,12 @@ func Build(t *testing.T, a *awstwin.Account, nodes []corev1.Node) (*World, error
 	return w, nil
 }
 
+// Internet is the namespace that stands for the internet, for tests that connect from outside.
+func (w *World) Internet() string { return "enw-" + w.id + "-inet" }
+
+// Applets is the directory of busybox's applets the pods run with.
+func (w *World) Applets() string { return w.applets }
+
 // Close ends the world's processes and removes its namespaces.
 func (w *World) Close() {
 	for _, s := range w.servers {

@@ -1,6 +1,8 @@
 package networld
 
 import (
+	"net"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"eks-advanced-networking/internal/awstwin"
+	"eks-advanced-networking/internal/netnstest"
 	"eks-advanced-networking/internal/verify"
 )
 
@@ -140,6 +143,50 @@ func TestChecksAgainstTheAccountsNetwork(t *testing.T) {
 		run(t, w, pods["ipv6-target"], 0, "PASS ipv6-target: reached "+Ipv6OnlyName)
 		run(t, w, pods["ipv4-via-node-snat"], 0, "PASS ipv4-via-node-snat: reached "+Ipv4OnlyName)
 		run(t, w, pods["ipv4-via-nat64"], 0, "resolved to 64:ff9b::6464:50 (DNS64) and answered through NAT64")
+
+		// The resolver answers at all three of its addresses, and DNS64 keeps a name's own AAAA.
+		nodeNs := w.nodes[n.Name].ns
+		for _, server := range []string{resolverIpv4, resolverIpv6, "192.168.0.2"} {
+			if out := lookup(t, w, nodeNs, "a", Ipv4OnlyName, server); !strings.Contains(out, Ipv4OnlyAddress) {
+				t.Errorf("the resolver at %s did not answer %s's A record:\n%s", server, Ipv4OnlyName, out)
+			}
+		}
+		if out := lookup(t, w, nodeNs, "aaaa", DualStackName, resolverIpv6); !strings.Contains(out, DualStackIpv6) || strings.Contains(out, "64:ff9b") {
+			t.Errorf("DNS64 replaced or added to %s's own AAAA record:\n%s", DualStackName, out)
+		}
+
+		// The egress-only gateway lets nothing in: a server in a pod is not reachable from the internet.
+		server := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "server", Namespace: "default"}, Spec: corev1.PodSpec{NodeName: n.Name}}
+		p, err := w.AttachPod(server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, _ := netnstest.ListenIn(t, "/var/run/netns/"+p.Namespace, "tcp", "["+p.Address.String()+"]:8080")
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				_ = c.Close()
+			}
+		}()
+		dial := func(ns string) error {
+			var err error
+			netnstest.InNetns(t, "/var/run/netns/"+ns, func() {
+				var c net.Conn
+				if c, err = net.DialTimeout("tcp", net.JoinHostPort(p.Address.String(), "8080"), 2*time.Second); err == nil {
+					_ = c.Close()
+				}
+			})
+			return err
+		}
+		if err := dial(p.Namespace); err != nil {
+			t.Fatalf("the pod's own server does not answer, so the gateway cannot be judged: %v", err)
+		}
+		if err := dial(w.Internet()); err == nil {
+			t.Error("the internet reached a pod behind the egress-only internet gateway")
+		}
 	})
 	t.Run("the NAT64 route removed", func(t *testing.T) {
 		a, n := egressAccount(t, true, false)
@@ -177,4 +224,11 @@ func TestChecksAgainstTheAccountsNetwork(t *testing.T) {
 		run(t, w, pods["ipv6-target"], 0, "PASS ipv6-target")
 		run(t, w, checks(t, true, false, n.Name)["ipv4-via-node-snat"], 1, "the pod has no v4if0 address")
 	})
+}
+
+// lookup asks server for name's records of type (a or aaaa) from namespace ns.
+func lookup(t *testing.T, w *World, ns, typ, name, server string) string {
+	t.Helper()
+	out, _ := exec.Command("ip", "netns", "exec", ns, w.Applets()+"/nslookup", "-type="+typ, name, server).CombinedOutput()
+	return string(out)
 }
