@@ -1,0 +1,167 @@
+package awstwin
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+)
+
+// testProvider is the provider over a fresh state file, with no waiting.
+func testProvider(t *testing.T) *Provider {
+	t.Helper()
+	return &Provider{statePath: filepath.Join(t.TempDir(), "account.json"), region: "eu-central-1",
+		now: time.Now, sleep: func(time.Duration) {}}
+}
+
+func props(m map[string]any) resource.PropertyMap { return resource.NewPropertyMapFromMap(m) }
+
+// Check names what the program left unnamed as pulumi-aws does (name-<7 hex>, the same for the same
+// URN and seed), keeps a name it gave before, records that it filled it in, and leaves the rest.
+func TestCheckAutonames(t *testing.T) {
+	p := testProvider(t)
+	const urn = "urn:pulumi:s::p::aws:iam/role:Role::node"
+	check := func(typ string, olds, news map[string]any, seed string) resource.PropertyMap {
+		t.Helper()
+		res, err := p.Check(context.Background(), plugin.CheckRequest{URN: resource.URN(urn), Name: "node", Type: tokens.Type(typ),
+			Olds: props(olds), News: props(news), RandomSeed: []byte(seed)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Properties
+	}
+	first := check(typeRole, nil, map[string]any{"assumeRolePolicy": "{}"}, "seed-1")
+	name := first["name"].StringValue()
+	if len(name) != len("node-")+7 || name[:5] != "node-" {
+		t.Errorf("autoname %q, want node-<7 hex>", name)
+	}
+	if d := first[defaultsKey]; !d.IsArray() || d.ArrayValue()[0].StringValue() != "name" {
+		t.Errorf("Check did not record the default it filled in: %v", d)
+	}
+	if again := check(typeRole, nil, map[string]any{}, "seed-1")["name"].StringValue(); again != name {
+		t.Errorf("the same URN and seed gave %q, then %q", name, again)
+	}
+	if other := check(typeRole, nil, map[string]any{}, "seed-2")["name"].StringValue(); other == name {
+		t.Errorf("another seed gave the same name %q", other)
+	}
+	if kept := check(typeRole, map[string]any{"name": "node-abc1234"}, map[string]any{}, "seed-3")["name"].StringValue(); kept != "node-abc1234" {
+		t.Errorf("an update renamed the resource to %q instead of keeping node-abc1234", kept)
+	}
+	named := check(typeRole, nil, map[string]any{"name": "mine"}, "seed-1")
+	if named["name"].StringValue() != "mine" || named.HasValue(defaultsKey) {
+		t.Errorf("a name the program set was changed or marked a default: %v", named)
+	}
+	if vpc := check(typeVpc, nil, map[string]any{"cidrBlock": "10.0.0.0/16"}, "seed-1"); vpc.HasValue("name") || vpc.HasValue(defaultsKey) {
+		t.Errorf("a VPC, which has no name, was given one: %v", vpc)
+	}
+}
+
+// Diff: nothing changed is no change; a change AWS makes in place is an update; a change to an
+// input pulumi-aws marks ForceNew replaces, deleting first only when the program set the unique
+// name; an unknown value is a change; ignored and bookkeeping inputs are not.
+func TestDiff(t *testing.T) {
+	p := testProvider(t)
+	for _, c := range []struct {
+		name          string
+		typ           string
+		olds, news    map[string]any
+		ignore        []string
+		changes       plugin.DiffChanges
+		changed, repl []string
+		deleteFirst   bool
+	}{
+		{name: "same", typ: typeSubnet, olds: map[string]any{"cidrBlock": "10.0.0.0/24"}, news: map[string]any{"cidrBlock": "10.0.0.0/24"},
+			changes: plugin.DiffNone},
+		{name: "tags in place", typ: typeSubnet, olds: map[string]any{"cidrBlock": "10.0.0.0/24", "tags": map[string]any{"a": "1"}},
+			news: map[string]any{"cidrBlock": "10.0.0.0/24", "tags": map[string]any{"a": "2"}}, changes: plugin.DiffSome, changed: []string{"tags"}},
+		{name: "cidr replaces", typ: typeSubnet, olds: map[string]any{"cidrBlock": "10.0.0.0/24"}, news: map[string]any{"cidrBlock": "10.0.1.0/24"},
+			changes: plugin.DiffSome, changed: []string{"cidrBlock"}, repl: []string{"cidrBlock"}},
+		{name: "a program-named role deletes first", typ: typeRole,
+			olds: map[string]any{"name": "node", "assumeRolePolicy": "{}"}, news: map[string]any{"name": "node2", "assumeRolePolicy": "{}"},
+			changes: plugin.DiffSome, changed: []string{"name"}, repl: []string{"name"}, deleteFirst: true},
+		{name: "an autonamed role creates first", typ: typeRole,
+			olds:    map[string]any{"name": "node-1234567", "path": "/", defaultsKey: []any{"name"}},
+			news:    map[string]any{"name": "node-1234567", "path": "/x/", defaultsKey: []any{"name"}},
+			changes: plugin.DiffSome, changed: []string{"path"}, repl: []string{"path"}},
+		{name: "ignored", typ: typeSubnet, olds: map[string]any{"tags": map[string]any{"a": "1"}}, news: map[string]any{"tags": map[string]any{"a": "2"}},
+			ignore: []string{"tags"}, changes: plugin.DiffNone},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := p.Diff(context.Background(), plugin.DiffRequest{Type: tokens.Type(c.typ), OldInputs: props(c.olds), NewInputs: props(c.news), IgnoreChanges: c.ignore})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Changes != c.changes || !sameKeys(res.ChangedKeys, c.changed) || !sameKeys(res.ReplaceKeys, c.repl) || res.DeleteBeforeReplace != c.deleteFirst {
+				t.Errorf("got %v changed %v replace %v delete-first %v; want %v %v %v %v",
+					res.Changes, res.ChangedKeys, res.ReplaceKeys, res.DeleteBeforeReplace, c.changes, c.changed, c.repl, c.deleteFirst)
+			}
+		})
+	}
+	t.Run("unknown", func(t *testing.T) {
+		// Unknown at preview, whatever it was: it may change, so it counts as a change.
+		for _, old := range []resource.PropertyValue{resource.NewProperty("vpc-1"), resource.MakeComputed(resource.NewProperty(""))} {
+			news := props(map[string]any{"cidrBlock": "10.0.0.0/24"})
+			news["vpcId"] = resource.MakeComputed(resource.NewProperty(""))
+			olds := props(map[string]any{"cidrBlock": "10.0.0.0/24"})
+			olds["vpcId"] = old
+			res, err := p.Diff(context.Background(), plugin.DiffRequest{Type: tokens.Type(typeSubnet), OldInputs: olds, NewInputs: news})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Changes != plugin.DiffSome || !sameKeys(res.ReplaceKeys, []string{"vpcId"}) {
+				t.Errorf("a VPC id not known yet (was %v): %v replace %v; want a replacement on vpcId", old, res.Changes, res.ReplaceKeys)
+			}
+		}
+	})
+}
+
+func sameKeys(got []resource.PropertyKey, want []string) bool {
+	g := make([]string, 0, len(got))
+	for _, k := range got {
+		g = append(g, string(k))
+	}
+	return slices.Equal(g, want) || (len(g) == 0 && len(want) == 0)
+}
+
+// Read answers what the account holds, outputs and tagsAll included; nothing for a resource being
+// deleted or gone, which the engine takes as deleted out of band.
+func TestRead(t *testing.T) {
+	p := testProvider(t)
+	var vpc, gone string
+	if err := p.withAccount(func(a *Account) error {
+		r, err := a.Create(typeVpc, map[string]any{"cidrBlock": "10.0.0.0/16", "tags": map[string]any{"Name": "chapter"}})
+		if err != nil {
+			return err
+		}
+		vpc = r.ID
+		d, err := a.Create(typeVpc, map[string]any{"cidrBlock": "10.1.0.0/16"})
+		if err != nil {
+			return err
+		}
+		gone = d.ID
+		until := time.Now().Add(time.Hour)
+		d.DeletingUntil = &until
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Read(context.Background(), plugin.ReadRequest{Type: tokens.Type(typeVpc), ID: resource.ID(vpc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ID != resource.ID(vpc) || res.Inputs["cidrBlock"].StringValue() != "10.0.0.0/16" ||
+		!res.Outputs["arn"].IsString() || !res.Outputs["tagsAll"].DeepEquals(res.Inputs["tags"]) {
+		t.Errorf("read %s: id %q inputs %v outputs %v", vpc, res.ID, res.Inputs, res.Outputs)
+	}
+	for _, id := range []string{gone, "vpc-0000000000000dead"} {
+		res, err := p.Read(context.Background(), plugin.ReadRequest{Type: tokens.Type(typeVpc), ID: resource.ID(id)})
+		if err != nil || res.ID != "" || res.Outputs != nil {
+			t.Errorf("read of %s, deleted or never there: %+v %v; want nothing", id, res.ReadResult, err)
+		}
+	}
+}
