@@ -4,7 +4,7 @@
 // provider (built by tools/build.sh) against a real kube-apiserver on loopback, through the
 // Automation API with the program as an inline source. No AWS: the layer runs in bring-your-own-cluster
 // mode (clusterMode existing), and twin_test.go runs every preset's whole program against the AWS
-// twin (internal/awstwin), a simulator, with pulumi-eks's real provider.
+// twin (test/awstwin), a simulator, with pulumi-eks's real provider.
 //
 //	PATH="$(tools/build.sh):$PATH" go test -tags e2e ./e2e/...
 package e2e

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"eks-advanced-networking/internal/awstwin"
+	"eks-advanced-networking/test/awstwin"
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/plan"
 	"eks-advanced-networking/internal/replacement"

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"eks-advanced-networking/internal/awstwin"
+	"eks-advanced-networking/test/awstwin"
 )
 
 // serviceFinalizer is the finalizer the AWS Load Balancer Controller puts on a Service whose load

@@ -24,7 +24,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/components"
-	"eks-advanced-networking/internal/awstwin"
+	"eks-advanced-networking/test/awstwin"
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
@@ -33,7 +33,7 @@ import (
 	"eks-advanced-networking/stacks"
 )
 
-// The AWS twin (internal/awstwin) as the engine's aws provider: the real engine and the program's
+// The AWS twin (test/awstwin) as the engine's aws provider: the real engine and the program's
 // components against a simulated account that enforces the AWS rules the twin knows. These tests
 // cover the twin's first slice, the VPC layer.
 
@@ -335,7 +335,7 @@ func graphOf(t *testing.T, stack auto.Stack) runGraph {
 
 // timingReport prints a run's wall time here and scaled back to AWS's modelled pace, and its
 // critical path: the chain of dependent creates (or deletes) whose modelled durations add up to the
-// most. Modelled from the twin's durations (internal/awstwin), never measured on AWS.
+// most. Modelled from the twin's durations (test/awstwin), never measured on AWS.
 func timingReport(t *testing.T, what string, took time.Duration, g runGraph, ops []awstwin.Operation, kind string) {
 	t.Helper()
 	scale, _ := strconv.ParseFloat(twinTimeScale, 64)

@@ -3,14 +3,16 @@
 # of its folder here, into a cache keyed by version, so only the first run on a machine pays (see the
 # README for the measured cost). Prints the directory to put first on PATH: it holds pulumi,
 # pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd,
-# actionlint, golangci-lint, nodeadm and pulumi-resource-eks (pulumi-eks's provider, from npm).
+# actionlint, golangci-lint, nodeadm, ean-kubelet-reserved (nodeadm's kubelet configuration step, see
+# nodeadm_reserved) and pulumi-resource-eks (pulumi-eks's provider, from npm).
 #
 #   PATH="$(tools/build.sh):$PATH"          # every tool
 #   tools/build.sh actionlint etcd           # only these (tools/cold-path-test.sh uses this)
 #
 # Names: pulumi, kubernetes-provider-schema (the embeds pulumi-resource-kubernetes is built with),
 # pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd,
-# actionlint, golangci-lint, nodeadm, pulumi-eks, aws-twin (into $EAN_TOOLS_CACHE/twin, not on PATH).
+# actionlint, golangci-lint, nodeadm, nodeadm-reserved, pulumi-eks, aws-twin (into $EAN_TOOLS_CACHE/twin,
+# not on PATH).
 # The cache is $EAN_TOOLS_CACHE, by default ~/.cache/eks-advanced-networking/tools.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -87,14 +89,40 @@ pulumi_eks() {
   chmod +x "$cache/path/pulumi-resource-eks"
 }
 
-# aws_twin builds the AWS twin's provider (cmd/pulumi-resource-aws, a simulator) from this
+# aws_twin builds the AWS twin's provider (test/awstwin/cmd/pulumi-resource-aws, a simulator) from this
 # repository into $cache/twin, never into the PATH directory: only the suite's twin stacks put it on
 # their PATH, so a real deployment cannot pick it up. It is rebuilt every time (the build cache makes
 # that quick), so it is never older than the code.
 aws_twin() {
   mkdir -p "$cache/twin"
-  (cd "$here/.." && go build -o "$cache/twin/pulumi-resource-aws" ./cmd/pulumi-resource-aws) ||
-    fail "building the AWS twin (go build ./cmd/pulumi-resource-aws) failed; the go error is above"
+  (cd "$here/.." && go build -o "$cache/twin/pulumi-resource-aws" ./test/awstwin/cmd/pulumi-resource-aws) ||
+    fail "building the AWS twin (go build ./test/awstwin/cmd/pulumi-resource-aws) failed; the go error is above"
+}
+
+# nodeadm_reserved builds ean-kubelet-reserved: nodeadm's own source (the version tools/nodeadm/go.mod
+# pins, copied out of the module cache, since go build -overlay may not touch it) plus the two files
+# in tools/nodeadm/_overlay, which expose nodeadm's kubelet configuration step (maxPods and the
+# reserved resources) to the e2e suite. Cached by the overlay's content.
+nodeadm_reserved() {
+  local src sum out tmp
+  src=$(module_dir nodeadm github.com/awslabs/amazon-eks-ami/nodeadm)
+  sum=$(cat "$here/nodeadm/_overlay/"*.go | sha256sum | cut -c1-12)
+  out="$cache/ean-kubelet-reserved-$sum"
+  if [ ! -x "$out" ]; then
+    local start=$SECONDS
+    echo "building ean-kubelet-reserved (nodeadm with tools/nodeadm/_overlay; first run on this machine)" >&2
+    tmp=$(mktemp -d)
+    cp -r "$src/." "$tmp/" && chmod -R u+w "$tmp" &&
+      cp "$here/nodeadm/_overlay/kubelet_reserved.go" "$tmp/internal/kubelet/zz_ean_reserved.go" &&
+      mkdir -p "$tmp/cmd/ean-kubelet-reserved" && cp "$here/nodeadm/_overlay/main.go" "$tmp/cmd/ean-kubelet-reserved/" ||
+      fail "copying nodeadm's source from $src failed"
+    (cd "$tmp" && go build -o "$out.partial" ./cmd/ean-kubelet-reserved) ||
+      fail "building ean-kubelet-reserved in a copy of $src failed; the go error is above"
+    rm -rf "$tmp"
+    mv "$out.partial" "$out"
+    echo "built ean-kubelet-reserved in $((SECONDS - start))s" >&2
+  fi
+  ln -sfn "$out" "$cache/path/ean-kubelet-reserved"
 }
 
 k8s_version="-X k8s.io/component-base/version.gitVersion=v1.37.2 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37"
@@ -130,16 +158,18 @@ tool() {
     aws_twin ;;
   nodeadm)
     build nodeadm v0.0.0-20260213141146-147b13ea3f4a nodeadm github.com/awslabs/amazon-eks-ami/nodeadm/cmd/nodeadm ;;
+  nodeadm-reserved)
+    nodeadm_reserved ;;
   golangci-lint)
     build golangci-lint v2.15.0 golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint \
       "-X main.version=v2.15.0" ;;
   *)
-    fail "unknown tool '$1'; valid: pulumi, kubernetes-provider-schema, pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, actionlint, golangci-lint, nodeadm, pulumi-eks, aws-twin" ;;
+    fail "unknown tool '$1'; valid: pulumi, kubernetes-provider-schema, pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, actionlint, golangci-lint, nodeadm, nodeadm-reserved, pulumi-eks, aws-twin" ;;
   esac
 }
 
 if [ $# -eq 0 ]; then
-  set -- pulumi pulumi-resource-kubernetes kube-apiserver kube-controller-manager kube-scheduler kubectl etcd actionlint golangci-lint nodeadm pulumi-eks
+  set -- pulumi pulumi-resource-kubernetes kube-apiserver kube-controller-manager kube-scheduler kubectl etcd actionlint golangci-lint nodeadm nodeadm-reserved pulumi-eks
 fi
 for name in "$@"; do
   tool "$name"

@@ -10,7 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"eks-advanced-networking/internal/awstwin"
+	"eks-advanced-networking/test/awstwin"
 	"eks-advanced-networking/internal/netnstest"
 	"eks-advanced-networking/internal/verify"
 )

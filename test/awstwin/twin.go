@@ -1,6 +1,6 @@
 // Package awstwin is a simulated AWS account for the engine to deploy into: the state of one
 // account, the API's refusals with AWS's error codes and messages, and the outputs AWS would report.
-// cmd/pulumi-resource-aws serves it to the Pulumi engine as the provider of package aws, so a
+// test/awstwin/cmd/pulumi-resource-aws serves it to the Pulumi engine as the provider of package aws, so a
 // program runs through the real engine against it. It is a simulator: it knows the rules written
 // here, each with its source, and nothing else of AWS.
 //

@@ -36,7 +36,7 @@ func Simulated() []string {
 func lookup(typ string) (handler, *Error) {
 	h, ok := handlers[typ]
 	if !ok {
-		return handler{}, awsErr("NotSimulated", "the AWS twin does not simulate %s; internal/awstwin lists what it does", typ)
+		return handler{}, awsErr("NotSimulated", "the AWS twin does not simulate %s; test/awstwin lists what it does", typ)
 	}
 	return h, nil
 }

@@ -1,4 +1,4 @@
-// Command pulumi-resource-aws is the AWS twin (internal/awstwin) served to the Pulumi engine as the
+// Command pulumi-resource-aws is the AWS twin (test/awstwin) served to the Pulumi engine as the
 // resource provider of the package aws. It is a simulator of the AWS rules the twin knows, not AWS:
 // put it on PATH only for tests, with EAN_AWS_TWIN_STATE naming the simulated account's file.
 //
@@ -17,7 +17,7 @@ import (
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
 
-	"eks-advanced-networking/internal/awstwin"
+	"eks-advanced-networking/test/awstwin"
 )
 
 func main() {
