@@ -115,3 +115,88 @@ func TestNodeadmReadsOurUserData(t *testing.T) {
 		t.Errorf("with a NodeConfig appended after ours, nodeadm's maxPods = %v; want the appended 17 (the last wins)", got)
 	}
 }
+
+// kubeletReserved is what nodeadm's own kubelet configuration step makes of user data on a node of
+// instanceType (tools/build.sh's ean-kubelet-reserved: nodeadm's withDefaultReservedResources, run
+// unchanged): the generated maxPods and reserved memory, and the maxPods of the user's drop-in,
+// which the kubelet applies over the generated file (0 when it sets none).
+func kubeletReserved(t *testing.T, userData, instanceType string) (generated int, memory string, dropIn int) {
+	t.Helper()
+	bin, err := exec.LookPath("ean-kubelet-reserved")
+	if err != nil {
+		t.Fatalf("%v; put tools/build.sh's directory on PATH", err)
+	}
+	path := filepath.Join(t.TempDir(), "user-data")
+	if err := os.WriteFile(path, []byte(userData), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, path, instanceType).Output()
+	if err != nil {
+		t.Fatalf("ean-kubelet-reserved: %v\n%s", err, out)
+	}
+	var got struct {
+		Generated struct {
+			MaxPods      int               `json:"maxPods"`
+			KubeReserved map[string]string `json:"kubeReserved"`
+		} `json:"generated"`
+		DropIn map[string]any `json:"dropIn"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("ean-kubelet-reserved printed %s: %v", out, err)
+	}
+	if v, ok := got.DropIn["maxPods"].(float64); ok {
+		dropIn = int(v)
+	}
+	return got.Generated.MaxPods, got.Generated.KubeReserved["memory"], dropIn
+}
+
+// The kubelet reserves memory for the pods our user data lets it run: nodeadm computes kubeReserved
+// memory (11 MiB per pod + 255 MiB) from maxPodsExpression's result, not from a kubelet.config.maxPods
+// drop-in (amazon-eks-ami nodeadm/internal/kubelet/config.go, withDefaultReservedResources). A
+// t3.medium in prefix mode runs 110 pods with 1465 MiB reserved; set through config.maxPods, as
+// before, it ran 110 pods on the 442 MiB sized for nodeadm's own 17.
+func TestNodeadmReservesMemoryForOurMaxPods(t *testing.T) {
+	node := nodeadmCluster
+	node.MaxPods, node.NodeGroup = 110, "ipv4mng"
+	ours, err := nodeadm.NodeConfigFor(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefixMode, err := nodeadm.UserData(ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	multusNode, err := multus.UserData(multus.UserDataParams{
+		ClusterName: nodeadmCluster.ClusterName, Zone: "eu-central-1a", Region: "eu-central-1", NodeGroup: "multus-a", MaxPods: 12,
+		Endpoint: nodeadmCluster.Endpoint, CertificateAuthority: nodeadmCluster.CertificateAuthority, ServiceCidr: nodeadmCluster.ServiceCidr,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, userData string
+		maxPods        int
+		memory         string
+	}{
+		{"prefix mode", prefixMode, 110, "1465Mi"},
+		{"a Multus node (its ENI held back)", multusNode, 12, "387Mi"},
+	} {
+		generated, memory, dropIn := kubeletReserved(t, c.userData, "t3.medium")
+		if generated != c.maxPods || memory != c.memory || (dropIn != 0 && dropIn != c.maxPods) {
+			t.Errorf("%s: nodeadm generates maxPods %d with %s reserved (drop-in maxPods %d); want %d with %s",
+				c.name, generated, memory, dropIn, c.maxPods, c.memory)
+		}
+	}
+
+	// The way this project set it before: the kubelet runs the drop-in's 110 pods on memory reserved
+	// for nodeadm's default. Shown so the check above cannot pass by nodeadm ignoring user data.
+	old := ours
+	old.Spec.Kubelet = nodeadm.KubeletOptions{Config: map[string]int{"maxPods": 110}}
+	oldUserData, err := nodeadm.UserData(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if generated, memory, dropIn := kubeletReserved(t, oldUserData, "t3.medium"); generated != 17 || memory != "442Mi" || dropIn != 110 {
+		t.Errorf("config.maxPods 110: nodeadm generates %d with %s reserved and a drop-in of %d; want 17, 442Mi and 110", generated, memory, dropIn)
+	}
+}
