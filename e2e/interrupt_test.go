@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"eks-advanced-networking/test/awstwin"
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/plan"
 	"eks-advanced-networking/internal/replacement"
+	"eks-advanced-networking/test/awstwin"
 )
 
 // interruptions are the points an `up` is killed at: while AWS creates the resource of this type

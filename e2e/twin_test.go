@@ -19,18 +19,20 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/components"
-	"eks-advanced-networking/test/awstwin"
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/plan"
 	"eks-advanced-networking/stacks"
+	"eks-advanced-networking/test/awstwin"
 )
 
 // The AWS twin (test/awstwin) as the engine's aws provider: the real engine and the program's
@@ -866,5 +868,55 @@ func TestTwinDeleteUnreachableLeavesTheLoadBalancer(t *testing.T) {
 	}
 	if a := tw.account(t); len(a.Resources) != 0 {
 		t.Errorf("left %v", a.Summary())
+	}
+}
+
+// Each of the twin's rule families refuses through the real engine, with AWS's code in the error
+// and the resource named: IAM (a trust policy that is not JSON) and EKS (a cluster whose role does
+// not exist), beside EC2's create (TestTwinRefusesASubnetOutsideItsVpc) and delete
+// (TestTwinRefusesADestroyWithoutTheEdge). A rule removed from the twin lets the up pass.
+func TestTwinRefusesIamAndEksThroughTheEngine(t *testing.T) {
+	for _, c := range []struct {
+		name, says, resource string
+		program              func(ctx *pulumi.Context, provider pulumi.ProviderResource) error
+	}{
+		{"iam", "MalformedPolicyDocument: This policy contains invalid Json", "aws:iam:Role (node)",
+			func(ctx *pulumi.Context, provider pulumi.ProviderResource) error {
+				_, err := iam.NewRole(ctx, "node", &iam.RoleArgs{AssumeRolePolicy: pulumi.String(`{"Version": "2012-10-17", "Statement": [`)},
+					pulumi.Provider(provider))
+				return err
+			}},
+		{"eks", "InvalidParameterException: Role with arn: arn:aws:iam::" + awstwin.AccountID + ":role/missing, does not exist", "aws:eks:Cluster (cluster)",
+			func(ctx *pulumi.Context, provider pulumi.ProviderResource) error {
+				_, err := eks.NewCluster(ctx, "cluster", &eks.ClusterArgs{
+					RoleArn:   pulumi.String("arn:aws:iam::" + awstwin.AccountID + ":role/missing"),
+					VpcConfig: &eks.ClusterVpcConfigArgs{SubnetIds: pulumi.StringArray{}},
+				}, pulumi.Provider(provider))
+				return err
+			}},
+	} {
+		step(t, c.name, func() {
+			ctx := context.Background()
+			tw := newTwin(t)
+			name := "twin-refuses-" + c.name
+			stack := newStack(t, name, func(ctx *pulumi.Context) error {
+				provider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-central-1")})
+				if err != nil {
+					return err
+				}
+				return c.program(ctx, provider)
+			}, tw.env)
+			defer func() { _ = stack.Workspace().RemoveStack(ctx, name) }()
+			_, err := stack.Up(ctx)
+			if err == nil || !strings.Contains(err.Error(), c.says) || !strings.Contains(err.Error(), c.resource) {
+				t.Errorf("up: %v; want %q on %s", err, c.says, c.resource)
+			}
+			if _, err := stack.Destroy(ctx); err != nil {
+				t.Fatalf("destroy: %v", err)
+			}
+			if a := tw.account(t); len(a.Resources) != 0 || len(a.Refusals) != 1 {
+				t.Errorf("after destroy the twin holds %v and refused %+v; want nothing and the one refusal", a.Summary(), a.Refusals)
+			}
+		})
 	}
 }

@@ -49,9 +49,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"eks-advanced-networking/test/awstwin"
 	"eks-advanced-networking/internal/netnstest"
 	"eks-advanced-networking/internal/workload"
+	"eks-advanced-networking/test/awstwin"
 )
 
 // The internet's test zone. The IPv4 addresses are in 100.64.0.0/10: tayga refuses to translate

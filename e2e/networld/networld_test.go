@@ -10,9 +10,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"eks-advanced-networking/test/awstwin"
 	"eks-advanced-networking/internal/netnstest"
 	"eks-advanced-networking/internal/verify"
+	"eks-advanced-networking/test/awstwin"
 )
 
 // egressAccount is the ipv6 preset's network in one zone, made through the twin's own rules: a
