@@ -55,6 +55,8 @@ type networkKubelet struct {
 	mu    sync.Mutex
 	world *networld.World
 	done  map[string]bool // pod UIDs run and reported
+	// dns are the CoreDNS stand-in pods attached to the current world, by UID.
+	dns map[string]bool
 	// ran is what each check exited with since the last takeRan.
 	ran map[string]int
 	// failed holds the output of the checks that did not pass, for the test's log.
@@ -62,7 +64,7 @@ type networkKubelet struct {
 }
 
 func startNetworkKubelet(t *testing.T, tw *twin) (*networkKubelet, func()) {
-	k := &networkKubelet{t: t, tw: tw, done: map[string]bool{}, ran: map[string]int{}, failed: map[string]string{}}
+	k := &networkKubelet{t: t, tw: tw, done: map[string]bool{}, dns: map[string]bool{}, ran: map[string]int{}, failed: map[string]string{}}
 	stop := poll(300*time.Millisecond, k.round)
 	return k, func() { stop(); k.reset() }
 }
@@ -74,6 +76,7 @@ func (k *networkKubelet) reset() {
 		k.world.Close()
 		k.world = nil
 	}
+	k.dns = map[string]bool{}
 }
 
 // takeRan returns the checks run since the last call, by check name, with their exit codes.
@@ -125,6 +128,11 @@ func (k *networkKubelet) round() {
 					return
 				}
 			}
+			// The scheduler may bind the CoreDNS stand-in after the world was built.
+			if err := k.attachCoreDNS(); err != nil {
+				k.t.Errorf("attaching CoreDNS: %v", err)
+				return
+			}
 			code, out := 1, ""
 			p, err := k.world.AttachPod(&pod)
 			if err == nil {
@@ -157,8 +165,7 @@ func (k *networkKubelet) round() {
 	}
 }
 
-// build makes the world of the account and the API server's nodes, with the CoreDNS stand-in's pods
-// attached (their host routes are what the prefix check reads).
+// build makes the world of the account and the API server's nodes.
 func (k *networkKubelet) build() error {
 	nodes, err := listAs[corev1.Node]("/api/v1/nodes")
 	if err != nil {
@@ -168,20 +175,26 @@ func (k *networkKubelet) build() error {
 	if err != nil {
 		return err
 	}
+	k.world = w
+	return nil
+}
+
+// attachCoreDNS gives the world's nodes the CoreDNS stand-in's pods bound to them since the last
+// round: their host routes are what the prefix check reads.
+func (k *networkKubelet) attachCoreDNS() error {
 	dns, err := listAs[corev1.Pod]("/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns")
 	if err != nil {
-		w.Close()
 		return err
 	}
 	for i := range dns {
-		if dns[i].Spec.NodeName != "" {
-			if _, err := w.AttachPod(&dns[i]); err != nil {
-				w.Close()
-				return err
-			}
+		if dns[i].Spec.NodeName == "" || k.dns[string(dns[i].UID)] {
+			continue
 		}
+		if _, err := k.world.AttachPod(&dns[i]); err != nil {
+			return err
+		}
+		k.dns[string(dns[i].UID)] = true
 	}
-	k.world = w
 	return nil
 }
 

@@ -874,7 +874,7 @@ func TestTwinDeleteUnreachableLeavesTheLoadBalancer(t *testing.T) {
 // Each of the twin's rule families refuses through the real engine, with AWS's code in the error
 // and the resource named: IAM (a trust policy that is not JSON) and EKS (a cluster whose role does
 // not exist), beside EC2's create (TestTwinRefusesASubnetOutsideItsVpc) and delete
-// (TestTwinRefusesADestroyWithoutTheEdge). A rule removed from the twin lets the up pass.
+// (TestTwinRefusesADestroyWithoutTheEdge). Without the rule the error, or the refusal, is gone.
 func TestTwinRefusesIamAndEksThroughTheEngine(t *testing.T) {
 	for _, c := range []struct {
 		name, says, resource string
