@@ -11,8 +11,8 @@
 #
 # Names: pulumi, kubernetes-provider-schema (the embeds pulumi-resource-kubernetes is built with),
 # pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd,
-# actionlint, golangci-lint, nodeadm, nodeadm-reserved, pulumi-eks, aws-twin (into $EAN_TOOLS_CACHE/twin,
-# not on PATH).
+# actionlint, golangci-lint, gremlins (only on request: tools/mutation.sh), nodeadm, nodeadm-reserved,
+# pulumi-eks, aws-twin (into $EAN_TOOLS_CACHE/twin, not on PATH).
 # The cache is $EAN_TOOLS_CACHE, by default ~/.cache/eks-advanced-networking/tools.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -163,8 +163,10 @@ tool() {
   golangci-lint)
     build golangci-lint v2.15.0 golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint \
       "-X main.version=v2.15.0" ;;
+  gremlins)
+    build gremlins v0.6.0 gremlins github.com/go-gremlins/gremlins/cmd/gremlins ;;
   *)
-    fail "unknown tool '$1'; valid: pulumi, kubernetes-provider-schema, pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, actionlint, golangci-lint, nodeadm, nodeadm-reserved, pulumi-eks, aws-twin" ;;
+    fail "unknown tool '$1'; valid: pulumi, kubernetes-provider-schema, pulumi-resource-kubernetes, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, actionlint, golangci-lint, gremlins, nodeadm, nodeadm-reserved, pulumi-eks, aws-twin" ;;
   esac
 }
 
