@@ -30,10 +30,10 @@
 package networld
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -50,7 +50,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"eks-advanced-networking/internal/netnstest"
-	"eks-advanced-networking/internal/workload"
 	"eks-advanced-networking/test/awstwin"
 )
 
@@ -74,7 +73,6 @@ const (
 const (
 	resolverIpv4 = "169.254.169.253"
 	resolverIpv6 = "fd00:ec2::253"
-	imdsAddress  = "169.254.169.254"
 	// The two resolvers behind them: with and without the dns64 module.
 	dns64Ipv4, dns64Ipv6 = "169.254.169.64", "fd00:ec2::64"
 	plainIpv4, plainIpv6 = "169.254.169.46", "fd00:ec2::46"
@@ -84,6 +82,8 @@ const (
 	tayga4, taygaPool, tayga6 = "100.127.0.1", "100.127.0.0/24", "2001:db8:64::1"
 	// Link addresses: every veth's router end answers as the gateway, its other end as the client.
 	gw4, gw6, client6 = "169.254.0.1", "fe80::1", "fe80::2"
+	// The internet gateway's end of its link: the IPv4 next hop of routes to it.
+	igwNextHop = "169.254.0.2"
 )
 
 // Account types the world reads.
@@ -99,23 +99,21 @@ const (
 	typeAddon            = "aws:eks/addon:Addon"
 )
 
-// World is the built network. Run a pod's check in it with RunPod.
+// World is the built network. Give a pod its network with AttachPod and run it with Run.
 type World struct {
 	t       *testing.T
 	id      string
 	dir     string
 	applets string
 	// V4Egress is the vpc-cni add-on's ENABLE_V4_EGRESS in the account.
-	V4Egress bool
-	// Dns64Subnets are the subnets (ids) whose enableDns64 is true in the account.
-	Dns64Subnets []string
-	vpc          vpcFacts
-	nodes        map[string]*node // by node name
-	namespaces   []string
-	processes    []*exec.Cmd
-	servers      []*http.Server
-	pods         int
-	mu           sync.Mutex
+	V4Egress   bool
+	vpc        vpcFacts
+	nodes      map[string]*node // by node name
+	namespaces []string
+	processes  []*exec.Cmd
+	servers    []*http.Server
+	pods       int
+	mu         sync.Mutex
 }
 
 type subnetFacts struct {
@@ -140,18 +138,18 @@ type vpcFacts struct {
 }
 
 type natFacts struct {
-	id, subnet string
-	private    netip.Addr
+	id      string
+	private netip.Addr
 }
 
 type node struct {
-	name, ns string
-	v4, v6   netip.Addr
-	prefix   netip.Prefix // the ENI's delegated /80
-	mac      string
-	subnet   subnetFacts
-	link     string // the router's end of the node's link
-	pods     int
+	ns     string
+	v4, v6 netip.Addr
+	prefix netip.Prefix // the ENI's delegated /80
+	mac    string
+	subnet subnetFacts
+	link   string // the router's end of the node's link
+	pods   int
 }
 
 // readAccount takes what the world needs from the account, refusing what it does not model.
@@ -240,7 +238,7 @@ func readAccount(a *awstwin.Account) (vpcFacts, bool, error) {
 		if err != nil {
 			return f, false, fmt.Errorf("NAT gateway %s's privateIp: %w", r.ID, err)
 		}
-		f.nats = append(f.nats, natFacts{id: r.ID, subnet: str(r, "subnetId"), private: addr})
+		f.nats = append(f.nats, natFacts{id: r.ID, private: addr})
 	}
 	if g := byType[typeInternetGateway]; len(g) > 0 {
 		f.igw = g[0].ID
@@ -291,11 +289,6 @@ func Build(t *testing.T, a *awstwin.Account, nodes []corev1.Node) (*World, error
 	}
 	w := &World{t: t, id: strconv.Itoa(os.Getpid()), dir: t.TempDir(), applets: netnstest.BusyboxApplets(t),
 		V4Egress: v4Egress, vpc: facts, nodes: map[string]*node{}}
-	for _, s := range facts.subnets {
-		if s.dns64 {
-			w.Dns64Subnets = append(w.Dns64Subnets, s.id)
-		}
-	}
 	if err := w.build(nodes); err != nil {
 		w.Close()
 		return nil, err
@@ -419,6 +412,7 @@ func (w *World) build(nodes []corev1.Node) error {
 
 	// The gateways at the VPC's edge, each a namespace between the router and the internet.
 	gatewayLink := map[string]string{} // gateway id -> the router's interface towards it
+	nextHop4 := map[string]string{}    // gateway id -> its IPv4 address on that link
 	internetSide := func(name, ns string, public4 netip.Addr, public6 netip.Addr) error {
 		dev := "i-" + name
 		cmds := [][]string{
@@ -455,7 +449,7 @@ func (w *World) build(nodes []corev1.Node) error {
 			return err
 		}
 		// Its end answers 169.254.0.2, the IPv4 next hop of routes to it.
-		if err := w.sh([]string{"ip", "-n", ns, "addr", "add", "169.254.0.2/32", "dev", "vpc"}); err != nil {
+		if err := w.sh([]string{"ip", "-n", ns, "addr", "add", igwNextHop + "/32", "dev", "vpc"}); err != nil {
 			return err
 		}
 		if err := internetSide("igw", ns, netip.MustParseAddr("100.64.0.1"), netip.Addr{}); err != nil {
@@ -465,7 +459,7 @@ func (w *World) build(nodes []corev1.Node) error {
 		if err := w.sh(append(toVpc(ns), in(ns, "iptables", "-t", "nat", "-A", "POSTROUTING", "-o", "wan", "-j", "MASQUERADE"))...); err != nil {
 			return err
 		}
-		gatewayLink[v.igw] = "igw"
+		gatewayLink[v.igw], nextHop4[v.igw] = "igw", igwNextHop
 	}
 	if v.eigw != "" {
 		ns, err := w.netns("eigw")
@@ -514,7 +508,7 @@ func (w *World) build(nodes []corev1.Node) error {
 		if err := w.sh([]string{"ip", "-n", router, "route", "add", nat.private.String() + "/32", "dev", dev}); err != nil {
 			return err
 		}
-		gatewayLink[nat.id] = dev
+		gatewayLink[nat.id], nextHop4[nat.id] = dev, nat.private.String()
 	}
 
 	// The resolver, reached from the VPC at its fixed addresses and from its own side to the internet.
@@ -565,18 +559,11 @@ func (w *World) build(nodes []corev1.Node) error {
 			if !ok {
 				return fmt.Errorf("route table %s sends %s to %s, which the account does not hold", id, r.dest, r.target)
 			}
-			via := gw4
-			switch {
-			case r.dest.Addr().Is6():
-				via = client6
-			case strings.HasPrefix(r.target, "nat-"):
-				for _, n := range v.nats {
-					if n.id == r.target {
-						via = n.private.String()
-					}
+			via := client6
+			if !r.dest.Addr().Is6() {
+				if via, ok = nextHop4[r.target]; !ok {
+					return fmt.Errorf("route table %s sends %s to %s, which carries no IPv4", id, r.dest, r.target)
 				}
-			default:
-				via = "169.254.0.2"
 			}
 			c := []string{"ip", "-n", router}
 			if r.dest.Addr().Is6() {
@@ -753,17 +740,10 @@ func (w *World) waitForDNS(ns, address string) error {
 }
 
 func (w *World) serveHTTP(ns, address, body string) error {
-	var ln net.Listener
-	var err error
-	path := filepath.Join("/var/run/netns", ns)
-	netnstest.InNetns(w.t, path, func() { ln, err = net.Listen("tcp", net.JoinHostPort(address, strconv.Itoa(HTTPPort))) })
+	srv, err := netnstest.ServeHTTP(w.t, filepath.Join("/var/run/netns", ns), net.JoinHostPort(address, strconv.Itoa(HTTPPort)), body)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(rw, body+"\n")
-	}), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
 	w.servers = append(w.servers, srv)
 	return nil
 }
@@ -793,7 +773,7 @@ func (w *World) addNode(router string, i int, n *corev1.Node) error {
 	if err != nil {
 		return err
 	}
-	nd := &node{name: n.Name, v4: v4, v6: v6, mac: fmt.Sprintf("02:00:00:00:%02x:%02x", i/256, i%256), link: "n" + strconv.Itoa(i)}
+	nd := &node{v4: v4, v6: v6, mac: fmt.Sprintf("02:00:00:00:%02x:%02x", i/256, i%256), link: "n" + strconv.Itoa(i)}
 	found := false
 	for _, s := range w.vpc.subnets {
 		if s.cidr6.Contains(v6) {
@@ -823,7 +803,7 @@ func (w *World) addNode(router string, i int, n *corev1.Node) error {
 		{"ip", "-n", router, "route", "add", v4.String() + "/32", "dev", nd.link},
 		{"ip", "-n", router, "-6", "route", "add", v6.String() + "/128", "via", client6, "dev", nd.link},
 		{"ip", "-n", router, "-6", "route", "add", nd.prefix.String(), "via", client6, "dev", nd.link},
-		addr(nd.ns, "lo", netip.MustParseAddr(imdsAddress)),
+		addr(nd.ns, "lo", netip.MustParseAddr(netnstest.ImdsAddress)),
 	}
 	cmds = append(cmds, defaults(nd.ns, "eth0")...)
 	if w.V4Egress {
@@ -853,36 +833,16 @@ func (w *World) resolvConf(ns string) error {
 
 // serveImds is the node's instance metadata service, IMDSv2 only: its ENI and delegated prefix.
 func (w *World) serveImds(nd *node) error {
-	var ln net.Listener
-	var err error
-	netnstest.InNetns(w.t, filepath.Join("/var/run/netns", nd.ns), func() { ln, err = net.Listen("tcp", imdsAddress+":80") })
-	if err != nil {
-		return err
-	}
-	const token = "networld-token"
-	data := map[string]string{
+	srv, err := netnstest.ServeIMDSv2(w.t, filepath.Join("/var/run/netns", nd.ns), map[string]string{
 		"network/interfaces/macs/":                             nd.mac + "/",
 		"network/interfaces/macs/" + nd.mac + "/device-number": "0",
 		"network/interfaces/macs/" + nd.mac + "/ipv6-prefix":   nd.prefix.String(),
 		"network/interfaces/macs/" + nd.mac + "/local-ipv4s":   nd.v4.String(),
 		"network/interfaces/macs/" + nd.mac + "/ipv6s":         nd.v6.String(),
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("PUT /latest/api/token", func(rw http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(rw, token) })
-	mux.HandleFunc("GET /latest/meta-data/", func(rw http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-aws-ec2-metadata-token") != token {
-			http.Error(rw, "IMDSv2 token required", http.StatusUnauthorized)
-			return
-		}
-		value, ok := data[strings.TrimPrefix(r.URL.Path, "/latest/meta-data/")]
-		if !ok {
-			http.NotFound(rw, r)
-			return
-		}
-		_, _ = io.WriteString(rw, value)
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
+	if err != nil {
+		return err
+	}
 	w.servers = append(w.servers, srv)
 	return nil
 }
@@ -950,11 +910,15 @@ func (w *World) AttachPod(pod *corev1.Pod) (*Pod, error) {
 }
 
 // Run runs the pod's container as a kubelet would, in the pod's network: its command with busybox's
-// applets only, as the pod's user, with its environment (values and the downward API fields the
-// checks use). It returns the exit code and output, bounded by timeout.
+// applets only, as the pod's runAsUser, with its environment (values and the downward API fields the
+// checks use). It returns the exit code and output; a run past timeout is killed and exits 124.
 func (w *World) Run(pod *corev1.Pod, p *Pod, timeout time.Duration) (int, string, error) {
 	if len(pod.Spec.Containers) != 1 || len(pod.Spec.InitContainers) != 0 {
 		return 0, "", fmt.Errorf("pod %s/%s: the world runs one container and no init containers", pod.Namespace, pod.Name)
+	}
+	sc := pod.Spec.SecurityContext
+	if sc == nil || sc.RunAsUser == nil {
+		return 0, "", fmt.Errorf("pod %s/%s sets no runAsUser; the world runs pods only as the user they name", pod.Namespace, pod.Name)
 	}
 	c := pod.Spec.Containers[0]
 	if len(c.Command) == 0 {
@@ -986,22 +950,15 @@ func (w *World) Run(pod *corev1.Pod, p *Pod, timeout time.Duration) (int, string
 	}
 	command := append([]string{filepath.Join(w.applets, c.Command[0])}, c.Command[1:]...)
 	command = append(command, c.Args...)
-	args := append(append([]string{"netns", "exec", p.Namespace}, netnstest.AsUser(workload.RunAsID)...), "env", "-i")
+	args := append(append([]string{"netns", "exec", p.Namespace}, netnstest.AsUser(*sc.RunAsUser)...), "env", "-i")
 	args = append(append(args, env...), command...)
-	cmd := exec.Command("ip", args...)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "ip", args...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		return 0, "", err
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(timeout):
-		_ = cmd.Process.Kill()
-		<-done //nolint:errcheck // the process was killed: its exit says only that
+	err := cmd.Run()
+	if ctx.Err() != nil {
 		return 124, out.String() + "\n(networld: killed after " + timeout.String() + ")", nil
 	}
 	code := 0

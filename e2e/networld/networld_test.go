@@ -69,6 +69,17 @@ func egressAccount(t *testing.T, nat64, v4Egress bool) (*awstwin.Account, corev1
 	return a, n
 }
 
+// build is the world of the account and its one node, closed when the test ends.
+func build(t *testing.T, a *awstwin.Account, n corev1.Node) *World {
+	t.Helper()
+	w, err := Build(t, a, []corev1.Node{n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	return w
+}
+
 // deleteRoute removes an account's route to dest, as a program without it would leave the account.
 func deleteRoute(t *testing.T, a *awstwin.Account, dest string) {
 	t.Helper()
@@ -131,11 +142,7 @@ func withCoreDNS(t *testing.T, w *World, node string) {
 func TestChecksAgainstTheAccountsNetwork(t *testing.T) {
 	t.Run("both", func(t *testing.T) {
 		a, n := egressAccount(t, true, true)
-		w, err := Build(t, a, []corev1.Node{n})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer w.Close()
+		w := build(t, a, n)
 		withCoreDNS(t, w, n.Name)
 		pods := checks(t, true, true, n.Name)
 		run(t, w, pods["node-internal-ip-ipv6"], 0, "is IPv6")
@@ -191,11 +198,7 @@ func TestChecksAgainstTheAccountsNetwork(t *testing.T) {
 	t.Run("the NAT64 route removed", func(t *testing.T) {
 		a, n := egressAccount(t, true, false)
 		deleteRoute(t, a, "64:ff9b::/96")
-		w, err := Build(t, a, []corev1.Node{n})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer w.Close()
+		w := build(t, a, n)
 		run(t, w, checks(t, false, true, n.Name)["ipv4-via-nat64"], 1, "but no HTTP answer through NAT64")
 	})
 	t.Run("DNS64 off", func(t *testing.T) {
@@ -205,20 +208,12 @@ func TestChecksAgainstTheAccountsNetwork(t *testing.T) {
 				r.Inputs["enableDns64"] = false
 			}
 		}
-		w, err := Build(t, a, []corev1.Node{n})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer w.Close()
+		w := build(t, a, n)
 		run(t, w, checks(t, false, true, n.Name)["ipv4-via-nat64"], 1, "DNS64 is not on for this pod's subnet")
 	})
 	t.Run("none", func(t *testing.T) {
 		a, n := egressAccount(t, false, false)
-		w, err := Build(t, a, []corev1.Node{n})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer w.Close()
+		w := build(t, a, n)
 		pods := checks(t, false, false, n.Name)
 		run(t, w, pods["ipv4-unreachable"], 0, "is unreachable, as ipv4Egress none means")
 		run(t, w, pods["ipv6-target"], 0, "PASS ipv6-target")

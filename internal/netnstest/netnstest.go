@@ -6,7 +6,9 @@ package netnstest
 
 import (
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -163,4 +166,60 @@ func AsUser(id int64) []string {
 	}
 	s := strconv.FormatInt(id, 10)
 	return []string{setpriv, "--reuid=" + s, "--regid=" + s, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"}
+}
+
+// listen listens on TCP address inside the namespace at path, returning the error rather than
+// failing the test, so it may be called from any goroutine.
+func listen(t *testing.T, path, address string) (net.Listener, error) {
+	var ln net.Listener
+	var err error
+	InNetns(t, path, func() { ln, err = net.Listen("tcp", address) })
+	return ln, err
+}
+
+func serve(ln net.Listener, h http.Handler) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return srv
+}
+
+// ServeHTTP answers every request at address (host:port) inside the namespace at path with body
+// and a newline, until the returned server is closed.
+func ServeHTTP(t *testing.T, path, address, body string) (*http.Server, error) {
+	ln, err := listen(t, path, address)
+	if err != nil {
+		return nil, err
+	}
+	return serve(ln, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(rw, body+"\n")
+	})), nil
+}
+
+// ImdsAddress is where EC2's instance metadata service answers.
+const ImdsAddress = "169.254.169.254"
+
+// ServeIMDSv2 is an instance metadata service at ImdsAddress:80 inside the namespace at path,
+// IMDSv2 only: PUT /latest/api/token gives a token, and GET /latest/meta-data/KEY with it answers
+// data[KEY], read at each request, or 404. It serves until the returned server is closed.
+func ServeIMDSv2(t *testing.T, path string, data map[string]string) (*http.Server, error) {
+	ln, err := listen(t, path, net.JoinHostPort(ImdsAddress, "80"))
+	if err != nil {
+		return nil, err
+	}
+	const token = "imdsv2-token"
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /latest/api/token", func(rw http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(rw, token) })
+	mux.HandleFunc("GET /latest/meta-data/", func(rw http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-aws-ec2-metadata-token") != token {
+			http.Error(rw, "IMDSv2 token required", http.StatusUnauthorized)
+			return
+		}
+		value, ok := data[strings.TrimPrefix(r.URL.Path, "/latest/meta-data/")]
+		if !ok {
+			http.NotFound(rw, r)
+			return
+		}
+		_, _ = io.WriteString(rw, value)
+	})
+	return serve(ln, mux), nil
 }

@@ -2,10 +2,8 @@ package verify
 
 import (
 	"fmt"
-	"io"
 	"maps"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -38,7 +36,7 @@ const (
 	dnsServer6  = "2001:db8:ff::53"
 	dnsServer4  = "10.0.1.53"
 	policyPeer  = "10.0.1.10"
-	imdsAddress = "169.254.169.254"
+	imdsAddress = netnstest.ImdsAddress
 	podIpv6     = "2001:db8:0:1:a::5"
 )
 
@@ -129,34 +127,19 @@ func newWorld(t *testing.T, topo topology) *world {
 }
 
 func (w *world) serveHTTP(address, body string) {
-	ln, _ := netnstest.ListenIn(w.t, w.worldPath, "tcp", address)
-	srv := &http.Server{Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(rw, body+"\n")
-	})}
-	go func() { _ = srv.Serve(ln) }()
+	srv, err := netnstest.ServeHTTP(w.t, w.worldPath, address, body)
+	if err != nil {
+		w.t.Fatal(err)
+	}
 	w.t.Cleanup(func() { srv.Close() })
 }
 
 // serveImds is the instance metadata service, IMDSv2 only, answering what w.imds holds.
 func (w *world) serveImds() {
-	ln, _ := netnstest.ListenIn(w.t, w.worldPath, "tcp", net.JoinHostPort(imdsAddress, "80"))
-	const token = "token-1"
-	mux := http.NewServeMux()
-	mux.HandleFunc("PUT /latest/api/token", func(rw http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(rw, token) })
-	mux.HandleFunc("GET /latest/meta-data/", func(rw http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-aws-ec2-metadata-token") != token {
-			http.Error(rw, "IMDSv2 token required", http.StatusUnauthorized)
-			return
-		}
-		value, ok := w.imds[strings.TrimPrefix(r.URL.Path, "/latest/meta-data/")]
-		if !ok {
-			http.NotFound(rw, r)
-			return
-		}
-		_, _ = io.WriteString(rw, value)
-	})
-	srv := &http.Server{Handler: mux}
-	go func() { _ = srv.Serve(ln) }()
+	srv, err := netnstest.ServeIMDSv2(w.t, w.worldPath, w.imds)
+	if err != nil {
+		w.t.Fatal(err)
+	}
 	w.t.Cleanup(func() { srv.Close() })
 }
 
