@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -216,20 +217,13 @@ func coreDNSStandIn(t *testing.T) func() {
 	}
 }
 
-// egressChecks are the checks the ipv6 preset runs in a mode, by name.
-func egressChecks(t *testing.T, mode string) []string {
-	t.Helper()
-	egress := config.Ipv4Egress(mode)
-	checks, err := verify.Checks(verify.Input{Image: "busybox:1.37.0", Ipv6: &verify.Ipv6Input{NodeSnat: egress.NodeSnat(), Nat64: egress.UsesNat64()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, c := range checks {
-		names = append(names, c.Name)
-	}
-	sort.Strings(names)
-	return names
+// egressChecks are the checks the ipv6 preset runs in each ipv4Egress mode, as the README's table
+// of checks lists them, sorted.
+var egressChecks = map[string][]string{
+	"both":      {"ipv4-via-nat64", "ipv4-via-node-snat", "ipv6-target", "node-internal-ip-ipv6", "pod-address-in-node-prefix"},
+	"node-snat": {"ipv4-via-node-snat", "ipv6-target", "node-internal-ip-ipv6", "pod-address-in-node-prefix"},
+	"nat64":     {"ipv4-via-nat64", "ipv6-target", "node-internal-ip-ipv6", "pod-address-in-node-prefix"},
+	"none":      {"ipv4-unreachable", "ipv6-target", "node-internal-ip-ipv6", "pod-address-in-node-prefix"},
 }
 
 // Every ipv4Egress mode, one after another on one stack: each update runs that mode's checks for
@@ -243,8 +237,12 @@ func TestTwinIpv6EgressChecksRunForReal(t *testing.T) {
 	kubelet, stopKubelet := startNetworkKubelet(t, tw)
 	defer stopKubelet()
 	defer coreDNSStandIn(t)()
-	stack := newStack(t, name, stacks.Run(egressConfig(t, "both")), tw.env)
-	defer func() { _ = stack.Workspace().RemoveStack(ctx, name) }()
+	var stack auto.Stack
+	defer func() {
+		if stack.Workspace() != nil {
+			_ = stack.Workspace().RemoveStack(ctx, name)
+		}
+	}()
 	for _, mode := range []string{"both", "node-snat", "nat64", "none"} {
 		step(t, "ipv4Egress "+mode, func() {
 			kubelet.reset()
@@ -264,7 +262,7 @@ func TestTwinIpv6EgressChecksRunForReal(t *testing.T) {
 				}
 			}
 			sort.Strings(names)
-			if want := egressChecks(t, mode); !slices.Equal(names, want) {
+			if want := egressChecks[mode]; !slices.Equal(names, want) {
 				t.Errorf("checks run and passed in this update: %v, want every check of %s: %v", names, mode, want)
 			}
 			t.Logf("ipv4Egress %s: %v ran for real and passed", mode, names)
