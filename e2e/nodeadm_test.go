@@ -50,6 +50,31 @@ func mergedByNodeadm(t *testing.T, userData string) map[string]any {
 	return merged
 }
 
+// multusNodeUserData is a Multus node's user data: its ENI held back, so maxPods 12 on a t3.medium.
+func multusNodeUserData(t *testing.T) string {
+	t.Helper()
+	ud, err := multus.UserData(multus.UserDataParams{
+		ClusterName: nodeadmCluster.ClusterName, Zone: "eu-central-1a", Region: "eu-central-1", NodeGroup: "multus-a", MaxPods: 12,
+		Endpoint: nodeadmCluster.Endpoint, CertificateAuthority: nodeadmCluster.CertificateAuthority, ServiceCidr: nodeadmCluster.ServiceCidr,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ud
+}
+
+// prefixModeNodeConfig is the cluster's node group's NodeConfig in prefix mode: maxPods 110.
+func prefixModeNodeConfig(t *testing.T) nodeadm.NodeConfig {
+	t.Helper()
+	node := nodeadmCluster
+	node.MaxPods, node.NodeGroup = 110, "ipv4mng"
+	ours, err := nodeadm.NodeConfigFor(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ours
+}
+
 func maxPodsOf(t *testing.T, merged map[string]any) any {
 	t.Helper()
 	spec, _ := merged["spec"].(map[string]any)
@@ -71,13 +96,7 @@ func maxPodsExpressionOf(t *testing.T, merged map[string]any) any {
 // complete, with our maxPods. With a second NodeConfig after ours, such as EKS appends to user data
 // when the launch template names no AMI, the last one wins: why our launch templates name the AMI.
 func TestNodeadmReadsOurUserData(t *testing.T) {
-	ud, err := multus.UserData(multus.UserDataParams{
-		ClusterName: nodeadmCluster.ClusterName, Zone: "eu-central-1a", Region: "eu-central-1", NodeGroup: "multus-a", MaxPods: 12,
-		Endpoint: nodeadmCluster.Endpoint, CertificateAuthority: nodeadmCluster.CertificateAuthority, ServiceCidr: nodeadmCluster.ServiceCidr,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ud := multusNodeUserData(t)
 	merged := mergedByNodeadm(t, ud)
 	if got, override := maxPodsExpressionOf(t, merged), maxPodsOf(t, merged); got != "12" || override != nil {
 		t.Errorf("Multus user data: nodeadm's maxPodsExpression = %v, config.maxPods = %v; want 12 and none", got, override)
@@ -87,12 +106,7 @@ func TestNodeadmReadsOurUserData(t *testing.T) {
 		t.Errorf("nodeadm's cluster %v", cluster)
 	}
 
-	node := nodeadmCluster
-	node.MaxPods, node.NodeGroup = 110, "ipv4mng"
-	ours, err := nodeadm.NodeConfigFor(node)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ours := prefixModeNodeConfig(t)
 	alone, err := nodeadm.UserData(ours)
 	if err != nil {
 		t.Fatal(err)
@@ -156,23 +170,12 @@ func kubeletReserved(t *testing.T, userData, instanceType string) (generated int
 // t3.medium in prefix mode runs 110 pods with 1465 MiB reserved; set through config.maxPods, as
 // before, it ran 110 pods on the 442 MiB sized for nodeadm's own 17.
 func TestNodeadmReservesMemoryForOurMaxPods(t *testing.T) {
-	node := nodeadmCluster
-	node.MaxPods, node.NodeGroup = 110, "ipv4mng"
-	ours, err := nodeadm.NodeConfigFor(node)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ours := prefixModeNodeConfig(t)
 	prefixMode, err := nodeadm.UserData(ours)
 	if err != nil {
 		t.Fatal(err)
 	}
-	multusNode, err := multus.UserData(multus.UserDataParams{
-		ClusterName: nodeadmCluster.ClusterName, Zone: "eu-central-1a", Region: "eu-central-1", NodeGroup: "multus-a", MaxPods: 12,
-		Endpoint: nodeadmCluster.Endpoint, CertificateAuthority: nodeadmCluster.CertificateAuthority, ServiceCidr: nodeadmCluster.ServiceCidr,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	multusNode := multusNodeUserData(t)
 	for _, c := range []struct {
 		name, userData string
 		maxPods        int

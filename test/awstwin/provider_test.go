@@ -125,7 +125,7 @@ func sameKeys(got []resource.PropertyKey, want []string) bool {
 	for _, k := range got {
 		g = append(g, string(k))
 	}
-	return slices.Equal(g, want) || (len(g) == 0 && len(want) == 0)
+	return slices.Equal(g, want)
 }
 
 // Read answers what the account holds, outputs and tagsAll included; nothing for a resource being
