@@ -206,7 +206,7 @@ func ServeIMDSv2(t *testing.T, path string, data map[string]string) (*http.Serve
 	if err != nil {
 		return nil, err
 	}
-	const token = "imdsv2-token"
+	const token = "imdsv2-token" //nolint:gosec // G101: the stand-in service's token, not a credential
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /latest/api/token", func(rw http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(rw, token) })
 	mux.HandleFunc("GET /latest/meta-data/", func(rw http.ResponseWriter, r *http.Request) {
