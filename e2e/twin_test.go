@@ -456,6 +456,7 @@ func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *
 	})
 	timingReport(t, name+" up", upTook, graphOf(t, stack), tw.account(t).Operations, "create")
 	assertHoldsThePlan(t, name, cfg, tw.account(t))
+	assertFollowsTheAccountsData(t, name, cfg, tw.account(t))
 	step(t, "the demo's load balancer", func() { assertServiceLoadBalancers(t, tw, cfg) })
 	step(t, "every pod bound to a node it may run on", func() { assertPodsBound(t) })
 	step(t, "preview again", func() {

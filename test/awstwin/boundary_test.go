@@ -14,11 +14,9 @@ const module = "eks-advanced-networking"
 
 // twinMayImport are the product packages the twin imports, and why. The replacement rules describe
 // pulumi-aws itself (its ForceNew inputs); the twin replaces with them as the offline preview does.
-// The offline plan's package still answers the data sources the twin does not hold fixtures for
-// (caller identity, zones, add-on versions, vCPUs, AMI parameters): the one exception left.
+// Data sources answer from the twin's own fixtures (awsdata), never from the offline plan's mocks.
 var twinMayImport = map[string]string{
 	module + "/internal/replacement": "pulumi-aws's ForceNew inputs",
-	module + "/internal/plan":        "data-source answers, until the twin answers from AWS's own data",
 }
 
 // imports are every import of this module's packages, by the file's directory relative to the

@@ -4,15 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-
-	"eks-advanced-networking/internal/plan"
+	"eks-advanced-networking/test/awstwin/awsdata"
 )
 
 // EKS: clusters, managed node groups, add-ons and access entries. Codes and messages are EKS's
@@ -26,45 +22,19 @@ const (
 	typeAccessAssociation = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 )
 
-// CallerArn is who deploys (getCallerIdentity, answered as the offline plan does); EKS gives that
-// identity an access entry itself when the cluster bootstraps its creator's admin permissions.
-var CallerArn = planAnswer("aws:index/getCallerIdentity:getCallerIdentity", nil, "arn")
+// CallerArn is who deploys (STS GetCallerIdentity); EKS gives that identity an access entry itself
+// when the cluster bootstraps its creator's admin permissions.
+var CallerArn = awsdata.Caller().Arn
 
 // kubernetesVersions are the versions EKS creates clusters with, as of 2026-11 (EKS User Guide,
 // "Kubernetes version lifecycle"); others get "unsupported Kubernetes version" (tam#3164).
 var kubernetesVersions = []string{"1.32", "1.33", "1.34", "1.35", "1.36"}
 
-// addonOffers says which add-on versions EKS offers for a Kubernetes minor: kube-proxy follows the
-// cluster's minor (EKS User Guide, managed-kube-proxy.html), CoreDNS's minors per Kubernetes
-// version (managed-coredns.html), the VPC CNI from v1.17 to v1.23 (amazon-vpc-cni-k8s releases).
+// addonOffers says whether EKS offers an add-on version for a Kubernetes version, as
+// DescribeAddonVersions lists them (awsdata).
 func addonOffers(addon, version, kubernetes string) bool {
-	m := regexp.MustCompile(`^v(\d+)\.(\d+)\.\d+-eksbuild\.\d+$`).FindStringSubmatch(version)
-	if m == nil {
-		return false
-	}
-	major, _ := strconv.Atoi(m[1])
-	minor, _ := strconv.Atoi(m[2])
-	k8sMinor, _ := strconv.Atoi(strings.TrimPrefix(kubernetes, "1."))
-	switch addon {
-	case "vpc-cni":
-		return major == 1 && minor >= 17 && minor <= 23
-	case "kube-proxy":
-		return major == 1 && minor == k8sMinor
-	case "coredns":
-		corednsMinors := map[int][]int{32: {11}, 33: {12, 13}, 34: {12, 13}, 35: {13, 14}, 36: {14}}
-		return major == 1 && slices.Contains(corednsMinors[k8sMinor], minor)
-	}
-	return false
-}
-
-// planAnswer is one field of the offline plan's answer to a data source (plan.Invoke); the twin
-// reports what the plan does for what it does not hold itself.
-func planAnswer(token string, args map[string]any, field string) string {
-	out, err := plan.Invoke("", token, resource.NewPropertyMapFromMap(args))
-	if err != nil || !out.HasValue(resource.PropertyKey(field)) {
-		return ""
-	}
-	return fmt.Sprint(out[resource.PropertyKey(field)].Mappable())
+	offered, _ := awsdata.AddonVersions(addon, kubernetes)
+	return slices.Contains(offered, version)
 }
 
 func object(v any) map[string]any {
@@ -259,8 +229,8 @@ func init() {
 			r.ID = cluster.ID + ":" + name
 			r.Outputs["arn"] = fmt.Sprintf("arn:aws:eks:%s:%s:addon/%s/%s/%s", a.Region, AccountID, cluster.ID, name, r.ID)
 			if r.str("addonVersion") == "" {
-				r.Outputs["addonVersion"] = planAnswer("aws:eks/getAddonVersion:getAddonVersion",
-					map[string]any{"addonName": name, "kubernetesVersion": cluster.str("version")}, "version")
+				// EKS installs the default version for the cluster's Kubernetes version.
+				_, r.Outputs["addonVersion"] = awsdata.AddonVersions(name, cluster.str("version"))
 			}
 			return nil
 		},
@@ -343,6 +313,9 @@ func (a *Account) checkNodeGroup(cluster, r *Record, amiType string) *Error {
 	if lo > want || want > hi || hi < 1 {
 		return awsErr("InvalidParameterException", "Minimum capacity %v can't be greater than desired size %v, and desired size can't be greater than maximum %v", lo, want, hi)
 	}
+	if err := a.checkNodeArchitecture(r, amiType); err != nil {
+		return err
+	}
 	spec := object(r.Inputs["launchTemplate"])
 	if spec == nil {
 		return nil
@@ -369,6 +342,34 @@ func (a *Account) checkNodeGroup(cluster, r *Record, amiType string) *Error {
 		return awsErr("InvalidParameterException", "You cannot specify an AMI Type other than CUSTOM, when specifying an image id in your launch template.")
 	case lt.str("imageId") == "" && amiType == "CUSTOM":
 		return awsErr("InvalidParameterException", "You must specify an image id in your launch template when using AMI Type CUSTOM.")
+	}
+	return nil
+}
+
+// checkNodeArchitecture: the instance type exists, and its architecture is the AMI's, whether the
+// AMI comes from the node group's AMI type (AL2023_x86_64_*, AL2023_ARM_64_*) or from the launch
+// template's image id (which must be an AMI the account can see).
+func (a *Account) checkNodeArchitecture(r *Record, amiType string) *Error {
+	instance, _, err := a.nodeLaunch(r)
+	if err != nil {
+		return awsErr("InvalidParameterException", "%s", err.Message)
+	}
+	arch := instance.Architecture()
+	var lt *Record
+	if spec := object(r.Inputs["launchTemplate"]); spec != nil {
+		lt = a.Resources[strOf(spec, "id")]
+	}
+	switch {
+	case lt != nil && lt.str("imageId") != "":
+		imageArch, ok := awsdata.ImageArchitecture(lt.str("imageId"))
+		if !ok {
+			return awsErr("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", lt.str("imageId"))
+		}
+		if imageArch != arch {
+			return awsErr("InvalidParameterValue", "The architecture '%s' of the specified instance type does not match the architecture '%s' of the specified AMI.", arch, imageArch)
+		}
+	case strings.Contains(amiType, "_x86_64_") && arch != "x86_64", strings.Contains(amiType, "_ARM_64_") && arch != "arm64":
+		return awsErr("InvalidParameterException", "[%s] is not a valid instance type for requested amiType %s", instance.InstanceType, amiType)
 	}
 	return nil
 }

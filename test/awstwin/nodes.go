@@ -19,20 +19,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"eks-advanced-networking/test/awstwin/awsdata"
 )
 
 // The nodes a managed node group registers with its cluster, as kubelet and EKS would name and
 // label them, for a cluster backed by a real API server. Nothing runs on them: they are there so
 // kube-scheduler has somewhere to bind the stack's pods, and so a selector, a taint or a pod limit
 // that would strand a pod on AWS strands it here too.
-
-// eniSlots are instance types' ENIs and IPv4 addresses per ENI (EC2 User Guide, "Maximum IP
-// addresses per network interface"), for the VPC CNI's max-pods formula.
-var eniSlots = map[string][2]int{
-	"t3.small": {3, 4}, "t3.medium": {3, 6}, "t3.large": {3, 12}, "t3.xlarge": {4, 15},
-	"m5.large": {3, 10}, "m5.xlarge": {4, 15}, "m6i.large": {3, 10}, "c5.large": {3, 10},
-	"m7g.large": {3, 10}, "t4g.medium": {3, 6},
-}
 
 // maxPodsLine is kubelet.config.maxPods in a nodeadm NodeConfig, and maxPodsExpressionLine
 // kubelet.maxPodsExpression when it is an integer literal, which is how our user data sets it.
@@ -43,21 +37,23 @@ var (
 
 // MaxPods is the pod capacity a node of the group gets, as nodeadm sets it: the user data's
 // config.maxPods if it sets one (it takes precedence), else its maxPodsExpression (only integer
-// literals are evaluated here), else the VPC CNI's formula, ENIs × (addresses − 1) + 2
-// (amazon-vpc-cni-k8s misc/eni-max-pods.txt), else the kubelet's default of 110.
-func MaxPods(instanceType, userData string) int {
+// literals are evaluated here), else the VPC CNI's formula from EC2's numbers for the type,
+// ENIs × (IPv4 addresses per ENI − 1) + 2 (amazon-vpc-cni-k8s misc/eni-max-pods.txt). EC2 refuses an
+// instance type it does not have; the twin does not guess one.
+func MaxPods(instanceType, userData string) (int, *Error) {
 	if raw, err := base64.StdEncoding.DecodeString(userData); err == nil {
 		for _, line := range []*regexp.Regexp{maxPodsLine, maxPodsExpressionLine} {
 			if m := line.FindStringSubmatch(string(raw)); m != nil {
 				n, _ := strconv.Atoi(m[1])
-				return n
+				return n, nil
 			}
 		}
 	}
-	if s, ok := eniSlots[instanceType]; ok {
-		return s[0]*(s[1]-1) + 2
+	t, err := describeInstanceType(instanceType)
+	if err != nil {
+		return 0, err
 	}
-	return 110
+	return t.NetworkInfo.MaximumNetworkInterfaces*(t.NetworkInfo.Ipv4AddressesPerInterface-1) + 2, nil
 }
 
 // multusLabel is the label our Multus boot unit puts on its node once the ENI is attached
@@ -78,23 +74,14 @@ func (a *Account) NodesFor(ng *Record) []*corev1.Node {
 	ipv6 := cluster != nil && strOf(object(cluster.Outputs["kubernetesNetworkConfig"]), "ipFamily") == "ipv6"
 	scaling := object(ng.Inputs["scalingConfig"])
 	desired, _ := scaling["desiredSize"].(float64)
-	instanceType := "t3.medium"
-	if types := stringList(ng.Inputs["instanceTypes"]); len(types) > 0 {
-		instanceType = types[0]
+	instance, userData, err := a.nodeLaunch(ng)
+	if err != nil {
+		return nil // the node group's create was refused for it
 	}
-	userData := ""
-	if lt, ok := a.Resources[strOf(object(ng.Inputs["launchTemplate"]), "id")]; ok {
-		userData = lt.str("userData")
-		if t := lt.str("instanceType"); t != "" {
-			instanceType = t
-		}
-	}
+	instanceType := instance.InstanceType
 	decoded, _ := base64.StdEncoding.DecodeString(userData)
-	arch := "amd64"
-	if family, _, _ := strings.Cut(instanceType, "."); strings.Contains(family[1:], "g") {
-		arch = "arm64"
-	}
-	pods := MaxPods(instanceType, userData)
+	arch := map[string]string{"x86_64": "amd64", "arm64": "arm64"}[instance.Architecture()]
+	pods, _ := MaxPods(instanceType, userData)
 	subnets := stringList(ng.Inputs["subnetIds"])
 	var nodes []*corev1.Node
 	for i := 0; i < int(desired) && len(subnets) > 0; i++ {
@@ -132,17 +119,13 @@ func (a *Account) NodesFor(ng *Record) []*corev1.Node {
 			m := object(t)
 			taints = append(taints, corev1.Taint{Key: strOf(m, "key"), Value: strOf(m, "value"), Effect: taintEffects[strOf(m, "effect")]})
 		}
-		capacity := corev1.ResourceList{
-			corev1.ResourcePods:   *resource.NewQuantity(int64(pods), resource.DecimalSI),
-			corev1.ResourceCPU:    resource.MustParse(planAnswer("aws:ec2/getInstanceType:getInstanceType", map[string]any{"instanceType": instanceType}, "defaultVcpus")),
-			corev1.ResourceMemory: resource.MustParse("3800Mi"),
-		}
+		capacity, allocatable := nodeResources(instance, pods)
 		nodes = append(nodes, &corev1.Node{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Node"},
 			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
 			Spec:       corev1.NodeSpec{Taints: taints, ProviderID: fmt.Sprintf("aws:///%s/i-%017x", subnet.str("availabilityZone"), a.NodeCount)},
 			Status: corev1.NodeStatus{
-				Capacity: capacity, Allocatable: capacity,
+				Capacity: capacity, Allocatable: allocatable,
 				Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
 					Message: "kubelet is posting ready status (AWS twin: no kubelet runs)", LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
 				Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: address}, {Type: corev1.NodeHostName, Address: name}},
@@ -150,6 +133,55 @@ func (a *Account) NodesFor(ng *Record) []*corev1.Node {
 		})
 	}
 	return nodes
+}
+
+// nodeLaunch is what a node group's instances launch as: the instance type (the launch template's,
+// else the group's first, else t3.medium, EKS's default for a managed node group) and the launch
+// template's user data. EC2 refuses a type it does not have.
+func (a *Account) nodeLaunch(ng *Record) (awsdata.InstanceType, string, *Error) {
+	instanceType := "t3.medium"
+	if types := stringList(ng.Inputs["instanceTypes"]); len(types) > 0 {
+		instanceType = types[0]
+	}
+	userData := ""
+	if lt, ok := a.Resources[strOf(object(ng.Inputs["launchTemplate"]), "id")]; ok {
+		userData = lt.str("userData")
+		if t := lt.str("instanceType"); t != "" {
+			instanceType = t
+		}
+	}
+	t, err := describeInstanceType(instanceType)
+	return t, userData, err
+}
+
+// nodeResources are a node's capacity (EC2's vCPUs and memory for the type, and its max pods) and
+// what kubelet leaves allocatable after nodeadm's reservations: kubeReserved memory of 11 MiB per pod
+// plus 255 MiB, CPU of 6 % of the first core, 1 % of the second, 0.5 % of the next two and 0.25 % of
+// the rest, and the 100 MiB hard eviction threshold (amazon-eks-ami nodeadm/internal/kubelet/
+// config.go: getMemoryMebibytesToReserve, getCPUMillicoresToReserve, evictionHard memory.available).
+func nodeResources(t awsdata.InstanceType, pods int) (capacity, allocatable corev1.ResourceList) {
+	cores := t.VCpuInfo.DefaultVCpus
+	total := cores * 1000
+	reservedMilli := 0
+	bounds, basisPoints := []int{0, 1000, 2000, 4000, total}, []int{600, 100, 50, 25}
+	for i, bp := range basisPoints { // getCPUMillicoresToReserve, in the same integer arithmetic
+		if total > bounds[i] {
+			reservedMilli += (min(total, bounds[i+1]) - bounds[i]) * bp / 10000
+		}
+	}
+	memory := int64(t.MemoryInfo.SizeInMiB)
+	reservedMemory := int64(11*pods+255) + 100
+	capacity = corev1.ResourceList{
+		corev1.ResourcePods:   *resource.NewQuantity(int64(pods), resource.DecimalSI),
+		corev1.ResourceCPU:    *resource.NewMilliQuantity(int64(cores)*1000, resource.DecimalSI),
+		corev1.ResourceMemory: *resource.NewQuantity(memory<<20, resource.BinarySI),
+	}
+	allocatable = corev1.ResourceList{
+		corev1.ResourcePods:   capacity[corev1.ResourcePods],
+		corev1.ResourceCPU:    *resource.NewMilliQuantity(int64(cores)*1000-int64(reservedMilli), resource.DecimalSI),
+		corev1.ResourceMemory: *resource.NewQuantity((memory-reservedMemory)<<20, resource.BinarySI),
+	}
+	return capacity, allocatable
 }
 
 // kubeClient talks to the API server behind the account's clusters, as EKS's node registration

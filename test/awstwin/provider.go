@@ -19,8 +19,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
-
-	"eks-advanced-networking/internal/plan"
 )
 
 // Version is the pulumi-aws version the twin stands in for, the one go.mod pins.
@@ -436,27 +434,15 @@ func (p *Provider) record(op, typ, id string, start time.Time) error {
 	})
 }
 
-// Invoke answers the data sources the program and pulumi-eks read: a cluster from the account, the
-// rest as the offline plan answers them (plan.Invoke), so the two agree.
+// Invoke answers the data sources the program and pulumi-eks read (datasources.go).
 func (p *Provider) Invoke(_ context.Context, req plugin.InvokeRequest) (plugin.InvokeResponse, error) {
-	if req.Tok != "aws:eks/getCluster:getCluster" {
-		out, err := plan.Invoke(p.region, string(req.Tok), req.Args)
-		return plugin.InvokeResponse{Properties: out}, err
-	}
-	// A cluster is what the account holds.
 	var out map[string]any
-	name, _ := plain(req.Args)["name"].(string)
 	err := p.withAccount(func(a *Account) error {
-		c, awsErr := a.cluster(name)
+		answer, awsErr := a.Answer(string(req.Tok), plain(req.Args))
 		if awsErr != nil {
-			return apiError("reading", typeCluster, awsErr)
+			return fmt.Errorf("reading %s: operation error (AWS twin), api error %s: %s", req.Tok, awsErr.Code, awsErr.Message)
 		}
-		out = map[string]any{"id": name, "name": name, "status": c.Outputs["status"], "arn": c.Outputs["arn"],
-			"endpoint": c.Outputs["endpoint"], "version": c.Outputs["version"], "identities": c.Outputs["identities"],
-			"certificateAuthorities":   []any{c.Outputs["certificateAuthority"]},
-			"kubernetesNetworkConfigs": []any{c.Outputs["kubernetesNetworkConfig"]},
-			"vpcConfig":                c.Outputs["vpcConfig"],
-		}
+		out = answer
 		return nil
 	})
 	if err != nil {

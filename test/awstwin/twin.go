@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"eks-advanced-networking/internal/plan"
+	"eks-advanced-networking/test/awstwin/awsdata"
 )
 
 // Error is an AWS API error: the code and message AWS returns (EC2's <Code> and <Message>, IAM's,
@@ -78,6 +78,9 @@ type Account struct {
 	// ApiServer backs the account's EKS clusters: their endpoint and certificate authority are a
 	// real API server's (the e2e suite's), so kubeconfigs built from them work. Empty: made-up ones.
 	ApiServer ApiServer `json:"apiServer"`
+	// AmiRelease is the EKS AMI release the public SSM parameters point at (awsdata.AmiReleases);
+	// empty is the newest. A test moves it to model AWS publishing a new AMI between two runs.
+	AmiRelease string `json:"amiRelease,omitempty"`
 }
 
 // Operation is one create or delete the account carried out, and when.
@@ -103,8 +106,8 @@ func NewAccount(region string) *Account {
 	return &Account{Region: region, Resources: map[string]*Record{}}
 }
 
-// AccountID is the simulated account's id, the offline plan's.
-const AccountID = plan.AccountID
+// AccountID is the simulated account's id: the caller's, from STS's documented example.
+var AccountID = awsdata.Caller().Account
 
 // nextID gives an id of AWS's shape for a prefix (vpc, subnet, igw, ...): 17 hex digits.
 func (a *Account) nextID(prefix string) string {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"eks-advanced-networking/internal/replacement"
+	"eks-advanced-networking/test/awstwin/awsdata"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -272,13 +273,19 @@ func TestEksRules(t *testing.T) {
 	wantCode(t, err, "InvalidParameterException", "unsupported Kubernetes version 1.29")
 	cluster := mustCreate(t, a, typeCluster, clusterIn(n.subnet, second))
 
-	// Add-ons: versions EKS offers for 1.35 only.
-	_, err = a.Create(typeAddon, map[string]any{"clusterName": cluster, "addonName": "kube-proxy", "addonVersion": "v1.34.1-eksbuild.1"})
+	// Add-ons: versions EKS offers for 1.35 only; without a version, EKS's default for 1.35.
+	_, err = a.Create(typeAddon, map[string]any{"clusterName": cluster, "addonName": "kube-proxy", "addonVersion": "v1.34.9-eksbuild.1"})
 	wantCode(t, err, "InvalidParameterException", "Addon version specified is not supported")
-	mustCreate(t, a, typeAddon, map[string]any{"clusterName": cluster, "addonName": "kube-proxy", "addonVersion": "v1.35.3-eksbuild.2"})
-	mustCreate(t, a, typeAddon, map[string]any{"clusterName": cluster, "addonName": "vpc-cni", "addonVersion": "v1.22.1-eksbuild.2",
+	_, err = a.Create(typeAddon, map[string]any{"clusterName": cluster, "addonName": "vpc-cni", "addonVersion": "v1.20.1-eksbuild.3"})
+	wantCode(t, err, "InvalidParameterException", "Addon version specified is not supported")
+	mustCreate(t, a, typeAddon, map[string]any{"clusterName": cluster, "addonName": "kube-proxy", "addonVersion": "v1.35.6-eksbuild.1"})
+	mustCreate(t, a, typeAddon, map[string]any{"clusterName": cluster, "addonName": "vpc-cni", "addonVersion": "v1.23.2-eksbuild.1",
 		"configurationValues": `{"env":{"ENABLE_V4_EGRESS":"true"}}`})
-	_, err = a.Create(typeAddon, map[string]any{"clusterName": "nope", "addonName": "coredns"})
+	coredns := mustCreate(t, a, typeAddon, map[string]any{"clusterName": cluster, "addonName": "coredns"})
+	if got := a.Resources[coredns].Outputs["addonVersion"]; got != "v1.14.3-eksbuild.11" {
+		t.Errorf("coredns without a version got %v, want EKS's default for 1.35", got)
+	}
+	_, err = a.Create(typeAddon, map[string]any{"clusterName": "nope", "addonName": "kube-proxy"})
 	wantCode(t, err, "ResourceNotFoundException", "No cluster found for name: nope.")
 
 	// Access entries: the creator has one already.
@@ -307,7 +314,8 @@ func TestEksRules(t *testing.T) {
 	// A launch template naming the image takes AMI type CUSTOM, and CUSTOM takes an image. An update
 	// that turns the image on keeps the group's old AMI type, which EKS then refuses: why the program
 	// gives such a change a new node group.
-	imageLt := mustCreate(t, a, typeLaunchTemplate, map[string]any{"name": "lt-image", "imageId": "ami-0123"})
+	x86Image, _ := awsdata.AmiParameter("/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/image_id", "")
+	imageLt := mustCreate(t, a, typeLaunchTemplate, map[string]any{"name": "lt-image", "imageId": x86Image})
 	typed := group(imageLt)
 	typed["nodeGroupName"], typed["amiType"] = "ng-typed", "AL2023_x86_64_STANDARD"
 	_, err = a.Create(typeNodeGroup, typed)
@@ -422,12 +430,17 @@ func TestNodesAreWhatEksWouldRegister(t *testing.T) {
 		t.Errorf("zones %v", zones)
 	}
 	expression := base64.StdEncoding.EncodeToString([]byte("kubelet:\n  maxPodsExpression: \"12\"\n"))
-	if got := MaxPods("t3.medium", expression); got != 12 {
+	if got, _ := MaxPods("t3.medium", expression); got != 12 {
 		t.Errorf("max pods %d from maxPodsExpression 12", got)
 	}
-	if MaxPods("t3.medium", "") != 17 || MaxPods("m5.large", "") != 29 || MaxPods("x9.huge", "") != 110 {
-		t.Errorf("max pods %d %d %d", MaxPods("t3.medium", ""), MaxPods("m5.large", ""), MaxPods("x9.huge", ""))
+	// The VPC CNI's eni-max-pods.txt has t3.medium 17 and m5.large 29.
+	for instanceType, want := range map[string]int{"t3.medium": 17, "m5.large": 29} {
+		if got, err := MaxPods(instanceType, ""); got != want || err != nil {
+			t.Errorf("max pods of %s: %d, %v; want %d", instanceType, got, err, want)
+		}
 	}
+	_, err = MaxPods("x9.huge", "")
+	wantCode(t, err, "InvalidInstanceType", "The following supplied instance types do not exist: [x9.huge]")
 }
 
 func TestAnAttachedEniCannotBeDeleted(t *testing.T) {
