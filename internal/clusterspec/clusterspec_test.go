@@ -37,6 +37,10 @@ func TestSupportOn(t *testing.T) {
 			t.Errorf("%s: err = %v, want a refusal listing the creatable versions", v, err)
 		}
 	}
+	// 1.36's dates are known to the month: its warning says so.
+	if s, err := SupportOn("1.36", day("2027-07-15")); err != nil || !strings.Contains(s.Warning, "ends on August 2027 (approximate)") {
+		t.Errorf("1.36 a month before its approximate end: %+v %v", s, err)
+	}
 	// A year on, 1.32 can no longer be created.
 	if _, err := SupportOn("1.32", day("2027-04-01")); err == nil {
 		t.Error("1.32 accepted after its extended support ended")
