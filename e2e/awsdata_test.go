@@ -25,10 +25,15 @@ func assertFollowsTheAccountsData(t *testing.T, stackName string, cfg map[string
 	if err != nil {
 		t.Fatal(err)
 	}
-	planned := func(typ, key string) []string {
+	// planned is what the offline plan gives key on resources of typ whose inputs hold match.
+	planned := func(typ, key string, match map[string]any) []string {
 		var out []string
 		for _, r := range offline.Resources {
-			if v, ok := r.Inputs[key].(string); ok && r.Type == typ && v != "" {
+			matches := true
+			for k, v := range match {
+				matches = matches && r.Inputs[k] == v
+			}
+			if v, ok := r.Inputs[key].(string); ok && r.Type == typ && v != "" && matches {
 				out = append(out, v)
 			}
 		}
@@ -56,16 +61,16 @@ func assertFollowsTheAccountsData(t *testing.T, stackName string, cfg map[string
 				t.Fatalf("add-on %s: EKS offers none", r.ID)
 			}
 			version := fmt.Sprint(r.Inputs["addonVersion"])
-			follows("add-on "+fmt.Sprint(r.Inputs["addonName"]), version, version == offered[0], planned(r.Type, "addonVersion"))
+			follows("add-on "+fmt.Sprint(r.Inputs["addonName"]), version, version == offered[0], planned(r.Type, "addonVersion", map[string]any{"addonName": r.Inputs["addonName"]}))
 		case "aws:ec2/launchTemplate:LaunchTemplate":
 			if image, _ := r.Inputs["imageId"].(string); image != "" {
 				_, published := awsdata.ImageArchitecture(image)
-				follows("launch template image", image, published, planned(r.Type, "imageId"))
+				follows("launch template image", image, published, planned(r.Type, "imageId", nil))
 			}
 		case "aws:eks/nodeGroup:NodeGroup":
 			if release, _ := r.Inputs["releaseVersion"].(string); release != "" {
 				want, _ := awsdata.AmiParameter(fmt.Sprintf("/aws/service/eks/optimized-ami/%s/amazon-linux-2023/x86_64/standard/recommended/release_version", r.Inputs["version"]), "")
-				follows("node group release", release, release == want, planned("eks:index:ManagedNodeGroup", "releaseVersion"))
+				follows("node group release", release, release == want, planned("eks:index:ManagedNodeGroup", "releaseVersion", nil))
 			}
 		}
 	}

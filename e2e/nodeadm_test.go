@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/nodeadm"
+	"eks-advanced-networking/test/awstwin"
 )
 
 // A cluster's details as the user data carries them.
@@ -201,5 +203,24 @@ func TestNodeadmReservesMemoryForOurMaxPods(t *testing.T) {
 	}
 	if generated, memory, dropIn := kubeletReserved(t, oldUserData, "t3.medium"); generated != 17 || memory != "442Mi" || dropIn != 110 {
 		t.Errorf("config.maxPods 110: nodeadm generates %d with %s reserved and a drop-in of %d; want 17, 442Mi and 110", generated, memory, dropIn)
+	}
+}
+
+// The twin checks a custom-AMI node group's user data with the real nodeadm: our Multus nodes' user
+// data passes; a NodeConfig without its cluster, which a node could not join with, does not.
+func TestTwinChecksUserDataWithNodeadm(t *testing.T) {
+	bin, err := exec.LookPath("nodeadm")
+	if err != nil {
+		t.Fatalf("%v; put tools/build.sh's directory on PATH", err)
+	}
+	check := awstwin.NodeadmUserDataCheck(bin)
+	if err := check(base64.StdEncoding.EncodeToString([]byte(multusNodeUserData(t)))); err != nil {
+		t.Errorf("our Multus user data: %v", err)
+	}
+	clusterless := "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    maxPodsExpression: \"12\"\n"
+	if err := check(base64.StdEncoding.EncodeToString([]byte(clusterless))); err == nil {
+		t.Error("nodeadm accepted a NodeConfig without its cluster")
+	} else {
+		t.Logf("nodeadm refuses it: %v", err)
 	}
 }

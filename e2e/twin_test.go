@@ -91,7 +91,13 @@ esac
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Node groups' user data is checked by the real nodeadm, as a node would read it.
+	nodeadm, err := exec.LookPath("nodeadm")
+	if err != nil {
+		t.Fatalf("%v; put tools/build.sh's directory on PATH", err)
+	}
 	return &twin{state: state, env: map[string]string{
+		awstwin.NodeadmEnv:         nodeadm,
 		awstwin.ApiServerEnv:       testCluster.server,
 		awstwin.ApiServerCaEnv:     base64.StdEncoding.EncodeToString(ca),
 		"EAN_AWS_TWIN_TOKEN":       testCluster.token,
@@ -299,6 +305,7 @@ type runGraph struct {
 	ids     map[string]string   // urn -> the cloud id, for custom resources
 	types   map[string]string   // urn -> type
 	parents map[string]string   // urn -> parent urn
+	own     map[string][]string // urn -> the dependencies the state records for it, and nothing else
 }
 
 func graphOf(t *testing.T, stack auto.Stack) runGraph {
@@ -320,9 +327,9 @@ func graphOf(t *testing.T, stack auto.Stack) runGraph {
 	if err := json.Unmarshal(exported.Deployment, &deployment); err != nil {
 		t.Fatal(err)
 	}
-	g := runGraph{deps: map[string][]string{}, ids: map[string]string{}, types: map[string]string{}, parents: map[string]string{}}
+	g := runGraph{deps: map[string][]string{}, ids: map[string]string{}, types: map[string]string{}, parents: map[string]string{}, own: map[string][]string{}}
 	for _, r := range deployment.Resources {
-		g.types[r.URN], g.parents[r.URN] = r.Type, r.Parent
+		g.types[r.URN], g.parents[r.URN], g.own[r.URN] = r.Type, r.Parent, r.Dependencies
 		g.deps[r.URN] = append(g.deps[r.URN], r.Dependencies...)
 		if r.Custom {
 			g.ids[r.URN] = r.ID
@@ -454,8 +461,15 @@ func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *
 		}
 		upTook = time.Since(start)
 	})
-	timingReport(t, name+" up", upTook, graphOf(t, stack), tw.account(t).Operations, "create")
+	graph := graphOf(t, stack)
+	timingReport(t, name+" up", upTook, graph, tw.account(t).Operations, "create")
 	assertHoldsThePlan(t, name, cfg, tw.account(t))
+	assertRequirementsAreEdges(t, graph, tw.account(t))
+	step(t, "the account's invariants", func() {
+		for _, v := range tw.account(t).Invariants() {
+			t.Error(v)
+		}
+	})
 	assertFollowsTheAccountsData(t, name, cfg, tw.account(t))
 	step(t, "the demo's load balancer", func() { assertServiceLoadBalancers(t, tw, cfg) })
 	step(t, "every pod bound to a node it may run on", func() { assertPodsBound(t) })
@@ -708,7 +722,9 @@ var pulumiEksAdds = map[string]map[string]int{
 }
 
 // assertHoldsThePlan checks that the twin's account holds exactly the offline plan's AWS resources
-// plus what the plan's remote components add (pulumiEksAdds).
+// plus what the plan's remote components add (pulumiEksAdds), counted by type. It says nothing of
+// whether they work (the account's invariants do); after an interrupted run it shows the recovery
+// left no duplicate and no orphan.
 func assertHoldsThePlan(t *testing.T, stackName string, cfg map[string]string, a *awstwin.Account) {
 	t.Helper()
 	offline, err := plan.Run(plan.Options{Project: config.Project, Stack: stackName, Config: cfg}, stacks.Program(cfg))
@@ -895,11 +911,13 @@ func TestTwinRefusesIamAndEksThroughTheEngine(t *testing.T) {
 				}, pulumi.Provider(provider))
 				return err
 			}},
+		{"node join", "NodeCreationFailure: Instances failed to join the kubernetes cluster (the node role", "aws:eks:NodeGroup (nodes)",
+			nodeGroupThatCannotJoin},
 	} {
 		step(t, c.name, func() {
 			ctx := context.Background()
 			tw := newTwin(t)
-			name := "twin-refuses-" + c.name
+			name := "twin-refuses-" + strings.ReplaceAll(c.name, " ", "-")
 			stack := newStack(t, name, func(ctx *pulumi.Context) error {
 				provider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("eu-central-1")})
 				if err != nil {
@@ -915,9 +933,48 @@ func TestTwinRefusesIamAndEksThroughTheEngine(t *testing.T) {
 			if _, err := stack.Destroy(ctx); err != nil {
 				t.Fatalf("destroy: %v", err)
 			}
-			if a := tw.account(t); len(a.Resources) != 0 || len(a.Refusals) != 1 {
-				t.Errorf("after destroy the twin holds %v and refused %+v; want nothing and the one refusal", a.Summary(), a.Refusals)
+			code := strings.TrimSuffix(strings.Fields(c.says)[0], ":")
+			if a := tw.account(t); len(a.Resources) != 0 || len(a.Refusals) != 1 || a.Refusals[0].Code != code {
+				t.Errorf("after destroy the twin holds %v and refused %+v; want nothing and the one refusal, %s", a.Summary(), a.Refusals, code)
 			}
 		})
 	}
+}
+
+// nodeGroupThatCannotJoin is a cluster in two subnets and a node group whose role has no policies:
+// its instances could not pull images or describe themselves, so they never join.
+func nodeGroupThatCannotJoin(ctx *pulumi.Context, provider pulumi.ProviderResource) error {
+	opts := pulumi.Provider(provider)
+	vpc, err := ec2.NewVpc(ctx, "vpc", &ec2.VpcArgs{CidrBlock: pulumi.String("10.0.0.0/16")}, opts)
+	if err != nil {
+		return err
+	}
+	var subnets pulumi.StringArray
+	for i, zone := range []string{"eu-central-1a", "eu-central-1b"} {
+		subnet, err := ec2.NewSubnet(ctx, zone, &ec2.SubnetArgs{VpcId: vpc.ID(), AvailabilityZone: pulumi.String(zone),
+			CidrBlock: pulumi.Sprintf("10.0.%d.0/24", i)}, opts)
+		if err != nil {
+			return err
+		}
+		subnets = append(subnets, subnet.ID())
+	}
+	trust := func(service string) pulumi.String {
+		return pulumi.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"` + service + `"},"Action":"sts:AssumeRole"}]}`)
+	}
+	clusterRole, err := iam.NewRole(ctx, "cluster", &iam.RoleArgs{AssumeRolePolicy: trust("eks.amazonaws.com")}, opts)
+	if err != nil {
+		return err
+	}
+	cluster, err := eks.NewCluster(ctx, "cluster", &eks.ClusterArgs{RoleArn: clusterRole.Arn,
+		VpcConfig: &eks.ClusterVpcConfigArgs{SubnetIds: subnets}}, opts)
+	if err != nil {
+		return err
+	}
+	nodeRole, err := iam.NewRole(ctx, "nodes", &iam.RoleArgs{AssumeRolePolicy: trust("ec2.amazonaws.com")}, opts)
+	if err != nil {
+		return err
+	}
+	_, err = eks.NewNodeGroup(ctx, "nodes", &eks.NodeGroupArgs{ClusterName: cluster.Name, NodeRoleArn: nodeRole.Arn, SubnetIds: subnets,
+		ScalingConfig: &eks.NodeGroupScalingConfigArgs{DesiredSize: pulumi.Int(1), MinSize: pulumi.Int(1), MaxSize: pulumi.Int(1)}}, opts)
+	return err
 }

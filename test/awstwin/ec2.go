@@ -221,7 +221,8 @@ func init() {
 				// The call succeeds and the gateway fails; pulumi-aws's waiter then reports the failure
 				// (API_NatGateway failureCode; tpa ec2/wait.go).
 				vpcID := subnet.str("vpcId")
-				if len(a.live(typeInternetGateway, func(g *Record) bool { return g.str("vpcId") == vpcID && g.DeletingUntil == nil })) == 0 {
+				// An internet gateway is attached once its create (create, attach, wait) has finished.
+				if len(a.live(typeInternetGateway, func(g *Record) bool { return g.str("vpcId") == vpcID && g.usable() })) == 0 {
 					return awsErr("Gateway.NotAttached", "creating EC2 NAT Gateway: waiting for completion: unexpected state 'failed', wanted target 'available'. last error: Gateway.NotAttached: Network %s has no Internet gateway attached", vpcID)
 				}
 				r.Outputs["publicIp"] = eip.Outputs["publicIp"]

@@ -61,6 +61,20 @@ func (a *Account) cluster(name string) (*Record, *Error) {
 	return nil, awsErr("ResourceNotFoundException", "No cluster found for name: %s.", name)
 }
 
+// activeCluster is a cluster that can take add-ons, node groups and access entries: one whose create
+// has finished. Before that EKS answers InvalidRequestException, "the request is invalid given the
+// state of the cluster" (EKS API reference, CreateAddon, CreateNodegroup, CreateAccessEntry).
+func (a *Account) activeCluster(name string) (*Record, *Error) {
+	c, err := a.cluster(name)
+	if err != nil {
+		return nil, err
+	}
+	if c.CreatingUntil != nil {
+		return nil, awsErr("InvalidRequestException", "The request is invalid given the state of the cluster %s (CREATING). Check the state of the cluster and the associated operations.", name)
+	}
+	return c, nil
+}
+
 func init() {
 	register(typeCluster, handler{prefix: "cluster", took: durations{create: 12 * time.Minute, delete: 10 * time.Minute},
 		create: func(a *Account, r *Record) *Error {
@@ -109,8 +123,11 @@ func init() {
 			r.ID = name
 			a.eksCreatesLogGroup(r)
 			// EKS's cluster security group, which EKS deletes with the cluster: it keeps the VPC in use.
+			// It lets its members (the control plane's interfaces, and nodes given no other group)
+			// reach each other on everything (EKS User Guide, sec-group-reqs).
 			sg := &Record{Type: typeSecurityGroup, ID: a.nextID("sg"), Outputs: map[string]any{},
-				Inputs: map[string]any{"vpcId": vpcID, "name": "eks-cluster-sg-" + name, "description": "EKS created security group"}}
+				Inputs: map[string]any{"vpcId": vpcID, "name": "eks-cluster-sg-" + name, "description": "EKS created security group",
+					"ingress": []any{map[string]any{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "self": true}}}}
 			a.Resources[sg.ID] = sg
 			host := fmt.Sprintf("%032X", a.Sequence)
 			r.Outputs["arn"] = fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", a.Region, AccountID, name)
@@ -175,7 +192,7 @@ func init() {
 
 	register(typeNodeGroup, handler{prefix: "ng", took: durations{create: 2 * time.Minute, delete: 3 * time.Minute},
 		create: func(a *Account, r *Record) *Error {
-			cluster, err := a.cluster(r.str("clusterName"))
+			cluster, err := a.activeCluster(r.str("clusterName"))
 			if err != nil {
 				return err
 			}
@@ -194,7 +211,7 @@ func init() {
 			return nil
 		},
 		update: func(a *Account, old, r *Record) *Error {
-			cluster, err := a.cluster(r.str("clusterName"))
+			cluster, err := a.activeCluster(r.str("clusterName"))
 			if err != nil {
 				return err
 			}
@@ -215,7 +232,7 @@ func init() {
 
 	register(typeAddon, handler{prefix: "addon", took: durations{create: 45 * time.Second, delete: 30 * time.Second},
 		create: func(a *Account, r *Record) *Error {
-			cluster, err := a.cluster(r.str("clusterName"))
+			cluster, err := a.activeCluster(r.str("clusterName"))
 			if err != nil {
 				return err
 			}
@@ -235,7 +252,7 @@ func init() {
 			return nil
 		},
 		update: func(a *Account, old, r *Record) *Error {
-			cluster, err := a.cluster(r.str("clusterName"))
+			cluster, err := a.activeCluster(r.str("clusterName"))
 			if err != nil {
 				return err
 			}
@@ -245,7 +262,7 @@ func init() {
 
 	register(typeAccessEntry, handler{prefix: "entry", took: quick,
 		create: func(a *Account, r *Record) *Error {
-			cluster, err := a.cluster(r.str("clusterName"))
+			cluster, err := a.activeCluster(r.str("clusterName"))
 			if err != nil {
 				return err
 			}

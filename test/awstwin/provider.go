@@ -39,6 +39,9 @@ const (
 	// DeployerEnv is the public address the deployer runs from (default 198.51.100.7, the address
 	// the golden plans allow): a cluster's endpoint answers only if its access CIDRs allow it.
 	DeployerEnv = "EAN_AWS_TWIN_DEPLOYER"
+	// NodeadmEnv names the nodeadm binary the twin checks node user data with (`nodeadm config
+	// check`). Unset, user data is not checked, which the e2e suite never leaves it.
+	NodeadmEnv = "EAN_AWS_TWIN_NODEADM"
 	// TimeScaleEnv scales the modelled durations (durations.go): 1 is AWS's pace, 1/60 a minute per
 	// second, 0 (the default) no waiting.
 	TimeScaleEnv = "EAN_AWS_TWIN_TIME_SCALE"
@@ -52,6 +55,8 @@ type Provider struct {
 	region    string
 	now       func() time.Time
 	sleep     func(time.Duration)
+	// checkUserData checks a node's user data as nodeadm would read it; nil checks nothing.
+	checkUserData func(userData string) error
 }
 
 // NewProvider reads the environment; it fails without a state file to keep the account in.
@@ -68,7 +73,11 @@ func NewProvider() (*Provider, error) {
 		}
 		scale = v
 	}
-	return &Provider{statePath: path, scale: scale, region: "us-east-1", now: time.Now, sleep: time.Sleep}, nil
+	p := &Provider{statePath: path, scale: scale, region: "us-east-1", now: time.Now, sleep: time.Sleep}
+	if nodeadm := os.Getenv(NodeadmEnv); nodeadm != "" {
+		p.checkUserData = NodeadmUserDataCheck(nodeadm)
+	}
+	return p, nil
 }
 
 // LoadAccount reads the account a state file holds (nil if none yet).
@@ -93,6 +102,7 @@ func (p *Provider) withAccount(fn func(a *Account) error) error {
 			a.ApiServer.Deployer = "198.51.100.7"
 		}
 		a.Settle(p.now())
+		a.checkUserData = p.checkUserData
 		return fn(a)
 	})
 }
@@ -265,17 +275,22 @@ func apiError(op, typ string, err *Error) error {
 	return fmt.Errorf("%s %s: operation error (AWS twin), api error %s: %s", op, kind(typ), err.Code, err.Message)
 }
 
-// Create makes the resource, then waits the modelled time (the resource exists meanwhile, as it does
-// on AWS while it is pending).
+// Create makes the resource, then waits the modelled time: the resource exists meanwhile, as it does
+// on AWS while it is pending, but is not usable until the time is up (Record.CreatingUntil).
 func (p *Provider) Create(_ context.Context, req plugin.CreateRequest) (plugin.CreateResponse, error) {
 	if req.Preview {
 		return plugin.CreateResponse{Properties: req.Properties}, nil
 	}
 	var rec *Record
+	took, _ := Took(string(req.Type), p.scale)
 	err := p.withAccount(func(a *Account) error {
 		r, awsErr := a.Create(string(req.Type), plain(req.Properties))
 		if awsErr != nil {
 			return apiError("creating", string(req.Type), awsErr)
+		}
+		if took > 0 {
+			until := p.now().Add(took)
+			r.CreatingUntil = &until
 		}
 		rec = r
 		return nil
@@ -284,12 +299,14 @@ func (p *Provider) Create(_ context.Context, req plugin.CreateRequest) (plugin.C
 		return plugin.CreateResponse{Status: resource.StatusOK}, err
 	}
 	start := p.now()
-	took, _ := Took(string(req.Type), p.scale)
 	p.sleep(took)
 	if err := p.record("create", string(req.Type), rec.ID, start); err != nil {
 		return plugin.CreateResponse{Status: resource.StatusOK}, err
 	}
 	if string(req.Type) == typeNodeGroup {
+		if err := p.joinNodes(rec.ID); err != nil {
+			return plugin.CreateResponse{Status: resource.StatusOK}, err
+		}
 		if rec, err = p.registerNodes(rec.ID); err != nil {
 			return plugin.CreateResponse{Status: resource.StatusOK}, err
 		}
@@ -353,6 +370,25 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 
 // registerNodes registers a node group's nodes with the API server behind its cluster, when there
 // is one, and keeps their names on the group.
+// joinNodes is the end of a node group's create, when its instances have booted and try to join
+// (join.go). If they cannot, EKS marks the group CREATE_FAILED and pulumi-aws reports the failure.
+// The twin then removes the group: the engine records no resource for a failed create, so one left
+// in the account would be one no destroy could remove. (On AWS the failed group stays until deleted.)
+func (p *Provider) joinNodes(id string) error {
+	return p.withAccount(func(a *Account) error {
+		ng := a.Resources[id]
+		if ng == nil {
+			return nil
+		}
+		if awsErr := a.checkNodesCanJoin(ng); awsErr != nil {
+			a.dropOwnedENIs(id)
+			delete(a.Resources, id)
+			return apiError("creating", typeNodeGroup, a.refuse("create", typeNodeGroup, id, awsErr))
+		}
+		return nil
+	})
+}
+
 func (p *Provider) registerNodes(id string) (*Record, error) {
 	var rec *Record
 	var nodes []*corev1.Node

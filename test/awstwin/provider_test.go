@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,4 +165,54 @@ func TestRead(t *testing.T) {
 			t.Errorf("read of %s, deleted or never there: %+v %v; want nothing", id, res.ReadResult, err)
 		}
 	}
+}
+
+// A resource is usable only once its modelled create has finished: an add-on, node group or access
+// entry on a cluster still CREATING, or a NAT gateway on a VPC whose internet gateway is not yet
+// attached, gets AWS's error; the same call after the create has finished succeeds.
+func TestNothingUsesAResourceBeforeItsCreateFinishes(t *testing.T) {
+	clock := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	p := testProvider(t)
+	p.scale, p.now = 1, func() time.Time { return clock }
+	create := func(typ string, in map[string]any) (string, error) {
+		t.Helper()
+		res, err := p.Create(context.Background(), plugin.CreateRequest{URN: resource.URN("urn:pulumi:s::p::" + typ + "::x"), Type: tokens.Type(typ), Properties: props(in)})
+		return string(res.ID), err
+	}
+	must := func(typ string, in map[string]any) string {
+		t.Helper()
+		id, err := create(typ, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	// Creates return at once here (no sleep) while the clock stands still: each stays pending.
+	vpc := must(typeVpc, map[string]any{"cidrBlock": "10.0.0.0/16"})
+	clock = clock.Add(time.Minute)
+	subnet := must(typeSubnet, map[string]any{"vpcId": vpc, "cidrBlock": "10.0.0.0/24", "availabilityZone": "eu-central-1a"})
+	second := must(typeSubnet, map[string]any{"vpcId": vpc, "cidrBlock": "10.0.1.0/24", "availabilityZone": "eu-central-1b"})
+	eip := must(typeEip, map[string]any{"domain": "vpc"})
+	must(typeInternetGateway, map[string]any{"vpcId": vpc})
+	nat := map[string]any{"subnetId": subnet, "allocationId": eip, "connectivityType": "public"}
+	if _, err := create(typeNatGateway, nat); err == nil || !strings.Contains(err.Error(), "Gateway.NotAttached") {
+		t.Errorf("a NAT gateway while the internet gateway attaches: %v", err)
+	}
+	role := must(typeRole, map[string]any{"name": "cluster-role", "assumeRolePolicy": trust})
+	clock = clock.Add(time.Minute)
+	must(typeNatGateway, nat)
+
+	cluster := must(typeCluster, map[string]any{"name": "c", "version": "1.35", "roleArn": "arn:aws:iam::123456789012:role/" + role,
+		"vpcConfig": map[string]any{"subnetIds": []any{subnet, second}}})
+	for typ, in := range map[string]map[string]any{
+		typeAddon:       {"clusterName": cluster, "addonName": "kube-proxy"},
+		typeAccessEntry: {"clusterName": cluster, "principalArn": "arn:aws:iam::123456789012:role/nodes", "type": "EC2_LINUX"},
+	} {
+		if _, err := create(typ, in); err == nil || !strings.Contains(err.Error(), "InvalidRequestException") || !strings.Contains(err.Error(), "CREATING") {
+			t.Errorf("%s on a cluster still creating: %v", typ, err)
+		}
+	}
+	clock = clock.Add(12 * time.Minute)
+	must(typeAddon, map[string]any{"clusterName": cluster, "addonName": "kube-proxy"})
+	must(typeAccessEntry, map[string]any{"clusterName": cluster, "principalArn": "arn:aws:iam::123456789012:role/nodes", "type": "EC2_LINUX"})
 }

@@ -40,6 +40,11 @@ type Record struct {
 	// DeletingUntil is set while a delete runs: the resource still exists (and still blocks what
 	// depends on it) until then.
 	DeletingUntil *time.Time `json:"deletingUntil,omitempty"`
+	// CreatingUntil is set while a create runs: the resource exists but is not usable yet (an EKS
+	// cluster CREATING, an internet gateway not yet attached), until its modelled create finishes.
+	// Whatever uses it before then gets AWS's error, so a dependency edge the program forgot fails
+	// whenever the dependent comes first, not only when AWS is slow.
+	CreatingUntil *time.Time `json:"creatingUntil,omitempty"`
 	// Owner is set on what an AWS service made by itself for another record (EKS's network
 	// interfaces for a cluster, an instance's for its node group): no program manages it, it blocks
 	// deletes like any other, and it goes when its owner's delete completes.
@@ -81,6 +86,9 @@ type Account struct {
 	// AmiRelease is the EKS AMI release the public SSM parameters point at (awsdata.AmiReleases);
 	// empty is the newest. A test moves it to model AWS publishing a new AMI between two runs.
 	AmiRelease string `json:"amiRelease,omitempty"`
+
+	// checkUserData is the provider's user-data check (NodeadmEnv); nil checks nothing.
+	checkUserData func(userData string) error
 }
 
 // Operation is one create or delete the account carried out, and when.
@@ -144,14 +152,22 @@ func (a *Account) get(id string, types ...string) (*Record, *Error) {
 	return nil, notFound(types[0], id)
 }
 
-// Settle finishes the deletes whose time has come.
+// Settle finishes the creates and deletes whose time has come.
 func (a *Account) Settle(now time.Time) {
 	for _, id := range a.sortedIDs() {
-		if r := a.Resources[id]; r.DeletingUntil != nil && !now.Before(*r.DeletingUntil) {
+		r := a.Resources[id]
+		if r.DeletingUntil != nil && !now.Before(*r.DeletingUntil) {
 			delete(a.Resources, id)
+			continue
+		}
+		if r.CreatingUntil != nil && !now.Before(*r.CreatingUntil) {
+			r.CreatingUntil = nil
 		}
 	}
 }
+
+// usable: the resource's create has finished and its delete has not begun.
+func (r *Record) usable() bool { return r.CreatingUntil == nil && r.DeletingUntil == nil }
 
 // Summary lists what the account holds, for a test's message: type and id, sorted.
 func (a *Account) Summary() []string {

@@ -2,6 +2,8 @@ package awstwin
 
 import (
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -254,6 +256,12 @@ func eksNet(t *testing.T) (*network, string) {
 		"ipv6CidrBlock": strings.Replace(v6, "00::/56", "01::/64", 1), "availabilityZone": "eu-central-1b"})
 	mustCreate(t, n.a, typeRole, map[string]any{"name": "cluster-role", "assumeRolePolicy": trust})
 	mustCreate(t, n.a, typeRole, map[string]any{"name": "node-role", "assumeRolePolicy": trust})
+	// What nodes need to join: the node role's policies, and a way out from both subnets.
+	for _, policy := range []string{"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"} {
+		mustCreate(t, n.a, typeRolePolicyAttach, map[string]any{"role": "node-role", "policyArn": "arn:aws:iam::aws:policy/" + policy})
+	}
+	mustCreate(t, n.a, typeRoute, map[string]any{"routeTableId": n.rt, "destinationCidrBlock": "0.0.0.0/0", "natGatewayId": n.nat})
+	mustCreate(t, n.a, typeRouteAssociation, map[string]any{"subnetId": second, "routeTableId": n.rt})
 	return n, second
 }
 
@@ -588,5 +596,59 @@ func TestAServicesLoadBalancerHoldsTheNetwork(t *testing.T) {
 	}
 	if err := a.Delete(typeSubnet, public, now, 0); err != nil {
 		t.Errorf("the subnet is still held: %v", err)
+	}
+}
+
+// A node group whose nodes cannot join fails as EKS reports it: a node role without the worker or
+// ECR policy, a subnet with no way out, or user data nodeadm refuses on a group whose launch
+// template names the AMI (EKS then adds nothing to it).
+func TestNodesThatCannotJoinFailTheirGroup(t *testing.T) {
+	n, second := eksNet(t)
+	a := n.a
+	cluster := mustCreate(t, a, typeCluster, map[string]any{"name": "join", "version": "1.35", "roleArn": "arn:aws:iam::123456789012:role/cluster-role",
+		"vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}}})
+	mustCreate(t, a, typeRole, map[string]any{"name": "bare-role", "assumeRolePolicy": trust})
+	mustCreate(t, a, typeRolePolicyAttach, map[string]any{"role": "bare-role", "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"})
+	v6 := a.Resources[n.vpc].Outputs["ipv6CidrBlock"].(string)
+	isolated := mustCreate(t, a, typeSubnet, map[string]any{"vpcId": n.vpc, "cidrBlock": "192.168.64.0/19",
+		"ipv6CidrBlock": strings.Replace(v6, "00::/56", "02::/64", 1), "availabilityZone": "eu-central-1c"})
+	group := func(name, role string, subnets ...any) map[string]any {
+		return map[string]any{"clusterName": cluster, "nodeGroupName": name, "nodeRoleArn": "arn:aws:iam::123456789012:role/" + role,
+			"subnetIds": subnets, "instanceTypes": []any{"t3.medium"}, "amiType": "AL2023_x86_64_STANDARD",
+			"scalingConfig": map[string]any{"minSize": 1.0, "desiredSize": 1.0, "maxSize": 1.0}}
+	}
+	// EKS takes each group; its nodes try to join at the end of its create (Provider.joinNodes).
+	joins := func(in map[string]any) *Error {
+		t.Helper()
+		return a.checkNodesCanJoin(a.Resources[mustCreate(t, a, typeNodeGroup, in)])
+	}
+	wantCode(t, joins(group("no-ecr", "bare-role", n.subnet)), "NodeCreationFailure", "has none of [AmazonEC2ContainerRegistryReadOnly AmazonEC2ContainerRegistryPullOnly] attached")
+	wantCode(t, joins(group("isolated", "node-role", n.subnet, isolated)), "NodeCreationFailure", "subnet "+isolated+" has no route to the internet")
+	if err := joins(group("joins", "node-role", n.subnet, second)); err != nil {
+		t.Errorf("a group whose nodes can join: %v", err)
+	}
+
+	image, _ := awsdata.AmiParameter("/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/image_id", "")
+	a.checkUserData = func(userData string) error {
+		if !strings.Contains(decodedUserData(userData), "kind: NodeConfig") {
+			return errors.New("no NodeConfig")
+		}
+		return nil
+	}
+	for _, tc := range []struct {
+		userData string
+		refused  bool
+	}{{"#!/bin/bash\necho not a NodeConfig\n", true}, {"apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n", false}} {
+		lt := mustCreate(t, a, typeLaunchTemplate, map[string]any{"name": fmt.Sprintf("lt-%t", tc.refused), "imageId": image,
+			"instanceType": "t3.medium", "userData": base64.StdEncoding.EncodeToString([]byte(tc.userData))})
+		custom := group(fmt.Sprintf("custom-%t", tc.refused), "node-role", n.subnet)
+		delete(custom, "instanceTypes")
+		custom["amiType"], custom["launchTemplate"] = "CUSTOM", map[string]any{"id": lt, "version": "1"}
+		err := joins(custom)
+		if tc.refused {
+			wantCode(t, err, "NodeCreationFailure", "nodeadm refuses the launch template's user data: no NodeConfig")
+		} else if err != nil {
+			t.Errorf("a NodeConfig nodeadm accepts: %v", err)
+		}
 	}
 }
