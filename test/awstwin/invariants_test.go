@@ -62,7 +62,9 @@ func TestInvariantsOfAWorkingAccount(t *testing.T) {
 			a.Resources[ids["nat"]].DeletingUntil = &until
 		}, "which is not there (blackhole)"},
 		{"no IPv4 way out", func(a *Account, ids map[string]string) {
-			for _, r := range a.live(typeRoute, func(r *Record) bool { return r.str("destinationCidrBlock") == "0.0.0.0/0" && r.str("natGatewayId") != "" }) {
+			for _, r := range a.live(typeRoute, func(r *Record) bool {
+				return r.str("destinationCidrBlock") == "0.0.0.0/0" && r.str("natGatewayId") != ""
+			}) {
 				delete(a.Resources, r.ID)
 			}
 		}, "0.0.0.0/0 goes to \"\", want a NAT gateway"},

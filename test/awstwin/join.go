@@ -92,6 +92,36 @@ func decodedUserData(userData string) string {
 	return userData
 }
 
+// corednsTolerates are the taints EKS's CoreDNS add-on tolerates (its Deployment's tolerations:
+// CriticalAddonsOnly, and the control plane's NoSchedule).
+var corednsTolerates = []string{"CriticalAddonsOnly", "node-role.kubernetes.io/control-plane"}
+
+// checkAddonHealthy: a CoreDNS add-on needs a node to run on, a node group of its cluster whose
+// create has finished, with nodes, and no NoSchedule or NoExecute taint CoreDNS does not tolerate.
+// Without one EKS reports the add-on DEGRADED with InsufficientNumberOfReplicas (EKS API reference,
+// AddonIssue), which fails pulumi-aws's wait for ACTIVE (tpa internal/service/eks/addon.go).
+func (a *Account) checkAddonHealthy(addon *Record) *Error {
+	if addon.str("addonName") != "coredns" {
+		return nil
+	}
+	for _, ng := range a.live(typeNodeGroup, func(g *Record) bool { return g.str("clusterName") == addon.str("clusterName") && g.usable() }) {
+		if desired, _ := object(ng.Inputs["scalingConfig"])["desiredSize"].(float64); desired < 1 {
+			continue
+		}
+		schedulable := true
+		for _, t := range anyList(ng.Inputs["taints"]) {
+			taint := object(t)
+			if strOf(taint, "effect") != "PREFER_NO_SCHEDULE" && !slices.Contains(corednsTolerates, strOf(taint, "key")) {
+				schedulable = false
+			}
+		}
+		if schedulable {
+			return nil
+		}
+	}
+	return awsErr("InsufficientNumberOfReplicas", "waiting for EKS Add-On (%s:coredns) create: unexpected state 'DEGRADED', wanted target 'ACTIVE'. last error: InsufficientNumberOfReplicas: The add-on is unhealthy because it doesn't have the desired number of replicas (no node CoreDNS can run on)", addon.str("clusterName"))
+}
+
 // NodeadmUserDataCheck runs the real nodeadm's `config check` on user data, as the node would read
 // it at boot.
 func NodeadmUserDataCheck(nodeadm string) func(userData string) error {

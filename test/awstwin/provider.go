@@ -303,10 +303,10 @@ func (p *Provider) Create(_ context.Context, req plugin.CreateRequest) (plugin.C
 	if err := p.record("create", string(req.Type), rec.ID, start); err != nil {
 		return plugin.CreateResponse{Status: resource.StatusOK}, err
 	}
+	if err := p.finishCreate(rec.ID); err != nil {
+		return plugin.CreateResponse{Status: resource.StatusOK}, err
+	}
 	if string(req.Type) == typeNodeGroup {
-		if err := p.joinNodes(rec.ID); err != nil {
-			return plugin.CreateResponse{Status: resource.StatusOK}, err
-		}
 		if rec, err = p.registerNodes(rec.ID); err != nil {
 			return plugin.CreateResponse{Status: resource.StatusOK}, err
 		}
@@ -370,22 +370,30 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 
 // registerNodes registers a node group's nodes with the API server behind its cluster, when there
 // is one, and keeps their names on the group.
-// joinNodes is the end of a node group's create, when its instances have booted and try to join
-// (join.go). If they cannot, EKS marks the group CREATE_FAILED and pulumi-aws reports the failure.
-// The twin then removes the group: the engine records no resource for a failed create, so one left
-// in the account would be one no destroy could remove. (On AWS the failed group stays until deleted.)
-func (p *Provider) joinNodes(id string) error {
+// finishCreate is the end of a create, once its modelled time is up: a node group's instances have
+// booted and try to join (join.go), a CoreDNS add-on's pods want nodes (checkAddonHealthy). If that
+// fails, EKS marks the resource CREATE_FAILED or DEGRADED and pulumi-aws's waiter reports it. The
+// twin then removes it: the engine records no resource for a failed create, so one left in the
+// account would be one no destroy could remove. (On AWS it stays until deleted.)
+func (p *Provider) finishCreate(id string) error {
 	return p.withAccount(func(a *Account) error {
-		ng := a.Resources[id]
-		if ng == nil {
+		r := a.Resources[id]
+		if r == nil {
 			return nil
 		}
-		if awsErr := a.checkNodesCanJoin(ng); awsErr != nil {
-			a.dropOwnedENIs(id)
-			delete(a.Resources, id)
-			return apiError("creating", typeNodeGroup, a.refuse("create", typeNodeGroup, id, awsErr))
+		var awsErr *Error
+		switch r.Type {
+		case typeNodeGroup:
+			awsErr = a.checkNodesCanJoin(r)
+		case typeAddon:
+			awsErr = a.checkAddonHealthy(r)
 		}
-		return nil
+		if awsErr == nil {
+			return nil
+		}
+		a.dropOwnedENIs(id)
+		delete(a.Resources, id)
+		return apiError("creating", r.Type, a.refuse("create", r.Type, id, awsErr))
 	})
 }
 

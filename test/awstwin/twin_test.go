@@ -652,3 +652,29 @@ func TestNodesThatCannotJoinFailTheirGroup(t *testing.T) {
 		}
 	}
 }
+
+// CoreDNS as a managed add-on needs a node it may run on: a finished node group of its cluster with
+// nodes and no taint it does not tolerate. Without one, EKS reports it DEGRADED.
+func TestCorednsNeedsANodeToRunOn(t *testing.T) {
+	n, second := eksNet(t)
+	a := n.a
+	cluster := mustCreate(t, a, typeCluster, map[string]any{"name": "dns", "version": "1.35", "roleArn": "arn:aws:iam::123456789012:role/cluster-role",
+		"vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}}})
+	coredns := a.Resources[mustCreate(t, a, typeAddon, map[string]any{"clusterName": cluster, "addonName": "coredns"})]
+	wantCode(t, a.checkAddonHealthy(coredns), "InsufficientNumberOfReplicas", "unexpected state 'DEGRADED'")
+	group := func(name string, desired float64, taints ...any) *Record {
+		return a.Resources[mustCreate(t, a, typeNodeGroup, map[string]any{"clusterName": cluster, "nodeGroupName": name,
+			"nodeRoleArn": "arn:aws:iam::123456789012:role/node-role", "subnetIds": []any{n.subnet}, "instanceTypes": []any{"t3.medium"},
+			"taints": taints, "scalingConfig": map[string]any{"minSize": 0.0, "desiredSize": desired, "maxSize": 1.0}})]
+	}
+	group("multus", 1, map[string]any{"key": "multus", "value": "true", "effect": "NO_SCHEDULE"})
+	group("empty", 0)
+	creating := group("creating", 1)
+	until := time.Now().Add(time.Minute)
+	creating.CreatingUntil = &until
+	wantCode(t, a.checkAddonHealthy(coredns), "InsufficientNumberOfReplicas", "no node CoreDNS can run on")
+	group("critical", 1, map[string]any{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"})
+	if err := a.checkAddonHealthy(coredns); err != nil {
+		t.Errorf("a node group CoreDNS tolerates: %v", err)
+	}
+}
