@@ -33,6 +33,7 @@ import (
 	"eks-advanced-networking/internal/plan"
 	"eks-advanced-networking/stacks"
 	"eks-advanced-networking/test/awstwin"
+	"eks-advanced-networking/test/awstwin/awsdata"
 )
 
 // The AWS twin (test/awstwin) as the engine's aws provider: the real engine and the program's
@@ -106,6 +107,15 @@ esac
 		awstwin.TimeScaleEnv:       twinTimeScale,
 		"PULUMI_CONFIG_PASSPHRASE": "e2e",
 	}}
+}
+
+// amiRelease points the account's public EKS AMI parameters at an AMI release ("" for the newest), as
+// AWS publishing a release between two runs does.
+func (tw *twin) amiRelease(t *testing.T, release string) {
+	t.Helper()
+	if err := awstwin.UpdateAccount(tw.state, "eu-central-1", func(a *awstwin.Account) error { a.AmiRelease = release; return nil }); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (tw *twin) account(t *testing.T) *awstwin.Account {
@@ -453,6 +463,8 @@ func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *
 	defer stopKubelet()
 	stopController := loadBalancerControllerStandIn(t, tw)
 	defer stopController()
+	// The stack comes up on an older AMI release, so a change can publish the next one.
+	tw.amiRelease(t, awsdata.AmiReleases()[0])
 	var upTook time.Duration
 	step(t, "up", func() {
 		start := time.Now()
@@ -711,12 +723,12 @@ func assertServiceLoadBalancers(t *testing.T, tw *twin, cfg map[string]string) {
 }
 
 // pulumiEksAdds is what AWS holds for each remote component beyond the offline plan: pulumi-eks's
-// children (pulumiEksChildren's AWS resources), what EKS makes with a cluster (its security group,
-// the creator's access entry), and each managed node group's node group.
+// children (pulumiEksChildren's AWS resources), EKS's cluster security group, and each managed node
+// group's node group. (The creator's access entry, which EKS makes, is EKS's own: not counted.)
 var pulumiEksAdds = map[string]map[string]int{
 	"eks:index:Cluster": {
 		"aws:iam/role:Role": 1, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1, "aws:eks/cluster:Cluster": 1,
-		"aws:ec2/securityGroup:SecurityGroup": 2, "aws:ec2/securityGroupRule:SecurityGroupRule": 5, "aws:eks/accessEntry:AccessEntry": 1,
+		"aws:ec2/securityGroup:SecurityGroup": 2, "aws:ec2/securityGroupRule:SecurityGroupRule": 5,
 	},
 	"eks:index:ManagedNodeGroup": {"aws:eks/nodeGroup:NodeGroup": 1},
 }
@@ -775,6 +787,28 @@ func realisticChanges(t *testing.T, tw *twin, stack *auto.Stack, name string, ba
 			}
 		})
 	}
+	step(t, "a new EKS AMI release", func() {
+		tw.amiRelease(t, "")
+		*stack = newStack(t, name, stacks.Run(base), tw.env)
+		res, err := stack.Up(context.Background())
+		if err != nil {
+			t.Fatalf("up: %v", err)
+		}
+		changes, replaced := changedOps(res), replacedResources(res.StdOut)
+		t.Logf("a new AMI release: %v, replaced %v", changes, replaced)
+		// The node groups roll in place; the checks, whose revision covers the node groups, may re-run.
+		if changes["delete"] != 0 || changes["create"] != 0 || changes["update"] == 0 ||
+			slices.ContainsFunc(replaced, func(r string) bool { return r != "kubernetes:batch/v1:Job" }) {
+			t.Errorf("a new AMI release changed %v, replaced %v; want node groups updated in place:\n%s", changes, replaced, res.StdOut)
+		}
+		preview, err := stack.Preview(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !unchanged(preview.ChangeSummary) {
+			t.Errorf("after the AMI release a preview wants changes %v:\n%s", preview.ChangeSummary, preview.StdOut)
+		}
+	})
 	change("node group size", "", "nodeDesiredSize", "3", "nodeMaxSize", "3")
 	change("instance type", wantReplaced, "nodeDesiredSize", "3", "nodeMaxSize", "3", "nodeInstanceType", "t3.large")
 	if refusals := tw.account(t).Refusals; len(refusals) != 0 {

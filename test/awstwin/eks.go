@@ -157,7 +157,7 @@ func init() {
 			}
 			r.Outputs["vpcConfig"] = vpcOut
 			if access := object(r.Inputs["accessConfig"]); access["bootstrapClusterCreatorAdminPermissions"] != false {
-				entry := &Record{Type: typeAccessEntry, ID: name + ":" + CallerArn, Outputs: map[string]any{},
+				entry := &Record{Type: typeAccessEntry, ID: name + ":" + CallerArn, Owner: name, Outputs: map[string]any{},
 					Inputs: map[string]any{"clusterName": name, "principalArn": CallerArn, "type": "STANDARD"}}
 				a.Resources[entry.ID] = entry
 			}

@@ -82,3 +82,120 @@ func TestInvariantsOfAWorkingAccount(t *testing.T) {
 		}
 	}
 }
+
+// The ways a kubelet rule can be written: the protocol as a name, a number or everything.
+func TestIngressCoversAPort(t *testing.T) {
+	for _, tc := range []struct {
+		rule ingress
+		want bool
+	}{
+		{ingress{protocol: "-1"}, true},
+		{ingress{protocol: "all"}, true},
+		{ingress{protocol: "6", fromPort: 10250, to: 10250}, true},
+		{ingress{protocol: "TCP", fromPort: 1025, to: 65535}, true},
+		{ingress{protocol: "tcp", fromPort: 10250, to: 10249}, false},
+		{ingress{protocol: "tcp", fromPort: 10251, to: 10260}, false},
+		{ingress{protocol: "udp", fromPort: 10250, to: 10250}, false},
+	} {
+		if got := tc.rule.covers(10250); got != tc.want {
+			t.Errorf("%+v covers 10250: %v, want %v", tc.rule, got, tc.want)
+		}
+	}
+}
+
+// More of a working account: nodes in the cluster security group, a kubelet rule by CIDR, and what
+// breaks a public subnet or a route.
+func TestMoreInvariants(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(a *Account, ids map[string]string)
+		says   string // "" for none
+	}{
+		{"nodes in the cluster security group", func(a *Account, ids map[string]string) {
+			for _, lt := range a.live(typeLaunchTemplate, nil) {
+				delete(lt.Inputs, "vpcSecurityGroupIds")
+			}
+		}, ""},
+		{"a kubelet rule by the VPC's CIDR", func(a *Account, ids map[string]string) {
+			rule := a.Resources[ids["kubelet"]]
+			delete(rule.Inputs, "referencedSecurityGroupId")
+			rule.Inputs["cidrIpv4"] = "192.168.0.0/16"
+		}, ""},
+		{"a kubelet rule by a part of the VPC", func(a *Account, ids map[string]string) {
+			rule := a.Resources[ids["kubelet"]]
+			delete(rule.Inputs, "referencedSecurityGroupId")
+			rule.Inputs["cidrIpv4"] = "192.168.0.0/17"
+		}, "reach the kubelet"},
+		{"an inline kubelet rule", func(a *Account, ids map[string]string) {
+			rule := a.Resources[ids["kubelet"]]
+			delete(a.Resources, ids["kubelet"])
+			a.Resources[rule.str("securityGroupId")].Inputs["ingress"] = []any{map[string]any{"protocol": "tcp", "fromPort": 10250.0, "toPort": 10250.0,
+				"cidrBlocks": []any{"0.0.0.0/0"}}}
+		}, ""},
+		{"a legacy kubelet rule", func(a *Account, ids map[string]string) {
+			rule := a.Resources[ids["kubelet"]]
+			delete(a.Resources, ids["kubelet"])
+			a.Resources["sgrule-1"] = &Record{Type: typeLegacyRule, ID: "sgrule-1", Outputs: map[string]any{}, Inputs: map[string]any{"type": "ingress",
+				"securityGroupId": rule.str("securityGroupId"), "protocol": "tcp", "fromPort": 10250.0, "toPort": 10250.0,
+				"sourceSecurityGroupId": rule.str("referencedSecurityGroupId")}}
+		}, ""},
+		{"a legacy egress rule is no way in", func(a *Account, ids map[string]string) {
+			rule := a.Resources[ids["kubelet"]]
+			delete(a.Resources, ids["kubelet"])
+			a.Resources["sgrule-1"] = &Record{Type: typeLegacyRule, ID: "sgrule-1", Outputs: map[string]any{}, Inputs: map[string]any{"type": "egress",
+				"securityGroupId": rule.str("securityGroupId"), "protocol": "tcp", "fromPort": 10250.0, "toPort": 10250.0,
+				"sourceSecurityGroupId": rule.str("referencedSecurityGroupId")}}
+		}, "reach the kubelet"},
+		{"a public subnet without IPv6 out", func(a *Account, ids map[string]string) {
+			for _, r := range a.live(typeRoute, func(r *Record) bool { return r.str("destinationIpv6CidrBlock") == "::/0" && r.str("gatewayId") != "" }) {
+				delete(a.Resources, r.ID)
+			}
+		}, "public subnet"},
+		{"a route to another VPC's gateway", func(a *Account, ids map[string]string) {
+			a.Resources["igw-other"] = &Record{Type: typeInternetGateway, ID: "igw-other", Inputs: map[string]any{"vpcId": "vpc-other"}, Outputs: map[string]any{}}
+			a.Resources[ids["v6-default"]].Inputs = map[string]any{"routeTableId": a.Resources[ids["v6-default"]].str("routeTableId"),
+				"destinationIpv6CidrBlock": "::/0", "gatewayId": "igw-other"}
+		}, "in another VPC"},
+	} {
+		got := strings.Join(invariantNet(t, tc.change), "\n")
+		if tc.says == "" && got != "" || tc.says != "" && !strings.Contains(got, tc.says) {
+			t.Errorf("%s: invariants %q, want %q", tc.name, got, tc.says)
+		}
+	}
+}
+
+// The requirements between what a program manages: AWS's implicit ones, and nothing an AWS service
+// made on its own.
+func TestRequirements(t *testing.T) {
+	n, second := eksNet(t)
+	a := n.a
+	cluster := mustCreate(t, a, typeCluster, map[string]any{"name": "req", "version": "1.35", "roleArn": "arn:aws:iam::123456789012:role/cluster-role",
+		"vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}}})
+	entry := mustCreate(t, a, typeAccessEntry, map[string]any{"clusterName": cluster, "principalArn": "arn:aws:iam::123456789012:role/node-role", "type": "EC2_LINUX"})
+	admin := mustCreate(t, a, typeAccessEntry, map[string]any{"clusterName": cluster, "principalArn": "arn:aws:iam::123456789012:role/admin"})
+	assoc := mustCreate(t, a, typeAccessAssociation, map[string]any{"clusterName": cluster, "principalArn": "arn:aws:iam::123456789012:role/admin",
+		"policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"})
+	addon := mustCreate(t, a, typeAddon, map[string]any{"clusterName": cluster, "addonName": "kube-proxy"})
+	ng := mustCreate(t, a, typeNodeGroup, map[string]any{"clusterName": cluster, "nodeGroupName": "ng", "nodeRoleArn": "arn:aws:iam::123456789012:role/node-role",
+		"subnetIds": []any{n.subnet}, "instanceTypes": []any{"t3.medium"}, "scalingConfig": map[string]any{"minSize": 1.0, "desiredSize": 1.0, "maxSize": 1.0}})
+	private := mustCreate(t, a, typeNatGateway, map[string]any{"subnetId": second, "connectivityType": "private"})
+	got := map[string]bool{}
+	for _, r := range a.Requirements() {
+		got[r.Dependent+" -> "+r.Required] = true
+	}
+	want := []string{n.nat + " -> " + n.igw, entry + " -> " + cluster, admin + " -> " + cluster, assoc + " -> " + admin,
+		addon + " -> " + cluster, ng + " -> " + cluster, ng + " -> " + entry}
+	for _, w := range want {
+		if !got[w] {
+			t.Errorf("missing requirement %s", w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("requirements %v, want only %v", got, want)
+	}
+	for r := range got {
+		if strings.HasPrefix(r, private) {
+			t.Errorf("a private NAT gateway needs no internet gateway: %s", r)
+		}
+	}
+}

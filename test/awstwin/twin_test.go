@@ -522,7 +522,12 @@ func TestAwsOwnedInterfacesHoldTheNetworkUntilTheirOwnerIsGone(t *testing.T) {
 	cluster := mustCreate(t, a, typeCluster, map[string]any{"name": "chapter", "version": "1.35",
 		"roleArn":   "arn:aws:iam::123456789012:role/cluster-role",
 		"vpcConfig": map[string]any{"subnetIds": []any{second, n.subnet}, "securityGroupIds": []any{sg}}})
-	owned := a.ownedBy(cluster)
+	var owned []*Record
+	for _, r := range a.ownedBy(cluster) {
+		if r.Type == typeNetworkInterface {
+			owned = append(owned, r)
+		}
+	}
 	if len(owned) != 2 || owned[0].str("subnetId") != second || !containsString(owned[0].Inputs["securityGroups"], sg) {
 		t.Fatalf("EKS's interfaces: %+v", owned)
 	}
