@@ -93,8 +93,10 @@ func (a *Account) routesOf(table string) []*Record {
 	return a.live(typeRoute, func(r *Record) bool { return r.str("routeTableId") == table })
 }
 
+// tableOf is the route table a subnet's association names, once that association is made; "" for
+// none (the VPC's main table).
 func (a *Account) tableOf(subnet string) string {
-	for _, assoc := range a.live(typeRouteAssociation, func(s *Record) bool { return s.str("subnetId") == subnet }) {
+	for _, assoc := range a.live(typeRouteAssociation, func(s *Record) bool { return s.str("subnetId") == subnet && s.usable() }) {
 		return assoc.str("routeTableId")
 	}
 	return ""

@@ -13,7 +13,7 @@ import (
 // What a managed node needs to join its cluster. EKS takes the CreateNodegroup call; the group then
 // fails when its instances do not register, and pulumi-aws's waiter reports the group's health issue
 // (tpa internal/service/eks/node_group.go, waitNodegroupCreated; EKS API reference, Issue code
-// NodeCreationFailure). The twin fails the create with that report at once.
+// NodeCreationFailure). The twin checks when the create's modelled time is up (Provider.finishCreate).
 
 // nodeJoinPolicies are the managed policies a node role needs (EKS User Guide, create-node-role):
 // the worker policy, and one of the ECR policies to pull the pause and add-on images.
@@ -61,23 +61,14 @@ func (a *Account) checkNodesCanJoin(ng *Record) *Error {
 	return nil
 }
 
-// hasRouteOut: the subnet's route table (its association's, else its VPC's main one, which has only
-// the local route here) sends 0.0.0.0/0 to a NAT gateway or an internet gateway, or ::/0 to an
-// egress-only or internet gateway, each created and usable.
+// hasRouteOut: the subnet's route table sends 0.0.0.0/0 to a NAT gateway or an internet gateway,
+// or ::/0 to an egress-only or internet gateway, each created and usable. A subnet without an
+// association of its own uses its VPC's main table, which holds only the local route here.
 func (a *Account) hasRouteOut(subnet string) bool {
-	var table string
-	for _, assoc := range a.live(typeRouteAssociation, func(s *Record) bool { return s.str("subnetId") == subnet && s.usable() }) {
-		table = assoc.str("routeTableId")
-	}
-	if table == "" {
-		return false
-	}
-	usable := func(id string) bool { g, ok := a.Resources[id]; return ok && g.usable() }
-	for _, r := range a.live(typeRoute, func(r *Record) bool { return r.str("routeTableId") == table && r.usable() }) {
-		switch {
-		case r.str("destinationCidrBlock") == "0.0.0.0/0" && (usable(r.str("natGatewayId")) || usable(r.str("gatewayId"))):
-			return true
-		case r.str("destinationIpv6CidrBlock") == "::/0" && (usable(r.str("egressOnlyGatewayId")) || usable(r.str("gatewayId"))):
+	out := map[string][]string{"0.0.0.0/0": {typeNatGateway, typeInternetGateway}, "::/0": {typeEgressOnlyIgw, typeInternetGateway}}
+	for _, r := range a.routesOf(a.tableOf(subnet)) {
+		target, id := routeTarget(r)
+		if g, ok := a.Resources[id]; ok && r.usable() && g.usable() && slices.Contains(out[routeDestination(r)], target) {
 			return true
 		}
 	}

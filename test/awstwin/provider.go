@@ -368,8 +368,6 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 	return plugin.UpdateResponse{Properties: p.state(rec), Status: resource.StatusOK}, nil
 }
 
-// registerNodes registers a node group's nodes with the API server behind its cluster, when there
-// is one, and keeps their names on the group.
 // finishCreate is the end of a create, once its modelled time is up: a node group's instances have
 // booted and try to join (join.go), a CoreDNS add-on's pods want nodes (checkAddonHealthy). If that
 // fails, EKS marks the resource CREATE_FAILED or DEGRADED and pulumi-aws's waiter reports it. The
@@ -397,6 +395,8 @@ func (p *Provider) finishCreate(id string) error {
 	})
 }
 
+// registerNodes registers a node group's nodes with the API server behind its cluster, when there
+// is one, and keeps their names on the group.
 func (p *Provider) registerNodes(id string) (*Record, error) {
 	var rec *Record
 	var nodes []*corev1.Node
@@ -484,7 +484,7 @@ func (p *Provider) Invoke(_ context.Context, req plugin.InvokeRequest) (plugin.I
 	err := p.withAccount(func(a *Account) error {
 		answer, awsErr := a.Answer(string(req.Tok), plain(req.Args))
 		if awsErr != nil {
-			return fmt.Errorf("reading %s: operation error (AWS twin), api error %s: %s", req.Tok, awsErr.Code, awsErr.Message)
+			return apiError("reading", string(req.Tok), awsErr)
 		}
 		out = answer
 		return nil

@@ -629,6 +629,16 @@ func TestNodesThatCannotJoinFailTheirGroup(t *testing.T) {
 	}
 	wantCode(t, joins(group("no-ecr", "bare-role", n.subnet)), "NodeCreationFailure", "has none of [AmazonEC2ContainerRegistryReadOnly AmazonEC2ContainerRegistryPullOnly] attached")
 	wantCode(t, joins(group("isolated", "node-role", n.subnet, isolated)), "NodeCreationFailure", "subnet "+isolated+" has no route to the internet")
+	// NAT64 alone is no way out, nor is a default route to a NAT gateway still being created.
+	nat64Only := mustCreate(t, a, typeRouteTable, map[string]any{"vpcId": n.vpc})
+	mustCreate(t, a, typeRouteAssociation, map[string]any{"subnetId": isolated, "routeTableId": nat64Only})
+	mustCreate(t, a, typeRoute, map[string]any{"routeTableId": nat64Only, "destinationIpv6CidrBlock": "64:ff9b::/96", "natGatewayId": n.nat})
+	wantCode(t, joins(group("nat64-only", "node-role", isolated)), "NodeCreationFailure", "subnet "+isolated+" has no route to the internet")
+	mustCreate(t, a, typeRoute, map[string]any{"routeTableId": nat64Only, "destinationCidrBlock": "0.0.0.0/0", "natGatewayId": n.nat})
+	until := time.Now().Add(time.Minute)
+	a.Resources[n.nat].CreatingUntil = &until
+	wantCode(t, joins(group("nat-pending", "node-role", isolated)), "NodeCreationFailure", "subnet "+isolated+" has no route to the internet")
+	a.Resources[n.nat].CreatingUntil = nil
 	if err := joins(group("joins", "node-role", n.subnet, second)); err != nil {
 		t.Errorf("a group whose nodes can join: %v", err)
 	}

@@ -68,6 +68,8 @@ func main() {
 func readGpPage() (string, error) {
 	cmd := exec.Command("go", "mod", "download", "-json", gpModule)
 	cmd.Dir = os.TempDir() // outside this module, whose build list does not hold it
+	// Never switch toolchains for a module only read: the check then fails the same way everywhere.
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
 	cmd.Stderr = os.Stderr
 	raw, _ := cmd.Output() // exits 1 for the toolchain check; the JSON says what was downloaded
 	var mod struct{ Zip, Sum, Error string }
