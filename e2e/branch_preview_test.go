@@ -157,6 +157,39 @@ func localStack(t *testing.T, name, dir string, env map[string]string) auto.Stac
 	return stack
 }
 
+// mutatedCopy is a copy of this checkout's program with from replaced by to, once, in file: a
+// program with one defect, for a test to show the defect caught.
+func mutatedCopy(t *testing.T, file, from, to string) string {
+	t.Helper()
+	dir := copyProgram(t, "..")
+	path := filepath.Join(dir, file)
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(string(src), from) != 1 {
+		t.Fatalf("%s does not hold %q once: the mutation is stale", file, from)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(src), from, to, 1)), 0o644); err != nil { //nolint:gosec // a copy of the program
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// destroyLeavesNothing destroys a stack on the twin, checks the account is empty after it, and
+// removes the stack.
+func destroyLeavesNothing(t *testing.T, tw *twin, stack auto.Stack, name string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := stack.Destroy(ctx); err != nil {
+		t.Errorf("destroy: %v", err)
+	}
+	if a := tw.account(t); len(a.Resources) != 0 {
+		t.Errorf("after destroy the twin holds %v", a.Summary())
+	}
+	_ = stack.Workspace().RemoveStack(ctx, name)
+}
+
 // copyProgram copies a checkout's Go module and stack files, without .git and build output.
 func copyProgram(t *testing.T, src string) string {
 	t.Helper()

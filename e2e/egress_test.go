@@ -304,18 +304,7 @@ func TestTwinIpv6ChecksCatchABrokenEgress(t *testing.T) {
 
 func deployBrokenCopy(t *testing.T, languageHost string, m programMutation) {
 	ctx := context.Background()
-	dir := copyProgram(t, "..")
-	path := filepath.Join(dir, m.file)
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Count(string(src), m.from) != 1 {
-		t.Fatalf("%s does not hold %q once: the mutation is stale", m.file, m.from)
-	}
-	if err := os.WriteFile(path, []byte(strings.Replace(string(src), m.from, m.to, 1)), 0o644); err != nil { //nolint:gosec // a copy of the program
-		t.Fatal(err)
-	}
+	dir := mutatedCopy(t, m.file, m.from, m.to)
 	name := "ipv6-mutant-" + strings.ReplaceAll(strings.TrimPrefix(m.name, "with"), " ", "-")
 	name = strings.ReplaceAll(name, "--", "-")
 	writeStackConfig(t, dir, name, egressConfig(t, "nat64"))
@@ -326,15 +315,7 @@ func deployBrokenCopy(t *testing.T, languageHost string, m programMutation) {
 	defer stopKubelet()
 	defer coreDNSStandIn(t)()
 	stack := localStack(t, name, dir, tw.env)
-	defer func() {
-		if _, err := stack.Destroy(ctx); err != nil {
-			t.Errorf("destroy: %v", err)
-		}
-		if a := tw.account(t); len(a.Resources) != 0 {
-			t.Errorf("after destroy the twin holds %v", a.Summary())
-		}
-		_ = stack.Workspace().RemoveStack(ctx, name)
-	}()
+	defer destroyLeavesNothing(t, tw, stack, name)
 	res, err := stack.Up(ctx)
 	ran, failed := kubelet.takeRan()
 	t.Logf("checks run: %v", ran)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -100,35 +99,15 @@ func TestTwinCatchesAMissingDependencyEdge(t *testing.T) {
 			[]string{"InvalidRequestException", "ResourceNotFoundException"}, "aws:eks/accessEntry:AccessEntry", "aws:eks/cluster:Cluster"},
 	} {
 		step(t, m.name, func() {
-			ctx := context.Background()
-			dir := copyProgram(t, "..")
-			path := filepath.Join(dir, m.file)
-			src, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.Count(string(src), m.from) != 1 {
-				t.Fatalf("%s does not hold %q once: the mutation is stale", m.file, m.from)
-			}
-			if err := os.WriteFile(path, []byte(strings.Replace(string(src), m.from, m.to, 1)), 0o644); err != nil { //nolint:gosec // a copy of the program
-				t.Fatal(err)
-			}
+			dir := mutatedCopy(t, m.file, m.from, m.to)
 			name := "ipv6-without-edge-" + strings.ToLower(strings.Fields(m.name)[0])
 			writeStackConfig(t, dir, name, twinPreset(t, "ipv6"))
 			tw := newTwin(t)
 			tw.env["PATH"] = languageHost + string(os.PathListSeparator) + tw.env["PATH"]
 			t.Cleanup(kubeletForDeletes(t))
 			stack := localStack(t, name, dir, tw.env)
-			defer func() {
-				if _, err := stack.Destroy(ctx); err != nil {
-					t.Errorf("destroy: %v", err)
-				}
-				if a := tw.account(t); len(a.Resources) != 0 {
-					t.Errorf("after destroy the twin holds %v", a.Summary())
-				}
-				_ = stack.Workspace().RemoveStack(ctx, name)
-			}()
-			_, upErr := stack.Up(ctx)
+			defer destroyLeavesNothing(t, tw, stack, name)
+			_, upErr := stack.Up(context.Background())
 			missing := requirementsWithoutEdges(graphOf(t, stack), tw.account(t))
 			t.Logf("up: %v\nedges missing: %v", upErr, missing)
 			refused := upErr != nil && slices.ContainsFunc(m.awsCodes, func(code string) bool { return strings.Contains(upErr.Error(), code) })

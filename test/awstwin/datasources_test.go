@@ -97,12 +97,11 @@ func TestDataSourcesAnswerFromAwsData(t *testing.T) {
 func TestNodeGroupsRefuseAnotherArchitecture(t *testing.T) {
 	n, second := eksNet(t)
 	a := n.a
-	cluster := mustCreate(t, a, typeCluster, map[string]any{"name": "arch", "version": "1.35", "roleArn": "arn:aws:iam::123456789012:role/cluster-role",
-		"vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}}})
+	cluster := eksCluster(t, a, "arch", n.subnet, second)
 	group := func(name, amiType string, types ...any) map[string]any {
-		return map[string]any{"clusterName": cluster, "nodeGroupName": name, "nodeRoleArn": "arn:aws:iam::123456789012:role/node-role",
-			"subnetIds": []any{n.subnet, second}, "instanceTypes": types, "amiType": amiType,
-			"scalingConfig": map[string]any{"minSize": 1.0, "desiredSize": 1.0, "maxSize": 1.0}}
+		in := nodeGroupIn(cluster, name, n.subnet, second)
+		in["instanceTypes"], in["amiType"] = types, amiType
+		return in
 	}
 	_, err := a.Create(typeNodeGroup, group("unknown", "AL2023_x86_64_STANDARD", "x9.huge"))
 	wantCode(t, err, "InvalidParameterException", "[x9.huge]")

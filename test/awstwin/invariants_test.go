@@ -28,16 +28,15 @@ func invariantNet(t *testing.T, broken func(a *Account, ids map[string]string)) 
 	ids["nat64"] = mustCreate(t, a, typeRoute, map[string]any{"routeTableId": n.rt, "destinationIpv6CidrBlock": "64:ff9b::/96", "natGatewayId": n.nat})
 	a.Resources[private].Inputs["enableDns64"] = true
 
-	cluster := mustCreate(t, a, typeCluster, map[string]any{"name": "inv", "version": "1.35", "roleArn": "arn:aws:iam::123456789012:role/cluster-role",
-		"vpcConfig": map[string]any{"subnetIds": []any{n.subnet, private}}})
+	cluster := eksCluster(t, a, "inv", n.subnet, private)
 	clusterSg := strOf(object(a.Resources[cluster].Outputs["vpcConfig"]), "clusterSecurityGroupId")
 	nodeSg := mustCreate(t, a, typeSecurityGroup, map[string]any{"vpcId": n.vpc, "name": "nodes"})
 	ids["kubelet"] = mustCreate(t, a, typeIngressRule, map[string]any{"securityGroupId": nodeSg, "ipProtocol": "tcp", "fromPort": 10250.0, "toPort": 10250.0,
 		"referencedSecurityGroupId": clusterSg})
 	lt := mustCreate(t, a, typeLaunchTemplate, map[string]any{"name": "nodes", "vpcSecurityGroupIds": []any{nodeSg}})
-	mustCreate(t, a, typeNodeGroup, map[string]any{"clusterName": cluster, "nodeGroupName": "ng", "nodeRoleArn": "arn:aws:iam::123456789012:role/node-role",
-		"subnetIds": []any{private}, "instanceTypes": []any{}, "launchTemplate": map[string]any{"id": lt, "version": "1"},
-		"scalingConfig": map[string]any{"minSize": 1.0, "desiredSize": 1.0, "maxSize": 1.0}})
+	group := nodeGroupIn(cluster, "ng", private)
+	group["instanceTypes"], group["launchTemplate"] = []any{}, map[string]any{"id": lt, "version": "1"}
+	mustCreate(t, a, typeNodeGroup, group)
 	ids["eni"] = mustCreate(t, a, typeNetworkInterface, map[string]any{"subnetId": private, "tags": map[string]any{
 		"multus": "true", "Zone": "eu-central-1b", "node.k8s.amazonaws.com/no_manage": "true", "cluster": "inv"}})
 	if broken != nil {
@@ -132,20 +131,8 @@ func TestMoreInvariants(t *testing.T) {
 			a.Resources[rule.str("securityGroupId")].Inputs["ingress"] = []any{map[string]any{"protocol": "tcp", "fromPort": 10250.0, "toPort": 10250.0,
 				"cidrBlocks": []any{"0.0.0.0/0"}}}
 		}, ""},
-		{"a legacy kubelet rule", func(a *Account, ids map[string]string) {
-			rule := a.Resources[ids["kubelet"]]
-			delete(a.Resources, ids["kubelet"])
-			a.Resources["sgrule-1"] = &Record{Type: typeLegacyRule, ID: "sgrule-1", Outputs: map[string]any{}, Inputs: map[string]any{"type": "ingress",
-				"securityGroupId": rule.str("securityGroupId"), "protocol": "tcp", "fromPort": 10250.0, "toPort": 10250.0,
-				"sourceSecurityGroupId": rule.str("referencedSecurityGroupId")}}
-		}, ""},
-		{"a legacy egress rule is no way in", func(a *Account, ids map[string]string) {
-			rule := a.Resources[ids["kubelet"]]
-			delete(a.Resources, ids["kubelet"])
-			a.Resources["sgrule-1"] = &Record{Type: typeLegacyRule, ID: "sgrule-1", Outputs: map[string]any{}, Inputs: map[string]any{"type": "egress",
-				"securityGroupId": rule.str("securityGroupId"), "protocol": "tcp", "fromPort": 10250.0, "toPort": 10250.0,
-				"sourceSecurityGroupId": rule.str("referencedSecurityGroupId")}}
-		}, "reach the kubelet"},
+		{"a legacy kubelet rule", asLegacyRule("ingress"), ""},
+		{"a legacy egress rule is no way in", asLegacyRule("egress"), "reach the kubelet"},
 		{"a public subnet without IPv6 out", func(a *Account, ids map[string]string) {
 			for _, r := range a.live(typeRoute, func(r *Record) bool { return r.str("destinationIpv6CidrBlock") == "::/0" && r.str("gatewayId") != "" }) {
 				delete(a.Resources, r.ID)
@@ -164,20 +151,29 @@ func TestMoreInvariants(t *testing.T) {
 	}
 }
 
+// asLegacyRule writes the kubelet rule as an aws:ec2/securityGroupRule of the given direction.
+func asLegacyRule(direction string) func(a *Account, ids map[string]string) {
+	return func(a *Account, ids map[string]string) {
+		rule := a.Resources[ids["kubelet"]]
+		delete(a.Resources, ids["kubelet"])
+		a.Resources["sgrule-1"] = &Record{Type: typeLegacyRule, ID: "sgrule-1", Outputs: map[string]any{}, Inputs: map[string]any{"type": direction,
+			"securityGroupId": rule.str("securityGroupId"), "protocol": "tcp", "fromPort": 10250.0, "toPort": 10250.0,
+			"sourceSecurityGroupId": rule.str("referencedSecurityGroupId")}}
+	}
+}
+
 // The requirements between what a program manages: AWS's implicit ones, and nothing an AWS service
 // made on its own.
 func TestRequirements(t *testing.T) {
 	n, second := eksNet(t)
 	a := n.a
-	cluster := mustCreate(t, a, typeCluster, map[string]any{"name": "req", "version": "1.35", "roleArn": "arn:aws:iam::123456789012:role/cluster-role",
-		"vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}}})
+	cluster := eksCluster(t, a, "req", n.subnet, second)
 	entry := mustCreate(t, a, typeAccessEntry, map[string]any{"clusterName": cluster, "principalArn": "arn:aws:iam::123456789012:role/node-role", "type": "EC2_LINUX"})
 	admin := mustCreate(t, a, typeAccessEntry, map[string]any{"clusterName": cluster, "principalArn": "arn:aws:iam::123456789012:role/admin"})
 	assoc := mustCreate(t, a, typeAccessAssociation, map[string]any{"clusterName": cluster, "principalArn": "arn:aws:iam::123456789012:role/admin",
 		"policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"})
 	addon := mustCreate(t, a, typeAddon, map[string]any{"clusterName": cluster, "addonName": "kube-proxy"})
-	ng := mustCreate(t, a, typeNodeGroup, map[string]any{"clusterName": cluster, "nodeGroupName": "ng", "nodeRoleArn": "arn:aws:iam::123456789012:role/node-role",
-		"subnetIds": []any{n.subnet}, "instanceTypes": []any{"t3.medium"}, "scalingConfig": map[string]any{"minSize": 1.0, "desiredSize": 1.0, "maxSize": 1.0}})
+	ng := mustCreate(t, a, typeNodeGroup, nodeGroupIn(cluster, "ng", n.subnet))
 	private := mustCreate(t, a, typeNatGateway, map[string]any{"subnetId": second, "connectivityType": "private"})
 	got := map[string]bool{}
 	for _, r := range a.Requirements() {

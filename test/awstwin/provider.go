@@ -371,8 +371,9 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 // finishCreate is the end of a create, once its modelled time is up: a node group's instances have
 // booted and try to join (join.go), a CoreDNS add-on's pods want nodes (checkAddonHealthy). If that
 // fails, EKS marks the resource CREATE_FAILED or DEGRADED and pulumi-aws's waiter reports it. The
-// twin then removes it: the engine records no resource for a failed create, so one left in the
-// account would be one no destroy could remove. (On AWS it stays until deleted.)
+// twin then removes it: it returns the failure as a plain error, for which the engine records no
+// resource, so one left in the account would be one no destroy could remove. On AWS it stays until
+// deleted; what the next up meets then is not modelled.
 func (p *Provider) finishCreate(id string) error {
 	return p.withAccount(func(a *Account) error {
 		r := a.Resources[id]

@@ -265,6 +265,20 @@ func eksNet(t *testing.T) (*network, string) {
 	return n, second
 }
 
+// eksCluster creates a 1.35 cluster with the cluster role in two subnets, and returns its name.
+func eksCluster(t *testing.T, a *Account, name string, subnets ...any) string {
+	t.Helper()
+	return mustCreate(t, a, typeCluster, map[string]any{"name": name, "version": "1.35", "roleArn": "arn:aws:iam::123456789012:role/cluster-role",
+		"vpcConfig": map[string]any{"subnetIds": subnets}})
+}
+
+// nodeGroupIn is a node group of cluster in subnets: eksNet's node role, one t3.medium node. A test
+// changes what it is about.
+func nodeGroupIn(cluster, name string, subnets ...any) map[string]any {
+	return map[string]any{"clusterName": cluster, "nodeGroupName": name, "nodeRoleArn": "arn:aws:iam::123456789012:role/node-role",
+		"subnetIds": subnets, "instanceTypes": []any{"t3.medium"}, "scalingConfig": map[string]any{"minSize": 1.0, "desiredSize": 1.0, "maxSize": 1.0}}
+}
+
 func TestEksRules(t *testing.T) {
 	n, second := eksNet(t)
 	a := n.a
@@ -610,19 +624,18 @@ func TestAServicesLoadBalancerHoldsTheNetwork(t *testing.T) {
 func TestNodesThatCannotJoinFailTheirGroup(t *testing.T) {
 	n, second := eksNet(t)
 	a := n.a
-	cluster := mustCreate(t, a, typeCluster, map[string]any{"name": "join", "version": "1.35", "roleArn": "arn:aws:iam::123456789012:role/cluster-role",
-		"vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}}})
+	cluster := eksCluster(t, a, "join", n.subnet, second)
 	mustCreate(t, a, typeRole, map[string]any{"name": "bare-role", "assumeRolePolicy": trust})
 	mustCreate(t, a, typeRolePolicyAttach, map[string]any{"role": "bare-role", "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"})
 	v6 := a.Resources[n.vpc].Outputs["ipv6CidrBlock"].(string)
 	isolated := mustCreate(t, a, typeSubnet, map[string]any{"vpcId": n.vpc, "cidrBlock": "192.168.64.0/19",
 		"ipv6CidrBlock": strings.Replace(v6, "00::/56", "02::/64", 1), "availabilityZone": "eu-central-1c"})
 	group := func(name, role string, subnets ...any) map[string]any {
-		return map[string]any{"clusterName": cluster, "nodeGroupName": name, "nodeRoleArn": "arn:aws:iam::123456789012:role/" + role,
-			"subnetIds": subnets, "instanceTypes": []any{"t3.medium"}, "amiType": "AL2023_x86_64_STANDARD",
-			"scalingConfig": map[string]any{"minSize": 1.0, "desiredSize": 1.0, "maxSize": 1.0}}
+		in := nodeGroupIn(cluster, name, subnets...)
+		in["nodeRoleArn"], in["amiType"] = "arn:aws:iam::123456789012:role/"+role, "AL2023_x86_64_STANDARD"
+		return in
 	}
-	// EKS takes each group; its nodes try to join at the end of its create (Provider.joinNodes).
+	// EKS takes each group; its nodes try to join at the end of its create (Provider.finishCreate).
 	joins := func(in map[string]any) *Error {
 		t.Helper()
 		return a.checkNodesCanJoin(a.Resources[mustCreate(t, a, typeNodeGroup, in)])
@@ -673,14 +686,13 @@ func TestNodesThatCannotJoinFailTheirGroup(t *testing.T) {
 func TestCorednsNeedsANodeToRunOn(t *testing.T) {
 	n, second := eksNet(t)
 	a := n.a
-	cluster := mustCreate(t, a, typeCluster, map[string]any{"name": "dns", "version": "1.35", "roleArn": "arn:aws:iam::123456789012:role/cluster-role",
-		"vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}}})
+	cluster := eksCluster(t, a, "dns", n.subnet, second)
 	coredns := a.Resources[mustCreate(t, a, typeAddon, map[string]any{"clusterName": cluster, "addonName": "coredns"})]
 	wantCode(t, a.checkAddonHealthy(coredns), "InsufficientNumberOfReplicas", "unexpected state 'DEGRADED'")
 	group := func(name string, desired float64, taints ...any) *Record {
-		return a.Resources[mustCreate(t, a, typeNodeGroup, map[string]any{"clusterName": cluster, "nodeGroupName": name,
-			"nodeRoleArn": "arn:aws:iam::123456789012:role/node-role", "subnetIds": []any{n.subnet}, "instanceTypes": []any{"t3.medium"},
-			"taints": taints, "scalingConfig": map[string]any{"minSize": 0.0, "desiredSize": desired, "maxSize": 1.0}})]
+		in := nodeGroupIn(cluster, name, n.subnet)
+		in["taints"], in["scalingConfig"] = taints, map[string]any{"minSize": 0.0, "desiredSize": desired, "maxSize": 1.0}
+		return a.Resources[mustCreate(t, a, typeNodeGroup, in)]
 	}
 	group("multus", 1, map[string]any{"key": "multus", "value": "true", "effect": "NO_SCHEDULE"})
 	group("empty", 0)
@@ -691,5 +703,38 @@ func TestCorednsNeedsANodeToRunOn(t *testing.T) {
 	group("critical", 1, map[string]any{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"})
 	if err := a.checkAddonHealthy(coredns); err != nil {
 		t.Errorf("a node group CoreDNS tolerates: %v", err)
+	}
+}
+
+// What kubelet leaves allocatable after nodeadm's reservations. The kubeReserved memory, 442Mi for
+// 17 pods and 1465Mi for 110, is what the real nodeadm computes in e2e's
+// TestNodeadmReservesMemoryForOurMaxPods; the CPU is getCPUMillicoresToReserve's ranges worked by
+// hand; 100Mi more is the hard eviction threshold.
+func TestNodeResourcesAfterNodeadmsReservations(t *testing.T) {
+	for _, tc := range []struct {
+		instanceType      string
+		pods              int
+		cpu, memory       string // capacity
+		allocCPU, allocMe string
+	}{
+		{"t3.medium", 17, "2", "4Gi", "1930m", "3554Mi"},       // 60m + 10m; 4096 - 442 - 100
+		{"m5.4xlarge", 110, "16", "64Gi", "15890m", "63971Mi"}, // 60 + 10 + 10 + 12 cores × 2.5m; 65536 - 1465 - 100
+	} {
+		instance, ok := awsdata.Instance(tc.instanceType)
+		if !ok {
+			t.Fatalf("%s is not in the data", tc.instanceType)
+		}
+		capacity, allocatable := nodeResources(instance, tc.pods)
+		for name, pair := range map[string][2]string{
+			"cpu":                {capacity.Cpu().String(), tc.cpu},
+			"memory":             {capacity.Memory().String(), tc.memory},
+			"allocatable cpu":    {allocatable.Cpu().String(), tc.allocCPU},
+			"allocatable memory": {allocatable.Memory().String(), tc.allocMe},
+			"pods":               {allocatable.Pods().String(), fmt.Sprint(tc.pods)},
+		} {
+			if pair[0] != pair[1] {
+				t.Errorf("%s with %d pods: %s %s, want %s", tc.instanceType, tc.pods, name, pair[0], pair[1])
+			}
+		}
 	}
 }
