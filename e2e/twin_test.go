@@ -735,8 +735,8 @@ var pulumiEksAdds = map[string]map[string]int{
 
 // assertHoldsThePlan checks that the twin's account holds exactly the offline plan's AWS resources
 // plus what the plan's remote components add (pulumiEksAdds), counted by type. It says nothing of
-// whether they work (the account's invariants do); after an interrupted run it shows the recovery
-// left no duplicate and no orphan.
+// whether they work (the account's invariants do): it shows nothing was made twice or left behind,
+// after a clean run and after an interrupted one.
 func assertHoldsThePlan(t *testing.T, stackName string, cfg map[string]string, a *awstwin.Account) {
 	t.Helper()
 	offline, err := plan.Run(plan.Options{Project: config.Project, Stack: stackName, Config: cfg}, stacks.Program(cfg))
