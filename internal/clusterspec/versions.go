@@ -78,9 +78,9 @@ func SupportOn(version string, today time.Time) (Support, error) {
 	var creatable []string
 	var found *KubernetesVersion
 	for i, v := range KubernetesVersions {
-		if v.ExtendedSupport.IsZero() || today.Before(v.ExtendedSupport) {
+		if today.Before(v.ExtendedSupport) {
 			label := v.Version
-			if !v.StandardSupport.IsZero() && !today.Before(v.StandardSupport) {
+			if !today.Before(v.StandardSupport) {
 				label += " (extended support only, paid)"
 			}
 			creatable = append(creatable, label)
@@ -101,7 +101,6 @@ func SupportOn(version string, today time.Time) (Support, error) {
 	}
 	s := Support{Version: *found}
 	switch {
-	case found.StandardSupport.IsZero():
 	case !today.Before(found.StandardSupport):
 		s.Extended = true
 		s.Warning = fmt.Sprintf("Kubernetes %s is in extended support only, which AWS charges extra for, until %s; upgrade to a version in standard support",

@@ -103,11 +103,9 @@ func (t InstanceType) Architecture() string {
 	return t.ProcessorInfo.SupportedArchitectures[0]
 }
 
-// Partition is an AWS partition and a region of it.
+// Partition is an AWS partition, and the description of one of its regions.
 type Partition struct {
-	Partition, DNSSuffix string
-	Region               string
-	RegionDescription    string
+	Partition, DNSSuffix, RegionDescription string
 }
 
 var partitions = sync.OnceValue(func() (doc struct {
@@ -125,7 +123,7 @@ func PartitionOf(region string) (Partition, bool) {
 	for _, p := range partitions().Partitions {
 		for _, r := range p.Regions {
 			if r.Name == region {
-				return Partition{Partition: p.Partition, DNSSuffix: p.DNSSuffix, Region: region, RegionDescription: r.Description}, true
+				return Partition{Partition: p.Partition, DNSSuffix: p.DNSSuffix, RegionDescription: r.Description}, true
 			}
 		}
 	}
