@@ -17,12 +17,6 @@ import (
 // dependencies, everything inside a component among them, and what its enclosing components waited
 // for (a component's children are registered only once its own dependencies are done).
 func (g runGraph) waitsFor(urn string) map[string]bool {
-	children := map[string][]string{}
-	for child, parent := range g.parents {
-		if parent != "" {
-			children[parent] = append(children[parent], child)
-		}
-	}
 	seen := map[string]bool{}
 	var add func(u string)
 	add = func(u string) {
@@ -30,10 +24,7 @@ func (g runGraph) waitsFor(urn string) map[string]bool {
 			return
 		}
 		seen[u] = true
-		for _, c := range children[u] {
-			add(c)
-		}
-		for _, d := range g.own[u] {
+		for _, d := range g.deps[u] { // its own dependencies, and a component's children
 			add(d)
 		}
 	}
