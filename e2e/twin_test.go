@@ -770,11 +770,7 @@ func realisticChanges(t *testing.T, tw *twin, stack *auto.Stack, name string, ba
 	t.Helper()
 	change := func(step_, want string, kv ...string) {
 		step(t, step_, func() {
-			cfg := maps.Clone(base)
-			for i := 0; i+1 < len(kv); i += 2 {
-				cfg[config.Project+":"+kv[i]] = kv[i+1]
-			}
-			*stack = newStack(t, name, stacks.Run(cfg), tw.env)
+			*stack = newStack(t, name, stacks.Run(withKeys(base, kv...)), tw.env)
 			res, err := stack.Up(context.Background())
 			if err != nil {
 				t.Fatalf("up: %v", err)
@@ -810,10 +806,80 @@ func realisticChanges(t *testing.T, tw *twin, stack *auto.Stack, name string, ba
 		}
 	})
 	change("node group size", "", "nodeDesiredSize", "3", "nodeMaxSize", "3")
-	change("instance type", wantReplaced, "nodeDesiredSize", "3", "nodeMaxSize", "3", "nodeInstanceType", "t3.large")
+	bigger := []string{"nodeDesiredSize", "3", "nodeMaxSize", "3", "nodeInstanceType", "t3.large"}
+	change("instance type", wantReplaced, bigger...)
+	kubernetesUpgrade(t, tw, stack, name, withKeys(base, append(bigger, "kubernetesVersion", "1.36")...))
 	if refusals := tw.account(t).Refusals; len(refusals) != 0 {
 		t.Errorf("the changes were refused: %+v", refusals)
 	}
+	kubernetesDowngradeRefused(t, tw, stack, name, withKeys(base, append(bigger, "kubernetesVersion", "1.35")...))
+}
+
+// withKeys is base with the project's keys set, key then value.
+func withKeys(base map[string]string, kv ...string) map[string]string {
+	cfg := maps.Clone(base)
+	for i := 0; i+1 < len(kv); i += 2 {
+		cfg[config.Project+":"+kv[i]] = kv[i+1]
+	}
+	return cfg
+}
+
+// kubernetesUpgrade: Kubernetes 1.35 to 1.36 updates the control plane, then the add-ons and node
+// groups, in place (only the checks' Jobs may be replaced), and leaves every node group EKS tracks on
+// 1.36 and nothing to do.
+func kubernetesUpgrade(t *testing.T, tw *twin, stack *auto.Stack, name string, cfg map[string]string) {
+	t.Helper()
+	step(t, "Kubernetes 1.35 to 1.36", func() {
+		*stack = newStack(t, name, stacks.Run(cfg), tw.env)
+		res, err := stack.Up(context.Background())
+		if err != nil {
+			t.Fatalf("up: %v", err)
+		}
+		changes, replaced := changedOps(res), replacedResources(res.StdOut)
+		t.Logf("Kubernetes 1.36: %v, replaced %v", changes, replaced)
+		if changes["delete"] != 0 || changes["create"] != 0 || changes["update"] == 0 ||
+			slices.ContainsFunc(replaced, func(r string) bool { return r != "kubernetes:batch/v1:Job" }) {
+			t.Errorf("the upgrade changed %v, replaced %v; want updates in place:\n%s", changes, replaced, res.StdOut)
+		}
+		a := tw.account(t)
+		for _, r := range a.Resources {
+			switch {
+			case r.Type == "aws:eks/cluster:Cluster" && r.Outputs["version"] != "1.36",
+				r.Type == "aws:eks/nodeGroup:NodeGroup" && r.Inputs["amiType"] != "CUSTOM" && r.Outputs["version"] != "1.36":
+				t.Errorf("after the upgrade %s %s runs %v", r.Type, r.ID, r.Outputs["version"])
+			}
+		}
+		preview, err := stack.Preview(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !unchanged(preview.ChangeSummary) {
+			t.Errorf("after the upgrade a preview wants changes %v:\n%s", preview.ChangeSummary, preview.StdOut)
+		}
+	})
+}
+
+// kubernetesDowngradeRefused: going back to 1.35, which EKS refuses, fails the preview and the up
+// with the program's reason and way through, before anything changes.
+func kubernetesDowngradeRefused(t *testing.T, tw *twin, stack *auto.Stack, name string, cfg map[string]string) {
+	t.Helper()
+	step(t, "Kubernetes 1.36 back to 1.35, refused", func() {
+		before := tw.account(t)
+		*stack = newStack(t, name, stacks.Run(cfg), tw.env)
+		key, reason := `kubernetesVersion = "1.35"`, `runs Kubernetes 1.36, and EKS cannot downgrade a cluster`
+		if _, err := stack.Preview(context.Background()); err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), reason) {
+			t.Errorf("preview of a downgrade: %v\nwant %s: ... %s", err, key, reason)
+		}
+		if _, err := stack.Up(context.Background()); err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), reason) {
+			t.Errorf("up of a downgrade: %v\nwant %s: ... %s", err, key, reason)
+		}
+		after := tw.account(t)
+		if !maps.Equal(types(before), types(after)) || len(after.Operations) != len(before.Operations) || len(after.Refusals) != 0 {
+			t.Errorf("a refused downgrade changed the account: %v, then %v (refused %+v)", before.Summary(), after.Summary(), after.Refusals)
+		}
+		// The stack's program is the upgraded one again, for the destroy that follows.
+		*stack = newStack(t, name, stacks.Run(withKeys(cfg, "kubernetesVersion", "1.36")), tw.env)
+	})
 }
 
 // changedOps is an update's changes by operation, without what stayed the same.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/components"
@@ -111,6 +112,16 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 	if err := cfg.CheckResolvedVpcCni(addons.VpcCni); err != nil {
 		return nil, err
 	}
+	// A cluster this stack already runs moves only as EKS allows: one minor version up at a time.
+	running, err := runningCluster(ctx, cfg.EksClusterName(ctx.Stack()), provider)
+	if err != nil {
+		return nil, err
+	}
+	if running != nil {
+		if err := cfg.CheckRunningCluster(*running); err != nil {
+			return nil, err
+		}
+	}
 	// Everything the plans can refuse is refused before the VPC registers.
 	layout, err := netplan.PlanVpc(cfg.VpcInput(zones))
 	if err != nil {
@@ -129,6 +140,41 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 		return nil, err
 	}
 	return &base{provider: provider, vpc: vpc, multusNetworks: networks, addons: addons}, nil
+}
+
+// runningCluster is what EKS reports now of the cluster named name, or nil when there is none (the
+// stack's first up). It is read from EKS rather than from the stack's state, so an update made
+// outside Pulumi (the console, eksctl, another laptop's interrupted up) counts too.
+func runningCluster(ctx *pulumi.Context, name string, provider pulumi.ProviderResource) (*clusterspec.RunningCluster, error) {
+	clusters, err := awseks.GetClusters(ctx, pulumi.Provider(provider))
+	if err != nil {
+		return nil, fmt.Errorf("listing the EKS clusters: %w", err)
+	}
+	if !slices.Contains(clusters.Names, name) {
+		return nil, nil
+	}
+	cluster, err := awseks.LookupCluster(ctx, &awseks.LookupClusterArgs{Name: name}, pulumi.Provider(provider))
+	if err != nil {
+		return nil, fmt.Errorf("describing the EKS cluster %s: %w", name, err)
+	}
+	groups, err := awseks.GetNodeGroups(ctx, &awseks.GetNodeGroupsArgs{ClusterName: name}, pulumi.Provider(provider))
+	if err != nil {
+		return nil, fmt.Errorf("listing the node groups of the EKS cluster %s: %w", name, err)
+	}
+	running := &clusterspec.RunningCluster{Name: name, Version: cluster.Version}
+	for _, group := range slices.Sorted(slices.Values(groups.Names)) {
+		g, err := awseks.LookupNodeGroup(ctx, &awseks.LookupNodeGroupArgs{ClusterName: name, NodeGroupName: group}, pulumi.Provider(provider))
+		if err != nil {
+			return nil, fmt.Errorf("describing the node group %s of the EKS cluster %s: %w", group, name, err)
+		}
+		// EKS holds no Kubernetes version of its own for a group on a custom AMI ("You cannot specify the
+		// field kubernetesVersion when using custom AMIs", eksctl-io/eksctl#5748): its AMI says it.
+		if g.AmiType == clusterspec.CustomAmiType {
+			continue
+		}
+		running.NodeGroups = append(running.NodeGroups, clusterspec.RunningNodeGroup{Name: group, Version: g.Version})
+	}
+	return running, nil
 }
 
 // availabilityZones returns the configured zones after checking that the region offers them, or the

@@ -747,6 +747,48 @@ func TestMultusRefusesALatestVpcCniWithoutIpvlan(t *testing.T) {
 	}
 }
 
+// A stack's later up reads the cluster EKS runs under its name: a version EKS would refuse to move
+// to is refused at preview, before anything but the AWS provider registers, with the way through; a
+// one-minor upgrade, or a cluster that is not there yet, plans as usual.
+func TestARunningClusterMovesOneMinorUpAtATime(t *testing.T) {
+	files, err := plan.LoadStack(projectDir, "ipv6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(files.Config, asDeployed)
+	name := "eks-ipv6"
+	for _, tc := range []struct {
+		running plan.RunningCluster
+		refused string
+	}{
+		{plan.RunningCluster{Name: "another-stacks-cluster", Version: "1.32"}, ""},
+		{plan.RunningCluster{Name: name, Version: "1.35", NodeGroups: map[string]string{"ipv6mng": "1.35"}}, ""},
+		{plan.RunningCluster{Name: name, Version: "1.34", NodeGroups: map[string]string{"ipv6mng": "1.34"}}, ""},
+		{plan.RunningCluster{Name: name, Version: "1.33", NodeGroups: map[string]string{"ipv6mng": "1.33"}},
+			`config eks-advanced-networking:kubernetesVersion = "1.35": the EKS cluster eks-ipv6 runs Kubernetes 1.33, and EKS updates a cluster one minor version at a time`},
+		{plan.RunningCluster{Name: name, Version: "1.36", NodeGroups: map[string]string{"ipv6mng": "1.36"}}, "cannot downgrade"},
+		{plan.RunningCluster{Name: name, Version: "1.34", NodeGroups: map[string]string{"ipv6mng": "1.34", "other": "1.33"}}, "node groups other (1.33) do not"},
+	} {
+		p, err := plan.Run(plan.Options{Project: config.Project, Stack: "ipv6", Config: files.Config,
+			RunningClusters: []plan.RunningCluster{tc.running}}, Program(files.Config))
+		if tc.refused == "" {
+			if err != nil {
+				t.Errorf("running %+v: %v", tc.running, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.refused) {
+			t.Errorf("running %+v: err = %v, want %q", tc.running, err, tc.refused)
+			continue
+		}
+		for _, r := range p.Resources {
+			if r.Type != "pulumi:providers:aws" {
+				t.Errorf("running %+v: %s %s registered before the refusal", tc.running, r.Type, r.Name)
+			}
+		}
+	}
+}
+
 // Every engine the table says runs in the cluster has an installer, and only those: a new engine
 // cannot be half wired.
 func TestEveryInClusterPolicyEngineIsInstalled(t *testing.T) {

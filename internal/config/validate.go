@@ -107,6 +107,16 @@ func (c *Config) CheckResolvedVpcCni(version string) error {
 	return errors.Join(errs...)
 }
 
+// CheckRunningCluster checks, at preview, that EKS will take the cluster the stack already runs to
+// kubernetesVersion in one pulumi up (clusterspec.CheckVersionUpdate), so a skipped minor or a
+// downgrade is refused before anything changes rather than after the VPC and IAM have.
+func (c *Config) CheckRunningCluster(running clusterspec.RunningCluster) error {
+	if err := clusterspec.CheckVersionUpdate(running, c.KubernetesVersion); err != nil {
+		return keyError("kubernetesVersion", c.KubernetesVersion, err.Error())
+	}
+	return nil
+}
+
 // addonOfKey names the add-on each version key pins.
 var addonOfKey = map[string]string{"vpcCniVersion": "vpc-cni", "corednsVersion": "coredns", "kubeProxyVersion": "kube-proxy"}
 

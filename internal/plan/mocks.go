@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,6 +41,8 @@ type mocks struct {
 	project, stack, region string
 	// latestAddons override mockAddonVersions.
 	latestAddons map[string]string
+	// running are the clusters the account already holds.
+	running []RunningCluster
 
 	mu       sync.Mutex
 	recorded []Resource
@@ -76,13 +79,6 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		Provider: args.Provider, RawInputs: args.Inputs,
 	})
 	return id, state, nil
-}
-
-// Invoke answers a data source as the offline plan does, in region: zones, region, partition,
-// caller, add-on versions, instance types, AMI parameters, session context. The AWS twin answers
-// with these too, except for what its own account holds (a cluster).
-func Invoke(region, token string, args resource.PropertyMap) (resource.PropertyMap, error) {
-	return (&mocks{region: region}).Call(pulumi.MockCallArgs{Token: token, Args: args})
 }
 
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
@@ -125,7 +121,7 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}), nil
 	case "aws:eks/getCluster:getCluster":
 		name := args.Args["name"].StringValue()
-		return resource.NewPropertyMapFromMap(map[string]any{
+		described := map[string]any{
 			"id": name, "name": name, "status": "ACTIVE",
 			"arn":                    fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", m.region, AccountID, name),
 			"endpoint":               fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", mockHex(name, 32), m.region),
@@ -133,7 +129,38 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"certificateAuthorities": []any{map[string]any{"data": MockCertificateAuthorityData}},
 			// EKS picks 10.100.0.0/16 or 172.20.0.0/16 for an IPv4 cluster without a service block.
 			"kubernetesNetworkConfigs": []any{map[string]any{"ipFamily": "ipv4", "serviceIpv4Cidr": "172.20.0.0/16"}},
-		}), nil
+		}
+		if c, err := m.runningCluster(name); err == nil {
+			described["version"] = c.Version
+		}
+		return resource.NewPropertyMapFromMap(described), nil
+	case "aws:eks/getClusters:getClusters":
+		names := []any{}
+		for _, c := range m.running {
+			names = append(names, c.Name)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": m.region, "names": names}), nil
+	case "aws:eks/getNodeGroups:getNodeGroups":
+		c, err := m.runningCluster(args.Args["clusterName"].StringValue())
+		if err != nil {
+			return nil, err
+		}
+		names := []any{}
+		for _, name := range slices.Sorted(maps.Keys(c.NodeGroups)) {
+			names = append(names, name)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": c.Name, "clusterName": c.Name, "names": names}), nil
+	case "aws:eks/getNodeGroup:getNodeGroup":
+		c, err := m.runningCluster(args.Args["clusterName"].StringValue())
+		if err != nil {
+			return nil, err
+		}
+		name := args.Args["nodeGroupName"].StringValue()
+		version, ok := c.NodeGroups[name]
+		if !ok {
+			return nil, fmt.Errorf("ResourceNotFoundException: No node group found for name: %s", name)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": c.Name + ":" + name, "clusterName": c.Name, "nodeGroupName": name, "version": version, "status": "ACTIVE", "amiType": "AL2023_x86_64_STANDARD"}), nil
 	case "aws:ec2/getInstanceType:getInstanceType":
 		name := args.Args["instanceType"].StringValue()
 		return resource.NewPropertyMapFromMap(map[string]any{"id": name, "instanceType": name, "defaultVcpus": mockVcpus(name)}), nil
@@ -155,6 +182,16 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"id": arn, "arn": arn, "issuerArn": arn, "issuerId": "AIDAOFFLINEPLAN", "issuerName": "offline-plan"}), nil
 	}
 	return nil, fmt.Errorf("the offline plan has no mock for the function %s; add one to internal/plan/mocks.go", args.Token)
+}
+
+// runningCluster is a cluster the mocked account holds, or EKS's error.
+func (m *mocks) runningCluster(name string) (RunningCluster, error) {
+	for _, c := range m.running {
+		if c.Name == name {
+			return c, nil
+		}
+	}
+	return RunningCluster{}, fmt.Errorf("ResourceNotFoundException: No cluster found for name: %s", name)
 }
 
 // outputsFor returns the outputs AWS would add to a resource's inputs.

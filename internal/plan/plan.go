@@ -68,13 +68,24 @@ type Options struct {
 	// LatestAddons override what the mocked EKS answers as an add-on's latest version
 	// (mockAddonVersions), for tests of what a deploy-time answer does.
 	LatestAddons map[string]string
+	// RunningClusters are EKS clusters the mocked account already runs, for tests of a stack's later
+	// ups; without them the account is empty, as on a stack's first up.
+	RunningClusters []RunningCluster
+}
+
+// RunningCluster is an EKS cluster in the mocked account: its version and its node groups' versions
+// by name.
+type RunningCluster struct {
+	Name       string
+	Version    string
+	NodeGroups map[string]string
 }
 
 // Run runs the program as a preview under mocks and returns what it registered. A program error is
 // returned as it is, so validation messages reach the user unchanged, together with the plan of what
 // was registered before it (tests check that bad input registers nothing).
 func Run(opts Options, program Program) (*Plan, error) {
-	m := &mocks{project: opts.Project, stack: opts.Stack, region: opts.Config["aws:region"], latestAddons: opts.LatestAddons}
+	m := &mocks{project: opts.Project, stack: opts.Stack, region: opts.Config["aws:region"], latestAddons: opts.LatestAddons, running: opts.RunningClusters}
 	outputs := map[string]any{}
 	var programErr error
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {

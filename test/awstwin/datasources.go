@@ -24,6 +24,9 @@ var dataSources = map[string]dataSource{
 	"aws:iam/getSessionContext:getSessionContext":         sessionContext,
 	"aws:eks/getAddonVersion:getAddonVersion":             addonVersion,
 	"aws:eks/getCluster:getCluster":                       describeCluster,
+	"aws:eks/getClusters:getClusters":                     listClusters,
+	"aws:eks/getNodeGroups:getNodeGroups":                 listNodeGroups,
+	"aws:eks/getNodeGroup:getNodeGroup":                   describeNodeGroup,
 	"aws:ec2/getInstanceType:getInstanceType":             instanceType,
 	"aws:ssm/getParameter:getParameter":                   ssmParameter,
 }
@@ -163,6 +166,41 @@ func describeCluster(a *Account, args map[string]any) (map[string]any, *Error) {
 		"kubernetesNetworkConfigs": []any{c.Outputs["kubernetesNetworkConfig"]},
 		"vpcConfig":                c.Outputs["vpcConfig"],
 	}, nil
+}
+
+// listClusters is ListClusters: the names of the account's clusters in the region, deleting ones
+// included (EKS lists a cluster until its delete finishes).
+func listClusters(a *Account, _ map[string]any) (map[string]any, *Error) {
+	names := []any{}
+	for _, c := range a.live(typeCluster, nil) {
+		names = append(names, c.ID)
+	}
+	return map[string]any{"id": a.Region, "names": names}, nil
+}
+
+// listNodeGroups is ListNodegroups for one cluster.
+func listNodeGroups(a *Account, args map[string]any) (map[string]any, *Error) {
+	name, _ := args["clusterName"].(string)
+	if _, err := a.cluster(name); err != nil {
+		return nil, err
+	}
+	names := []any{}
+	for _, g := range a.live(typeNodeGroup, func(g *Record) bool { return g.str("clusterName") == name }) {
+		names = append(names, g.str("nodeGroupName"))
+	}
+	return map[string]any{"id": name, "clusterName": name, "names": names}, nil
+}
+
+// describeNodeGroup is DescribeNodegroup: what the program reads of a group (its versions, AMI type
+// and status).
+func describeNodeGroup(a *Account, args map[string]any) (map[string]any, *Error) {
+	cluster, _ := args["clusterName"].(string)
+	name, _ := args["nodeGroupName"].(string)
+	for _, g := range a.live(typeNodeGroup, func(g *Record) bool { return g.str("clusterName") == cluster && g.str("nodeGroupName") == name }) {
+		return map[string]any{"id": g.ID, "clusterName": cluster, "nodeGroupName": name, "arn": g.Outputs["arn"],
+			"status": g.Outputs["status"], "version": g.str("version"), "releaseVersion": g.str("releaseVersion"), "amiType": g.str("amiType")}, nil
+	}
+	return nil, awsErr("ResourceNotFoundException", "No node group found for name: %s.", name)
 }
 
 // instanceType is DescribeInstanceTypes for one type; EC2 refuses a type it does not have.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -170,6 +171,10 @@ func init() {
 			if v := r.str("version"); v != "" && !slices.Contains(kubernetesVersions, v) {
 				return awsErr("InvalidParameterException", "unsupported Kubernetes version %s", v)
 			}
+			if err := a.checkVersionUpdate(old, r); err != nil {
+				return err
+			}
+			r.Outputs["version"] = r.str("version")
 			return nil
 		},
 		// "Cluster has nodegroups attached" (gruntwork-io/cloud-nuke#148); add-ons, access entries and
@@ -203,10 +208,14 @@ func init() {
 			if len(a.live(typeNodeGroup, func(o *Record) bool { return o.str("clusterName") == cluster.ID && o.str("nodeGroupName") == name })) > 0 {
 				return awsErr("ResourceInUseException", "NodeGroup already exists with name %s and cluster name %s", name, cluster.ID)
 			}
+			version, err := a.nodeGroupVersion(cluster, r, cluster.str("version"))
+			if err != nil {
+				return err
+			}
 			r.ID = cluster.ID + ":" + name
 			r.Outputs["arn"] = fmt.Sprintf("arn:aws:eks:%s:%s:nodegroup/%s/%s/%s", a.Region, AccountID, cluster.ID, name, r.ID)
 			r.Outputs["status"] = "ACTIVE"
-			r.Outputs["version"] = cluster.Outputs["version"]
+			r.Outputs["version"] = version
 			a.nodeENIs(r)
 			return nil
 		},
@@ -223,6 +232,11 @@ func init() {
 			if err := a.checkNodeGroup(cluster, r, amiType); err != nil {
 				return err
 			}
+			version, err := a.nodeGroupVersion(cluster, r, old.str("version"))
+			if err != nil {
+				return err
+			}
+			r.Outputs["version"] = version
 			// A rolling update replaces the instances, and their interfaces with them.
 			a.dropOwnedENIs(r.ID)
 			a.nodeENIs(r)
@@ -296,6 +310,67 @@ func init() {
 		},
 		update: func(a *Account, old, r *Record) *Error { return nil },
 	})
+}
+
+// checkVersionUpdate is UpdateClusterVersion's refusals: one minor version up at a time ("Unsupported
+// Kubernetes minor version update from 1.22 to 1.25", terraform-aws-modules/terraform-aws-eks#2607;
+// "... from 1.25 to 1.24", rancher/rancher#43316), and only when every managed node group runs the
+// control plane's current version, behind it or ahead ("Nodegroups eks-stg-gp must be updated to
+// match cluster version 1.18 before updating cluster version", hashicorp/terraform-provider-aws#19478;
+// eksctl-io/eksctl#3727). A group on a custom AMI is left out: EKS takes no Kubernetes version for it
+// ("You cannot specify the field kubernetesVersion when using custom AMIs", eksctl-io/eksctl#5748),
+// and no source says whether the check counts it.
+func (a *Account) checkVersionUpdate(old, r *Record) *Error {
+	from, to := old.str("version"), r.str("version")
+	if from == to {
+		return nil
+	}
+	fromMinor, _ := strconv.Atoi(strings.TrimPrefix(from, "1."))
+	toMinor, _ := strconv.Atoi(strings.TrimPrefix(to, "1."))
+	if toMinor != fromMinor+1 {
+		return awsErr("InvalidParameterException", "Unsupported Kubernetes minor version update from %s to %s", from, to)
+	}
+	var behind []string
+	for _, g := range a.live(typeNodeGroup, func(g *Record) bool { return g.str("clusterName") == r.ID && g.DeletingUntil == nil }) {
+		if !a.customAmi(g) && g.str("version") != from {
+			behind = append(behind, g.str("nodeGroupName"))
+		}
+	}
+	if len(behind) > 0 {
+		return awsErr("InvalidParameterException", "Nodegroups %s must be updated to match cluster version %s before updating cluster version", strings.Join(behind, ", "), from)
+	}
+	return nil
+}
+
+// customAmi says whether a node group's launch template names its image.
+func (a *Account) customAmi(g *Record) bool {
+	lt, ok := a.Resources[strOf(object(g.Inputs["launchTemplate"]), "id")]
+	return ok && lt.str("imageId") != ""
+}
+
+// nodeGroupVersion is the Kubernetes version a node group create or update leaves it on: the one it
+// names, else current (the cluster's on a create, EKS's default; its own on an update). EKS refuses a
+// version with a custom AMI ("You cannot specify a kubernetes version to use when specifying an image
+// id to use within the launch template", pulumi/pulumi-eks#1283), a version ahead of the control
+// plane (EKS User Guide, update-managed-node-group: a node group's version cannot be newer than the
+// cluster's; the message is ours), and a release version of another Kubernetes version ("Requested
+// release version 1.31.3-20250103 is not valid for kubernetes version 1.30", eksctl-io/eksctl#7976).
+func (a *Account) nodeGroupVersion(cluster, r *Record, current string) (string, *Error) {
+	version, _ := r.Inputs["version"].(string)
+	if version != "" && a.customAmi(r) {
+		return "", awsErr("InvalidParameterException", "You cannot specify a kubernetes version to use when specifying an image id to use within the launch template.")
+	}
+	if version == "" {
+		version = current
+	}
+	clusterMinor, _ := strconv.Atoi(strings.TrimPrefix(cluster.str("version"), "1."))
+	if minor, _ := strconv.Atoi(strings.TrimPrefix(version, "1.")); minor > clusterMinor {
+		return "", awsErr("InvalidParameterException", "Nodegroup version %s is newer than the cluster's Kubernetes version %s", version, cluster.str("version"))
+	}
+	if release, _ := r.Inputs["releaseVersion"].(string); release != "" && !strings.HasPrefix(release, version+".") {
+		return "", awsErr("InvalidParameterException", "Requested release version %s is not valid for kubernetes version %s", release, version)
+	}
+	return version, nil
 }
 
 // checkAddon: EKS offers the version for the cluster's Kubernetes version (tpa#32238), and the

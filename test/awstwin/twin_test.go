@@ -375,6 +375,71 @@ func TestEksRules(t *testing.T) {
 	}
 }
 
+// UpdateClusterVersion moves one minor up at a time, once every managed node group runs the control
+// plane's version; node groups follow with versions and release versions EKS accepts; the program's
+// lookups read what the account holds.
+func TestClusterVersionUpdatesAsEksDoes(t *testing.T) {
+	n, second := eksNet(t)
+	a := n.a
+	clusterIn := func(version string) map[string]any {
+		return map[string]any{"name": "chapter", "version": version, "roleArn": "arn:aws:iam::123456789012:role/cluster-role",
+			"vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}}}
+	}
+	cluster := mustCreate(t, a, typeCluster, clusterIn("1.34"))
+	standard := func(version, release string) map[string]any {
+		g := nodeGroupIn(cluster, "ng", n.subnet, second)
+		g["amiType"], g["version"], g["releaseVersion"] = "AL2023_x86_64_STANDARD", version, release
+		return g
+	}
+	_, err := a.Create(typeNodeGroup, standard("1.35", "1.35.6-20260625"))
+	wantCode(t, err, "InvalidParameterException", "Nodegroup version 1.35 is newer than the cluster's Kubernetes version 1.34")
+	_, err = a.Create(typeNodeGroup, standard("1.34", "1.35.6-20260625"))
+	wantCode(t, err, "InvalidParameterException", "Requested release version 1.35.6-20260625 is not valid for kubernetes version 1.34")
+	ng := mustCreate(t, a, typeNodeGroup, standard("1.34", "1.34.9-20260625"))
+	image, _ := awsdata.AmiParameter("/aws/service/eks/optimized-ami/1.34/amazon-linux-2023/x86_64/standard/recommended/image_id", "")
+	lt := mustCreate(t, a, typeLaunchTemplate, map[string]any{"name": "lt-image", "imageId": image})
+	custom := nodeGroupIn(cluster, "ng-custom", n.subnet, second)
+	custom["amiType"], custom["version"], custom["launchTemplate"] = "CUSTOM", "1.34", map[string]any{"id": lt, "version": "1"}
+	_, err = a.Create(typeNodeGroup, custom)
+	wantCode(t, err, "InvalidParameterException", "You cannot specify a kubernetes version to use when specifying an image id")
+	delete(custom, "version")
+	mustCreate(t, a, typeNodeGroup, custom)
+
+	_, err = a.Update(typeCluster, cluster, clusterIn("1.36"))
+	wantCode(t, err, "InvalidParameterException", "Unsupported Kubernetes minor version update from 1.34 to 1.36")
+	_, err = a.Update(typeCluster, cluster, clusterIn("1.33"))
+	wantCode(t, err, "InvalidParameterException", "Unsupported Kubernetes minor version update from 1.34 to 1.33")
+	if _, err := a.Update(typeCluster, cluster, clusterIn("1.35")); err != nil {
+		t.Fatalf("1.34 to 1.35 with every node group on 1.34: %v", err)
+	}
+	if v := a.Resources[cluster].Outputs["version"]; v != "1.35" {
+		t.Errorf("after the update the cluster reports %v, want 1.35", v)
+	}
+	// The standard group is still on 1.34; the custom-AMI group holds no version EKS checks.
+	_, err = a.Update(typeCluster, cluster, clusterIn("1.36"))
+	wantCode(t, err, "InvalidParameterException", "Nodegroups ng must be updated to match cluster version 1.35 before updating cluster version")
+	if _, err := a.Update(typeNodeGroup, ng, standard("1.35", "1.35.6-20260625")); err != nil {
+		t.Fatalf("the node group to the control plane's 1.35: %v", err)
+	}
+
+	// What the program reads before it plans.
+	clusters, _ := a.Answer("aws:eks/getClusters:getClusters", nil)
+	groups, _ := a.Answer("aws:eks/getNodeGroups:getNodeGroups", map[string]any{"clusterName": cluster})
+	described, _ := a.Answer("aws:eks/getNodeGroup:getNodeGroup", map[string]any{"clusterName": cluster, "nodeGroupName": "ng"})
+	if fmt.Sprintf("%v %v %v %v %v", clusters["names"], groups["names"], described["version"], described["releaseVersion"], described["amiType"]) !=
+		"[chapter] [ng ng-custom] 1.35 1.35.6-20260625 AL2023_x86_64_STANDARD" {
+		t.Errorf("the lookups answer %v, %v, %v", clusters, groups, described)
+	}
+	_, err = a.Answer("aws:eks/getNodeGroup:getNodeGroup", map[string]any{"clusterName": cluster, "nodeGroupName": "nope"})
+	wantCode(t, err, "ResourceNotFoundException", "No node group found for name: nope.")
+	_, err = a.Answer("aws:eks/getNodeGroups:getNodeGroups", map[string]any{"clusterName": "nope"})
+	wantCode(t, err, "ResourceNotFoundException", "No cluster found for name: nope.")
+
+	if _, err := a.Update(typeCluster, cluster, clusterIn("1.36")); err != nil {
+		t.Fatalf("1.35 to 1.36 with the node group on 1.35: %v", err)
+	}
+}
+
 func TestLongestPathIsTheCriticalPath(t *testing.T) {
 	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 	took := map[string]time.Duration{

@@ -1,0 +1,83 @@
+package clusterspec
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// RunningCluster is what EKS reports of a cluster that already runs under the stack's cluster name:
+// its Kubernetes version and each managed node group's, in name order.
+type RunningCluster struct {
+	Name       string
+	Version    string
+	NodeGroups []RunningNodeGroup
+}
+
+// RunningNodeGroup is one managed node group of a running cluster.
+type RunningNodeGroup struct {
+	Name    string
+	Version string
+}
+
+// CheckVersionUpdate says whether one pulumi up can take the running cluster to the wanted version,
+// as EKS's UpdateClusterVersion decides it, and, when it cannot, what to set instead. The error is
+// the reason and the way through; it never suggests anything that deletes the cluster.
+//
+// EKS's rules (EKS User Guide, "Update existing cluster to new Kubernetes version",
+// docs.aws.amazon.com/eks/latest/userguide/update-cluster.html):
+//   - one minor version at a time, and never down: "Unsupported Kubernetes minor version update from
+//     1.22 to 1.25" (terraform-aws-modules/terraform-aws-eks#2607), "... from 1.25 to 1.24"
+//     (rancher/rancher#43316);
+//   - before the control plane moves, every managed node group runs the control plane's current
+//     version: "Nodegroups eks-stg-gp must be updated to match cluster version 1.18 before updating
+//     cluster version" (hashicorp/terraform-provider-aws#19478), for groups ahead of it too
+//     (eksctl-io/eksctl#3727).
+//
+// The program updates the node groups after the control plane in the same up, so they lag only when
+// an earlier up stopped between the two.
+func CheckVersionUpdate(running RunningCluster, wanted string) error {
+	from, err := minorOf(running.Version)
+	if err != nil {
+		return fmt.Errorf("EKS reports version %q for the cluster %s: %w", running.Version, running.Name, err)
+	}
+	to, err := minorOf(wanted)
+	if err != nil {
+		return err
+	}
+	switch {
+	case to == from:
+		return nil
+	case to < from:
+		return fmt.Errorf("the EKS cluster %s runs Kubernetes %s, and EKS cannot downgrade a cluster (\"Unsupported Kubernetes minor version update from %s to %s\"); set it to %s",
+			running.Name, running.Version, running.Version, wanted, running.Version)
+	case to > from+1:
+		steps := make([]string, 0, to-from)
+		for m := from + 1; m <= to; m++ {
+			steps = append(steps, fmt.Sprintf("1.%d", m))
+		}
+		return fmt.Errorf("the EKS cluster %s runs Kubernetes %s, and EKS updates a cluster one minor version at a time (\"Unsupported Kubernetes minor version update from %s to %s\"); set it to %s and run pulumi up for each in turn",
+			running.Name, running.Version, running.Version, wanted, strings.Join(steps, ", then "))
+	}
+	var behind []string
+	for _, g := range running.NodeGroups {
+		if g.Version != running.Version {
+			behind = append(behind, fmt.Sprintf("%s (%s)", g.Name, g.Version))
+		}
+	}
+	if len(behind) > 0 {
+		return fmt.Errorf("the EKS cluster %s runs Kubernetes %s, but its node groups %s do not, and EKS updates the control plane only when every managed node group runs its version; set it to %s and run pulumi up, which brings the node groups to %s, then set %s",
+			running.Name, running.Version, strings.Join(behind, ", "), running.Version, running.Version, wanted)
+	}
+	return nil
+}
+
+// minorOf is the minor number of a 1.x version.
+func minorOf(version string) (int, error) {
+	minor, ok := strings.CutPrefix(version, "1.")
+	n, err := strconv.Atoi(minor)
+	if !ok || err != nil || n < 0 || !versionPattern.MatchString(version) {
+		return 0, fmt.Errorf("%q is not a Kubernetes version like %s", version, DefaultKubernetesVersion)
+	}
+	return n, nil
+}

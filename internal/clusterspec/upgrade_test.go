@@ -1,0 +1,56 @@
+package clusterspec
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheckVersionUpdate(t *testing.T) {
+	groups := func(versions ...string) []RunningNodeGroup {
+		var gs []RunningNodeGroup
+		for i, v := range versions {
+			gs = append(gs, RunningNodeGroup{Name: "ng-" + string(rune('a'+i)), Version: v})
+		}
+		return gs
+	}
+	for _, tc := range []struct {
+		name    string
+		running RunningCluster
+		wanted  string
+		// refused lists what the error must say; none: the update goes through.
+		refused []string
+	}{
+		{"same version", RunningCluster{"c", "1.35", groups("1.35")}, "1.35", nil},
+		{"same version, a node group still behind: this up brings it along", RunningCluster{"c", "1.35", groups("1.34")}, "1.35", nil},
+		{"one minor up", RunningCluster{"c", "1.35", groups("1.35", "1.35")}, "1.36", nil},
+		{"one minor up, no node groups", RunningCluster{"c", "1.32", nil}, "1.33", nil},
+		{"two minors up", RunningCluster{"c", "1.33", groups("1.33")}, "1.35",
+			[]string{"runs Kubernetes 1.33", "one minor version at a time", "from 1.33 to 1.35", "set it to 1.34, then 1.35"}},
+		{"three minors up", RunningCluster{"c", "1.32", nil}, "1.35", []string{"set it to 1.33, then 1.34, then 1.35"}},
+		{"down", RunningCluster{"c", "1.36", groups("1.36")}, "1.35",
+			[]string{"cannot downgrade", "from 1.36 to 1.35", "set it to 1.36"}},
+		{"a node group behind the control plane", RunningCluster{"c", "1.35", groups("1.35", "1.34")}, "1.36",
+			[]string{"node groups ng-b (1.34) do not", "set it to 1.35 and run pulumi up", "then set 1.36"}},
+		{"a node group ahead of the control plane", RunningCluster{"c", "1.34", groups("1.35")}, "1.35", []string{"ng-a (1.35)"}},
+		{"minor 10 after minor 9 (numbers, not strings)", RunningCluster{"c", "1.9", nil}, "1.10", nil},
+		{"not a version", RunningCluster{"c", "1.35", nil}, "1.35.2", []string{`"1.35.2" is not a Kubernetes version`}},
+		{"EKS answers nonsense", RunningCluster{"c", "", nil}, "1.35", []string{`EKS reports version "" for the cluster c`}},
+	} {
+		err := CheckVersionUpdate(tc.running, tc.wanted)
+		if len(tc.refused) == 0 {
+			if err != nil {
+				t.Errorf("%s: refused: %v", tc.name, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%s: allowed, want a refusal saying %q", tc.name, tc.refused)
+			continue
+		}
+		for _, want := range tc.refused {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v\nwant it to say %q", tc.name, err, want)
+			}
+		}
+	}
+}
