@@ -1279,6 +1279,97 @@ func TestPullRequestCodeGetsNoDeployCredentials(t *testing.T) {
 	}
 }
 
+// lookupActions are the IAM actions each data source the program calls needs, read from
+// terraform-provider-aws (which pulumi-aws runs): getPartition and getRegion answer from the
+// provider's own configuration; getSessionContext calls iam:GetRole on the role of an assumed-role
+// ARN (internal/service/iam/session_context_data_source.go, findRoleByName), which is what a CI job's
+// OIDC session is.
+var lookupActions = map[string][]string{
+	"aws:index/getAvailabilityZones:getAvailabilityZones": {"ec2:DescribeAvailabilityZones"},
+	"aws:index/getCallerIdentity:getCallerIdentity":       {"sts:GetCallerIdentity"},
+	"aws:index/getPartition:getPartition":                 nil,
+	"aws:index/getRegion:getRegion":                       nil,
+	"aws:iam/getSessionContext:getSessionContext":         {"iam:GetRole"},
+	"aws:eks/getAddonVersion:getAddonVersion":             {"eks:DescribeAddonVersions"},
+	"aws:eks/getCluster:getCluster":                       {"eks:DescribeCluster"},
+	"aws:eks/getClusters:getClusters":                     {"eks:ListClusters"},
+	"aws:eks/getNodeGroups:getNodeGroups":                 {"eks:ListNodegroups"},
+	"aws:eks/getNodeGroup:getNodeGroup":                   {"eks:DescribeNodegroup"},
+	"aws:ec2/getInstanceType:getInstanceType":             {"ec2:DescribeInstanceTypes"},
+	"aws:ssm/getParameter:getParameter":                   {"ssm:GetParameter"},
+}
+
+// The preview role may make every lookup a preset's preview makes, a later up's included (the
+// account then runs the stack's cluster, so the version check reads it and its node groups), and a
+// copy that names cluster admins (which looks up the role behind the caller).
+func TestThePreviewRoleMayMakeEveryLookup(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(projectDir, "docs", "ci-credentials", "preview-role-permissions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Statement []struct {
+			Action   any
+			Resource any
+		}
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	allowed := map[string]bool{}
+	for _, st := range doc.Statement {
+		actions, ok := st.Action.([]any)
+		if !ok {
+			actions = []any{st.Action}
+		}
+		for _, a := range actions {
+			allowed[fmt.Sprint(a)] = true
+		}
+	}
+	called := map[string]bool{}
+	for _, stack := range plan.StackNames(projectDir) {
+		files, err := plan.LoadStack(projectDir, stack)
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps.Copy(files.Config, asDeployed)
+		cfg, err := config.Decode(files.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		running := plan.RunningCluster{Name: cfg.EksClusterName(stack), Version: cfg.KubernetesVersion,
+			NodeGroups: map[string]string{"ng": cfg.KubernetesVersion}}
+		withAdmins := maps.Clone(files.Config)
+		withAdmins[config.Project+":clusterAdminArns"] = `["arn:aws:iam::123456789012:role/platform-admins"]`
+		for _, run := range []struct {
+			config  map[string]string
+			account []plan.RunningCluster
+		}{{files.Config, nil}, {files.Config, []plan.RunningCluster{running}}, {withAdmins, nil}} {
+			p, err := plan.Run(plan.Options{Project: config.Project, Stack: stack, Config: run.config, RunningClusters: run.account}, Program(run.config))
+			if err != nil {
+				t.Fatalf("%s: %v", stack, err)
+			}
+			for _, f := range p.Functions {
+				called[f] = true
+			}
+		}
+	}
+	if !called["aws:eks/getNodeGroup:getNodeGroup"] || !called["aws:iam/getSessionContext:getSessionContext"] {
+		t.Errorf("the runs did not make the lookups they are for: %v", slices.Sorted(maps.Keys(called)))
+	}
+	for _, f := range slices.Sorted(maps.Keys(called)) {
+		actions, known := lookupActions[f]
+		if !known {
+			t.Errorf("the program calls %s; add the IAM actions it needs to lookupActions", f)
+		}
+		for _, a := range actions {
+			if !allowed[a] {
+				t.Errorf("the program calls %s, which needs %s; preview-role-permissions.json does not allow it", f, a)
+			}
+		}
+	}
+}
+
 // The load balancer controller's Service webhook refuses every Service until the controller serves
 // it, and Calico's operator creates Services: on the ipv4-calico preset Calico (and whatever follows
 // it) waits for the controller. Its children wait through the component, whose URN they need.

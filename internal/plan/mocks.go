@@ -46,6 +46,8 @@ type mocks struct {
 
 	mu       sync.Mutex
 	recorded []Resource
+	// called are the functions the program invoked.
+	called map[string]bool
 }
 
 var _ pulumi.MockResourceMonitor = (*mocks)(nil)
@@ -82,6 +84,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 }
 
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.mu.Lock()
+	m.called[args.Token] = true
+	m.mu.Unlock()
 	switch args.Token {
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		letters := zonesByRegion[m.region]

@@ -53,6 +53,9 @@ type Plan struct {
 	Stack     string         `json:"stack"`
 	Resources []Resource     `json:"resources"`
 	Outputs   map[string]any `json:"outputs"`
+	// Functions are the data sources the program called, by token, sorted: what its credentials
+	// must be allowed to read. Not written to plan files.
+	Functions []string `json:"-"`
 }
 
 // Program is a Pulumi program that returns its stack outputs instead of exporting them, so the plan
@@ -85,7 +88,7 @@ type RunningCluster struct {
 // returned as it is, so validation messages reach the user unchanged, together with the plan of what
 // was registered before it (tests check that bad input registers nothing).
 func Run(opts Options, program Program) (*Plan, error) {
-	m := &mocks{project: opts.Project, stack: opts.Stack, region: opts.Config["aws:region"], latestAddons: opts.LatestAddons, running: opts.RunningClusters}
+	m := &mocks{project: opts.Project, stack: opts.Stack, region: opts.Config["aws:region"], latestAddons: opts.LatestAddons, running: opts.RunningClusters, called: map[string]bool{}}
 	outputs := map[string]any{}
 	var programErr error
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
@@ -107,7 +110,7 @@ func Run(opts Options, program Program) (*Plan, error) {
 		ri.DryRun = true
 		ri.Config = opts.Config
 	})
-	p := &Plan{Format: FormatVersion, Stack: opts.Stack, Resources: m.recorded, Outputs: outputs}
+	p := &Plan{Format: FormatVersion, Stack: opts.Stack, Resources: m.recorded, Outputs: outputs, Functions: slices.Sorted(maps.Keys(m.called))}
 	sort.Slice(p.Resources, func(i, j int) bool { return p.Resources[i].URN < p.Resources[j].URN })
 	if programErr != nil {
 		return p, programErr
