@@ -51,7 +51,7 @@ type managedNodeGroup struct {
 // an encrypted gp3 root volume, and the given security group. No subnet and no instance profile: EKS
 // refuses both in a managed node group's launch template. Both are children of parent; the node
 // group also waits for dependsOn. The revision changes whenever the group's nodes are replaced (a
-// new launch template version, another instance type): what checks of the nodes follow.
+// new AMI, a new launch template version, another instance type): what checks of the nodes follow.
 func newManagedNodeGroup(ctx *pulumi.Context, name string, ng managedNodeGroup, parent pulumi.ResourceOrInvokeOption, dependsOn []pulumi.Resource) (*eks.ManagedNodeGroup, pulumi.StringOutput, error) {
 	tags := nameTags(name, ng.tags)
 	ipv6 := "disabled"
@@ -93,7 +93,17 @@ func newManagedNodeGroup(ctx *pulumi.Context, name string, ng managedNodeGroup, 
 	if err != nil {
 		return nil, pulumi.StringOutput{}, err
 	}
-	revision := pulumi.Sprintf("%s instance-type=%s launch-template-version=%d", ng.nodeGroupName, ng.instance.Name, launchTemplate.LatestVersion)
+	// The AMI is in the revision as well as through the launch template's version: the version is
+	// known only once the update has run, the image id and the release version already at preview,
+	// so the preview shows the checks re-running at an AMI release.
+	ami := pulumi.StringInput(pulumi.String(""))
+	switch {
+	case ng.imageId != nil:
+		ami = ng.imageId
+	case ng.releaseVersion != nil:
+		ami = ng.releaseVersion
+	}
+	revision := pulumi.Sprintf("%s instance-type=%s ami=%s launch-template-version=%d", ng.nodeGroupName, ng.instance.Name, ami, launchTemplate.LatestVersion)
 
 	args := &eks.ManagedNodeGroupArgs{
 		Cluster:       ng.cluster,

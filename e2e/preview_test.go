@@ -131,19 +131,7 @@ func previewOps(t *testing.T, stack auto.Stack) map[string]realStep {
 // disagreements compares the prediction with the engine, resource by resource.
 func disagreements(predicted map[string]plandiff.Step, observed map[string]realStep) []string {
 	var out []string
-	// What the engine does to resources the plan holds, and to the AWS resource inside a pulumi-eks
-	// component, which the prediction names by the component.
-	engine := map[string]string{}
-	for urn, st := range observed {
-		switch {
-		case st.typ == "pulumi:pulumi:Stack" || strings.HasPrefix(st.typ, "pulumi:providers:") && strings.Contains(urn, "::default"):
-			continue
-		case inside(observed, st.parent, st.typ):
-			engine[st.parent] = stronger(engine[st.parent], st.op)
-		default:
-			engine[urn] = stronger(engine[urn], st.op)
-		}
-	}
+	engine := engineOps(observed)
 	for _, urn := range slices.Sorted(maps.Keys(engine)) {
 		op := engine[urn]
 		pred, ok := predicted[urn]
@@ -170,6 +158,24 @@ func disagreements(predicted map[string]plandiff.Step, observed map[string]realS
 		}
 	}
 	return out
+}
+
+// engineOps is what the engine does to each resource the plan holds, and to the AWS resource inside
+// a pulumi-eks component, which the plan names by the component; remote components' other children
+// keep their own URNs.
+func engineOps(observed map[string]realStep) map[string]string {
+	engine := map[string]string{}
+	for urn, st := range observed {
+		switch {
+		case st.typ == "pulumi:pulumi:Stack" || strings.HasPrefix(st.typ, "pulumi:providers:") && strings.Contains(urn, "::default"):
+			continue
+		case inside(observed, st.parent, st.typ):
+			engine[st.parent] = stronger(engine[st.parent], st.op)
+		default:
+			engine[urn] = stronger(engine[urn], st.op)
+		}
+	}
+	return engine
 }
 
 // stronger is the operation a reviewer must hear of first: a component whose AWS resource is replaced

@@ -305,7 +305,8 @@ func TestTwinIpv6Preset(t *testing.T) {
 			}
 		})
 		assertPreviewsAgree(t, tw, "ipv6", files.Config)
-		realisticChanges(t, tw, stack, "ipv6", files.Config, "aws:eks:NodeGroup")
+		last := runDayTwoMatrix(t, tw, stack, "ipv6", files.Config)
+		kubernetesDowngradeRefused(t, tw, stack, "ipv6", withKeys(last, "kubernetesVersion", "1.35"))
 	})
 }
 
@@ -386,18 +387,6 @@ func timingReport(t *testing.T, what string, took time.Duration, g runGraph, ops
 	}
 	t.Logf("TIMING %s: %s here; %s at AWS's modelled pace, critical path %s (scale %s; modelled, not measured on AWS)\n  %s",
 		what, took.Round(time.Millisecond), back(took), back(total), twinTimeScale, strings.Join(steps, " -> "))
-}
-
-// replacedResources are the types an update's output says it replaced, sorted and unique.
-func replacedResources(out string) []string {
-	seen := map[string]bool{}
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 4 && (f[0] == "+-" || f[0] == "-+") && slices.Contains(f, "replaced") {
-			seen[f[1]] = true
-		}
-	}
-	return slices.Sorted(maps.Keys(seen))
 }
 
 // pulumiEksChildren are what eks:index:Cluster creates with our arguments, as the README lists them:
@@ -518,33 +507,20 @@ func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *
 // account by the controller's stand-in), the demo and its checks; then the chapter's switch. Its
 // destroy must leave no load balancer: the demo's Service goes while the controller still runs.
 func TestTwinIpv4CalicoPreset(t *testing.T) {
-	cfg := twinPreset(t, "ipv4-calico", "verify", "true", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t))
+	cfg := dayTwoBase(t, "ipv4-calico", twinPreset(t, "ipv4-calico", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t)))
 	twinRun(t, "ipv4-calico", cfg, func(tw *twin, stack *auto.Stack) {
-		flipped := maps.Clone(cfg)
-		flipped[config.Project+":denyEgressPolicy"] = "true"
-		*stack = newStack(t, "ipv4-calico", stacks.Run(flipped), tw.env)
-		step(t, "the deny-egress switch", func() {
-			res, err := stack.Up(context.Background())
-			if err != nil {
-				t.Fatalf("up: %v", err)
-			}
-			changes := changedOps(res)
-			// The policy, and the two checks whose expectation it flips.
-			if !maps.Equal(changes, map[string]int{"create": 1, "replace": 2}) {
-				t.Errorf("the switch changed %v, want the policy created and two checks replaced:\n%s", changes, res.StdOut)
-			}
-		})
-		// New nodes re-run every check (their revision changes).
-		realisticChanges(t, tw, stack, "ipv4-calico", flipped, "aws:eks:NodeGroup kubernetes:batch/v1:Job")
+		last := runDayTwoMatrix(t, tw, stack, "ipv4-calico", cfg)
+		kubernetesDowngradeRefused(t, tw, stack, "ipv4-calico", withKeys(last, "kubernetesVersion", "1.35"))
 	})
 }
 
 // The ipv4-multus preset: the Multus ENI, its node group with the boot unit's user data, and Multus
 // with multus-pod and its checks on the suite's API server.
 func TestTwinIpv4MultusPreset(t *testing.T) {
-	cfg := twinPreset(t, "ipv4-multus", "verify", "true")
+	cfg := dayTwoBase(t, "ipv4-multus", twinPreset(t, "ipv4-multus"))
 	twinRun(t, "ipv4-multus", cfg, func(tw *twin, stack *auto.Stack) {
-		realisticChanges(t, tw, stack, "ipv4-multus", cfg, "aws:eks:NodeGroup kubernetes:batch/v1:Job")
+		last := runDayTwoMatrix(t, tw, stack, "ipv4-multus", cfg)
+		kubernetesDowngradeRefused(t, tw, stack, "ipv4-multus", withKeys(last, "kubernetesVersion", "1.35"))
 	})
 }
 
@@ -763,58 +739,6 @@ func assertHoldsThePlan(t *testing.T, stackName string, cfg map[string]string, a
 	}
 }
 
-// realisticChanges: a bigger node group is an update; another instance type replaces the node
-// groups (their names are ours, so the old ones go first) and what wantReplaced names, never the
-// cluster.
-func realisticChanges(t *testing.T, tw *twin, stack *auto.Stack, name string, base map[string]string, wantReplaced string) {
-	t.Helper()
-	change := func(step_, want string, kv ...string) {
-		step(t, step_, func() {
-			*stack = newStack(t, name, stacks.Run(withKeys(base, kv...)), tw.env)
-			res, err := stack.Up(context.Background())
-			if err != nil {
-				t.Fatalf("up: %v", err)
-			}
-			changes := changedOps(res)
-			replaced := replacedResources(res.StdOut)
-			t.Logf("%s: %v, replaced %v", step_, changes, replaced)
-			if changes["delete"] != 0 || changes["create"] != 0 || !slices.Equal(replaced, strings.Fields(want)) {
-				t.Errorf("%s changed %v, replaced %v; want updates and replacing only %q:\n%s", step_, changes, replaced, want, res.StdOut)
-			}
-		})
-	}
-	step(t, "a new EKS AMI release", func() {
-		tw.amiRelease(t, "")
-		*stack = newStack(t, name, stacks.Run(base), tw.env)
-		res, err := stack.Up(context.Background())
-		if err != nil {
-			t.Fatalf("up: %v", err)
-		}
-		changes, replaced := changedOps(res), replacedResources(res.StdOut)
-		t.Logf("a new AMI release: %v, replaced %v", changes, replaced)
-		// The node groups roll in place; the checks, whose revision covers the node groups, may re-run.
-		if changes["delete"] != 0 || changes["create"] != 0 || changes["update"] == 0 ||
-			slices.ContainsFunc(replaced, func(r string) bool { return r != "kubernetes:batch/v1:Job" }) {
-			t.Errorf("a new AMI release changed %v, replaced %v; want node groups updated in place:\n%s", changes, replaced, res.StdOut)
-		}
-		preview, err := stack.Preview(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !unchanged(preview.ChangeSummary) {
-			t.Errorf("after the AMI release a preview wants changes %v:\n%s", preview.ChangeSummary, preview.StdOut)
-		}
-	})
-	change("node group size", "", "nodeDesiredSize", "3", "nodeMaxSize", "3")
-	bigger := []string{"nodeDesiredSize", "3", "nodeMaxSize", "3", "nodeInstanceType", "t3.large"}
-	change("instance type", wantReplaced, bigger...)
-	kubernetesUpgrade(t, tw, stack, name, withKeys(base, append(bigger, "kubernetesVersion", "1.36")...))
-	if refusals := tw.account(t).Refusals; len(refusals) != 0 {
-		t.Errorf("the changes were refused: %+v", refusals)
-	}
-	kubernetesDowngradeRefused(t, tw, stack, name, withKeys(base, append(bigger, "kubernetesVersion", "1.35")...))
-}
-
 // withKeys is base with the project's keys set, key then value.
 func withKeys(base map[string]string, kv ...string) map[string]string {
 	cfg := maps.Clone(base)
@@ -822,41 +746,6 @@ func withKeys(base map[string]string, kv ...string) map[string]string {
 		cfg[config.Project+":"+kv[i]] = kv[i+1]
 	}
 	return cfg
-}
-
-// kubernetesUpgrade: Kubernetes 1.35 to 1.36 updates the control plane, then the add-ons and node
-// groups, in place (only the checks' Jobs may be replaced), and leaves every node group EKS tracks on
-// 1.36 and nothing to do.
-func kubernetesUpgrade(t *testing.T, tw *twin, stack *auto.Stack, name string, cfg map[string]string) {
-	t.Helper()
-	step(t, "Kubernetes 1.35 to 1.36", func() {
-		*stack = newStack(t, name, stacks.Run(cfg), tw.env)
-		res, err := stack.Up(context.Background())
-		if err != nil {
-			t.Fatalf("up: %v", err)
-		}
-		changes, replaced := changedOps(res), replacedResources(res.StdOut)
-		t.Logf("Kubernetes 1.36: %v, replaced %v", changes, replaced)
-		if changes["delete"] != 0 || changes["create"] != 0 || changes["update"] == 0 ||
-			slices.ContainsFunc(replaced, func(r string) bool { return r != "kubernetes:batch/v1:Job" }) {
-			t.Errorf("the upgrade changed %v, replaced %v; want updates in place:\n%s", changes, replaced, res.StdOut)
-		}
-		a := tw.account(t)
-		for _, r := range a.Resources {
-			switch {
-			case r.Type == "aws:eks/cluster:Cluster" && r.Outputs["version"] != "1.36",
-				r.Type == "aws:eks/nodeGroup:NodeGroup" && r.Inputs["amiType"] != "CUSTOM" && r.Outputs["version"] != "1.36":
-				t.Errorf("after the upgrade %s %s runs %v", r.Type, r.ID, r.Outputs["version"])
-			}
-		}
-		preview, err := stack.Preview(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !unchanged(preview.ChangeSummary) {
-			t.Errorf("after the upgrade a preview wants changes %v:\n%s", preview.ChangeSummary, preview.StdOut)
-		}
-	})
 }
 
 // kubernetesDowngradeRefused: going back to 1.35, which EKS refuses, fails the preview and the up
@@ -880,19 +769,6 @@ func kubernetesDowngradeRefused(t *testing.T, tw *twin, stack *auto.Stack, name 
 		// The stack's program is the upgraded one again, for the destroy that follows.
 		*stack = newStack(t, name, stacks.Run(withKeys(cfg, "kubernetesVersion", "1.36")), tw.env)
 	})
-}
-
-// changedOps is an update's changes by operation, without what stayed the same.
-func changedOps(res auto.UpResult) map[string]int {
-	changes := map[string]int{}
-	if res.Summary.ResourceChanges != nil {
-		for op, n := range *res.Summary.ResourceChanges {
-			if op != "same" && n > 0 {
-				changes[op] = n
-			}
-		}
-	}
-	return changes
 }
 
 // upWithTheDemoLoadBalancer brings up the ipv6 preset with the demo, the VPC CNI's policy engine and

@@ -25,9 +25,14 @@ const MockVpcIpv6Cidr = "2a05:d014:ec6:2f00::/56"
 // stand-ins shaped like EKS's answers, not a statement of what EKS offers today.
 var mockAddonVersions = map[string]string{
 	"vpc-cni":    "v1.22.1-eksbuild.2",
-	"coredns":    "v1.13.2-eksbuild.4",
+	"coredns":    "v1.14.2-eksbuild.4",
 	"kube-proxy": "v1.35.3-eksbuild.2",
 }
+
+// mockCorednsMinors are the CoreDNS minors the mocks answer for Kubernetes versions before 1.35,
+// as EKS pairs them (1.35 and 1.36 share 1.14, so an upgrade between them keeps CoreDNS), so older
+// versions plan offline too.
+var mockCorednsMinors = map[string]string{"1.32": "1.11", "1.33": "1.13", "1.34": "1.13"}
 
 // zonesByRegion are the availability zones the mocks report; other regions get a, b and c.
 var zonesByRegion = map[string][]string{
@@ -43,6 +48,8 @@ type mocks struct {
 	latestAddons map[string]string
 	// running are the clusters the account already holds.
 	running []RunningCluster
+	// amiRelease is the EKS AMI release the SSM parameters answer from ("": the fixed one).
+	amiRelease string
 
 	mu       sync.Mutex
 	recorded []Resource
@@ -118,8 +125,13 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		if !ok {
 			return nil, fmt.Errorf("no add-on %q", addon)
 		}
-		if _, overridden := m.latestAddons[addon]; addon == "kube-proxy" && !overridden {
-			version = "v" + k8s + ".3-eksbuild.2" // kube-proxy follows the cluster's version
+		if _, overridden := m.latestAddons[addon]; !overridden {
+			switch {
+			case addon == "kube-proxy":
+				version = "v" + k8s + ".3-eksbuild.2" // kube-proxy follows the cluster's version
+			case addon == "coredns" && mockCorednsMinors[k8s] != "":
+				version = "v" + mockCorednsMinors[k8s] + ".1-eksbuild.2"
+			}
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id": addon, "addonName": addon, "kubernetesVersion": k8s, "mostRecent": true, "version": version,
@@ -173,10 +185,13 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		// The recommended EKS AMI parameters: an AMI id per image_id parameter, a release version
 		// (<kubernetes version>.<patch>-<date>) per release_version parameter.
 		name := args.Args["name"].StringValue()
-		value := "ami-0" + mockHex(name, 16)
+		value, date := "ami-0"+mockHex(name, 16), "20261120"
+		if m.amiRelease != "" {
+			value, date = "ami-0"+mockHex(m.amiRelease+name, 16), strings.TrimPrefix(m.amiRelease, "v")
+		}
 		if strings.HasSuffix(name, "/release_version") {
 			version := strings.Split(strings.TrimPrefix(name, "/aws/service/eks/optimized-ami/"), "/")[0]
-			value = version + ".4-20261120"
+			value = version + ".4-" + date
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id": name, "name": name, "type": "String", "value": value, "version": 1, "arn": "arn:aws:ssm:" + m.region + "::parameter" + name,

@@ -74,6 +74,10 @@ type Options struct {
 	// RunningClusters are EKS clusters the mocked account already runs, for tests of a stack's later
 	// ups; without them the account is empty, as on a stack's first up.
 	RunningClusters []RunningCluster
+	// AmiRelease names the EKS AMI release the mocked SSM parameters answer from; empty is the
+	// mocks' fixed one. Another release gives every recommended AMI a new id and release version, as
+	// AWS's weekly release does.
+	AmiRelease string
 }
 
 // RunningCluster is an EKS cluster in the mocked account: its version and its node groups' versions
@@ -88,7 +92,7 @@ type RunningCluster struct {
 // returned as it is, so validation messages reach the user unchanged, together with the plan of what
 // was registered before it (tests check that bad input registers nothing).
 func Run(opts Options, program Program) (*Plan, error) {
-	m := &mocks{project: opts.Project, stack: opts.Stack, region: opts.Config["aws:region"], latestAddons: opts.LatestAddons, running: opts.RunningClusters, called: map[string]bool{}}
+	m := &mocks{project: opts.Project, stack: opts.Stack, region: opts.Config["aws:region"], latestAddons: opts.LatestAddons, running: opts.RunningClusters, amiRelease: opts.AmiRelease, called: map[string]bool{}}
 	outputs := map[string]any{}
 	var programErr error
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {

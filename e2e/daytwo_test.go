@@ -1,0 +1,129 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"eks-advanced-networking/internal/config"
+	"eks-advanced-networking/internal/daytwo"
+	"eks-advanced-networking/stacks"
+	"eks-advanced-networking/test/awstwin"
+)
+
+// dayTwoMatrixFile is the day-2 matrix (stacks TestDayTwoMatrix checks it against the offline
+// preview; the README's table is rendered from it).
+const dayTwoMatrixFile = "../testdata/daytwo/matrix.json"
+
+// dayTwoBase is a preset's configuration as the suite deploys it before the matrix's first step.
+func dayTwoBase(t *testing.T, preset string, twinConfig map[string]string) map[string]string {
+	t.Helper()
+	m, err := daytwo.Load(dayTwoMatrixFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Base(preset, twinConfig, config.Project)
+}
+
+// runDayTwoMatrix makes the preset's matrix steps, in order, on the running stack. For each step:
+// the real engine's preview does what the matrix expects to the resources the plan holds; the up
+// succeeds; no node group is deleted before one created in the same up has finished; every pod is
+// bound to a node it may run on (a Multus pod on a node whose boot unit labelled it); the account
+// meets its invariants (Multus ENIs in their zone, with their tags, among them); and the next preview
+// is empty. Nothing is refused along the way.
+func runDayTwoMatrix(t *testing.T, tw *twin, stack *auto.Stack, preset string, base map[string]string) map[string]string {
+	t.Helper()
+	m, err := daytwo.Load(dayTwoMatrixFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := base
+	for _, s := range m.For(preset) {
+		step(t, "day 2: "+s.Change, func() {
+			if s.AmiRelease {
+				tw.amiRelease(t, "")
+			}
+			cfg = s.Apply(cfg, config.Project)
+			*stack = newStack(t, preset, stacks.Run(cfg), tw.env)
+			for _, mismatch := range s.Expect.Mismatches(plannedOps(previewOps(t, *stack))) {
+				t.Errorf("%s: %s", s.Change, mismatch)
+			}
+			before := len(tw.account(t).Operations)
+			res, err := stack.Up(context.Background())
+			if err != nil {
+				t.Fatalf("%s: up: %v", s.Change, err)
+			}
+			if slices.ContainsFunc(s.Expect.Replace, func(e string) bool { return strings.HasPrefix(e, "eks:index:ManagedNodeGroup") }) {
+				assertSuccessorsFirst(t, s.Change, tw.account(t).Operations[before:])
+			}
+			assertPodsBound(t)
+			for _, v := range tw.account(t).Invariants() {
+				t.Errorf("%s: %s", s.Change, v)
+			}
+			preview, err := stack.Preview(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !unchanged(preview.ChangeSummary) {
+				t.Errorf("after %s a preview wants changes %v:\n%s\n(the up:\n%s)", s.Change, preview.ChangeSummary, preview.StdOut, res.StdOut)
+			}
+		})
+	}
+	if refusals := tw.account(t).Refusals; len(refusals) != 0 {
+		t.Errorf("the day-2 changes were refused: %+v", refusals)
+	}
+	return cfg
+}
+
+// plannedOps are the engine's operations on the resources the offline plan holds, in the matrix's
+// terms: what the matrix's expectations name.
+func plannedOps(observed map[string]realStep) []daytwo.Op {
+	var ops []daytwo.Op
+	engine := engineOps(observed)
+	for _, urn := range slices.Sorted(maps.Keys(engine)) {
+		if op := engine[urn]; op != "same" && isPlanned(observed, urn) {
+			typ, name := urnTypeName(urn)
+			ops = append(ops, daytwo.Op{Op: op, Type: typ, Name: name})
+		}
+	}
+	return ops
+}
+
+// urnTypeName is a URN's resource type (the last of its type chain) and name.
+func urnTypeName(urn string) (string, string) {
+	i := strings.LastIndex(urn, "::")
+	chain := urn[strings.LastIndex(urn[:i], "::")+2 : i]
+	return chain[strings.LastIndex(chain, "$")+1:], urn[i+2:]
+}
+
+// assertSuccessorsFirst: an up that replaces a node group has created its successor, and that
+// create finished before the old group's delete started, so the workloads had somewhere to go. (A
+// step whose expectation deletes a group without a successor, such as a Multus zone removed, says
+// so in the table.)
+func assertSuccessorsFirst(t *testing.T, change string, ops []awstwin.Operation) {
+	t.Helper()
+	for _, d := range ops {
+		if d.Op != "delete" || d.Type != "aws:eks/nodeGroup:NodeGroup" {
+			continue
+		}
+		if !slices.ContainsFunc(ops, func(c awstwin.Operation) bool {
+			return c.Op == "create" && c.Type == d.Type && !c.End.After(d.Start)
+		}) {
+			var creates []string
+			for _, c := range ops {
+				if c.Op == "create" && c.Type == d.Type {
+					creates = append(creates, c.ID+" "+c.Start.Format(time.StampMilli)+" to "+c.End.Format(time.StampMilli))
+				}
+			}
+			t.Errorf("%s: node group %s was deleted (from %s) before any successor was up; node groups created: %v",
+				change, d.ID, d.Start.Format(time.StampMilli), creates)
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package daytwo
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the README's day-2 table from testdata/daytwo/matrix.json")
+
+const (
+	matrixFile  = "../../testdata/daytwo/matrix.json"
+	readmeFile  = "../../README.md"
+	tableStart  = "<!-- day-2 matrix: rendered from testdata/daytwo/matrix.json; go test ./internal/daytwo -update rewrites it -->\n"
+	tableFinish = "<!-- end of the day-2 matrix -->\n"
+)
+
+// The README's table is the matrix's, so the two cannot drift.
+func TestReadmeTable(t *testing.T) {
+	m, err := Load(matrixFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(readmeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	start, finish := strings.Index(readme, tableStart), strings.Index(readme, tableFinish)
+	if start < 0 || finish < start {
+		t.Fatalf("README.md has no day-2 table between %q and %q", tableStart, tableFinish)
+	}
+	want := readme[:start+len(tableStart)] + m.Table() + readme[finish:]
+	if *update {
+		if err := os.WriteFile(filepath.Clean(readmeFile), []byte(want), 0o644); err != nil { //nolint:gosec // the README is public
+			t.Fatal(err)
+		}
+		return
+	}
+	if readme != want {
+		t.Errorf("README.md's day-2 table is not the matrix's; rewrite it with: go test ./internal/daytwo -update")
+	}
+}
+
+func TestMismatches(t *testing.T) {
+	job := "kubernetes:batch/v1:Job"
+	ng := "eks:index:ManagedNodeGroup"
+	expect := Expect{Replace: []string{ng + "::a", job}, Update: []string{"aws:eks/addon:Addon::vpc-cni"}}
+	for _, tc := range []struct {
+		name string
+		ops  []Op
+		want []string
+	}{
+		{"exactly as expected, two Jobs for the type entry", []Op{
+			{"replace", ng, "a"}, {"replace", job, "check-1"}, {"replace", job, "check-2"}, {"update", "aws:eks/addon:Addon", "vpc-cni"}}, nil},
+		{"a named entry takes no other name", []Op{
+			{"replace", ng, "b"}, {"replace", job, "x"}, {"update", "aws:eks/addon:Addon", "vpc-cni"}},
+			[]string{"would replace eks:index:ManagedNodeGroup::b, which the matrix does not expect", "expects replace eks:index:ManagedNodeGroup::a, which the preview does not do"}},
+		{"the operation counts, not only the resource", []Op{
+			{"update", ng, "a"}, {"replace", job, "x"}, {"update", "aws:eks/addon:Addon", "vpc-cni"}},
+			[]string{"would update eks:index:ManagedNodeGroup::a", "expects replace eks:index:ManagedNodeGroup::a"}},
+		{"an expected type that nothing matches", []Op{{"replace", ng, "a"}, {"update", "aws:eks/addon:Addon", "vpc-cni"}},
+			[]string{"expects replace kubernetes:batch/v1:Job, which the preview does not do"}},
+		{"nothing happens", nil, []string{"expects replace", "expects replace", "expects update"}},
+	} {
+		got := expect.Mismatches(tc.ops)
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: %q, want %d mismatches like %q", tc.name, got, len(tc.want), tc.want)
+			continue
+		}
+		for i := range got {
+			if !strings.Contains(got[i], tc.want[i]) {
+				t.Errorf("%s: mismatch %d is %q, want it to say %q", tc.name, i, got[i], tc.want[i])
+			}
+		}
+	}
+}
+
+func TestLoadRefusesAMalformedMatrix(t *testing.T) {
+	for _, tc := range []struct{ name, json, says string }{
+		{"unknown field", `{"steps":[{"preset":"p","change":"c","set":{"k":"v"},"expect":{},"typo":1}]}`, "unknown field"},
+		{"no change", `{"steps":[{"preset":"p","set":{"k":"v"},"expect":{}}]}`, "needs a preset and a change"},
+		{"neither keys nor a release", `{"steps":[{"preset":"p","change":"c","expect":{}}]}`, "either sets keys or publishes"},
+		{"both", `{"steps":[{"preset":"p","change":"c","set":{"k":"v"},"amiRelease":true,"expect":{}}]}`, "either sets keys or publishes"},
+		{"not a type", `{"steps":[{"preset":"p","change":"c","set":{"k":"v"},"expect":{"create":["Job"]}}]}`, `"Job" is neither`},
+	} {
+		path := filepath.Join(t.TempDir(), "matrix.json")
+		if err := os.WriteFile(path, []byte(tc.json), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.says)
+		}
+	}
+}
+
+func TestApplyBuildsOnThePreviousStep(t *testing.T) {
+	base := map[string]string{"p:a": "1", "p:b": "2"}
+	got := Step{Set: map[string]string{"b": "3", "c": "4"}}.Apply(base, "p")
+	if len(got) != 3 || got["p:a"] != "1" || got["p:b"] != "3" || got["p:c"] != "4" || base["p:b"] != "2" {
+		t.Errorf("Apply gave %v and left the base %v", got, base)
+	}
+}

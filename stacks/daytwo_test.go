@@ -1,0 +1,102 @@
+package stacks
+
+import (
+	"encoding/json"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"eks-advanced-networking/internal/config"
+	"eks-advanced-networking/internal/daytwo"
+	"eks-advanced-networking/internal/plan"
+	"eks-advanced-networking/internal/plandiff"
+)
+
+// dayTwoMatrix is the day-2 matrix; e2e makes the same changes on the AWS twin.
+var dayTwoMatrix = filepath.Join(projectDir, "testdata", "daytwo", "matrix.json")
+
+// nextAmiRelease is the release the offline plan's mocks move to at the matrix's AMI-release steps.
+const nextAmiRelease = "v20261127"
+
+// DayTwoPredictions are the offline preview of each step of a preset's matrix, in order: each
+// step's configuration planned against the previous one's (as deployed), an AMI-release step with
+// the mocks' SSM parameters moved to the next release.
+func dayTwoPredictions(t *testing.T, m daytwo.Matrix, preset string) []plandiff.Stack {
+	t.Helper()
+	files, err := plan.LoadStack(projectDir, preset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(files.Config, asDeployed)
+	run := func(cfg map[string]string, release string) *plan.Plan {
+		p, err := plan.Run(plan.Options{Project: config.Project, Stack: preset, Config: cfg, AmiRelease: release}, Program(cfg))
+		if err != nil {
+			t.Fatalf("%s: %v", preset, err)
+		}
+		return p
+	}
+	cfg, release := m.Base(preset, files.Config, config.Project), ""
+	before := run(cfg, release)
+	var out []plandiff.Stack
+	for _, s := range m.For(preset) {
+		if s.AmiRelease {
+			release = nextAmiRelease
+		}
+		cfg = s.Apply(cfg, config.Project)
+		after := run(cfg, release)
+		out = append(out, plandiff.Compare(map[string]*plan.Plan{preset: before}, map[string]*plan.Plan{preset: after}).Stacks[0])
+		before = after
+	}
+	return out
+}
+
+// predictedOps are a prediction's operations in the matrix's terms.
+func predictedOps(s plandiff.Stack) []daytwo.Op {
+	var ops []daytwo.Op
+	for _, st := range s.Steps {
+		ops = append(ops, daytwo.Op{Op: st.Op.String(), Type: st.Resource.Type, Name: st.Resource.Name})
+	}
+	return ops
+}
+
+// Each step of the day-2 matrix does what the matrix says, by the offline preview. The EKS cluster is
+// never replaced or deleted by any of them.
+func TestDayTwoMatrix(t *testing.T) {
+	m, err := daytwo.Load(dayTwoMatrix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(slices.Values(m.Presets())); !slices.Equal(got, plan.StackNames(projectDir)) {
+		t.Errorf("the matrix changes %v; the presets are %v", got, plan.StackNames(projectDir))
+	}
+	for _, preset := range m.Presets() {
+		steps := m.For(preset)
+		for i, prediction := range dayTwoPredictions(t, m, preset) {
+			s := steps[i]
+			ops := predictedOps(prediction)
+			if mismatches := s.Expect.Mismatches(ops); len(mismatches) > 0 {
+				t.Errorf("%s, %s:\n  %s\nthe offline preview: %s", preset, s.Change, strings.Join(mismatches, "\n  "), suggestExpect(ops))
+			}
+			for _, o := range ops {
+				if o.Type == "eks:index:Cluster" && (o.Op == "replace" || o.Op == "delete") {
+					t.Errorf("%s, %s: would %s the EKS cluster", preset, s.Change, o.Op)
+				}
+			}
+		}
+	}
+}
+
+// suggestExpect is the expectation that would match ops, for the failure message.
+func suggestExpect(ops []daytwo.Op) string {
+	byOp := map[string][]string{}
+	for _, o := range ops {
+		byOp[o.Op] = append(byOp[o.Op], o.Type+"::"+o.Name)
+	}
+	for _, k := range slices.Sorted(maps.Keys(byOp)) {
+		slices.Sort(byOp[k])
+	}
+	b, _ := json.Marshal(byOp)
+	return string(b)
+}
