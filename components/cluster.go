@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/internal/clusterspec"
+	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/nodeadm"
 )
 
@@ -161,7 +162,7 @@ func buildCluster(ctx *pulumi.Context, typ, name string, c clusterComponent, arg
 	if err := ctx.RegisterComponentResource(typ, name, c, opts...); err != nil {
 		return err
 	}
-	b := &clusterBuilder{ctx: ctx, name: name, args: args, instance: instance, parent: pulumi.Parent(c), family: family}
+	b := &clusterBuilder{ctx: ctx, name: name, args: args, instance: instance, component: c, parent: pulumi.Parent(c), family: family}
 	built, err := b.build()
 	if err != nil {
 		return err
@@ -265,7 +266,9 @@ type clusterBuilder struct {
 	args     *ClusterArgs
 	family   ipFamily
 	instance clusterspec.InstanceType
-	parent   pulumi.ResourceOrInvokeOption
+	// component is the cluster component; parent makes a resource its child.
+	component pulumi.Resource
+	parent    pulumi.ResourceOrInvokeOption
 	// teardownNeeds are what the Kubernetes objects' deletion needs and nothing else depends on: see
 	// ClusterParts.TeardownNeeds.
 	teardownNeeds []pulumi.Resource
@@ -437,8 +440,10 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	nodePrerequisites := []pulumi.Resource{vpcCni, kubeProxy, accessEntry}
 	prefixMode := b.family.vpcCni.PrefixDelegation && b.family.name == clusterspec.Ipv4
 	group := managedNodeGroup{
+		component:         b.component,
+		clusterName:       args.ClusterName,
 		cluster:           cluster,
-		nodeGroupName:     clusterspec.NodeGroupName(ng.Name, b.instance, prefixMode),
+		nodeGroupName:     clusterspec.NodeGroupName(ng.Name, b.instance, prefixMode, args.Vpc.SubnetCidrs(netplan.Private)),
 		kubernetesVersion: args.KubernetesVersion,
 		description:       "Nodes of " + args.ClusterName,
 		nodeRoleArn:       nodeRole.Arn,

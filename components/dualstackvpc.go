@@ -240,6 +240,26 @@ func (v *DualStackVpc) subnetIndex(tier netplan.Tier, az string) (int, error) {
 	return 0, fmt.Errorf("the VPC has no %s subnet in %s", tier, az)
 }
 
+// SubnetCidrs are the IPv4 blocks of the VPC's subnets of a tier, in zone order, as planned.
+func (v *DualStackVpc) SubnetCidrs(tier netplan.Tier) []string {
+	var out []string
+	for _, s := range v.Plan.Subnets {
+		if s.Tier == tier {
+			out = append(out, s.Ipv4Cidr)
+		}
+	}
+	return out
+}
+
+// subnetCidr is the IPv4 block of the VPC's subnet of a tier in a zone.
+func (v *DualStackVpc) subnetCidr(tier netplan.Tier, az string) (string, error) {
+	i, err := v.subnetIndex(tier, az)
+	if err != nil {
+		return "", err
+	}
+	return v.Plan.Subnets[i].Ipv4Cidr, nil
+}
+
 // SubnetId returns the id of the VPC's subnet of a tier in a zone.
 func (v *DualStackVpc) SubnetId(tier netplan.Tier, az string) (pulumi.StringOutput, error) {
 	i, err := v.subnetIndex(tier, az)

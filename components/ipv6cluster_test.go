@@ -14,7 +14,7 @@ import (
 
 const (
 	typeCluster     = "eks:index:Cluster"
-	typeNodeGroup   = "eks:index:ManagedNodeGroup"
+	typeNodeGroup   = "aws:eks/nodeGroup:NodeGroup"
 	typeAddon       = "aws:eks/addon:Addon"
 	typeAccessEntry = "aws:eks/accessEntry:AccessEntry"
 	typeRole        = "aws:iam/role:Role"
@@ -111,7 +111,7 @@ func TestIpv6ClusterInputs(t *testing.T) {
 	if p.Outputs["kubeconfig"] != plan.Secret {
 		t.Errorf("kubeconfig output is not secret: %v", p.Outputs["kubeconfig"])
 	}
-	if p.Outputs["nodeGroupName"] != chapterNodeGroupName("ipv6mng", false) || p.Outputs["clusterName"] != "chapter" {
+	if p.Outputs["nodeGroupName"] != chapterNodeGroupName("ipv6mng", false, chapterPrivateSubnets...) || p.Outputs["clusterName"] != "chapter" {
 		t.Errorf("outputs %v", p.Outputs)
 	}
 }
@@ -347,16 +347,25 @@ func TestIpv6ClusterNodes(t *testing.T) {
 	}
 	nodeRole := get(t, p, typeRole, "cluster-nodes")
 	hasInputs(t, ng, map[string]any{
-		"nodeGroupName": chapterNodeGroupName("ipv6mng", false), "amiType": "AL2023_x86_64_STANDARD", "launchTemplate.id": lt.ID, "launchTemplate.version": "1",
+		"nodeGroupName": chapterNodeGroupName("ipv6mng", false, chapterPrivateSubnets...), "amiType": "AL2023_x86_64_STANDARD", "launchTemplate.id": lt.ID, "launchTemplate.version": "1",
 		// The cluster's version and the recommended AMI release: the group follows both.
 		"version": "1.35", "releaseVersion": "1.35.4-20261120",
 		"subnetIds": private, "instanceTypes": []any{"t3.medium"}, "nodeRoleArn": "arn:aws:iam::" + plan.AccountID + ":role/" + nodeRole.ID,
 		"scalingConfig.minSize": 2, "scalingConfig.desiredSize": 2, "scalingConfig.maxSize": 2,
 	})
-	for _, dep := range []plan.Resource{get(t, p, typeAddon, "cluster-vpc-cni"), get(t, p, typeAccessEntry, "cluster-nodes")} {
+	for _, dep := range []plan.Resource{get(t, p, typeAddon, "cluster-vpc-cni"), get(t, p, typeAccessEntry, "cluster-nodes"), get(t, p, "eks:index:Cluster", "cluster")} {
 		if !ng.DependsOn(dep.URN) {
 			t.Errorf("node group does not wait for %s %s", dep.Type, dep.Name)
 		}
+	}
+	// Replaced, the group is created before the old one goes, whatever pulumi-aws asks; and it keeps
+	// the URN it had as pulumi-eks's ManagedNodeGroup's child.
+	if ng.DeleteBeforeReplace == nil || *ng.DeleteBeforeReplace {
+		t.Errorf("node group deleteBeforeReplace %v, want false, set by the program", ng.DeleteBeforeReplace)
+	}
+	oldURN := "urn:pulumi:test::test::eks-advanced-networking:cluster:Ipv6Cluster$eks:index:ManagedNodeGroup$aws:eks/nodeGroup:NodeGroup::cluster-ipv6mng"
+	if !slices.Contains(ng.Aliases, oldURN) {
+		t.Errorf("node group aliases %q, want %s", ng.Aliases, oldURN)
 	}
 	if coredns := get(t, p, typeAddon, "cluster-coredns"); !coredns.DependsOn(ng.URN) {
 		t.Errorf("coredns does not wait for the nodes")

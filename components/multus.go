@@ -148,7 +148,7 @@ func NewMultusNetwork(ctx *pulumi.Context, name string, args *MultusNetworkArgs,
 	c.nodesRevision = pulumi.String("").ToStringOutput()
 	if args.Aws != nil {
 		var err error
-		if multusNodes, c.nodesRevision, err = multusAws(ctx, name, args, parent); err != nil {
+		if multusNodes, c.nodesRevision, err = multusAws(ctx, name, args, c); err != nil {
 			return nil, err
 		}
 	}

@@ -19,7 +19,8 @@ import (
 // multusAws registers the AWS side and returns what the Multus pods must wait for (the nodes), and
 // the nodes' revision: it changes whenever a Multus node is replaced (a new launch template version,
 // an AMI release, another instance type), in zone order.
-func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent pulumi.ResourceOrInvokeOption) ([]pulumi.Resource, pulumi.StringOutput, error) {
+func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, component pulumi.Resource) ([]pulumi.Resource, pulumi.StringOutput, error) {
+	parent := pulumi.Parent(component)
 	a := args.Aws
 	var none pulumi.StringOutput
 	sg, err := multusSecurityGroup(ctx, name, a, nameTags(name, a.Tags), parent)
@@ -51,7 +52,7 @@ func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, parent
 			nodes = append(nodes, attachment)
 			revisions = append(revisions, pulumi.Sprintf("%s=%s", n.Name, a.InstanceIds[i]))
 		case multus.AttachNodeGroup:
-			ng, revision, err := multusNodeGroup(ctx, name, a, n, subnetId, parent, eni, attachPolicy)
+			ng, revision, err := multusNodeGroup(ctx, name, a, n, subnetId, component, eni, attachPolicy)
 			if err != nil {
 				return nil, none, err
 			}
@@ -160,7 +161,7 @@ func multusSecurityGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, tag
 // the same for its own launch templates (nodejs/eks/nodegroup.ts, createMNGCustomLaunchTemplate). A
 // new AMI release then shows as a launch template update: the group's rolling update.
 func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multus.Network, subnetId pulumi.StringOutput,
-	parent pulumi.ResourceOrInvokeOption, eni *ec2.NetworkInterface, attachPolicy pulumi.Resource) (pulumi.Resource, pulumi.StringOutput, error) {
+	component pulumi.Resource, eni *ec2.NetworkInterface, attachPolicy pulumi.Resource) (pulumi.Resource, pulumi.StringOutput, error) {
 	var none pulumi.StringOutput
 	zoneLetter := n.AvailabilityZone[len(n.AvailabilityZone)-1:]
 	resourceName := name + "-nodes-" + zoneLetter
@@ -172,7 +173,12 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 	if err != nil {
 		return nil, none, err
 	}
-	ngName := clusterspec.NodeGroupName("multus-"+zoneLetter, instance, true)
+	subnetCidr, err := a.Vpc.subnetCidr(a.Tier, n.AvailabilityZone)
+	if err != nil {
+		return nil, none, err
+	}
+	ngName := clusterspec.NodeGroupName("multus-"+zoneLetter, instance, true, []string{subnetCidr})
+	parent := pulumi.Parent(component)
 	parameter, err := clusterspec.RecommendedAmiParameter(clusterspec.AL2023, a.KubernetesVersion, instance)
 	if err != nil {
 		return nil, none, err
@@ -193,6 +199,8 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 	}).(pulumi.StringOutput)
 	deps := append([]pulumi.Resource{eni, attachPolicy}, a.NodePrerequisites...)
 	return newManagedNodeGroup(ctx, resourceName, managedNodeGroup{
+		component:     component,
+		clusterName:   a.ClusterName,
 		cluster:       a.Cluster,
 		nodeGroupName: ngName,
 		description:   "Multus nodes of " + a.ClusterName + " in " + n.AvailabilityZone,

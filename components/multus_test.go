@@ -163,7 +163,7 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 	ng := get(t, p, typeNodeGroup, "multus-nodes-a")
 	subnetA := get(t, p, typeSubnet, "vpc-private-eu-central-1a")
 	lt := get(t, p, typeLaunchTpl, "multus-nodes-a")
-	hasInputs(t, ng, map[string]any{"nodeGroupName": chapterNodeGroupName("multus-a", true), "subnetIds": []any{subnetA.ID},
+	hasInputs(t, ng, map[string]any{"nodeGroupName": chapterNodeGroupName("multus-a", true, chapterPrivateSubnets[0]), "subnetIds": []any{subnetA.ID},
 		"scalingConfig.minSize": 1, "scalingConfig.desiredSize": 1, "scalingConfig.maxSize": 1, "launchTemplate.id": lt.ID})
 	// The node labels itself once its ENI is attached (multus.AttachedLabelPatch); a label from the
 	// node group would let Multus pods onto a replacement node that is still waiting for the ENI.
@@ -199,7 +199,7 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 		c.Cluster.CIDR != "172.20.0.0/16" || c.Kubelet.MaxPodsExpression != "12" {
 		t.Errorf("NodeConfig %+v", c)
 	}
-	want, _ := multus.UserData(multus.UserDataParams{ClusterName: "chapter", Zone: "eu-central-1a", Region: "eu-central-1", NodeGroup: chapterNodeGroupName("multus-a", true), MaxPods: 12,
+	want, _ := multus.UserData(multus.UserDataParams{ClusterName: "chapter", Zone: "eu-central-1a", Region: "eu-central-1", NodeGroup: chapterNodeGroupName("multus-a", true, chapterPrivateSubnets[0]), MaxPods: 12,
 		Endpoint: c.Cluster.APIServerEndpoint, CertificateAuthority: plan.MockCertificateAuthorityData, ServiceCidr: "172.20.0.0/16"})
 	if string(raw) != want {
 		t.Errorf("user data differs from multus.UserData's for the zone")

@@ -16,7 +16,11 @@ import (
 // cluster's own, and Multus's one per zone. A new node OS is a new clusterspec.AmiFamily, not a new
 // copy of this.
 type managedNodeGroup struct {
-	cluster *eks.Cluster
+	// component is the component the group belongs to; clusterName and cluster are the EKS cluster's
+	// name and pulumi-eks's cluster, which the group waits for.
+	component   pulumi.Resource
+	clusterName string
+	cluster     *eks.Cluster
 	// nodeGroupName is EKS's name for the group: clusterspec.NodeGroupName, so that what EKS cannot
 	// change in place makes a new group beside the old one.
 	nodeGroupName string
@@ -52,7 +56,7 @@ type managedNodeGroup struct {
 // refuses both in a managed node group's launch template. Both are children of parent; the node
 // group also waits for dependsOn. The revision changes whenever the group's nodes are replaced (a
 // new AMI, a new launch template version, another instance type): what checks of the nodes follow.
-func newManagedNodeGroup(ctx *pulumi.Context, name string, ng managedNodeGroup, parent pulumi.ResourceOrInvokeOption, dependsOn []pulumi.Resource) (*eks.ManagedNodeGroup, pulumi.StringOutput, error) {
+func newManagedNodeGroup(ctx *pulumi.Context, name string, ng managedNodeGroup, parent pulumi.ResourceOrInvokeOption, dependsOn []pulumi.Resource) (*awseks.NodeGroup, pulumi.StringOutput, error) {
 	tags := nameTags(name, ng.tags)
 	ipv6 := "disabled"
 	if ng.ipv6 {
@@ -105,8 +109,8 @@ func newManagedNodeGroup(ctx *pulumi.Context, name string, ng managedNodeGroup, 
 	}
 	revision := pulumi.Sprintf("%s instance-type=%s ami=%s launch-template-version=%d", ng.nodeGroupName, ng.instance.Name, ami, launchTemplate.LatestVersion)
 
-	args := &eks.ManagedNodeGroupArgs{
-		Cluster:       ng.cluster,
+	args := &awseks.NodeGroupArgs{
+		ClusterName:   pulumi.String(ng.clusterName),
 		NodeGroupName: pulumi.String(ng.nodeGroupName),
 		NodeRoleArn:   ng.nodeRoleArn,
 		SubnetIds:     ng.subnetIds,
@@ -136,6 +140,18 @@ func newManagedNodeGroup(ctx *pulumi.Context, name string, ng managedNodeGroup, 
 	if len(ng.labels) > 0 {
 		args.Labels = pulumi.ToStringMap(ng.labels)
 	}
-	group, err := eks.NewManagedNodeGroup(ctx, name, args, parent, pulumi.DependsOn(dependsOn))
+	group, err := awseks.NewNodeGroup(ctx, name, args, parent, pulumi.DependsOn(append([]pulumi.Resource{ng.cluster}, dependsOn...)),
+		// pulumi-aws asks for delete-before-replace whenever the program names a resource whose name it
+		// would otherwise generate, whether or not the name changes (pulumi-terraform-bridge
+		// pkg/tfbridge/provider.go Diff, nameRequiresDeleteBeforeReplace; pulumi-aws autonames
+		// nodeGroupName and sets no UniqueNameFields for aws_eks_node_group). The group would then be
+		// deleted, and its pods evicted with nowhere to go, before its successor exists. Every
+		// replacement changes the name (clusterspec.NodeGroupName), so the new group is created first.
+		pulumi.DeleteBeforeReplace(false),
+		// Groups were once pulumi-eks ManagedNodeGroups, which made this resource as their child under
+		// the same name; the alias keeps it (and its nodes) across that change.
+		pulumi.Aliases([]pulumi.Alias{{ParentURN: pulumi.CreateURN(pulumi.String(name), pulumi.String("eks:index:ManagedNodeGroup"),
+			ng.component.URN().ApplyT(func(u pulumi.URN) string { return string(u) }).(pulumi.StringOutput),
+			pulumi.String(ctx.Project()), pulumi.String(ctx.Stack()))}}))
 	return group, revision, err
 }

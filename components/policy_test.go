@@ -17,10 +17,14 @@ import (
 	"eks-advanced-networking/internal/workload"
 )
 
-// chapterNodeGroupName is the EKS name of a chapter node group on t3.medium.
-func chapterNodeGroupName(base string, customAmi bool) string {
+// chapterPrivateSubnets are the chapter VPC's private subnets (192.168.0.0/16 in three zones, /19s,
+// public first, as eksctl lays them out).
+var chapterPrivateSubnets = []string{"192.168.96.0/19", "192.168.128.0/19", "192.168.160.0/19"}
+
+// chapterNodeGroupName is the EKS name of a chapter node group on t3.medium in the given subnets.
+func chapterNodeGroupName(base string, customAmi bool, subnets ...string) string {
 	t3, _ := clusterspec.ParseInstanceType("t3.medium")
-	return clusterspec.NodeGroupName(base, t3, customAmi)
+	return clusterspec.NodeGroupName(base, t3, customAmi, subnets)
 }
 
 func mustInstanceType(t *testing.T, name string) clusterspec.InstanceType {
@@ -252,7 +256,7 @@ func TestIpv4Cluster(t *testing.T) {
 			t.Errorf("IPv6 egress rule %s on an IPv4 cluster", r.Name)
 		}
 	}
-	hasInputs(t, get(t, p, typeNodeGroup, "cluster-ipv4mng"), map[string]any{"nodeGroupName": chapterNodeGroupName("ipv4mng", false)})
+	hasInputs(t, get(t, p, typeNodeGroup, "cluster-ipv4mng"), map[string]any{"nodeGroupName": chapterNodeGroupName("ipv4mng", false, chapterPrivateSubnets...)})
 }
 
 // The policy engine is one switch: the add-on's own agent is on only for vpc-cni, and Calico gets
@@ -310,7 +314,7 @@ func TestIpv4PrefixDelegation(t *testing.T) {
 	ng := get(t, p, typeNodeGroup, "cluster-ipv4mng")
 	lt := get(t, p, typeLaunchTpl, "cluster-ipv4mng")
 	if ng.Input("amiType") != "CUSTOM" || ng.Input("version") != nil || !strings.HasPrefix(lt.String("imageId"), "ami-0") ||
-		ng.String("nodeGroupName") != clusterspec.NodeGroupName("ipv4mng", mustInstanceType(t, "m5.8xlarge"), true) {
+		ng.String("nodeGroupName") != clusterspec.NodeGroupName("ipv4mng", mustInstanceType(t, "m5.8xlarge"), true, chapterPrivateSubnets) {
 		t.Errorf("node group %s AMI type %v version %v, launch template image %q: want the AMI by id, AMI type CUSTOM, no version, and the custom-AMI group's name",
 			ng.String("nodeGroupName"), ng.Input("amiType"), ng.Input("version"), lt.String("imageId"))
 	}

@@ -70,7 +70,7 @@ func assertFollowsTheAccountsData(t *testing.T, stackName string, cfg map[string
 		case "aws:eks/nodeGroup:NodeGroup":
 			if release, _ := r.Inputs["releaseVersion"].(string); release != "" {
 				want, _ := awsdata.AmiParameter(fmt.Sprintf("/aws/service/eks/optimized-ami/%s/amazon-linux-2023/x86_64/standard/recommended/release_version", r.Inputs["version"]), a.AmiRelease)
-				follows("node group release", release, release == want, planned("eks:index:ManagedNodeGroup", "releaseVersion", nil))
+				follows("node group release", release, release == want, planned(r.Type, "releaseVersion", nil))
 			}
 		}
 	}

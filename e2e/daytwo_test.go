@@ -60,7 +60,7 @@ func runDayTwoMatrix(t *testing.T, tw *twin, stack *auto.Stack, preset string, b
 			if err != nil {
 				t.Fatalf("%s: up: %v", s.Change, err)
 			}
-			if slices.ContainsFunc(s.Expect.Replace, func(e string) bool { return strings.HasPrefix(e, "eks:index:ManagedNodeGroup") }) {
+			if slices.ContainsFunc(s.Expect.Replace, func(e string) bool { return strings.HasPrefix(e, "aws:eks/nodeGroup:NodeGroup") }) {
 				assertSuccessorsFirst(t, s.Change, tw.account(t).Operations[before:])
 			}
 			assertPodsBound(t)

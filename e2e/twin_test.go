@@ -699,14 +699,13 @@ func assertServiceLoadBalancers(t *testing.T, tw *twin, cfg map[string]string) {
 }
 
 // pulumiEksAdds is what AWS holds for each remote component beyond the offline plan: pulumi-eks's
-// children (pulumiEksChildren's AWS resources), EKS's cluster security group, and each managed node
-// group's node group. (The creator's access entry, which EKS makes, is EKS's own: not counted.)
+// children (pulumiEksChildren's AWS resources) and EKS's cluster security group. (The creator's
+// access entry, which EKS makes, is EKS's own: not counted.)
 var pulumiEksAdds = map[string]map[string]int{
 	"eks:index:Cluster": {
 		"aws:iam/role:Role": 1, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1, "aws:eks/cluster:Cluster": 1,
 		"aws:ec2/securityGroup:SecurityGroup": 2, "aws:ec2/securityGroupRule:SecurityGroupRule": 5,
 	},
-	"eks:index:ManagedNodeGroup": {"aws:eks/nodeGroup:NodeGroup": 1},
 }
 
 // assertHoldsThePlan checks that the twin's account holds exactly the offline plan's AWS resources

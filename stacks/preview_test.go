@@ -41,13 +41,13 @@ var previewExpectations = map[string]func(t *testing.T, s plandiff.Stack){
 		wantStepOps(t, s, map[string]string{})
 	},
 	"node-group-size": func(t *testing.T, s plandiff.Stack) {
-		wantStepOps(t, s, map[string]string{"eks:index:ManagedNodeGroup cluster-ipv6mng": "update"})
+		wantStepOps(t, s, map[string]string{"aws:eks/nodeGroup:NodeGroup cluster-ipv6mng": "update"})
 		if len(s.Warnings) != 0 {
 			t.Errorf("warnings %q", s.Warnings)
 		}
 	},
 	"instance-type": func(t *testing.T, s plandiff.Stack) {
-		wantStepOps(t, s, map[string]string{"eks:index:ManagedNodeGroup cluster-ipv6mng": "replace"})
+		wantStepOps(t, s, map[string]string{"aws:eks/nodeGroup:NodeGroup cluster-ipv6mng": "replace"})
 		if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "node group `cluster-ipv6mng`") {
 			t.Errorf("warnings %q", s.Warnings)
 		}
@@ -63,7 +63,7 @@ var previewExpectations = map[string]func(t *testing.T, s plandiff.Stack){
 	"subnet-size": func(t *testing.T, s plandiff.Stack) {
 		want := map[string]string{
 			"aws:ec2/natGateway:NatGateway vpc-nat-eu-central-1a": "replace",
-			"eks:index:ManagedNodeGroup cluster-ipv6mng":          "replace",
+			"aws:eks/nodeGroup:NodeGroup cluster-ipv6mng":         "replace",
 			"eks:index:Cluster cluster":                           "update",
 		}
 		for _, subnet := range []string{"private-eu-central-1a", "private-eu-central-1b", "private-eu-central-1c", "public-eu-central-1a", "public-eu-central-1b", "public-eu-central-1c"} {

@@ -312,7 +312,7 @@ func TestIpv4CalicoPresetInstallsCalicoAndTheDemo(t *testing.T) {
 	p := mustRunStack(t, "ipv4-calico")
 	for _, want := range []struct{ typ, name string }{
 		{"eks-advanced-networking:cluster:Ipv4Cluster", "cluster"},
-		{"eks:index:ManagedNodeGroup", "cluster-ipv4mng"},
+		{"aws:eks/nodeGroup:NodeGroup", "cluster-ipv4mng"},
 		{"eks-advanced-networking:policy:CalicoPolicyEngine", "calico"},
 		{"kubernetes:helm.sh/v4:Chart", "calico-operator"},
 		{"eks-advanced-networking:policy:NetworkPolicyDemo", "policy-demo"},
@@ -415,8 +415,8 @@ func TestIpv4MultusPresetIsTheChapters(t *testing.T) {
 	}
 	for _, want := range []struct{ typ, name string }{
 		{"aws:ec2/networkInterface:NetworkInterface", "multus-ipvlan-private-a"},
-		{"eks:index:ManagedNodeGroup", "multus-nodes-a"},
-		{"eks:index:ManagedNodeGroup", "cluster-ipv4mng"},
+		{"aws:eks/nodeGroup:NodeGroup", "multus-nodes-a"},
+		{"aws:eks/nodeGroup:NodeGroup", "cluster-ipv4mng"},
 		{"kubernetes:apps/v1:Deployment", "multus-demo"},
 	} {
 		if _, err := p.Get(want.typ, want.name); err != nil {
@@ -701,7 +701,7 @@ func TestOfflinePlanSaysRemoteChildrenAreNotShown(t *testing.T) {
 	if err := mustRunStack(t, "ipv6").WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "Not shown: the children of remote components (eks:index:Cluster cluster, eks:index:ManagedNodeGroup cluster-ipv6mng)") {
+	if !strings.Contains(b.String(), "Not shown: the children of remote components (eks:index:Cluster cluster)") {
 		t.Errorf("the text plan does not say that remote components' children are missing:\n%s", b.String()[max(0, b.Len()-600):])
 	}
 }
@@ -855,7 +855,7 @@ func TestLoadBalancerControllerOnTheIpv6Cluster(t *testing.T) {
 	for _, r := range p.ByType("pulumi:providers:kubernetes") {
 		k8s = r
 	}
-	nodeGroup := mustGet(t, p, "eks:index:ManagedNodeGroup", "cluster-ipv6mng")
+	nodeGroup := mustGet(t, p, "aws:eks/nodeGroup:NodeGroup", "cluster-ipv6mng")
 	if !strings.HasPrefix(chart.Provider, k8s.URN) || !k8s.DependsOn(nodeGroup.URN) {
 		t.Errorf("chart provider %s; kubernetes provider deps %v", chart.Provider, k8s.Dependencies)
 	}
@@ -1395,7 +1395,7 @@ func TestNodeGroupDayTwo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return mustGet(t, p, "eks:index:ManagedNodeGroup", "cluster-ipv4mng")
+		return mustGet(t, p, "aws:eks/nodeGroup:NodeGroup", "cluster-ipv4mng")
 	}
 	off := run(nil)
 	on := run(map[string]string{config.Project + ":prefixDelegation": "true"})

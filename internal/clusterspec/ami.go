@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 )
 
 // AmiFamily is a node operating system with EKS-optimized AMIs. Amazon Linux 2 AMIs are not published
@@ -72,11 +73,13 @@ func RecommendedReleaseVersionParameter(family AmiFamily, kubernetesVersion stri
 // your launch template", pulumi-eks #1463).
 const CustomAmiType = "CUSTOM"
 
-// NodeGroupName is a managed node group's EKS name: base, then a hash of what EKS cannot change in
-// place (the instance type, and whether the launch template names the AMI). A change to either makes
-// a node group under a new name, which Pulumi creates before it deletes the old one; under one fixed
-// name it would have to delete first (the name is taken), leaving the cluster without those nodes.
-func NodeGroupName(base string, t InstanceType, customAmi bool) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("instance-type=%s custom-ami=%t", t.Name, customAmi)))
+// NodeGroupName is a managed node group's EKS name: base, then a hash of what the program sets that
+// EKS cannot change in place: the instance type, whether the launch template names the AMI, and the
+// group's subnets (their IPv4 blocks, which change whenever the subnets are replaced or zones are
+// added or removed). A change to any of them makes a node group under a new name, so the program can
+// create it before it deletes the old one; under one fixed name the old group would have to go first
+// (the name is taken), leaving the cluster without those nodes.
+func NodeGroupName(base string, t InstanceType, customAmi bool, subnets []string) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("instance-type=%s custom-ami=%t subnets=%s", t.Name, customAmi, strings.Join(subnets, ","))))
 	return base + "-" + hex.EncodeToString(sum[:3])
 }

@@ -385,13 +385,20 @@ func TestPrefixBlocksPerSubnet(t *testing.T) {
 func TestNodeGroupNameChangesWithWhatEksCannotUpdate(t *testing.T) {
 	t3, _ := ParseInstanceType("t3.medium")
 	m5, _ := ParseInstanceType("m5.large")
-	base := NodeGroupName("ipv4mng", t3, false)
-	if !strings.HasPrefix(base, "ipv4mng-") || len(base) != len("ipv4mng-")+6 || base != NodeGroupName("ipv4mng", t3, false) {
+	subnets := []string{"192.168.96.0/19", "192.168.128.0/19"}
+	base := NodeGroupName("ipv4mng", t3, false, subnets)
+	if !strings.HasPrefix(base, "ipv4mng-") || len(base) != len("ipv4mng-")+6 || base != NodeGroupName("ipv4mng", t3, false, slices.Clone(subnets)) {
 		t.Errorf("name %q: want ipv4mng- and six hex digits, the same every time", base)
 	}
-	for _, other := range []string{NodeGroupName("ipv4mng", m5, false), NodeGroupName("ipv4mng", t3, true), NodeGroupName("ipv6mng", t3, false)} {
+	for _, other := range []string{
+		NodeGroupName("ipv4mng", m5, false, subnets),
+		NodeGroupName("ipv4mng", t3, true, subnets),
+		NodeGroupName("ipv6mng", t3, false, subnets),
+		NodeGroupName("ipv4mng", t3, false, subnets[:1]),
+		NodeGroupName("ipv4mng", t3, false, []string{"192.168.96.0/20", "192.168.128.0/20"}),
+	} {
 		if other == base {
-			t.Errorf("%q does not change with the instance type, the AMI mode or the base", other)
+			t.Errorf("%q does not change with the instance type, the AMI mode, the subnets or the base", other)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
 // AccountID is the AWS account the mocks pretend to be.
@@ -86,6 +88,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		URN: urn, Type: args.TypeToken, Name: args.Name, ID: id, Parent: rpc.GetParent(),
 		Custom: args.Custom, Remote: rpc.GetRemote(), Inputs: plainMap(args.Inputs), Dependencies: deps,
 		Provider: args.Provider, RawInputs: args.Inputs,
+		DeleteBeforeReplace: deleteBeforeReplaceOf(rpc), Aliases: m.aliasesOf(rpc, args.TypeToken, args.Name),
 	})
 	return id, state, nil
 }
@@ -202,6 +205,38 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"id": arn, "arn": arn, "issuerArn": arn, "issuerId": "AIDAOFFLINEPLAN", "issuerName": "offline-plan"}), nil
 	}
 	return nil, fmt.Errorf("the offline plan has no mock for the function %s; add one to internal/plan/mocks.go", args.Token)
+}
+
+// deleteBeforeReplaceOf is the registration's deleteBeforeReplace option, nil when the program left
+// it to the provider.
+func deleteBeforeReplaceOf(rpc *pulumirpc.RegisterResourceRequest) *bool {
+	if !rpc.GetDeleteBeforeReplaceDefined() {
+		return nil
+	}
+	v := rpc.GetDeleteBeforeReplace()
+	return &v
+}
+
+// aliasesOf are the URNs the registration's aliases name, a specification resolved as the engine
+// does: its name and type default to the resource's, its parent to the resource's parent.
+func (m *mocks) aliasesOf(rpc *pulumirpc.RegisterResourceRequest, typ, name string) []string {
+	out := slices.Clone(rpc.GetAliasURNs())
+	for _, a := range rpc.GetAliases() {
+		if urn := a.GetUrn(); urn != "" {
+			out = append(out, urn)
+			continue
+		}
+		spec := a.GetSpec()
+		aliasName, aliasType, parent := cmp.Or(spec.GetName(), name), cmp.Or(spec.GetType(), typ), rpc.GetParent()
+		switch {
+		case spec.GetNoParent():
+			parent = ""
+		case spec.GetParentUrn() != "":
+			parent = spec.GetParentUrn()
+		}
+		out = append(out, urnOf(cmp.Or(spec.GetStack(), m.stack), cmp.Or(spec.GetProject(), m.project), parent, aliasType, aliasName))
+	}
+	return out
 }
 
 // runningCluster is a cluster the mocked account holds, or EKS's error.

@@ -39,6 +39,10 @@ type Resource struct {
 	Provider string `json:"-"`
 	// RawInputs keeps secrets and unknowns distinguishable for tests.
 	RawInputs resource.PropertyMap `json:"-"`
+	// DeleteBeforeReplace is the resource option when the program set it, either way.
+	DeleteBeforeReplace *bool `json:"-"`
+	// Aliases are the URNs, or alias specifications as text, the resource was once known by.
+	Aliases []string `json:"-"`
 }
 
 // FormatVersion numbers the offline plan's JSON format. Raise it when a field changes meaning or

@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -259,29 +262,127 @@ func (k *kubeClient) register(nodes []*corev1.Node) error {
 	return nil
 }
 
-// unregister deletes nodes by name; the pod garbage collector then removes their pods.
+// unregister drains nodes and deletes them, as EKS does before it terminates a managed node
+// group's instances: each node is cordoned and every pod on it that a DaemonSet does not own is
+// evicted through the Eviction API, which honours PodDisruptionBudgets (EKS User Guide, "Managed node
+// update behavior", upgrade phase). Then the node goes, and the pod garbage collector removes what is
+// left on it. (No kubelet runs the pods here, so they stay Pending, and the API lets a Pending pod go
+// whatever its budget says: budgets are not exercised.) What a drain leaves, a DaemonSet's pods, the
+// pod garbage collector deletes once the node is gone (kube-controller-manager pkg/controller/podgc,
+// gcOrphaned, after a 40 s quarantine); the twin deletes them at once, as it compresses every wait.
 func (k *kubeClient) unregister(names []string) error {
 	for _, name := range names {
+		if err := k.drain(name); err != nil {
+			return err
+		}
 		if err := k.do(http.MethodDelete, "/api/v1/nodes/"+name, nil); err != nil {
 			return err
+		}
+		left, err := k.podsOn(name)
+		if err != nil {
+			return err
+		}
+		for _, p := range left {
+			if err := k.do(http.MethodDelete, "/api/v1/namespaces/"+p.Namespace+"/pods/"+p.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// attachMultusEnis does what our boot unit does on a Multus node (internal/multus attach-eni.sh):
-// attach the zone's available ENI tagged multus=true for this cluster, which the node then holds
-// until it goes. The twin has no instances, so the node's name stands for its instance.
-func (a *Account) attachMultusEnis(ng *Record, nodes []*corev1.Node) {
-	for _, n := range nodes {
-		if n.Labels[multusLabel] != "true" {
+// podsOn lists the pods bound to a node.
+func (k *kubeClient) podsOn(node string) ([]corev1.Pod, error) {
+	raw, err := k.get("/api/v1/pods?fieldSelector=" + url.QueryEscape("spec.nodeName="+node))
+	if err != nil {
+		return nil, err
+	}
+	var pods corev1.PodList
+	if err := json.Unmarshal(raw, &pods); err != nil {
+		return nil, err
+	}
+	return pods.Items, nil
+}
+
+// drain cordons a node and evicts its pods. A node already gone has nothing to drain.
+func (k *kubeClient) drain(node string) error {
+	cordon := map[string]any{"spec": map[string]any{"unschedulable": true}}
+	if err := k.send(http.MethodPatch, "/api/v1/nodes/"+node, "application/merge-patch+json", cordon); err != nil {
+		if strings.Contains(err.Error(), ": 404 ") {
+			return nil
+		}
+		return err
+	}
+	pods, err := k.podsOn(node)
+	if err != nil {
+		return err
+	}
+	for _, p := range pods {
+		if p.DeletionTimestamp != nil || slices.ContainsFunc(p.OwnerReferences, func(o metav1.OwnerReference) bool { return o.Kind == "DaemonSet" }) {
 			continue
 		}
-		zone := n.Labels["topology.kubernetes.io/zone"]
+		eviction := policyv1.Eviction{TypeMeta: metav1.TypeMeta{APIVersion: "policy/v1", Kind: "Eviction"},
+			ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace}}
+		if err := k.do(http.MethodPost, "/api/v1/namespaces/"+p.Namespace+"/pods/"+p.Name+"/eviction", eviction); err != nil && !strings.Contains(err.Error(), ": 404 ") {
+			// EKS retries an eviction a budget refuses for 15 minutes, then fails the update with
+			// PodEvictionFailure (EKS User Guide, "Managed node update behavior"); the twin does not
+			// wait, a refusal fails at once.
+			return fmt.Errorf("PodEvictionFailure: evicting %s/%s from %s: %w", p.Namespace, p.Name, node, err)
+		}
+	}
+	return nil
+}
+
+// get reads a path's body.
+func (k *kubeClient) get(path string) ([]byte, error) {
+	req, err := http.NewRequest(http.MethodGet, k.endpoint+path, nil) //nolint:gosec // G704: the configured test API server
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+k.token)
+	resp, err := k.http.Do(req) //nolint:gosec // G704: as above
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode >= 300 {
+		err = fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, out)
+	}
+	return out, err
+}
+
+// attachMultusEnis does what our boot unit does on a Multus node (internal/multus attach-eni.sh):
+// attach the zone's available ENI tagged multus=true for this cluster, which the node then holds
+// until it goes. The twin has no instances, so the node's name stands for its instance. The group
+// keeps its Multus nodes' zones, so that a node that found no free ENI (during a rolling update the
+// old node holds it until it is drained) gets it once it is released, as the unit's retries would.
+func (a *Account) attachMultusEnis(ng *Record, nodes []*corev1.Node) {
+	zones := map[string]any{}
+	for _, n := range nodes {
+		if n.Labels[multusLabel] == "true" {
+			zones[n.Name] = n.Labels["topology.kubernetes.io/zone"]
+		}
+	}
+	if ng.Outputs == nil {
+		ng.Outputs = map[string]any{}
+	}
+	ng.Outputs["multusNodeZones"] = zones
+	a.reattachMultusEnis(ng)
+}
+
+// reattachMultusEnis gives each of the group's Multus nodes without an ENI its zone's free one.
+func (a *Account) reattachMultusEnis(ng *Record) {
+	zones, _ := ng.Outputs["multusNodeZones"].(map[string]any)
+	for _, node := range slices.Sorted(maps.Keys(zones)) {
+		holds := slices.ContainsFunc(a.live(typeNetworkInterface, nil), func(eni *Record) bool { return eni.Outputs["attachedTo"] == node })
+		if holds {
+			continue
+		}
 		for _, eni := range a.live(typeNetworkInterface, nil) {
 			tags, _ := eni.Inputs["tags"].(map[string]any)
-			if eni.Outputs["attachedTo"] == nil && tags["multus"] == "true" && tags["Zone"] == zone && tags["cluster"] == ng.str("clusterName") {
-				eni.Outputs["attachedTo"] = n.Name
+			if eni.Outputs["attachedTo"] == nil && tags["multus"] == "true" && tags["Zone"] == zones[node] && tags["cluster"] == ng.str("clusterName") {
+				eni.Outputs["attachedTo"] = node
 				break
 			}
 		}

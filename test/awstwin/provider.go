@@ -342,6 +342,9 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 		for k, v := range req.NewInputs {
 			props[k] = v
 		}
+		for _, k := range newComputedOnUpdate(string(req.Type), req.OldInputs, req.NewInputs) {
+			props[resource.PropertyKey(k)] = resource.MakeComputed(resource.NewStringProperty(""))
+		}
 		return plugin.UpdateResponse{Properties: props}, nil
 	}
 	var rec *Record
@@ -357,15 +360,55 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 		return plugin.UpdateResponse{Status: resource.StatusOK}, err
 	}
 	if string(req.Type) == typeNodeGroup {
-		// The group's nodes are replaced, as a rolling update replaces them.
+		// The group's nodes are replaced as a rolling update replaces them: the new nodes first, then
+		// the old ones drained and gone (EKS User Guide, "Managed node update behavior").
+		if rec, err = p.registerNodes(rec.ID); err != nil {
+			return plugin.UpdateResponse{Status: resource.StatusOK}, err
+		}
 		if err := p.unregisterNodes(stringList(plain(req.OldOutputs)["nodeNames"])); err != nil {
 			return plugin.UpdateResponse{Status: resource.StatusOK}, err
 		}
-		if rec, err = p.registerNodes(rec.ID); err != nil {
+		if err := p.withAccount(func(a *Account) error {
+			if rec = a.Resources[rec.ID]; rec != nil {
+				a.reattachMultusEnis(rec)
+			}
+			return nil
+		}); err != nil {
 			return plugin.UpdateResponse{Status: resource.StatusOK}, err
 		}
 	}
 	return plugin.UpdateResponse{Properties: p.state(rec), Status: resource.StatusOK}, nil
+}
+
+// newComputedOnUpdate are the outputs an update's plan marks unknown, as the resource's Terraform
+// CustomizeDiff does. A launch template's latestVersion (and defaultVersion, when updateDefaultVersion
+// is set) whenever anything but its name, description or default version changes
+// (terraform-provider-aws internal/service/ec2/ec2_launch_template.go, customdiff.ComputedIf): so a
+// node group that names the latest version shows an update at preview.
+func newComputedOnUpdate(typ string, olds, news resource.PropertyMap) []string {
+	if typ != typeLaunchTemplate {
+		return nil
+	}
+	keys := map[resource.PropertyKey]bool{}
+	for k := range olds {
+		keys[k] = true
+	}
+	for k := range news {
+		keys[k] = true
+	}
+	for k := range keys {
+		switch k {
+		case "name", "namePrefix", "description", "defaultVersion", "updateDefaultVersion", defaultsKey:
+			continue
+		}
+		if !news[k].DeepEquals(olds[k]) {
+			if v := news["updateDefaultVersion"]; v.IsBool() && v.BoolValue() {
+				return []string{"defaultVersion", "latestVersion"}
+			}
+			return []string{"latestVersion"}
+		}
+	}
+	return nil
 }
 
 // finishCreate is the end of a create, once its modelled time is up: a node group's instances have

@@ -167,6 +167,37 @@ func TestRead(t *testing.T) {
 	}
 }
 
+// An update's preview marks a launch template's versions unknown when its contents change, as
+// terraform-provider-aws's CustomizeDiff does, so what names the latest version shows an update too;
+// a new description alone keeps them known.
+func TestUpdatePreviewOfALaunchTemplate(t *testing.T) {
+	p := testProvider(t)
+	olds := resource.NewPropertyMapFromMap(map[string]any{"name": "lt", "imageId": "ami-1", "description": "nodes", "updateDefaultVersion": true})
+	outs := olds.Copy()
+	outs["latestVersion"], outs["defaultVersion"] = resource.NewNumberProperty(3), resource.NewNumberProperty(3)
+	preview := func(change map[string]any) resource.PropertyMap {
+		news := olds.Copy()
+		for k, v := range change {
+			news[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+		}
+		res, err := p.Update(context.Background(), plugin.UpdateRequest{Type: tokens.Type(typeLaunchTemplate), ID: "lt-1",
+			OldInputs: olds, OldOutputs: outs, NewInputs: news, Preview: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Properties
+	}
+	if got := preview(map[string]any{"imageId": "ami-2"}); !got["latestVersion"].IsComputed() || !got["defaultVersion"].IsComputed() {
+		t.Errorf("a new image keeps the versions %v and %v known", got["latestVersion"], got["defaultVersion"])
+	}
+	if got := preview(map[string]any{"userData": "new"}); !got["latestVersion"].IsComputed() {
+		t.Errorf("new user data keeps the latest version %v known", got["latestVersion"])
+	}
+	if got := preview(map[string]any{"description": "other"}); got["latestVersion"].IsComputed() || got["latestVersion"].NumberValue() != 3 {
+		t.Errorf("a new description makes the latest version %v", got["latestVersion"])
+	}
+}
+
 // A resource is usable only once its modelled create has finished: an add-on, node group or access
 // entry on a cluster still CREATING, or a NAT gateway on a VPC whose internet gateway is not yet
 // attached, gets AWS's error; the same call after the create has finished succeeds.
