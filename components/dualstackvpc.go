@@ -243,10 +243,8 @@ func (v *DualStackVpc) subnetIndex(tier netplan.Tier, az string) (int, error) {
 // SubnetCidrs are the IPv4 blocks of the VPC's subnets of a tier, in zone order, as planned.
 func (v *DualStackVpc) SubnetCidrs(tier netplan.Tier) []string {
 	var out []string
-	for _, s := range v.Plan.Subnets {
-		if s.Tier == tier {
-			out = append(out, s.Ipv4Cidr)
-		}
+	for _, s := range v.Plan.SubnetsOf(tier) {
+		out = append(out, s.Ipv4Cidr)
 	}
 	return out
 }
