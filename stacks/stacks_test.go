@@ -768,6 +768,8 @@ func TestARunningClusterMovesOneMinorUpAtATime(t *testing.T) {
 			`config eks-advanced-networking:kubernetesVersion = "1.35": the EKS cluster eks-ipv6 runs Kubernetes 1.33, and EKS updates a cluster one minor version at a time`},
 		{plan.RunningCluster{Name: name, Version: "1.36", NodeGroups: map[string]string{"ipv6mng": "1.36"}}, "cannot downgrade"},
 		{plan.RunningCluster{Name: name, Version: "1.34", NodeGroups: map[string]string{"ipv6mng": "1.34", "other": "1.33"}}, "node groups other (1.33) do not"},
+		// EKS keeps no Kubernetes version of its own for a group on a custom AMI: it is not counted.
+		{plan.RunningCluster{Name: name, Version: "1.34", NodeGroups: map[string]string{"ipv6mng": "1.34", "custom": "1.33"}, CustomAmi: []string{"custom"}}, ""},
 	} {
 		p, err := plan.Run(plan.Options{Project: config.Project, Stack: "ipv6", Config: files.Config,
 			RunningClusters: []plan.RunningCluster{tc.running}}, Program(files.Config))

@@ -74,10 +74,8 @@ func CheckVersionUpdate(running RunningCluster, wanted string) error {
 
 // minorOf is the minor number of a 1.x version.
 func minorOf(version string) (int, error) {
-	minor, ok := strings.CutPrefix(version, "1.")
-	n, err := strconv.Atoi(minor)
-	if !ok || err != nil || n < 0 || !versionPattern.MatchString(version) {
+	if !versionPattern.MatchString(version) {
 		return 0, fmt.Errorf("%q is not a Kubernetes version like %s", version, DefaultKubernetesVersion)
 	}
-	return n, nil
+	return strconv.Atoi(strings.TrimPrefix(version, "1."))
 }

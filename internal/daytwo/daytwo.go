@@ -142,8 +142,8 @@ func (m Matrix) For(preset string) []Step {
 // Apply is the configuration after the step: base with the step's keys set in namespace.
 func (s Step) Apply(base map[string]string, namespace string) map[string]string {
 	cfg := maps.Clone(base)
-	for _, k := range slices.Sorted(maps.Keys(s.Set)) {
-		cfg[namespace+":"+k] = s.Set[k]
+	for k, v := range s.Set {
+		cfg[namespace+":"+k] = v
 	}
 	return cfg
 }

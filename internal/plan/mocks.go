@@ -180,7 +180,11 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		if !ok {
 			return nil, fmt.Errorf("ResourceNotFoundException: No node group found for name: %s", name)
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"id": c.Name + ":" + name, "clusterName": c.Name, "nodeGroupName": name, "version": version, "status": "ACTIVE", "amiType": "AL2023_x86_64_STANDARD"}), nil
+		amiType := "AL2023_x86_64_STANDARD"
+		if slices.Contains(c.CustomAmi, name) {
+			amiType = "CUSTOM"
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": c.Name + ":" + name, "clusterName": c.Name, "nodeGroupName": name, "version": version, "status": "ACTIVE", "amiType": amiType}), nil
 	case "aws:ec2/getInstanceType:getInstanceType":
 		name := args.Args["instanceType"].StringValue()
 		return resource.NewPropertyMapFromMap(map[string]any{"id": name, "instanceType": name, "defaultVcpus": mockVcpus(name)}), nil

@@ -41,7 +41,7 @@ type Resource struct {
 	RawInputs resource.PropertyMap `json:"-"`
 	// DeleteBeforeReplace is the resource option when the program set it, either way.
 	DeleteBeforeReplace *bool `json:"-"`
-	// Aliases are the URNs, or alias specifications as text, the resource was once known by.
+	// Aliases are the URNs the resource was once known by, alias specifications resolved.
 	Aliases []string `json:"-"`
 }
 
@@ -85,11 +85,12 @@ type Options struct {
 }
 
 // RunningCluster is an EKS cluster in the mocked account: its version and its node groups' versions
-// by name.
+// by name. The groups named in CustomAmi are on a custom AMI (AMI type CUSTOM).
 type RunningCluster struct {
 	Name       string
 	Version    string
 	NodeGroups map[string]string
+	CustomAmi  []string
 }
 
 // Run runs the program as a preview under mocks and returns what it registered. A program error is
