@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -213,32 +214,65 @@ func (k *kubeClient) do(method, path string, body any) error {
 }
 
 func (k *kubeClient) send(method, path, contentType string, body any) error {
+	_, err := k.request(method, path, contentType, body)
+	return err
+}
+
+// get reads a path's body.
+func (k *kubeClient) get(path string) ([]byte, error) {
+	return k.request(http.MethodGet, path, "", nil)
+}
+
+// request sends one request and returns the response's body; a status of 300 or more is an
+// apiStatus error, except a 404 on a delete (what is gone need not go).
+func (k *kubeClient) request(method, path, contentType string, body any) ([]byte, error) {
 	var reader io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		reader = bytes.NewReader(raw)
 	}
 	// The endpoint is the test API server the twin was started with (ApiServerEnv).
 	req, err := http.NewRequest(method, k.endpoint+path, reader) //nolint:gosec // G704: the configured test API server
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+k.token)
-	req.Header.Set("Content-Type", contentType)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	resp, err := k.http.Do(req) //nolint:gosec // G704: as above
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
 	gone := method == http.MethodDelete && resp.StatusCode == http.StatusNotFound
 	if resp.StatusCode >= 300 && !gone {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, out)
+		return out, &apiStatus{method: method, path: path, code: resp.StatusCode, body: string(out)}
 	}
-	return nil
+	return out, nil
+}
+
+// apiStatus is the API server's refusal of a request.
+type apiStatus struct {
+	method, path, body string
+	code               int
+}
+
+func (e *apiStatus) Error() string {
+	return fmt.Sprintf("%s %s: %d %s", e.method, e.path, e.code, e.body)
+}
+
+// isNotFound says whether err is the API server's 404.
+func isNotFound(err error) bool {
+	var s *apiStatus
+	return errors.As(err, &s) && s.code == http.StatusNotFound
 }
 
 // register creates the nodes and reports them Ready.
@@ -269,7 +303,9 @@ func (k *kubeClient) register(nodes []*corev1.Node) error {
 // left on it. (No kubelet runs the pods here, so they stay Pending, and the API lets a Pending pod go
 // whatever its budget says: budgets are not exercised.) What a drain leaves, a DaemonSet's pods, the
 // pod garbage collector deletes once the node is gone (kube-controller-manager pkg/controller/podgc,
-// gcOrphaned, after a 40 s quarantine); the twin deletes them at once, as it compresses every wait.
+// gcOrphaned, after a 40 s quarantine); the twin deletes those at once, as it compresses every wait,
+// and only those: a pod the drain missed stays bound to a node that is gone, which the e2e suite
+// reports.
 func (k *kubeClient) unregister(names []string) error {
 	for _, name := range names {
 		if err := k.drain(name); err != nil {
@@ -283,6 +319,9 @@ func (k *kubeClient) unregister(names []string) error {
 			return err
 		}
 		for _, p := range left {
+			if !ownedByDaemonSet(p) {
+				continue
+			}
 			if err := k.do(http.MethodDelete, "/api/v1/namespaces/"+p.Namespace+"/pods/"+p.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
 				return err
 			}
@@ -304,11 +343,16 @@ func (k *kubeClient) podsOn(node string) ([]corev1.Pod, error) {
 	return pods.Items, nil
 }
 
+// ownedByDaemonSet says whether a pod is a DaemonSet's, which a drain leaves.
+func ownedByDaemonSet(p corev1.Pod) bool {
+	return slices.ContainsFunc(p.OwnerReferences, func(o metav1.OwnerReference) bool { return o.Kind == "DaemonSet" })
+}
+
 // drain cordons a node and evicts its pods. A node already gone has nothing to drain.
 func (k *kubeClient) drain(node string) error {
 	cordon := map[string]any{"spec": map[string]any{"unschedulable": true}}
 	if err := k.send(http.MethodPatch, "/api/v1/nodes/"+node, "application/merge-patch+json", cordon); err != nil {
-		if strings.Contains(err.Error(), ": 404 ") {
+		if isNotFound(err) {
 			return nil
 		}
 		return err
@@ -318,12 +362,12 @@ func (k *kubeClient) drain(node string) error {
 		return err
 	}
 	for _, p := range pods {
-		if p.DeletionTimestamp != nil || slices.ContainsFunc(p.OwnerReferences, func(o metav1.OwnerReference) bool { return o.Kind == "DaemonSet" }) {
+		if p.DeletionTimestamp != nil || ownedByDaemonSet(p) {
 			continue
 		}
 		eviction := policyv1.Eviction{TypeMeta: metav1.TypeMeta{APIVersion: "policy/v1", Kind: "Eviction"},
 			ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace}}
-		if err := k.do(http.MethodPost, "/api/v1/namespaces/"+p.Namespace+"/pods/"+p.Name+"/eviction", eviction); err != nil && !strings.Contains(err.Error(), ": 404 ") {
+		if err := k.do(http.MethodPost, "/api/v1/namespaces/"+p.Namespace+"/pods/"+p.Name+"/eviction", eviction); err != nil && !isNotFound(err) {
 			// EKS retries an eviction a budget refuses for 15 minutes, then fails the update with
 			// PodEvictionFailure (EKS User Guide, "Managed node update behavior"); the twin does not
 			// wait, a refusal fails at once.
@@ -331,25 +375,6 @@ func (k *kubeClient) drain(node string) error {
 		}
 	}
 	return nil
-}
-
-// get reads a path's body.
-func (k *kubeClient) get(path string) ([]byte, error) {
-	req, err := http.NewRequest(http.MethodGet, k.endpoint+path, nil) //nolint:gosec // G704: the configured test API server
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+k.token)
-	resp, err := k.http.Do(req) //nolint:gosec // G704: as above
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err == nil && resp.StatusCode >= 300 {
-		err = fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, out)
-	}
-	return out, err
 }
 
 // attachMultusEnis does what our boot unit does on a Multus node (internal/multus attach-eni.sh):
