@@ -296,7 +296,8 @@ func TestTwinIpv6Preset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	twinRun(t, "ipv6", files.Config, func(tw *twin, stack *auto.Stack) {
+	cfg := dayTwoBase(t, "ipv6", files.Config)
+	twinRun(t, "ipv6", cfg, func(tw *twin, stack *auto.Stack) {
 		step(t, "pulumi-eks's children", func() {
 			got := descendants(graphOf(t, *stack), "eks:index:Cluster")
 			t.Logf("pulumi-eks created: %v", got)
@@ -304,9 +305,9 @@ func TestTwinIpv6Preset(t *testing.T) {
 				t.Errorf("pulumi-eks's cluster created\n%v\nwant (README, \"What pulumi-eks creates\")\n%v", got, pulumiEksChildren)
 			}
 		})
-		assertPreviewsAgree(t, tw, "ipv6", files.Config)
-		last := runDayTwoMatrix(t, tw, stack, "ipv6", files.Config)
-		kubernetesDowngradeRefused(t, tw, stack, "ipv6", withKeys(last, "kubernetesVersion", "1.35"))
+		assertPreviewsAgree(t, tw, "ipv6", cfg)
+		last := runDayTwoMatrix(t, tw, stack, "ipv6", cfg)
+		kubernetesDowngradeRefused(t, tw, stack, "ipv6", last)
 	})
 }
 
@@ -436,10 +437,7 @@ func twinPreset(t *testing.T, stackFile string, kv ...string) map[string]string 
 	cfg[config.Project+":skipAwait"] = "true"
 	cfg[config.Project+":calicoChartRepository"] = calicoCharts(t)
 	cfg[config.Project+":calicoVersion"] = "v3.32.1"
-	for i := 0; i+1 < len(kv); i += 2 {
-		cfg[config.Project+":"+kv[i]] = kv[i+1]
-	}
-	return cfg
+	return withKeys(cfg, kv...)
 }
 
 // twinRun is up, a clean second preview, optional changes, and a destroy that leaves nothing.
@@ -510,7 +508,7 @@ func TestTwinIpv4CalicoPreset(t *testing.T) {
 	cfg := dayTwoBase(t, "ipv4-calico", twinPreset(t, "ipv4-calico", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t)))
 	twinRun(t, "ipv4-calico", cfg, func(tw *twin, stack *auto.Stack) {
 		last := runDayTwoMatrix(t, tw, stack, "ipv4-calico", cfg)
-		kubernetesDowngradeRefused(t, tw, stack, "ipv4-calico", withKeys(last, "kubernetesVersion", "1.35"))
+		kubernetesDowngradeRefused(t, tw, stack, "ipv4-calico", last)
 	})
 }
 
@@ -520,7 +518,7 @@ func TestTwinIpv4MultusPreset(t *testing.T) {
 	cfg := dayTwoBase(t, "ipv4-multus", twinPreset(t, "ipv4-multus"))
 	twinRun(t, "ipv4-multus", cfg, func(tw *twin, stack *auto.Stack) {
 		last := runDayTwoMatrix(t, tw, stack, "ipv4-multus", cfg)
-		kubernetesDowngradeRefused(t, tw, stack, "ipv4-multus", withKeys(last, "kubernetesVersion", "1.35"))
+		kubernetesDowngradeRefused(t, tw, stack, "ipv4-multus", last)
 	})
 }
 
@@ -747,13 +745,14 @@ func withKeys(base map[string]string, kv ...string) map[string]string {
 	return cfg
 }
 
-// kubernetesDowngradeRefused: going back to 1.35, which EKS refuses, fails the preview and the up
-// with the program's reason and way through, before anything changes.
-func kubernetesDowngradeRefused(t *testing.T, tw *twin, stack *auto.Stack, name string, cfg map[string]string) {
+// kubernetesDowngradeRefused: from running, a stack on Kubernetes 1.36, going back to 1.35, which EKS
+// refuses, fails the preview and the up with the program's reason and way through, before anything
+// changes. The stack is left with running's program, for the destroy that follows.
+func kubernetesDowngradeRefused(t *testing.T, tw *twin, stack *auto.Stack, name string, running map[string]string) {
 	t.Helper()
 	step(t, "Kubernetes 1.36 back to 1.35, refused", func() {
 		before := tw.account(t)
-		*stack = newStack(t, name, stacks.Run(cfg), tw.env)
+		*stack = newStack(t, name, stacks.Run(withKeys(running, "kubernetesVersion", "1.35")), tw.env)
 		key, reason := `kubernetesVersion = "1.35"`, `runs Kubernetes 1.36, and EKS cannot downgrade a cluster`
 		if _, err := stack.Preview(context.Background()); err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), reason) {
 			t.Errorf("preview of a downgrade: %v\nwant %s: ... %s", err, key, reason)
@@ -765,8 +764,7 @@ func kubernetesDowngradeRefused(t *testing.T, tw *twin, stack *auto.Stack, name 
 		if !maps.Equal(types(before), types(after)) || len(after.Operations) != len(before.Operations) || len(after.Refusals) != 0 {
 			t.Errorf("a refused downgrade changed the account: %v, then %v (refused %+v)", before.Summary(), after.Summary(), after.Refusals)
 		}
-		// The stack's program is the upgraded one again, for the destroy that follows.
-		*stack = newStack(t, name, stacks.Run(withKeys(cfg, "kubernetesVersion", "1.36")), tw.env)
+		*stack = newStack(t, name, stacks.Run(running), tw.env)
 	})
 }
 

@@ -20,7 +20,7 @@ var dayTwoMatrix = filepath.Join(projectDir, "testdata", "daytwo", "matrix.json"
 // nextAmiRelease is the release the offline plan's mocks move to at the matrix's AMI-release steps.
 const nextAmiRelease = "v20261127"
 
-// DayTwoPredictions are the offline preview of each step of a preset's matrix, in order: each
+// dayTwoPredictions are the offline preview of each step of a preset's matrix, in order: each
 // step's configuration planned against the previous one's (as deployed), an AMI-release step with
 // the mocks' SSM parameters moved to the next release.
 func dayTwoPredictions(t *testing.T, m daytwo.Matrix, preset string) []plandiff.Stack {
