@@ -307,6 +307,14 @@ func (k *kubeClient) register(nodes []*corev1.Node) error {
 // and only those: a pod the drain missed stays bound to a node that is gone, which the e2e suite
 // reports.
 func (k *kubeClient) unregister(names []string) error {
+	// Every node that is going is cordoned before any is drained, as EKS marks the old nodes
+	// unschedulable in its scale-up phase: otherwise a pod evicted from the first node could be
+	// scheduled onto the next one to go.
+	for _, name := range names {
+		if err := k.cordon(name); err != nil {
+			return err
+		}
+	}
 	for _, name := range names {
 		if err := k.drain(name); err != nil {
 			return err
@@ -348,33 +356,54 @@ func ownedByDaemonSet(p corev1.Pod) bool {
 	return slices.ContainsFunc(p.OwnerReferences, func(o metav1.OwnerReference) bool { return o.Kind == "DaemonSet" })
 }
 
-// drain cordons a node and evicts its pods. A node already gone has nothing to drain.
-func (k *kubeClient) drain(node string) error {
+// cordon marks a node unschedulable. A node already gone needs nothing.
+func (k *kubeClient) cordon(node string) error {
 	cordon := map[string]any{"spec": map[string]any{"unschedulable": true}}
-	if err := k.send(http.MethodPatch, "/api/v1/nodes/"+node, "application/merge-patch+json", cordon); err != nil {
-		if isNotFound(err) {
-			return nil
-		}
+	if err := k.send(http.MethodPatch, "/api/v1/nodes/"+node, "application/merge-patch+json", cordon); err != nil && !isNotFound(err) {
 		return err
-	}
-	pods, err := k.podsOn(node)
-	if err != nil {
-		return err
-	}
-	for _, p := range pods {
-		if p.DeletionTimestamp != nil || ownedByDaemonSet(p) {
-			continue
-		}
-		eviction := policyv1.Eviction{TypeMeta: metav1.TypeMeta{APIVersion: "policy/v1", Kind: "Eviction"},
-			ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace}}
-		if err := k.do(http.MethodPost, "/api/v1/namespaces/"+p.Namespace+"/pods/"+p.Name+"/eviction", eviction); err != nil && !isNotFound(err) {
-			// EKS retries an eviction a budget refuses for 15 minutes, then fails the update with
-			// PodEvictionFailure (EKS User Guide, "Managed node update behavior"); the twin does not
-			// wait, a refusal fails at once.
-			return fmt.Errorf("PodEvictionFailure: evicting %s/%s from %s: %w", p.Namespace, p.Name, node, err)
-		}
 	}
 	return nil
+}
+
+// drainPatience is how long a drain waits for a cordoned node to hold nothing but DaemonSet pods.
+// EKS waits 15 minutes before it fails an update with PodEvictionFailure (EKS User Guide, "Managed
+// node update behavior", upgrade phase); the twin compresses that wait as it compresses every other.
+const drainPatience = 30 * time.Second
+
+// drain evicts a cordoned node's pods and waits until none is left, as EKS waits for the pods to
+// leave. It evicts again whatever arrives meanwhile: the scheduler works from a cache, so a pod can
+// still be bound to the node in the moment after the cordon, and a drain that listed the pods once
+// would leave it bound to a node that is about to go.
+func (k *kubeClient) drain(node string) error {
+	deadline := time.Now().Add(drainPatience)
+	for {
+		pods, err := k.podsOn(node)
+		if err != nil {
+			return err
+		}
+		var staying []corev1.Pod
+		for _, p := range pods {
+			if p.DeletionTimestamp == nil && !ownedByDaemonSet(p) {
+				staying = append(staying, p)
+			}
+		}
+		if len(staying) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("PodEvictionFailure: %s/%s did not leave %s", staying[0].Namespace, staying[0].Name, node)
+		}
+		for _, p := range staying {
+			eviction := policyv1.Eviction{TypeMeta: metav1.TypeMeta{APIVersion: "policy/v1", Kind: "Eviction"},
+				ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace}}
+			if err := k.do(http.MethodPost, "/api/v1/namespaces/"+p.Namespace+"/pods/"+p.Name+"/eviction", eviction); err != nil && !isNotFound(err) {
+				// EKS retries an eviction a budget refuses for 15 minutes, then fails the update with
+				// PodEvictionFailure; the twin does not wait, a refusal fails at once.
+				return fmt.Errorf("PodEvictionFailure: evicting %s/%s from %s: %w", p.Namespace, p.Name, node, err)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // attachMultusEnis does what our boot unit does on a Multus node (internal/multus attach-eni.sh):
