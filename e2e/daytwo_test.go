@@ -37,8 +37,10 @@ func dayTwoBase(t *testing.T, preset string, twinConfig map[string]string) map[s
 // succeeds; no node group is deleted before one created in the same up has finished; every pod is
 // bound to a node it may run on (a Multus pod on a node whose boot unit labelled it); the account
 // meets its invariants (Multus ENIs in their zone, with their tags, among them); and the next preview
-// is empty. Nothing is refused along the way.
-func runDayTwoMatrix(t *testing.T, tw *twin, stack *auto.Stack, preset string, base map[string]string) map[string]string {
+// is empty. A step the matrix expects refused fails the preview and the up with the program's reason
+// and leaves the account as it was. AWS refuses nothing along the way. The stack is left with the
+// last configuration it runs, for the destroy that follows.
+func runDayTwoMatrix(t *testing.T, tw *twin, stack *auto.Stack, preset string, base map[string]string) {
 	t.Helper()
 	m, err := daytwo.Load(dayTwoMatrixFile)
 	if err != nil {
@@ -47,10 +49,15 @@ func runDayTwoMatrix(t *testing.T, tw *twin, stack *auto.Stack, preset string, b
 	cfg := base
 	for _, s := range m.For(preset) {
 		step(t, "day 2: "+s.Change, func() {
+			if s.Refused != "" {
+				refusedAtPreview(t, tw, stack, preset, s, s.Apply(cfg, config.Project))
+				*stack = newStack(t, preset, stacks.Run(cfg), tw.env)
+				return
+			}
 			if s.AmiRelease {
 				tw.amiRelease(t, "")
 			}
-			cfg = s.Apply(cfg, config.Project)
+			cfg = s.Next(cfg, config.Project)
 			*stack = newStack(t, preset, stacks.Run(cfg), tw.env)
 			for _, mismatch := range s.Expect.Mismatches(plannedOps(previewOps(t, *stack))) {
 				t.Errorf("%s: %s", s.Change, mismatch)
@@ -79,7 +86,24 @@ func runDayTwoMatrix(t *testing.T, tw *twin, stack *auto.Stack, preset string, b
 	if refusals := tw.account(t).Refusals; len(refusals) != 0 {
 		t.Errorf("the day-2 changes were refused: %+v", refusals)
 	}
-	return cfg
+}
+
+// refusedAtPreview: the step's configuration fails the preview and the up with the program's reason
+// and way through, before anything changes in the account.
+func refusedAtPreview(t *testing.T, tw *twin, stack *auto.Stack, preset string, s daytwo.Step, tried map[string]string) {
+	t.Helper()
+	before := tw.account(t)
+	*stack = newStack(t, preset, stacks.Run(tried), tw.env)
+	if _, err := stack.Preview(context.Background()); err == nil || !strings.Contains(err.Error(), s.Refused) {
+		t.Errorf("%s: preview: %v\nwant a refusal with %s", s.Change, err, s.Refused)
+	}
+	if _, err := stack.Up(context.Background()); err == nil || !strings.Contains(err.Error(), s.Refused) {
+		t.Errorf("%s: up: %v\nwant a refusal with %s", s.Change, err, s.Refused)
+	}
+	after := tw.account(t)
+	if !maps.Equal(types(before), types(after)) || len(after.Operations) != len(before.Operations) || len(after.Refusals) != 0 {
+		t.Errorf("%s: the refused change changed the account: %v, then %v (refused %+v)", s.Change, before.Summary(), after.Summary(), after.Refusals)
+	}
 }
 
 // plannedOps are the engine's operations on the resources the offline plan holds, in the matrix's

@@ -45,8 +45,14 @@ func assertPreviewsAgree(t *testing.T, tw *twin, name string, base map[string]st
 		}
 		step(t, "preview of "+pair.Name, func() {
 			head := pairHead(t, pair, base)
-			predicted := predict(t, name, base, head)
 			stack := newStack(t, name, stacks.Run(head), tw.env)
+			if pair.RefusedOnARunningStack != "" {
+				if _, err := stack.Preview(context.Background()); err == nil || !strings.Contains(err.Error(), pair.RefusedOnARunningStack) {
+					t.Errorf("%s: the preview of the running stack gave %v, want a refusal with %s", pair.Name, err, pair.RefusedOnARunningStack)
+				}
+				return
+			}
+			predicted := predict(t, name, base, head)
 			observed := previewOps(t, stack)
 			for _, d := range disagreements(predicted, observed) {
 				t.Errorf("%s: %s", pair.Name, d)

@@ -306,8 +306,7 @@ func TestTwinIpv6Preset(t *testing.T) {
 			}
 		})
 		assertPreviewsAgree(t, tw, "ipv6", cfg)
-		last := runDayTwoMatrix(t, tw, stack, "ipv6", cfg)
-		kubernetesDowngradeRefused(t, tw, stack, "ipv6", last)
+		runDayTwoMatrix(t, tw, stack, "ipv6", cfg)
 	})
 }
 
@@ -507,8 +506,7 @@ func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *
 func TestTwinIpv4CalicoPreset(t *testing.T) {
 	cfg := dayTwoBase(t, "ipv4-calico", twinPreset(t, "ipv4-calico", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t)))
 	twinRun(t, "ipv4-calico", cfg, func(tw *twin, stack *auto.Stack) {
-		last := runDayTwoMatrix(t, tw, stack, "ipv4-calico", cfg)
-		kubernetesDowngradeRefused(t, tw, stack, "ipv4-calico", last)
+		runDayTwoMatrix(t, tw, stack, "ipv4-calico", cfg)
 	})
 }
 
@@ -517,8 +515,7 @@ func TestTwinIpv4CalicoPreset(t *testing.T) {
 func TestTwinIpv4MultusPreset(t *testing.T) {
 	cfg := dayTwoBase(t, "ipv4-multus", twinPreset(t, "ipv4-multus"))
 	twinRun(t, "ipv4-multus", cfg, func(tw *twin, stack *auto.Stack) {
-		last := runDayTwoMatrix(t, tw, stack, "ipv4-multus", cfg)
-		kubernetesDowngradeRefused(t, tw, stack, "ipv4-multus", last)
+		runDayTwoMatrix(t, tw, stack, "ipv4-multus", cfg)
 	})
 }
 
@@ -743,29 +740,6 @@ func withKeys(base map[string]string, kv ...string) map[string]string {
 		cfg[config.Project+":"+kv[i]] = kv[i+1]
 	}
 	return cfg
-}
-
-// kubernetesDowngradeRefused: from running, a stack on Kubernetes 1.36, going back to 1.35, which EKS
-// refuses, fails the preview and the up with the program's reason and way through, before anything
-// changes. The stack is left with running's program, for the destroy that follows.
-func kubernetesDowngradeRefused(t *testing.T, tw *twin, stack *auto.Stack, name string, running map[string]string) {
-	t.Helper()
-	step(t, "Kubernetes 1.36 back to 1.35, refused", func() {
-		before := tw.account(t)
-		*stack = newStack(t, name, stacks.Run(withKeys(running, "kubernetesVersion", "1.35")), tw.env)
-		key, reason := `kubernetesVersion = "1.35"`, `runs Kubernetes 1.36, and EKS cannot downgrade a cluster`
-		if _, err := stack.Preview(context.Background()); err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), reason) {
-			t.Errorf("preview of a downgrade: %v\nwant %s: ... %s", err, key, reason)
-		}
-		if _, err := stack.Up(context.Background()); err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), reason) {
-			t.Errorf("up of a downgrade: %v\nwant %s: ... %s", err, key, reason)
-		}
-		after := tw.account(t)
-		if !maps.Equal(types(before), types(after)) || len(after.Operations) != len(before.Operations) || len(after.Refusals) != 0 {
-			t.Errorf("a refused downgrade changed the account: %v, then %v (refused %+v)", before.Summary(), after.Summary(), after.Refusals)
-		}
-		*stack = newStack(t, name, stacks.Run(running), tw.env)
-	})
 }
 
 // upWithTheDemoLoadBalancer brings up the ipv6 preset with the demo, the VPC CNI's policy engine and

@@ -20,34 +20,50 @@ var dayTwoMatrix = filepath.Join(projectDir, "testdata", "daytwo", "matrix.json"
 // nextAmiRelease is the release the offline plan's mocks move to at the matrix's AMI-release steps.
 const nextAmiRelease = "v20261127"
 
+// dayTwoPrediction is the offline preview of one step: what it does to the stack, or the program's
+// refusal.
+type dayTwoPrediction struct {
+	diff    plandiff.Stack
+	refusal error
+}
+
 // dayTwoPredictions are the offline preview of each step of a preset's matrix, in order: each
-// step's configuration planned against the previous one's (as deployed), an AMI-release step with
-// the mocks' SSM parameters moved to the next release.
-func dayTwoPredictions(t *testing.T, m daytwo.Matrix, preset string) []plandiff.Stack {
+// step's configuration planned against the previous one's, in an account that runs what the previous
+// one deployed (its cluster, node groups and network, as the program reads them), an AMI-release
+// step with the mocks' SSM parameters moved to the next release.
+func dayTwoPredictions(t *testing.T, m daytwo.Matrix, preset string) []dayTwoPrediction {
 	t.Helper()
 	files, err := plan.LoadStack(projectDir, preset)
 	if err != nil {
 		t.Fatal(err)
 	}
 	maps.Copy(files.Config, asDeployed)
-	run := func(cfg map[string]string, release string) *plan.Plan {
-		p, err := plan.Run(plan.Options{Project: config.Project, Stack: preset, Config: cfg, AmiRelease: release}, Program(cfg))
-		if err != nil {
-			t.Fatalf("%s: %v", preset, err)
-		}
-		return p
+	run := func(cfg map[string]string, release string, account []plan.RunningCluster) (*plan.Plan, error) {
+		return plan.Run(plan.Options{Project: config.Project, Stack: preset, Config: cfg, AmiRelease: release, RunningClusters: account}, Program(cfg))
 	}
 	cfg, release := m.Base(preset, files.Config, config.Project), ""
-	before := run(cfg, release)
-	var out []plandiff.Stack
+	before, err := run(cfg, release, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", preset, err)
+	}
+	var out []dayTwoPrediction
 	for _, s := range m.For(preset) {
 		if s.AmiRelease {
 			release = nextAmiRelease
 		}
-		cfg = s.Apply(cfg, config.Project)
-		after := run(cfg, release)
-		out = append(out, plandiff.Compare(map[string]*plan.Plan{preset: before}, map[string]*plan.Plan{preset: after}).Stacks[0])
-		before = after
+		decoded, err := config.Decode(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		account := []plan.RunningCluster{runningAsPlanned(t, before, decoded.KubernetesVersion)}
+		after, err := run(s.Apply(cfg, config.Project), release, account)
+		if err != nil {
+			out = append(out, dayTwoPrediction{refusal: err})
+			cfg = s.Next(cfg, config.Project)
+			continue
+		}
+		out = append(out, dayTwoPrediction{diff: plandiff.Compare(map[string]*plan.Plan{preset: before}, map[string]*plan.Plan{preset: after}).Stacks[0]})
+		before, cfg = after, s.Next(cfg, config.Project)
 	}
 	return out
 }
@@ -75,7 +91,17 @@ func TestDayTwoMatrix(t *testing.T) {
 		steps := m.For(preset)
 		for i, prediction := range dayTwoPredictions(t, m, preset) {
 			s := steps[i]
-			ops := predictedOps(prediction)
+			switch {
+			case s.Refused != "" && (prediction.refusal == nil || !strings.Contains(prediction.refusal.Error(), s.Refused)):
+				t.Errorf("%s, %s: the preview gave %v, want a refusal with %q", preset, s.Change, prediction.refusal, s.Refused)
+				continue
+			case s.Refused != "":
+				continue
+			case prediction.refusal != nil:
+				t.Errorf("%s, %s: %v", preset, s.Change, prediction.refusal)
+				continue
+			}
+			ops := predictedOps(prediction.diff)
 			if mismatches := s.Expect.Mismatches(ops); len(mismatches) > 0 {
 				t.Errorf("%s, %s:\n  %s\nthe offline preview: %s", preset, s.Change, strings.Join(mismatches, "\n  "), suggestExpect(ops))
 			}

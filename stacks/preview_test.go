@@ -22,17 +22,24 @@ var previewPairs = filepath.Join(projectDir, "testdata", "previews", "pairs.json
 func planPair(t *testing.T, pair plandiff.Pair) (base, head *plan.Plan) {
 	t.Helper()
 	base = mustRunStack(t, pair.Stack)
+	cfg := pairHeadConfig(t, pair)
+	head, err := plan.Run(plan.Options{Project: config.Project, Stack: pair.Stack, Config: cfg}, Program(cfg))
+	if err != nil {
+		t.Fatalf("%s: head: %v", pair.Name, err)
+	}
+	return base, head
+}
+
+// pairHeadConfig is the configuration of a pair's head, as deployed.
+func pairHeadConfig(t *testing.T, pair plandiff.Pair) map[string]string {
+	t.Helper()
 	files, err := plan.LoadStack(projectDir, pair.HeadStackFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	maps.Copy(files.Config, asDeployed)
 	maps.Copy(files.Config, pair.HeadConfig)
-	head, err = plan.Run(plan.Options{Project: config.Project, Stack: pair.Stack, Config: files.Config}, Program(files.Config))
-	if err != nil {
-		t.Fatalf("%s: head: %v", pair.Name, err)
-	}
-	return base, head
+	return files.Config
 }
 
 // What each pair must show, beyond its golden text: the operation per resource name.
@@ -90,6 +97,30 @@ var previewExpectations = map[string]func(t *testing.T, s plandiff.Stack){
 	},
 }
 
+// refusedOnARunningStack: with the base deployed (the account runs its cluster, as the program reads
+// it), the head is refused at preview exactly when the pair says so, and with the pair's reason.
+func refusedOnARunningStack(t *testing.T, pair plandiff.Pair, base *plan.Plan) {
+	t.Helper()
+	files, err := plan.LoadStack(projectDir, pair.Stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseCfg, err := config.Decode(files.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := runningAsPlanned(t, base, baseCfg.KubernetesVersion)
+	cfg := pairHeadConfig(t, pair)
+	_, err = plan.Run(plan.Options{Project: config.Project, Stack: pair.Stack, Config: cfg,
+		RunningClusters: []plan.RunningCluster{running}}, Program(cfg))
+	switch {
+	case pair.RefusedOnARunningStack == "" && err != nil:
+		t.Errorf("%s: refused on a running stack: %v", pair.Name, err)
+	case pair.RefusedOnARunningStack != "" && (err == nil || !strings.Contains(err.Error(), pair.RefusedOnARunningStack)):
+		t.Errorf("%s: on a running stack: %v, want a refusal with %s", pair.Name, err, pair.RefusedOnARunningStack)
+	}
+}
+
 func wantStepOps(t *testing.T, s plandiff.Stack, want map[string]string) {
 	t.Helper()
 	got := map[string]string{}
@@ -119,6 +150,7 @@ func TestGoldenPreviews(t *testing.T) {
 				t.Fatalf("pair %s has no expectations in previewExpectations", pair.Name)
 			}
 			check(t, report.Stacks[0])
+			refusedOnARunningStack(t, pair, base)
 			var got bytes.Buffer
 			if err := report.WriteMarkdown(&got); err != nil {
 				t.Fatal(err)

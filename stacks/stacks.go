@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -112,20 +113,21 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 	if err := cfg.CheckResolvedVpcCni(addons.VpcCni); err != nil {
 		return nil, err
 	}
-	// A cluster this stack already runs moves only as EKS allows: one minor version up at a time.
-	running, err := runningCluster(ctx, cfg.EksClusterName(ctx.Stack()), provider)
-	if err != nil {
-		return nil, err
-	}
-	if running != nil {
-		if err := cfg.CheckRunningCluster(*running); err != nil {
-			return nil, err
-		}
-	}
 	// Everything the plans can refuse is refused before the VPC registers.
 	layout, err := netplan.PlanVpc(cfg.VpcInput(zones))
 	if err != nil {
 		return nil, err
+	}
+	// A cluster this stack already runs moves only as EKS and EC2 allow: one minor version up at a
+	// time, in the network it was made in.
+	running, runningVpc, err := runningCluster(ctx, cfg.EksClusterName(ctx.Stack()), provider)
+	if err != nil {
+		return nil, err
+	}
+	if running != nil {
+		if err := cfg.CheckRunningCluster(*running, *runningVpc, layout); err != nil {
+			return nil, err
+		}
 	}
 	var networks []multus.Network
 	if cfg.Multus {
@@ -142,30 +144,34 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 	return &base{provider: provider, vpc: vpc, multusNetworks: networks, addons: addons}, nil
 }
 
-// runningCluster is what EKS reports now of the cluster named name, or nil when there is none (the
-// stack's first up). It is read from EKS rather than from the stack's state, so an update made
-// outside Pulumi (the console, eksctl, another laptop's interrupted up) counts too.
-func runningCluster(ctx *pulumi.Context, name string, provider pulumi.ProviderResource) (*clusterspec.RunningCluster, error) {
+// runningCluster is what EKS and EC2 report now of the cluster named name and the VPC it runs in, or
+// nil when there is none (the stack's first up). It is read from AWS rather than from the stack's
+// state, so an update made outside Pulumi (the console, eksctl, another laptop's interrupted up)
+// counts too.
+func runningCluster(ctx *pulumi.Context, name string, provider pulumi.ProviderResource) (*clusterspec.RunningCluster, *netplan.RunningVpc, error) {
 	clusters, err := awseks.GetClusters(ctx, pulumi.Provider(provider))
 	if err != nil {
-		return nil, fmt.Errorf("listing the EKS clusters: %w", err)
+		return nil, nil, fmt.Errorf("listing the EKS clusters: %w", err)
 	}
 	if !slices.Contains(clusters.Names, name) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	cluster, err := awseks.LookupCluster(ctx, &awseks.LookupClusterArgs{Name: name}, pulumi.Provider(provider))
 	if err != nil {
-		return nil, fmt.Errorf("describing the EKS cluster %s: %w", name, err)
+		return nil, nil, fmt.Errorf("describing the EKS cluster %s: %w", name, err)
 	}
 	groups, err := awseks.GetNodeGroups(ctx, &awseks.GetNodeGroupsArgs{ClusterName: name}, pulumi.Provider(provider))
 	if err != nil {
-		return nil, fmt.Errorf("listing the node groups of the EKS cluster %s: %w", name, err)
+		return nil, nil, fmt.Errorf("listing the node groups of the EKS cluster %s: %w", name, err)
 	}
 	running := &clusterspec.RunningCluster{Name: name, Version: cluster.Version}
+	for _, n := range cluster.KubernetesNetworkConfigs {
+		running.IpFamily, running.ServiceIpv4Cidr = clusterspec.IpFamily(n.IpFamily), n.ServiceIpv4Cidr
+	}
 	for _, group := range slices.Sorted(slices.Values(groups.Names)) {
 		g, err := awseks.LookupNodeGroup(ctx, &awseks.LookupNodeGroupArgs{ClusterName: name, NodeGroupName: group}, pulumi.Provider(provider))
 		if err != nil {
-			return nil, fmt.Errorf("describing the node group %s of the EKS cluster %s: %w", group, name, err)
+			return nil, nil, fmt.Errorf("describing the node group %s of the EKS cluster %s: %w", group, name, err)
 		}
 		// EKS holds no Kubernetes version of its own for a group on a custom AMI ("You cannot specify the
 		// field kubernetesVersion when using custom AMIs", eksctl-io/eksctl#5748): its AMI says it.
@@ -174,7 +180,19 @@ func runningCluster(ctx *pulumi.Context, name string, provider pulumi.ProviderRe
 		}
 		running.NodeGroups = append(running.NodeGroups, clusterspec.RunningNodeGroup{Name: group, Version: g.Version})
 	}
-	return running, nil
+	vpc, err := ec2.LookupVpc(ctx, &ec2.LookupVpcArgs{Id: pulumi.StringRef(cluster.VpcConfig.VpcId)}, pulumi.Provider(provider))
+	if err != nil {
+		return nil, nil, fmt.Errorf("describing the VPC %s of the EKS cluster %s: %w", cluster.VpcConfig.VpcId, name, err)
+	}
+	runningVpc := &netplan.RunningVpc{ID: vpc.Id, Ipv4Cidr: vpc.CidrBlock}
+	for _, id := range slices.Sorted(slices.Values(cluster.VpcConfig.SubnetIds)) {
+		subnet, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)}, pulumi.Provider(provider))
+		if err != nil {
+			return nil, nil, fmt.Errorf("describing the subnet %s of the EKS cluster %s: %w", id, name, err)
+		}
+		runningVpc.Subnets = append(runningVpc.Subnets, netplan.RunningSubnet{ID: id, AvailabilityZone: subnet.AvailabilityZone, Ipv4Cidr: subnet.CidrBlock})
+	}
+	return running, runningVpc, nil
 }
 
 // availabilityZones returns the configured zones after checking that the region offers them, or the

@@ -44,6 +44,104 @@ func runStack(t *testing.T, dir, stack string, overrides map[string]string) (*pl
 // without it). .ci/run and the golden plans add the same; 198.51.100.7 is a documentation address.
 var asDeployed = map[string]string{config.Project + ":endpointPublicAccessCidrs": `["198.51.100.7/32"]`}
 
+// A later up keeps the running cluster in the network it was made in: a change that would move one of
+// its subnets, its VPC's block or its service block is refused at preview, before anything but the
+// AWS provider registers, naming the key and the value that keeps it; one that keeps them plans.
+func TestARunningClusterKeepsItsNetwork(t *testing.T) {
+	files, err := plan.LoadStack(projectDir, "ipv4-calico")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(files.Config, asDeployed)
+	running := runningAfterUp(t, "ipv4-calico", files.Config, "1.35", map[string]string{"ipv4mng": "1.35"})
+	for _, tc := range []struct {
+		change  map[string]string
+		refused string
+	}{
+		{map[string]string{"natGateways": "per-az"}, ""},
+		{map[string]string{"serviceIpv4Cidr": "172.20.0.0/16"}, ""}, // the block EKS chose, now written down
+		{map[string]string{"vpcCidr": "192.168.0.0/17", "subnetPrefixLength": "20"},
+			`config eks-advanced-networking:vpcCidr = "192.168.0.0/17": the running cluster's VPC ` + running.VpcID() + ` has 192.168.0.0/16`},
+		{map[string]string{"subnetPrefixLength": "20"}, `subnetPrefixLength = "20": the running cluster uses subnet`},
+		{map[string]string{"availabilityZoneCount": "2"}, `availabilityZoneCount = "2": the running cluster uses subnet`},
+		{map[string]string{"availabilityZones": `["eu-central-1b","eu-central-1a","eu-central-1c"]`}, "keep the running zones eu-central-1a, eu-central-1b, eu-central-1c in their order"},
+		{map[string]string{"serviceIpv4Cidr": "10.100.0.0/16"}, `serviceIpv4Cidr = "10.100.0.0/16": the EKS cluster eks-ipv4-calico has the service block 172.20.0.0/16`},
+	} {
+		cfg := maps.Clone(files.Config)
+		for k, v := range tc.change {
+			cfg[config.Project+":"+k] = v
+		}
+		p, err := plan.Run(plan.Options{Project: config.Project, Stack: "ipv4-calico", Config: cfg,
+			RunningClusters: []plan.RunningCluster{running}}, Program(cfg))
+		wantRefusedFirst(t, fmt.Sprint(tc.change), p, err, tc.refused)
+	}
+}
+
+// wantRefusedFirst: a run is refused with a message holding refused (none: it plans), and nothing
+// but the AWS provider registered before the refusal.
+func wantRefusedFirst(t *testing.T, label string, p *plan.Plan, err error, refused string) {
+	t.Helper()
+	if refused == "" {
+		if err != nil {
+			t.Errorf("%s: %v", label, err)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), refused) {
+		t.Errorf("%s: err = %v, want %q", label, err, refused)
+		return
+	}
+	for _, r := range p.Resources {
+		if r.Type != "pulumi:providers:aws" {
+			t.Errorf("%s: %s %s registered before the refusal", label, r.Type, r.Name)
+		}
+	}
+}
+
+// runningAfterUp is the cluster a stack of this configuration runs once its up is done, as the
+// mocked account holds it: the version, the node groups, and the network the plan gave it.
+func runningAfterUp(t *testing.T, stack string, cfg map[string]string, version string, groups map[string]string) plan.RunningCluster {
+	t.Helper()
+	p, err := plan.Run(plan.Options{Project: config.Project, Stack: stack, Config: cfg}, Program(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := runningAsPlanned(t, p, version)
+	running.NodeGroups, running.CustomAmi = groups, nil
+	return running
+}
+
+// runningAsPlanned is the cluster the account runs once p is deployed: its network, its node groups
+// at their versions, and the cluster at version.
+func runningAsPlanned(t *testing.T, p *plan.Plan, version string) plan.RunningCluster {
+	t.Helper()
+	running := plan.RunningCluster{Version: version, NodeGroups: map[string]string{}}
+	for _, r := range p.Resources {
+		switch r.Type {
+		case "aws:eks/nodeGroup:NodeGroup":
+			name, _ := r.Inputs["nodeGroupName"].(string)
+			running.NodeGroups[name], _ = r.Inputs["version"].(string)
+			if r.Inputs["amiType"] == "CUSTOM" {
+				running.CustomAmi = append(running.CustomAmi, name)
+			}
+		case "eks:index:Cluster":
+			running.Name, _ = r.Inputs["name"].(string)
+			running.IpFamily, _ = r.Inputs["ipFamily"].(string)
+			running.ServiceIpv4Cidr, _ = r.Inputs["kubernetesServiceIpAddressRange"].(string)
+		case "aws:ec2/vpc:Vpc":
+			running.VpcCidr, _ = r.Inputs["cidrBlock"].(string)
+		case "aws:ec2/subnet:Subnet":
+			zone, _ := r.Inputs["availabilityZone"].(string)
+			cidr, _ := r.Inputs["cidrBlock"].(string)
+			running.Subnets = append(running.Subnets, plan.RunningSubnet{AvailabilityZone: zone, Ipv4Cidr: cidr})
+		}
+	}
+	if running.Name == "" || running.VpcCidr == "" || len(running.Subnets) == 0 {
+		t.Fatalf("the plan holds no cluster, VPC or subnets: %+v", running)
+	}
+	return running
+}
+
 // mustGet is the plan's resource of a type and name.
 func mustGet(t *testing.T, p *plan.Plan, typ, name string) plan.Resource {
 	t.Helper()
@@ -756,38 +854,28 @@ func TestARunningClusterMovesOneMinorUpAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	maps.Copy(files.Config, asDeployed)
-	name := "eks-ipv6"
+	running := func(version string, groups map[string]string) plan.RunningCluster {
+		return runningAfterUp(t, "ipv6", files.Config, version, groups)
+	}
+	custom := running("1.34", map[string]string{"ipv6mng": "1.34", "custom": "1.33"})
+	custom.CustomAmi = []string{"custom"}
 	for _, tc := range []struct {
 		running plan.RunningCluster
 		refused string
 	}{
 		{plan.RunningCluster{Name: "another-stacks-cluster", Version: "1.32"}, ""},
-		{plan.RunningCluster{Name: name, Version: "1.35", NodeGroups: map[string]string{"ipv6mng": "1.35"}}, ""},
-		{plan.RunningCluster{Name: name, Version: "1.34", NodeGroups: map[string]string{"ipv6mng": "1.34"}}, ""},
-		{plan.RunningCluster{Name: name, Version: "1.33", NodeGroups: map[string]string{"ipv6mng": "1.33"}},
+		{running("1.35", map[string]string{"ipv6mng": "1.35"}), ""},
+		{running("1.34", map[string]string{"ipv6mng": "1.34"}), ""},
+		{running("1.33", map[string]string{"ipv6mng": "1.33"}),
 			`config eks-advanced-networking:kubernetesVersion = "1.35": the EKS cluster eks-ipv6 runs Kubernetes 1.33, and EKS updates a cluster one minor version at a time`},
-		{plan.RunningCluster{Name: name, Version: "1.36", NodeGroups: map[string]string{"ipv6mng": "1.36"}}, "cannot downgrade"},
-		{plan.RunningCluster{Name: name, Version: "1.34", NodeGroups: map[string]string{"ipv6mng": "1.34", "other": "1.33"}}, "node groups other (1.33) do not"},
+		{running("1.36", map[string]string{"ipv6mng": "1.36"}), "cannot downgrade"},
+		{running("1.34", map[string]string{"ipv6mng": "1.34", "other": "1.33"}), "node groups other (1.33) do not"},
 		// EKS keeps no Kubernetes version of its own for a group on a custom AMI: it is not counted.
-		{plan.RunningCluster{Name: name, Version: "1.34", NodeGroups: map[string]string{"ipv6mng": "1.34", "custom": "1.33"}, CustomAmi: []string{"custom"}}, ""},
+		{custom, ""},
 	} {
 		p, err := plan.Run(plan.Options{Project: config.Project, Stack: "ipv6", Config: files.Config,
 			RunningClusters: []plan.RunningCluster{tc.running}}, Program(files.Config))
-		if tc.refused == "" {
-			if err != nil {
-				t.Errorf("running %+v: %v", tc.running, err)
-			}
-			continue
-		}
-		if err == nil || !strings.Contains(err.Error(), tc.refused) {
-			t.Errorf("running %+v: err = %v, want %q", tc.running, err, tc.refused)
-			continue
-		}
-		for _, r := range p.Resources {
-			if r.Type != "pulumi:providers:aws" {
-				t.Errorf("running %+v: %s %s registered before the refusal", tc.running, r.Type, r.Name)
-			}
-		}
+		wantRefusedFirst(t, fmt.Sprintf("running %s %s", tc.running.Name, tc.running.Version), p, err, tc.refused)
 	}
 }
 
@@ -1285,7 +1373,9 @@ func TestPullRequestCodeGetsNoDeployCredentials(t *testing.T) {
 // terraform-provider-aws (which pulumi-aws runs): getPartition and getRegion answer from the
 // provider's own configuration; getSessionContext calls iam:GetRole on the role of an assumed-role
 // ARN (internal/service/iam/session_context_data_source.go, findRoleByName), which is what a CI job's
-// OIDC session is.
+// OIDC session is. getVpc reads three VPC attributes and the main route table besides the VPC
+// (internal/service/ec2/vpc_data_source.go; a refused attribute fails the lookup, a refused route
+// table read only warns).
 var lookupActions = map[string][]string{
 	"aws:index/getAvailabilityZones:getAvailabilityZones": {"ec2:DescribeAvailabilityZones"},
 	"aws:index/getCallerIdentity:getCallerIdentity":       {"sts:GetCallerIdentity"},
@@ -1298,6 +1388,8 @@ var lookupActions = map[string][]string{
 	"aws:eks/getNodeGroups:getNodeGroups":                 {"eks:ListNodegroups"},
 	"aws:eks/getNodeGroup:getNodeGroup":                   {"eks:DescribeNodegroup"},
 	"aws:ec2/getInstanceType:getInstanceType":             {"ec2:DescribeInstanceTypes"},
+	"aws:ec2/getVpc:getVpc":                               {"ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeRouteTables"},
+	"aws:ec2/getSubnet:getSubnet":                         {"ec2:DescribeSubnets"},
 	"aws:ssm/getParameter:getParameter":                   {"ssm:GetParameter"},
 }
 
@@ -1339,8 +1431,7 @@ func TestThePreviewRoleMayMakeEveryLookup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		running := plan.RunningCluster{Name: cfg.EksClusterName(stack), Version: cfg.KubernetesVersion,
-			NodeGroups: map[string]string{"ng": cfg.KubernetesVersion}}
+		running := runningAfterUp(t, stack, files.Config, cfg.KubernetesVersion, map[string]string{"ng": cfg.KubernetesVersion})
 		withAdmins := maps.Clone(files.Config)
 		withAdmins[config.Project+":clusterAdminArns"] = `["arn:aws:iam::123456789012:role/platform-admins"]`
 		for _, run := range []struct {

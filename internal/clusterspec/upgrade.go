@@ -12,6 +12,10 @@ type RunningCluster struct {
 	Name       string
 	Version    string
 	NodeGroups []RunningNodeGroup
+	// IpFamily and ServiceIpv4Cidr are the cluster's kubernetesNetworkConfig, which EKS sets at
+	// creation only.
+	IpFamily        IpFamily
+	ServiceIpv4Cidr string
 }
 
 // RunningNodeGroup is one managed node group of a running cluster.
@@ -78,4 +82,27 @@ func minorOf(version string) (int, error) {
 		return 0, fmt.Errorf("%q is not a Kubernetes version like %s", version, DefaultKubernetesVersion)
 	}
 	return strconv.Atoi(strings.TrimPrefix(version, "1."))
+}
+
+// CheckIpFamilyUpdate says whether the running cluster can stay the cluster of a stack that wants
+// the family. EKS takes a cluster's kubernetesNetworkConfig at creation only (CreateCluster;
+// UpdateClusterConfig has no such field), and terraform-provider-aws marks it ForceNew
+// (internal/service/eks/cluster.go), so another family replaces the cluster: every node and
+// workload goes.
+func CheckIpFamilyUpdate(running RunningCluster, wanted IpFamily) error {
+	if running.IpFamily == "" || running.IpFamily == wanted {
+		return nil
+	}
+	return fmt.Errorf("the EKS cluster %s runs %s, and EKS sets a cluster's IP family when it creates it: %s would replace the cluster and everything on it; keep the cluster's family, or make the other one in a new stack",
+		running.Name, running.IpFamily, wanted)
+}
+
+// CheckServiceCidrUpdate is CheckIpFamilyUpdate for the service block: a block the stack sets must
+// be the one the cluster was made with. An empty one is EKS's choice and changes nothing.
+func CheckServiceCidrUpdate(running RunningCluster, wanted string) error {
+	if wanted == "" || running.ServiceIpv4Cidr == "" || running.ServiceIpv4Cidr == wanted {
+		return nil
+	}
+	return fmt.Errorf("the EKS cluster %s has the service block %s, and EKS sets it when it creates a cluster: another one would replace the cluster and everything on it; set it back to %s",
+		running.Name, running.ServiceIpv4Cidr, running.ServiceIpv4Cidr)
 }

@@ -107,14 +107,33 @@ func (c *Config) CheckResolvedVpcCni(version string) error {
 	return errors.Join(errs...)
 }
 
-// CheckRunningCluster checks, at preview, that EKS will take the cluster the stack already runs to
-// kubernetesVersion in one pulumi up (clusterspec.CheckVersionUpdate), so a skipped minor or a
-// downgrade is refused before anything changes rather than after the VPC and IAM have.
-func (c *Config) CheckRunningCluster(running clusterspec.RunningCluster) error {
+// CheckRunningCluster checks, at preview, that one pulumi up can take the cluster the stack already
+// runs, and the VPC it runs in, to this configuration without replacing either: EKS moves the
+// cluster one minor version up (clusterspec.CheckVersionUpdate), keeps its IP family and service
+// block, and every subnet it uses stays at its zone and block (netplan.CheckReaddressing). Each is
+// refused before anything changes rather than after the VPC and IAM have, or after a delete.
+func (c *Config) CheckRunningCluster(running clusterspec.RunningCluster, vpc netplan.RunningVpc, layout netplan.VpcPlan) error {
+	var errs []error
 	if err := clusterspec.CheckVersionUpdate(running, c.KubernetesVersion); err != nil {
-		return keyError("kubernetesVersion", c.KubernetesVersion, err.Error())
+		errs = append(errs, keyError("kubernetesVersion", c.KubernetesVersion, err.Error()))
 	}
-	return nil
+	if err := clusterspec.CheckIpFamilyUpdate(running, c.ScenarioSpec().IpFamily); err != nil {
+		errs = append(errs, keyError("scenario", string(c.Scenario), err.Error()))
+	}
+	if err := clusterspec.CheckServiceCidrUpdate(running, c.ServiceIpv4Cidr); err != nil {
+		errs = append(errs, keyError("serviceIpv4Cidr", c.ServiceIpv4Cidr, err.Error()))
+	}
+	if err := netplan.CheckReaddressing(vpc, layout); err != nil {
+		var fe *netplan.FieldError
+		if errors.As(err, &fe) && fe.Field == netplan.FieldAvailabilityZones && len(c.AvailabilityZones) == 0 {
+			// The zones came from availabilityZoneCount (the region's first ones).
+			err = keyError("availabilityZoneCount", fmt.Sprint(c.AvailabilityZoneCount), fe.Reason)
+		} else {
+			err = c.asKeyError(err)
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // addonOfKey names the add-on each version key pins.

@@ -38,6 +38,10 @@ type Step struct {
 	AmiRelease bool `json:"amiRelease,omitempty"`
 	// Expect is what the next pulumi up does.
 	Expect Expect `json:"expect"`
+	// Refused is a part of the error with which the program refuses the change at preview (and at
+	// up), before anything changes: a change AWS would refuse on a running stack. The stack stays as
+	// the previous step left it, and the next step starts from there.
+	Refused string `json:"refused,omitempty"`
 	// Note says why, for the table.
 	Note string `json:"note,omitempty"`
 }
@@ -99,6 +103,8 @@ func (s Step) check() error {
 		return fmt.Errorf("a step needs a preset and a change")
 	case (len(s.Set) == 0) == !s.AmiRelease:
 		return fmt.Errorf("a step either sets keys or publishes an AMI release")
+	case s.Refused != "" && !s.Expect.empty():
+		return fmt.Errorf("a refused step changes nothing; its expect stays empty")
 	}
 	for _, op := range operations {
 		for _, entry := range s.Expect.entries(op) {
@@ -139,13 +145,27 @@ func (m Matrix) For(preset string) []Step {
 	return out
 }
 
-// Apply is the configuration after the step: base with the step's keys set in namespace.
+// Apply is the configuration after the step: base with the step's keys set in namespace. For a
+// refused step it is the configuration the user tried; the stack stays at base (Next).
 func (s Step) Apply(base map[string]string, namespace string) map[string]string {
 	cfg := maps.Clone(base)
 	for k, v := range s.Set {
 		cfg[namespace+":"+k] = v
 	}
 	return cfg
+}
+
+// Next is the configuration the next step starts from: the applied one, or for a refused step the
+// one the stack still runs.
+func (s Step) Next(base map[string]string, namespace string) map[string]string {
+	if s.Refused != "" {
+		return base
+	}
+	return s.Apply(base, namespace)
+}
+
+func (e Expect) empty() bool {
+	return len(e.Replace)+len(e.Delete)+len(e.Create)+len(e.Update) == 0
 }
 
 // Mismatches compares what a preview does with the expectation: every operation must match an entry
@@ -184,7 +204,11 @@ func (m Matrix) Table() string {
 	b.WriteString("| preset | change | what the next `pulumi up` does | why |\n|---|---|---|---|\n")
 	for _, preset := range m.Presets() {
 		for _, s := range m.For(preset) {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", preset, s.Change, s.Expect.describe(), s.Note)
+			does := s.Expect.describe()
+			if s.Refused != "" {
+				does = "nothing: refused at preview (`" + s.Refused + "`)"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", preset, s.Change, does, s.Note)
 		}
 	}
 	return b.String()

@@ -84,6 +84,7 @@ func TestLoadRefusesAMalformedMatrix(t *testing.T) {
 		{"no change", `{"steps":[{"preset":"p","set":{"k":"v"},"expect":{}}]}`, "needs a preset and a change"},
 		{"neither keys nor a release", `{"steps":[{"preset":"p","change":"c","expect":{}}]}`, "either sets keys or publishes"},
 		{"both", `{"steps":[{"preset":"p","change":"c","set":{"k":"v"},"amiRelease":true,"expect":{}}]}`, "either sets keys or publishes"},
+		{"refused yet changing", `{"steps":[{"preset":"p","change":"c","set":{"k":"v"},"refused":"no","expect":{"create":["a:b:C"]}}]}`, "a refused step changes nothing"},
 		{"not a type", `{"steps":[{"preset":"p","change":"c","set":{"k":"v"},"expect":{"create":["Job"]}}]}`, `"Job" is neither`},
 	} {
 		path := filepath.Join(t.TempDir(), "matrix.json")
@@ -93,6 +94,21 @@ func TestLoadRefusesAMalformedMatrix(t *testing.T) {
 		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.says)
 		}
+	}
+}
+
+// A refused step leaves the stack where it was: the next step starts from the configuration before it.
+func TestARefusedStepIsNotKept(t *testing.T) {
+	base := map[string]string{"p:a": "1"}
+	refused := Step{Set: map[string]string{"a": "2"}, Refused: "no"}
+	if got := refused.Apply(base, "p"); got["p:a"] != "2" {
+		t.Errorf("the tried configuration is %v", got)
+	}
+	if got := refused.Next(base, "p"); got["p:a"] != "1" {
+		t.Errorf("after a refused step the stack runs %v", got)
+	}
+	if got := (Step{Set: map[string]string{"a": "2"}}).Next(base, "p"); got["p:a"] != "2" {
+		t.Errorf("after a step the stack runs %v", got)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -405,4 +406,82 @@ func joinModes() string {
 		names[i] = string(m)
 	}
 	return strings.Join(names, ", ")
+}
+
+// RunningVpc is the VPC the stack's EKS cluster runs in now, as EC2 describes it, with the subnets
+// the cluster was given.
+type RunningVpc struct {
+	ID       string
+	Ipv4Cidr string
+	Subnets  []RunningSubnet
+}
+
+// RunningSubnet is one subnet of a running cluster.
+type RunningSubnet struct {
+	ID               string
+	AvailabilityZone string
+	Ipv4Cidr         string
+}
+
+// CheckReaddressing says whether the plan keeps every subnet the running cluster uses at its zone
+// and block, and, when it does not, which field moves it and how to keep it. EC2 changes neither a
+// VPC's primary block nor a subnet's (both are ForceNew in terraform-provider-aws,
+// internal/service/ec2/vpc_.go and vpc_subnet.go, which pulumi-aws bridges), so a move is a
+// replacement: the new subnet's block overlaps the old one (EC2 refuses it, InvalidSubnet.Conflict),
+// or the old one, holding the cluster's and the nodes' network interfaces, cannot be deleted
+// (DependencyViolation), and the VPC cannot be replaced under a cluster at all. Refusing before
+// anything registers is the only outcome that leaves the stack as it was.
+func CheckReaddressing(running RunningVpc, plan VpcPlan) error {
+	if running.Ipv4Cidr != plan.Input.CidrBlock {
+		return &FieldError{Field: FieldCidrBlock, Value: plan.Input.CidrBlock,
+			Reason: fmt.Sprintf("the running cluster's VPC %s has %s, and EC2 cannot change a VPC's primary block: a new one replaces the VPC with everything in it, the EKS cluster too; set it back to %s (a VPC grows by secondary blocks, which this program does not manage)",
+				running.ID, running.Ipv4Cidr, running.Ipv4Cidr)}
+	}
+	planned := map[string]string{}
+	for _, s := range plan.Subnets {
+		planned[s.AvailabilityZone+" "+s.Ipv4Cidr] = s.Name()
+	}
+	zones := slices.Sorted(slices.Values(plan.Input.AvailabilityZones))
+	for _, s := range running.Subnets {
+		if planned[s.AvailabilityZone+" "+s.Ipv4Cidr] != "" {
+			continue
+		}
+		moved := fmt.Sprintf("the running cluster uses subnet %s, %s in %s", s.ID, s.Ipv4Cidr, s.AvailabilityZone)
+		const cannot = "EC2 cannot re-address a subnet, and one that holds the cluster's network interfaces cannot be deleted"
+		if !slices.Contains(zones, s.AvailabilityZone) {
+			return &FieldError{Field: FieldAvailabilityZones, Value: strings.Join(plan.Input.AvailabilityZones, ","),
+				Reason: fmt.Sprintf("%s, which this drops; %s; keep %s", moved, cannot, s.AvailabilityZone)}
+		}
+		if prefix, err := netip.ParsePrefix(s.Ipv4Cidr); err == nil && prefix.Bits() != plan.Input.SubnetPrefixLength {
+			return &FieldError{Field: FieldSubnetPrefixLength, Value: fmt.Sprint(plan.Input.SubnetPrefixLength),
+				Reason: fmt.Sprintf("%s, and a new length re-addresses every subnet; %s; set it back to %d", moved, cannot, prefix.Bits())}
+		}
+		// The same length, another place: the zones' count or order moved the subnet to another slot
+		// (public subnets take the first slots, one per zone, then the private ones).
+		return &FieldError{Field: FieldAvailabilityZones, Value: strings.Join(plan.Input.AvailabilityZones, ","),
+			Reason: fmt.Sprintf("%s, which this moves to another block (subnets take their blocks in zone order, public ones first, so adding, removing or reordering zones moves them); %s; keep the running zones %s in their order, or make the new layout in a new stack",
+				moved, cannot, strings.Join(runningZones(running), ", "))}
+	}
+	return nil
+}
+
+// runningZones are the running subnets' zones, each once, in the order the subnets' blocks give
+// them (the order the zones were planned in).
+func runningZones(running RunningVpc) []string {
+	subnets := slices.Clone(running.Subnets)
+	slices.SortStableFunc(subnets, func(a, b RunningSubnet) int {
+		pa, errA := netip.ParsePrefix(a.Ipv4Cidr)
+		pb, errB := netip.ParsePrefix(b.Ipv4Cidr)
+		if errA != nil || errB != nil {
+			return strings.Compare(a.Ipv4Cidr, b.Ipv4Cidr)
+		}
+		return pa.Addr().Compare(pb.Addr())
+	})
+	var zones []string
+	for _, s := range subnets {
+		if !slices.Contains(zones, s.AvailabilityZone) {
+			zones = append(zones, s.AvailabilityZone)
+		}
+	}
+	return zones
 }

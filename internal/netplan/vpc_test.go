@@ -2,6 +2,7 @@ package netplan
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -270,5 +271,81 @@ func TestEgressRevision(t *testing.T) {
 		if revision(in) == want {
 			t.Errorf("%s: the revision did not change", name)
 		}
+	}
+}
+
+// runningAs is the VPC a cluster made from in runs in: every subnet of the plan, as EC2 would
+// describe it.
+func runningAs(t *testing.T, in VpcInput) RunningVpc {
+	t.Helper()
+	plan, err := PlanVpc(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := RunningVpc{ID: "vpc-0running", Ipv4Cidr: in.CidrBlock}
+	for _, s := range plan.Subnets {
+		running.Subnets = append(running.Subnets, RunningSubnet{ID: "subnet-" + s.Name(), AvailabilityZone: s.AvailabilityZone, Ipv4Cidr: s.Ipv4Cidr})
+	}
+	return running
+}
+
+func TestCheckReaddressing(t *testing.T) {
+	running := runningAs(t, chapterInput())
+	for _, tc := range []struct {
+		name   string
+		change func(*VpcInput)
+		field  string
+		reason string // a part of the refusal
+	}{
+		{"the same layout", func(*VpcInput) {}, "", ""},
+		{"another NAT mode", func(in *VpcInput) { in.NatGateways = NatGatewayPerAz }, "", ""},
+		{"DNS64 off", func(in *VpcInput) { in.PrivateDns64 = false }, "", ""},
+		{"a smaller VPC", func(in *VpcInput) { in.CidrBlock = "192.168.0.0/17"; in.SubnetPrefixLength = 20 }, FieldCidrBlock, "set it back to 192.168.0.0/16"},
+		{"another VPC block", func(in *VpcInput) { in.CidrBlock = "10.0.0.0/16" }, FieldCidrBlock, "EC2 cannot change a VPC's primary block"},
+		{"smaller subnets", func(in *VpcInput) { in.SubnetPrefixLength = 20 }, FieldSubnetPrefixLength, "set it back to 19"},
+		{"a zone dropped", func(in *VpcInput) { in.AvailabilityZones = threeAzs[:2] }, FieldAvailabilityZones, "192.168.64.0/19 in eu-central-1c, which this drops"},
+		{"the last zone dropped, each subnet moving", func(in *VpcInput) { in.AvailabilityZones = threeAzs[1:] }, FieldAvailabilityZones, "which this drops; EC2 cannot re-address a subnet, and one that holds the cluster's network interfaces cannot be deleted; keep eu-central-1a"},
+		{"zones reordered", func(in *VpcInput) { in.AvailabilityZones = []string{threeAzs[1], threeAzs[0], threeAzs[2]} }, FieldAvailabilityZones, "keep the running zones eu-central-1a, eu-central-1b, eu-central-1c in their order"},
+		{"a zone added", func(in *VpcInput) { in.AvailabilityZones = append(slices.Clone(threeAzs), "eu-central-1d") }, FieldAvailabilityZones, "which this moves to another block"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := chapterInput()
+			tc.change(&in)
+			plan, err := PlanVpc(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = CheckReaddressing(running, plan)
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("refused a change that keeps every subnet: %v", err)
+				}
+				return
+			}
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("got %v, want a refusal of %s", err, tc.field)
+			}
+			if fe.Field != tc.field || !strings.Contains(fe.Reason, tc.reason) {
+				t.Errorf("got %s: %s\nwant %s with %q", fe.Field, fe.Reason, tc.field, tc.reason)
+			}
+		})
+	}
+}
+
+// TestCheckReaddressingOnlyCountsTheClustersSubnets: a cluster given only the private subnets (as
+// a user might have made it) keeps them while the public ones would move; the check asks only about
+// the subnets the cluster holds.
+func TestCheckReaddressingOnlyCountsTheClustersSubnets(t *testing.T) {
+	two := chapterInput()
+	two.AvailabilityZones = threeAzs[:2]
+	running := runningAs(t, two)
+	running.Subnets = running.Subnets[:2] // the public ones, slots 0 and 1
+	three, err := PlanVpc(chapterInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckReaddressing(running, three); err != nil {
+		t.Errorf("the cluster's subnets stay where they are, yet: %v", err)
 	}
 }

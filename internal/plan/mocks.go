@@ -152,8 +152,36 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}
 		if c, err := m.runningCluster(name); err == nil {
 			described["version"] = c.Version
+			network := map[string]any{"ipFamily": cmp.Or(c.IpFamily, "ipv4")}
+			if network["ipFamily"] == "ipv4" {
+				network["serviceIpv4Cidr"] = cmp.Or(c.ServiceIpv4Cidr, "172.20.0.0/16")
+			}
+			described["kubernetesNetworkConfigs"] = []any{network}
+			subnets := []any{}
+			for _, s := range c.Subnets {
+				subnets = append(subnets, s.SubnetID())
+			}
+			described["vpcConfig"] = map[string]any{"vpcId": c.VpcID(), "subnetIds": subnets}
 		}
 		return resource.NewPropertyMapFromMap(described), nil
+	case "aws:ec2/getVpc:getVpc":
+		id := args.Args["id"].StringValue()
+		for _, c := range m.running {
+			if c.VpcID() == id {
+				return resource.NewPropertyMapFromMap(map[string]any{"id": id, "cidrBlock": c.VpcCidr, "state": "available"}), nil
+			}
+		}
+		return nil, fmt.Errorf("InvalidVpcID.NotFound: The vpc ID '%s' does not exist", id)
+	case "aws:ec2/getSubnet:getSubnet":
+		id := args.Args["id"].StringValue()
+		for _, c := range m.running {
+			for _, s := range c.Subnets {
+				if s.SubnetID() == id {
+					return resource.NewPropertyMapFromMap(map[string]any{"id": id, "vpcId": c.VpcID(), "cidrBlock": s.Ipv4Cidr, "availabilityZone": s.AvailabilityZone, "state": "available"}), nil
+				}
+			}
+		}
+		return nil, fmt.Errorf("InvalidSubnetID.NotFound: The subnet ID '%s' does not exist", id)
 	case "aws:eks/getClusters:getClusters":
 		names := []any{}
 		for _, c := range m.running {

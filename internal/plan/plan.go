@@ -85,13 +85,31 @@ type Options struct {
 }
 
 // RunningCluster is an EKS cluster in the mocked account: its version and its node groups' versions
-// by name. The groups named in CustomAmi are on a custom AMI (AMI type CUSTOM).
+// by name. The groups named in CustomAmi are on a custom AMI (AMI type CUSTOM). IpFamily and
+// ServiceIpv4Cidr are its network config, empty for EKS's defaults (ipv4, 172.20.0.0/16); it runs
+// in a VPC of VpcCidr, in Subnets.
 type RunningCluster struct {
-	Name       string
-	Version    string
-	NodeGroups map[string]string
-	CustomAmi  []string
+	Name            string
+	Version         string
+	NodeGroups      map[string]string
+	CustomAmi       []string
+	IpFamily        string
+	ServiceIpv4Cidr string
+	VpcCidr         string
+	Subnets         []RunningSubnet
 }
+
+// RunningSubnet is a subnet a running cluster was given.
+type RunningSubnet struct {
+	AvailabilityZone string
+	Ipv4Cidr         string
+}
+
+// VpcID is the mocked id of the cluster's VPC.
+func (c RunningCluster) VpcID() string { return "vpc-0" + mockHex("running "+c.Name, 16) }
+
+// SubnetID is the mocked id of one of its subnets.
+func (s RunningSubnet) SubnetID() string { return "subnet-0" + mockHex("running "+s.Ipv4Cidr, 16) }
 
 // Run runs the program as a preview under mocks and returns what it registered. A program error is
 // returned as it is, so validation messages reach the user unchanged, together with the plan of what

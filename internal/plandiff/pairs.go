@@ -19,6 +19,10 @@ type Pair struct {
 	HeadStackFile string `json:"headStackFile"`
 	// HeadConfig is set over HeadStackFile's configuration, "namespace:key" to value.
 	HeadConfig map[string]string `json:"headConfig"`
+	// RefusedOnARunningStack is a part of the program's refusal when the base already runs: a change
+	// AWS would refuse there is refused at preview. The offline preview, of a fresh account, still
+	// shows what the head plans.
+	RefusedOnARunningStack string `json:"refusedOnARunningStack,omitempty"`
 }
 
 // LoadPairs reads a JSON list of pairs; unknown fields are errors.

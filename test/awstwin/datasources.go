@@ -28,6 +28,8 @@ var dataSources = map[string]dataSource{
 	"aws:eks/getNodeGroups:getNodeGroups":                 listNodeGroups,
 	"aws:eks/getNodeGroup:getNodeGroup":                   describeNodeGroup,
 	"aws:ec2/getInstanceType:getInstanceType":             instanceType,
+	"aws:ec2/getVpc:getVpc":                               describeVpc,
+	"aws:ec2/getSubnet:getSubnet":                         describeSubnet,
 	"aws:ssm/getParameter:getParameter":                   ssmParameter,
 }
 
@@ -201,6 +203,28 @@ func describeNodeGroup(a *Account, args map[string]any) (map[string]any, *Error)
 			"status": g.Outputs["status"], "version": g.str("version"), "releaseVersion": g.str("releaseVersion"), "amiType": g.str("amiType")}, nil
 	}
 	return nil, awsErr("ResourceNotFoundException", "No node group found for name: %s.", name)
+}
+
+// describeVpc is DescribeVpcs for one id, as the program asks for a running cluster's VPC: its
+// primary block. EC2 answers an id that names nothing with InvalidVpcID.NotFound.
+func describeVpc(a *Account, args map[string]any) (map[string]any, *Error) {
+	id, _ := args["id"].(string)
+	r, ok := a.Resources[id]
+	if !ok || r.Type != typeVpc {
+		return nil, notFound(typeVpc, id)
+	}
+	return map[string]any{"id": id, "cidrBlock": r.str("cidrBlock"), "state": "available"}, nil
+}
+
+// describeSubnet is DescribeSubnets for one id: its VPC, zone and block.
+func describeSubnet(a *Account, args map[string]any) (map[string]any, *Error) {
+	id, _ := args["id"].(string)
+	r, ok := a.Resources[id]
+	if !ok || r.Type != typeSubnet {
+		return nil, notFound(typeSubnet, id)
+	}
+	return map[string]any{"id": id, "vpcId": r.str("vpcId"), "availabilityZone": r.str("availabilityZone"),
+		"cidrBlock": r.str("cidrBlock"), "state": "available"}, nil
 }
 
 // instanceType is DescribeInstanceTypes for one type; EC2 refuses a type it does not have.

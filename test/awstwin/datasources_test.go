@@ -69,6 +69,19 @@ func TestDataSourcesAnswerFromAwsData(t *testing.T) {
 		t.Errorf("the image id did not change with the release: %v", older)
 	}
 
+	// A VPC and a subnet are what the account holds; an id of another type names nothing.
+	n := newNet(t)
+	if got, err := n.a.Answer("aws:ec2/getVpc:getVpc", map[string]any{"id": n.vpc}); err != nil || got["cidrBlock"] != n.a.Resources[n.vpc].str("cidrBlock") {
+		t.Errorf("the VPC: %v %v", got, err)
+	}
+	subnet := n.a.Resources[n.subnet]
+	if got, err := n.a.Answer("aws:ec2/getSubnet:getSubnet", map[string]any{"id": n.subnet}); err != nil || got["cidrBlock"] != subnet.str("cidrBlock") || got["availabilityZone"] != subnet.str("availabilityZone") || got["vpcId"] != n.vpc {
+		t.Errorf("the subnet: %v %v", got, err)
+	}
+	if _, err := n.a.Answer("aws:ec2/getVpc:getVpc", map[string]any{"id": n.subnet}); err == nil {
+		t.Error("a subnet's id answered as a VPC")
+	}
+
 	for _, tc := range []struct {
 		token     string
 		args      map[string]any
@@ -82,7 +95,9 @@ func TestDataSourcesAnswerFromAwsData(t *testing.T) {
 		{"aws:eks/getCluster:getCluster", map[string]any{"name": "nope"}, "ResourceNotFoundException", "nope"},
 		{"aws:index/getAvailabilityZones:getAvailabilityZones", map[string]any{"filters": []any{map[string]any{"name": "colour", "values": []any{"red"}}}}, "InvalidParameterValue", "colour"},
 		{"aws:index/getRegion:getRegion", map[string]any{"name": "eu-middle-9"}, "InvalidParameterValue", "eu-middle-9"},
-		{"aws:ec2/getVpc:getVpc", nil, "UnsupportedOperation", "getVpc"},
+		{"aws:ec2/getVpcs:getVpcs", nil, "UnsupportedOperation", "getVpcs"},
+		{"aws:ec2/getVpc:getVpc", map[string]any{"id": "vpc-0123"}, "InvalidVpcID.NotFound", "vpc-0123"},
+		{"aws:ec2/getSubnet:getSubnet", map[string]any{"id": "subnet-0123"}, "InvalidSubnetID.NotFound", "subnet-0123"},
 	} {
 		_, err := a.Answer(tc.token, tc.args)
 		wantCode(t, err, tc.code, tc.say)
