@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"eks-advanced-networking/internal/calico"
+	"eks-advanced-networking/internal/settings"
 )
 
 // CalicoPolicyEngineType is the component's type token.
@@ -16,11 +17,9 @@ const CalicoPolicyEngineType = "eks-advanced-networking:policy:CalicoPolicyEngin
 
 // CalicoPolicyEngineArgs configure Calico in policy-only mode beside the Amazon VPC CNI.
 type CalicoPolicyEngineArgs struct {
-	// Version is the chart version, e.g. v3.33.1.
-	Version string
-	// Repository is where the charts come from: calico.Repository, calico.OciRepository, a mirror,
-	// or an absolute local directory holding both charts. Empty means calico.Repository.
-	Repository string
+	// Settings are the chart version and where the charts come from, as the stack file's keys set
+	// them; they are checked as the stack file's are.
+	calico.Settings
 	// SkipAwait stops Pulumi from waiting for the charts' workloads to become ready.
 	SkipAwait bool
 }
@@ -47,16 +46,12 @@ func NewCalicoPolicyEngine(ctx *pulumi.Context, name string, args *CalicoPolicyE
 	if args == nil {
 		return nil, fmt.Errorf("CalicoPolicyEngine %s: args are required", name)
 	}
-	if err := calico.ValidateVersion(args.Version); err != nil {
-		return nil, fmt.Errorf("CalicoPolicyEngine %s: Version = %q: %w", name, args.Version, err)
+	if err := settings.Errors("CalicoPolicyEngine "+name+": ", args.Validate()); err != nil {
+		return nil, err
 	}
-	repository := args.Repository
-	if repository == "" {
-		repository = calico.Repository
-	}
-	source, err := calico.ParseChartSource(repository, args.Version)
+	source, err := args.ChartSource()
 	if err != nil {
-		return nil, fmt.Errorf("CalicoPolicyEngine %s: Repository = %q: %w", name, repository, err)
+		return nil, err
 	}
 	values, err := calico.OperatorValues().Map()
 	if err != nil {

@@ -10,7 +10,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"eks-advanced-networking/internal/calico"
 	"eks-advanced-networking/internal/clusterspec"
+	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/plan"
 	"eks-advanced-networking/internal/policydemo"
@@ -44,7 +46,7 @@ func runProgram(t *testing.T, program func(ctx *pulumi.Context) error) (*plan.Pl
 
 func TestCalicoPolicyEngine(t *testing.T) {
 	p, err := runProgram(t, func(ctx *pulumi.Context) error {
-		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Version: "v3.33.1"})
+		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Settings: calico.Settings{Version: "v3.33.1"}})
 		return err
 	})
 	if err != nil {
@@ -101,18 +103,32 @@ func TestCalicoPolicyEngine(t *testing.T) {
 	})
 
 	p, err = runProgram(t, func(ctx *pulumi.Context) error {
-		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Version: "3.33"})
+		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Settings: calico.Settings{Version: "3.33"}})
 		return err
 	})
-	if err == nil || !strings.Contains(err.Error(), `Version = "3.33"`) || len(p.Resources) != 0 {
+	if err == nil || !strings.Contains(err.Error(), `CalicoPolicyEngine calico: calicoVersion = "3.33": not a Calico chart version`) || len(p.Resources) != 0 {
 		t.Errorf("bad version: err %v, %d resources", err, len(p.Resources))
+	}
+	// A Go caller hears what a stack file's author does, past the prefix.
+	_, stackFileErr := config.Decode(map[string]string{config.Project + ":scenario": "ipv4-calico", config.Project + ":vpcIpv6": "false",
+		config.Project + ":policyEngine": "calico", config.Project + ":calicoVersion": "3.33"})
+	var stackFileSays string
+	if stackFileErr != nil {
+		for _, line := range strings.Split(stackFileErr.Error(), "\n") {
+			if strings.HasPrefix(line, "config "+config.Project+":calicoVersion") {
+				stackFileSays = strings.TrimPrefix(line, "config "+config.Project+":")
+			}
+		}
+	}
+	if err == nil || stackFileSays == "" || strings.TrimPrefix(err.Error(), "CalicoPolicyEngine calico: ") != stackFileSays {
+		t.Errorf("the component says %v; the stack file %q", err, stackFileSays)
 	}
 }
 
 // A mirror or an air-gapped copy: an OCI registry names the chart by reference, with no repository.
 func TestCalicoChartsFromOci(t *testing.T) {
 	p, err := runProgram(t, func(ctx *pulumi.Context) error {
-		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Version: "v3.33.1", Repository: "oci://quay.io/calico/charts"})
+		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Settings: calico.Settings{Version: "v3.33.1", ChartRepository: "oci://quay.io/calico/charts"}})
 		return err
 	})
 	if err != nil {
@@ -121,7 +137,7 @@ func TestCalicoChartsFromOci(t *testing.T) {
 	operator := get(t, p, "kubernetes:helm.sh/v4:Chart", "calico-operator")
 	hasInputs(t, operator, map[string]any{"chart": "oci://quay.io/calico/charts/tigera-operator", "repositoryOpts": nil})
 	p, err = runProgram(t, func(ctx *pulumi.Context) error {
-		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Version: "v3.33.1", Repository: "calico-charts"})
+		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Settings: calico.Settings{Version: "v3.33.1", ChartRepository: "calico-charts"}})
 		return err
 	})
 	if err == nil || !strings.Contains(err.Error(), "absolute path") || len(p.Resources) != 0 {

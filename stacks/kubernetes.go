@@ -181,7 +181,7 @@ type policyEngineInstaller func(ctx *pulumi.Context, cfg *config.Config, out Out
 var inClusterPolicyEngines = map[clusterspec.PolicyEngine]policyEngineInstaller{
 	clusterspec.PolicyEngineCalico: func(ctx *pulumi.Context, cfg *config.Config, out Outputs, opts []pulumi.ResourceOption) ([]pulumi.Resource, error) {
 		calico, err := components.NewCalicoPolicyEngine(ctx, "calico", &components.CalicoPolicyEngineArgs{
-			Version: cfg.CalicoVersion, Repository: cfg.CalicoChartRepository, SkipAwait: cfg.SkipAwait,
+			Settings: cfg.Calico, SkipAwait: cfg.SkipAwait,
 		}, opts...)
 		if err != nil {
 			return nil, err

@@ -55,3 +55,32 @@ func TestValidateVersion(t *testing.T) {
 		}
 	}
 }
+
+// Validate names the key at fault, as the stack file spells it, and checks the charts' source only
+// for a version it accepts; an empty repository is Tigera's.
+func TestSettingsValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		settings Settings
+		field    string
+		detail   string
+	}{
+		{"the defaults", Settings{Version: DefaultVersion, ChartRepository: Repository}, "", ""},
+		{"no repository", Settings{Version: DefaultVersion}, "", ""},
+		{"OCI", Settings{Version: DefaultVersion, ChartRepository: OciRepository}, "", ""},
+		{"no v", Settings{Version: "3.33.1", ChartRepository: "charts"}, KeyVersion, "with the v"},
+		{"too old", Settings{Version: "v3.31.0"}, KeyVersion, "v3.32.0 or later"},
+		{"a relative directory", Settings{Version: DefaultVersion, ChartRepository: "charts"}, KeyChartRepository, "absolute path"},
+	} {
+		errs := tc.settings.Validate()
+		if tc.field == "" {
+			if len(errs) != 0 {
+				t.Errorf("%s: %v", tc.name, errs)
+			}
+			continue
+		}
+		if len(errs) != 1 || errs[0].Field != tc.field || !strings.Contains(errs[0].Detail, tc.detail) {
+			t.Errorf("%s: %v, want one error of %s saying %q", tc.name, errs, tc.field, tc.detail)
+		}
+	}
+}

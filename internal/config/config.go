@@ -10,6 +10,7 @@
 package config
 
 import (
+	"eks-advanced-networking/internal/calico"
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
@@ -101,13 +102,12 @@ type Config struct {
 	// deployer's endpointPublicAccessCidrs).
 	LoadBalancerSourceRanges []string
 
-	PolicyEngine  clusterspec.PolicyEngine
-	CalicoVersion string
-	// CalicoChartRepository is an HTTP(S) or OCI chart repository, or a local directory.
-	CalicoChartRepository string
-	DemoApps              bool
-	DenyEgressPolicy      bool
-	AllowDnsEgress        bool
+	PolicyEngine clusterspec.PolicyEngine
+	// Calico is the Calico policy engine's own settings (calico.Keys).
+	Calico           calico.Settings
+	DemoApps         bool
+	DenyEgressPolicy bool
+	AllowDnsEgress   bool
 
 	Multus                  bool
 	MultusAvailabilityZones []string

@@ -2,14 +2,14 @@ package config
 
 import (
 	"encoding/json"
-	"errors"
-	"strconv"
+	"slices"
 
 	"eks-advanced-networking/internal/calico"
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/settings"
 	"eks-advanced-networking/internal/verify"
 	"eks-advanced-networking/internal/workload"
 )
@@ -27,8 +27,12 @@ type Key struct {
 // MinAvailabilityZones is EKS's floor: a cluster needs subnets in at least two AZs.
 const MinAvailabilityZones = 2
 
-// Keys is every key of the project namespace, in the order the docs list them.
-var Keys = []Key{
+// Keys is every key of the project namespace, in the order the docs list them. A feature that owns
+// its settings declares its keys in its own package (calico.Keys); the rest are still here.
+var Keys = slices.Concat(keysBeforeCalico, section(calico.Keys, func(c *Config) *calico.Settings { return &c.Calico }), keysAfterCalico)
+
+// keysBeforeCalico precede Calico's keys.
+var keysBeforeCalico = []Key{
 	{"scenario", "string", string(ScenarioIpv6),
 		"Which composition in stacks/ to run: " + joinNames(Scenarios) + ".",
 		func(c *Config, raw string) error { c.Scenario = Scenario(raw); return nil }},
@@ -37,16 +41,16 @@ var Keys = []Key{
 		func(c *Config, raw string) error { c.VpcCidr = raw; return nil }},
 	{"vpcIpv6", "boolean", true,
 		"Give the VPC an Amazon-provided IPv6 /56 and every subnet a /64 of it. Required by the ipv6 scenario.",
-		func(c *Config, raw string) (err error) { c.VpcIpv6, err = parseBool(raw); return }},
+		func(c *Config, raw string) (err error) { c.VpcIpv6, err = settings.ParseBool(raw); return }},
 	{"availabilityZoneCount", "integer", 3,
 		"How many availability zones to use (2 to 6), taken in name order from those available in aws:region. Ignored when availabilityZones is set.",
-		func(c *Config, raw string) (err error) { c.AvailabilityZoneCount, err = parseInt(raw); return }},
+		func(c *Config, raw string) (err error) { c.AvailabilityZoneCount, err = settings.ParseInt(raw); return }},
 	{"availabilityZones", "array", []any{},
 		"Explicit availability zone names, e.g. [eu-central-1a, eu-central-1b, eu-central-1c]. Empty means: pick availabilityZoneCount zones.",
-		func(c *Config, raw string) (err error) { c.AvailabilityZones, err = parseStrings(raw); return }},
+		func(c *Config, raw string) (err error) { c.AvailabilityZones, err = settings.ParseStrings(raw); return }},
 	{"subnetPrefixLength", "integer", 19,
 		"Prefix length of every subnet's IPv4 block. The VPC block must hold two per availability zone (six /19s fill 192.168.0.0/16 up to 192.168.191.255).",
-		func(c *Config, raw string) (err error) { c.SubnetPrefixLength, err = parseInt(raw); return }},
+		func(c *Config, raw string) (err error) { c.SubnetPrefixLength, err = settings.ParseInt(raw); return }},
 	{"natGateways", "string", string(netplan.NatGatewaySingle),
 		"NAT gateways for private subnets' IPv4 egress (and NAT64): single (eksctl's default, one in the first AZ) or per-az. none leaves the private subnets, where the nodes run, without egress, so every scenario refuses it.",
 		func(c *Config, raw string) error { c.NatGateways = netplan.NatGatewayMode(raw); return nil }},
@@ -55,7 +59,7 @@ var Keys = []Key{
 		func(c *Config, raw string) error { c.Ipv4Egress = Ipv4Egress(raw); return nil }},
 	{"publicSubnetsDns64", "boolean", false,
 		"Turn DNS64 on in the public subnets too; they then also route 64:ff9b::/96 to a NAT gateway.",
-		func(c *Config, raw string) (err error) { c.PublicSubnetsDns64, err = parseBool(raw); return }},
+		func(c *Config, raw string) (err error) { c.PublicSubnetsDns64, err = settings.ParseBool(raw); return }},
 	{"clusterName", "string", "",
 		"EKS cluster name. Empty means eks-<stack>.",
 		func(c *Config, raw string) error { c.ClusterName = raw; return nil }},
@@ -64,19 +68,28 @@ var Keys = []Key{
 		func(c *Config, raw string) error { c.KubernetesVersion = raw; return nil }},
 	{"clusterLogTypes", "array", []any{"api", "audit", "authenticator"},
 		"Control-plane log types sent to CloudWatch Logs: any of api, audit, authenticator, controllerManager, scheduler. Empty turns logging off.",
-		func(c *Config, raw string) (err error) { c.ClusterLogTypes, err = parseStrings(raw); return }},
+		func(c *Config, raw string) (err error) { c.ClusterLogTypes, err = settings.ParseStrings(raw); return }},
 	{"clusterLogRetentionDays", "integer", 90,
 		"Days CloudWatch Logs keeps the control-plane logs: one of CloudWatch's retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 180, 365, ...), or 0 to keep them for ever. The program creates the log group /aws/eks/<cluster>/cluster before the cluster, so destroy removes it.",
-		func(c *Config, raw string) (err error) { c.ClusterLogRetentionDays, err = parseInt(raw); return }},
+		func(c *Config, raw string) (err error) {
+			c.ClusterLogRetentionDays, err = settings.ParseInt(raw)
+			return
+		}},
 	{"endpointPublicAccessCidrs", "array", []any{},
 		"Public addresses that may reach the cluster's public API endpoint, e.g. [203.0.113.7/32] for the machine that runs pulumi and kubectl (IPv6 blocks too on the ipv6 scenario, whose endpoint is dual-stack). Empty turns the public endpoint off. A stack with a Kubernetes layer (Calico, demoApps, Multus) needs this or endpointPrivateAccessCidrs.",
-		func(c *Config, raw string) (err error) { c.EndpointPublicAccessCidrs, err = parseStrings(raw); return }},
+		func(c *Config, raw string) (err error) {
+			c.EndpointPublicAccessCidrs, err = settings.ParseStrings(raw)
+			return
+		}},
 	{"endpointPrivateAccessCidrs", "array", []any{},
 		"Networks inside or connected to the VPC (a CI runner in the VPC, a VPN, peering) that may reach the private API endpoint on port 443, e.g. [10.20.0.0/16]. Set it when pulumi runs there and the endpoint stays private.",
-		func(c *Config, raw string) (err error) { c.EndpointPrivateAccessCidrs, err = parseStrings(raw); return }},
+		func(c *Config, raw string) (err error) {
+			c.EndpointPrivateAccessCidrs, err = settings.ParseStrings(raw)
+			return
+		}},
 	{"clusterAdminArns", "array", []any{},
 		"IAM role or user ARNs that get cluster admin (an access entry with AmazonEKSClusterAdminPolicy, cluster scope), e.g. [arn:aws:iam::123456789012:role/platform-admins]. The identity that creates the cluster is admin already; do not list it.",
-		func(c *Config, raw string) (err error) { c.ClusterAdminArns, err = parseStrings(raw); return }},
+		func(c *Config, raw string) (err error) { c.ClusterAdminArns, err = settings.ParseStrings(raw); return }},
 	{"serviceIpv4Cidr", "string", "",
 		"IPv4 block for Kubernetes services of an IPv4 cluster (EKS picks one when empty). IPv6 clusters take their service block from EKS and must leave it empty.",
 		func(c *Config, raw string) error { c.ServiceIpv4Cidr = raw; return nil }},
@@ -85,13 +98,13 @@ var Keys = []Key{
 		func(c *Config, raw string) error { c.NodeInstanceType = raw; return nil }},
 	{"nodeMinSize", "integer", 2,
 		"Minimum number of nodes (0 lets the group scale to zero).",
-		func(c *Config, raw string) (err error) { c.NodeMinSize, err = parseInt(raw); return }},
+		func(c *Config, raw string) (err error) { c.NodeMinSize, err = settings.ParseInt(raw); return }},
 	{"nodeDesiredSize", "integer", 2,
 		"Desired number of nodes, between nodeMinSize and nodeMaxSize.",
-		func(c *Config, raw string) (err error) { c.NodeDesiredSize, err = parseInt(raw); return }},
+		func(c *Config, raw string) (err error) { c.NodeDesiredSize, err = settings.ParseInt(raw); return }},
 	{"nodeMaxSize", "integer", 2,
 		"Maximum number of nodes.",
-		func(c *Config, raw string) (err error) { c.NodeMaxSize, err = parseInt(raw); return }},
+		func(c *Config, raw string) (err error) { c.NodeMaxSize, err = settings.ParseInt(raw); return }},
 	{"vpcCniVersion", "string", clusterspec.Latest,
 		"vpc-cni add-on version, e.g. v1.22.1-eksbuild.2, or latest: the most recent version EKS offers for kubernetesVersion.",
 		func(c *Config, raw string) error { c.VpcCniVersion = raw; return nil }},
@@ -103,13 +116,16 @@ var Keys = []Key{
 		func(c *Config, raw string) error { c.KubeProxyVersion = raw; return nil }},
 	{"warmPrefixTarget", "integer", 1,
 		"VPC CNI WARM_PREFIX_TARGET: how many spare address prefixes each node keeps (1 to 8). IPv6 nodes get a /80 per prefix; IPv4 nodes a /28, with prefixDelegation.",
-		func(c *Config, raw string) (err error) { c.WarmPrefixTarget, err = parseInt(raw); return }},
+		func(c *Config, raw string) (err error) { c.WarmPrefixTarget, err = settings.ParseInt(raw); return }},
 	{"prefixDelegation", "boolean", false,
 		"IPv4 clusters: the VPC CNI hands pods addresses from /28 prefixes on the node's ENIs (ENABLE_PREFIX_DELEGATION), so a node holds up to 110 pods (250 from 30 vCPUs) instead of a few per ENI. Nitro instances only. IPv6 clusters always use prefixes.",
-		func(c *Config, raw string) (err error) { c.PrefixDelegation, err = parseBool(raw); return }},
+		func(c *Config, raw string) (err error) { c.PrefixDelegation, err = settings.ParseBool(raw); return }},
 	{"loadBalancerController", "boolean", false,
 		"Install the AWS Load Balancer Controller (chart aws-load-balancer-controller, on an IRSA role trusted only by its service account), which Services of type LoadBalancer and Ingresses need; IPv6 clusters have no other way. With demoApps, a demo NLB Service too.",
-		func(c *Config, raw string) (err error) { c.LoadBalancerController, err = parseBool(raw); return }},
+		func(c *Config, raw string) (err error) {
+			c.LoadBalancerController, err = settings.ParseBool(raw)
+			return
+		}},
 	{"loadBalancerControllerVersion", "string", lbcontroller.DefaultVersion,
 		"aws-load-balancer-controller chart version, e.g. 3.5.0.",
 		func(c *Config, raw string) error { c.LoadBalancerControllerVersion = raw; return nil }},
@@ -121,55 +137,59 @@ var Keys = []Key{
 		func(c *Config, raw string) error { c.LoadBalancerControllerRoleArn = raw; return nil }},
 	{"loadBalancerSourceRanges", "array", []any{},
 		"Who may reach the demo load balancer (demoApps), which is internet-facing only for these: CIDR blocks, IPv4 and, for a dual-stack load balancer, IPv6 (curl -6 needs one). Empty means endpointPublicAccessCidrs, the deployer's addresses; with neither it is internal.",
-		func(c *Config, raw string) (err error) { c.LoadBalancerSourceRanges, err = parseStrings(raw); return }},
+		func(c *Config, raw string) (err error) {
+			c.LoadBalancerSourceRanges, err = settings.ParseStrings(raw)
+			return
+		}},
 	{"loadBalancerIpAddressType", "string", "",
 		"The demo load balancer's front end: dualstack or ipv4. Empty means dualstack on IPv6 clusters, ipv4 on IPv4 ones.",
 		func(c *Config, raw string) error { c.LoadBalancerIpAddressType = raw; return nil }},
 	{"policyEngine", "string", string(clusterspec.PolicyEngineNone),
 		"Who enforces NetworkPolicies: calico (tigera-operator, VPC CNI policy off), vpc-cni (the add-on's own agent), or none. Exactly one, by construction.",
 		func(c *Config, raw string) error { c.PolicyEngine = clusterspec.PolicyEngine(raw); return nil }},
-	{"calicoVersion", "string", calico.DefaultVersion,
-		"tigera-operator Helm chart version (Calico release) when policyEngine is calico, e.g. v3.33.1.",
-		func(c *Config, raw string) error { c.CalicoVersion = raw; return nil }},
-	{"calicoChartRepository", "string", calico.Repository,
-		"Where the Calico charts come from: Tigera's repository (https://docs.tigera.io/calico/charts), oci://quay.io/calico/charts, a mirror of either, or a local directory holding tigera-operator/ and crd.projectcalico.org.v1/ (air-gapped).",
-		func(c *Config, raw string) error { c.CalicoChartRepository = raw; return nil }},
+}
+
+// keysAfterCalico follow Calico's own keys (calico.Keys) in the docs' order.
+var keysAfterCalico = []Key{
 	{"demoApps", "boolean", false,
 		"Deploy the chapter's test applications: busybox Deployments in namespaces deploy1 and deploy2.",
-		func(c *Config, raw string) (err error) { c.DemoApps, err = parseBool(raw); return }},
+		func(c *Config, raw string) (err error) { c.DemoApps, err = settings.ParseBool(raw); return }},
 	{"denyEgressPolicy", "boolean", false,
 		"Apply the chapter's default-deny egress NetworkPolicy in deploy2 (the chapter names it default-deny-ingress; it denies egress). Needs demoApps.",
-		func(c *Config, raw string) (err error) { c.DenyEgressPolicy, err = parseBool(raw); return }},
+		func(c *Config, raw string) (err error) { c.DenyEgressPolicy, err = settings.ParseBool(raw); return }},
 	{"allowDnsEgress", "boolean", false,
 		"With denyEgressPolicy, still let deploy2 reach CoreDNS on port 53.",
-		func(c *Config, raw string) (err error) { c.AllowDnsEgress, err = parseBool(raw); return }},
+		func(c *Config, raw string) (err error) { c.AllowDnsEgress, err = settings.ParseBool(raw); return }},
 	{"multus", "boolean", false,
 		"Add Multus secondary networks (ipvlan on a tagged ENI per zone). The ipv4-multus scenario needs it; ipv4-calico may turn it on.",
-		func(c *Config, raw string) (err error) { c.Multus, err = parseBool(raw); return }},
+		func(c *Config, raw string) (err error) { c.Multus, err = settings.ParseBool(raw); return }},
 	{"multusAvailabilityZones", "array", []any{},
 		"Zones that get a Multus network and node. Empty means the first zone, as in the chapter.",
-		func(c *Config, raw string) (err error) { c.MultusAvailabilityZones, err = parseStrings(raw); return }},
+		func(c *Config, raw string) (err error) {
+			c.MultusAvailabilityZones, err = settings.ParseStrings(raw)
+			return
+		}},
 	{"multusRanges", "array", []any{},
 		"Pod address range per Multus zone, first-last, in the zone's subnet, e.g. [192.168.96.20-192.168.96.40]. Empty means addresses 20 to 40 of each subnet (the chapter's).",
-		func(c *Config, raw string) (err error) { c.MultusRanges, err = parseStrings(raw); return }},
+		func(c *Config, raw string) (err error) { c.MultusRanges, err = settings.ParseStrings(raw); return }},
 	{"multusSubnetTier", "string", string(netplan.Private),
 		"Subnet tier the Multus ENIs live in: private (the chapter's 192.168.96.0/19 is the first private subnet) or public.",
 		func(c *Config, raw string) error { c.MultusSubnetTier = netplan.Tier(raw); return nil }},
 	{"multusNodesPerAz", "integer", 1,
 		"Multus nodes per zone. host-local IPAM allocates per node, so only 1 is safe.",
-		func(c *Config, raw string) (err error) { c.MultusNodesPerAz, err = parseInt(raw); return }},
+		func(c *Config, raw string) (err error) { c.MultusNodesPerAz, err = settings.ParseInt(raw); return }},
 	{"multusAttachment", "string", string(multus.AttachNodeGroup),
 		"How the ENIs reach nodes: node-group (a managed node group per zone whose user data attaches the zone's ENI at boot) or instances (the chapter's way for fixed instances, given in multusInstanceIds).",
 		func(c *Config, raw string) error { c.MultusAttachment = multus.Attachment(raw); return nil }},
 	{"multusInstanceIds", "array", []any{},
 		"With multusAttachment instances: the instance per Multus zone, in the same order.",
-		func(c *Config, raw string) (err error) { c.MultusInstanceIds, err = parseStrings(raw); return }},
+		func(c *Config, raw string) (err error) { c.MultusInstanceIds, err = settings.ParseStrings(raw); return }},
 	{"multusImage", "string", "",
 		"Multus thick plugin image. Empty means AWS's EKS build (" + multus.MultusImageTag + ") from the EKS registry of aws:region.",
 		func(c *Config, raw string) error { c.MultusImage = raw; return nil }},
 	{"multusDemoPod", "boolean", false,
 		"Run the chapter's multus-pod (busybox with the ipvlan network) on the first Multus network.",
-		func(c *Config, raw string) (err error) { c.MultusDemoPod, err = parseBool(raw); return }},
+		func(c *Config, raw string) (err error) { c.MultusDemoPod, err = settings.ParseBool(raw); return }},
 	{"busyboxImage", "string", workload.DefaultImage,
 		"The busybox image of every pod this project writes itself (demo apps, multus-pod, the load balancer demo, the checks and their targets). The default is Docker's official image from ECR Public, pulled from inside AWS; give a private mirror, or pin a digest: registry/name:tag@sha256:<digest>.",
 		func(c *Config, raw string) error { c.BusyboxImage = raw; return nil }},
@@ -181,13 +201,13 @@ var Keys = []Key{
 		func(c *Config, raw string) error { c.Kubeconfig = raw; return nil }},
 	{"multusSubnetCidrs", "array", []any{},
 		"With clusterMode existing and multus: the IPv4 block of each Multus zone's subnet, in the order of multusAvailabilityZones (AWS's subnets are not looked up then).",
-		func(c *Config, raw string) (err error) { c.MultusSubnetCidrs, err = parseStrings(raw); return }},
+		func(c *Config, raw string) (err error) { c.MultusSubnetCidrs, err = settings.ParseStrings(raw); return }},
 	{"skipAwait", "boolean", false,
 		"Do not wait for Deployments, DaemonSets and Pods to become ready, e.g. on a cluster without nodes.",
-		func(c *Config, raw string) (err error) { c.SkipAwait, err = parseBool(raw); return }},
+		func(c *Config, raw string) (err error) { c.SkipAwait, err = settings.ParseBool(raw); return }},
 	{"verify", "boolean", false,
 		"End pulumi up with the chapter's checks, run in the cluster as Jobs: IPv6 addressing and the IPv4 path (ipv6), the policy's effect (demoApps), multus-pod's net1 (multusDemoPod). A failed check fails the update, naming the check and showing its output. Needs the API endpoint reachable, like any Kubernetes layer.",
-		func(c *Config, raw string) (err error) { c.Verify, err = parseBool(raw); return }},
+		func(c *Config, raw string) (err error) { c.Verify, err = settings.ParseBool(raw); return }},
 	{"verifyIpv4Target", "string", verify.DefaultIpv4Target,
 		"host:port of an IPv4-only HTTP server the IPv6 checks reach (or, with ipv4Egress none, must not reach). A name, so DNS64's answer can be seen; a private cluster can name its own endpoint.",
 		func(c *Config, raw string) error { c.VerifyIpv4Target = raw; return nil }},
@@ -206,28 +226,14 @@ const (
 // engineNamespace holds the Pulumi engine's own keys (pulumi:tags and the like), which we leave alone.
 const engineNamespace = "pulumi"
 
-func parseBool(raw string) (bool, error) {
-	b, err := strconv.ParseBool(raw)
-	if err != nil {
-		return false, errors.New("not a boolean; use true or false")
+// section makes a feature's keys keys of the project, decoding into the feature's Settings inside
+// the configuration.
+func section[S any](keys []settings.Key[S], of func(*Config) *S) []Key {
+	out := make([]Key, len(keys))
+	for i, k := range keys {
+		out[i] = Key{k.Name, k.Type, k.Default, k.Description, func(c *Config, raw string) error { return k.Decode(of(c), raw) }}
 	}
-	return b, nil
-}
-
-func parseInt(raw string) (int, error) {
-	n, err := strconv.Atoi(raw)
-	if err != nil {
-		return 0, errors.New("not an integer")
-	}
-	return n, nil
-}
-
-func parseStrings(raw string) ([]string, error) {
-	var out []string
-	if err := json.Unmarshal([]byte(raw), &out); err != nil {
-		return nil, errors.New("not a list of strings; write a YAML list such as [eu-central-1a, eu-central-1b]")
-	}
-	return out, nil
+	return out
 }
 
 // DefaultString renders the key's default the way the engine passes config to programs.

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"eks-advanced-networking/internal/calico"
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/settings"
 	"eks-advanced-networking/internal/verify"
 	"eks-advanced-networking/internal/workload"
 )
@@ -302,12 +302,10 @@ func (c *Config) validatePolicy() []error {
 			warn(fmt.Sprintf("%s:policyEngine %s does not filter the v4if0 path IPv6 pods use for IPv4 (ipv4Egress %s, aws-network-policy-agent #55): NetworkPolicies do not restrict their IPv4 egress", Project, c.PolicyEngine, c.Ipv4Egress))
 		}
 	}
-	// Calico's own keys.
+	// Calico's own settings matter only when Calico is the engine.
 	if c.PolicyEngine == clusterspec.PolicyEngineCalico {
-		if err := calico.ValidateVersion(c.CalicoVersion); err != nil {
-			add("calicoVersion", c.CalicoVersion, err.Error())
-		} else if _, err := calico.ParseChartSource(c.CalicoChartRepository, c.CalicoVersion); err != nil {
-			add("calicoChartRepository", c.CalicoChartRepository, err.Error())
+		if err := settings.Errors(keyPrefix, c.Calico.Validate()); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if c.DenyEgressPolicy && !c.DemoApps {
@@ -335,11 +333,11 @@ func (c *Config) asKeyError(err error) error {
 	return fieldKeyError(netplanKeys, fe.Field, fe.Value, fe.Reason)
 }
 
+// keyPrefix starts every error about a key of the project.
+const keyPrefix = "config " + Project + ":"
+
 func keyError(name, value, reason string) error {
-	if value == "" {
-		return fmt.Errorf("config %s:%s: %s", Project, name, reason)
-	}
-	return fmt.Errorf("config %s:%s = %q: %s", Project, name, value, reason)
+	return settings.KeyError(keyPrefix, name, value, reason)
 }
 
 // joinNames lists the values of a string enum for an error message.
