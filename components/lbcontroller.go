@@ -132,10 +132,14 @@ func loadBalancerControllerRole(ctx *pulumi.Context, name string, args *LoadBala
 	if err != nil {
 		return nil, nil, err
 	}
-	doc, err := lbcontroller.IamPolicy(partition.Partition).JSON()
+	policy, err := lbcontroller.IamPolicy(partition.Partition)
 	if err != nil {
 		return nil, nil, err
 	}
-	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{Role: role.Name, Policy: pulumi.String(doc)}, parent)
-	return role, policy, err
+	doc, err := policy.JSON()
+	if err != nil {
+		return nil, nil, err
+	}
+	rolePolicy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{Role: role.Name, Policy: pulumi.String(doc)}, parent)
+	return role, rolePolicy, err
 }

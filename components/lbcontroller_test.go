@@ -49,7 +49,11 @@ func TestLoadBalancerController(t *testing.T) {
 		t.Errorf("trust policy sub %v", sub)
 	}
 	policy := get(t, p, typeRolePolicy, "lbc")
-	want, _ := lbcontroller.IamPolicy("aws").JSON()
+	published, err := lbcontroller.IamPolicy("aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := published.JSON()
 	hasInputs(t, policy, map[string]any{"role": role.ID, "policy": want})
 
 	chart := get(t, p, typeChart, "lbc")
