@@ -10,6 +10,7 @@ import (
 
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/lbcontroller"
+	"eks-advanced-networking/internal/settings"
 )
 
 // LoadBalancerControllerType is the component's type token.
@@ -24,9 +25,9 @@ type LoadBalancerControllerArgs struct {
 	// OidcProviderArn and OidcIssuer are the cluster's, for the IRSA role this component creates.
 	// Leave them nil and give RoleArn on a cluster whose IRSA role exists already.
 	OidcProviderArn, OidcIssuer pulumi.StringInput
-	RoleArn                     string
-	// Version and Repository are the chart's (lbcontroller.DefaultVersion, lbcontroller.Repository).
-	Version, Repository string
+	// Settings are the chart's version and source and an existing role (RoleArn), as the stack
+	// file's keys set them; they are checked as the stack file's are.
+	lbcontroller.Settings
 	// SkipAwait stops Pulumi from waiting for the controller's Deployment (a cluster with no nodes).
 	SkipAwait bool
 	Tags      map[string]string
@@ -63,12 +64,12 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	if (args.RoleArn == "") == (args.OidcProviderArn == nil || args.OidcIssuer == nil) {
 		return nil, bad("RoleArn", args.RoleArn, "give either the cluster's OIDC provider and issuer (a role is created) or an existing role, not both")
 	}
-	if err := lbcontroller.ValidateVersion(args.Version); err != nil {
-		return nil, bad("Version", args.Version, err.Error())
+	if err := settings.Errors("LoadBalancerController "+name+": ", args.Validate()); err != nil {
+		return nil, err
 	}
-	source, err := lbcontroller.ParseChartSource(args.Repository, args.Version)
+	source, err := args.ChartSource()
 	if err != nil {
-		return nil, bad("Repository", args.Repository, err.Error())
+		return nil, err
 	}
 	staticValues, err := lbcontroller.ChartValues(args.ClusterName, args.Region).Map()
 	if err != nil {

@@ -30,7 +30,19 @@ var lbcArgs = LoadBalancerControllerArgs{
 	ClusterName: "chapter", Region: "eu-central-1", VpcId: pulumi.String("vpc-0abc"),
 	OidcProviderArn: pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/ABC"),
 	OidcIssuer:      pulumi.String("https://oidc.eks.eu-central-1.amazonaws.com/id/ABC"),
-	Version:         lbcontroller.DefaultVersion, Repository: lbcontroller.Repository,
+	Settings:        lbcontroller.Settings{Version: lbcontroller.DefaultVersion, ChartRepository: lbcontroller.Repository},
+}
+
+// A bad chart version is refused before anything registers, in the stack file's words.
+func TestLoadBalancerControllerRefusesAsTheStackFileDoes(t *testing.T) {
+	args := lbcArgs
+	args.Version = "v3.5.0"
+	p, err := runLoadBalancerController(t, args, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), `LoadBalancerController lbc: loadBalancerControllerVersion = "v3.5.0": not a chart version`) || len(p.Resources) != 0 {
+		t.Errorf("err %v, %d resources", err, len(p.Resources))
+	}
+	sameAsTheStackFile(t, err, "LoadBalancerController lbc: ", "loadBalancerControllerVersion", map[string]string{"scenario": "ipv4-calico", "vpcIpv6": "false",
+		"loadBalancerController": "true", "loadBalancerControllerVersion": "v3.5.0"})
 }
 
 // The controller runs on an IRSA role trusted by its service account alone, with the published

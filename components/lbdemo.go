@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/internal/lbcontroller"
+	"eks-advanced-networking/internal/settings"
 	"eks-advanced-networking/internal/workload"
 )
 
@@ -42,8 +43,12 @@ type serviceWithStatus struct {
 
 // NewLoadBalancerDemo registers the demo.
 func NewLoadBalancerDemo(ctx *pulumi.Context, name string, args *LoadBalancerDemoArgs, opts ...pulumi.ResourceOption) (*LoadBalancerDemo, error) {
-	if args == nil || (args.AddressType != lbcontroller.DualStack && args.AddressType != lbcontroller.Ipv4) {
+	if args == nil || args.AddressType == "" {
 		return nil, fmt.Errorf("LoadBalancerDemo %s: AddressType must be %s or %s", name, lbcontroller.DualStack, lbcontroller.Ipv4)
+	}
+	own := lbcontroller.DemoSettings{SourceRanges: args.SourceRanges, IpAddressType: args.AddressType}
+	if err := settings.Errors("LoadBalancerDemo "+name+": ", own.Validate()); err != nil {
+		return nil, err
 	}
 	image, err := workload.ImageOrDefault(args.Image)
 	if err != nil {

@@ -110,17 +110,28 @@ func TestCalicoPolicyEngine(t *testing.T) {
 		t.Errorf("bad version: err %v, %d resources", err, len(p.Resources))
 	}
 	// A Go caller hears what a stack file's author does, past the prefix.
-	_, stackFileErr := config.Decode(map[string]string{config.Project + ":scenario": "ipv4-calico", config.Project + ":vpcIpv6": "false",
-		config.Project + ":policyEngine": "calico", config.Project + ":calicoVersion": "3.33"})
+	sameAsTheStackFile(t, err, "CalicoPolicyEngine calico: ", "calicoVersion", map[string]string{"scenario": "ipv4-calico", "vpcIpv6": "false",
+		"policyEngine": "calico", "calicoVersion": "3.33"})
+}
+
+// sameAsTheStackFile: a component's refusal says, past its prefix, what the stack file's refusal of
+// the same value says about key (keys are the project's, without the namespace).
+func sameAsTheStackFile(t *testing.T, err error, prefix, key string, keys map[string]string) {
+	t.Helper()
+	raw := map[string]string{}
+	for k, v := range keys {
+		raw[config.Project+":"+k] = v
+	}
+	_, stackFileErr := config.Decode(raw)
 	var stackFileSays string
 	if stackFileErr != nil {
 		for _, line := range strings.Split(stackFileErr.Error(), "\n") {
-			if strings.HasPrefix(line, "config "+config.Project+":calicoVersion") {
+			if strings.HasPrefix(line, "config "+config.Project+":"+key+" ") {
 				stackFileSays = strings.TrimPrefix(line, "config "+config.Project+":")
 			}
 		}
 	}
-	if err == nil || stackFileSays == "" || strings.TrimPrefix(err.Error(), "CalicoPolicyEngine calico: ") != stackFileSays {
+	if err == nil || stackFileSays == "" || strings.TrimPrefix(err.Error(), prefix) != stackFileSays {
 		t.Errorf("the component says %v; the stack file %q", err, stackFileSays)
 	}
 }

@@ -52,8 +52,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 	var loadBalancerReady []pulumi.Resource
 	if cfg.LoadBalancerController {
 		args := &components.LoadBalancerControllerArgs{
-			ClusterName: cfg.EksClusterName(ctx.Stack()), Region: cfg.Region, RoleArn: cfg.LoadBalancerControllerRoleArn,
-			Version: cfg.LoadBalancerControllerVersion, Repository: cfg.LoadBalancerControllerChartRepository, SkipAwait: cfg.SkipAwait,
+			ClusterName: cfg.EksClusterName(ctx.Stack()), Region: cfg.Region, Settings: cfg.LoadBalancer, SkipAwait: cfg.SkipAwait,
 		}
 		providers := []pulumi.ProviderResource{k8s}
 		if clusterAws != nil {

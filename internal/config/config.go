@@ -12,6 +12,7 @@ package config
 import (
 	"eks-advanced-networking/internal/calico"
 	"eks-advanced-networking/internal/clusterspec"
+	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 )
@@ -91,16 +92,11 @@ type Config struct {
 	PrefixDelegation bool
 
 	// LoadBalancerController installs the AWS Load Balancer Controller.
-	LoadBalancerController                bool
-	LoadBalancerControllerVersion         string
-	LoadBalancerControllerChartRepository string
-	// LoadBalancerControllerRoleArn is the controller's IRSA role on an existing cluster.
-	LoadBalancerControllerRoleArn string
-	// LoadBalancerIpAddressType is the demo load balancer's front end: ipv4 or dualstack.
-	LoadBalancerIpAddressType string
-	// LoadBalancerSourceRanges may reach the internet-facing demo load balancer (empty: the
-	// deployer's endpointPublicAccessCidrs).
-	LoadBalancerSourceRanges []string
+	LoadBalancerController bool
+	// LoadBalancer is the controller's own settings (lbcontroller.Keys).
+	LoadBalancer lbcontroller.Settings
+	// LoadBalancerDemo is the demo load balancer's (lbcontroller.DemoKeys).
+	LoadBalancerDemo lbcontroller.DemoSettings
 
 	PolicyEngine clusterspec.PolicyEngine
 	// Calico is the Calico policy engine's own settings (calico.Keys).

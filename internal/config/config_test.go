@@ -9,6 +9,7 @@ import (
 
 	"eks-advanced-networking/internal/calico"
 	"eks-advanced-networking/internal/clusterspec"
+	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 )
@@ -40,7 +41,7 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 		NodeMinSize: 2, NodeDesiredSize: 2, NodeMaxSize: 2,
 		VpcCniVersion: "latest", CorednsVersion: "latest", KubeProxyVersion: "latest", WarmPrefixTarget: 1,
 		EndpointPrivateAccessCidrs: []string{}, ClusterAdminArns: []string{},
-		LoadBalancerControllerVersion: "3.5.0", LoadBalancerSourceRanges: []string{}, LoadBalancerControllerChartRepository: "https://aws.github.io/eks-charts",
+		LoadBalancer: lbcontroller.Settings{Version: "3.5.0", ChartRepository: "https://aws.github.io/eks-charts"}, LoadBalancerDemo: lbcontroller.DemoSettings{SourceRanges: []string{}},
 		PolicyEngine: clusterspec.PolicyEngineNone, Calico: calico.Settings{Version: "v3.33.1", ChartRepository: "https://docs.tigera.io/calico/charts"},
 		MultusAvailabilityZones: []string{}, MultusRanges: []string{}, MultusSubnetTier: netplan.Private, MultusNodesPerAz: 1,
 		MultusAttachment: multus.AttachNodeGroup, MultusInstanceIds: []string{}, MultusImage: "", BusyboxImage: "public.ecr.aws/docker/library/busybox:1.37",

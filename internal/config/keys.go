@@ -29,10 +29,17 @@ const MinAvailabilityZones = 2
 
 // Keys is every key of the project namespace, in the order the docs list them. A feature that owns
 // its settings declares its keys in its own package (calico.Keys); the rest are still here.
-var Keys = slices.Concat(keysBeforeCalico, section(calico.Keys, func(c *Config) *calico.Settings { return &c.Calico }), keysAfterCalico)
+var Keys = slices.Concat(
+	keysBeforeLoadBalancerController,
+	section(lbcontroller.Keys, func(c *Config) *lbcontroller.Settings { return &c.LoadBalancer }),
+	section(lbcontroller.DemoKeys, func(c *Config) *lbcontroller.DemoSettings { return &c.LoadBalancerDemo }),
+	policyEngineKey,
+	section(calico.Keys, func(c *Config) *calico.Settings { return &c.Calico }),
+	keysAfterCalico,
+)
 
-// keysBeforeCalico precede Calico's keys.
-var keysBeforeCalico = []Key{
+// keysBeforeLoadBalancerController run up to its switch, loadBalancerController.
+var keysBeforeLoadBalancerController = []Key{
 	{"scenario", "string", string(ScenarioIpv6),
 		"Which composition in stacks/ to run: " + joinNames(Scenarios) + ".",
 		func(c *Config, raw string) error { c.Scenario = Scenario(raw); return nil }},
@@ -126,24 +133,10 @@ var keysBeforeCalico = []Key{
 			c.LoadBalancerController, err = settings.ParseBool(raw)
 			return
 		}},
-	{"loadBalancerControllerVersion", "string", lbcontroller.DefaultVersion,
-		"aws-load-balancer-controller chart version, e.g. 3.5.0.",
-		func(c *Config, raw string) error { c.LoadBalancerControllerVersion = raw; return nil }},
-	{"loadBalancerControllerChartRepository", "string", lbcontroller.Repository,
-		"Where the controller's chart comes from: AWS's repository (https://aws.github.io/eks-charts), a mirror, an oci:// registry, or an absolute local directory holding aws-load-balancer-controller/.",
-		func(c *Config, raw string) error { c.LoadBalancerControllerChartRepository = raw; return nil }},
-	{"loadBalancerControllerRoleArn", "string", "",
-		"With clusterMode existing: the controller's IRSA role (with the controller's IAM policy), which this program then does not create.",
-		func(c *Config, raw string) error { c.LoadBalancerControllerRoleArn = raw; return nil }},
-	{"loadBalancerSourceRanges", "array", []any{},
-		"Who may reach the demo load balancer (demoApps), which is internet-facing only for these: CIDR blocks, IPv4 and, for a dual-stack load balancer, IPv6 (curl -6 needs one). Empty means endpointPublicAccessCidrs, the deployer's addresses; with neither it is internal.",
-		func(c *Config, raw string) (err error) {
-			c.LoadBalancerSourceRanges, err = settings.ParseStrings(raw)
-			return
-		}},
-	{"loadBalancerIpAddressType", "string", "",
-		"The demo load balancer's front end: dualstack or ipv4. Empty means dualstack on IPv6 clusters, ipv4 on IPv4 ones.",
-		func(c *Config, raw string) error { c.LoadBalancerIpAddressType = raw; return nil }},
+}
+
+// policyEngineKey follows the load balancer controller's keys (lbcontroller.Keys, lbcontroller.DemoKeys).
+var policyEngineKey = []Key{
 	{"policyEngine", "string", string(clusterspec.PolicyEngineNone),
 		"Who enforces NetworkPolicies: calico (tigera-operator, VPC CNI policy off), vpc-cni (the add-on's own agent), or none. Exactly one, by construction.",
 		func(c *Config, raw string) error { c.PolicyEngine = clusterspec.PolicyEngine(raw); return nil }},

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
@@ -383,44 +385,39 @@ func (c *Config) validatePrefixDelegation() []error {
 	return errs
 }
 
-// validateLoadBalancerController checks the controller's keys and the demo load balancer's address
-// type.
+// validateLoadBalancerController checks the controller's and the demo load balancer's settings when
+// the controller is on (their own rules: lbcontroller.Settings and DemoSettings), and the rules they
+// share with the rest of the stack: the VPC and the cluster's family for the front end, the region,
+// an IPv4 path for the controller's AWS calls, and who makes its role.
 func (c *Config) validateLoadBalancerController() []error {
 	var errs []error
 	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
-	if c.LoadBalancerIpAddressType != "" {
-		switch {
-		case c.LoadBalancerIpAddressType != lbcontroller.Ipv4 && c.LoadBalancerIpAddressType != lbcontroller.DualStack:
-			add("loadBalancerIpAddressType", c.LoadBalancerIpAddressType, "use dualstack or ipv4, or leave it empty")
-		case c.LoadBalancerIpAddressType == lbcontroller.DualStack && !c.VpcIpv6 && c.ClusterMode == ClusterModeCreate:
-			add("loadBalancerIpAddressType", c.LoadBalancerIpAddressType, "a dual-stack load balancer needs subnets with IPv6; set vpcIpv6 to true, or use ipv4")
-		case c.LoadBalancerIpAddressType == lbcontroller.Ipv4 && c.Ipv6Cluster():
-			add("loadBalancerIpAddressType", c.LoadBalancerIpAddressType, "an IPv6 cluster's pods have only IPv6 addresses, which an IPv4 load balancer cannot reach as IP targets; use dualstack")
-		}
-	}
 	if !c.LoadBalancerController {
-		if c.LoadBalancerIpAddressType != "" || c.LoadBalancerControllerRoleArn != "" || len(c.LoadBalancerSourceRanges) > 0 {
+		if c.LoadBalancerDemo.IpAddressType != "" || c.LoadBalancer.RoleArn != "" || len(c.LoadBalancerDemo.SourceRanges) > 0 {
 			add("loadBalancerController", "false", "loadBalancerIpAddressType, loadBalancerSourceRanges and loadBalancerControllerRoleArn are the controller's settings; set loadBalancerController to true, or leave them empty")
 		}
 		return errs
 	}
-	for _, r := range c.LoadBalancerSourceRanges {
-		p, err := netip.ParsePrefix(r)
-		switch {
-		case err != nil:
-			add("loadBalancerSourceRanges", r, "not a CIDR block such as 203.0.113.7/32 or 2001:db8:1234::/64")
-		case p.Masked() != p:
-			add("loadBalancerSourceRanges", r, fmt.Sprintf("host bits are set; did you mean %s?", p.Masked()))
-		case p.Addr().Is6() && c.LoadBalancerAddressType() != lbcontroller.DualStack:
-			add("loadBalancerSourceRanges", r, "an IPv6 block, but the demo load balancer has only an IPv4 front end (loadBalancerIpAddressType ipv4); use dualstack")
-		case p.Bits() == 0:
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s:loadBalancerSourceRanges: %s opens the demo load balancer to the whole internet", Project, r))
+	for _, own := range []field.ErrorList{c.LoadBalancer.Validate(), c.LoadBalancerDemo.Validate()} {
+		if err := settings.Errors(keyPrefix, own); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	if err := lbcontroller.ValidateVersion(c.LoadBalancerControllerVersion); err != nil {
-		add("loadBalancerControllerVersion", c.LoadBalancerControllerVersion, err.Error())
-	} else if _, err := lbcontroller.ParseChartSource(c.LoadBalancerControllerChartRepository, c.LoadBalancerControllerVersion); err != nil {
-		add("loadBalancerControllerChartRepository", c.LoadBalancerControllerChartRepository, err.Error())
+	switch addressType := c.LoadBalancerDemo.IpAddressType; {
+	case addressType == lbcontroller.DualStack && !c.VpcIpv6 && c.ClusterMode == ClusterModeCreate:
+		add(lbcontroller.KeyIpAddressType, addressType, "a dual-stack load balancer needs subnets with IPv6; set vpcIpv6 to true, or use ipv4")
+	case addressType == lbcontroller.Ipv4 && c.Ipv6Cluster():
+		add(lbcontroller.KeyIpAddressType, addressType, "an IPv6 cluster's pods have only IPv6 addresses, which an IPv4 load balancer cannot reach as IP targets; use dualstack")
+	}
+	for _, r := range c.LoadBalancerDemo.SourceRanges {
+		p, err := netip.ParsePrefix(r)
+		switch {
+		case err != nil || p.Masked() != p: // DemoSettings.Validate says why
+		case p.Addr().Is6() && c.LoadBalancerAddressType() != lbcontroller.DualStack:
+			add(lbcontroller.KeySourceRanges, r, "an IPv6 block, but the demo load balancer has only an IPv4 front end (loadBalancerIpAddressType ipv4); use dualstack")
+		case p.Bits() == 0:
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s:%s: %s opens the demo load balancer to the whole internet", Project, lbcontroller.KeySourceRanges, r))
+		}
 	}
 	if c.Region == "" {
 		add("loadBalancerController", "true", "the controller needs the cluster's region: set "+RegionKey)
@@ -431,14 +428,10 @@ func (c *Config) validateLoadBalancerController() []error {
 	switch {
 	case c.ClusterMode == ClusterModeExisting && c.ClusterName == "":
 		add("clusterName", "", "with clusterMode existing the controller needs your cluster's name (it tags the load balancers it makes with it); set clusterName")
-	case c.ClusterMode == ClusterModeExisting && c.LoadBalancerControllerRoleArn == "":
-		add("loadBalancerControllerRoleArn", "", "with clusterMode existing no AWS resource is created, so the controller needs your IRSA role for it (trusted by "+lbcontroller.Namespace+"/"+lbcontroller.ServiceAccount+", with the controller's IAM policy)")
-	case c.ClusterMode != ClusterModeExisting && c.LoadBalancerControllerRoleArn != "":
-		add("loadBalancerControllerRoleArn", c.LoadBalancerControllerRoleArn, "this program creates the controller's IRSA role with the cluster; leave it empty")
-	case c.LoadBalancerControllerRoleArn != "":
-		if p, err := clusterspec.ParseIamPrincipal(c.LoadBalancerControllerRoleArn); err != nil || p.Kind != "role" {
-			add("loadBalancerControllerRoleArn", c.LoadBalancerControllerRoleArn, "not an IAM role ARN; ARNs look like arn:aws:iam::123456789012:role/aws-load-balancer-controller")
-		}
+	case c.ClusterMode == ClusterModeExisting && c.LoadBalancer.RoleArn == "":
+		add(lbcontroller.KeyRoleArn, "", "with clusterMode existing no AWS resource is created, so the controller needs your IRSA role for it (trusted by "+lbcontroller.Namespace+"/"+lbcontroller.ServiceAccount+", with the controller's IAM policy)")
+	case c.ClusterMode != ClusterModeExisting && c.LoadBalancer.RoleArn != "":
+		add(lbcontroller.KeyRoleArn, c.LoadBalancer.RoleArn, "this program creates the controller's IRSA role with the cluster; leave it empty")
 	}
 	return errs
 }
@@ -446,8 +439,8 @@ func (c *Config) validateLoadBalancerController() []error {
 // DemoSourceRanges are who may reach the demo load balancer: loadBalancerSourceRanges, else the
 // deployer's endpointPublicAccessCidrs. None makes it internal.
 func (c *Config) DemoSourceRanges() []string {
-	if len(c.LoadBalancerSourceRanges) > 0 {
-		return c.LoadBalancerSourceRanges
+	if len(c.LoadBalancerDemo.SourceRanges) > 0 {
+		return c.LoadBalancerDemo.SourceRanges
 	}
 	return c.EndpointPublicAccessCidrs
 }
@@ -456,8 +449,8 @@ func (c *Config) DemoSourceRanges() []string {
 // clusters and ipv4 on IPv4 ones.
 func (c *Config) LoadBalancerAddressType() string {
 	switch {
-	case c.LoadBalancerIpAddressType != "":
-		return c.LoadBalancerIpAddressType
+	case c.LoadBalancerDemo.IpAddressType != "":
+		return c.LoadBalancerDemo.IpAddressType
 	case c.Ipv6Cluster():
 		return lbcontroller.DualStack
 	}
