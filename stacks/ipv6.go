@@ -44,6 +44,6 @@ func ipv6VerifyCommands(cfg *config.Config, cluster string) []string {
 		"kubectl get pods -n kube-system -o wide",
 		fmt.Sprintf("kubectl run busybox --image=%s --restart=Never --rm -it -- sh -c 'ip -6 addr show eth0; ip -4 addr show v4if0; "+
 			"wget -qO- -T 5 http://%s >/dev/null && echo IPv6 ok; wget -qO- -T 5 http://%s >/dev/null && echo IPv4 ok'",
-			cfg.BusyboxImage, cfg.VerifyIpv6Target, cfg.VerifyIpv4Target),
+			cfg.BusyboxImage, cfg.VerifyTargets.Ipv6Target, cfg.VerifyTargets.Ipv4Target),
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/verify"
 )
 
 // Project is the Pulumi project name and so the namespace of our config keys.
@@ -124,9 +125,9 @@ type Config struct {
 	SkipAwait         bool
 
 	// Verify ends `pulumi up` with the chapter's checks (internal/verify).
-	Verify           bool
-	VerifyIpv4Target string
-	VerifyIpv6Target string
+	Verify bool
+	// VerifyTargets are the servers the IPv6 checks reach (verify.Keys).
+	VerifyTargets verify.Settings
 
 	// Warnings are worth telling the user but do not stop the deployment (paid extended support, an
 	// API endpoint open to the internet).

@@ -12,6 +12,7 @@ import (
 	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/verify"
 )
 
 func raw(kv ...string) map[string]string {
@@ -46,7 +47,7 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 		MultusAvailabilityZones: []string{}, MultusRanges: []string{}, MultusSubnetTier: netplan.Private, MultusNodesPerAz: 1,
 		MultusAttachment: multus.AttachNodeGroup, MultusInstanceIds: []string{}, MultusImage: "", BusyboxImage: "public.ecr.aws/docker/library/busybox:1.37",
 		ClusterMode: ClusterModeCreate, MultusSubnetCidrs: []string{},
-		VerifyIpv4Target: "ipv4.google.com:80", VerifyIpv6Target: "ipv6.google.com:80",
+		VerifyTargets: verify.Settings{Ipv4Target: "ipv4.google.com:80", Ipv6Target: "ipv6.google.com:80"},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults = %+v\nwant %+v", *c, want)

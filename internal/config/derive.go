@@ -100,9 +100,8 @@ func placeholderZones(c *Config) []string {
 func (c *Config) VerifyInput(networks []multus.Network) verify.Input {
 	in := verify.Input{Image: c.BusyboxImage, KubernetesVersion: c.KubernetesVersion}
 	if c.Ipv6Cluster() {
-		// Validation has parsed both targets already.
-		ipv4, _ := verify.ParseTarget(c.VerifyIpv4Target, true)
-		ipv6, _ := verify.ParseTarget(c.VerifyIpv6Target, false)
+		// Validation has refused targets that do not parse.
+		ipv4, ipv6, _ := c.VerifyTargets.Targets()
 		in.Ipv6 = &verify.Ipv6Input{NodeSnat: c.Ipv4Egress.NodeSnat(), Nat64: c.Ipv4Egress.UsesNat64(), Ipv4Target: ipv4, Ipv6Target: ipv6}
 	}
 	if c.DemoApps {

@@ -36,6 +36,7 @@ var Keys = slices.Concat(
 	policyEngineKey,
 	section(calico.Keys, func(c *Config) *calico.Settings { return &c.Calico }),
 	keysAfterCalico,
+	section(verify.Keys, func(c *Config) *verify.Settings { return &c.VerifyTargets }),
 )
 
 // keysBeforeLoadBalancerController run up to its switch, loadBalancerController.
@@ -142,7 +143,8 @@ var policyEngineKey = []Key{
 		func(c *Config, raw string) error { c.PolicyEngine = clusterspec.PolicyEngine(raw); return nil }},
 }
 
-// keysAfterCalico follow Calico's own keys (calico.Keys) in the docs' order.
+// keysAfterCalico follow Calico's own keys (calico.Keys) in the docs' order, up to the checks'
+// switch, verify, which the checks' own keys (verify.Keys) follow.
 var keysAfterCalico = []Key{
 	{"demoApps", "boolean", false,
 		"Deploy the chapter's test applications: busybox Deployments in namespaces deploy1 and deploy2.",
@@ -201,12 +203,6 @@ var keysAfterCalico = []Key{
 	{"verify", "boolean", false,
 		"End pulumi up with the chapter's checks, run in the cluster as Jobs: IPv6 addressing and the IPv4 path (ipv6), the policy's effect (demoApps), multus-pod's net1 (multusDemoPod). A failed check fails the update, naming the check and showing its output. Needs the API endpoint reachable, like any Kubernetes layer.",
 		func(c *Config, raw string) (err error) { c.Verify, err = settings.ParseBool(raw); return }},
-	{"verifyIpv4Target", "string", verify.DefaultIpv4Target,
-		"host:port of an IPv4-only HTTP server the IPv6 checks reach (or, with ipv4Egress none, must not reach). A name, so DNS64's answer can be seen; a private cluster can name its own endpoint.",
-		func(c *Config, raw string) error { c.VerifyIpv4Target = raw; return nil }},
-	{"verifyIpv6Target", "string", verify.DefaultIpv6Target,
-		"host:port of an IPv6-only HTTP server the IPv6 checks reach: a name with an AAAA record, or [address]:port.",
-		func(c *Config, raw string) error { c.VerifyIpv6Target = raw; return nil }},
 }
 
 // The AWS keys this program forwards to its explicit AWS provider. Any other aws: key would be silently

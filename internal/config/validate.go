@@ -17,7 +17,6 @@ import (
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/settings"
-	"eks-advanced-networking/internal/verify"
 	"eks-advanced-networking/internal/workload"
 )
 
@@ -462,11 +461,8 @@ func (c *Config) LoadBalancerAddressType() string {
 func (c *Config) validateVerify() []error {
 	var errs []error
 	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
-	if _, err := verify.ParseTarget(c.VerifyIpv4Target, true); err != nil {
-		add("verifyIpv4Target", c.VerifyIpv4Target, err.Error())
-	}
-	if _, err := verify.ParseTarget(c.VerifyIpv6Target, false); err != nil {
-		add("verifyIpv6Target", c.VerifyIpv6Target, err.Error())
+	if err := settings.Errors(keyPrefix, c.VerifyTargets.Validate()); err != nil {
+		errs = append(errs, err)
 	}
 	if !c.Verify {
 		return errs
