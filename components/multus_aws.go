@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	corev1 "k8s.io/api/core/v1"
 
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/multus"
@@ -209,8 +210,10 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 		instance:      instance,
 		amiFamily:     clusterspec.AL2023,
 		// One node per zone: host-local allocates per node (multus.Plan refuses more). The node labels
-		// itself multus.NodeLabel once its ENI is attached; Multus pods select that label.
+		// itself multus.NodeLabel once its ENI is attached; Multus pods select that label and tolerate
+		// the taint that keeps every other pod off the node.
 		size:            clusterspec.NodeGroupSize{MinSize: 1, DesiredSize: 1, MaxSize: 1},
+		taints:          []corev1.Taint{multus.NodeTaint},
 		securityGroupId: a.NodeSecurityGroupId,
 		imageId:         pulumi.String(ami.Value),
 		userData:        userData,

@@ -170,6 +170,9 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 	if labels, ok := ng.Input("labels").(map[string]any); ok && len(labels) > 0 {
 		t.Errorf("Multus node group labels %v, want none", labels)
 	}
+	// Its nodes register tainted, so only Multus workloads and DaemonSets land there, before the ENI
+	// or after (multus.NodeTaint).
+	hasInputs(t, ng, map[string]any{"taints": []any{map[string]any{"key": multus.NodeLabel, "value": "true", "effect": "NO_SCHEDULE"}}})
 	// Destroy removes the node (and the attachment Pulumi never saw) before the ENI; the attach policy
 	// is in place before the node boots.
 	policy := get(t, p, typeRolePolicy, "multus-attach-eni")

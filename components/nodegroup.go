@@ -2,12 +2,14 @@ package components
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	corev1 "k8s.io/api/core/v1"
 
 	"eks-advanced-networking/internal/clusterspec"
 )
@@ -47,7 +49,16 @@ type managedNodeGroup struct {
 	// userData is the family's user data (AL2023: MIME multipart, not base64), or nil.
 	userData pulumi.StringInput
 	labels   map[string]string
-	tags     map[string]string
+	// taints are set on every node the group registers.
+	taints []corev1.Taint
+	tags   map[string]string
+}
+
+// eksTaintEffects are EKS's names of Kubernetes's taint effects (EKS API reference, Taint).
+var eksTaintEffects = map[corev1.TaintEffect]string{
+	corev1.TaintEffectNoSchedule:       "NO_SCHEDULE",
+	corev1.TaintEffectNoExecute:        "NO_EXECUTE",
+	corev1.TaintEffectPreferNoSchedule: "PREFER_NO_SCHEDULE",
 }
 
 // newManagedNodeGroup registers a node group and its launch template. The launch template: IMDSv2
@@ -139,6 +150,17 @@ func newManagedNodeGroup(ctx *pulumi.Context, name string, ng managedNodeGroup, 
 	}
 	if len(ng.labels) > 0 {
 		args.Labels = pulumi.ToStringMap(ng.labels)
+	}
+	var taints awseks.NodeGroupTaintArray
+	for _, t := range ng.taints {
+		effect, ok := eksTaintEffects[t.Effect]
+		if !ok {
+			return nil, pulumi.StringOutput{}, fmt.Errorf("node group %s: EKS has no taint effect %s", name, t.Effect)
+		}
+		taints = append(taints, awseks.NodeGroupTaintArgs{Key: pulumi.String(t.Key), Value: pulumi.String(t.Value), Effect: pulumi.String(effect)})
+	}
+	if len(taints) > 0 {
+		args.Taints = taints
 	}
 	group, err := awseks.NewNodeGroup(ctx, name, args, parent, pulumi.DependsOn(append([]pulumi.Resource{ng.cluster}, dependsOn...)),
 		// pulumi-aws asks for delete-before-replace whenever the program names a resource whose name it

@@ -24,6 +24,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/klog/v2"
 
 	"eks-advanced-networking/components"
 	"eks-advanced-networking/internal/config"
@@ -515,8 +518,55 @@ func TestTwinIpv4CalicoPreset(t *testing.T) {
 func TestTwinIpv4MultusPreset(t *testing.T) {
 	cfg := dayTwoBase(t, "ipv4-multus", twinPreset(t, "ipv4-multus"))
 	twinRun(t, "ipv4-multus", cfg, func(tw *twin, stack *auto.Stack) {
+		step(t, "a pod without the toleration stays off the Multus node", func() { podWithoutTolerationStaysOff(t) })
 		runDayTwoMatrix(t, tw, stack, "ipv4-multus", cfg)
 	})
+}
+
+// podWithoutTolerationStaysOff: a pod that asks for a Multus node by its label but does not tolerate
+// multus.NodeTaint is left unscheduled by kube-scheduler, for the taint: the node is kept for Multus
+// workloads whatever else the scheduler would prefer.
+func podWithoutTolerationStaysOff(t *testing.T) {
+	pod := corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{Name: "not-a-multus-workload", Namespace: "default"},
+		Spec: corev1.PodSpec{
+			NodeSelector: map[string]string{multus.NodeLabel: "true"},
+			Containers:   []corev1.Container{{Name: "pause", Image: "registry.k8s.io/pause:3.10"}},
+		},
+	}
+	if code, body, err := testCluster.create("/api/v1/namespaces/default/pods", pod); err != nil || code != 201 {
+		t.Fatalf("creating the probe pod: %d %s %v", code, body, err)
+	}
+	defer func() {
+		_, _, _ = testCluster.request("DELETE", "/api/v1/namespaces/default/pods/"+pod.Name, map[string]any{"gracePeriodSeconds": 0})
+	}()
+	var why string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		got, _, err := testCluster.get("/api/v1/namespaces/default/pods/" + pod.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(got)
+		var p corev1.Pod
+		if err := json.Unmarshal(b, &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Spec.NodeName != "" {
+			t.Fatalf("the probe pod was bound to %s, a Multus node it does not tolerate", p.Spec.NodeName)
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Reason == corev1.PodReasonUnschedulable {
+				why = c.Message
+			}
+		}
+		// Only the Multus node has the label, so the node with a taint it does not tolerate is that one
+		// (kube-scheduler's TaintToleration filter: "1 node(s) had untolerated taint(s)").
+		if strings.Contains(why, "1 node(s) had untolerated taint") {
+			return
+		}
+	}
+	t.Errorf("the probe pod is not held off by the Multus taint; the scheduler says %q", why)
 }
 
 // A deployer the endpoint does not answer: validation trusts endpointPrivateAccessCidrs to say that
@@ -549,13 +599,15 @@ func TestTwinUnreachableEndpoint(t *testing.T) {
 type podList struct {
 	Items []struct {
 		Metadata struct {
-			Name              string  `json:"name"`
-			Namespace         string  `json:"namespace"`
-			DeletionTimestamp *string `json:"deletionTimestamp"`
+			Name              string                  `json:"name"`
+			Namespace         string                  `json:"namespace"`
+			DeletionTimestamp *string                 `json:"deletionTimestamp"`
+			OwnerReferences   []metav1.OwnerReference `json:"ownerReferences"`
 		} `json:"metadata"`
 		Spec struct {
-			NodeName     string            `json:"nodeName"`
-			NodeSelector map[string]string `json:"nodeSelector"`
+			NodeName     string              `json:"nodeName"`
+			NodeSelector map[string]string   `json:"nodeSelector"`
+			Tolerations  []corev1.Toleration `json:"tolerations"`
 		} `json:"spec"`
 		Status struct {
 			Conditions []struct {
@@ -625,6 +677,15 @@ func assertPodsBound(t *testing.T) {
 		// The Multus daemon goes only where a secondary network is (its node affinity).
 		if strings.HasPrefix(p.Metadata.Name, "kube-multus-ds-") && labels[multus.NodeLabel] != "true" {
 			t.Errorf("%s runs on %s, which is not a Multus node", p.Metadata.Name, p.Spec.NodeName)
+		}
+		// A Multus node is kept for Multus workloads (multus.NodeTaint): besides them only DaemonSets,
+		// which tolerate every taint, run there.
+		daemon := slices.ContainsFunc(p.Metadata.OwnerReferences, func(o metav1.OwnerReference) bool { return o.Kind == "DaemonSet" })
+		tolerates := slices.ContainsFunc(p.Spec.Tolerations, func(tol corev1.Toleration) bool {
+			return tol.ToleratesTaint(klog.Background(), &multus.NodeTaint, false)
+		})
+		if labels[multus.NodeLabel] == "true" && !daemon && !tolerates {
+			t.Errorf("%s/%s runs on %s, a Multus node, which is kept for Multus workloads", p.Metadata.Namespace, p.Metadata.Name, p.Spec.NodeName)
 		}
 		for k, v := range p.Spec.NodeSelector {
 			if labels[k] != v {

@@ -98,6 +98,25 @@ func ConfigMap() (*corev1.ConfigMap, error) {
 	}, nil
 }
 
+// NodeTaint keeps a Multus node for Multus workloads: its node group registers every node with it,
+// so only pods that tolerate it, and DaemonSets that tolerate every taint (aws-node, kube-proxy, the
+// Multus daemon), land there. Otherwise pods could arrive before the node's ENI is attached, and
+// the VPC CNI's ipamd, attaching ENIs of its own for them at the lowest free device index
+// (amazon-vpc-cni-k8s pkg/awsutils/awsutils.go, awsGetFreeDeviceNumber), would take the slots and
+// the pod capacity the node's maxPods keeps for Multus pods. A kubelet may set its own labels but
+// not change its taints (NodeRestriction), so the taint stays and the label, set once the ENI is
+// attached, is what says the node is ready.
+var NodeTaint = corev1.Taint{Key: NodeLabel, Value: "true", Effect: corev1.TaintEffectNoSchedule}
+
+// OnMultusNode puts a pod on the zone's Multus node once its ENI is attached: it selects the label
+// the node sets then, and tolerates NodeTaint.
+func OnMultusNode(spec *corev1.PodSpec, zone string) {
+	spec.NodeSelector = map[string]string{"topology.kubernetes.io/zone": zone, NodeLabel: "true"}
+	spec.Tolerations = append(spec.Tolerations, corev1.Toleration{
+		Key: NodeTaint.Key, Operator: corev1.TolerationOpEqual, Value: NodeTaint.Value, Effect: NodeTaint.Effect,
+	})
+}
+
 // DaemonSet runs the thick Multus daemon on the Multus nodes (NodeLabel), Linux and not Fargate.
 // AWS's manifest runs it on every node; here the other nodes keep the plain VPC CNI, so Multus,
 // which takes over a node's CNI configuration, goes only where a secondary network exists.
@@ -208,11 +227,9 @@ func DemoDeployment(n Network, image string) *appsv1.Deployment {
 		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
 		Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
 	})
-	d := workload.Deployment(DemoPodName, NadNamespace, map[string]string{"app": DemoPodName}, 1, corev1.PodSpec{
-		Hostname:     DemoPodName,
-		NodeSelector: map[string]string{"topology.kubernetes.io/zone": n.AvailabilityZone, NodeLabel: "true"},
-		Containers:   []corev1.Container{server},
-	}, "/www")
+	spec := corev1.PodSpec{Hostname: DemoPodName, Containers: []corev1.Container{server}}
+	OnMultusNode(&spec, n.AvailabilityZone)
+	d := workload.Deployment(DemoPodName, NadNamespace, map[string]string{"app": DemoPodName}, 1, spec, "/www")
 	d.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
 	d.Spec.Template.Annotations = map[string]string{NetworksAnnotation: n.Name}
 	return d
