@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -255,6 +256,30 @@ func TestBadConfigurations(t *testing.T) {
 	}
 }
 
+// A message about one part of the Kubernetes layer names it alone.
+func TestKubernetesLayerOfOnePart(t *testing.T) {
+	_, err := decode(raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico"))
+	if err == nil || !strings.Contains(err.Error(), "scenario ipv4-calico installs Calico through the cluster's API endpoint") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// On an existing cluster the VPC CNI's policy agent is the cluster's setting: said, not done.
+func TestExistingClusterWithTheVpcCniEngine(t *testing.T) {
+	existing := raw("clusterMode", "existing", "scenario", "ipv4-calico", "demoApps", "true")
+	for _, engine := range []string{"vpc-cni", "none"} {
+		cfg := maps.Clone(existing)
+		cfg[Project+":policyEngine"] = engine
+		c, err := decode(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if warned := strings.Contains(strings.Join(c.Warnings, "\n"), "turn enableNetworkPolicy on there"); warned != (engine == "vpc-cni") {
+			t.Errorf("policyEngine %s: warnings %q", engine, c.Warnings)
+		}
+	}
+}
+
 func TestWarnings(t *testing.T) {
 	c, err := decode(raw("kubernetesVersion", "1.33", "endpointPublicAccessCidrs", `["0.0.0.0/0"]`))
 	if err != nil {
@@ -315,6 +340,19 @@ func TestAcceptedEdges(t *testing.T) {
 		{"Kubernetes layer through the private endpoint", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "endpointPrivateAccessCidrs", `["10.20.0.0/16"]`)},
 		{"checks on the IPv6 cluster, private IPv6 target", raw("verify", "true", "verifyIpv6Target", "[2001:db8::80]:8080", "verifyIpv4Target", "proxy.internal.example:3128", "endpointPublicAccessCidrs", `["198.51.100.7/32"]`)},
 		{"admins with a path", raw("clusterAdminArns", `["arn:aws:iam::123456789012:role/teams/platform-admins","arn:aws:iam::123456789012:user/jane"]`)},
+		// The bounds of the ranges, each end inside.
+		{"two zones, EKS's floor", raw("availabilityZoneCount", "2")},
+		{"six zones in /20s", raw("availabilityZoneCount", "6", "subnetPrefixLength", "20")},
+		{"one spare prefix", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "prefixDelegation", "true", "warmPrefixTarget", "1")},
+		{"eight spare prefixes", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "prefixDelegation", "true", "warmPrefixTarget", "8")},
+		// A /24 holds 14 whole /28s: exactly one node's 7 for 110 pods and 7 spare.
+		{"prefixes that just fit", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "prefixDelegation", "true", "warmPrefixTarget", "7",
+			"subnetPrefixLength", "24", "nodeMinSize", "1", "nodeDesiredSize", "1", "nodeMaxSize", "1")},
+		{"Multus in the public subnets", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "multusSubnetTier", "public", "endpointPublicAccessCidrs", `["198.51.100.7/32"]`)},
+		// Zones are the region's only at deploy time: a Multus zone outside the placeholders is
+		// checked then, not refused here.
+		{"a Multus zone the region names", raw("scenario", "ipv4-multus", "vpcIpv6", "false", "multus", "true", "multusAvailabilityZones", `["eu-central-1d"]`, "endpointPublicAccessCidrs", `["198.51.100.7/32"]`)},
+		{"the load balancer controller with its region", raw("loadBalancerController", "true", "endpointPublicAccessCidrs", `["198.51.100.7/32"]`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := decode(tc.config); err != nil {
@@ -340,6 +378,13 @@ func TestExistingClusterNeedsNoRegion(t *testing.T) {
 func TestEksClusterName(t *testing.T) {
 	c, _ := decode(raw())
 	if got := c.EksClusterName("ipv6.prod"); got != "eks-ipv6-prod" {
+		t.Errorf("derived name %q", got)
+	}
+	// Letters, digits, - and _ stay, to the ends of each range; the characters just outside them go.
+	if got := c.EksClusterName("az-AZ_09"); got != "eks-az-AZ_09" {
+		t.Errorf("derived name %q", got)
+	}
+	if got := c.EksClusterName("`{@[/:"); got != "eks-------" {
 		t.Errorf("derived name %q", got)
 	}
 	c, _ = decode(raw("clusterName", "chapter"))
