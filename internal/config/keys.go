@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"slices"
 
-	"eks-advanced-networking/internal/calico"
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/lbcontroller"
 	"eks-advanced-networking/internal/multus"
@@ -28,14 +27,15 @@ type Key struct {
 const MinAvailabilityZones = 2
 
 // Keys is every key of the project namespace, in the order the docs list them. A feature that owns
-// its settings declares its keys in its own package (calico.Keys); the rest are still here.
+// its settings declares its keys in its own package (lbcontroller.Keys, calico.Keys through
+// policyEngineSettings, verify.Keys); the rest are still here.
 var Keys = slices.Concat(
 	keysBeforeLoadBalancerController,
 	section(lbcontroller.Keys, func(c *Config) *lbcontroller.Settings { return &c.LoadBalancer }),
 	section(lbcontroller.DemoKeys, func(c *Config) *lbcontroller.DemoSettings { return &c.LoadBalancerDemo }),
 	policyEngineKey,
-	section(calico.Keys, func(c *Config) *calico.Settings { return &c.Calico }),
-	keysAfterCalico,
+	policyEngineKeys(),
+	keysAfterPolicyEngines,
 	section(verify.Keys, func(c *Config) *verify.Settings { return &c.VerifyTargets }),
 )
 
@@ -136,16 +136,17 @@ var keysBeforeLoadBalancerController = []Key{
 		}},
 }
 
-// policyEngineKey follows the load balancer controller's keys (lbcontroller.Keys, lbcontroller.DemoKeys).
+// policyEngineKey follows the load balancer controller's keys (lbcontroller.Keys, lbcontroller.DemoKeys);
+// the engines' own keys follow it.
 var policyEngineKey = []Key{
 	{"policyEngine", "string", string(clusterspec.PolicyEngineNone),
 		"Who enforces NetworkPolicies: calico (tigera-operator, VPC CNI policy off), vpc-cni (the add-on's own agent), or none. Exactly one, by construction.",
 		func(c *Config, raw string) error { c.PolicyEngine = clusterspec.PolicyEngine(raw); return nil }},
 }
 
-// keysAfterCalico follow Calico's own keys (calico.Keys) in the docs' order, up to the checks'
+// keysAfterPolicyEngines follow the policy engines' own keys in the docs' order, up to the checks'
 // switch, verify, which the checks' own keys (verify.Keys) follow.
-var keysAfterCalico = []Key{
+var keysAfterPolicyEngines = []Key{
 	{"demoApps", "boolean", false,
 		"Deploy the chapter's test applications: busybox Deployments in namespaces deploy1 and deploy2.",
 		func(c *Config, raw string) (err error) { c.DemoApps, err = settings.ParseBool(raw); return }},

@@ -303,11 +303,9 @@ func (c *Config) validatePolicy() []error {
 			warn(fmt.Sprintf("%s:policyEngine %s does not filter the v4if0 path IPv6 pods use for IPv4 (ipv4Egress %s, aws-network-policy-agent #55): NetworkPolicies do not restrict their IPv4 egress", Project, c.PolicyEngine, c.Ipv4Egress))
 		}
 	}
-	// Calico's own settings matter only when Calico is the engine.
-	if c.PolicyEngine == clusterspec.PolicyEngineCalico {
-		if err := settings.Errors(keyPrefix, c.Calico.Validate()); err != nil {
-			errs = append(errs, err)
-		}
+	// An engine's own settings matter only when it is the engine.
+	if err := settings.Errors(keyPrefix, c.chosenEngineErrors()); err != nil {
+		errs = append(errs, err)
 	}
 	if c.DenyEgressPolicy && !c.DemoApps {
 		add("denyEgressPolicy", "true", "the policy lives in the demo's deploy2 namespace; set demoApps to true as well")
