@@ -25,7 +25,8 @@ type Statement struct {
 }
 
 // ConditionValue is a condition key's value: one string, or a list of strings (any of them matches).
-// One value is written as a string, as AWS's own documents do.
+// One value is written as a string, as AWS's own documents do. An Action or a Resource element
+// takes the same two forms, and a published document is read through it.
 type ConditionValue []string
 
 // MarshalJSON writes one value as a string, several as a list.

@@ -27,8 +27,8 @@ func IamPolicy(partition string) (clusterspec.PolicyDocument, error) {
 		Version   string
 		Statement []struct {
 			Effect    string
-			Action    oneOrMany
-			Resource  oneOrMany
+			Action    clusterspec.ConditionValue // one string or a list, as a condition value
+			Resource  clusterspec.ConditionValue
 			Condition map[string]map[string]clusterspec.ConditionValue
 		}
 	}
@@ -45,21 +45,4 @@ func IamPolicy(partition string) (clusterspec.PolicyDocument, error) {
 		doc.Statement = append(doc.Statement, clusterspec.Statement{Effect: s.Effect, Action: s.Action, Resource: resources, Condition: s.Condition})
 	}
 	return doc, nil
-}
-
-// oneOrMany is an IAM element that is one string or a list of them.
-type oneOrMany []string
-
-func (v *oneOrMany) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*v = oneOrMany{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return fmt.Errorf("neither a string nor a list of strings: %s", b)
-	}
-	*v = many
-	return nil
 }
