@@ -237,8 +237,10 @@ func init() {
 				return err
 			}
 			r.Outputs["version"] = version
-			// A rolling update replaces the instances, and their interfaces with them.
-			a.dropOwnedENIs(r.ID)
+			if rollsNodes(old.Inputs, r.Inputs) {
+				// A version update replaces the instances, and their interfaces with them.
+				a.dropOwnedENIs(r.ID)
+			}
 			a.nodeENIs(r)
 			return nil
 		},

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -74,10 +75,15 @@ var taintEffects = map[string]corev1.TaintEffect{
 // zones, with the labels EKS and kubelet set, the group's labels and taints, its pod capacity and
 // Ready.
 func (a *Account) NodesFor(ng *Record) []*corev1.Node {
+	return a.nodesFor(ng, 0, desiredSize(ng))
+}
+
+// nodesFor are the group's nodes first to desired-1: the zones take turns from the first, so nodes
+// a group scales up by continue the spread of those it has, as an Auto Scaling group keeps its zones
+// balanced (Amazon EC2 Auto Scaling User Guide, "Rebalancing activities").
+func (a *Account) nodesFor(ng *Record, first, desired int) []*corev1.Node {
 	cluster, _ := a.cluster(ng.str("clusterName"))
 	ipv6 := cluster != nil && strOf(object(cluster.Outputs["kubernetesNetworkConfig"]), "ipFamily") == "ipv6"
-	scaling := object(ng.Inputs["scalingConfig"])
-	desired, _ := scaling["desiredSize"].(float64)
 	instance, userData, err := a.nodeLaunch(ng)
 	if err != nil {
 		return nil // the node group's create was refused for it
@@ -88,7 +94,7 @@ func (a *Account) NodesFor(ng *Record) []*corev1.Node {
 	pods, _ := MaxPods(instanceType, userData)
 	subnets := stringList(ng.Inputs["subnetIds"])
 	var nodes []*corev1.Node
-	for i := 0; i < int(desired) && len(subnets) > 0; i++ {
+	for i := first; i < desired && len(subnets) > 0; i++ {
 		subnet := a.Resources[subnets[i%len(subnets)]]
 		if subnet == nil {
 			continue
@@ -110,19 +116,11 @@ func (a *Account) NodesFor(ng *Record) []*corev1.Node {
 			"topology.kubernetes.io/zone": subnet.str("availabilityZone"), "eks.amazonaws.com/nodegroup": ng.str("nodeGroupName"),
 			"eks.amazonaws.com/capacityType": "ON_DEMAND",
 		}
-		if l, ok := ng.Inputs["labels"].(map[string]any); ok {
-			for k, v := range l {
-				labels[k], _ = v.(string)
-			}
-		}
+		maps.Copy(labels, groupLabels(ng.Inputs))
 		if strings.Contains(string(decoded), multusLabel) {
 			labels[multusLabel] = "true"
 		}
-		var taints []corev1.Taint
-		for _, t := range anyList(ng.Inputs["taints"]) {
-			m := object(t)
-			taints = append(taints, corev1.Taint{Key: strOf(m, "key"), Value: strOf(m, "value"), Effect: taintEffects[strOf(m, "effect")]})
-		}
+		taints := groupTaints(ng.Inputs)
 		capacity, allocatable := nodeResources(instance, pods)
 		nodes = append(nodes, &corev1.Node{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Node"},
@@ -137,6 +135,42 @@ func (a *Account) NodesFor(ng *Record) []*corev1.Node {
 		})
 	}
 	return nodes
+}
+
+// groupLabels are the Kubernetes labels a node group's inputs give its nodes.
+func groupLabels(inputs map[string]any) map[string]string {
+	labels := map[string]string{}
+	for k, v := range object(inputs["labels"]) {
+		labels[k], _ = v.(string)
+	}
+	return labels
+}
+
+// groupTaints are the taints a node group's inputs give its nodes.
+func groupTaints(inputs map[string]any) []corev1.Taint {
+	var taints []corev1.Taint
+	for _, t := range anyList(inputs["taints"]) {
+		m := object(t)
+		taints = append(taints, corev1.Taint{Key: strOf(m, "key"), Value: strOf(m, "value"), Effect: taintEffects[strOf(m, "effect")]})
+	}
+	return taints
+}
+
+// rollsNodes says whether a node group update replaces the group's instances. pulumi-aws makes
+// a change to the launch template, the release version or the Kubernetes version an
+// UpdateNodegroupVersion, which EKS carries out as a rolling update; labels, taints, the scaling
+// and the update configuration go through UpdateNodegroupConfig, during which "your node group
+// continues to function": the nodes stay, labels and taints are applied to them, and the Auto
+// Scaling group adds or removes instances for a new size (terraform-provider-aws
+// internal/service/eks/node_group.go, resourceNodeGroupUpdate; EKS API reference,
+// UpdateNodegroupConfig).
+func rollsNodes(olds, news map[string]any) bool {
+	for _, k := range []string{"launchTemplate", "releaseVersion", "version"} {
+		if !reflect.DeepEqual(olds[k], news[k]) {
+			return true
+		}
+	}
+	return false
 }
 
 // nodeLaunch is what a node group's instances launch as: the instance type (the launch template's,
@@ -290,6 +324,28 @@ func (k *kubeClient) register(nodes []*corev1.Node) error {
 		// here, so the twin lifts it itself and leaves the group's own taints.
 		taints := map[string]any{"spec": map[string]any{"taints": n.Spec.Taints}}
 		if err := k.send(http.MethodPatch, "/api/v1/nodes/"+n.Name, "application/merge-patch+json", taints); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// relabel applies a node group's new labels and taints to its nodes, as EKS applies a configuration
+// update's: the group's labels that went are removed, the others set; the taints are the group's.
+func (k *kubeClient) relabel(nodes []string, oldLabels, labels map[string]string, taints []corev1.Taint) error {
+	patchLabels := map[string]any{}
+	for key := range oldLabels {
+		patchLabels[key] = nil
+	}
+	for key, v := range labels {
+		patchLabels[key] = v
+	}
+	if taints == nil {
+		taints = []corev1.Taint{}
+	}
+	patch := map[string]any{"metadata": map[string]any{"labels": patchLabels}, "spec": map[string]any{"taints": taints}}
+	for _, name := range nodes {
+		if err := k.send(http.MethodPatch, "/api/v1/nodes/"+name, "application/merge-patch+json", patch); err != nil {
 			return err
 		}
 	}

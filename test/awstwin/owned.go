@@ -25,6 +25,12 @@ func (a *Account) ownedBy(owner string) []*Record {
 
 // addOwnedENIs places n network interfaces for owner, one subnet after another.
 func (a *Account) addOwnedENIs(owner *Record, description string, subnets, groups []string, n int) {
+	a.addOwnedENIsFrom(owner, description, subnets, groups, 0, n)
+}
+
+// addOwnedENIsFrom places owner's network interfaces first to n-1, the subnets taking turns from
+// the first: more of them continue the spread of those placed before.
+func (a *Account) addOwnedENIsFrom(owner *Record, description string, subnets, groups []string, first, n int) {
 	if len(subnets) == 0 {
 		return
 	}
@@ -32,7 +38,7 @@ func (a *Account) addOwnedENIs(owner *Record, description string, subnets, group
 	for i, g := range groups {
 		sgs[i] = g
 	}
-	for i := range n {
+	for i := first; i < n; i++ {
 		eni := &Record{Type: typeNetworkInterface, ID: a.nextID("eni"), Owner: owner.ID, Outputs: map[string]any{},
 			Inputs: map[string]any{"subnetId": subnets[i%len(subnets)], "securityGroups": sgs,
 				"description": fmt.Sprintf("%s (%d)", description, i+1), "requesterManaged": true}}
@@ -48,15 +54,23 @@ func (a *Account) dropOwnedENIs(owner string) {
 }
 
 // nodeENIs places a node group's instances' primary network interfaces: one per desired node, in
-// the group's subnets, with its launch template's security groups.
+// the group's subnets, with its launch template's security groups. Those its instances hold already
+// stay; when the group has shrunk, the last placed go.
 func (a *Account) nodeENIs(group *Record) {
-	desired := 0
-	if f, ok := object(group.Inputs["scalingConfig"])["desiredSize"].(float64); ok {
-		desired = int(f)
+	desired := desiredSize(group)
+	held := a.ownedBy(group.ID)
+	for _, eni := range held[min(desired, len(held)):] {
+		delete(a.Resources, eni.ID)
 	}
 	var groups []string
 	if lt, ok := a.Resources[strOf(object(group.Inputs["launchTemplate"]), "id")]; ok {
 		groups = stringList(lt.Inputs["vpcSecurityGroupIds"])
 	}
-	a.addOwnedENIs(group, "node of "+group.ID, stringList(group.Inputs["subnetIds"]), groups, desired)
+	a.addOwnedENIsFrom(group, "node of "+group.ID, stringList(group.Inputs["subnetIds"]), groups, len(held), desired)
+}
+
+// desiredSize is a node group's scalingConfig.desiredSize.
+func desiredSize(group *Record) int {
+	f, _ := object(group.Inputs["scalingConfig"])["desiredSize"].(float64)
+	return int(f)
 }

@@ -359,7 +359,11 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 	if err != nil {
 		return plugin.UpdateResponse{Status: resource.StatusOK}, err
 	}
-	if string(req.Type) == typeNodeGroup {
+	if string(req.Type) == typeNodeGroup && !rollsNodes(plain(req.OldInputs), plain(req.NewInputs)) {
+		if rec, err = p.reconfigureNodes(rec.ID, plain(req.OldInputs), stringList(plain(req.OldOutputs)["nodeNames"])); err != nil {
+			return plugin.UpdateResponse{Status: resource.StatusOK}, err
+		}
+	} else if string(req.Type) == typeNodeGroup {
 		// The group's nodes are replaced as a rolling update replaces them: the new nodes first, then
 		// the old ones drained and gone (EKS User Guide, "Managed node update behavior").
 		if rec, err = p.registerNodes(rec.ID); err != nil {
@@ -471,6 +475,73 @@ func (p *Provider) registerNodes(id string) (*Record, error) {
 		return rec, fmt.Errorf("registering node group %s's nodes: %w", id, err)
 	}
 	return rec, nil
+}
+
+// reconfigureNodes carries out a node group's configuration update on the nodes it has: the new
+// labels and taints on each, nodes added for a larger size (registered, and given a Multus ENI where
+// the group's nodes take one), and for a smaller one the last launched drained and gone, which keeps
+// the zones balanced as the Auto Scaling group does.
+func (p *Provider) reconfigureNodes(id string, oldInputs map[string]any, current []string) (*Record, error) {
+	var rec *Record
+	var added []*corev1.Node
+	var kept, removed []string
+	var api ApiServer
+	err := p.withAccount(func(a *Account) error {
+		rec = a.Resources[id]
+		if rec == nil || a.ApiServer.Endpoint == "" {
+			return nil
+		}
+		api = a.ApiServer
+		desired := desiredSize(rec)
+		kept, removed = current[:min(desired, len(current))], current[min(desired, len(current)):]
+		added = a.nodesFor(rec, len(current), desired)
+		names := []any{}
+		for _, n := range kept {
+			names = append(names, n)
+		}
+		for _, n := range added {
+			names = append(names, n.Name)
+		}
+		rec.Outputs["nodeNames"] = names
+		zones, _ := rec.Outputs["multusNodeZones"].(map[string]any)
+		for _, n := range removed {
+			delete(zones, n)
+		}
+		for _, n := range added {
+			if n.Labels[multusLabel] == "true" {
+				if zones == nil {
+					zones = map[string]any{}
+				}
+				zones[n.Name] = n.Labels["topology.kubernetes.io/zone"]
+			}
+		}
+		if zones != nil {
+			rec.Outputs["multusNodeZones"] = zones
+		}
+		return nil
+	})
+	if err != nil || api.Endpoint == "" {
+		return rec, err
+	}
+	client, err := newKubeClient(api, os.Getenv(TokenEnv))
+	if err != nil {
+		return rec, err
+	}
+	if err := client.relabel(kept, groupLabels(oldInputs), groupLabels(rec.Inputs), groupTaints(rec.Inputs)); err != nil {
+		return rec, fmt.Errorf("updating node group %s's nodes: %w", id, err)
+	}
+	if err := client.register(added); err != nil {
+		return rec, fmt.Errorf("registering node group %s's nodes: %w", id, err)
+	}
+	if err := p.unregisterNodes(removed); err != nil {
+		return rec, err
+	}
+	return rec, p.withAccount(func(a *Account) error {
+		if rec = a.Resources[id]; rec != nil {
+			a.reattachMultusEnis(rec)
+		}
+		return nil
+	})
 }
 
 // unregisterNodes removes nodes from the API server behind the clusters, and lets go of the ENIs
