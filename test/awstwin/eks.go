@@ -1,6 +1,7 @@
 package awstwin
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -137,10 +138,10 @@ func init() {
 			r.Outputs["endpoint"] = fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", host, a.Region)
 			r.Outputs["certificateAuthority"] = map[string]any{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="}
 			if a.ApiServer.Endpoint != "" {
+				// The endpoint is the gate in front of the API server, which answers the deployer as
+				// the cluster's access allows at the time (EndpointGate); without one, the API server.
 				r.Outputs["certificateAuthority"] = map[string]any{"data": a.ApiServer.CertificateAuthority}
-				if a.deployerReaches(vpcConfig) {
-					r.Outputs["endpoint"] = a.ApiServer.Endpoint
-				}
+				r.Outputs["endpoint"] = cmp.Or(a.ApiServer.PublicEndpoint, a.ApiServer.Endpoint)
 			}
 			r.Outputs["identities"] = []any{map[string]any{"oidcs": []any{map[string]any{
 				"issuer": fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", a.Region, host)}}}}
@@ -476,8 +477,7 @@ func anyList(v any) []any {
 // deployerReaches says whether the deployer reaches a cluster's endpoint: only through the public
 // endpoint, from an address its CIDRs allow (pulumi-aws's defaults: public on, 0.0.0.0/0). The
 // deployer is outside the VPC, so a private endpoint answers it nothing ("can only receive requests
-// from within the cluster VPC", EKS API reference, VpcConfigRequest); the endpoint then stays a name
-// that does not resolve here.
+// from within the cluster VPC", EKS API reference, VpcConfigRequest); EndpointGate then refuses it.
 func (a *Account) deployerReaches(vpcConfig map[string]any) bool {
 	if public, ok := vpcConfig["endpointPublicAccess"].(bool); ok && !public {
 		return false

@@ -36,9 +36,11 @@ const (
 	// TokenEnv is the bearer token the API server behind the clusters accepts (what the stand-in aws
 	// CLI's get-token prints), with which node groups register their nodes.
 	TokenEnv = "EAN_AWS_TWIN_TOKEN" //nolint:gosec // G101: the variable's name, not a credential
-	// DeployerEnv is the public address the deployer runs from (default 198.51.100.7, the address
-	// the golden plans allow): a cluster's endpoint answers only if its access CIDRs allow it.
+	// DeployerEnv is the public address the deployer runs from (default DefaultDeployer): a
+	// cluster's endpoint answers only if its access CIDRs allow it (EndpointGate).
 	DeployerEnv = "EAN_AWS_TWIN_DEPLOYER"
+	// DefaultDeployer is the address the golden plans allow.
+	DefaultDeployer = "198.51.100.7"
 	// NodeadmEnv names the nodeadm binary the twin checks node user data with (`nodeadm config
 	// check`). Unset, user data is not checked, which the e2e suite never leaves it.
 	NodeadmEnv = "EAN_AWS_TWIN_NODEADM"
@@ -97,9 +99,10 @@ func LoadAccount(path string) (*Account, error) {
 // for, and the deletes that are due done.
 func (p *Provider) withAccount(fn func(a *Account) error) error {
 	return UpdateAccount(p.statePath, p.region, func(a *Account) error {
-		a.ApiServer = ApiServer{Endpoint: os.Getenv(ApiServerEnv), CertificateAuthority: os.Getenv(ApiServerCaEnv), Deployer: os.Getenv(DeployerEnv)}
+		a.ApiServer = ApiServer{Endpoint: os.Getenv(ApiServerEnv), PublicEndpoint: os.Getenv(PublicEndpointEnv),
+			CertificateAuthority: os.Getenv(ApiServerCaEnv), Deployer: os.Getenv(DeployerEnv)}
 		if a.ApiServer.Deployer == "" {
-			a.ApiServer.Deployer = "198.51.100.7"
+			a.ApiServer.Deployer = DefaultDeployer
 		}
 		a.Settle(p.now())
 		a.checkUserData = p.checkUserData

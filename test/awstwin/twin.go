@@ -103,6 +103,9 @@ type Operation struct {
 // ApiServer is a Kubernetes API server the simulated clusters answer with.
 type ApiServer struct {
 	Endpoint string `json:"endpoint,omitempty"`
+	// PublicEndpoint is the EndpointGate in front of it, which the clusters report as their
+	// endpoint: the deployer's way in.
+	PublicEndpoint string `json:"publicEndpoint,omitempty"`
 	// CertificateAuthority is base64 PEM, as EKS reports it.
 	CertificateAuthority string `json:"certificateAuthority,omitempty"`
 	// Deployer is the public address pulumi runs from, which endpoint access CIDRs must allow.
