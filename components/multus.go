@@ -1,7 +1,6 @@
 package components
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
@@ -117,9 +116,9 @@ func validateMultusArgs(name string, args *MultusNetworkArgs) error {
 	if _, err := clusterspec.LookupEniLimit(a.InstanceType); err != nil {
 		return bad("Aws.InstanceType", a.InstanceType, err.Error())
 	}
-	var fe *multus.FieldError
-	if err := multus.ValidateAttachment(a.Attachment, a.InstanceIds, len(args.Networks)); errors.As(err, &fe) {
-		return bad("Aws."+fe.Field, fe.Value, fe.Reason)
+	// The same rule, and message, as the stack file's multusAttachment and multusInstanceIds.
+	if fe := multus.ValidateAttachment(a.Attachment, a.InstanceIds, len(args.Networks)); fe != nil {
+		return bad(fe.Field, fmt.Sprint(fe.BadValue), fe.Detail)
 	}
 	for _, n := range args.Networks {
 		if _, err := a.Vpc.subnetIndex(a.Tier, n.AvailabilityZone); err != nil {

@@ -14,7 +14,7 @@ import (
 // must already carry their Multus ENI, renamed multus.
 func ExistingCluster(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 	var networks []multus.Network
-	if cfg.Multus {
+	if cfg.Multus.Enabled {
 		var err error
 		if networks, err = cfg.ExistingMultusNetworks(); err != nil {
 			return nil, err

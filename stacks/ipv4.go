@@ -32,15 +32,15 @@ func Ipv4(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 		out["nodeMaxPods"] = pulumi.Int(n).ToIntOutput()
 	}
 	var multusAws *components.MultusAwsArgs
-	if cfg.Multus {
+	if cfg.Multus.Enabled {
 		multusAws = &components.MultusAwsArgs{
-			ClusterName: cfg.EksClusterName(ctx.Stack()), Region: cfg.Region, Vpc: b.vpc, Tier: cfg.MultusSubnetTier,
+			ClusterName: cfg.EksClusterName(ctx.Stack()), Region: cfg.Region, Vpc: b.vpc, Tier: cfg.Multus.SubnetTier,
 			Cluster: cluster.EksCluster(), NodeRoleArn: cluster.NodeRoleArn, NodeRoleName: cluster.NodeRoleName,
 			NodeSecurityGroupId: cluster.NodeSecurityGroupId, NodePrerequisites: cluster.NodePrerequisites(),
 			KubernetesVersion: cfg.KubernetesVersion, Endpoint: cluster.Endpoint,
 			CertificateAuthorityData: cluster.CertificateAuthorityData, ServiceCidr: cluster.ServiceCidr,
-			InstanceType: cfg.NodeInstanceType, Attachment: cfg.MultusAttachment,
-			InstanceIds: cfg.MultusInstanceIds,
+			InstanceType: cfg.NodeInstanceType, Attachment: cfg.Multus.Attachment,
+			InstanceIds: cfg.Multus.InstanceIds,
 		}
 	}
 	return b.withKubernetesLayer(ctx, cfg, out, &cluster.ClusterParts, multusAws)

@@ -109,13 +109,13 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		revisions = append(revisions, clusterAws.nodesRevision, pulumi.String("network: "+clusterAws.egressRevision))
 		checked = append(checked, clusterAws.network)
 	}
-	if cfg.Multus {
+	if cfg.Multus.Enabled {
 		providers := []pulumi.ProviderResource{k8s}
 		if awsProvider != nil {
 			providers = append(providers, awsProvider)
 		}
 		m, err := components.NewMultusNetwork(ctx, "multus", &components.MultusNetworkArgs{
-			Networks: networks, Image: cfg.MultusImage, DemoPod: cfg.MultusDemoPod, DemoPodImage: cfg.BusyboxImage, Aws: multusAws, SkipAwait: cfg.SkipAwait,
+			Networks: networks, Image: cfg.Multus.Image, DemoPod: cfg.Multus.DemoPod, DemoPodImage: cfg.BusyboxImage, Aws: multusAws, SkipAwait: cfg.SkipAwait,
 		}, pulumi.Providers(providers...))
 		if err != nil {
 			return nil, err

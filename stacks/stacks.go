@@ -130,7 +130,7 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 		}
 	}
 	var networks []multus.Network
-	if cfg.Multus {
+	if cfg.Multus.Enabled {
 		if networks, err = cfg.VpcMultusNetworks(layout); err != nil {
 			return nil, err
 		}
@@ -242,7 +242,7 @@ func (b *base) clusterArgs(cfg *config.Config, clusterName, nodeGroupName string
 		},
 		Addons:           b.addons,
 		WarmPrefixTarget: cfg.WarmPrefixTarget,
-		VpcCniIpvlan:     cfg.Multus,
+		VpcCniIpvlan:     cfg.Multus.Enabled,
 		PolicyEngine:     cfg.PolicyEngine,
 	}
 }

@@ -11,7 +11,7 @@ import (
 // HasKubernetesLayer says whether `pulumi up` puts objects into the cluster (Calico, the policy demo,
 // Multus, the checks), and so must reach its API endpoint from wherever pulumi runs.
 func (c *Config) HasKubernetesLayer() bool {
-	return c.PolicyEngine.Spec().InCluster || c.DemoApps || c.Multus || c.LoadBalancerController || c.Verify
+	return c.PolicyEngine.Spec().InCluster || c.DemoApps || c.Multus.Enabled || c.LoadBalancerController || c.Verify
 }
 
 // kubernetesLayerParts names what the layer installs, for messages.
@@ -23,7 +23,7 @@ func (c *Config) kubernetesLayerParts() string {
 	if c.DemoApps {
 		parts = append(parts, "the policy demo")
 	}
-	if c.Multus {
+	if c.Multus.Enabled {
 		parts = append(parts, "Multus")
 	}
 	if c.LoadBalancerController {

@@ -106,23 +106,15 @@ type Config struct {
 	DenyEgressPolicy bool
 	AllowDnsEgress   bool
 
-	Multus                  bool
-	MultusAvailabilityZones []string
-	MultusRanges            []string
-	MultusSubnetTier        netplan.Tier
-	MultusNodesPerAz        int
-	MultusAttachment        multus.Attachment
-	MultusInstanceIds       []string
-	MultusImage             string
-	MultusDemoPod           bool
+	// Multus is the secondary networks' settings (multus.Keys, multus.ExistingClusterKeys).
+	Multus multus.Settings
 
 	// BusyboxImage runs every pod this project writes itself: the demos, the checks, their targets.
 	BusyboxImage string
 
-	ClusterMode       ClusterMode
-	Kubeconfig        string
-	MultusSubnetCidrs []string
-	SkipAwait         bool
+	ClusterMode ClusterMode
+	Kubeconfig  string
+	SkipAwait   bool
 
 	// Verify ends `pulumi up` with the chapter's checks (internal/verify).
 	Verify bool

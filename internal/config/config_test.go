@@ -45,9 +45,9 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 		EndpointPrivateAccessCidrs: []string{}, ClusterAdminArns: []string{},
 		LoadBalancer: lbcontroller.Settings{Version: "3.5.0", ChartRepository: "https://aws.github.io/eks-charts"}, LoadBalancerDemo: lbcontroller.DemoSettings{SourceRanges: []string{}},
 		PolicyEngine: clusterspec.PolicyEngineNone, Calico: calico.Settings{Version: "v3.33.1", ChartRepository: "https://docs.tigera.io/calico/charts"},
-		MultusAvailabilityZones: []string{}, MultusRanges: []string{}, MultusSubnetTier: netplan.Private, MultusNodesPerAz: 1,
-		MultusAttachment: multus.AttachNodeGroup, MultusInstanceIds: []string{}, MultusImage: "", BusyboxImage: "public.ecr.aws/docker/library/busybox:1.37",
-		ClusterMode: ClusterModeCreate, MultusSubnetCidrs: []string{},
+		Multus: multus.Settings{AvailabilityZones: []string{}, Ranges: []string{}, SubnetTier: netplan.Private, NodesPerAz: 1,
+			Attachment: multus.AttachNodeGroup, InstanceIds: []string{}, SubnetCidrs: []string{}},
+		BusyboxImage: "public.ecr.aws/docker/library/busybox:1.37", ClusterMode: ClusterModeCreate,
 		VerifyTargets: verify.Settings{Ipv4Target: "ipv4.google.com:80", Ipv6Target: "ipv6.google.com:80"},
 	}
 	if !reflect.DeepEqual(*c, want) {
@@ -425,8 +425,8 @@ func TestMultusImageFollowsTheRegion(t *testing.T) {
 			t.Errorf("%s: %v", region, err)
 			continue
 		}
-		if c.MultusImage != want {
-			t.Errorf("%s: image %s, want %s", region, c.MultusImage, want)
+		if c.Multus.Image != want {
+			t.Errorf("%s: image %s, want %s", region, c.Multus.Image, want)
 		}
 	}
 }

@@ -4,16 +4,19 @@ import (
 	"errors"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/settings"
 	"eks-advanced-networking/internal/verify"
 )
 
 func (c *Config) existingMultusSubnets() []multus.Subnet {
-	subnets := make([]multus.Subnet, len(c.MultusAvailabilityZones))
-	for i, az := range c.MultusAvailabilityZones {
-		subnets[i] = multus.Subnet{AvailabilityZone: az, Cidr: c.MultusSubnetCidrs[i]}
+	subnets := make([]multus.Subnet, len(c.Multus.AvailabilityZones))
+	for i, az := range c.Multus.AvailabilityZones {
+		subnets[i] = multus.Subnet{AvailabilityZone: az, Cidr: c.Multus.SubnetCidrs[i]}
 	}
 	return subnets
 }
@@ -26,7 +29,7 @@ func (c *Config) ExistingMultusNetworks() ([]multus.Network, error) {
 // VpcMultusNetworks are the secondary networks in the VPC's subnets of the Multus tier.
 func (c *Config) VpcMultusNetworks(vpc netplan.VpcPlan) ([]multus.Network, error) {
 	var subnets []multus.Subnet
-	for _, s := range vpc.SubnetsOf(c.MultusSubnetTier) {
+	for _, s := range vpc.SubnetsOf(c.Multus.SubnetTier) {
 		subnets = append(subnets, multus.Subnet{AvailabilityZone: s.AvailabilityZone, Cidr: s.Ipv4Cidr})
 	}
 	return c.MultusNetworks(subnets)
@@ -36,13 +39,13 @@ func (c *Config) VpcMultusNetworks(vpc netplan.VpcPlan) ([]multus.Network, error
 // key.
 func (c *Config) MultusNetworks(subnets []multus.Subnet) ([]multus.Network, error) {
 	networks, err := multus.Plan(multus.Input{
-		NetworkPrefix: "ipvlan-" + string(c.MultusSubnetTier),
-		Subnets:       subnets, Zones: c.MultusAvailabilityZones, Ranges: c.MultusRanges,
-		NodesPerAz: c.MultusNodesPerAz, InstanceType: c.NodeInstanceType,
+		NetworkPrefix: "ipvlan-" + string(c.Multus.SubnetTier),
+		Subnets:       subnets, Zones: c.Multus.AvailabilityZones, Ranges: c.Multus.Ranges,
+		NodesPerAz: c.Multus.NodesPerAz, InstanceType: c.NodeInstanceType,
 	})
-	var fe *multus.FieldError
+	var fe *field.Error
 	if errors.As(err, &fe) {
-		return nil, fieldKeyError(multusKeys, fe.Field, fe.Value, fe.Reason)
+		return nil, settings.Errors(keyPrefix, field.ErrorList{fe})
 	}
 	return networks, err
 }
@@ -111,7 +114,7 @@ func (c *Config) VerifyInput(networks []multus.Network) verify.Input {
 			DenyEgress: c.DenyEgressPolicy, AllowDns: c.AllowDnsEgress,
 		}
 	}
-	if c.Multus && c.MultusDemoPod && len(networks) > 0 {
+	if c.Multus.Enabled && c.Multus.DemoPod && len(networks) > 0 {
 		in.Multus = &verify.MultusInput{Network: networks[0]}
 	}
 	return in

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"eks-advanced-networking/internal/clusterspec"
-	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 )
 
@@ -25,14 +24,6 @@ var (
 		clusterspec.FieldMinSize:     "nodeMinSize",
 		clusterspec.FieldDesiredSize: "nodeDesiredSize",
 		clusterspec.FieldMaxSize:     "nodeMaxSize",
-	}
-	multusKeys = map[string]string{
-		multus.FieldZones:       "multusAvailabilityZones",
-		multus.FieldRanges:      "multusRanges",
-		multus.FieldNodesPerAz:  "multusNodesPerAz",
-		multus.FieldInstance:    "nodeInstanceType",
-		multus.FieldAttachment:  "multusAttachment",
-		multus.FieldInstanceIds: "multusInstanceIds",
 	}
 )
 

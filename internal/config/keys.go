@@ -28,7 +28,7 @@ const MinAvailabilityZones = 2
 
 // Keys is every key of the project namespace, in the order the docs list them. A feature that owns
 // its settings declares its keys in its own package (lbcontroller.Keys, calico.Keys through
-// policyEngineSettings, verify.Keys); the rest are still here.
+// policyEngineSettings, multus.Keys, verify.Keys); the rest are still here.
 var Keys = slices.Concat(
 	keysBeforeLoadBalancerController,
 	section(lbcontroller.Keys, func(c *Config) *lbcontroller.Settings { return &c.LoadBalancer }),
@@ -36,6 +36,10 @@ var Keys = slices.Concat(
 	policyEngineKey,
 	policyEngineKeys(),
 	keysAfterPolicyEngines,
+	section(multus.Keys, func(c *Config) *multus.Settings { return &c.Multus }),
+	keysAfterMultus,
+	section(multus.ExistingClusterKeys, func(c *Config) *multus.Settings { return &c.Multus }),
+	keysBeforeVerify,
 	section(verify.Keys, func(c *Config) *verify.Settings { return &c.VerifyTargets }),
 )
 
@@ -144,8 +148,8 @@ var policyEngineKey = []Key{
 		func(c *Config, raw string) error { c.PolicyEngine = clusterspec.PolicyEngine(raw); return nil }},
 }
 
-// keysAfterPolicyEngines follow the policy engines' own keys in the docs' order, up to the checks'
-// switch, verify, which the checks' own keys (verify.Keys) follow.
+// keysAfterPolicyEngines follow the policy engines' own keys in the docs' order, up to Multus's
+// (multus.Keys).
 var keysAfterPolicyEngines = []Key{
 	{"demoApps", "boolean", false,
 		"Deploy the chapter's test applications: busybox Deployments in namespaces deploy1 and deploy2.",
@@ -156,36 +160,11 @@ var keysAfterPolicyEngines = []Key{
 	{"allowDnsEgress", "boolean", false,
 		"With denyEgressPolicy, still let deploy2 reach CoreDNS on port 53.",
 		func(c *Config, raw string) (err error) { c.AllowDnsEgress, err = settings.ParseBool(raw); return }},
-	{"multus", "boolean", false,
-		"Add Multus secondary networks (ipvlan on a tagged ENI per zone). The ipv4-multus scenario needs it; ipv4-calico may turn it on.",
-		func(c *Config, raw string) (err error) { c.Multus, err = settings.ParseBool(raw); return }},
-	{"multusAvailabilityZones", "array", []any{},
-		"Zones that get a Multus network and node. Empty means the first zone, as in the chapter.",
-		func(c *Config, raw string) (err error) {
-			c.MultusAvailabilityZones, err = settings.ParseStrings(raw)
-			return
-		}},
-	{"multusRanges", "array", []any{},
-		"Pod address range per Multus zone, first-last, in the zone's subnet, e.g. [192.168.96.20-192.168.96.40]. Empty means addresses 20 to 40 of each subnet (the chapter's).",
-		func(c *Config, raw string) (err error) { c.MultusRanges, err = settings.ParseStrings(raw); return }},
-	{"multusSubnetTier", "string", string(netplan.Private),
-		"Subnet tier the Multus ENIs live in: private (the chapter's 192.168.96.0/19 is the first private subnet) or public.",
-		func(c *Config, raw string) error { c.MultusSubnetTier = netplan.Tier(raw); return nil }},
-	{"multusNodesPerAz", "integer", 1,
-		"Multus nodes per zone. host-local IPAM allocates per node, so only 1 is safe.",
-		func(c *Config, raw string) (err error) { c.MultusNodesPerAz, err = settings.ParseInt(raw); return }},
-	{"multusAttachment", "string", string(multus.AttachNodeGroup),
-		"How the ENIs reach nodes: node-group (a managed node group per zone whose user data attaches the zone's ENI at boot) or instances (the chapter's way for fixed instances, given in multusInstanceIds).",
-		func(c *Config, raw string) error { c.MultusAttachment = multus.Attachment(raw); return nil }},
-	{"multusInstanceIds", "array", []any{},
-		"With multusAttachment instances: the instance per Multus zone, in the same order.",
-		func(c *Config, raw string) (err error) { c.MultusInstanceIds, err = settings.ParseStrings(raw); return }},
-	{"multusImage", "string", "",
-		"Multus thick plugin image. Empty means AWS's EKS build (" + multus.MultusImageTag + ") from the EKS registry of aws:region.",
-		func(c *Config, raw string) error { c.MultusImage = raw; return nil }},
-	{"multusDemoPod", "boolean", false,
-		"Run the chapter's multus-pod (busybox with the ipvlan network) on the first Multus network.",
-		func(c *Config, raw string) (err error) { c.MultusDemoPod, err = settings.ParseBool(raw); return }},
+}
+
+// keysAfterMultus run from the busybox image to the existing cluster's own keys, which Multus's key
+// for that mode (multus.ExistingClusterKeys) follows.
+var keysAfterMultus = []Key{
 	{"busyboxImage", "string", workload.DefaultImage,
 		"The busybox image of every pod this project writes itself (demo apps, multus-pod, the load balancer demo, the checks and their targets). The default is Docker's official image from ECR Public, pulled from inside AWS; give a private mirror, or pin a digest: registry/name:tag@sha256:<digest>.",
 		func(c *Config, raw string) error { c.BusyboxImage = raw; return nil }},
@@ -195,9 +174,11 @@ var keysAfterPolicyEngines = []Key{
 	{"kubeconfig", "string", "",
 		"With clusterMode existing: the kubeconfig (a path, or its contents) of the cluster. Empty means KUBECONFIG or ~/.kube/config.",
 		func(c *Config, raw string) error { c.Kubeconfig = raw; return nil }},
-	{"multusSubnetCidrs", "array", []any{},
-		"With clusterMode existing and multus: the IPv4 block of each Multus zone's subnet, in the order of multusAvailabilityZones (AWS's subnets are not looked up then).",
-		func(c *Config, raw string) (err error) { c.MultusSubnetCidrs, err = settings.ParseStrings(raw); return }},
+}
+
+// keysBeforeVerify run from skipAwait to the checks' switch, verify, which the checks' own keys
+// (verify.Keys) follow.
+var keysBeforeVerify = []Key{
 	{"skipAwait", "boolean", false,
 		"Do not wait for Deployments, DaemonSets and Pods to become ready, e.g. on a cluster without nodes.",
 		func(c *Config, raw string) (err error) { c.SkipAwait, err = settings.ParseBool(raw); return }},

@@ -75,7 +75,7 @@ func (c *Config) Validate(today time.Time) error {
 		// checked on it too, and again with the real zones.
 		if vpc, err := netplan.PlanVpc(c.VpcInput(placeholderZones(c))); err != nil {
 			errs = append(errs, c.asKeyError(err))
-		} else if c.Multus && (len(c.MultusAvailabilityZones) == 0 || len(c.AvailabilityZones) > 0) {
+		} else if c.Multus.Enabled && (len(c.Multus.AvailabilityZones) == 0 || len(c.AvailabilityZones) > 0) {
 			if _, err := c.VpcMultusNetworks(vpc); err != nil {
 				errs = append(errs, err)
 			}
@@ -88,7 +88,7 @@ func (c *Config) Validate(today time.Time) error {
 // vpcCniErrors are what a vpc-cni version cannot do for this stack: IPv6 with ENABLE_V4_EGRESS, or
 // the ipvlan plugin Multus needs.
 func (c *Config) vpcCniErrors(v clusterspec.AddonVersion) []error {
-	return clusterspec.VpcCniNeeds{Ipv6: c.Ipv6Cluster(), Ipvlan: c.Multus}.Check(v)
+	return clusterspec.VpcCniNeeds{Ipv6: c.Ipv6Cluster(), Ipvlan: c.Multus.Enabled}.Check(v)
 }
 
 // CheckResolvedVpcCni checks the vpc-cni version EKS answered for "latest" at deploy time, as a pin
@@ -236,41 +236,37 @@ func (c *Config) validateCluster(today time.Time) []error {
 func (c *Config) validateMultus() []error {
 	var errs []error
 	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
-	if c.ScenarioSpec().RequiresMultus && !c.Multus {
-		add("multus", "false", fmt.Sprintf("the %s scenario is Multus; set it to true", c.Scenario))
+	if c.ScenarioSpec().RequiresMultus && !c.Multus.Enabled {
+		add(multus.KeyEnabled, "false", fmt.Sprintf("the %s scenario is Multus; set it to true", c.Scenario))
 	}
-	if !c.Multus {
+	if !c.Multus.Enabled {
 		return errs
 	}
 	if c.Ipv6Cluster() {
-		add("multus", "true", "the secondary network here is IPv4 (ipvlan with host-local IPAM on IPv4 ENI addresses); use an IPv4 scenario")
+		add(multus.KeyEnabled, "true", "the secondary network here is IPv4 (ipvlan with host-local IPAM on IPv4 ENI addresses); use an IPv4 scenario")
 	}
-	if c.MultusImage == "" {
+	if c.Multus.Image == "" {
 		// AWS's build, from the stack region's EKS registry.
 		image, err := multus.EksImage(c.Region, multus.MultusImageTag)
 		switch {
 		case c.Region == "":
-			add("multusImage", "", "AWS's Multus build comes from the EKS registry of the cluster's region: set "+RegionKey+", or give the image")
+			add(multus.KeyImage, "", "AWS's Multus build comes from the EKS registry of the cluster's region: set "+RegionKey+", or give the image")
 		case err != nil:
-			add("multusImage", "", err.Error())
+			add(multus.KeyImage, "", err.Error())
 		}
-		c.MultusImage = image
+		c.Multus.Image = image
 	}
 	if c.ClusterMode == ClusterModeExisting {
-		if len(c.MultusAvailabilityZones) == 0 || len(c.MultusSubnetCidrs) != len(c.MultusAvailabilityZones) {
-			add("multusSubnetCidrs", strings.Join(c.MultusSubnetCidrs, ","), fmt.Sprintf(
-				"with clusterMode existing, list the Multus zones in multusAvailabilityZones and each zone's subnet block here, in the same order (%d zones)", len(c.MultusAvailabilityZones)))
+		if len(c.Multus.AvailabilityZones) == 0 || len(c.Multus.SubnetCidrs) != len(c.Multus.AvailabilityZones) {
+			add(multus.KeySubnetCidrs, strings.Join(c.Multus.SubnetCidrs, ","), fmt.Sprintf(
+				"with clusterMode existing, list the Multus zones in multusAvailabilityZones and each zone's subnet block here, in the same order (%d zones)", len(c.Multus.AvailabilityZones)))
 		} else if _, err := c.ExistingMultusNetworks(); err != nil {
 			errs = append(errs, err)
 		}
 		return errs
 	}
-	if c.MultusSubnetTier != netplan.Private && c.MultusSubnetTier != netplan.Public {
-		add("multusSubnetTier", string(c.MultusSubnetTier), "use private or public")
-	}
-	var fe *multus.FieldError
-	if err := multus.ValidateAttachment(c.MultusAttachment, c.MultusInstanceIds, max(1, len(c.MultusAvailabilityZones))); errors.As(err, &fe) {
-		errs = append(errs, fieldKeyError(multusKeys, fe.Field, fe.Value, fe.Reason))
+	if err := settings.Errors(keyPrefix, c.Multus.Validate()); err != nil {
+		errs = append(errs, err)
 	}
 	return errs
 }
@@ -468,10 +464,10 @@ func (c *Config) validateVerify() []error {
 	if c.PolicyEngine != clusterspec.PolicyEngineNone && !c.DemoApps {
 		add("demoApps", "false", fmt.Sprintf("verify checks what policyEngine %s does to the chapter's demo apps; set demoApps to true, or verify to false", c.PolicyEngine))
 	}
-	if c.Multus && !c.MultusDemoPod {
+	if c.Multus.Enabled && !c.Multus.DemoPod {
 		add("multusDemoPod", "false", "verify checks multus-pod's secondary network; set multusDemoPod to true, or verify to false")
 	}
-	if !c.Ipv6Cluster() && !c.DemoApps && !c.Multus {
+	if !c.Ipv6Cluster() && !c.DemoApps && !c.Multus.Enabled {
 		add("verify", "true", fmt.Sprintf("scenario %s has nothing the checks look at: turn on demoApps or multus, or set verify to false", c.Scenario))
 	}
 	return errs

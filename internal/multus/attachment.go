@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // Attachment says how a Multus ENI gets onto its node.
@@ -25,19 +27,19 @@ var instanceIdPattern = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
 
 // ValidateAttachment checks an attachment for the given number of Multus zones: node groups attach
 // their own ENIs and take no instances; fixed instances need one valid instance id per zone.
-func ValidateAttachment(a Attachment, instanceIds []string, zones int) error {
+func ValidateAttachment(a Attachment, instanceIds []string, zones int) *field.Error {
 	switch a {
 	case AttachNodeGroup:
 		if len(instanceIds) > 0 {
-			return &FieldError{FieldInstanceIds, strings.Join(instanceIds, ","), fmt.Sprintf("node groups attach their own ENIs; set %s to %s to use fixed instances", FieldAttachment, AttachInstances)}
+			return field.Invalid(field.NewPath(KeyInstanceIds), strings.Join(instanceIds, ","), fmt.Sprintf("node groups attach their own ENIs; set %s to %s to use fixed instances", KeyAttachment, AttachInstances))
 		}
 	case AttachInstances:
 		if len(instanceIds) != zones {
-			return &FieldError{FieldInstanceIds, strings.Join(instanceIds, ","), fmt.Sprintf("give one instance per Multus zone (%d)", zones)}
+			return field.Invalid(field.NewPath(KeyInstanceIds), strings.Join(instanceIds, ","), fmt.Sprintf("give one instance per Multus zone (%d)", zones))
 		}
 		for _, id := range instanceIds {
 			if !instanceIdPattern.MatchString(id) {
-				return &FieldError{FieldInstanceIds, id, "not an instance id; ids look like i-0123456789abcdef0"}
+				return field.Invalid(field.NewPath(KeyInstanceIds), id, "not an instance id; ids look like i-0123456789abcdef0")
 			}
 		}
 	default:
@@ -45,7 +47,7 @@ func ValidateAttachment(a Attachment, instanceIds []string, zones int) error {
 		for i, a := range Attachments {
 			names[i] = string(a)
 		}
-		return &FieldError{FieldAttachment, string(a), "use " + strings.Join(names, " or ")}
+		return field.Invalid(field.NewPath(KeyAttachment), string(a), "use "+strings.Join(names, " or "))
 	}
 	return nil
 }

@@ -9,26 +9,10 @@ import (
 	"net/netip"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
 	"eks-advanced-networking/internal/clusterspec"
 )
-
-// The fields of Input (and of the attachment, ValidateAttachment), as FieldError names them.
-const (
-	FieldZones       = "Zones"
-	FieldRanges      = "Ranges"
-	FieldNodesPerAz  = "NodesPerAz"
-	FieldInstance    = "InstanceType"
-	FieldAttachment  = "Attachment"
-	FieldInstanceIds = "InstanceIds"
-)
-
-// FieldError is a validation failure of one input field, named as the struct names it; a caller with
-// other names (the config layer's keys) maps Field to its own.
-type FieldError struct {
-	Field, Value, Reason string
-}
-
-func (e *FieldError) Error() string { return fmt.Sprintf("%s = %q: %s", e.Field, e.Value, e.Reason) }
 
 // Subnet is a subnet the secondary network may use.
 type Subnet struct {
@@ -90,31 +74,31 @@ const (
 func Plan(in Input) ([]Network, error) {
 	limits, err := clusterspec.LookupEniLimit(in.InstanceType)
 	if err != nil {
-		return nil, &FieldError{FieldInstance, in.InstanceType, err.Error()}
+		return nil, field.Invalid(field.NewPath(KeyInstanceType), in.InstanceType, err.Error())
 	}
 	if !limits.Nitro {
-		return nil, &FieldError{FieldInstance, in.InstanceType, "not a Nitro instance type; ENI prefixes and Multus need Nitro"}
+		return nil, field.Invalid(field.NewPath(KeyInstanceType), in.InstanceType, "not a Nitro instance type; ENI prefixes and Multus need Nitro")
 	}
 	if in.NodesPerAz != 1 {
-		return nil, &FieldError{FieldNodesPerAz, fmt.Sprint(in.NodesPerAz),
-			"host-local IPAM allocates on each node from the whole range, so two nodes sharing an AZ's range hand out the same addresses; use 1"}
+		return nil, field.Invalid(field.NewPath(KeyNodesPerAz), fmt.Sprint(in.NodesPerAz),
+			"host-local IPAM allocates on each node from the whole range, so two nodes sharing an AZ's range hand out the same addresses; use 1")
 	}
 	if len(in.Subnets) == 0 {
-		return nil, &FieldError{FieldZones, "", "no subnets to put the secondary network in"}
+		return nil, field.Invalid(field.NewPath(KeyAvailabilityZones), "", "no subnets to put the secondary network in")
 	}
 	zones := in.Zones
 	if len(zones) == 0 {
 		zones = []string{in.Subnets[0].AvailabilityZone}
 	}
 	if len(in.Ranges) > 0 && len(in.Ranges) != len(zones) {
-		return nil, &FieldError{FieldRanges, strings.Join(in.Ranges, ","),
-			fmt.Sprintf("%d ranges for %d zones (%s); give one range per zone, in the same order", len(in.Ranges), len(zones), strings.Join(zones, ", "))}
+		return nil, field.Invalid(field.NewPath(KeyRanges), strings.Join(in.Ranges, ","),
+			fmt.Sprintf("%d ranges for %d zones (%s); give one range per zone, in the same order", len(in.Ranges), len(zones), strings.Join(zones, ", ")))
 	}
 	var out []Network
 	seen := map[string]bool{}
 	for i, az := range zones {
 		if seen[az] {
-			return nil, &FieldError{FieldZones, strings.Join(zones, ","), fmt.Sprintf("%s is listed twice", az)}
+			return nil, field.Invalid(field.NewPath(KeyAvailabilityZones), strings.Join(zones, ","), fmt.Sprintf("%s is listed twice", az))
 		}
 		seen[az] = true
 		var subnet *Subnet
@@ -128,7 +112,7 @@ func Plan(in Input) ([]Network, error) {
 			for _, s := range in.Subnets {
 				have = append(have, s.AvailabilityZone)
 			}
-			return nil, &FieldError{FieldZones, az, "no Multus subnet in this zone; the stack's zones are " + strings.Join(have, ", ")}
+			return nil, field.Invalid(field.NewPath(KeyAvailabilityZones), az, "no Multus subnet in this zone; the stack's zones are "+strings.Join(have, ", "))
 		}
 		prefix, err := netip.ParsePrefix(subnet.Cidr)
 		if err != nil || !prefix.Addr().Is4() {
@@ -149,7 +133,7 @@ func Plan(in Input) ([]Network, error) {
 
 func planNetwork(prefix, az string, subnet netip.Prefix, rangeText string, limits clusterspec.EniLimit) (Network, error) {
 	bad := func(reason string) (Network, error) {
-		return Network{}, &FieldError{FieldRanges, rangeText, fmt.Sprintf("%s (%s, subnet %s): %s", az, prefix+"-"+zoneLetter(az), subnet, reason)}
+		return Network{}, field.Invalid(field.NewPath(KeyRanges), rangeText, fmt.Sprintf("%s (%s, subnet %s): %s", az, prefix+"-"+zoneLetter(az), subnet, reason))
 	}
 	first, last := nth(subnet, defaultRangeFirst), nth(subnet, defaultRangeLast)
 	if rangeText != "" {

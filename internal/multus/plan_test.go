@@ -1,7 +1,6 @@
 package multus
 
 import (
-	"eks-advanced-networking/internal/nodeadm"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
+
+	"eks-advanced-networking/internal/nodeadm"
 )
 
 var privateSubnets = []Subnet{
@@ -94,25 +96,25 @@ func TestPlanRejects(t *testing.T) {
 		field  string
 		says   string
 	}{
-		{"range outside the subnet", func(in *Input) { in.Ranges = []string{"192.168.200.20-192.168.200.40"} }, FieldRanges, "outside the subnet"},
-		{"range over the AWS-reserved addresses", func(in *Input) { in.Ranges = []string{"192.168.96.2-192.168.96.10"} }, FieldRanges, "first four"},
-		{"range backwards", func(in *Input) { in.Ranges = []string{"192.168.96.40-192.168.96.20"} }, FieldRanges, "ends before it starts"},
-		{"not a range", func(in *Input) { in.Ranges = []string{"192.168.96.20"} }, FieldRanges, "first-last"},
-		{"more slots than the ENI has", func(in *Input) { in.Ranges = []string{"192.168.96.16-192.168.97.255"} }, FieldRanges, "5 secondary slots"},
-		{"zone without a subnet", func(in *Input) { in.Zones = []string{"eu-central-1d"} }, FieldZones, "no Multus subnet"},
+		{"range outside the subnet", func(in *Input) { in.Ranges = []string{"192.168.200.20-192.168.200.40"} }, KeyRanges, "outside the subnet"},
+		{"range over the AWS-reserved addresses", func(in *Input) { in.Ranges = []string{"192.168.96.2-192.168.96.10"} }, KeyRanges, "first four"},
+		{"range backwards", func(in *Input) { in.Ranges = []string{"192.168.96.40-192.168.96.20"} }, KeyRanges, "ends before it starts"},
+		{"not a range", func(in *Input) { in.Ranges = []string{"192.168.96.20"} }, KeyRanges, "first-last"},
+		{"more slots than the ENI has", func(in *Input) { in.Ranges = []string{"192.168.96.16-192.168.97.255"} }, KeyRanges, "5 secondary slots"},
+		{"zone without a subnet", func(in *Input) { in.Zones = []string{"eu-central-1d"} }, KeyAvailabilityZones, "no Multus subnet"},
 		{"zone twice: overlapping ranges", func(in *Input) {
 			in.Zones = []string{"eu-central-1a", "eu-central-1a"}
 			in.Ranges = []string{"192.168.96.20-192.168.96.40", "192.168.96.30-192.168.96.50"}
-		}, FieldZones, "listed twice"},
-		{"ranges and zones disagree", func(in *Input) { in.Ranges = []string{"192.168.96.20-192.168.96.40", "192.168.128.20-192.168.128.40"} }, FieldRanges, "2 ranges for 1 zones"},
-		{"two nodes share host-local", func(in *Input) { in.NodesPerAz = 2 }, FieldNodesPerAz, "same addresses"},
-		{"instance type EC2 does not have", func(in *Input) { in.InstanceType = "x9.huge" }, FieldInstance, "EC2 has no instance type x9.huge"},
+		}, KeyAvailabilityZones, "listed twice"},
+		{"ranges and zones disagree", func(in *Input) { in.Ranges = []string{"192.168.96.20-192.168.96.40", "192.168.128.20-192.168.128.40"} }, KeyRanges, "2 ranges for 1 zones"},
+		{"two nodes share host-local", func(in *Input) { in.NodesPerAz = 2 }, KeyNodesPerAz, "same addresses"},
+		{"instance type EC2 does not have", func(in *Input) { in.InstanceType = "x9.huge" }, KeyInstanceType, "EC2 has no instance type x9.huge"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := chapter()
 			tc.mutate(&in)
 			_, err := Plan(in)
-			var fe *FieldError
+			var fe *field.Error
 			if !errors.As(err, &fe) || fe.Field != tc.field || !strings.Contains(err.Error(), tc.says) {
 				t.Errorf("err = %v, want a %s error saying %q", err, tc.field, tc.says)
 			}

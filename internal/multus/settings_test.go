@@ -1,0 +1,73 @@
+package multus
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"eks-advanced-networking/internal/netplan"
+)
+
+// Every key decodes into its own field of Settings, and only into it.
+func TestKeysDecodeIntoTheirField(t *testing.T) {
+	raw := map[string]string{
+		KeyEnabled: "true", KeyAvailabilityZones: `["eu-central-1b"]`, KeyRanges: `["192.168.128.20-192.168.128.40"]`,
+		KeySubnetTier: "public", KeyNodesPerAz: "1", KeyAttachment: "instances", KeyInstanceIds: `["i-0123456789abcdef0"]`,
+		KeyImage: "registry.example/multus:v4", KeyDemoPod: "true", KeySubnetCidrs: `["192.168.128.0/19"]`,
+	}
+	want := Settings{Enabled: true, AvailabilityZones: []string{"eu-central-1b"}, Ranges: []string{"192.168.128.20-192.168.128.40"},
+		SubnetTier: netplan.Public, NodesPerAz: 1, Attachment: AttachInstances, InstanceIds: []string{"i-0123456789abcdef0"},
+		Image: "registry.example/multus:v4", DemoPod: true, SubnetCidrs: []string{"192.168.128.0/19"}}
+	var got Settings
+	seen := map[string]bool{}
+	for _, k := range append(append(Keys[:0:0], Keys...), ExistingClusterKeys...) {
+		if seen[k.Name] {
+			t.Errorf("%s is listed twice", k.Name)
+		}
+		seen[k.Name] = true
+		before := got
+		if err := k.Decode(&got, raw[k.Name]); err != nil {
+			t.Fatalf("%s = %s: %v", k.Name, raw[k.Name], err)
+		}
+		if reflect.DeepEqual(before, got) && k.Name != KeyNodesPerAz {
+			t.Errorf("%s changed nothing", k.Name)
+		}
+	}
+	if len(seen) != len(raw) {
+		t.Errorf("the keys are %v, want those of %v", seen, raw)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("decoded %+v\nwant %+v", got, want)
+	}
+}
+
+func TestSettingsValidate(t *testing.T) {
+	chapter := Settings{Enabled: true, SubnetTier: netplan.Private, NodesPerAz: 1, Attachment: AttachNodeGroup}
+	if errs := chapter.Validate(); len(errs) != 0 {
+		t.Errorf("the chapter's settings: %v", errs)
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(*Settings)
+		key    string
+		says   string
+	}{
+		{"a tier the VPC has not", func(s *Settings) { s.SubnetTier = "isolated" }, KeySubnetTier, "use private or public"},
+		{"an attachment nobody knows", func(s *Settings) { s.Attachment = "lambda" }, KeyAttachment, "use node-group or instances"},
+		{"instances for a node group", func(s *Settings) { s.InstanceIds = []string{"i-0123456789abcdef0"} }, KeyInstanceIds, "set multusAttachment to instances"},
+		{"one instance for two zones", func(s *Settings) {
+			s.Attachment, s.AvailabilityZones = AttachInstances, []string{"eu-central-1a", "eu-central-1b"}
+			s.InstanceIds = []string{"i-0123456789abcdef0"}
+		}, KeyInstanceIds, "one instance per Multus zone (2)"},
+		{"not an instance id", func(s *Settings) { s.Attachment, s.InstanceIds = AttachInstances, []string{"web-1"} }, KeyInstanceIds, "not an instance id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := chapter
+			tc.change(&s)
+			errs := s.Validate()
+			if len(errs) != 1 || errs[0].Field != tc.key || !strings.Contains(errs[0].Detail, tc.says) {
+				t.Errorf("errors %v, want one on %s saying %q", errs, tc.key, tc.says)
+			}
+		})
+	}
+}
