@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -56,9 +57,12 @@ type MultusAwsArgs struct {
 	NodePrerequisites []pulumi.Resource
 	InstanceType      string
 	Attachment        multus.Attachment
-	// InstanceIds are the fixed instances, one per network, for multus.AttachInstances.
-	InstanceIds []string
-	Tags        map[string]string
+	// InstanceIds are the fixed instances, one per network, for multus.AttachInstances, and
+	// DeviceIndexes the index each takes its ENI at (multus.InstanceDeviceIndex, from what EC2
+	// reports attached to it).
+	InstanceIds   []string
+	DeviceIndexes []int
+	Tags          map[string]string
 }
 
 // MultusNetwork is Multus on EKS with everything the chapter did by hand made declarative: the AWS EKS
@@ -119,6 +123,11 @@ func validateMultusArgs(name string, args *MultusNetworkArgs) error {
 	// The same rule, and message, as the stack file's multusAttachment and multusInstanceIds.
 	if fe := multus.ValidateAttachment(a.Attachment, a.InstanceIds, len(args.Networks)); fe != nil {
 		return bad(fe.Field, fmt.Sprint(fe.BadValue), fe.Detail)
+	}
+	if a.Attachment == multus.AttachInstances {
+		if len(a.DeviceIndexes) != len(a.InstanceIds) || slices.ContainsFunc(a.DeviceIndexes, func(i int) bool { return i < 1 }) {
+			return bad("Aws.DeviceIndexes", fmt.Sprint(a.DeviceIndexes), "one index of 1 or more per instance, where it has a free one: multus.InstanceDeviceIndex")
+		}
 	}
 	for _, n := range args.Networks {
 		if _, err := a.Vpc.subnetIndex(a.Tier, n.AvailabilityZone); err != nil {

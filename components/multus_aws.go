@@ -45,7 +45,7 @@ func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, compon
 		switch a.Attachment {
 		case multus.AttachInstances:
 			attachment, err := ec2.NewNetworkInterfaceAttachment(ctx, name+"-"+n.Name, &ec2.NetworkInterfaceAttachmentArgs{
-				InstanceId: pulumi.String(a.InstanceIds[i]), NetworkInterfaceId: eni.ID(), DeviceIndex: pulumi.Int(1),
+				InstanceId: pulumi.String(a.InstanceIds[i]), NetworkInterfaceId: eni.ID(), DeviceIndex: pulumi.Int(a.DeviceIndexes[i]),
 			}, parent)
 			if err != nil {
 				return nil, none, err

@@ -230,7 +230,7 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 func TestMultusSecondaryAddressesAndInstances(t *testing.T) {
 	networks := chapterNetworks(t, "192.168.96.20-192.168.96.24")
 	p := mustRunMultus(t, networks, func(a *MultusAwsArgs) *MultusAwsArgs {
-		a.Attachment, a.InstanceIds = multus.AttachInstances, []string{"i-0123456789abcdef0"}
+		a.Attachment, a.InstanceIds, a.DeviceIndexes = multus.AttachInstances, []string{"i-0123456789abcdef0"}, []int{2}
 		return a
 	})
 	eni := get(t, p, "aws:ec2/networkInterface:NetworkInterface", "multus-ipvlan-private-a")
@@ -239,7 +239,7 @@ func TestMultusSecondaryAddressesAndInstances(t *testing.T) {
 		t.Errorf("ENI addresses %v %v", eni.Input("privateIpListEnabled"), eni.Input("privateIpLists"))
 	}
 	attachment := get(t, p, "aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment", "multus-ipvlan-private-a")
-	hasInputs(t, attachment, map[string]any{"deviceIndex": 1, "instanceId": "i-0123456789abcdef0", "networkInterfaceId": eni.ID})
+	hasInputs(t, attachment, map[string]any{"deviceIndex": 2, "instanceId": "i-0123456789abcdef0", "networkInterfaceId": eni.ID})
 	if n := len(p.ByType(typeNodeGroup)); n != 1 {
 		t.Errorf("%d node groups, want only the cluster's with fixed instances", n)
 	}
@@ -282,6 +282,14 @@ func TestMultusRefusesBadArgs(t *testing.T) {
 			a.Attachment, a.InstanceIds = multus.AttachInstances, []string{"instance-1"}
 			return a
 		}, "not an instance id"},
+		{"an instance without its device index", func(a *MultusAwsArgs) *MultusAwsArgs {
+			a.Attachment, a.InstanceIds = multus.AttachInstances, []string{"i-0123456789abcdef0"}
+			return a
+		}, "one index of 1 or more per instance"},
+		{"the primary interface's index", func(a *MultusAwsArgs) *MultusAwsArgs {
+			a.Attachment, a.InstanceIds, a.DeviceIndexes = multus.AttachInstances, []string{"i-0123456789abcdef0"}, []int{0}
+			return a
+		}, "one index of 1 or more per instance"},
 		{"unknown attachment", func(a *MultusAwsArgs) *MultusAwsArgs { a.Attachment = "lambda"; return a }, "node-group or instances"},
 		{"instance type without limits", func(a *MultusAwsArgs) *MultusAwsArgs { a.InstanceType = "r9g.large"; return a }, "no ENI limits"},
 	} {

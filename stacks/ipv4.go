@@ -40,7 +40,7 @@ func Ipv4(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 			KubernetesVersion: cfg.KubernetesVersion, Endpoint: cluster.Endpoint,
 			CertificateAuthorityData: cluster.CertificateAuthorityData, ServiceCidr: cluster.ServiceCidr,
 			InstanceType: cfg.NodeInstanceType, Attachment: cfg.Multus.Attachment,
-			InstanceIds: cfg.Multus.InstanceIds,
+			InstanceIds: cfg.Multus.InstanceIds, DeviceIndexes: b.multusDeviceIndexes,
 		}
 	}
 	return b.withKubernetesLayer(ctx, cfg, out, &cluster.ClusterParts, multusAws)

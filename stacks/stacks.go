@@ -73,6 +73,8 @@ type base struct {
 	provider       pulumi.ProviderResource
 	vpc            *components.DualStackVpc
 	multusNetworks []multus.Network
+	// multusDeviceIndexes are where multusAttachment instances attaches each zone's ENI.
+	multusDeviceIndexes []int
 	// addons are the add-on versions, "latest" resolved.
 	addons components.AddonVersions
 }
@@ -130,9 +132,15 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 		}
 	}
 	var networks []multus.Network
+	var deviceIndexes []int
 	if cfg.Multus.Enabled {
 		if networks, err = cfg.VpcMultusNetworks(layout); err != nil {
 			return nil, err
+		}
+		if cfg.Multus.Attachment == multus.AttachInstances {
+			if deviceIndexes, err = multusDeviceIndexes(ctx, cfg, networks, provider); err != nil {
+				return nil, err
+			}
 		}
 	}
 	vpc, err := components.NewDualStackVpc(ctx, "vpc", &components.DualStackVpcArgs{
@@ -141,7 +149,42 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &base{provider: provider, vpc: vpc, multusNetworks: networks, addons: addons}, nil
+	return &base{provider: provider, vpc: vpc, multusNetworks: networks, multusDeviceIndexes: deviceIndexes, addons: addons}, nil
+}
+
+// multusDeviceIndexes are the device indexes at which the fixed instances of multusAttachment
+// instances take their zones' ENIs (multus.InstanceDeviceIndex), from the interfaces EC2 reports
+// attached to each instance now.
+func multusDeviceIndexes(ctx *pulumi.Context, cfg *config.Config, networks []multus.Network, provider pulumi.ProviderResource) ([]int, error) {
+	cluster := cfg.EksClusterName(ctx.Stack())
+	indexes := make([]int, len(networks))
+	for i, n := range networks {
+		instance := cfg.Multus.InstanceIds[i]
+		found, err := ec2.GetNetworkInterfaces(ctx, &ec2.GetNetworkInterfacesArgs{
+			Filters: []ec2.GetNetworkInterfacesFilter{{Name: "attachment.instance-id", Values: []string{instance}}},
+		}, pulumi.Provider(provider))
+		if err != nil {
+			return nil, fmt.Errorf("config %s:%s: listing the network interfaces of %s: %w", config.Project, multus.KeyInstanceIds, instance, err)
+		}
+		if len(found.Ids) == 0 {
+			return nil, fmt.Errorf("config %s:%s = %q: EC2 reports no network interface attached to it; is it a running instance of this region?", config.Project, multus.KeyInstanceIds, instance)
+		}
+		var attached []multus.AttachedInterface
+		for _, id := range slices.Sorted(slices.Values(found.Ids)) {
+			eni, err := ec2.LookupNetworkInterface(ctx, &ec2.LookupNetworkInterfaceArgs{Id: pulumi.StringRef(id)}, pulumi.Provider(provider))
+			if err != nil {
+				return nil, fmt.Errorf("config %s:%s: describing %s, attached to %s: %w", config.Project, multus.KeyInstanceIds, id, instance, err)
+			}
+			ours := eni.Tags["multus"] == "true" && eni.Tags["cluster"] == cluster && eni.Tags["Zone"] == n.AvailabilityZone
+			for _, a := range eni.Attachments {
+				if a.InstanceId == instance {
+					attached = append(attached, multus.AttachedInterface{DeviceIndex: a.DeviceIndex, Ours: ours})
+				}
+			}
+		}
+		indexes[i] = multus.InstanceDeviceIndex(attached)
+	}
+	return indexes, nil
 }
 
 // runningCluster is what EKS and EC2 report now of the cluster named name and the VPC it runs in, or

@@ -501,6 +501,26 @@ func TestPolicyEngineRefusals(t *testing.T) {
 	}
 }
 
+// With multusAttachment instances, each fixed instance takes its zone's ENI at the lowest device
+// index EC2 reports free on it, not at 1, which the VPC CNI's second ENI holds on a running node
+// (the offline plan's instances have their primary interface at 0 and that ENI at 1).
+func TestMultusFixedInstancesTakeAFreeDeviceIndex(t *testing.T) {
+	overrides := maps.Clone(asDeployed)
+	overrides[config.Project+":multusAttachment"] = "instances"
+	overrides[config.Project+":multusInstanceIds"] = `["i-0123456789abcdef0"]`
+	p, err := runStack(t, projectDir, "ipv4-multus", overrides)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attachment, err := p.Get("aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment", "multus-ipvlan-private-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := attachment.Inputs["deviceIndex"]; got != 2.0 || attachment.Inputs["instanceId"] != "i-0123456789abcdef0" {
+		t.Errorf("the attachment is at device index %v of %v, want 2 of i-0123456789abcdef0", got, attachment.Inputs["instanceId"])
+	}
+}
+
 func TestIpv4MultusPresetIsTheChapters(t *testing.T) {
 	p := mustRunStack(t, "ipv4-multus")
 	nad, err := p.Get("kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition", "multus-ipvlan-private-a")
@@ -1390,6 +1410,8 @@ var lookupActions = map[string][]string{
 	"aws:ec2/getInstanceType:getInstanceType":             {"ec2:DescribeInstanceTypes"},
 	"aws:ec2/getVpc:getVpc":                               {"ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeRouteTables"},
 	"aws:ec2/getSubnet:getSubnet":                         {"ec2:DescribeSubnets"},
+	"aws:ec2/getNetworkInterfaces:getNetworkInterfaces":   {"ec2:DescribeNetworkInterfaces"},
+	"aws:ec2/getNetworkInterface:getNetworkInterface":     {"ec2:DescribeNetworkInterfaces"},
 	"aws:ssm/getParameter:getParameter":                   {"ssm:GetParameter"},
 }
 
@@ -1434,10 +1456,20 @@ func TestThePreviewRoleMayMakeEveryLookup(t *testing.T) {
 		running := runningAfterUp(t, stack, files.Config, cfg.KubernetesVersion, map[string]string{"ng": cfg.KubernetesVersion})
 		withAdmins := maps.Clone(files.Config)
 		withAdmins[config.Project+":clusterAdminArns"] = `["arn:aws:iam::123456789012:role/platform-admins"]`
-		for _, run := range []struct {
+		runs := []struct {
 			config  map[string]string
 			account []plan.RunningCluster
-		}{{files.Config, nil}, {files.Config, []plan.RunningCluster{running}}, {withAdmins, nil}} {
+		}{{files.Config, nil}, {files.Config, []plan.RunningCluster{running}}, {withAdmins, nil}}
+		if cfg.Multus.Enabled {
+			withInstances := maps.Clone(files.Config)
+			withInstances[config.Project+":multusAttachment"] = "instances"
+			withInstances[config.Project+":multusInstanceIds"] = `["i-0123456789abcdef0"]`
+			runs = append(runs, struct {
+				config  map[string]string
+				account []plan.RunningCluster
+			}{withInstances, nil})
+		}
+		for _, run := range runs {
 			p, err := plan.Run(plan.Options{Project: config.Project, Stack: stack, Config: run.config, RunningClusters: run.account}, Program(run.config))
 			if err != nil {
 				t.Fatalf("%s: %v", stack, err)
@@ -1447,7 +1479,7 @@ func TestThePreviewRoleMayMakeEveryLookup(t *testing.T) {
 			}
 		}
 	}
-	if !called["aws:eks/getNodeGroup:getNodeGroup"] || !called["aws:iam/getSessionContext:getSessionContext"] {
+	if !called["aws:eks/getNodeGroup:getNodeGroup"] || !called["aws:iam/getSessionContext:getSessionContext"] || !called["aws:ec2/getNetworkInterface:getNetworkInterface"] {
 		t.Errorf("the runs did not make the lookups they are for: %v", slices.Sorted(maps.Keys(called)))
 	}
 	for _, f := range slices.Sorted(maps.Keys(called)) {

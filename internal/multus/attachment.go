@@ -15,8 +15,8 @@ const (
 	// AttachNodeGroup gives each Multus zone a managed node group whose boot unit attaches the zone's
 	// ENI, so a replaced node picks the ENI up again.
 	AttachNodeGroup Attachment = "node-group"
-	// AttachInstances is the chapter's literal way for fixed instances: one declared attachment
-	// (device index 1) per zone.
+	// AttachInstances is the chapter's literal way for fixed instances: one declared attachment per
+	// zone, at the index InstanceDeviceIndex picks.
 	AttachInstances Attachment = "instances"
 )
 
@@ -50,4 +50,33 @@ func ValidateAttachment(a Attachment, instanceIds []string, zones int) *field.Er
 		return field.Invalid(field.NewPath(KeyAttachment), string(a), "use "+strings.Join(names, " or "))
 	}
 	return nil
+}
+
+// AttachedInterface is a network interface attached to an instance, as EC2 describes it.
+type AttachedInterface struct {
+	DeviceIndex int
+	// Ours says it is the zone's Multus ENI (tagged multus=true, with this cluster and zone).
+	Ours bool
+}
+
+// InstanceDeviceIndex is the device index at which a fixed instance takes its zone's Multus ENI:
+// the one the ENI is attached at already, so a later run keeps the attachment (another index
+// replaces it), else the lowest one free after the primary interface's 0. The VPC CNI attaches its
+// own ENIs at the lowest free index too, from the node's start (WARM_ENI_TARGET 1 attaches a second
+// ENI at once: amazon-vpc-cni-k8s pkg/awsutils/awsutils.go, awsGetFreeDeviceNumber, and
+// docs/eni-and-ip-target.md), so index 1 is rarely free on a running node. An index beyond what the
+// instance type allows EC2 refuses at the attach (AttachmentLimitExceeded).
+func InstanceDeviceIndex(attached []AttachedInterface) int {
+	used := map[int]bool{}
+	for _, a := range attached {
+		if a.Ours {
+			return a.DeviceIndex
+		}
+		used[a.DeviceIndex] = true
+	}
+	i := 1
+	for used[i] {
+		i++
+	}
+	return i
 }

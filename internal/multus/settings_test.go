@@ -71,3 +71,21 @@ func TestSettingsValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestInstanceDeviceIndex(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		attached []AttachedInterface
+		want     int
+	}{
+		{"a fresh instance: only its primary", []AttachedInterface{{DeviceIndex: 0}}, 1},
+		{"the VPC CNI holds 1", []AttachedInterface{{DeviceIndex: 0}, {DeviceIndex: 1}}, 2},
+		{"a gap below the CNI's last", []AttachedInterface{{DeviceIndex: 0}, {DeviceIndex: 2}}, 1},
+		{"ours at 2 stays at 2", []AttachedInterface{{DeviceIndex: 0}, {DeviceIndex: 1}, {DeviceIndex: 2, Ours: true}}, 2},
+		{"ours at 1 stays, though listed after another", []AttachedInterface{{DeviceIndex: 0}, {DeviceIndex: 1, Ours: true}}, 1},
+	} {
+		if got := InstanceDeviceIndex(tc.attached); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

@@ -231,12 +231,52 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id": name, "name": name, "type": "String", "value": value, "version": 1, "arn": "arn:aws:ssm:" + m.region + "::parameter" + name,
 		}), nil
+	case "aws:ec2/getNetworkInterfaces:getNetworkInterfaces":
+		// multusAttachment instances: every instance is a running node with its primary interface at
+		// device index 0 and the VPC CNI's second ENI at 1 (WARM_ENI_TARGET 1, amazon-vpc-cni-k8s
+		// docs/eni-and-ip-target.md), and no Multus ENI yet.
+		instance := ""
+		for _, f := range args.Args["filters"].ArrayValue() {
+			if f.ObjectValue()["name"].StringValue() == "attachment.instance-id" {
+				instance = f.ObjectValue()["values"].ArrayValue()[0].StringValue()
+			}
+		}
+		if instance == "" {
+			return nil, fmt.Errorf("the offline plan answers getNetworkInterfaces only for an attachment.instance-id filter")
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": m.region, "ids": []any{mockInstanceEni(instance, 0), mockInstanceEni(instance, 1)}}), nil
+	case "aws:ec2/getNetworkInterface:getNetworkInterface":
+		id := args.Args["id"].StringValue()
+		instance, index, ok := parseMockInstanceEni(id)
+		if !ok {
+			return nil, fmt.Errorf("InvalidNetworkInterfaceID.NotFound: The networkInterface ID '%s' does not exist", id)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": id, "tags": map[string]any{},
+			"attachments": []any{map[string]any{"deviceIndex": index, "instanceId": instance, "attachmentId": "eni-attach-" + mockHex(id, 17)}}}), nil
 	case "aws:iam/getSessionContext:getSessionContext":
 		// The offline plan's caller is an IAM user, whose session context is itself.
 		arn := args.Args["arn"].StringValue()
 		return resource.NewPropertyMapFromMap(map[string]any{"id": arn, "arn": arn, "issuerArn": arn, "issuerId": "AIDAOFFLINEPLAN", "issuerName": "offline-plan"}), nil
 	}
 	return nil, fmt.Errorf("the offline plan has no mock for the function %s; add one to internal/plan/mocks.go", args.Token)
+}
+
+// mockInstanceEni names the offline plan's network interface of an instance at a device index.
+func mockInstanceEni(instance string, index int) string {
+	return fmt.Sprintf("eni-of-%s-at-%d", instance, index)
+}
+
+func parseMockInstanceEni(id string) (instance string, index int, ok bool) {
+	rest, found := strings.CutPrefix(id, "eni-of-")
+	if !found {
+		return "", 0, false
+	}
+	instance, at, found := strings.Cut(rest, "-at-")
+	if !found {
+		return "", 0, false
+	}
+	index, err := strconv.Atoi(at)
+	return instance, index, err == nil
 }
 
 // deleteBeforeReplaceOf is the registration's deleteBeforeReplace option, nil when the program left
