@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/internal/clusterspec"
@@ -40,21 +39,11 @@ type MultusAwsArgs struct {
 	Vpc         *DualStackVpc
 	// Tier is the subnet tier the networks live in (the plan's subnets).
 	Tier netplan.Tier
-	// Cluster, NodeRoleArn, NodeRoleName and NodeSecurityGroupId are the cluster's; Multus nodes are
-	// ordinary nodes of it with one more ENI.
-	Cluster             *eks.Cluster
-	NodeRoleArn         pulumi.StringInput
-	NodeRoleName        pulumi.StringInput
-	NodeSecurityGroupId pulumi.StringInput
-	// KubernetesVersion picks the nodes' AMI. Endpoint, CertificateAuthorityData and ServiceCidr are
-	// the cluster's, for the nodes' NodeConfig (ClusterOutputs has them).
-	KubernetesVersion        string
-	Endpoint                 pulumi.StringInput
-	CertificateAuthorityData pulumi.StringInput
-	ServiceCidr              pulumi.StringInput
-	// NodePrerequisites are what Multus nodes wait for (ClusterParts.NodePrerequisites): the same as
-	// the cluster's own node group, so the two start side by side.
-	NodePrerequisites []pulumi.Resource
+	// Cluster is the cluster the Multus nodes join: ordinary nodes of it, with its role, security
+	// group and join parameters (endpoint, certificate authority, service block), started beside its
+	// own node group (NodePrerequisites). KubernetesVersion, its version, picks their AMI.
+	Cluster           *ClusterParts
+	KubernetesVersion string
 	InstanceType      string
 	Attachment        multus.Attachment
 	// InstanceIds are the fixed instances, one per network, for multus.AttachInstances, and
@@ -108,9 +97,8 @@ func validateMultusArgs(name string, args *MultusNetworkArgs) error {
 	if a == nil {
 		return nil
 	}
-	if a.Vpc == nil || a.Cluster == nil || a.ClusterName == "" || a.KubernetesVersion == "" ||
-		a.Endpoint == nil || a.CertificateAuthorityData == nil || a.ServiceCidr == nil {
-		return bad("Aws", "", "Vpc, Cluster, ClusterName, KubernetesVersion, Endpoint, CertificateAuthorityData and ServiceCidr are required")
+	if a.Vpc == nil || a.Cluster == nil || a.Cluster.EksCluster() == nil || a.ClusterName == "" || a.KubernetesVersion == "" {
+		return bad("Aws", "", "Vpc, Cluster (a cluster component's ClusterParts), ClusterName and KubernetesVersion are required")
 	}
 	if it, err := clusterspec.ParseInstanceType(a.InstanceType); err != nil {
 		return bad("Aws.InstanceType", a.InstanceType, err.Error())

@@ -117,7 +117,7 @@ func multusAttachPolicy(ctx *pulumi.Context, name string, a *MultusAwsArgs, pare
 		return nil, err
 	}
 	return iam.NewRolePolicy(ctx, name+"-attach-eni", &iam.RolePolicyArgs{
-		Role: a.NodeRoleName, Policy: pulumi.String(doc),
+		Role: a.Cluster.NodeRoleName, Policy: pulumi.String(doc),
 	}, parent)
 }
 
@@ -193,19 +193,19 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 		// The VPC CNI cannot use the no_manage ENI, but would count it.
 		MaxPods: limits.MaxPods(1),
 	}
-	userData := pulumi.All(a.Endpoint, a.CertificateAuthorityData, a.ServiceCidr).ApplyT(func(v []any) (string, error) {
+	userData := pulumi.All(a.Cluster.Endpoint, a.Cluster.CertificateAuthorityData, a.Cluster.ServiceCidr).ApplyT(func(v []any) (string, error) {
 		p := params
 		p.Endpoint, p.CertificateAuthority, p.ServiceCidr = v[0].(string), v[1].(string), v[2].(string)
 		return multus.UserData(p)
 	}).(pulumi.StringOutput)
-	deps := append([]pulumi.Resource{eni, attachPolicy}, a.NodePrerequisites...)
+	deps := append([]pulumi.Resource{eni, attachPolicy}, a.Cluster.NodePrerequisites()...)
 	return newManagedNodeGroup(ctx, resourceName, managedNodeGroup{
 		component:     component,
 		clusterName:   a.ClusterName,
-		cluster:       a.Cluster,
+		cluster:       a.Cluster.EksCluster(),
 		nodeGroupName: ngName,
 		description:   "Multus nodes of " + a.ClusterName + " in " + n.AvailabilityZone,
-		nodeRoleArn:   a.NodeRoleArn,
+		nodeRoleArn:   a.Cluster.NodeRoleArn,
 		subnetIds:     pulumi.StringArray{subnetId},
 		instance:      instance,
 		amiFamily:     clusterspec.AL2023,
@@ -214,7 +214,7 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 		// the taint that keeps every other pod off the node.
 		size:            clusterspec.NodeGroupSize{MinSize: 1, DesiredSize: 1, MaxSize: 1},
 		taints:          []corev1.Taint{multus.NodeTaint},
-		securityGroupId: a.NodeSecurityGroupId,
+		securityGroupId: a.Cluster.NodeSecurityGroupId,
 		imageId:         pulumi.String(ami.Value),
 		userData:        userData,
 		tags:            a.Tags,

@@ -59,10 +59,7 @@ func newChapterMultus(ctx *pulumi.Context, networks []multus.Network, aws func(*
 	}
 	awsArgs := aws(&MultusAwsArgs{
 		ClusterName: "chapter", Region: "eu-central-1", Vpc: vpc, Tier: netplan.Private,
-		Cluster: cluster.EksCluster(), NodeRoleArn: cluster.NodeRoleArn, NodeRoleName: cluster.NodeRoleName,
-		NodeSecurityGroupId: cluster.NodeSecurityGroupId, NodePrerequisites: cluster.NodePrerequisites(),
-		KubernetesVersion: "1.35", Endpoint: cluster.Endpoint, CertificateAuthorityData: cluster.CertificateAuthorityData,
-		ServiceCidr: cluster.ServiceCidr, InstanceType: "t3.medium", Attachment: multus.AttachNodeGroup,
+		Cluster: &cluster.ClusterParts, KubernetesVersion: "1.35", InstanceType: "t3.medium", Attachment: multus.AttachNodeGroup,
 	})
 	return NewMultusNetwork(ctx, "multus", &MultusNetworkArgs{Networks: networks, Image: "602401143452.dkr.ecr.eu-central-1.amazonaws.com/" + multus.MultusImageTag, DemoPod: true, Aws: awsArgs})
 }

@@ -35,10 +35,7 @@ func Ipv4(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 	if cfg.Multus.Enabled {
 		multusAws = &components.MultusAwsArgs{
 			ClusterName: cfg.EksClusterName(ctx.Stack()), Region: cfg.Region, Vpc: b.vpc, Tier: cfg.Multus.SubnetTier,
-			Cluster: cluster.EksCluster(), NodeRoleArn: cluster.NodeRoleArn, NodeRoleName: cluster.NodeRoleName,
-			NodeSecurityGroupId: cluster.NodeSecurityGroupId, NodePrerequisites: cluster.NodePrerequisites(),
-			KubernetesVersion: cfg.KubernetesVersion, Endpoint: cluster.Endpoint,
-			CertificateAuthorityData: cluster.CertificateAuthorityData, ServiceCidr: cluster.ServiceCidr,
+			Cluster: &cluster.ClusterParts, KubernetesVersion: cfg.KubernetesVersion,
 			InstanceType: cfg.NodeInstanceType, Attachment: cfg.Multus.Attachment,
 			InstanceIds: cfg.Multus.InstanceIds, DeviceIndexes: b.multusDeviceIndexes,
 		}
