@@ -521,24 +521,12 @@ func (b *clusterBuilder) prefixModeNodes(group *managedNodeGroup, endpoint, cert
 		return 0, fmt.Errorf("looking up %s's vCPUs: %w", b.instance.Name, err)
 	}
 	maxPods := clusterspec.PrefixModeMaxPods(limits, info.DefaultVcpus)
-	parameter, err := clusterspec.RecommendedAmiParameter(group.amiFamily, b.args.KubernetesVersion, b.instance)
+	launch, err := recommendedAmiLaunch(b.ctx, b.parent, group.amiFamily, b.args.KubernetesVersion, b.instance,
+		clusterJoin{b.args.ClusterName, endpoint, certificateAuthority, serviceCidr},
+		nodeadm.Node{MaxPods: maxPods, NodeGroup: group.nodeGroupName}, nil)
 	if err != nil {
 		return 0, err
 	}
-	ami, err := ssm.LookupParameter(b.ctx, &ssm.LookupParameterArgs{Name: parameter}, b.parent)
-	if err != nil {
-		return 0, fmt.Errorf("looking up the EKS AMI for %s (%s): %w", b.instance.Name, parameter, err)
-	}
-	node := nodeadm.Node{ClusterName: b.args.ClusterName, MaxPods: maxPods, NodeGroup: group.nodeGroupName}
-	group.imageId = pulumi.String(ami.Value)
-	group.userData = pulumi.All(endpoint, certificateAuthority, serviceCidr).ApplyT(func(v []any) (string, error) {
-		n := node
-		n.Endpoint, n.CertificateAuthority, n.ServiceCidr = v[0].(string), v[1].(string), v[2].(string)
-		nc, err := nodeadm.NodeConfigFor(n)
-		if err != nil {
-			return "", err
-		}
-		return nodeadm.UserData(nc)
-	}).(pulumi.StringOutput)
+	group.imageId, group.userData = launch.imageId, launch.userData
 	return maxPods, nil
 }

@@ -1,20 +1,19 @@
 package components
 
 import (
-	"fmt"
 	"net/netip"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	corev1 "k8s.io/api/core/v1"
 
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/multus"
+	"eks-advanced-networking/internal/nodeadm"
 )
 
 // multusAws registers the AWS side and returns what the Multus pods must wait for (the nodes), and
@@ -180,24 +179,23 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 	}
 	ngName := clusterspec.NodeGroupName("multus-"+zoneLetter, instance, true, []string{subnetCidr})
 	parent := pulumi.Parent(component)
-	parameter, err := clusterspec.RecommendedAmiParameter(clusterspec.AL2023, a.KubernetesVersion, instance)
-	if err != nil {
-		return nil, none, err
-	}
-	ami, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{Name: parameter}, parent)
-	if err != nil {
-		return nil, none, fmt.Errorf("looking up the EKS AMI for %s (%s): %w", a.InstanceType, parameter, err)
-	}
 	params := multus.UserDataParams{
 		ClusterName: a.ClusterName, Zone: n.AvailabilityZone, Region: a.Region, NodeGroup: ngName,
 		// The VPC CNI cannot use the no_manage ENI, but would count it.
 		MaxPods: limits.MaxPods(1),
 	}
-	userData := pulumi.All(a.Cluster.Endpoint, a.Cluster.CertificateAuthorityData, a.Cluster.ServiceCidr).ApplyT(func(v []any) (string, error) {
-		p := params
-		p.Endpoint, p.CertificateAuthority, p.ServiceCidr = v[0].(string), v[1].(string), v[2].(string)
-		return multus.UserData(p)
-	}).(pulumi.StringOutput)
+	launch, err := recommendedAmiLaunch(ctx, parent, clusterspec.AL2023, a.KubernetesVersion, instance,
+		clusterJoin{a.ClusterName, a.Cluster.Endpoint, a.Cluster.CertificateAuthorityData, a.Cluster.ServiceCidr},
+		nodeadm.Node{MaxPods: params.MaxPods, NodeGroup: ngName},
+		func(endpoint string) ([]string, error) {
+			p := params
+			p.Endpoint = endpoint
+			installer, err := multus.InstallerPart(p)
+			return []string{installer}, err
+		})
+	if err != nil {
+		return nil, none, err
+	}
 	deps := append([]pulumi.Resource{eni, attachPolicy}, a.Cluster.NodePrerequisites()...)
 	return newManagedNodeGroup(ctx, resourceName, managedNodeGroup{
 		component:     component,
@@ -215,8 +213,8 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 		size:            clusterspec.NodeGroupSize{MinSize: 1, DesiredSize: 1, MaxSize: 1},
 		taints:          []corev1.Taint{multus.NodeTaint},
 		securityGroupId: a.Cluster.NodeSecurityGroupId,
-		imageId:         pulumi.String(ami.Value),
-		userData:        userData,
+		imageId:         launch.imageId,
+		userData:        launch.userData,
 		tags:            a.Tags,
 	}, parent, deps)
 }

@@ -73,12 +73,6 @@ func AttachedLabelPatch() (string, error) {
 // and a shell part that installs the multus-eni unit and its script and starts it. It is not
 // base64-encoded.
 func UserData(p UserDataParams) (string, error) {
-	for _, v := range []struct{ name, value string }{{"zone", p.Zone}, {"region", p.Region}} {
-		// The values go into a shell environment file; they are plain names, and anything else is refused.
-		if !safeValue.MatchString(v.value) {
-			return "", fmt.Errorf("%s %q is not a plain name", v.name, v.value)
-		}
-	}
 	nc, err := nodeadm.NodeConfigFor(nodeadm.Node{
 		ClusterName: p.ClusterName, Endpoint: p.Endpoint, CertificateAuthority: p.CertificateAuthority,
 		ServiceCidr: p.ServiceCidr, MaxPods: p.MaxPods, NodeGroup: p.NodeGroup,
@@ -86,16 +80,28 @@ func UserData(p UserDataParams) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	installer, err := InstallerPart(p)
+	if err != nil {
+		return "", err
+	}
+	return nodeadm.UserData(nc, installer)
+}
+
+// InstallerPart is the user data's part after the NodeConfig: the script that installs the
+// multus-eni unit, with the node's cluster, zone, region and endpoint.
+func InstallerPart(p UserDataParams) (string, error) {
+	for _, v := range []struct{ name, value string }{{"zone", p.Zone}, {"region", p.Region}} {
+		// The values go into a shell environment file; they are plain names, and anything else is refused.
+		if !safeValue.MatchString(v.value) {
+			return "", fmt.Errorf("%s %q is not a plain name", v.name, v.value)
+		}
+	}
 	patch, err := AttachedLabelPatch()
 	if err != nil {
 		return "", err
 	}
 	env := fmt.Sprintf("CLUSTER=%s\nZONE=%s\nREGION=%s\nENDPOINT=%s\nLABEL_PATCH='%s'\n", p.ClusterName, p.Zone, p.Region, p.Endpoint, patch)
-	installer, err := installScript(env)
-	if err != nil {
-		return "", err
-	}
-	return nodeadm.UserData(nc, installer)
+	return installScript(env)
 }
 
 // installScript is the user data's shell part: it runs once, on first boot, and installs what runs
