@@ -1,12 +1,15 @@
 package components
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/internal/settings"
 )
 
 // DualStackVpcType is the component's type token.
@@ -50,7 +53,7 @@ func NewDualStackVpc(ctx *pulumi.Context, name string, args *DualStackVpcArgs, o
 	}
 	layout, err := netplan.PlanVpc(args.VpcInput)
 	if err != nil {
-		return nil, fmt.Errorf("DualStackVpc %s: %w", name, err)
+		return nil, settingError("DualStackVpc "+name, err)
 	}
 	c := &DualStackVpc{Plan: layout}
 	if err := ctx.RegisterComponentResource(DualStackVpcType, name, c, opts...); err != nil {
@@ -265,4 +268,14 @@ func (v *DualStackVpc) SubnetId(tier netplan.Tier, az string) (pulumi.StringOutp
 		return pulumi.StringOutput{}, err
 	}
 	return v.subnets[i].ID().ToStringOutput(), nil
+}
+
+// settingError is a component's refusal of its input, worded as the stack file's: a feature
+// package's field error names the key, the value and what would be valid.
+func settingError(component string, err error) error {
+	var fe *field.Error
+	if errors.As(err, &fe) {
+		return settings.KeyError(component+": ", fe.Field, fmt.Sprint(fe.BadValue), fe.Detail)
+	}
+	return fmt.Errorf("%s: %w", component, err)
 }

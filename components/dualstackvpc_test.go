@@ -268,9 +268,10 @@ func TestBadVpcRegistersNothing(t *testing.T) {
 			_, err := NewDualStackVpc(ctx, "vpc", args)
 			return nil, err
 		})
-	// The component speaks its own field names, not the config keys.
-	if err == nil || !strings.Contains(err.Error(), "CidrBlock") || !strings.Contains(err.Error(), "SubnetPrefixLength 20") {
-		t.Fatalf("err = %v, want the CidrBlock error", err)
+	// The component words it as the stack file would: the keys, the value, what would be valid.
+	const want = `DualStackVpc vpc: vpcCidr = "192.168.0.0/17": holds 4 subnets of /19 but 3 availability zones need 6`
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "subnetPrefixLength 20") {
+		t.Fatalf("err = %v, want %s ... subnetPrefixLength 20", err, want)
 	}
 	if len(p.Resources) != 0 {
 		t.Errorf("registered %d resources before refusing the input", len(p.Resources))

@@ -250,20 +250,20 @@ func availabilityZones(ctx *pulumi.Context, cfg *config.Config, provider pulumi.
 		return nil, fmt.Errorf("looking up the availability zones of %s: %w", cfg.Region, err)
 	}
 	names := slices.Sorted(slices.Values(available.Names))
-	if len(cfg.AvailabilityZones) > 0 {
-		for _, z := range cfg.AvailabilityZones {
+	if len(cfg.Vpc.AvailabilityZones) > 0 {
+		for _, z := range cfg.Vpc.AvailabilityZones {
 			if !slices.Contains(names, z) {
 				return nil, fmt.Errorf("config %s:availabilityZones: %q is not an available zone of %s; available: %s",
 					config.Project, z, cfg.Region, strings.Join(names, ", "))
 			}
 		}
-		return cfg.AvailabilityZones, nil
+		return cfg.Vpc.AvailabilityZones, nil
 	}
-	if len(names) < cfg.AvailabilityZoneCount {
+	if len(names) < cfg.Vpc.AvailabilityZoneCount {
 		return nil, fmt.Errorf("config %s:availabilityZoneCount = %q: %s has only %d available zones (%s); use at most %d",
-			config.Project, fmt.Sprint(cfg.AvailabilityZoneCount), cfg.Region, len(names), strings.Join(names, ", "), len(names))
+			config.Project, fmt.Sprint(cfg.Vpc.AvailabilityZoneCount), cfg.Region, len(names), strings.Join(names, ", "), len(names))
 	}
-	return names[:cfg.AvailabilityZoneCount], nil
+	return names[:cfg.Vpc.AvailabilityZoneCount], nil
 }
 
 // clusterArgs are the cluster settings every scenario takes from the configuration.

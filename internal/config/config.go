@@ -57,18 +57,12 @@ func (e Ipv4Egress) UsesNat64() bool { return e == Ipv4EgressNat64 || e == Ipv4E
 
 // Config is the decoded, defaulted and validated stack configuration.
 type Config struct {
-	Scenario              Scenario
-	Region                string // aws:region
-	Profile               string // aws:profile, optional
-	VpcCidr               string
-	VpcIpv6               bool
-	AvailabilityZoneCount int
-	// AvailabilityZones, when set, wins over AvailabilityZoneCount.
-	AvailabilityZones  []string
-	SubnetPrefixLength int
-	NatGateways        netplan.NatGatewayMode
-	Ipv4Egress         Ipv4Egress
-	PublicSubnetsDns64 bool
+	Scenario Scenario
+	Region   string // aws:region
+	Profile  string // aws:profile, optional
+	// Vpc is the VPC's settings (netplan.Keys, netplan.DnsKeys).
+	Vpc        netplan.Settings
+	Ipv4Egress Ipv4Egress
 
 	ClusterName               string // empty: eks-<stack>
 	KubernetesVersion         string

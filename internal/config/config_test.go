@@ -35,9 +35,10 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		Scenario: ScenarioIpv6, Region: "eu-central-1", VpcCidr: "192.168.0.0/16", VpcIpv6: true,
-		AvailabilityZoneCount: 3, AvailabilityZones: []string{}, SubnetPrefixLength: 19,
-		NatGateways: netplan.NatGatewaySingle, Ipv4Egress: Ipv4EgressNodeSnat,
+		Scenario: ScenarioIpv6, Region: "eu-central-1",
+		Vpc: netplan.Settings{CidrBlock: "192.168.0.0/16", Ipv6: true, AvailabilityZoneCount: 3, AvailabilityZones: []string{},
+			SubnetPrefixLength: 19, NatGateways: netplan.NatGatewaySingle},
+		Ipv4Egress: Ipv4EgressNodeSnat,
 		KubernetesVersion: "1.35", ClusterLogTypes: []string{"api", "audit", "authenticator"}, ClusterLogRetentionDays: 90,
 		EndpointPublicAccessCidrs: []string{}, NodeInstanceType: "t3.medium",
 		NodeMinSize: 2, NodeDesiredSize: 2, NodeMaxSize: 2,
@@ -63,8 +64,8 @@ func TestDecodeReadsEveryType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Scenario != ScenarioIpv4Calico || c.VpcIpv6 || c.ZoneCount() != 2 || c.AvailabilityZones[1] != "eu-central-1c" ||
-		c.NatGateways != netplan.NatGatewayPerAz || c.SubnetPrefixLength != 20 || c.VpcCidr != "10.20.0.0/16" {
+	if c.Scenario != ScenarioIpv4Calico || c.Vpc.Ipv6 || c.ZoneCount() != 2 || c.Vpc.AvailabilityZones[1] != "eu-central-1c" ||
+		c.Vpc.NatGateways != netplan.NatGatewayPerAz || c.Vpc.SubnetPrefixLength != 20 || c.Vpc.CidrBlock != "10.20.0.0/16" {
 		t.Errorf("decoded %+v", *c)
 	}
 }

@@ -67,29 +67,21 @@ func (c *Config) EksClusterName(stack string) string {
 
 // ZoneCount is how many availability zones the stack uses.
 func (c *Config) ZoneCount() int {
-	if len(c.AvailabilityZones) > 0 {
-		return len(c.AvailabilityZones)
+	if len(c.Vpc.AvailabilityZones) > 0 {
+		return len(c.Vpc.AvailabilityZones)
 	}
-	return c.AvailabilityZoneCount
+	return c.Vpc.AvailabilityZoneCount
 }
 
 // VpcInput is the VPC plan input this configuration implies, for the given zones. DNS64 in the private
 // subnets follows ipv4Egress, so the VPC and the cluster's add-on cannot disagree.
 func (c *Config) VpcInput(zones []string) netplan.VpcInput {
-	return netplan.VpcInput{
-		CidrBlock:          c.VpcCidr,
-		AvailabilityZones:  zones,
-		SubnetPrefixLength: c.SubnetPrefixLength,
-		Ipv6:               c.VpcIpv6,
-		NatGateways:        c.NatGateways,
-		PublicDns64:        c.PublicSubnetsDns64,
-		PrivateDns64:       c.Ipv6Cluster() && c.Ipv4Egress.UsesNat64(),
-	}
+	return c.Vpc.Input(zones, c.Ipv6Cluster() && c.Ipv4Egress.UsesNat64())
 }
 
 func placeholderZones(c *Config) []string {
-	if len(c.AvailabilityZones) > 0 {
-		return c.AvailabilityZones
+	if len(c.Vpc.AvailabilityZones) > 0 {
+		return c.Vpc.AvailabilityZones
 	}
 	zones := make([]string, c.ZoneCount())
 	for i := range zones {

@@ -5,21 +5,11 @@ import (
 	"slices"
 
 	"eks-advanced-networking/internal/clusterspec"
-	"eks-advanced-networking/internal/netplan"
 )
 
 // The plain packages name their own fields in errors; these tables name the config key behind each,
 // so an error says what the user wrote.
 var (
-	netplanKeys = map[string]string{
-		netplan.FieldCidrBlock:          "vpcCidr",
-		netplan.FieldAvailabilityZones:  "availabilityZones",
-		netplan.FieldSubnetPrefixLength: "subnetPrefixLength",
-		netplan.FieldNatGateways:        "natGateways",
-		netplan.FieldIpv6:               "vpcIpv6",
-		netplan.FieldPublicDns64:        "publicSubnetsDns64",
-		// PrivateDns64 is not a key of its own: it follows ipv4Egress (asKeyError).
-	}
 	nodeGroupKeys = map[string]string{
 		clusterspec.FieldMinSize:     "nodeMinSize",
 		clusterspec.FieldDesiredSize: "nodeDesiredSize",

@@ -24,12 +24,16 @@ type Key struct {
 }
 
 // MinAvailabilityZones is EKS's floor: a cluster needs subnets in at least two AZs.
-const MinAvailabilityZones = 2
+const MinAvailabilityZones = netplan.MinAvailabilityZones
 
 // Keys is every key of the project namespace, in the order the docs list them. A feature that owns
 // its settings declares its keys in its own package (lbcontroller.Keys, calico.Keys through
-// policyEngineSettings, multus.Keys, verify.Keys); the rest are still here.
+// policyEngineSettings, netplan.Keys, multus.Keys, verify.Keys); the rest are still here.
 var Keys = slices.Concat(
+	scenarioKey,
+	section(netplan.Keys, func(c *Config) *netplan.Settings { return &c.Vpc }),
+	ipv4EgressKey,
+	section(netplan.DnsKeys, func(c *Config) *netplan.Settings { return &c.Vpc }),
 	keysBeforeLoadBalancerController,
 	section(lbcontroller.Keys, func(c *Config) *lbcontroller.Settings { return &c.LoadBalancer }),
 	section(lbcontroller.DemoKeys, func(c *Config) *lbcontroller.DemoSettings { return &c.LoadBalancerDemo }),
@@ -43,35 +47,24 @@ var Keys = slices.Concat(
 	section(verify.Keys, func(c *Config) *verify.Settings { return &c.VerifyTargets }),
 )
 
-// keysBeforeLoadBalancerController run up to its switch, loadBalancerController.
-var keysBeforeLoadBalancerController = []Key{
+// scenarioKey comes first; the VPC's keys (netplan.Keys) follow it.
+var scenarioKey = []Key{
 	{"scenario", "string", string(ScenarioIpv6),
 		"Which composition in stacks/ to run: " + joinNames(Scenarios) + ".",
 		func(c *Config, raw string) error { c.Scenario = Scenario(raw); return nil }},
-	{"vpcCidr", "string", "192.168.0.0/16",
-		"IPv4 block of the VPC (/16 to /28, private range). Subnets are cut from it in eksctl's layout: public first, then private.",
-		func(c *Config, raw string) error { c.VpcCidr = raw; return nil }},
-	{"vpcIpv6", "boolean", true,
-		"Give the VPC an Amazon-provided IPv6 /56 and every subnet a /64 of it. Required by the ipv6 scenario.",
-		func(c *Config, raw string) (err error) { c.VpcIpv6, err = settings.ParseBool(raw); return }},
-	{"availabilityZoneCount", "integer", 3,
-		"How many availability zones to use (2 to 6), taken in name order from those available in aws:region. Ignored when availabilityZones is set.",
-		func(c *Config, raw string) (err error) { c.AvailabilityZoneCount, err = settings.ParseInt(raw); return }},
-	{"availabilityZones", "array", []any{},
-		"Explicit availability zone names, e.g. [eu-central-1a, eu-central-1b, eu-central-1c]. Empty means: pick availabilityZoneCount zones.",
-		func(c *Config, raw string) (err error) { c.AvailabilityZones, err = settings.ParseStrings(raw); return }},
-	{"subnetPrefixLength", "integer", 19,
-		"Prefix length of every subnet's IPv4 block. The VPC block must hold two per availability zone (six /19s fill 192.168.0.0/16 up to 192.168.191.255).",
-		func(c *Config, raw string) (err error) { c.SubnetPrefixLength, err = settings.ParseInt(raw); return }},
-	{"natGateways", "string", string(netplan.NatGatewaySingle),
-		"NAT gateways for private subnets' IPv4 egress (and NAT64): single (eksctl's default, one in the first AZ) or per-az. none leaves the private subnets, where the nodes run, without egress, so every scenario refuses it.",
-		func(c *Config, raw string) error { c.NatGateways = netplan.NatGatewayMode(raw); return nil }},
+}
+
+// ipv4EgressKey spans the VPC (DNS64 and NAT64) and the cluster (the VPC CNI); the VPC's keys
+// (netplan.Keys) come before it, its DNS keys (netplan.DnsKeys) after.
+var ipv4EgressKey = []Key{
 	{"ipv4Egress", "string", string(Ipv4EgressNodeSnat),
 		"How pods of an IPv6 cluster reach IPv4: node-snat (VPC CNI ENABLE_V4_EGRESS), nat64 (DNS64 + NAT64 in the private subnets), both (the chapter), none. IPv4 scenarios leave it at node-snat.",
 		func(c *Config, raw string) error { c.Ipv4Egress = Ipv4Egress(raw); return nil }},
-	{"publicSubnetsDns64", "boolean", false,
-		"Turn DNS64 on in the public subnets too; they then also route 64:ff9b::/96 to a NAT gateway.",
-		func(c *Config, raw string) (err error) { c.PublicSubnetsDns64, err = settings.ParseBool(raw); return }},
+}
+
+// keysBeforeLoadBalancerController run from the cluster's name up to the controller's switch,
+// loadBalancerController.
+var keysBeforeLoadBalancerController = []Key{
 	{"clusterName", "string", "",
 		"EKS cluster name. Empty means eks-<stack>.",
 		func(c *Config, raw string) error { c.ClusterName = raw; return nil }},

@@ -53,19 +53,14 @@ func (c *Config) Validate(today time.Time) error {
 	} else if !c.Ipv6Cluster() && c.Ipv4Egress != Ipv4EgressNodeSnat {
 		add("ipv4Egress", string(c.Ipv4Egress), fmt.Sprintf("only an IPv6 cluster has IPv6 pods that need an IPv4 path; scenario %s's cluster is IPv4, so leave it at %s", c.Scenario, Ipv4EgressNodeSnat))
 	}
-	if c.Ipv6Cluster() && !c.VpcIpv6 {
+	if c.Ipv6Cluster() && !c.Vpc.Ipv6 {
 		add("vpcIpv6", "false", fmt.Sprintf("scenario %s has an IPv6 cluster, which needs an IPv6 VPC; set it to true", c.Scenario))
 	}
-	if len(c.AvailabilityZones) == 0 {
-		if c.AvailabilityZoneCount < MinAvailabilityZones || c.AvailabilityZoneCount > netplan.MaxAvailabilityZones {
-			add("availabilityZoneCount", strconv.Itoa(c.AvailabilityZoneCount),
-				fmt.Sprintf("use %d to %d: EKS needs subnets in at least two zones", MinAvailabilityZones, netplan.MaxAvailabilityZones))
-		}
-	} else if c.Region != "" {
-		if len(c.AvailabilityZones) < MinAvailabilityZones {
-			add("availabilityZones", strings.Join(c.AvailabilityZones, ","),
-				fmt.Sprintf("EKS needs subnets in at least %d zones; list %d to %d", MinAvailabilityZones, MinAvailabilityZones, netplan.MaxAvailabilityZones))
-		} else if err := netplan.ValidateAvailabilityZones(c.Region, c.AvailabilityZones); err != nil {
+	if own := c.Vpc.Validate(); len(own) > 0 {
+		errs = append(errs, settings.Errors(keyPrefix, own))
+	} else if len(c.Vpc.AvailabilityZones) > 0 && c.Region != "" {
+		// The zones' names belong to the region.
+		if err := netplan.ValidateAvailabilityZones(c.Region, c.Vpc.AvailabilityZones); err != nil {
 			errs = append(errs, c.asKeyError(err))
 		}
 	}
@@ -75,7 +70,7 @@ func (c *Config) Validate(today time.Time) error {
 		// checked on it too, and again with the real zones.
 		if vpc, err := netplan.PlanVpc(c.VpcInput(placeholderZones(c))); err != nil {
 			errs = append(errs, c.asKeyError(err))
-		} else if c.Multus.Enabled && (len(c.Multus.AvailabilityZones) == 0 || len(c.AvailabilityZones) > 0) {
+		} else if c.Multus.Enabled && (len(c.Multus.AvailabilityZones) == 0 || len(c.Vpc.AvailabilityZones) > 0) {
 			if _, err := c.VpcMultusNetworks(vpc); err != nil {
 				errs = append(errs, err)
 			}
@@ -125,10 +120,10 @@ func (c *Config) CheckRunningCluster(running clusterspec.RunningCluster, vpc net
 		errs = append(errs, keyError("serviceIpv4Cidr", c.ServiceIpv4Cidr, err.Error()))
 	}
 	if err := netplan.CheckReaddressing(vpc, layout); err != nil {
-		var fe *netplan.FieldError
-		if errors.As(err, &fe) && fe.Field == netplan.FieldAvailabilityZones && len(c.AvailabilityZones) == 0 {
+		var fe *field.Error
+		if errors.As(err, &fe) && fe.Field == netplan.KeyAvailabilityZones && len(c.Vpc.AvailabilityZones) == 0 {
 			// The zones came from availabilityZoneCount (the region's first ones).
-			err = keyError("availabilityZoneCount", fmt.Sprint(c.AvailabilityZoneCount), fe.Reason)
+			err = keyError(netplan.KeyAvailabilityZoneCount, fmt.Sprint(c.Vpc.AvailabilityZoneCount), fe.Detail)
 		} else {
 			err = c.asKeyError(err)
 		}
@@ -197,8 +192,8 @@ func (c *Config) validateCluster(today time.Time) []error {
 	if len(sizeErrors) == 0 && c.NodeDesiredSize == 0 {
 		add("nodeDesiredSize", "0", "the cluster's node group is where CoreDNS runs: with no nodes the coredns add-on stays DEGRADED and its create fails after its waiter; use at least 1 (nodeMinSize 0 is fine)")
 	}
-	if c.NatGateways == netplan.NatGatewayNone {
-		add("natGateways", string(c.NatGateways), "the nodes run in the private subnets, which then have no IPv4 egress and no VPC endpoints: they cannot pull images or reach STS and EC2, and EKS fails the node group with NodeCreationFailure; use single or per-az")
+	if c.Vpc.NatGateways == netplan.NatGatewayNone {
+		add("natGateways", string(c.Vpc.NatGateways), "the nodes run in the private subnets, which then have no IPv4 egress and no VPC endpoints: they cannot pull images or reach STS and EC2, and EKS fails the node group with NodeCreationFailure; use single or per-az")
 	}
 	for _, a := range []struct{ key, value string }{
 		{"vpcCniVersion", c.VpcCniVersion}, {"corednsVersion", c.CorednsVersion}, {"kubeProxyVersion", c.KubeProxyVersion},
@@ -315,17 +310,17 @@ func (c *Config) validatePolicy() []error {
 	return errs
 }
 
-// asKeyError turns a netplan field error into a config key error. PrivateDns64 is not a key of its
-// own: it follows ipv4Egress.
+// asKeyError turns a netplan field error, which names its key, into a config key error.
+// PrivateDns64 is not a key of its own: it follows ipv4Egress.
 func (c *Config) asKeyError(err error) error {
-	var fe *netplan.FieldError
+	var fe *field.Error
 	if !errors.As(err, &fe) {
 		return err
 	}
 	if fe.Field == netplan.FieldPrivateDns64 {
-		return keyError("ipv4Egress", string(c.Ipv4Egress), renameFields(netplanKeys, fe.Reason)+" (nat64 and both turn DNS64 on in the private subnets)")
+		return keyError("ipv4Egress", string(c.Ipv4Egress), fe.Detail+" (nat64 and both turn DNS64 on in the private subnets)")
 	}
-	return fieldKeyError(netplanKeys, fe.Field, fe.Value, fe.Reason)
+	return settings.Errors(keyPrefix, field.ErrorList{fe})
 }
 
 // keyPrefix starts every error about a key of the project.
@@ -369,10 +364,10 @@ func (c *Config) validatePrefixDelegation() []error {
 		pods := clusterspec.PrefixModeMaxPods(l, 0)
 		perNode := clusterspec.PrefixesPerNode(pods, c.WarmPrefixTarget)
 		need := c.NodeMaxSize * perNode
-		if have := clusterspec.PrefixBlocksPerSubnet(c.SubnetPrefixLength); have < need {
-			add("subnetPrefixLength", strconv.Itoa(c.SubnetPrefixLength), fmt.Sprintf(
+		if have := clusterspec.PrefixBlocksPerSubnet(c.Vpc.SubnetPrefixLength); have < need {
+			add("subnetPrefixLength", strconv.Itoa(c.Vpc.SubnetPrefixLength), fmt.Sprintf(
 				"with prefixDelegation, each of up to nodeMaxSize (%d) nodes holds a /28 per 16 of its %d pods and keeps warmPrefixTarget (%d) spare: %d per node, %d whole /28s, and a /%d subnet holds %d; use a longer subnet block (a smaller prefix length)",
-				c.NodeMaxSize, pods, c.WarmPrefixTarget, perNode, need, c.SubnetPrefixLength, have))
+				c.NodeMaxSize, pods, c.WarmPrefixTarget, perNode, need, c.Vpc.SubnetPrefixLength, have))
 		}
 	}
 	return errs
@@ -397,7 +392,7 @@ func (c *Config) validateLoadBalancerController() []error {
 		}
 	}
 	switch addressType := c.LoadBalancerDemo.IpAddressType; {
-	case addressType == lbcontroller.DualStack && !c.VpcIpv6 && c.ClusterMode == ClusterModeCreate:
+	case addressType == lbcontroller.DualStack && !c.Vpc.Ipv6 && c.ClusterMode == ClusterModeCreate:
 		add(lbcontroller.KeyIpAddressType, addressType, "a dual-stack load balancer needs subnets with IPv6; set vpcIpv6 to true, or use ipv4")
 	case addressType == lbcontroller.Ipv4 && c.Ipv6Cluster():
 		add(lbcontroller.KeyIpAddressType, addressType, "an IPv6 cluster's pods have only IPv6 addresses, which an IPv4 load balancer cannot reach as IP targets; use dualstack")

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // The limits AWS sets are inclusive: a /16 and a /28 VPC, six zones, a subnet as large as the VPC's
@@ -40,7 +42,7 @@ func TestLimitsAreInclusive(t *testing.T) {
 		{17, 2, FieldCidrBlock},          // two zones need four
 	} {
 		err := checkSubnetPrefix(vpc, c.prefix, c.zones)
-		var fe *FieldError
+		var fe *field.Error
 		switch {
 		case c.field == "" && err != nil:
 			t.Errorf("/%d for %d zones: %v", c.prefix, c.zones, err)

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // NatGatewayMode says how many NAT gateways the VPC gets.
@@ -163,27 +165,15 @@ func (p VpcPlan) SubnetsOf(t Tier) []Subnet {
 	return out
 }
 
-// FieldError is a validation failure of one field of VpcInput, named as the struct names it. A caller
-// with other names (the config layer's keys) maps Field, and the fields a Reason mentions, to its own.
-type FieldError struct {
-	Field string
-	Value string
-	// Reason says what is wrong and what would be valid.
-	Reason string
-}
-
-func (e *FieldError) Error() string {
-	return fmt.Sprintf("%s = %q: %s", e.Field, e.Value, e.Reason)
-}
-
-// The fields of VpcInput, as FieldError names them.
+// The fields of VpcInput as its errors (*field.Error) name them: the stack file's keys (Settings),
+// and PrivateDns64, which has no key of its own (the stack derives it from ipv4Egress).
 const (
-	FieldCidrBlock          = "CidrBlock"
-	FieldAvailabilityZones  = "AvailabilityZones"
-	FieldSubnetPrefixLength = "SubnetPrefixLength"
-	FieldNatGateways        = "NatGateways"
-	FieldIpv6               = "Ipv6"
-	FieldPublicDns64        = "PublicDns64"
+	FieldCidrBlock          = KeyCidrBlock
+	FieldAvailabilityZones  = KeyAvailabilityZones
+	FieldSubnetPrefixLength = KeySubnetPrefixLength
+	FieldNatGateways        = KeyNatGateways
+	FieldIpv6               = KeyIpv6
+	FieldPublicDns64        = KeyPublicDns64
 	FieldPrivateDns64       = "PrivateDns64"
 )
 
@@ -197,7 +187,7 @@ var privateIpv4Ranges = []netip.Prefix{
 // ParseVpcCidr checks a VPC IPv4 block the way AWS does, plus the rule that it be private.
 func ParseVpcCidr(cidr string) (netip.Prefix, error) {
 	bad := func(reason string) (netip.Prefix, error) {
-		return netip.Prefix{}, &FieldError{Field: FieldCidrBlock, Value: cidr, Reason: reason}
+		return netip.Prefix{}, field.Invalid(field.NewPath(FieldCidrBlock), cidr, reason)
 	}
 	p, err := netip.ParsePrefix(cidr)
 	if err != nil {
@@ -226,7 +216,7 @@ var azPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$`)
 func ValidateAvailabilityZones(region string, zones []string) error {
 	value := strings.Join(zones, ",")
 	bad := func(reason string) error {
-		return &FieldError{Field: FieldAvailabilityZones, Value: value, Reason: reason}
+		return field.Invalid(field.NewPath(FieldAvailabilityZones), value, reason)
 	}
 	if len(zones) == 0 || len(zones) > MaxAvailabilityZones {
 		return bad(fmt.Sprintf("%d availability zones; use 1 to %d", len(zones), MaxAvailabilityZones))
@@ -263,8 +253,8 @@ func PlanVpc(in VpcInput) (VpcPlan, error) {
 	}
 	n := len(in.AvailabilityZones)
 	if n == 0 || n > MaxAvailabilityZones {
-		return VpcPlan{}, &FieldError{Field: FieldAvailabilityZones, Value: strings.Join(in.AvailabilityZones, ","),
-			Reason: fmt.Sprintf("%d availability zones; use 1 to %d", n, MaxAvailabilityZones)}
+		return VpcPlan{}, field.Invalid(field.NewPath(FieldAvailabilityZones), strings.Join(in.AvailabilityZones, ","),
+			fmt.Sprintf("%d availability zones; use 1 to %d", n, MaxAvailabilityZones))
 	}
 	if err := checkSubnetPrefix(vpc, in.SubnetPrefixLength, n); err != nil {
 		return VpcPlan{}, err
@@ -272,8 +262,8 @@ func PlanVpc(in VpcInput) (VpcPlan, error) {
 	switch in.NatGateways {
 	case NatGatewaySingle, NatGatewayPerAz, NatGatewayNone:
 	default:
-		return VpcPlan{}, &FieldError{Field: FieldNatGateways, Value: string(in.NatGateways),
-			Reason: "unknown mode; use one of " + joinModes()}
+		return VpcPlan{}, field.Invalid(field.NewPath(FieldNatGateways), string(in.NatGateways),
+			"unknown mode; use one of "+joinModes())
 	}
 	for _, d := range []struct {
 		field string
@@ -283,12 +273,12 @@ func PlanVpc(in VpcInput) (VpcPlan, error) {
 			continue
 		}
 		if !in.Ipv6 {
-			return VpcPlan{}, &FieldError{Field: d.field, Value: "true",
-				Reason: "DNS64 needs IPv6 subnets; turn " + FieldIpv6 + " on or DNS64 off"}
+			return VpcPlan{}, field.Invalid(field.NewPath(d.field), "true",
+				"DNS64 needs IPv6 subnets; turn "+FieldIpv6+" on or DNS64 off")
 		}
 		if in.NatGateways == NatGatewayNone {
-			return VpcPlan{}, &FieldError{Field: d.field, Value: "true",
-				Reason: "DNS64 needs a NAT gateway to translate 64:ff9b::/96 (NAT64); set " + FieldNatGateways + " to single or per-az, or turn DNS64 off"}
+			return VpcPlan{}, field.Invalid(field.NewPath(d.field), "true",
+				"DNS64 needs a NAT gateway to translate 64:ff9b::/96 (NAT64); set "+FieldNatGateways+" to single or per-az, or turn DNS64 off")
 		}
 	}
 
@@ -354,14 +344,14 @@ func checkSubnetPrefix(vpc netip.Prefix, prefix, zones int) error {
 	value := fmt.Sprint(prefix)
 	need := 2 * zones
 	if prefix < vpc.Bits() || prefix > maxSubnetPrefix {
-		return &FieldError{Field: FieldSubnetPrefixLength, Value: value,
-			Reason: fmt.Sprintf("use a prefix from /%d (the VPC's) to /%d (the smallest AWS subnet)", vpc.Bits(), maxSubnetPrefix)}
+		return field.Invalid(field.NewPath(FieldSubnetPrefixLength), value,
+			fmt.Sprintf("use a prefix from /%d (the VPC's) to /%d (the smallest AWS subnet)", vpc.Bits(), maxSubnetPrefix))
 	}
 	if fits := 1 << (prefix - vpc.Bits()); fits < need {
 		smallest := vpc.Bits() + subnetBitsFor(zones)
-		return &FieldError{Field: FieldCidrBlock, Value: vpc.String(),
-			Reason: fmt.Sprintf("holds %d subnets of /%d but %d availability zones need %d (a public and a private subnet each); use a larger VPC block or "+FieldSubnetPrefixLength+" %d",
-				fits, prefix, zones, need, smallest)}
+		return field.Invalid(field.NewPath(FieldCidrBlock), vpc.String(),
+			fmt.Sprintf("holds %d subnets of /%d but %d availability zones need %d (a public and a private subnet each); use a larger VPC block or "+FieldSubnetPrefixLength+" %d",
+				fits, prefix, zones, need, smallest))
 	}
 	return nil
 }
@@ -433,9 +423,9 @@ type RunningSubnet struct {
 // anything registers is the only outcome that leaves the stack as it was.
 func CheckReaddressing(running RunningVpc, plan VpcPlan) error {
 	if running.Ipv4Cidr != plan.Input.CidrBlock {
-		return &FieldError{Field: FieldCidrBlock, Value: plan.Input.CidrBlock,
-			Reason: fmt.Sprintf("the running cluster's VPC %s has %s, and EC2 cannot change a VPC's primary block: a new one replaces the VPC with everything in it, the EKS cluster too; set it back to %s (a VPC grows by secondary blocks, which this program does not manage)",
-				running.ID, running.Ipv4Cidr, running.Ipv4Cidr)}
+		return field.Invalid(field.NewPath(FieldCidrBlock), plan.Input.CidrBlock,
+			fmt.Sprintf("the running cluster's VPC %s has %s, and EC2 cannot change a VPC's primary block: a new one replaces the VPC with everything in it, the EKS cluster too; set it back to %s (a VPC grows by secondary blocks, which this program does not manage)",
+				running.ID, running.Ipv4Cidr, running.Ipv4Cidr))
 	}
 	planned := map[string]string{}
 	for _, s := range plan.Subnets {
@@ -449,18 +439,18 @@ func CheckReaddressing(running RunningVpc, plan VpcPlan) error {
 		moved := fmt.Sprintf("the running cluster uses subnet %s, %s in %s", s.ID, s.Ipv4Cidr, s.AvailabilityZone)
 		const cannot = "EC2 cannot re-address a subnet, and one that holds the cluster's network interfaces cannot be deleted"
 		if !slices.Contains(zones, s.AvailabilityZone) {
-			return &FieldError{Field: FieldAvailabilityZones, Value: strings.Join(plan.Input.AvailabilityZones, ","),
-				Reason: fmt.Sprintf("%s, which this drops; %s; keep %s", moved, cannot, s.AvailabilityZone)}
+			return field.Invalid(field.NewPath(FieldAvailabilityZones), strings.Join(plan.Input.AvailabilityZones, ","),
+				fmt.Sprintf("%s, which this drops; %s; keep %s", moved, cannot, s.AvailabilityZone))
 		}
 		if prefix, err := netip.ParsePrefix(s.Ipv4Cidr); err == nil && prefix.Bits() != plan.Input.SubnetPrefixLength {
-			return &FieldError{Field: FieldSubnetPrefixLength, Value: fmt.Sprint(plan.Input.SubnetPrefixLength),
-				Reason: fmt.Sprintf("%s, and a new length re-addresses every subnet; %s; set it back to %d", moved, cannot, prefix.Bits())}
+			return field.Invalid(field.NewPath(FieldSubnetPrefixLength), fmt.Sprint(plan.Input.SubnetPrefixLength),
+				fmt.Sprintf("%s, and a new length re-addresses every subnet; %s; set it back to %d", moved, cannot, prefix.Bits()))
 		}
 		// The same length, another place: the zones' count or order moved the subnet to another slot
 		// (public subnets take the first slots, one per zone, then the private ones).
-		return &FieldError{Field: FieldAvailabilityZones, Value: strings.Join(plan.Input.AvailabilityZones, ","),
-			Reason: fmt.Sprintf("%s, which this moves to another block (subnets take their blocks in zone order, public ones first, so adding, removing or reordering zones moves them); %s; keep the running zones %s in their order, or make the new layout in a new stack",
-				moved, cannot, strings.Join(runningZones(running), ", "))}
+		return field.Invalid(field.NewPath(FieldAvailabilityZones), strings.Join(plan.Input.AvailabilityZones, ","),
+			fmt.Sprintf("%s, which this moves to another block (subnets take their blocks in zone order, public ones first, so adding, removing or reordering zones moves them); %s; keep the running zones %s in their order, or make the new layout in a new stack",
+				moved, cannot, strings.Join(runningZones(running), ", ")))
 	}
 	return nil
 }

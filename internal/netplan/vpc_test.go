@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 var threeAzs = []string{"eu-central-1a", "eu-central-1b", "eu-central-1c"}
@@ -202,17 +204,17 @@ func TestPlanVpcRejects(t *testing.T) {
 		{"prefix wider than VPC", func(in *VpcInput) { in.SubnetPrefixLength = 15 }, FieldSubnetPrefixLength, "/16"},
 		{"no zones", func(in *VpcInput) { in.AvailabilityZones = nil }, FieldAvailabilityZones, "1 to 6"},
 		{"unknown NAT mode", func(in *VpcInput) { in.NatGateways = "two" }, FieldNatGateways, "single, per-az, none"},
-		{"DNS64 without IPv6", func(in *VpcInput) { in.Ipv6 = false }, FieldPrivateDns64, "turn Ipv6 on"},
-		{"public DNS64 without IPv6", func(in *VpcInput) { in.Ipv6, in.PrivateDns64, in.PublicDns64 = false, false, true }, FieldPublicDns64, "turn Ipv6 on"},
+		{"DNS64 without IPv6", func(in *VpcInput) { in.Ipv6 = false }, FieldPrivateDns64, "turn vpcIpv6 on"},
+		{"public DNS64 without IPv6", func(in *VpcInput) { in.Ipv6, in.PrivateDns64, in.PublicDns64 = false, false, true }, FieldPublicDns64, "turn vpcIpv6 on"},
 		{"DNS64 without NAT", func(in *VpcInput) { in.NatGateways = NatGatewayNone }, FieldPrivateDns64, "NAT gateway"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := chapterInput()
 			tc.mutate(&in)
 			_, err := PlanVpc(in)
-			var fe *FieldError
+			var fe *field.Error
 			if !errors.As(err, &fe) {
-				t.Fatalf("err = %v, want a *FieldError", err)
+				t.Fatalf("err = %v, want a *field.Error", err)
 			}
 			if fe.Field != tc.field || !strings.Contains(fe.Error(), tc.says) {
 				t.Errorf("err = %v (field %s), want field %s mentioning %q", err, fe.Field, tc.field, tc.says)
@@ -322,12 +324,12 @@ func TestCheckReaddressing(t *testing.T) {
 				}
 				return
 			}
-			var fe *FieldError
+			var fe *field.Error
 			if !errors.As(err, &fe) {
 				t.Fatalf("got %v, want a refusal of %s", err, tc.field)
 			}
-			if fe.Field != tc.field || !strings.Contains(fe.Reason, tc.reason) {
-				t.Errorf("got %s: %s\nwant %s with %q", fe.Field, fe.Reason, tc.field, tc.reason)
+			if fe.Field != tc.field || !strings.Contains(fe.Detail, tc.reason) {
+				t.Errorf("got %s: %s\nwant %s with %q", fe.Field, fe.Detail, tc.field, tc.reason)
 			}
 		})
 	}
