@@ -38,7 +38,7 @@ func TestDefaultsAreTheChapter(t *testing.T) {
 		Scenario: ScenarioIpv6, Region: "eu-central-1",
 		Vpc: netplan.Settings{CidrBlock: "192.168.0.0/16", Ipv6: true, AvailabilityZoneCount: 3, AvailabilityZones: []string{},
 			SubnetPrefixLength: 19, NatGateways: netplan.NatGatewaySingle},
-		Ipv4Egress: Ipv4EgressNodeSnat,
+		Ipv4Egress:        Ipv4EgressNodeSnat,
 		KubernetesVersion: "1.35", ClusterLogTypes: []string{"api", "audit", "authenticator"}, ClusterLogRetentionDays: 90,
 		EndpointPublicAccessCidrs: []string{}, NodeInstanceType: "t3.medium",
 		NodeMinSize: 2, NodeDesiredSize: 2, NodeMaxSize: 2,
