@@ -351,3 +351,23 @@ func TestCheckReaddressingOnlyCountsTheClustersSubnets(t *testing.T) {
 		t.Errorf("the cluster's subnets stay where they are, yet: %v", err)
 	}
 }
+
+// The refusal names the running zones in the order of their subnets' addresses, not of the blocks'
+// text: a VPC made elsewhere with zone a at 10.0.96.0/19 and zone b at 10.0.128.0/19 runs a, b
+// (as text, "10.0.128.0/19" sorts first), and zones planned as b, a, c move both.
+func TestCheckReaddressingNamesTheRunningZonesInAddressOrder(t *testing.T) {
+	running := RunningVpc{ID: "vpc-0elsewhere", Ipv4Cidr: "10.0.0.0/16", Subnets: []RunningSubnet{
+		{ID: "subnet-b", AvailabilityZone: "eu-central-1b", Ipv4Cidr: "10.0.128.0/19"},
+		{ID: "subnet-a", AvailabilityZone: "eu-central-1a", Ipv4Cidr: "10.0.96.0/19"},
+	}}
+	in := chapterInput()
+	in.CidrBlock, in.AvailabilityZones = "10.0.0.0/16", []string{"eu-central-1b", "eu-central-1a", "eu-central-1c"}
+	plan, err := PlanVpc(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = CheckReaddressing(running, plan)
+	if err == nil || !strings.Contains(err.Error(), "keep the running zones eu-central-1a, eu-central-1b in their order") {
+		t.Errorf("got %v, want the running zones a, b in their order", err)
+	}
+}
