@@ -13,36 +13,26 @@ import (
 	"eks-advanced-networking/internal/verify"
 )
 
-func (c *Config) existingMultusSubnets() []multus.Subnet {
-	subnets := make([]multus.Subnet, len(c.Multus.AvailabilityZones))
-	for i, az := range c.Multus.AvailabilityZones {
-		subnets[i] = multus.Subnet{AvailabilityZone: az, Cidr: c.Multus.SubnetCidrs[i]}
-	}
-	return subnets
-}
-
-// ExistingMultusNetworks are the secondary networks of an existing cluster, from config.
+// ExistingMultusNetworks are the secondary networks of an existing cluster, in the subnets the
+// configuration gives.
 func (c *Config) ExistingMultusNetworks() ([]multus.Network, error) {
-	return c.MultusNetworks(c.existingMultusSubnets())
+	return c.multusNetworks(multus.GivenSubnets)
 }
 
-// VpcMultusNetworks are the secondary networks in the VPC's subnets of the Multus tier.
+// VpcMultusNetworks are the secondary networks in the VPC's subnets of each network's tier.
 func (c *Config) VpcMultusNetworks(vpc netplan.VpcPlan) ([]multus.Network, error) {
-	var subnets []multus.Subnet
-	for _, s := range vpc.SubnetsOf(c.Multus.SubnetTier) {
-		subnets = append(subnets, multus.Subnet{AvailabilityZone: s.AvailabilityZone, Cidr: s.Ipv4Cidr})
-	}
-	return c.MultusNetworks(subnets)
+	return c.multusNetworks(func(n multus.NetworkSettings) []multus.Subnet {
+		var subnets []multus.Subnet
+		for _, s := range vpc.SubnetsOf(n.SubnetTier) {
+			subnets = append(subnets, multus.Subnet{AvailabilityZone: s.AvailabilityZone, Cidr: s.Ipv4Cidr})
+		}
+		return subnets
+	})
 }
 
-// MultusNetworks computes the secondary networks in the given subnets, with errors naming the config
-// key.
-func (c *Config) MultusNetworks(subnets []multus.Subnet) ([]multus.Network, error) {
-	networks, err := multus.Plan(multus.Input{
-		NetworkPrefix: "ipvlan-" + string(c.Multus.SubnetTier),
-		Subnets:       subnets, Zones: c.Multus.AvailabilityZones, Ranges: c.Multus.Ranges,
-		NodesPerAz: c.Multus.NodesPerAz, InstanceType: c.NodeInstanceType,
-	})
+// multusNetworks plans the secondary networks, with errors naming the config key.
+func (c *Config) multusNetworks(subnetsOf func(multus.NetworkSettings) []multus.Subnet) ([]multus.Network, error) {
+	networks, err := multus.PlanNetworks(c.Multus, c.NodeInstanceType, subnetsOf)
 	var fe *field.Error
 	if errors.As(err, &fe) {
 		return nil, settings.Errors(keyPrefix, field.ErrorList{fe})

@@ -91,6 +91,57 @@ var ExistingClusterKeys = []settings.Key[Settings]{
 		Decode:      func(s *Settings, raw string) (err error) { s.SubnetCidrs, err = settings.ParseStrings(raw); return }},
 }
 
+// NetworkSettings are one secondary network: the zones that get it, each with a pod range, in the
+// subnets of one tier (or, on an existing cluster, the subnets given by their blocks). Each of its
+// zones gets an ENI and a NetworkAttachmentDefinition named <Name>-<zone letter>.
+type NetworkSettings struct {
+	Name              string
+	SubnetTier        netplan.Tier
+	AvailabilityZones []string
+	Ranges            []string
+	SubnetCidrs       []string
+}
+
+// Networks are the secondary networks the settings describe, in order. The stack file's keys
+// describe one, named ipvlan-<tier> (the chapter's ipvlan-private). A second network is a matter of
+// data here and of the rules that span networks (distinct names, a zone's ENIs on one node), which
+// come with that feature.
+func (s Settings) Networks() []NetworkSettings {
+	return []NetworkSettings{{
+		Name: "ipvlan-" + string(s.SubnetTier), SubnetTier: s.SubnetTier,
+		AvailabilityZones: s.AvailabilityZones, Ranges: s.Ranges, SubnetCidrs: s.SubnetCidrs,
+	}}
+}
+
+// PlanNetworks plans every network of the settings for nodes of the instance type: subnetsOf gives
+// a network's candidate subnets (the VPC's of its tier, or an existing cluster's given blocks).
+func PlanNetworks(s Settings, instanceType string, subnetsOf func(NetworkSettings) []Subnet) ([]Network, error) {
+	var out []Network
+	for _, n := range s.Networks() {
+		planned, err := Plan(Input{
+			NetworkPrefix: n.Name, Subnets: subnetsOf(n), Zones: n.AvailabilityZones, Ranges: n.Ranges,
+			NodesPerAz: s.NodesPerAz, InstanceType: instanceType,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, planned...)
+	}
+	return out, nil
+}
+
+// GivenSubnets are a network's subnets given by their blocks, one per zone in order (an existing
+// cluster's; Validate's caller has checked that the lists match).
+func GivenSubnets(n NetworkSettings) []Subnet {
+	subnets := make([]Subnet, 0, len(n.AvailabilityZones))
+	for i, az := range n.AvailabilityZones {
+		if i < len(n.SubnetCidrs) {
+			subnets = append(subnets, Subnet{AvailabilityZone: az, Cidr: n.SubnetCidrs[i]})
+		}
+	}
+	return subnets
+}
+
 // Zones is how many Multus zones the settings name: the zones listed, else the chapter's one.
 func (s Settings) Zones() int { return max(1, len(s.AvailabilityZones)) }
 

@@ -89,3 +89,32 @@ func TestInstanceDeviceIndex(t *testing.T) {
 		}
 	}
 }
+
+// The keys describe one network, the chapter's, and planning the settings is planning it: the same
+// networks as Plan of the chapter's input, in the subnets of the network's own tier.
+func TestTheKeysDescribeOneNetwork(t *testing.T) {
+	s := Settings{Enabled: true, SubnetTier: netplan.Private, NodesPerAz: 1, Attachment: AttachNodeGroup,
+		AvailabilityZones: []string{"eu-central-1a", "eu-central-1c"}}
+	networks := s.Networks()
+	if len(networks) != 1 || networks[0].Name != "ipvlan-private" || networks[0].SubnetTier != netplan.Private {
+		t.Fatalf("networks %+v, want the chapter's ipvlan-private", networks)
+	}
+	var asked []netplan.Tier
+	got, err := PlanNetworks(s, "t3.medium", func(n NetworkSettings) []Subnet { asked = append(asked, n.SubnetTier); return privateSubnets })
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := chapter()
+	in.Zones = s.AvailabilityZones
+	want, err := Plan(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(asked, []netplan.Tier{netplan.Private}) {
+		t.Errorf("planned %v (subnets asked for %v), want %v", got, asked, want)
+	}
+	given := GivenSubnets(NetworkSettings{AvailabilityZones: []string{"eu-central-1b"}, SubnetCidrs: []string{"10.0.32.0/19"}})
+	if !reflect.DeepEqual(given, []Subnet{{"eu-central-1b", "10.0.32.0/19"}}) {
+		t.Errorf("given subnets %v", given)
+	}
+}
