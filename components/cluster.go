@@ -234,8 +234,8 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 		return bad("PolicyEngine", string(args.PolicyEngine), fmt.Sprintf("use one of %v", clusterspec.PolicyEngines))
 	}
 	n := args.NodeGroup
-	if errs := (clusterspec.NodeGroupSize{MinSize: n.MinSize, DesiredSize: n.DesiredSize, MaxSize: n.MaxSize}).Errors(); len(errs) > 0 {
-		return bad("NodeGroup."+errs[0].Field, errs[0].Value, errs[0].Reason)
+	if errs := (clusterspec.NodeGroupSize{MinSize: n.MinSize, DesiredSize: n.DesiredSize, MaxSize: n.MaxSize}).Validate(); len(errs) > 0 {
+		return bad(errs[0].Field, fmt.Sprint(errs[0].BadValue), errs[0].Detail)
 	}
 	if args.Addons.VpcCni != clusterspec.Latest {
 		if err := checkVpcCni(args, family, args.Addons.VpcCni); err != nil {

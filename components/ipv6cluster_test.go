@@ -411,7 +411,7 @@ func TestIpv6ClusterRefusesBadArgs(t *testing.T) {
 	}{
 		{"IPv4 VPC", ipv4Vpc, func(*Ipv6ClusterArgs) {}, "needs an IPv6 VPC"},
 		{"instance type", chapterVpc(), func(a *Ipv6ClusterArgs) { a.NodeGroup.InstanceType = "t3" }, "NodeGroup.InstanceType"},
-		{"node counts", chapterVpc(), func(a *Ipv6ClusterArgs) { a.NodeGroup.DesiredSize = 5 }, "DesiredSize = \"5\": must lie between MinSize (2) and MaxSize (2)"},
+		{"node counts", chapterVpc(), func(a *Ipv6ClusterArgs) { a.NodeGroup.DesiredSize = 5 }, "nodeDesiredSize = \"5\": must lie between nodeMinSize (2) and nodeMaxSize (2)"},
 		{"old vpc-cni", chapterVpc(), func(a *Ipv6ClusterArgs) { a.Addons.VpcCni = "v1.12.0-eksbuild.1" }, "ENABLE_V4_EGRESS"},
 		{"no name", chapterVpc(), func(a *Ipv6ClusterArgs) { a.ClusterName = "" }, "ClusterName"},
 	} {

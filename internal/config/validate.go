@@ -184,9 +184,9 @@ func (c *Config) validateCluster(today time.Time) []error {
 	} else if _, err := clusterspec.AmiType(clusterspec.AL2023, it); err != nil {
 		add("nodeInstanceType", c.NodeInstanceType, err.Error())
 	}
-	sizeErrors := (clusterspec.NodeGroupSize{MinSize: c.NodeMinSize, DesiredSize: c.NodeDesiredSize, MaxSize: c.NodeMaxSize}).Errors()
-	for _, fe := range sizeErrors {
-		errs = append(errs, fieldKeyError(nodeGroupKeys, fe.Field, fe.Value, fe.Reason))
+	sizeErrors := (clusterspec.NodeGroupSize{MinSize: c.NodeMinSize, DesiredSize: c.NodeDesiredSize, MaxSize: c.NodeMaxSize}).Validate()
+	if len(sizeErrors) > 0 {
+		errs = append(errs, settings.Errors(keyPrefix, sizeErrors))
 	}
 	// These fail only once AWS has worked for 20 minutes or more; refuse them now.
 	if len(sizeErrors) == 0 && c.NodeDesiredSize == 0 {
