@@ -264,9 +264,12 @@ func subnetProgram(vpcID string) pulumi.RunFunc {
 	}
 }
 
-// The twin can fail a destroy: a subnet without its edge to the VPC is deleted together with the
-// VPC, and AWS refuses to delete a VPC that still has a subnet.
-func TestTwinRefusesADestroyWithoutTheEdge(t *testing.T) {
+// The twin can fail a destroy: a subnet made outside the stack (by hand, or by another tool) keeps
+// the VPC, and pulumi-aws's retries of the VPC's delete (5 minutes, terraform-provider-aws
+// internal/service/ec2/vpc_.go, vpcDeletedTimeout) run out with AWS's DependencyViolation. The
+// stack's own subnet, which names the VPC by a plain id and so has no edge to it, is deleted beside
+// the VPC and goes within that window, as it would on AWS.
+func TestTwinRefusesADestroyWhileASubnetHoldsTheVpc(t *testing.T) {
 	ctx := context.Background()
 	tw := newTwin(t)
 	stack := newStack(t, "twin-edge", subnetProgram(""), tw.env)
@@ -280,17 +283,40 @@ func TestTwinRefusesADestroyWithoutTheEdge(t *testing.T) {
 	if _, err := stack.Up(ctx); err != nil {
 		t.Fatalf("up with the subnet: %v", err)
 	}
+	const subnetType = "aws:ec2/subnet:Subnet"
+	var byHand string
+	if err := awstwin.UpdateAccount(tw.state, "eu-central-1", func(a *awstwin.Account) error {
+		r, awsErr := a.Create(subnetType, map[string]any{"vpcId": vpcID, "cidrBlock": "10.0.9.0/24", "availabilityZone": "eu-central-1a"})
+		if awsErr != nil {
+			return awsErr
+		}
+		byHand = r.ID
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	_, err = stack.Destroy(ctx)
 	if err == nil || !strings.Contains(err.Error(), "DependencyViolation: The vpc '"+vpcID+"' has dependencies and cannot be deleted.") {
-		t.Fatalf("destroy without the edge: %v; want AWS's DependencyViolation for the VPC", err)
+		t.Fatalf("destroy with a subnet made by hand in the VPC: %v; want AWS's DependencyViolation for the VPC", err)
 	}
-	refusals := tw.account(t).Refusals
-	if !slices.ContainsFunc(refusals, func(r awstwin.Refusal) bool {
+	a := tw.account(t)
+	if !slices.ContainsFunc(a.Refusals, func(r awstwin.Refusal) bool {
 		return r.Operation == "delete" && r.Code == "DependencyViolation" && r.ID == vpcID
 	}) {
-		t.Errorf("the twin recorded %+v", refusals)
+		t.Errorf("the twin recorded %+v", a.Refusals)
 	}
-	// The subnet is gone now; a second destroy finishes.
+	if got := types(a); !maps.Equal(got, map[string]int{"aws:ec2/vpc:Vpc": 1, subnetType: 1}) || a.Resources[byHand] == nil {
+		t.Errorf("after the failed destroy the account holds %v; want the VPC and the subnet made by hand (the stack's own went within the retries)", a.Summary())
+	}
+	// The subnet made by hand deleted by hand; the next destroy finishes.
+	if err := awstwin.UpdateAccount(tw.state, "eu-central-1", func(a *awstwin.Account) error {
+		if awsErr := a.Delete(subnetType, byHand, time.Now(), 0); awsErr != nil {
+			return awsErr
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := stack.Destroy(ctx); err != nil {
 		t.Fatalf("second destroy: %v", err)
 	}
@@ -838,7 +864,7 @@ func upWithTheDemoLoadBalancer(t *testing.T, name string) (*twin, auto.Stack) {
 // the next destroy deletes the demo's Service while the controller runs, the controller deletes the
 // NLB, and the account ends empty. That no route or rule goes first is the plan's order (stacks
 // TestKubernetesObjectsGoBeforeTheNetworkTheyNeed): with those edges removed this test still passes,
-// as the twin fails the first delete at once.
+// as the first destroy fails at the first object.
 func TestTwinDestroyOfAnUnreachableCluster(t *testing.T) {
 	ctx := context.Background()
 	tw, stack := upWithTheDemoLoadBalancer(t, "unreachable-destroy")
@@ -907,7 +933,7 @@ func TestTwinDeleteUnreachableLeavesTheLoadBalancer(t *testing.T) {
 // Each of the twin's rule families refuses through the real engine, with AWS's code in the error
 // and the resource named: IAM (a trust policy that is not JSON) and EKS (a cluster whose role does
 // not exist), beside EC2's create (TestTwinRefusesASubnetOutsideItsVpc) and delete
-// (TestTwinRefusesADestroyWithoutTheEdge). Without the rule the error, or the refusal, is gone.
+// (TestTwinRefusesADestroyWhileASubnetHoldsTheVpc). Without the rule the error, or the refusal, is gone.
 func TestTwinRefusesIamAndEksThroughTheEngine(t *testing.T) {
 	for _, c := range []struct {
 		name, says, resource string

@@ -573,18 +573,44 @@ func (p *Provider) Delete(_ context.Context, req plugin.DeleteRequest) (plugin.D
 		}
 	}
 	_, took := Took(string(req.Type), p.scale)
-	err := p.withAccount(func(a *Account) error {
-		if awsErr := a.Delete(string(req.Type), string(req.ID), p.now(), took); awsErr != nil {
+	window := time.Duration(float64(dependencyRetryWindow[string(req.Type)]) * p.scale)
+	deadline := p.now().Add(window)
+	for {
+		retry := false
+		err := p.withAccount(func(a *Account) error {
+			awsErr := a.Delete(string(req.Type), string(req.ID), p.now(), took)
+			if awsErr == nil {
+				return nil
+			}
+			if awsErr.Code == "DependencyViolation" && p.now().Before(deadline) {
+				// pulumi-aws tries again; a refusal it gets through is not one the program met.
+				a.Refusals = a.Refusals[:len(a.Refusals)-1]
+				retry = true
+				return nil
+			}
 			return apiError("deleting", string(req.Type), awsErr)
+		})
+		if err != nil {
+			return plugin.DeleteResponse{Status: resource.StatusOK}, err
 		}
-		return nil
-	})
-	if err != nil {
-		return plugin.DeleteResponse{Status: resource.StatusOK}, err
+		if !retry {
+			break
+		}
+		p.sleep(max(window/100, time.Millisecond))
 	}
 	start := p.now()
 	p.sleep(took)
 	return plugin.DeleteResponse{Status: resource.StatusOK}, p.record("delete", string(req.Type), string(req.ID), start)
+}
+
+// dependencyRetryWindow is how long pulumi-aws keeps retrying a delete that EC2 refuses with
+// DependencyViolation, as terraform-provider-aws does (internal/service/ec2): a subnet for its delete
+// timeout of 20 minutes (vpc_subnet.go, resourceSubnetDelete), a security group for its 15
+// (vpc_security_group.go, resourceSecurityGroupDelete: one minute, then the rest), a VPC for
+// vpcDeletedTimeout, 5 minutes (vpc_.go, resourceVPCDelete). Whatever still holds the resource when
+// the window ends fails the delete.
+var dependencyRetryWindow = map[string]time.Duration{
+	typeSubnet: 20 * time.Minute, typeSecurityGroup: 15 * time.Minute, typeVpc: 5 * time.Minute,
 }
 
 // record notes a finished create or delete (and lets the account settle the deletes now due).

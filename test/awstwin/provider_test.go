@@ -279,3 +279,55 @@ func TestAFailedNodeGroupLeavesNothing(t *testing.T) {
 		return nil
 	})
 }
+
+// A subnet delete that EC2 refuses while EKS's interfaces are still there is retried, as pulumi-aws
+// retries it for 20 minutes, and goes once they have gone, with no refusal left in the account; one
+// held past the window fails, refused once. Without the retry the first delete fails (tried).
+func TestDependencyViolationsAreRetriedForTheProvidersWindow(t *testing.T) {
+	clock := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
+	p := &Provider{statePath: filepath.Join(t.TempDir(), "account.json"), region: "eu-central-1", scale: 1,
+		now: func() time.Time { return clock }, sleep: func(d time.Duration) { clock = clock.Add(d) }}
+	var cluster, second, held string
+	if err := p.withAccount(func(a *Account) error {
+		n, s := eksNet(t)
+		*a = *n.a
+		cluster, second = eksCluster(t, a, "c", n.subnet, s), s
+		held = n.subnet
+		mustCreate(t, a, typeNetworkInterface, map[string]any{"subnetId": held})
+		// EKS takes three minutes to delete the cluster; its interfaces stay until then.
+		if err := a.Delete(typeCluster, cluster, clock, 3*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	start := clock
+	if _, err := p.Delete(context.Background(), plugin.DeleteRequest{ID: resource.ID(second), Type: typeSubnet}); err != nil {
+		t.Fatalf("the subnet's delete failed although EKS's interfaces went after %s: %v", clock.Sub(start), err)
+	}
+	if waited := clock.Sub(start); waited < 3*time.Minute || waited > 4*time.Minute {
+		t.Errorf("the delete went through after %s, want just after the cluster's three minutes", waited)
+	}
+	_ = p.withAccount(func(a *Account) error {
+		if len(a.Refusals) != 0 {
+			t.Errorf("a retried refusal was kept: %+v", a.Refusals)
+		}
+		return nil
+	})
+
+	start = clock
+	_, err := p.Delete(context.Background(), plugin.DeleteRequest{ID: resource.ID(held), Type: typeSubnet})
+	if err == nil || !strings.Contains(err.Error(), "DependencyViolation") {
+		t.Fatalf("a subnet an interface holds for good: %v", err)
+	}
+	if waited := clock.Sub(start); waited < 20*time.Minute {
+		t.Errorf("gave up after %s, want pulumi-aws's 20 minutes", waited)
+	}
+	_ = p.withAccount(func(a *Account) error {
+		if len(a.Refusals) != 1 || a.Refusals[0].Code != "DependencyViolation" {
+			t.Errorf("refusals %+v, want the last one", a.Refusals)
+		}
+		return nil
+	})
+}
