@@ -462,20 +462,36 @@ func (k *kubeClient) drain(node string) error {
 	}
 }
 
-// attachMultusEnis does what our boot unit does on a Multus node (internal/multus attach-eni.sh):
-// attach the zone's available ENI tagged multus=true for this cluster, which the node then holds
-// until it goes. The twin has no instances, so the node's name stands for its instance. The group
-// keeps its Multus nodes' zones, so that a node that found no free ENI (during a rolling update the
-// old node holds it until it is drained) gets it once it is released, as the unit's retries would.
-func (a *Account) attachMultusEnis(ng *Record, nodes []*corev1.Node) {
-	zones := map[string]any{}
-	for _, n := range nodes {
-		if n.Labels[multusLabel] == "true" {
-			zones[n.Name] = n.Labels["topology.kubernetes.io/zone"]
-		}
+// trackNodes records a group's nodes after a change, and the zones of its Multus nodes: launched
+// nodes whose boot unit labels them join, removed ones leave. Then it does what our boot unit does on
+// each Multus node (internal/multus attach-eni.sh): attach the zone's available ENI tagged
+// multus=true for this cluster, which the node holds until it goes. The twin has no instances, so
+// the node's name stands for its instance. A node that finds no free ENI (during a rolling update
+// the old node holds it until it is drained) gets it once it is released, as the unit's retries
+// would (reattachMultusEnis).
+func (a *Account) trackNodes(ng *Record, c nodeChange) {
+	var names []any
+	for _, n := range c.kept {
+		names = append(names, n)
+	}
+	for _, n := range c.added {
+		names = append(names, n.Name)
 	}
 	if ng.Outputs == nil {
 		ng.Outputs = map[string]any{}
+	}
+	ng.Outputs["nodeNames"] = names
+	zones := map[string]any{}
+	if tracked, ok := ng.Outputs["multusNodeZones"].(map[string]any); ok {
+		maps.Copy(zones, tracked)
+	}
+	for _, n := range c.removed {
+		delete(zones, n)
+	}
+	for _, n := range c.added {
+		if n.Labels[multusLabel] == "true" {
+			zones[n.Name] = n.Labels["topology.kubernetes.io/zone"]
+		}
 	}
 	ng.Outputs["multusNodeZones"] = zones
 	a.reattachMultusEnis(ng)

@@ -310,7 +310,8 @@ func (p *Provider) Create(_ context.Context, req plugin.CreateRequest) (plugin.C
 		return plugin.CreateResponse{Status: resource.StatusOK}, err
 	}
 	if string(req.Type) == typeNodeGroup {
-		if rec, err = p.registerNodes(rec.ID); err != nil {
+		launch := func(a *Account, ng *Record) nodeChange { return nodeChange{added: a.NodesFor(ng)} }
+		if rec, err = p.changeNodes(rec.ID, nil, launch); err != nil {
 			return plugin.CreateResponse{Status: resource.StatusOK}, err
 		}
 	}
@@ -362,25 +363,23 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 	if err != nil {
 		return plugin.UpdateResponse{Status: resource.StatusOK}, err
 	}
-	if string(req.Type) == typeNodeGroup && !rollsNodes(plain(req.OldInputs), plain(req.NewInputs)) {
-		if rec, err = p.reconfigureNodes(rec.ID, plain(req.OldInputs), stringList(plain(req.OldOutputs)["nodeNames"])); err != nil {
-			return plugin.UpdateResponse{Status: resource.StatusOK}, err
-		}
-	} else if string(req.Type) == typeNodeGroup {
-		// The group's nodes are replaced as a rolling update replaces them: the new nodes first, then
-		// the old ones drained and gone (EKS User Guide, "Managed node update behavior").
-		if rec, err = p.registerNodes(rec.ID); err != nil {
-			return plugin.UpdateResponse{Status: resource.StatusOK}, err
-		}
-		if err := p.unregisterNodes(stringList(plain(req.OldOutputs)["nodeNames"])); err != nil {
-			return plugin.UpdateResponse{Status: resource.StatusOK}, err
-		}
-		if err := p.withAccount(func(a *Account) error {
-			if rec = a.Resources[rec.ID]; rec != nil {
-				a.reattachMultusEnis(rec)
+	if string(req.Type) == typeNodeGroup {
+		current := stringList(plain(req.OldOutputs)["nodeNames"])
+		// A version update replaces the nodes as a rolling update does: the new nodes first, then the
+		// old ones drained and gone (EKS User Guide, "Managed node update behavior"). A configuration
+		// update keeps them (rollsNodes): new labels and taints on them, and nodes added or drained for
+		// a new size, the last launched first, which keeps the zones balanced as the Auto Scaling group
+		// does.
+		var oldLabels map[string]string
+		change := func(a *Account, ng *Record) nodeChange { return nodeChange{added: a.NodesFor(ng), removed: current} }
+		if !rollsNodes(plain(req.OldInputs), plain(req.NewInputs)) {
+			oldLabels = groupLabels(plain(req.OldInputs))
+			change = func(a *Account, ng *Record) nodeChange {
+				keep := min(desiredSize(ng), len(current))
+				return nodeChange{kept: current[:keep], added: a.nodesFor(ng, len(current), desiredSize(ng)), removed: current[keep:]}
 			}
-			return nil
-		}); err != nil {
+		}
+		if rec, err = p.changeNodes(rec.ID, oldLabels, change); err != nil {
 			return plugin.UpdateResponse{Status: resource.StatusOK}, err
 		}
 	}
@@ -446,48 +445,21 @@ func (p *Provider) finishCreate(id string) error {
 	})
 }
 
-// registerNodes registers a node group's nodes with the API server behind its cluster, when there
-// is one, and keeps their names on the group.
-func (p *Provider) registerNodes(id string) (*Record, error) {
-	var rec *Record
-	var nodes []*corev1.Node
-	var api ApiServer
-	err := p.withAccount(func(a *Account) error {
-		rec = a.Resources[id]
-		if rec == nil || a.ApiServer.Endpoint == "" {
-			return nil
-		}
-		api = a.ApiServer
-		nodes = a.NodesFor(rec)
-		a.attachMultusEnis(rec, nodes)
-		var names []any
-		for _, n := range nodes {
-			names = append(names, n.Name)
-		}
-		rec.Outputs["nodeNames"] = names
-		return nil
-	})
-	if err != nil || len(nodes) == 0 {
-		return rec, err
-	}
-	client, err := newKubeClient(api, os.Getenv(TokenEnv))
-	if err != nil {
-		return rec, err
-	}
-	if err := client.register(nodes); err != nil {
-		return rec, fmt.Errorf("registering node group %s's nodes: %w", id, err)
-	}
-	return rec, nil
+// nodeChange is what an event does to a node group's nodes: those it keeps, launches, and drains and
+// terminates.
+type nodeChange struct {
+	kept    []string
+	added   []*corev1.Node
+	removed []string
 }
 
-// reconfigureNodes carries out a node group's configuration update on the nodes it has: the new
-// labels and taints on each, nodes added for a larger size (registered, and given a Multus ENI where
-// the group's nodes take one), and for a smaller one the last launched drained and gone, which keeps
-// the zones balanced as the Auto Scaling group does.
-func (p *Provider) reconfigureNodes(id string, oldInputs map[string]any, current []string) (*Record, error) {
+// changeNodes carries out a change to a node group's nodes on the API server behind its cluster, when
+// there is one, as EKS does: the launched nodes register first, the kept ones take the group's
+// labels and taints (replacing oldLabels), then the removed ones are drained and go. plan says what
+// changes, from the account as it is.
+func (p *Provider) changeNodes(id string, oldLabels map[string]string, plan func(a *Account, ng *Record) nodeChange) (*Record, error) {
 	var rec *Record
-	var added []*corev1.Node
-	var kept, removed []string
+	var change nodeChange
 	var api ApiServer
 	err := p.withAccount(func(a *Account) error {
 		rec = a.Resources[id]
@@ -495,32 +467,8 @@ func (p *Provider) reconfigureNodes(id string, oldInputs map[string]any, current
 			return nil
 		}
 		api = a.ApiServer
-		desired := desiredSize(rec)
-		kept, removed = current[:min(desired, len(current))], current[min(desired, len(current)):]
-		added = a.nodesFor(rec, len(current), desired)
-		names := []any{}
-		for _, n := range kept {
-			names = append(names, n)
-		}
-		for _, n := range added {
-			names = append(names, n.Name)
-		}
-		rec.Outputs["nodeNames"] = names
-		zones, _ := rec.Outputs["multusNodeZones"].(map[string]any)
-		for _, n := range removed {
-			delete(zones, n)
-		}
-		for _, n := range added {
-			if n.Labels[multusLabel] == "true" {
-				if zones == nil {
-					zones = map[string]any{}
-				}
-				zones[n.Name] = n.Labels["topology.kubernetes.io/zone"]
-			}
-		}
-		if zones != nil {
-			rec.Outputs["multusNodeZones"] = zones
-		}
+		change = plan(a, rec)
+		a.trackNodes(rec, change)
 		return nil
 	})
 	if err != nil || api.Endpoint == "" {
@@ -530,13 +478,13 @@ func (p *Provider) reconfigureNodes(id string, oldInputs map[string]any, current
 	if err != nil {
 		return rec, err
 	}
-	if err := client.relabel(kept, groupLabels(oldInputs), groupLabels(rec.Inputs), groupTaints(rec.Inputs)); err != nil {
+	if err := client.relabel(change.kept, oldLabels, groupLabels(rec.Inputs), groupTaints(rec.Inputs)); err != nil {
 		return rec, fmt.Errorf("updating node group %s's nodes: %w", id, err)
 	}
-	if err := client.register(added); err != nil {
+	if err := client.register(change.added); err != nil {
 		return rec, fmt.Errorf("registering node group %s's nodes: %w", id, err)
 	}
-	if err := p.unregisterNodes(removed); err != nil {
+	if err := p.unregisterNodes(change.removed); err != nil {
 		return rec, err
 	}
 	return rec, p.withAccount(func(a *Account) error {

@@ -546,13 +546,13 @@ func TestAnAttachedEniCannotBeDeleted(t *testing.T) {
 	// What the boot unit does on a Multus node: the zone's ENI for its cluster, held until the node goes.
 	ng := &Record{Type: typeNodeGroup, Inputs: map[string]any{"clusterName": "chapter"}}
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "ip-1", Labels: map[string]string{multusLabel: "true", "topology.kubernetes.io/zone": "eu-central-1a"}}}
-	a.attachMultusEnis(ng, []*corev1.Node{node})
+	a.trackNodes(ng, nodeChange{added: []*corev1.Node{node}})
 	wantCode(t, a.Delete(typeNetworkInterface, eni, now, 0), "InvalidParameterValue", "is currently in use")
 	// A rolling update's new node comes up while the old one still holds the ENI, and gets it only
 	// once the old one has gone.
 	successor := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "ip-2", Labels: node.Labels}}
 	next := &Record{Type: typeNodeGroup, Inputs: map[string]any{"clusterName": "chapter"}}
-	a.attachMultusEnis(next, []*corev1.Node{successor})
+	a.trackNodes(next, nodeChange{added: []*corev1.Node{successor}})
 	if holder := a.Resources[eni].Outputs["attachedTo"]; holder != "ip-1" {
 		t.Errorf("the ENI went to %v while ip-1 held it", holder)
 	}
