@@ -311,7 +311,7 @@ func TestTwinRefusesADestroyWhileASubnetHoldsTheVpc(t *testing.T) {
 	// The subnet made by hand deleted by hand; the next destroy finishes.
 	if err := awstwin.UpdateAccount(tw.state, "eu-central-1", func(a *awstwin.Account) error {
 		if awsErr := a.Delete(subnetType, byHand, time.Now(), 0); awsErr != nil {
-			return awsErr
+			return fmt.Errorf("deleting the subnet made by hand: %w", awsErr)
 		}
 		return nil
 	}); err != nil {
