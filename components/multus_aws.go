@@ -45,7 +45,9 @@ func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, compon
 		case multus.AttachInstances:
 			attachment, err := ec2.NewNetworkInterfaceAttachment(ctx, name+"-"+n.Name, &ec2.NetworkInterfaceAttachmentArgs{
 				InstanceId: pulumi.String(a.InstanceIds[i]), NetworkInterfaceId: eni.ID(), DeviceIndex: pulumi.Int(a.DeviceIndexes[i]),
-			}, parent)
+				// A replaced attachment (a new ENI or instance) takes the index the old one holds, which
+				// EC2 refuses while it is attached: the old one is detached first.
+			}, parent, pulumi.DeleteBeforeReplace(true))
 			if err != nil {
 				return nil, none, err
 			}

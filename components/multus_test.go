@@ -237,6 +237,9 @@ func TestMultusSecondaryAddressesAndInstances(t *testing.T) {
 	}
 	attachment := get(t, p, "aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment", "multus-ipvlan-private-a")
 	hasInputs(t, attachment, map[string]any{"deviceIndex": 2, "instanceId": "i-0123456789abcdef0", "networkInterfaceId": eni.ID})
+	if d := attachment.DeleteBeforeReplace; d == nil || !*d {
+		t.Error("a replaced attachment would take the index its predecessor still holds: it must be deleted first")
+	}
 	if n := len(p.ByType(typeNodeGroup)); n != 1 {
 		t.Errorf("%d node groups, want only the cluster's with fixed instances", n)
 	}
