@@ -34,12 +34,12 @@ func TestLimitsAreInclusive(t *testing.T) {
 		prefix, zones int
 		field         string // "" when accepted
 	}{
-		{17, 1, ""},                      // exactly the two subnets one zone needs
-		{28, 3, ""},                      // the smallest subnet AWS makes
-		{29, 1, FieldSubnetPrefixLength}, // smaller than that
-		{16, 1, FieldCidrBlock},          // the VPC's own size: in range, but one subnet does not fit two
-		{15, 1, FieldSubnetPrefixLength}, // larger than the VPC
-		{17, 2, FieldCidrBlock},          // two zones need four
+		{17, 1, ""},                    // exactly the two subnets one zone needs
+		{28, 3, ""},                    // the smallest subnet AWS makes
+		{29, 1, KeySubnetPrefixLength}, // smaller than that
+		{16, 1, KeyCidrBlock},          // the VPC's own size: in range, but one subnet does not fit two
+		{15, 1, KeySubnetPrefixLength}, // larger than the VPC
+		{17, 2, KeyCidrBlock},          // two zones need four
 	} {
 		err := checkSubnetPrefix(vpc, c.prefix, c.zones)
 		var fe *field.Error
@@ -52,7 +52,7 @@ func TestLimitsAreInclusive(t *testing.T) {
 	}
 	// The error names the prefix that would fit: 2 zones need 4 subnets, which a /18 gives.
 	if err := checkSubnetPrefix(vpc, 17, 2); err == nil || !strings.Contains(err.Error(), "holds 2 subnets of /17 but 2 availability zones need 4") ||
-		!strings.HasSuffix(err.Error(), FieldSubnetPrefixLength+" 18") {
+		!strings.HasSuffix(err.Error(), KeySubnetPrefixLength+" 18") {
 		t.Errorf("the advice: %v", err)
 	}
 	for block, ok := range map[string]bool{"2a05:d014:ec6:2f00::/64": true, "2a05:d014:ec6:2f00::/65": false} {

@@ -165,17 +165,9 @@ func (p VpcPlan) SubnetsOf(t Tier) []Subnet {
 	return out
 }
 
-// The fields of VpcInput as its errors (*field.Error) name them: the stack file's keys (Settings),
-// and PrivateDns64, which has no key of its own (the stack derives it from ipv4Egress).
-const (
-	FieldCidrBlock          = KeyCidrBlock
-	FieldAvailabilityZones  = KeyAvailabilityZones
-	FieldSubnetPrefixLength = KeySubnetPrefixLength
-	FieldNatGateways        = KeyNatGateways
-	FieldIpv6               = KeyIpv6
-	FieldPublicDns64        = KeyPublicDns64
-	FieldPrivateDns64       = "PrivateDns64"
-)
+// FieldPrivateDns64 names VpcInput.PrivateDns64 in its errors. It has no key of its own (the stack
+// derives it from ipv4Egress); the other fields' errors name their keys (Settings).
+const FieldPrivateDns64 = "PrivateDns64"
 
 var privateIpv4Ranges = []netip.Prefix{
 	netip.MustParsePrefix("10.0.0.0/8"),
@@ -187,7 +179,7 @@ var privateIpv4Ranges = []netip.Prefix{
 // ParseVpcCidr checks a VPC IPv4 block the way AWS does, plus the rule that it be private.
 func ParseVpcCidr(cidr string) (netip.Prefix, error) {
 	bad := func(reason string) (netip.Prefix, error) {
-		return netip.Prefix{}, field.Invalid(field.NewPath(FieldCidrBlock), cidr, reason)
+		return netip.Prefix{}, field.Invalid(field.NewPath(KeyCidrBlock), cidr, reason)
 	}
 	p, err := netip.ParsePrefix(cidr)
 	if err != nil {
@@ -216,7 +208,7 @@ var azPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$`)
 func ValidateAvailabilityZones(region string, zones []string) error {
 	value := strings.Join(zones, ",")
 	bad := func(reason string) error {
-		return field.Invalid(field.NewPath(FieldAvailabilityZones), value, reason)
+		return field.Invalid(field.NewPath(KeyAvailabilityZones), value, reason)
 	}
 	if len(zones) == 0 || len(zones) > MaxAvailabilityZones {
 		return bad(fmt.Sprintf("%d availability zones; use 1 to %d", len(zones), MaxAvailabilityZones))
@@ -253,7 +245,7 @@ func PlanVpc(in VpcInput) (VpcPlan, error) {
 	}
 	n := len(in.AvailabilityZones)
 	if n == 0 || n > MaxAvailabilityZones {
-		return VpcPlan{}, field.Invalid(field.NewPath(FieldAvailabilityZones), strings.Join(in.AvailabilityZones, ","),
+		return VpcPlan{}, field.Invalid(field.NewPath(KeyAvailabilityZones), strings.Join(in.AvailabilityZones, ","),
 			fmt.Sprintf("%d availability zones; use 1 to %d", n, MaxAvailabilityZones))
 	}
 	if err := checkSubnetPrefix(vpc, in.SubnetPrefixLength, n); err != nil {
@@ -262,23 +254,23 @@ func PlanVpc(in VpcInput) (VpcPlan, error) {
 	switch in.NatGateways {
 	case NatGatewaySingle, NatGatewayPerAz, NatGatewayNone:
 	default:
-		return VpcPlan{}, field.Invalid(field.NewPath(FieldNatGateways), string(in.NatGateways),
+		return VpcPlan{}, field.Invalid(field.NewPath(KeyNatGateways), string(in.NatGateways),
 			"unknown mode; use one of "+joinModes())
 	}
 	for _, d := range []struct {
 		field string
 		on    bool
-	}{{FieldPublicDns64, in.PublicDns64}, {FieldPrivateDns64, in.PrivateDns64}} {
+	}{{KeyPublicDns64, in.PublicDns64}, {FieldPrivateDns64, in.PrivateDns64}} {
 		if !d.on {
 			continue
 		}
 		if !in.Ipv6 {
 			return VpcPlan{}, field.Invalid(field.NewPath(d.field), "true",
-				"DNS64 needs IPv6 subnets; turn "+FieldIpv6+" on or DNS64 off")
+				"DNS64 needs IPv6 subnets; turn "+KeyIpv6+" on or DNS64 off")
 		}
 		if in.NatGateways == NatGatewayNone {
 			return VpcPlan{}, field.Invalid(field.NewPath(d.field), "true",
-				"DNS64 needs a NAT gateway to translate 64:ff9b::/96 (NAT64); set "+FieldNatGateways+" to single or per-az, or turn DNS64 off")
+				"DNS64 needs a NAT gateway to translate 64:ff9b::/96 (NAT64); set "+KeyNatGateways+" to single or per-az, or turn DNS64 off")
 		}
 	}
 
@@ -344,13 +336,13 @@ func checkSubnetPrefix(vpc netip.Prefix, prefix, zones int) error {
 	value := fmt.Sprint(prefix)
 	need := 2 * zones
 	if prefix < vpc.Bits() || prefix > maxSubnetPrefix {
-		return field.Invalid(field.NewPath(FieldSubnetPrefixLength), value,
+		return field.Invalid(field.NewPath(KeySubnetPrefixLength), value,
 			fmt.Sprintf("use a prefix from /%d (the VPC's) to /%d (the smallest AWS subnet)", vpc.Bits(), maxSubnetPrefix))
 	}
 	if fits := 1 << (prefix - vpc.Bits()); fits < need {
 		smallest := vpc.Bits() + subnetBitsFor(zones)
-		return field.Invalid(field.NewPath(FieldCidrBlock), vpc.String(),
-			fmt.Sprintf("holds %d subnets of /%d but %d availability zones need %d (a public and a private subnet each); use a larger VPC block or "+FieldSubnetPrefixLength+" %d",
+		return field.Invalid(field.NewPath(KeyCidrBlock), vpc.String(),
+			fmt.Sprintf("holds %d subnets of /%d but %d availability zones need %d (a public and a private subnet each); use a larger VPC block or "+KeySubnetPrefixLength+" %d",
 				fits, prefix, zones, need, smallest))
 	}
 	return nil
@@ -423,7 +415,7 @@ type RunningSubnet struct {
 // anything registers is the only outcome that leaves the stack as it was.
 func CheckReaddressing(running RunningVpc, plan VpcPlan) error {
 	if running.Ipv4Cidr != plan.Input.CidrBlock {
-		return field.Invalid(field.NewPath(FieldCidrBlock), plan.Input.CidrBlock,
+		return field.Invalid(field.NewPath(KeyCidrBlock), plan.Input.CidrBlock,
 			fmt.Sprintf("the running cluster's VPC %s has %s, and EC2 cannot change a VPC's primary block: a new one replaces the VPC with everything in it, the EKS cluster too; set it back to %s (a VPC grows by secondary blocks, which this program does not manage)",
 				running.ID, running.Ipv4Cidr, running.Ipv4Cidr))
 	}
@@ -439,16 +431,16 @@ func CheckReaddressing(running RunningVpc, plan VpcPlan) error {
 		moved := fmt.Sprintf("the running cluster uses subnet %s, %s in %s", s.ID, s.Ipv4Cidr, s.AvailabilityZone)
 		const cannot = "EC2 cannot re-address a subnet, and one that holds the cluster's network interfaces cannot be deleted"
 		if !slices.Contains(zones, s.AvailabilityZone) {
-			return field.Invalid(field.NewPath(FieldAvailabilityZones), strings.Join(plan.Input.AvailabilityZones, ","),
+			return field.Invalid(field.NewPath(KeyAvailabilityZones), strings.Join(plan.Input.AvailabilityZones, ","),
 				fmt.Sprintf("%s, which this drops; %s; keep %s", moved, cannot, s.AvailabilityZone))
 		}
 		if prefix, err := netip.ParsePrefix(s.Ipv4Cidr); err == nil && prefix.Bits() != plan.Input.SubnetPrefixLength {
-			return field.Invalid(field.NewPath(FieldSubnetPrefixLength), fmt.Sprint(plan.Input.SubnetPrefixLength),
+			return field.Invalid(field.NewPath(KeySubnetPrefixLength), fmt.Sprint(plan.Input.SubnetPrefixLength),
 				fmt.Sprintf("%s, and a new length re-addresses every subnet; %s; set it back to %d", moved, cannot, prefix.Bits()))
 		}
 		// The same length, another place: the zones' count or order moved the subnet to another slot
 		// (public subnets take the first slots, one per zone, then the private ones).
-		return field.Invalid(field.NewPath(FieldAvailabilityZones), strings.Join(plan.Input.AvailabilityZones, ","),
+		return field.Invalid(field.NewPath(KeyAvailabilityZones), strings.Join(plan.Input.AvailabilityZones, ","),
 			fmt.Sprintf("%s, which this moves to another block (subnets take their blocks in zone order, public ones first, so adding, removing or reordering zones moves them); %s; keep the running zones %s in their order, or make the new layout in a new stack",
 				moved, cannot, strings.Join(runningZones(running), ", ")))
 	}

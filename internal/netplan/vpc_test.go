@@ -194,18 +194,18 @@ func TestPlanVpcRejects(t *testing.T) {
 		field  string
 		says   string
 	}{
-		{"not a CIDR", func(in *VpcInput) { in.CidrBlock = "192.168.0.0" }, FieldCidrBlock, "not a CIDR"},
-		{"IPv6 primary block", func(in *VpcInput) { in.CidrBlock = "fd00::/56" }, FieldCidrBlock, "not an IPv4 block"},
-		{"host bits", func(in *VpcInput) { in.CidrBlock = "192.168.1.0/16" }, FieldCidrBlock, "192.168.0.0/16"},
-		{"too large", func(in *VpcInput) { in.CidrBlock = "10.0.0.0/8" }, FieldCidrBlock, "/16 to /28"},
-		{"public range", func(in *VpcInput) { in.CidrBlock = "8.8.0.0/16" }, FieldCidrBlock, "not a private range"},
-		{"too small for six /19s", func(in *VpcInput) { in.CidrBlock = "192.168.0.0/17" }, FieldCidrBlock, "holds 4 subnets of /19"},
-		{"prefix beyond /28", func(in *VpcInput) { in.SubnetPrefixLength = 29 }, FieldSubnetPrefixLength, "/28"},
-		{"prefix wider than VPC", func(in *VpcInput) { in.SubnetPrefixLength = 15 }, FieldSubnetPrefixLength, "/16"},
-		{"no zones", func(in *VpcInput) { in.AvailabilityZones = nil }, FieldAvailabilityZones, "1 to 6"},
-		{"unknown NAT mode", func(in *VpcInput) { in.NatGateways = "two" }, FieldNatGateways, "single, per-az, none"},
+		{"not a CIDR", func(in *VpcInput) { in.CidrBlock = "192.168.0.0" }, KeyCidrBlock, "not a CIDR"},
+		{"IPv6 primary block", func(in *VpcInput) { in.CidrBlock = "fd00::/56" }, KeyCidrBlock, "not an IPv4 block"},
+		{"host bits", func(in *VpcInput) { in.CidrBlock = "192.168.1.0/16" }, KeyCidrBlock, "192.168.0.0/16"},
+		{"too large", func(in *VpcInput) { in.CidrBlock = "10.0.0.0/8" }, KeyCidrBlock, "/16 to /28"},
+		{"public range", func(in *VpcInput) { in.CidrBlock = "8.8.0.0/16" }, KeyCidrBlock, "not a private range"},
+		{"too small for six /19s", func(in *VpcInput) { in.CidrBlock = "192.168.0.0/17" }, KeyCidrBlock, "holds 4 subnets of /19"},
+		{"prefix beyond /28", func(in *VpcInput) { in.SubnetPrefixLength = 29 }, KeySubnetPrefixLength, "/28"},
+		{"prefix wider than VPC", func(in *VpcInput) { in.SubnetPrefixLength = 15 }, KeySubnetPrefixLength, "/16"},
+		{"no zones", func(in *VpcInput) { in.AvailabilityZones = nil }, KeyAvailabilityZones, "1 to 6"},
+		{"unknown NAT mode", func(in *VpcInput) { in.NatGateways = "two" }, KeyNatGateways, "single, per-az, none"},
 		{"DNS64 without IPv6", func(in *VpcInput) { in.Ipv6 = false }, FieldPrivateDns64, "turn vpcIpv6 on"},
-		{"public DNS64 without IPv6", func(in *VpcInput) { in.Ipv6, in.PrivateDns64, in.PublicDns64 = false, false, true }, FieldPublicDns64, "turn vpcIpv6 on"},
+		{"public DNS64 without IPv6", func(in *VpcInput) { in.Ipv6, in.PrivateDns64, in.PublicDns64 = false, false, true }, KeyPublicDns64, "turn vpcIpv6 on"},
 		{"DNS64 without NAT", func(in *VpcInput) { in.NatGateways = NatGatewayNone }, FieldPrivateDns64, "NAT gateway"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -239,8 +239,8 @@ func TestValidateAvailabilityZones(t *testing.T) {
 		{[]string{"eu-central-1-ham-1a"}, "not an availability zone name"},
 	} {
 		err := ValidateAvailabilityZones("eu-central-1", tc.zones)
-		if err == nil || !strings.Contains(err.Error(), tc.says) || !strings.Contains(err.Error(), FieldAvailabilityZones) {
-			t.Errorf("zones %v: err = %v, want one naming %s and saying %q", tc.zones, err, FieldAvailabilityZones, tc.says)
+		if err == nil || !strings.Contains(err.Error(), tc.says) || !strings.Contains(err.Error(), KeyAvailabilityZones) {
+			t.Errorf("zones %v: err = %v, want one naming %s and saying %q", tc.zones, err, KeyAvailabilityZones, tc.says)
 		}
 	}
 }
@@ -302,13 +302,13 @@ func TestCheckReaddressing(t *testing.T) {
 		{"the same layout", func(*VpcInput) {}, "", ""},
 		{"another NAT mode", func(in *VpcInput) { in.NatGateways = NatGatewayPerAz }, "", ""},
 		{"DNS64 off", func(in *VpcInput) { in.PrivateDns64 = false }, "", ""},
-		{"a smaller VPC", func(in *VpcInput) { in.CidrBlock = "192.168.0.0/17"; in.SubnetPrefixLength = 20 }, FieldCidrBlock, "set it back to 192.168.0.0/16"},
-		{"another VPC block", func(in *VpcInput) { in.CidrBlock = "10.0.0.0/16" }, FieldCidrBlock, "EC2 cannot change a VPC's primary block"},
-		{"smaller subnets", func(in *VpcInput) { in.SubnetPrefixLength = 20 }, FieldSubnetPrefixLength, "set it back to 19"},
-		{"a zone dropped", func(in *VpcInput) { in.AvailabilityZones = threeAzs[:2] }, FieldAvailabilityZones, "192.168.64.0/19 in eu-central-1c, which this drops"},
-		{"the last zone dropped, each subnet moving", func(in *VpcInput) { in.AvailabilityZones = threeAzs[1:] }, FieldAvailabilityZones, "which this drops; EC2 cannot re-address a subnet, and one that holds the cluster's network interfaces cannot be deleted; keep eu-central-1a"},
-		{"zones reordered", func(in *VpcInput) { in.AvailabilityZones = []string{threeAzs[1], threeAzs[0], threeAzs[2]} }, FieldAvailabilityZones, "keep the running zones eu-central-1a, eu-central-1b, eu-central-1c in their order"},
-		{"a zone added", func(in *VpcInput) { in.AvailabilityZones = append(slices.Clone(threeAzs), "eu-central-1d") }, FieldAvailabilityZones, "which this moves to another block"},
+		{"a smaller VPC", func(in *VpcInput) { in.CidrBlock = "192.168.0.0/17"; in.SubnetPrefixLength = 20 }, KeyCidrBlock, "set it back to 192.168.0.0/16"},
+		{"another VPC block", func(in *VpcInput) { in.CidrBlock = "10.0.0.0/16" }, KeyCidrBlock, "EC2 cannot change a VPC's primary block"},
+		{"smaller subnets", func(in *VpcInput) { in.SubnetPrefixLength = 20 }, KeySubnetPrefixLength, "set it back to 19"},
+		{"a zone dropped", func(in *VpcInput) { in.AvailabilityZones = threeAzs[:2] }, KeyAvailabilityZones, "192.168.64.0/19 in eu-central-1c, which this drops"},
+		{"the last zone dropped, each subnet moving", func(in *VpcInput) { in.AvailabilityZones = threeAzs[1:] }, KeyAvailabilityZones, "which this drops; EC2 cannot re-address a subnet, and one that holds the cluster's network interfaces cannot be deleted; keep eu-central-1a"},
+		{"zones reordered", func(in *VpcInput) { in.AvailabilityZones = []string{threeAzs[1], threeAzs[0], threeAzs[2]} }, KeyAvailabilityZones, "keep the running zones eu-central-1a, eu-central-1b, eu-central-1c in their order"},
+		{"a zone added", func(in *VpcInput) { in.AvailabilityZones = append(slices.Clone(threeAzs), "eu-central-1d") }, KeyAvailabilityZones, "which this moves to another block"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := chapterInput()
