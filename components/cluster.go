@@ -2,7 +2,8 @@ package components
 
 import (
 	"fmt"
-	"strconv"
+	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -15,6 +16,7 @@ import (
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/nodeadm"
+	"eks-advanced-networking/internal/settings"
 )
 
 // This file is the cluster core that Ipv6Cluster and Ipv4Cluster share: one EKS cluster from
@@ -26,33 +28,18 @@ import (
 
 // ClusterArgs are the settings both cluster components take.
 type ClusterArgs struct {
-	// ClusterName is the EKS cluster's name. It is set, not generated, so add-ons and access entries
-	// can name the cluster before it exists.
-	ClusterName       string
-	KubernetesVersion string
+	// Settings are the cluster's own settings as the stack file's keys set them (clusterspec.Keys),
+	// refused with the same rules and messages. Name "" is eks-<stack>; an add-on version "latest" is
+	// the most recent EKS offers for the Kubernetes version, looked up at deploy time.
+	clusterspec.Settings
 	// Vpc is where the cluster lives: control plane in all subnets, nodes in the private ones.
 	Vpc *DualStackVpc
-	// ClusterLogTypes go to CloudWatch Logs; empty turns control-plane logging off.
-	ClusterLogTypes []string
-	// ClusterLogRetentionDays is how long the control-plane log group keeps logs (0: never expire).
-	// The component creates the group before the cluster, so it owns it and destroy removes it.
-	ClusterLogRetentionDays int
-	// EndpointPublicAccessCidrs may reach the public API endpoint. Empty turns the public endpoint off.
-	EndpointPublicAccessCidrs []string
-	// EndpointPrivateAccessCidrs may reach the private endpoint on 443 through the control plane's
-	// security group: networks inside or connected to the VPC, such as a CI runner's.
-	EndpointPrivateAccessCidrs []string
-	// AdminArns are IAM roles or users that get cluster admin: an access entry with
-	// AmazonEKSClusterAdminPolicy, cluster scope. With access entries, only the cluster's creator is
-	// admin otherwise. Do not list the creator: EKS refuses a second entry for it.
-	AdminArns []string
 	// Region and AwsProfile go into the kubeconfig's token command (AwsProfile may be empty).
 	Region     string
 	AwsProfile string
-	NodeGroup  NodeGroupArgs
-	Addons     AddonVersions
-	// WarmPrefixTarget is the VPC CNI's WARM_PREFIX_TARGET (used when prefix delegation is on).
-	WarmPrefixTarget int
+	// NodeGroupName is the node group's name in EKS (the chapter's ipv6mng), before the suffix that
+	// makes its successors' names differ (clusterspec.NodeGroupName).
+	NodeGroupName string
 	// VpcCniIpvlan requires a vpc-cni release that installs the ipvlan plugin, which Multus's
 	// ipvlan networks use (clusterspec.CheckVpcCniForMultus); a "latest" without it is refused too.
 	VpcCniIpvlan bool
@@ -60,14 +47,6 @@ type ClusterArgs struct {
 	// agent on (vpc-cni), or off with ANNOTATE_POD_IP for Calico (calico), or off (none).
 	PolicyEngine clusterspec.PolicyEngine
 	Tags         map[string]string
-}
-
-// NodeGroupArgs describe the managed node group.
-type NodeGroupArgs struct {
-	// Name is the node group's name in EKS (the chapter's ipv6mng).
-	Name                          string
-	InstanceType                  string
-	MinSize, DesiredSize, MaxSize int
 }
 
 // ClusterOutputs are the outputs both cluster components have.
@@ -111,6 +90,10 @@ func (o ClusterOutputs) toMap() pulumi.Map {
 // and Go-only handles for programs that compose the cluster with more (methods below).
 type ClusterParts struct {
 	ClusterOutputs
+	// settings are the cluster's, with the add-on versions EKS resolved; eksName its EKS name.
+	settings          clusterspec.Settings
+	eksName, region   string
+	vpc               *DualStackVpc
 	ready             []pulumi.Resource
 	eksCluster        *eks.Cluster
 	nodePrerequisites []pulumi.Resource
@@ -148,6 +131,18 @@ func (p *ClusterParts) EksCluster() *eks.Cluster { return p.eksCluster }
 // not on Ready, starts beside the cluster's own instead of after it. Go only.
 func (p *ClusterParts) NodePrerequisites() []pulumi.Resource { return p.nodePrerequisites }
 
+// Settings are the cluster's settings, each add-on version "latest" resolved to EKS's answer. Go only.
+func (p *ClusterParts) Settings() clusterspec.Settings { return p.settings }
+
+// EksName is the cluster's name in EKS, known before the cluster exists. Go only.
+func (p *ClusterParts) EksName() string { return p.eksName }
+
+// Region is the cluster's region. Go only.
+func (p *ClusterParts) Region() string { return p.region }
+
+// Vpc is the VPC the cluster runs in. Go only.
+func (p *ClusterParts) Vpc() *DualStackVpc { return p.vpc }
+
 func (p *ClusterParts) parts() *ClusterParts { return p }
 
 // clusterComponent is Ipv4Cluster or Ipv6Cluster.
@@ -162,7 +157,9 @@ func buildCluster(ctx *pulumi.Context, typ, name string, c clusterComponent, arg
 	if err := ctx.RegisterComponentResource(typ, name, c, opts...); err != nil {
 		return err
 	}
-	b := &clusterBuilder{ctx: ctx, name: name, args: args, instance: instance, component: c, parent: pulumi.Parent(c), family: family}
+	label := typ[strings.LastIndex(typ, ":")+1:] + " " + name
+	b := &clusterBuilder{ctx: ctx, name: name, label: label, args: args, clusterName: args.EksName(ctx.Stack()), instance: instance,
+		component: c, parent: pulumi.Parent(c), family: family}
 	built, err := b.build()
 	if err != nil {
 		return err
@@ -171,6 +168,7 @@ func buildCluster(ctx *pulumi.Context, typ, name string, c clusterComponent, arg
 	p.ClusterOutputs, p.ready, p.eksCluster, p.nodePrerequisites = built.outputs, built.ready, built.eks, built.nodePrerequisites
 	p.nodeMaxPods, p.nodesRevision = built.nodeMaxPods, built.nodesRevision
 	p.teardownNeeds = b.teardownNeeds
+	p.settings, p.eksName, p.region, p.vpc = built.settings, b.clusterName, args.Region, args.Vpc
 	return ctx.RegisterResourceOutputs(c, p.toMap())
 }
 
@@ -181,11 +179,11 @@ type ipFamily struct {
 	cniPolicy func(ctx *pulumi.Context, name, partition string, role *iam.Role, opts ...pulumi.ResourceOption) error
 	// vpcCni is the add-on configuration apart from the prefix and policy settings.
 	vpcCni clusterspec.VpcCniOptions
-	// serviceIpv4Cidr is the Kubernetes service block of an IPv4 cluster ("" lets EKS choose).
-	serviceIpv4Cidr string
 }
 
-// validateClusterArgs refuses what EKS or our design would refuse, before anything registers.
+// validateClusterArgs refuses what EKS or our design would refuse, before anything registers: the
+// cluster's settings by their own rules (clusterspec.Settings.Validate, as the stack file's are),
+// and what a Go caller must give besides.
 func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (clusterspec.InstanceType, error) {
 	bad := func(field, value, reason string) (clusterspec.InstanceType, error) {
 		return clusterspec.InstanceType{}, fmt.Errorf("%s: %s = %q: %s", component, field, value, reason)
@@ -193,79 +191,38 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 	if args.Vpc == nil {
 		return bad("Vpc", "", "a DualStackVpc is required")
 	}
-	if args.ClusterName == "" {
-		return bad("ClusterName", "", "a cluster name is required")
-	}
-	if args.NodeGroup.Name == "" {
-		return bad("NodeGroup.Name", "", "a node group name is required")
+	if args.NodeGroupName == "" {
+		return bad("NodeGroupName", "", "a node group name is required")
 	}
 	if args.Region == "" {
 		return bad("Region", "", "the cluster's region is required (the kubeconfig names it)")
 	}
-	if err := clusterspec.CheckLogRetention(args.ClusterLogRetentionDays); err != nil {
-		return bad("ClusterLogRetentionDays", strconv.Itoa(args.ClusterLogRetentionDays), err.Error())
-	}
-	for _, cidr := range args.EndpointPublicAccessCidrs {
-		if _, err := clusterspec.CheckPublicAccessCidr(cidr, family.name == clusterspec.Ipv6); err != nil {
-			return bad("EndpointPublicAccessCidrs", cidr, err.Error())
-		}
-	}
-	for _, cidr := range args.EndpointPrivateAccessCidrs {
-		if _, err := clusterspec.CheckPrivateAccessCidr(cidr); err != nil {
-			return bad("EndpointPrivateAccessCidrs", cidr, err.Error())
-		}
-	}
-	for _, arn := range args.AdminArns {
-		if _, err := clusterspec.ParseIamPrincipal(arn); err != nil {
-			return bad("AdminArns", arn, err.Error())
-		}
-	}
-	it, err := clusterspec.ParseInstanceType(args.NodeGroup.InstanceType)
-	if err != nil {
-		return bad("NodeGroup.InstanceType", args.NodeGroup.InstanceType, err.Error())
-	}
-	if err := clusterspec.CheckInstanceType(it.Name); err != nil {
-		return bad("NodeGroup.InstanceType", args.NodeGroup.InstanceType, err.Error())
-	}
-	if _, err := clusterspec.AmiType(clusterspec.AL2023, it); err != nil {
-		return bad("NodeGroup.InstanceType", args.NodeGroup.InstanceType, err.Error())
-	}
 	if !args.PolicyEngine.Valid() {
 		return bad("PolicyEngine", string(args.PolicyEngine), fmt.Sprintf("use one of %v", clusterspec.PolicyEngines))
 	}
-	n := args.NodeGroup
-	if errs := (clusterspec.NodeGroupSize{MinSize: n.MinSize, DesiredSize: n.DesiredSize, MaxSize: n.MaxSize}).Validate(); len(errs) > 0 {
-		return bad(errs[0].Field, fmt.Sprint(errs[0].BadValue), errs[0].Detail)
+	if err := settings.Errors(component+": ", args.Validate(family.validation(args))); err != nil {
+		return clusterspec.InstanceType{}, err
 	}
-	if args.Addons.VpcCni != clusterspec.Latest {
-		if err := checkVpcCni(args, family, args.Addons.VpcCni); err != nil {
-			return bad("Addons.VpcCni", args.Addons.VpcCni, err.Error())
-		}
-	}
-	for _, a := range []struct{ field, addon, version string }{
-		{"VpcCni", "vpc-cni", args.Addons.VpcCni}, {"Coredns", "coredns", args.Addons.Coredns}, {"KubeProxy", "kube-proxy", args.Addons.KubeProxy},
-	} {
-		if a.version == clusterspec.Latest {
-			continue
-		}
-		v, err := clusterspec.ParseAddonVersion(a.version)
-		if err != nil {
-			return bad("Addons."+a.field, a.version, err.Error())
-		}
-		if err := clusterspec.CheckAddonForKubernetes(a.addon, v, args.KubernetesVersion); err != nil {
-			return bad("Addons."+a.field, a.version, err.Error())
-		}
-	}
-	return it, nil
+	return args.NodeInstance()
+}
+
+// validation is what the cluster's rules read besides its settings.
+func (f ipFamily) validation(args *ClusterArgs) clusterspec.ValidationContext {
+	return clusterspec.ValidationContext{Today: time.Now().UTC(), Family: f.name, Ipvlan: args.VpcCniIpvlan}
 }
 
 // clusterBuilder registers the cluster's resources under one parent component.
 type clusterBuilder struct {
-	ctx      *pulumi.Context
-	name     string
-	args     *ClusterArgs
-	family   ipFamily
-	instance clusterspec.InstanceType
+	ctx  *pulumi.Context
+	name string
+	args *ClusterArgs
+	// label names the component in errors ("Ipv6Cluster cluster").
+	label string
+	// clusterName is the EKS cluster's name (clusterspec.Settings.EksName). It is set, not generated,
+	// so add-ons and access entries can name the cluster before it exists.
+	clusterName string
+	family      ipFamily
+	instance    clusterspec.InstanceType
 	// component is the cluster component; parent makes a resource its child.
 	component pulumi.Resource
 	parent    pulumi.ResourceOrInvokeOption
@@ -286,6 +243,8 @@ type builtCluster struct {
 	nodePrerequisites []pulumi.Resource
 	nodeMaxPods       int
 	nodesRevision     pulumi.StringOutput
+	// settings are the cluster's, with the add-on versions resolved.
+	settings clusterspec.Settings
 }
 
 // build registers everything.
@@ -315,7 +274,7 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	endpointPublic := len(args.EndpointPublicAccessCidrs) > 0
 	authenticationMode := eks.AuthenticationModeApi
 	clusterArgs := &eks.ClusterArgs{
-		Name:                   pulumi.String(args.ClusterName),
+		Name:                   pulumi.String(b.clusterName),
 		Version:                pulumi.String(args.KubernetesVersion),
 		IpFamily:               pulumi.String(string(b.family.name)),
 		VpcId:                  args.Vpc.VpcId.ToStringOutput(),
@@ -324,7 +283,7 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		ClusterSecurityGroup:   controlPlaneSg,
 		EndpointPrivateAccess:  pulumi.Bool(true),
 		EndpointPublicAccess:   pulumi.Bool(endpointPublic),
-		EnabledClusterLogTypes: pulumi.ToStringArray(args.ClusterLogTypes),
+		EnabledClusterLogTypes: pulumi.ToStringArray(args.LogTypes),
 		// Access entries instead of the aws-auth ConfigMap.
 		AuthenticationMode: &authenticationMode,
 		// Our own OIDC provider below, so its ARN is a resource output the plan can show.
@@ -347,15 +306,15 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	if len(args.Tags) > 0 {
 		clusterArgs.Tags = pulumi.ToStringMap(args.Tags)
 	}
-	if b.family.serviceIpv4Cidr != "" {
-		clusterArgs.KubernetesServiceIpAddressRange = pulumi.String(b.family.serviceIpv4Cidr)
+	if args.ServiceIpv4Cidr != "" {
+		clusterArgs.KubernetesServiceIpAddressRange = pulumi.String(args.ServiceIpv4Cidr)
 	}
 	if endpointPublic {
 		clusterArgs.PublicAccessCidrs = pulumi.ToStringArray(args.EndpointPublicAccessCidrs)
 	}
 	// The security group goes in as a resource reference, which does not count as a dependency.
 	clusterDeps := []pulumi.Resource{controlPlaneSg}
-	if len(args.ClusterLogTypes) > 0 {
+	if len(args.LogTypes) > 0 {
 		logs, err := b.controlPlaneLogGroup()
 		if err != nil {
 			return builtCluster{}, err
@@ -371,7 +330,7 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	// pulumi-eks v2 hands its inner resources back as references, which a preview cannot always
 	// resolve; a lookup that waits for the cluster can.
 	described := awseks.LookupClusterOutput(ctx, awseks.LookupClusterOutputArgs{
-		Name: pulumi.String(args.ClusterName),
+		Name: pulumi.String(b.clusterName),
 	}, b.parent, pulumi.DependsOn([]pulumi.Resource{cluster}))
 	oidc, issuer, err := b.oidcProvider(described)
 	if err != nil {
@@ -380,7 +339,7 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	endpoint := described.Endpoint()
 	certificateAuthority := described.CertificateAuthorities().ApplyT(func(cas []awseks.GetClusterCertificateAuthority) (string, error) {
 		if len(cas) == 0 || cas[0].Data == "" {
-			return "", fmt.Errorf("cluster %s has no certificate authority", args.ClusterName)
+			return "", fmt.Errorf("cluster %s has no certificate authority", b.clusterName)
 		}
 		return cas[0].Data, nil
 	}).(pulumi.StringOutput)
@@ -413,21 +372,21 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 	if err != nil {
 		return builtCluster{}, err
 	}
-	vpcCni, err := b.addon("vpc-cni", versions.VpcCni, &awseks.AddonArgs{
+	vpcCni, err := b.addon("vpc-cni", versions.VpcCniVersion, &awseks.AddonArgs{
 		ServiceAccountRoleArn: cniRole.Arn,
 		ConfigurationValues:   pulumi.String(cniConfiguration),
 	}, cluster)
 	if err != nil {
 		return builtCluster{}, err
 	}
-	kubeProxy, err := b.addon("kube-proxy", versions.KubeProxy, &awseks.AddonArgs{}, cluster)
+	kubeProxy, err := b.addon("kube-proxy", versions.KubeProxyVersion, &awseks.AddonArgs{}, cluster)
 	if err != nil {
 		return builtCluster{}, err
 	}
 
 	// With access entries, the node role needs one to join; declaring it keeps it in Pulumi's hands.
 	accessEntry, err := awseks.NewAccessEntry(ctx, name+"-nodes", &awseks.AccessEntryArgs{
-		ClusterName:  pulumi.String(args.ClusterName),
+		ClusterName:  pulumi.String(b.clusterName),
 		PrincipalArn: nodeRole.Arn,
 		Type:         pulumi.String("EC2_LINUX"),
 		Tags:         b.tags(name + "-nodes"),
@@ -436,21 +395,20 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		return builtCluster{}, err
 	}
 
-	ng := args.NodeGroup
 	nodePrerequisites := []pulumi.Resource{vpcCni, kubeProxy, accessEntry}
 	prefixMode := b.family.vpcCni.PrefixDelegation && b.family.name == clusterspec.Ipv4
 	group := managedNodeGroup{
 		component:         b.component,
-		clusterName:       args.ClusterName,
+		clusterName:       b.clusterName,
 		cluster:           cluster,
-		nodeGroupName:     clusterspec.NodeGroupName(ng.Name, b.instance, prefixMode, args.Vpc.SubnetCidrs(netplan.Private)),
+		nodeGroupName:     clusterspec.NodeGroupName(args.NodeGroupName, b.instance, prefixMode, args.Vpc.SubnetCidrs(netplan.Private)),
 		kubernetesVersion: args.KubernetesVersion,
-		description:       "Nodes of " + args.ClusterName,
+		description:       "Nodes of " + b.clusterName,
 		nodeRoleArn:       nodeRole.Arn,
 		subnetIds:         args.Vpc.PrivateSubnetIds,
 		instance:          b.instance,
 		amiFamily:         clusterspec.AL2023,
-		size:              clusterspec.NodeGroupSize{MinSize: ng.MinSize, DesiredSize: ng.DesiredSize, MaxSize: ng.MaxSize},
+		size:              args.Nodes,
 		ipv6:              b.family.name == clusterspec.Ipv6,
 		securityGroupId:   nodeSg.ID().ToStringOutput(),
 		tags:              args.Tags,
@@ -464,20 +422,20 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		return builtCluster{}, err
 	}
 	// Nodes start only once the CNI they need runs with its permissions and kube-proxy is there.
-	nodeGroup, nodeGroupRevision, err := newManagedNodeGroup(ctx, name+"-"+ng.Name, group, b.parent, nodePrerequisites)
+	nodeGroup, nodeGroupRevision, err := newManagedNodeGroup(ctx, name+"-"+args.NodeGroupName, group, b.parent, nodePrerequisites)
 	if err != nil {
 		return builtCluster{}, err
 	}
 	// CoreDNS needs nodes to run on; created earlier, the add-on sits degraded until they join.
-	coredns, err := b.addon("coredns", versions.Coredns, &awseks.AddonArgs{}, cluster, pulumi.DependsOn([]pulumi.Resource{nodeGroup}))
+	coredns, err := b.addon("coredns", versions.CorednsVersion, &awseks.AddonArgs{}, cluster, pulumi.DependsOn([]pulumi.Resource{nodeGroup}))
 	if err != nil {
 		return builtCluster{}, err
 	}
 	ready := []pulumi.Resource{vpcCni, kubeProxy, nodeGroup, coredns}
 
 	nodesRevision := pulumi.Sprintf("%s kubernetes=%s vpc-cni=%s", nodeGroupRevision, args.KubernetesVersion, cniConfiguration)
-	return builtCluster{ready: ready, eks: cluster, nodePrerequisites: nodePrerequisites, nodeMaxPods: maxPods, nodesRevision: nodesRevision, outputs: ClusterOutputs{
-		ClusterName:              pulumi.String(args.ClusterName).ToStringOutput(),
+	return builtCluster{settings: versions, ready: ready, eks: cluster, nodePrerequisites: nodePrerequisites, nodeMaxPods: maxPods, nodesRevision: nodesRevision, outputs: ClusterOutputs{
+		ClusterName:              pulumi.String(b.clusterName).ToStringOutput(),
 		Kubeconfig:               pulumi.ToSecret(kubeconfig).(pulumi.StringOutput),
 		OidcProviderArn:          oidc.Arn,
 		OidcIssuer:               issuer,
@@ -522,7 +480,7 @@ func (b *clusterBuilder) prefixModeNodes(group *managedNodeGroup, endpoint, cert
 	}
 	maxPods := clusterspec.PrefixModeMaxPods(limits, info.DefaultVcpus)
 	launch, err := recommendedAmiLaunch(b.ctx, b.parent, group.amiFamily, b.args.KubernetesVersion, b.instance,
-		clusterJoin{b.args.ClusterName, endpoint, certificateAuthority, serviceCidr},
+		clusterJoin{b.clusterName, endpoint, certificateAuthority, serviceCidr},
 		nodeadm.Node{MaxPods: maxPods, NodeGroup: group.nodeGroupName}, nil)
 	if err != nil {
 		return 0, err

@@ -20,7 +20,7 @@ import (
 func (b *clusterBuilder) kubeconfig(endpoint, certificateAuthority pulumi.StringOutput) pulumi.StringOutput {
 	return pulumi.All(endpoint, certificateAuthority).ApplyT(func(v []any) (string, error) {
 		return clusterspec.Kubeconfig(clusterspec.KubeconfigParams{
-			ClusterName: b.args.ClusterName, Endpoint: v[0].(string), CertificateAuthorityData: v[1].(string),
+			ClusterName: b.clusterName, Endpoint: v[0].(string), CertificateAuthorityData: v[1].(string),
 			Region: b.args.Region, Profile: b.args.AwsProfile,
 		})
 	}).(pulumi.StringOutput)
@@ -81,7 +81,7 @@ func (b *clusterBuilder) clusterAdmins(partition string, cluster *eks.Cluster) e
 		}
 		entryName := b.name + "-admin-" + principal.Account + "-" + principal.Kind + "-" + resourceSafe(principal.PathName)
 		entry, err := awseks.NewAccessEntry(b.ctx, entryName, &awseks.AccessEntryArgs{
-			ClusterName:  pulumi.String(b.args.ClusterName),
+			ClusterName:  pulumi.String(b.clusterName),
 			PrincipalArn: pulumi.String(arn),
 			Type:         pulumi.String("STANDARD"),
 			Tags:         b.tags(entryName),
@@ -90,7 +90,7 @@ func (b *clusterBuilder) clusterAdmins(partition string, cluster *eks.Cluster) e
 			return err
 		}
 		association, err := awseks.NewAccessPolicyAssociation(b.ctx, entryName, &awseks.AccessPolicyAssociationArgs{
-			ClusterName:  pulumi.String(b.args.ClusterName),
+			ClusterName:  pulumi.String(b.clusterName),
 			PrincipalArn: entry.PrincipalArn,
 			PolicyArn:    pulumi.String(clusterspec.ClusterAdminPolicy(partition)),
 			AccessScope:  &awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},

@@ -17,7 +17,7 @@ func (b *clusterBuilder) nodeRole(partition string) (*iam.Role, error) {
 		return nil, err
 	}
 	role, err := iam.NewRole(b.ctx, b.name+"-nodes", &iam.RoleArgs{
-		Description:      pulumi.String("EKS nodes of " + b.args.ClusterName + " (the VPC CNI's permissions are on its IRSA role)"),
+		Description:      pulumi.String("EKS nodes of " + b.clusterName + " (the VPC CNI's permissions are on its IRSA role)"),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             b.tags(b.name + "-nodes"),
 	}, b.parent)
@@ -41,7 +41,7 @@ func (b *clusterBuilder) nodeRole(partition string) (*iam.Role, error) {
 func (b *clusterBuilder) oidcProvider(described awseks.LookupClusterResultOutput) (*iam.OpenIdConnectProvider, pulumi.StringOutput, error) {
 	issuer := described.Identities().ApplyT(func(ids []awseks.GetClusterIdentity) (string, error) {
 		if len(ids) == 0 || len(ids[0].Oidcs) == 0 || ids[0].Oidcs[0].Issuer == "" {
-			return "", fmt.Errorf("cluster %s has no OIDC issuer", b.args.ClusterName)
+			return "", fmt.Errorf("cluster %s has no OIDC issuer", b.clusterName)
 		}
 		return ids[0].Oidcs[0].Issuer, nil
 	}).(pulumi.StringOutput)
@@ -63,7 +63,7 @@ func (b *clusterBuilder) vpcCniRole(partition string, oidc *iam.OpenIdConnectPro
 		return doc.JSON()
 	}).(pulumi.StringOutput)
 	role, err := iam.NewRole(b.ctx, b.name+"-vpc-cni", &iam.RoleArgs{
-		Description:      pulumi.String("VPC CNI (kube-system/aws-node) of " + b.args.ClusterName),
+		Description:      pulumi.String("VPC CNI (kube-system/aws-node) of " + b.clusterName),
 		AssumeRolePolicy: trust,
 		Tags:             b.tags(b.name + "-vpc-cni"),
 	}, b.parent)

@@ -12,10 +12,10 @@ import (
 // with no retention and outlives the stack (clusterspec.ClusterLogGroupName).
 func (b *clusterBuilder) controlPlaneLogGroup() (*cloudwatch.LogGroup, error) {
 	args := &cloudwatch.LogGroupArgs{
-		Name: pulumi.String(clusterspec.ClusterLogGroupName(b.args.ClusterName)),
+		Name: pulumi.String(clusterspec.ClusterLogGroupName(b.clusterName)),
 		Tags: b.tags(b.name + "-control-plane-logs"),
 	}
-	if days := b.args.ClusterLogRetentionDays; days > 0 {
+	if days := b.args.LogRetentionDays; days > 0 {
 		args.RetentionInDays = pulumi.Int(days)
 	}
 	return cloudwatch.NewLogGroup(b.ctx, b.name+"-control-plane-logs", args, b.parent)

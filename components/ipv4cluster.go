@@ -12,14 +12,11 @@ import (
 // Ipv4ClusterType is the component's type token.
 const Ipv4ClusterType = "eks-advanced-networking:cluster:Ipv4Cluster"
 
-// Ipv4ClusterArgs configure an IPv4 EKS cluster.
+// Ipv4ClusterArgs configure an IPv4 EKS cluster. Its settings' ServiceIpv4Cidr is the block
+// Kubernetes services get addresses from (empty lets EKS choose); PrefixDelegation turns the VPC
+// CNI's prefix mode on (Nitro instances), and the nodes' maxPods follows (ClusterParts.NodeMaxPods).
 type Ipv4ClusterArgs struct {
 	ClusterArgs
-	// ServiceIpv4Cidr is the block Kubernetes services get addresses from; empty lets EKS choose.
-	ServiceIpv4Cidr string
-	// PrefixDelegation turns the VPC CNI's prefix mode on (Nitro instances): pods get addresses from
-	// /28 prefixes, and the nodes' maxPods follows (ClusterParts.NodeMaxPods).
-	PrefixDelegation bool
 }
 
 // Ipv4Cluster is the chapter's IPv4 cluster for the policy and Multus scenarios. It shares its core
@@ -35,26 +32,13 @@ func NewIpv4Cluster(ctx *pulumi.Context, name string, args *Ipv4ClusterArgs, opt
 		return nil, fmt.Errorf("Ipv4Cluster %s: args are required", name)
 	}
 	family := ipFamily{
-		name:            clusterspec.Ipv4,
-		cniPolicy:       ipv4CniPolicy,
-		vpcCni:          clusterspec.VpcCniOptions{PrefixDelegation: args.PrefixDelegation},
-		serviceIpv4Cidr: args.ServiceIpv4Cidr,
+		name:      clusterspec.Ipv4,
+		cniPolicy: ipv4CniPolicy,
+		vpcCni:    clusterspec.VpcCniOptions{PrefixDelegation: args.PrefixDelegation},
 	}
 	instance, err := validateClusterArgs("Ipv4Cluster "+name, &args.ClusterArgs, family)
 	if err != nil {
 		return nil, err
-	}
-	if args.PrefixDelegation {
-		if l, err := clusterspec.LookupEniLimit(args.NodeGroup.InstanceType); err != nil {
-			return nil, fmt.Errorf("Ipv4Cluster %s: NodeGroup.InstanceType = %q: %w", name, args.NodeGroup.InstanceType, err)
-		} else if !l.Nitro {
-			return nil, fmt.Errorf("Ipv4Cluster %s: PrefixDelegation with NodeGroup.InstanceType %s: ENI prefixes need a Nitro instance type", name, args.NodeGroup.InstanceType)
-		}
-	}
-	if args.ServiceIpv4Cidr != "" {
-		if err := clusterspec.ValidateServiceIpv4Cidr(args.ServiceIpv4Cidr); err != nil {
-			return nil, fmt.Errorf("Ipv4Cluster %s: ServiceIpv4Cidr = %q: %w", name, args.ServiceIpv4Cidr, err)
-		}
 	}
 	c := &Ipv4Cluster{}
 	if err := buildCluster(ctx, Ipv4ClusterType, name, c, &args.ClusterArgs, family, instance, opts); err != nil {

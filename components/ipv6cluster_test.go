@@ -30,11 +30,12 @@ const (
 func chapterCluster() *Ipv6ClusterArgs {
 	return &Ipv6ClusterArgs{
 		ClusterArgs: ClusterArgs{
-			ClusterName: "chapter", KubernetesVersion: "1.35", Region: "eu-central-1",
-			ClusterLogTypes: []string{"api", "audit"}, ClusterLogRetentionDays: 30,
-			NodeGroup:        NodeGroupArgs{Name: "ipv6mng", InstanceType: "t3.medium", MinSize: 2, DesiredSize: 2, MaxSize: 2},
-			Addons:           AddonVersions{VpcCni: "latest", Coredns: "latest", KubeProxy: "v1.35.3-eksbuild.13"},
-			WarmPrefixTarget: 1, PolicyEngine: clusterspec.PolicyEngineNone,
+			Settings: clusterspec.Settings{
+				Name: "chapter", KubernetesVersion: "1.35", LogTypes: []string{"api", "audit"}, LogRetentionDays: 30,
+				NodeInstanceType: "t3.medium", Nodes: clusterspec.NodeGroupSize{MinSize: 2, DesiredSize: 2, MaxSize: 2},
+				VpcCniVersion: "latest", CorednsVersion: "latest", KubeProxyVersion: "v1.35.3-eksbuild.13", WarmPrefixTarget: 1,
+			},
+			Region: "eu-central-1", NodeGroupName: "ipv6mng", PolicyEngine: clusterspec.PolicyEngineNone,
 		},
 		NodeSnat: true,
 	}
@@ -161,7 +162,7 @@ func TestClusterAdmins(t *testing.T) {
 	}
 	args = chapterCluster()
 	args.AdminArns = []string{"arn:aws:sts::123456789012:assumed-role/admins/jane"}
-	if p, err := runCluster(t, chapterVpc(), args); err == nil || !strings.Contains(err.Error(), "AdminArns") || len(p.ByType(typeCluster)) != 0 {
+	if p, err := runCluster(t, chapterVpc(), args); err == nil || !strings.Contains(err.Error(), "clusterAdminArns") || len(p.ByType(typeCluster)) != 0 {
 		t.Errorf("session ARN accepted: %v", err)
 	}
 }
@@ -410,10 +411,13 @@ func TestIpv6ClusterRefusesBadArgs(t *testing.T) {
 		says   string
 	}{
 		{"IPv4 VPC", ipv4Vpc, func(*Ipv6ClusterArgs) {}, "needs an IPv6 VPC"},
-		{"instance type", chapterVpc(), func(a *Ipv6ClusterArgs) { a.NodeGroup.InstanceType = "t3" }, "NodeGroup.InstanceType"},
-		{"node counts", chapterVpc(), func(a *Ipv6ClusterArgs) { a.NodeGroup.DesiredSize = 5 }, "nodeDesiredSize = \"5\": must lie between nodeMinSize (2) and nodeMaxSize (2)"},
-		{"old vpc-cni", chapterVpc(), func(a *Ipv6ClusterArgs) { a.Addons.VpcCni = "v1.12.0-eksbuild.1" }, "ENABLE_V4_EGRESS"},
-		{"no name", chapterVpc(), func(a *Ipv6ClusterArgs) { a.ClusterName = "" }, "ClusterName"},
+		// The cluster's settings are refused as the stack file's keys are, by the same rules.
+		{"instance type", chapterVpc(), func(a *Ipv6ClusterArgs) { a.NodeInstanceType = "t3" }, "Ipv6Cluster cluster: nodeInstanceType = \"t3\""},
+		{"node counts", chapterVpc(), func(a *Ipv6ClusterArgs) { a.Nodes.DesiredSize = 5 }, "nodeDesiredSize = \"5\": must lie between nodeMinSize (2) and nodeMaxSize (2)"},
+		{"old vpc-cni", chapterVpc(), func(a *Ipv6ClusterArgs) { a.VpcCniVersion = "v1.12.0-eksbuild.1" }, "vpcCniVersion = \"v1.12.0-eksbuild.1\": ENABLE_V4_EGRESS"},
+		{"a service block", chapterVpc(), func(a *Ipv6ClusterArgs) { a.ServiceIpv4Cidr = "172.20.0.0/16" }, "serviceIpv4Cidr = \"172.20.0.0/16\": an IPv6 cluster takes its service block from EKS"},
+		{"a bad name", chapterVpc(), func(a *Ipv6ClusterArgs) { a.Name = "prod.eks" }, "clusterName = \"prod.eks\""},
+		{"no node group name", chapterVpc(), func(a *Ipv6ClusterArgs) { a.NodeGroupName = "" }, "NodeGroupName"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := chapterCluster()
@@ -442,13 +446,13 @@ func TestControlPlaneLogGroupIsOurs(t *testing.T) {
 		t.Error("the cluster does not wait for its log group")
 	}
 	off := chapterCluster()
-	off.ClusterLogTypes = nil
+	off.LogTypes = nil
 	if groups := mustRunCluster(t, off).ByType("aws:cloudwatch/logGroup:LogGroup"); len(groups) != 0 {
 		t.Errorf("logging off, and still log groups %v", groups)
 	}
 	bad := chapterCluster()
-	bad.ClusterLogRetentionDays = 45
-	if _, err := runCluster(t, chapterVpc(), bad); err == nil || !strings.Contains(err.Error(), "ClusterLogRetentionDays") {
+	bad.LogRetentionDays = 45
+	if _, err := runCluster(t, chapterVpc(), bad); err == nil || !strings.Contains(err.Error(), "clusterLogRetentionDays = \"45\"") {
 		t.Errorf("retention 45: %v", err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/workload"
@@ -34,18 +33,14 @@ type MultusNetworkArgs struct {
 
 // MultusAwsArgs are the AWS side of the secondary networks.
 type MultusAwsArgs struct {
-	ClusterName string
-	Region      string
-	Vpc         *DualStackVpc
-	// Tier is the subnet tier the networks live in (the plan's subnets).
-	Tier netplan.Tier
 	// Cluster is the cluster the Multus nodes join: ordinary nodes of it, with its role, security
-	// group and join parameters (endpoint, certificate authority, service block), started beside its
-	// own node group (NodePrerequisites). KubernetesVersion, its version, picks their AMI.
-	Cluster           *ClusterParts
-	KubernetesVersion string
-	InstanceType      string
-	Attachment        multus.Attachment
+	// group, join parameters (endpoint, certificate authority, service block), Kubernetes version and
+	// node instance type, in its region and VPC, started beside its own node group
+	// (NodePrerequisites).
+	Cluster *ClusterParts
+	// Tier is the subnet tier the networks live in (the plan's subnets).
+	Tier       netplan.Tier
+	Attachment multus.Attachment
 	// InstanceIds are the fixed instances, one per network, for multus.AttachInstances, and
 	// DeviceIndexes the index each takes its ENI at (multus.InstanceDeviceIndex, from what EC2
 	// reports attached to it).
@@ -97,16 +92,8 @@ func validateMultusArgs(name string, args *MultusNetworkArgs) error {
 	if a == nil {
 		return nil
 	}
-	if a.Vpc == nil || a.Cluster == nil || a.Cluster.EksCluster() == nil || a.ClusterName == "" || a.KubernetesVersion == "" {
-		return bad("Aws", "", "Vpc, Cluster (a cluster component's ClusterParts), ClusterName and KubernetesVersion are required")
-	}
-	if it, err := clusterspec.ParseInstanceType(a.InstanceType); err != nil {
-		return bad("Aws.InstanceType", a.InstanceType, err.Error())
-	} else if _, err := clusterspec.RecommendedAmiParameter(clusterspec.AL2023, a.KubernetesVersion, it); err != nil {
-		return bad("Aws.InstanceType", a.InstanceType, err.Error())
-	}
-	if _, err := clusterspec.LookupEniLimit(a.InstanceType); err != nil {
-		return bad("Aws.InstanceType", a.InstanceType, err.Error())
+	if a.Cluster == nil || a.Cluster.EksCluster() == nil {
+		return bad("Aws.Cluster", "", "the cluster the Multus nodes join is required: a cluster component's ClusterParts")
 	}
 	// The same rule, and message, as the stack file's multusAttachment and multusInstanceIds.
 	if fe := multus.ValidateAttachment(a.Attachment, a.InstanceIds, len(args.Networks)); fe != nil {
@@ -118,7 +105,7 @@ func validateMultusArgs(name string, args *MultusNetworkArgs) error {
 		}
 	}
 	for _, n := range args.Networks {
-		if _, err := a.Vpc.subnetIndex(a.Tier, n.AvailabilityZone); err != nil {
+		if _, err := a.Cluster.Vpc().subnetIndex(a.Tier, n.AvailabilityZone); err != nil {
 			return bad("Networks", n.Name, err.Error())
 		}
 	}

@@ -36,7 +36,7 @@ func multusAws(ctx *pulumi.Context, name string, args *MultusNetworkArgs, compon
 	var nodes []pulumi.Resource
 	var revisions pulumi.StringArray
 	for i, n := range args.Networks {
-		subnetId, _ := a.Vpc.SubnetId(a.Tier, n.AvailabilityZone)
+		subnetId, _ := a.Cluster.Vpc().SubnetId(a.Tier, n.AvailabilityZone)
 		eni, err := multusEni(ctx, name, a, n, subnetId, sg, parent)
 		if err != nil {
 			return nil, none, err
@@ -92,7 +92,7 @@ func multusEni(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multus.Netw
 		// finds its ENI by cluster, multus and Zone.
 		Tags: nameTags(eniName, a.Tags, map[string]string{
 			"multus": "true", "Zone": n.AvailabilityZone,
-			"node.k8s.amazonaws.com/no_manage": "true", "cluster": a.ClusterName,
+			"node.k8s.amazonaws.com/no_manage": "true", "cluster": a.Cluster.EksName(),
 		}),
 	}
 	if len(n.Eni.Prefixes) > 0 {
@@ -113,7 +113,7 @@ func multusAttachPolicy(ctx *pulumi.Context, name string, a *MultusAwsArgs, pare
 	if err != nil {
 		return nil, err
 	}
-	doc, err := clusterspec.MultusEniAttachPolicy(partition.Partition, a.ClusterName).JSON()
+	doc, err := clusterspec.MultusEniAttachPolicy(partition.Partition, a.Cluster.EksName()).JSON()
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func multusAttachPolicy(ctx *pulumi.Context, name string, a *MultusAwsArgs, pare
 // comes in from outside the group.
 func multusSecurityGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, tags pulumi.StringMap, parent pulumi.ResourceOrInvokeOption) (*ec2.SecurityGroup, error) {
 	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
-		VpcId:       a.Vpc.VpcId.ToStringOutput(),
+		VpcId:       a.Cluster.Vpc().VpcId.ToStringOutput(),
 		Description: pulumi.String("Multus secondary network ENIs"),
 		Tags:        tags,
 	}, parent)
@@ -146,7 +146,7 @@ func multusSecurityGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, tag
 		return nil, err
 	}
 	_, err = vpc.NewSecurityGroupEgressRule(ctx, name+"-to-vpc", &vpc.SecurityGroupEgressRuleArgs{
-		SecurityGroupId: sg.ID(), IpProtocol: pulumi.String("-1"), CidrIpv4: pulumi.String(a.Vpc.Plan.Input.CidrBlock),
+		SecurityGroupId: sg.ID(), IpProtocol: pulumi.String("-1"), CidrIpv4: pulumi.String(a.Cluster.Vpc().Plan.Input.CidrBlock),
 		Description: pulumi.String("Multus pods to the VPC"),
 	}, parent)
 	return sg, err
@@ -167,27 +167,27 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 	var none pulumi.StringOutput
 	zoneLetter := n.AvailabilityZone[len(n.AvailabilityZone)-1:]
 	resourceName := name + "-nodes-" + zoneLetter
-	limits, err := clusterspec.LookupEniLimit(a.InstanceType)
+	limits, err := clusterspec.LookupEniLimit(a.Cluster.Settings().NodeInstanceType)
 	if err != nil {
 		return nil, none, err
 	}
-	instance, err := clusterspec.ParseInstanceType(a.InstanceType)
+	instance, err := a.Cluster.Settings().NodeInstance()
 	if err != nil {
 		return nil, none, err
 	}
-	subnetCidr, err := a.Vpc.subnetCidr(a.Tier, n.AvailabilityZone)
+	subnetCidr, err := a.Cluster.Vpc().subnetCidr(a.Tier, n.AvailabilityZone)
 	if err != nil {
 		return nil, none, err
 	}
 	ngName := clusterspec.NodeGroupName("multus-"+zoneLetter, instance, true, []string{subnetCidr})
 	parent := pulumi.Parent(component)
 	params := multus.UserDataParams{
-		ClusterName: a.ClusterName, Zone: n.AvailabilityZone, Region: a.Region, NodeGroup: ngName,
+		ClusterName: a.Cluster.EksName(), Zone: n.AvailabilityZone, Region: a.Cluster.Region(), NodeGroup: ngName,
 		// The VPC CNI cannot use the no_manage ENI, but would count it.
 		MaxPods: limits.MaxPods(1),
 	}
-	launch, err := recommendedAmiLaunch(ctx, parent, clusterspec.AL2023, a.KubernetesVersion, instance,
-		clusterJoin{a.ClusterName, a.Cluster.Endpoint, a.Cluster.CertificateAuthorityData, a.Cluster.ServiceCidr},
+	launch, err := recommendedAmiLaunch(ctx, parent, clusterspec.AL2023, a.Cluster.Settings().KubernetesVersion, instance,
+		clusterJoin{a.Cluster.EksName(), a.Cluster.Endpoint, a.Cluster.CertificateAuthorityData, a.Cluster.ServiceCidr},
 		nodeadm.Node{MaxPods: params.MaxPods, NodeGroup: ngName},
 		func(endpoint string) ([]string, error) {
 			p := params
@@ -201,10 +201,10 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 	deps := append([]pulumi.Resource{eni, attachPolicy}, a.Cluster.NodePrerequisites()...)
 	return newManagedNodeGroup(ctx, resourceName, managedNodeGroup{
 		component:     component,
-		clusterName:   a.ClusterName,
+		clusterName:   a.Cluster.EksName(),
 		cluster:       a.Cluster.EksCluster(),
 		nodeGroupName: ngName,
-		description:   "Multus nodes of " + a.ClusterName + " in " + n.AvailabilityZone,
+		description:   "Multus nodes of " + a.Cluster.EksName() + " in " + n.AvailabilityZone,
 		nodeRoleArn:   a.Cluster.NodeRoleArn,
 		subnetIds:     pulumi.StringArray{subnetId},
 		instance:      instance,

@@ -242,7 +242,7 @@ func runIpv4ClusterWith(t *testing.T, change func(*Ipv4ClusterArgs)) (*plan.Plan
 			return err
 		}
 		args := &Ipv4ClusterArgs{ClusterArgs: chapterCluster().ClusterArgs}
-		args.Vpc, args.NodeGroup.Name = vpc, "ipv4mng"
+		args.Vpc, args.NodeGroupName = vpc, "ipv4mng"
 		change(args)
 		_, err = NewIpv4Cluster(ctx, "cluster", args)
 		return err
@@ -323,7 +323,7 @@ func TestPolicyEngineSetsTheVpcCniAddon(t *testing.T) {
 func runPrefixCluster(t *testing.T, instanceType string) (*plan.Plan, error) {
 	t.Helper()
 	return runIpv4ClusterWith(t, func(a *Ipv4ClusterArgs) {
-		a.NodeGroup.InstanceType, a.WarmPrefixTarget, a.PrefixDelegation = instanceType, 2, true
+		a.NodeInstanceType, a.WarmPrefixTarget, a.PrefixDelegation = instanceType, 2, true
 	})
 }
 
@@ -361,7 +361,7 @@ func TestIpv4PrefixDelegation(t *testing.T) {
 		t.Errorf("launch template without prefix delegation: image %v, user data %v", lt.Input("imageId"), lt.Input("userData"))
 	}
 
-	if p, err := runPrefixCluster(t, "m4.large"); err == nil || !strings.Contains(err.Error(), "need a Nitro instance type") || len(p.ByType(typeCluster)) != 0 {
+	if p, err := runPrefixCluster(t, "m4.large"); err == nil || !strings.Contains(err.Error(), "prefixDelegation = \"true\": m4.large is not a Nitro instance type") || len(p.ByType(typeCluster)) != 0 {
 		t.Errorf("prefix delegation on m4.large: %v", err)
 	}
 }

@@ -55,7 +55,7 @@ func dayTwoPredictions(t *testing.T, m daytwo.Matrix, preset string) []dayTwoPre
 		if err != nil {
 			t.Fatal(err)
 		}
-		account := []plan.RunningCluster{runningAsPlanned(t, before, decoded.KubernetesVersion)}
+		account := []plan.RunningCluster{runningAsPlanned(t, before, decoded.Cluster.KubernetesVersion)}
 		after, err := run(s.Apply(cfg, config.Project), release, account)
 		if err != nil {
 			out = append(out, dayTwoPrediction{refusal: err})

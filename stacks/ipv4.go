@@ -19,9 +19,7 @@ func Ipv4(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 		return nil, err
 	}
 	cluster, err := components.NewIpv4Cluster(ctx, "cluster", &components.Ipv4ClusterArgs{
-		ClusterArgs:      b.clusterArgs(cfg, cfg.EksClusterName(ctx.Stack()), Ipv4NodeGroupName),
-		ServiceIpv4Cidr:  cfg.ServiceIpv4Cidr,
-		PrefixDelegation: cfg.PrefixDelegation,
+		ClusterArgs: b.clusterArgs(cfg, Ipv4NodeGroupName),
 	}, pulumi.Provider(b.provider))
 	if err != nil {
 		return nil, err
@@ -34,9 +32,7 @@ func Ipv4(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 	var multusAws *components.MultusAwsArgs
 	if cfg.Multus.Enabled {
 		multusAws = &components.MultusAwsArgs{
-			ClusterName: cfg.EksClusterName(ctx.Stack()), Region: cfg.Region, Vpc: b.vpc, Tier: cfg.Multus.SubnetTier,
-			Cluster: &cluster.ClusterParts, KubernetesVersion: cfg.KubernetesVersion,
-			InstanceType: cfg.NodeInstanceType, Attachment: cfg.Multus.Attachment,
+			Cluster: &cluster.ClusterParts, Tier: cfg.Multus.SubnetTier, Attachment: cfg.Multus.Attachment,
 			InstanceIds: cfg.Multus.InstanceIds, DeviceIndexes: b.multusDeviceIndexes,
 		}
 	}

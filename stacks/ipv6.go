@@ -22,7 +22,7 @@ func Ipv6(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 	}
 	clusterName := cfg.EksClusterName(ctx.Stack())
 	cluster, err := components.NewIpv6Cluster(ctx, "cluster", &components.Ipv6ClusterArgs{
-		ClusterArgs: b.clusterArgs(cfg, clusterName, Ipv6NodeGroupName),
+		ClusterArgs: b.clusterArgs(cfg, Ipv6NodeGroupName),
 		NodeSnat:    cfg.Ipv4Egress.NodeSnat(),
 	}, pulumi.Provider(b.provider))
 	if err != nil {

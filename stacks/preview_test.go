@@ -109,7 +109,7 @@ func refusedOnARunningStack(t *testing.T, pair plandiff.Pair, base *plan.Plan) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	running := runningAsPlanned(t, base, baseCfg.KubernetesVersion)
+	running := runningAsPlanned(t, base, baseCfg.Cluster.KubernetesVersion)
 	cfg := pairHeadConfig(t, pair)
 	_, err = plan.Run(plan.Options{Project: config.Project, Stack: pair.Stack, Config: cfg,
 		RunningClusters: []plan.RunningCluster{running}}, Program(cfg))

@@ -75,8 +75,9 @@ type base struct {
 	multusNetworks []multus.Network
 	// multusDeviceIndexes are where multusAttachment instances attaches each zone's ENI.
 	multusDeviceIndexes []int
-	// addons are the add-on versions, "latest" resolved.
-	addons components.AddonVersions
+	// cluster is the configuration's cluster settings with each add-on version "latest" resolved to
+	// EKS's answer, which was checked before anything registered.
+	cluster clusterspec.Settings
 }
 
 // newBase creates the explicit AWS provider, resolves the availability zones and builds the VPC from
@@ -106,13 +107,11 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 		return nil, err
 	}
 	// "latest" add-on versions are EKS's answer now, checked like pins before anything is created.
-	addons, err := components.ResolveAddonVersions(ctx, cfg.KubernetesVersion, components.AddonVersions{
-		VpcCni: cfg.VpcCniVersion, Coredns: cfg.CorednsVersion, KubeProxy: cfg.KubeProxyVersion,
-	}, pulumi.Provider(provider))
+	cluster, err := components.ResolveAddonVersions(ctx, cfg.Cluster, pulumi.Provider(provider))
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.CheckResolvedVpcCni(addons.VpcCni); err != nil {
+	if err := cfg.CheckResolvedVpcCni(cluster.VpcCniVersion); err != nil {
 		return nil, err
 	}
 	// Everything the plans can refuse is refused before the VPC registers.
@@ -149,7 +148,7 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &base{provider: provider, vpc: vpc, multusNetworks: networks, multusDeviceIndexes: deviceIndexes, addons: addons}, nil
+	return &base{provider: provider, vpc: vpc, multusNetworks: networks, multusDeviceIndexes: deviceIndexes, cluster: cluster}, nil
 }
 
 // multusDeviceIndexes are the device indexes at which the fixed instances of multusAttachment
@@ -267,26 +266,15 @@ func availabilityZones(ctx *pulumi.Context, cfg *config.Config, provider pulumi.
 }
 
 // clusterArgs are the cluster settings every scenario takes from the configuration.
-func (b *base) clusterArgs(cfg *config.Config, clusterName, nodeGroupName string) components.ClusterArgs {
+func (b *base) clusterArgs(cfg *config.Config, nodeGroupName string) components.ClusterArgs {
 	return components.ClusterArgs{
-		ClusterName:                clusterName,
-		KubernetesVersion:          cfg.KubernetesVersion,
-		Vpc:                        b.vpc,
-		ClusterLogTypes:            cfg.ClusterLogTypes,
-		ClusterLogRetentionDays:    cfg.ClusterLogRetentionDays,
-		EndpointPublicAccessCidrs:  cfg.EndpointPublicAccessCidrs,
-		EndpointPrivateAccessCidrs: cfg.EndpointPrivateAccessCidrs,
-		AdminArns:                  cfg.ClusterAdminArns,
-		Region:                     cfg.Region,
-		AwsProfile:                 cfg.Profile,
-		NodeGroup: components.NodeGroupArgs{
-			Name: nodeGroupName, InstanceType: cfg.NodeInstanceType,
-			MinSize: cfg.NodeMinSize, DesiredSize: cfg.NodeDesiredSize, MaxSize: cfg.NodeMaxSize,
-		},
-		Addons:           b.addons,
-		WarmPrefixTarget: cfg.WarmPrefixTarget,
-		VpcCniIpvlan:     cfg.Multus.Enabled,
-		PolicyEngine:     cfg.PolicyEngine,
+		Settings:      b.cluster,
+		Vpc:           b.vpc,
+		Region:        cfg.Region,
+		AwsProfile:    cfg.Profile,
+		NodeGroupName: nodeGroupName,
+		VpcCniIpvlan:  cfg.Multus.Enabled,
+		PolicyEngine:  cfg.PolicyEngine,
 	}
 }
 

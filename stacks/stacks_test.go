@@ -1453,7 +1453,7 @@ func TestThePreviewRoleMayMakeEveryLookup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		running := runningAfterUp(t, stack, files.Config, cfg.KubernetesVersion, map[string]string{"ng": cfg.KubernetesVersion})
+		running := runningAfterUp(t, stack, files.Config, cfg.Cluster.KubernetesVersion, map[string]string{"ng": cfg.Cluster.KubernetesVersion})
 		withAdmins := maps.Clone(files.Config)
 		withAdmins[config.Project+":clusterAdminArns"] = `["arn:aws:iam::123456789012:role/platform-admins"]`
 		runs := []struct {

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"eks-advanced-networking/internal/clusterspec"
@@ -38,56 +37,34 @@ func (c *Config) kubernetesLayerParts() string {
 	return strings.Join(parts, "")
 }
 
-// validateEndpointAccess checks who may reach the cluster's API endpoint. With public access off,
+// validateEndpointAccess checks that the deployer can reach the API endpoint. With public access off,
 // EKS's API server "can only receive requests from within the cluster VPC" (EKS API reference,
 // VpcConfigRequest), so a stack that installs a Kubernetes layer during `pulumi up` must name a path
-// from the deployer: its public address, or the network it runs in.
+// from the deployer: its public address, or the network it runs in. (The blocks themselves are the
+// cluster's settings' to check.)
 func (c *Config) validateEndpointAccess() []error {
-	var errs []error
-	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
-	ipv6 := c.Ipv6Cluster()
-	if n := len(c.EndpointPublicAccessCidrs); n > clusterspec.MaxPublicAccessCidrs {
-		add("endpointPublicAccessCidrs", strconv.Itoa(n)+" blocks", fmt.Sprintf("EKS takes at most %d; merge neighbouring blocks", clusterspec.MaxPublicAccessCidrs))
+	if !c.HasKubernetesLayer() || len(c.Cluster.EndpointPublicAccessCidrs) > 0 || len(c.Cluster.EndpointPrivateAccessCidrs) > 0 {
+		return nil
 	}
-	for _, cidr := range c.EndpointPublicAccessCidrs {
-		p, err := clusterspec.CheckPublicAccessCidr(cidr, ipv6)
-		switch {
-		case err != nil:
-			add("endpointPublicAccessCidrs", cidr, err.Error())
-		case p.Bits() == 0:
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s:endpointPublicAccessCidrs contains %s: the cluster's API endpoint is open to the whole internet", Project, p))
-		}
-	}
-	for _, cidr := range c.EndpointPrivateAccessCidrs {
-		if _, err := clusterspec.CheckPrivateAccessCidr(cidr); err != nil {
-			add("endpointPrivateAccessCidrs", cidr, err.Error())
-		}
-	}
-	if c.HasKubernetesLayer() && len(c.EndpointPublicAccessCidrs) == 0 && len(c.EndpointPrivateAccessCidrs) == 0 {
-		add("endpointPublicAccessCidrs", "", fmt.Sprintf(
-			"scenario %s installs %s through the cluster's API endpoint during pulumi up, and with no access CIDRs that endpoint is private and closed to the deployer. "+
-				"Set the public address pulumi runs from: pulumi config set --path '%s:endpointPublicAccessCidrs[0]' \"$(curl -s https://checkip.amazonaws.com)/32\"; "+
-				"or, if pulumi runs inside the VPC or a network connected to it, set %s:endpointPrivateAccessCidrs to that network's block",
-			c.Scenario, c.kubernetesLayerParts(), Project, Project))
-	}
-	return errs
+	return []error{keyError(clusterspec.KeyEndpointPublicAccessCidrs, "", fmt.Sprintf(
+		"scenario %s installs %s through the cluster's API endpoint during pulumi up, and with no access CIDRs that endpoint is private and closed to the deployer. "+
+			"Set the public address pulumi runs from: pulumi config set --path '%s:endpointPublicAccessCidrs[0]' \"$(curl -s https://checkip.amazonaws.com)/32\"; "+
+			"or, if pulumi runs inside the VPC or a network connected to it, set %s:endpointPrivateAccessCidrs to that network's block",
+		c.Scenario, c.kubernetesLayerParts(), Project, Project))}
 }
 
-// validateClusterAdmins checks the principals that get cluster admin.
+// validateClusterAdmins checks that the principals that get cluster admin are in the region's
+// partition. (Their form is the cluster's settings' to check.)
 func (c *Config) validateClusterAdmins() []error {
+	if c.Region == "" {
+		return nil
+	}
 	var errs []error
-	seen := map[string]bool{}
-	for _, arn := range c.ClusterAdminArns {
-		p, err := clusterspec.ParseIamPrincipal(arn)
-		switch {
-		case err != nil:
-			errs = append(errs, keyError("clusterAdminArns", arn, err.Error()))
-		case c.Region != "" && p.Partition != clusterspec.PartitionOf(c.Region):
-			errs = append(errs, keyError("clusterAdminArns", arn, fmt.Sprintf("%s is in partition %s; this ARN is in %s", c.Region, clusterspec.PartitionOf(c.Region), p.Partition)))
-		case seen[arn]:
-			errs = append(errs, keyError("clusterAdminArns", arn, "listed twice; EKS takes one access entry per principal"))
+	partition := clusterspec.PartitionOf(c.Region)
+	for _, arn := range c.Cluster.AdminArns {
+		if p, err := clusterspec.ParseIamPrincipal(arn); err == nil && p.Partition != partition {
+			errs = append(errs, keyError(clusterspec.KeyAdminArns, arn, fmt.Sprintf("%s is in partition %s; this ARN is in %s", c.Region, partition, p.Partition)))
 		}
-		seen[arn] = true
 	}
 	return errs
 }

@@ -3,10 +3,11 @@
 // validates everything before a single resource is registered. Every error names the key, the value
 // and what would be valid.
 //
-// keys.go declares every key (Pulumi.yaml repeats them; a test keeps the two equal); decode.go reads
-// them strictly; validate.go, access.go (API endpoint and admins) and fields.go (the plain packages'
-// field names as keys) check them; scenarios.go is the table of scenarios; derive.go computes what
-// the stacks build from them (the VPC input, the Multus networks, the cluster name).
+// keys.go composes every key from the features' Settings (Pulumi.yaml is generated from them);
+// decode.go reads them strictly; validate.go and access.go (API endpoint and admins) run each
+// feature's Validate and the rules that span features; scenarios.go is the table of scenarios;
+// derive.go computes what the stacks build from them (the VPC input, the Multus networks, the
+// cluster name).
 package config
 
 import (
@@ -64,27 +65,8 @@ type Config struct {
 	Vpc        netplan.Settings
 	Ipv4Egress Ipv4Egress
 
-	ClusterName               string // empty: eks-<stack>
-	KubernetesVersion         string
-	ClusterLogTypes           []string
-	ClusterLogRetentionDays   int
-	EndpointPublicAccessCidrs []string
-	// EndpointPrivateAccessCidrs are networks inside or connected to the VPC that may reach the
-	// private endpoint (the deployer's, when pulumi runs there).
-	EndpointPrivateAccessCidrs []string
-	// ClusterAdminArns get cluster admin through access entries.
-	ClusterAdminArns []string
-	ServiceIpv4Cidr  string
-	NodeInstanceType string
-	NodeMinSize      int
-	NodeDesiredSize  int
-	NodeMaxSize      int
-	VpcCniVersion    string
-	CorednsVersion   string
-	KubeProxyVersion string
-	WarmPrefixTarget int
-	// PrefixDelegation turns the VPC CNI's prefix mode on for an IPv4 cluster.
-	PrefixDelegation bool
+	// Cluster is the EKS cluster's settings (clusterspec.Keys).
+	Cluster clusterspec.Settings
 
 	// LoadBalancerController installs the AWS Load Balancer Controller.
 	LoadBalancerController bool

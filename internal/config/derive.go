@@ -32,7 +32,7 @@ func (c *Config) VpcMultusNetworks(vpc netplan.VpcPlan) ([]multus.Network, error
 
 // multusNetworks plans the secondary networks, with errors naming the config key.
 func (c *Config) multusNetworks(subnetsOf func(multus.NetworkSettings) []multus.Subnet) ([]multus.Network, error) {
-	networks, err := multus.PlanNetworks(c.Multus, c.NodeInstanceType, subnetsOf)
+	networks, err := multus.PlanNetworks(c.Multus, c.Cluster.NodeInstanceType, subnetsOf)
 	var fe *field.Error
 	if errors.As(err, &fe) {
 		return nil, settings.Errors(keyPrefix, field.ErrorList{fe})
@@ -40,20 +40,8 @@ func (c *Config) multusNetworks(subnetsOf func(multus.NetworkSettings) []multus.
 	return networks, err
 }
 
-// EksClusterName is the cluster's name: clusterName, or eks-<stack> with characters EKS refuses
-// replaced by -.
-func (c *Config) EksClusterName(stack string) string {
-	if c.ClusterName != "" {
-		return c.ClusterName
-	}
-	name := []byte("eks-" + stack)
-	for i, b := range name {
-		if (b < 'a' || b > 'z') && (b < 'A' || b > 'Z') && (b < '0' || b > '9') && b != '-' && b != '_' {
-			name[i] = '-'
-		}
-	}
-	return string(name[:min(len(name), 100)])
-}
+// EksClusterName is the cluster's name: clusterName, or eks-<stack> (clusterspec.Settings.EksName).
+func (c *Config) EksClusterName(stack string) string { return c.Cluster.EksName(stack) }
 
 // ZoneCount is how many availability zones the stack uses.
 func (c *Config) ZoneCount() int {
@@ -83,7 +71,7 @@ func placeholderZones(c *Config) []string {
 // VerifyInput is what the checks follow: the same switches the resources are built from, and the
 // Multus networks the stack built (the first one's demo pod is checked).
 func (c *Config) VerifyInput(networks []multus.Network) verify.Input {
-	in := verify.Input{Image: c.BusyboxImage, KubernetesVersion: c.KubernetesVersion}
+	in := verify.Input{Image: c.BusyboxImage, KubernetesVersion: c.Cluster.KubernetesVersion}
 	if c.Ipv6Cluster() {
 		// Validation has refused targets that do not parse.
 		ipv4, ipv6, _ := c.VerifyTargets.Targets()

@@ -27,14 +27,16 @@ type Key struct {
 const MinAvailabilityZones = netplan.MinAvailabilityZones
 
 // Keys is every key of the project namespace, in the order the docs list them. A feature that owns
-// its settings declares its keys in its own package (lbcontroller.Keys, calico.Keys through
-// policyEngineSettings, netplan.Keys, multus.Keys, verify.Keys); the rest are still here.
+// its settings declares its keys in its own package (netplan.Keys, clusterspec.Keys,
+// lbcontroller.Keys, calico.Keys through policyEngineSettings, multus.Keys, verify.Keys); the keys
+// that span features or choose between them are here.
 var Keys = slices.Concat(
 	scenarioKey,
 	section(netplan.Keys, func(c *Config) *netplan.Settings { return &c.Vpc }),
 	ipv4EgressKey,
 	section(netplan.DnsKeys, func(c *Config) *netplan.Settings { return &c.Vpc }),
-	keysBeforeLoadBalancerController,
+	section(clusterspec.Keys, func(c *Config) *clusterspec.Settings { return &c.Cluster }),
+	loadBalancerControllerKey,
 	section(lbcontroller.Keys, func(c *Config) *lbcontroller.Settings { return &c.LoadBalancer }),
 	section(lbcontroller.DemoKeys, func(c *Config) *lbcontroller.DemoSettings { return &c.LoadBalancerDemo }),
 	policyEngineKey,
@@ -62,69 +64,9 @@ var ipv4EgressKey = []Key{
 		func(c *Config, raw string) error { c.Ipv4Egress = Ipv4Egress(raw); return nil }},
 }
 
-// keysBeforeLoadBalancerController run from the cluster's name up to the controller's switch,
-// loadBalancerController.
-var keysBeforeLoadBalancerController = []Key{
-	{"clusterName", "string", "",
-		"EKS cluster name. Empty means eks-<stack>.",
-		func(c *Config, raw string) error { c.ClusterName = raw; return nil }},
-	{"kubernetesVersion", "string", clusterspec.DefaultKubernetesVersion,
-		"Kubernetes version of the cluster. Versions EKS can no longer create are refused; versions in paid extended support are warned about.",
-		func(c *Config, raw string) error { c.KubernetesVersion = raw; return nil }},
-	{"clusterLogTypes", "array", []any{"api", "audit", "authenticator"},
-		"Control-plane log types sent to CloudWatch Logs: any of api, audit, authenticator, controllerManager, scheduler. Empty turns logging off.",
-		func(c *Config, raw string) (err error) { c.ClusterLogTypes, err = settings.ParseStrings(raw); return }},
-	{"clusterLogRetentionDays", "integer", 90,
-		"Days CloudWatch Logs keeps the control-plane logs: one of CloudWatch's retention periods (1, 3, 5, 7, 14, 30, 60, 90, 120, 180, 365, ...), or 0 to keep them for ever. The program creates the log group /aws/eks/<cluster>/cluster before the cluster, so destroy removes it.",
-		func(c *Config, raw string) (err error) {
-			c.ClusterLogRetentionDays, err = settings.ParseInt(raw)
-			return
-		}},
-	{"endpointPublicAccessCidrs", "array", []any{},
-		"Public addresses that may reach the cluster's public API endpoint, e.g. [203.0.113.7/32] for the machine that runs pulumi and kubectl (IPv6 blocks too on the ipv6 scenario, whose endpoint is dual-stack). Empty turns the public endpoint off. A stack with a Kubernetes layer (Calico, demoApps, Multus) needs this or endpointPrivateAccessCidrs.",
-		func(c *Config, raw string) (err error) {
-			c.EndpointPublicAccessCidrs, err = settings.ParseStrings(raw)
-			return
-		}},
-	{"endpointPrivateAccessCidrs", "array", []any{},
-		"Networks inside or connected to the VPC (a CI runner in the VPC, a VPN, peering) that may reach the private API endpoint on port 443, e.g. [10.20.0.0/16]. Set it when pulumi runs there and the endpoint stays private.",
-		func(c *Config, raw string) (err error) {
-			c.EndpointPrivateAccessCidrs, err = settings.ParseStrings(raw)
-			return
-		}},
-	{"clusterAdminArns", "array", []any{},
-		"IAM role or user ARNs that get cluster admin (an access entry with AmazonEKSClusterAdminPolicy, cluster scope), e.g. [arn:aws:iam::123456789012:role/platform-admins]. The identity that creates the cluster is admin already; do not list it.",
-		func(c *Config, raw string) (err error) { c.ClusterAdminArns, err = settings.ParseStrings(raw); return }},
-	{"serviceIpv4Cidr", "string", "",
-		"IPv4 block for Kubernetes services of an IPv4 cluster (EKS picks one when empty). IPv6 clusters take their service block from EKS and must leave it empty.",
-		func(c *Config, raw string) error { c.ServiceIpv4Cidr = raw; return nil }},
-	{"nodeInstanceType", "string", "t3.medium",
-		"EC2 instance type of the managed node group. Graviton types (m7g.large) get the ARM64 AL2023 AMI.",
-		func(c *Config, raw string) error { c.NodeInstanceType = raw; return nil }},
-	{"nodeMinSize", "integer", 2,
-		"Minimum number of nodes (0 lets the group scale to zero).",
-		func(c *Config, raw string) (err error) { c.NodeMinSize, err = settings.ParseInt(raw); return }},
-	{"nodeDesiredSize", "integer", 2,
-		"Desired number of nodes, between nodeMinSize and nodeMaxSize.",
-		func(c *Config, raw string) (err error) { c.NodeDesiredSize, err = settings.ParseInt(raw); return }},
-	{"nodeMaxSize", "integer", 2,
-		"Maximum number of nodes.",
-		func(c *Config, raw string) (err error) { c.NodeMaxSize, err = settings.ParseInt(raw); return }},
-	{"vpcCniVersion", "string", clusterspec.Latest,
-		"vpc-cni add-on version, e.g. v1.22.1-eksbuild.2, or latest: the most recent version EKS offers for kubernetesVersion.",
-		func(c *Config, raw string) error { c.VpcCniVersion = raw; return nil }},
-	{"corednsVersion", "string", clusterspec.Latest,
-		"coredns add-on version, or latest.",
-		func(c *Config, raw string) error { c.CorednsVersion = raw; return nil }},
-	{"kubeProxyVersion", "string", clusterspec.Latest,
-		"kube-proxy add-on version, or latest.",
-		func(c *Config, raw string) error { c.KubeProxyVersion = raw; return nil }},
-	{"warmPrefixTarget", "integer", 1,
-		"VPC CNI WARM_PREFIX_TARGET: how many spare address prefixes each node keeps (1 to 8). IPv6 nodes get a /80 per prefix; IPv4 nodes a /28, with prefixDelegation.",
-		func(c *Config, raw string) (err error) { c.WarmPrefixTarget, err = settings.ParseInt(raw); return }},
-	{"prefixDelegation", "boolean", false,
-		"IPv4 clusters: the VPC CNI hands pods addresses from /28 prefixes on the node's ENIs (ENABLE_PREFIX_DELEGATION), so a node holds up to 110 pods (250 from 30 vCPUs) instead of a few per ENI. Nitro instances only. IPv6 clusters always use prefixes.",
-		func(c *Config, raw string) (err error) { c.PrefixDelegation, err = settings.ParseBool(raw); return }},
+// loadBalancerControllerKey follows the cluster's keys (clusterspec.Keys); the controller's own
+// (lbcontroller.Keys) follow it.
+var loadBalancerControllerKey = []Key{
 	{"loadBalancerController", "boolean", false,
 		"Install the AWS Load Balancer Controller (chart aws-load-balancer-controller, on an IRSA role trusted only by its service account), which Services of type LoadBalancer and Ingresses need; IPv6 clusters have no other way. With demoApps, a demo NLB Service too.",
 		func(c *Config, raw string) (err error) {

@@ -80,27 +80,15 @@ func (c *Config) Validate(today time.Time) error {
 	return errors.Join(errs...)
 }
 
-// vpcCniErrors are what a vpc-cni version cannot do for this stack: IPv6 with ENABLE_V4_EGRESS, or
-// the ipvlan plugin Multus needs.
-func (c *Config) vpcCniErrors(v clusterspec.AddonVersion) []error {
-	return clusterspec.VpcCniNeeds{Ipv6: c.Ipv6Cluster(), Ipvlan: c.Multus.Enabled}.Check(v)
+// clusterContext is what the cluster's own rules read of the rest of the configuration.
+func (c *Config) clusterContext(today time.Time) clusterspec.ValidationContext {
+	return clusterspec.ValidationContext{Today: today, Family: c.ScenarioSpec().IpFamily, Ipvlan: c.Multus.Enabled}
 }
 
 // CheckResolvedVpcCni checks the vpc-cni version EKS answered for "latest" at deploy time, as a pin
-// would have been checked. (Its offered range is not checked: EKS's answer is the authority.)
+// would have been checked.
 func (c *Config) CheckResolvedVpcCni(version string) error {
-	if c.VpcCniVersion != clusterspec.Latest {
-		return nil
-	}
-	v, err := clusterspec.ParseAddonVersion(version)
-	if err != nil {
-		return fmt.Errorf("EKS answered %s for the latest vpc-cni: %w", version, err)
-	}
-	var errs []error
-	for _, e := range c.vpcCniErrors(v) {
-		errs = append(errs, keyError("vpcCniVersion", clusterspec.Latest, fmt.Sprintf("EKS offers %s as the latest vpc-cni for Kubernetes %s, and %v; pin a version", version, c.KubernetesVersion, e)))
-	}
-	return errors.Join(errs...)
+	return settings.Errors(keyPrefix, c.Cluster.CheckResolvedVpcCni(version, c.clusterContext(time.Time{})))
 }
 
 // CheckRunningCluster checks, at preview, that one pulumi up can take the cluster the stack already
@@ -110,14 +98,14 @@ func (c *Config) CheckResolvedVpcCni(version string) error {
 // refused before anything changes rather than after the VPC and IAM have, or after a delete.
 func (c *Config) CheckRunningCluster(running clusterspec.RunningCluster, vpc netplan.RunningVpc, layout netplan.VpcPlan) error {
 	var errs []error
-	if err := clusterspec.CheckVersionUpdate(running, c.KubernetesVersion); err != nil {
-		errs = append(errs, keyError("kubernetesVersion", c.KubernetesVersion, err.Error()))
+	if err := clusterspec.CheckVersionUpdate(running, c.Cluster.KubernetesVersion); err != nil {
+		errs = append(errs, keyError(clusterspec.KeyKubernetesVersion, c.Cluster.KubernetesVersion, err.Error()))
 	}
 	if err := clusterspec.CheckIpFamilyUpdate(running, c.ScenarioSpec().IpFamily); err != nil {
 		errs = append(errs, keyError("scenario", string(c.Scenario), err.Error()))
 	}
-	if err := clusterspec.CheckServiceCidrUpdate(running, c.ServiceIpv4Cidr); err != nil {
-		errs = append(errs, keyError("serviceIpv4Cidr", c.ServiceIpv4Cidr, err.Error()))
+	if err := clusterspec.CheckServiceCidrUpdate(running, c.Cluster.ServiceIpv4Cidr); err != nil {
+		errs = append(errs, keyError(clusterspec.KeyServiceIpv4Cidr, c.Cluster.ServiceIpv4Cidr, err.Error()))
 	}
 	if err := netplan.CheckReaddressing(vpc, layout); err != nil {
 		var fe *field.Error
@@ -132,93 +120,24 @@ func (c *Config) CheckRunningCluster(running clusterspec.RunningCluster, vpc net
 	return errors.Join(errs...)
 }
 
-// addonOfKey names the add-on each version key pins.
-var addonOfKey = map[string]string{"vpcCniVersion": "vpc-cni", "corednsVersion": "coredns", "kubeProxyVersion": "kube-proxy"}
-
-// ClusterLogTypes are the control-plane log types EKS accepts.
-var ClusterLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
-
-// yamlFloat catches a version like 1.30 that YAML turned into the number 1.3.
-var yamlFloat = regexp.MustCompile(`^1\.[0-9]$`)
-
-var clusterNamePattern = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
-
-// validateCluster checks the keys of the EKS cluster.
+// validateCluster checks the cluster's settings (clusterspec.Settings) and the rules they share with
+// the rest of the stack.
 func (c *Config) validateCluster(today time.Time) []error {
 	var errs []error
 	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
-
-	if c.ClusterName != "" && !clusterNamePattern.MatchString(c.ClusterName) {
-		add("clusterName", c.ClusterName, "EKS names are 1 to 100 letters, digits, - and _, starting with a letter or digit")
+	vc := c.clusterContext(today)
+	if err := settings.Errors(keyPrefix, c.Cluster.Validate(vc)); err != nil {
+		errs = append(errs, err)
 	}
-	if support, err := clusterspec.SupportOn(c.KubernetesVersion, today); err != nil {
-		reason := err.Error()
-		if yamlFloat.MatchString(c.KubernetesVersion) {
-			reason += fmt.Sprintf(" (YAML reads 1.%s0 as the number %s: quote the version)", strings.TrimPrefix(c.KubernetesVersion, "1."), c.KubernetesVersion)
-		}
-		add("kubernetesVersion", c.KubernetesVersion, reason)
-	} else if support.Warning != "" {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("%s:kubernetesVersion: %s", Project, support.Warning))
-	}
-	if err := clusterspec.CheckLogRetention(c.ClusterLogRetentionDays); err != nil {
-		add("clusterLogRetentionDays", strconv.Itoa(c.ClusterLogRetentionDays), err.Error())
-	}
-	for _, t := range c.ClusterLogTypes {
-		if !slices.Contains(ClusterLogTypes, t) {
-			add("clusterLogTypes", t, "unknown log type; use any of "+strings.Join(ClusterLogTypes, ", "))
-		}
+	for _, w := range c.Cluster.Warnings(vc) {
+		c.Warnings = append(c.Warnings, Project+":"+w)
 	}
 	errs = append(errs, c.validateEndpointAccess()...)
 	errs = append(errs, c.validateClusterAdmins()...)
-	if c.ServiceIpv4Cidr != "" {
-		if c.Ipv6Cluster() {
-			add("serviceIpv4Cidr", c.ServiceIpv4Cidr, "an IPv6 cluster takes its service block from EKS (an IPv6 /108); leave it empty")
-		} else if err := clusterspec.ValidateServiceIpv4Cidr(c.ServiceIpv4Cidr); err != nil {
-			add("serviceIpv4Cidr", c.ServiceIpv4Cidr, err.Error())
-		}
-	}
-	if it, err := clusterspec.ParseInstanceType(c.NodeInstanceType); err != nil {
-		add("nodeInstanceType", c.NodeInstanceType, err.Error())
-	} else if err := clusterspec.CheckInstanceType(c.NodeInstanceType); err != nil {
-		add("nodeInstanceType", c.NodeInstanceType, err.Error())
-	} else if _, err := clusterspec.AmiType(clusterspec.AL2023, it); err != nil {
-		add("nodeInstanceType", c.NodeInstanceType, err.Error())
-	}
-	sizeErrors := (clusterspec.NodeGroupSize{MinSize: c.NodeMinSize, DesiredSize: c.NodeDesiredSize, MaxSize: c.NodeMaxSize}).Validate()
-	if len(sizeErrors) > 0 {
-		errs = append(errs, settings.Errors(keyPrefix, sizeErrors))
-	}
-	// These fail only once AWS has worked for 20 minutes or more; refuse them now.
-	if len(sizeErrors) == 0 && c.NodeDesiredSize == 0 {
-		add("nodeDesiredSize", "0", "the cluster's node group is where CoreDNS runs: with no nodes the coredns add-on stays DEGRADED and its create fails after its waiter; use at least 1 (nodeMinSize 0 is fine)")
-	}
 	if c.Vpc.NatGateways == netplan.NatGatewayNone {
-		add("natGateways", string(c.Vpc.NatGateways), "the nodes run in the private subnets, which then have no IPv4 egress and no VPC endpoints: they cannot pull images or reach STS and EC2, and EKS fails the node group with NodeCreationFailure; use single or per-az")
+		add(netplan.KeyNatGateways, string(c.Vpc.NatGateways), "the nodes run in the private subnets, which then have no IPv4 egress and no VPC endpoints: they cannot pull images or reach STS and EC2, and EKS fails the node group with NodeCreationFailure; use single or per-az")
 	}
-	for _, a := range []struct{ key, value string }{
-		{"vpcCniVersion", c.VpcCniVersion}, {"corednsVersion", c.CorednsVersion}, {"kubeProxyVersion", c.KubeProxyVersion},
-	} {
-		if a.value == clusterspec.Latest {
-			continue
-		}
-		v, err := clusterspec.ParseAddonVersion(a.value)
-		if err != nil {
-			add(a.key, a.value, err.Error())
-			continue
-		}
-		if err := clusterspec.CheckAddonForKubernetes(addonOfKey[a.key], v, c.KubernetesVersion); err != nil {
-			add(a.key, a.value, err.Error())
-		}
-		if a.key == "vpcCniVersion" {
-			for _, err := range c.vpcCniErrors(v) {
-				add(a.key, a.value, err.Error())
-			}
-		}
-	}
-	if c.WarmPrefixTarget < 1 || c.WarmPrefixTarget > 8 {
-		add("warmPrefixTarget", strconv.Itoa(c.WarmPrefixTarget), "use 1 to 8")
-	}
-	errs = append(errs, c.validatePrefixDelegation()...)
+	errs = append(errs, c.validatePrefixCapacity()...)
 	errs = append(errs, c.validateLoadBalancerController()...)
 	errs = append(errs, c.validatePolicy()...)
 	errs = append(errs, c.validateVerify()...)
@@ -339,38 +258,28 @@ func joinNames[T ~string](values []T) string {
 	return strings.Join(names, ", ")
 }
 
-// validatePrefixDelegation checks the VPC CNI's IPv4 prefix mode and WARM_PREFIX_TARGET, which means
-// something only with prefixes (always on IPv6 clusters).
-func (c *Config) validatePrefixDelegation() []error {
-	var errs []error
-	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
-	ipv6 := c.Ipv6Cluster()
-	switch {
-	case ipv6 && c.PrefixDelegation:
-		add("prefixDelegation", "true", "an IPv6 cluster always hands out prefixes (a /80 per node ENI); leave it off")
-	case !ipv6 && !c.PrefixDelegation && c.WarmPrefixTarget != 1:
-		add("warmPrefixTarget", strconv.Itoa(c.WarmPrefixTarget), "it sizes the spare /28 prefixes of prefix mode, which is off on this IPv4 cluster; set prefixDelegation to true, or leave it at 1")
+// validatePrefixCapacity checks that IPv4 prefix mode's /28s fit the subnets: a full node holds a
+// /28 for every 16 of its pods, and warmPrefixTarget spare ones; at worst all nodes sit in one zone's
+// subnet. The pods per node are prefix mode's, counted at 110: EC2 tells the vCPUs (above 30, 250
+// pods) only at deploy time.
+func (c *Config) validatePrefixCapacity() []error {
+	cl := c.Cluster
+	if !cl.PrefixDelegation || c.Ipv6Cluster() {
+		return nil
 	}
-	if !c.PrefixDelegation || ipv6 {
-		return errs
+	l, err := clusterspec.LookupEniLimit(cl.NodeInstanceType)
+	if err != nil {
+		return nil // the cluster's settings say why
 	}
-	if l, err := clusterspec.LookupEniLimit(c.NodeInstanceType); err == nil && !l.Nitro {
-		add("prefixDelegation", "true", fmt.Sprintf("%s is not a Nitro instance type, and ENI prefixes need Nitro; pick a Nitro type for nodeInstanceType", c.NodeInstanceType))
+	pods := clusterspec.PrefixModeMaxPods(l, 0)
+	perNode := clusterspec.PrefixesPerNode(pods, cl.WarmPrefixTarget)
+	need := cl.Nodes.MaxSize * perNode
+	if have := clusterspec.PrefixBlocksPerSubnet(c.Vpc.SubnetPrefixLength); have < need {
+		return []error{keyError(netplan.KeySubnetPrefixLength, strconv.Itoa(c.Vpc.SubnetPrefixLength), fmt.Sprintf(
+			"with prefixDelegation, each of up to nodeMaxSize (%d) nodes holds a /28 per 16 of its %d pods and keeps warmPrefixTarget (%d) spare: %d per node, %d whole /28s, and a /%d subnet holds %d; use a longer subnet block (a smaller prefix length)",
+			cl.Nodes.MaxSize, pods, cl.WarmPrefixTarget, perNode, need, c.Vpc.SubnetPrefixLength, have))}
 	}
-	// A full node holds a /28 for every 16 of its pods, and warmPrefixTarget spare ones; at worst all
-	// nodes sit in one zone's subnet. The pods per node are prefix mode's, counted at 110: EC2 tells
-	// the vCPUs (above 30, 250 pods) only at deploy time.
-	if l, err := clusterspec.LookupEniLimit(c.NodeInstanceType); err == nil {
-		pods := clusterspec.PrefixModeMaxPods(l, 0)
-		perNode := clusterspec.PrefixesPerNode(pods, c.WarmPrefixTarget)
-		need := c.NodeMaxSize * perNode
-		if have := clusterspec.PrefixBlocksPerSubnet(c.Vpc.SubnetPrefixLength); have < need {
-			add("subnetPrefixLength", strconv.Itoa(c.Vpc.SubnetPrefixLength), fmt.Sprintf(
-				"with prefixDelegation, each of up to nodeMaxSize (%d) nodes holds a /28 per 16 of its %d pods and keeps warmPrefixTarget (%d) spare: %d per node, %d whole /28s, and a /%d subnet holds %d; use a longer subnet block (a smaller prefix length)",
-				c.NodeMaxSize, pods, c.WarmPrefixTarget, perNode, need, c.Vpc.SubnetPrefixLength, have))
-		}
-	}
-	return errs
+	return nil
 }
 
 // validateLoadBalancerController checks the controller's and the demo load balancer's settings when
@@ -414,7 +323,7 @@ func (c *Config) validateLoadBalancerController() []error {
 		add("ipv4Egress", string(c.Ipv4Egress), "the load balancer controller's pod calls STS and Elastic Load Balancing, whose regional endpoints it reaches over IPv4; with no IPv4 path it cannot make a load balancer. Use node-snat (or nat64 or both), or set loadBalancerController to false")
 	}
 	switch {
-	case c.ClusterMode == ClusterModeExisting && c.ClusterName == "":
+	case c.ClusterMode == ClusterModeExisting && c.Cluster.Name == "":
 		add("clusterName", "", "with clusterMode existing the controller needs your cluster's name (it tags the load balancers it makes with it); set clusterName")
 	case c.ClusterMode == ClusterModeExisting && c.LoadBalancer.RoleArn == "":
 		add(lbcontroller.KeyRoleArn, "", "with clusterMode existing no AWS resource is created, so the controller needs your IRSA role for it (trusted by "+lbcontroller.Namespace+"/"+lbcontroller.ServiceAccount+", with the controller's IAM policy)")
@@ -430,7 +339,7 @@ func (c *Config) DemoSourceRanges() []string {
 	if len(c.LoadBalancerDemo.SourceRanges) > 0 {
 		return c.LoadBalancerDemo.SourceRanges
 	}
-	return c.EndpointPublicAccessCidrs
+	return c.Cluster.EndpointPublicAccessCidrs
 }
 
 // LoadBalancerAddressType is the demo load balancer's front end: the key's, or dualstack on IPv6
