@@ -44,6 +44,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// The language host keeps each program copy's build for the suite (e2e/languagehost's
+	// ProgramCacheEnv): the interrupted runs' recoveries and the broken copies run one program many times.
+	if err := os.Setenv("EAN_LANGUAGEHOST_PROGRAM_CACHE", filepath.Join(dir, "programs")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	start := time.Now()
 	testCluster, err = startCluster(dir)
 	if err != nil {

@@ -2,18 +2,23 @@
 // serve: the engine's language plugin for a program in a directory (a local-source stack). It builds
 // the program with `go build` and runs it with the environment the Go SDK reads (sdk/v3
 // go/pulumi/run.go, the Env* constants), as upstream's sdk/go/pulumi-language-go does. It is test
-// machinery for e2e TestTwinPreviewOfTheBaseBranch, which deploys another checkout's program.
+// machinery for the e2e tests that run the program from a directory, as a user does: the preview of
+// the base branch, the interrupted runs and the broken copies of the program.
 package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/constant"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
@@ -80,13 +85,11 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if dir == "" {
 		dir = req.GetPwd()
 	}
-	bin := filepath.Join(os.TempDir(), fmt.Sprintf("languagehost-program-%d", os.Getpid()))
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-	build.Dir = dir
-	if out, err := build.CombinedOutput(); err != nil {
-		return &pulumirpc.RunResponse{Error: fmt.Sprintf("go build in %s: %v\n%s", dir, err, out)}, nil
+	bin, done, err := buildProgram(ctx, dir)
+	if err != nil {
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
-	defer func() { _ = os.Remove(bin) }()
+	defer done()
 	config, err := json.Marshal(req.GetConfig())
 	if err != nil {
 		return nil, err
@@ -120,4 +123,76 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return &pulumirpc.RunResponse{Error: fmt.Sprintf("the program failed: %v", err)}, nil
 	}
 	return &pulumirpc.RunResponse{}, nil
+}
+
+// ProgramCacheEnv names a directory that keeps built programs by a hash of their sources, so the
+// engine's runs of one program (up, then the recovery's up and preview) build and link it once; the
+// e2e suite sets it. pulumi-language-go builds on every run, and linking this program, with the AWS
+// SDK in it, is the slow part of a build whose packages are cached. Unset, every run builds.
+const ProgramCacheEnv = "EAN_LANGUAGEHOST_PROGRAM_CACHE"
+
+// buildProgram builds the program in dir, or finds the build of the same sources in the cache. done
+// removes a build that is not kept.
+func buildProgram(ctx context.Context, dir string) (bin string, done func(), err error) {
+	build := func(out string) error {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, ".")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build in %s: %v\n%s", dir, err, out)
+		}
+		return nil
+	}
+	cache := os.Getenv(ProgramCacheEnv)
+	if cache == "" {
+		bin = filepath.Join(os.TempDir(), fmt.Sprintf("languagehost-program-%d", os.Getpid()))
+		return bin, func() { _ = os.Remove(bin) }, build(bin)
+	}
+	key, err := sourceHash(dir)
+	if err != nil {
+		return "", nil, fmt.Errorf("hashing the program in %s: %w", dir, err)
+	}
+	bin = filepath.Join(cache, "program-"+key)
+	if _, err := os.Stat(bin); err == nil {
+		return bin, func() {}, nil
+	}
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return "", nil, err
+	}
+	// Built beside its name and renamed, so a run never finds half a binary.
+	tmp := fmt.Sprintf("%s.%d", bin, os.Getpid())
+	if err := build(tmp); err != nil {
+		return "", nil, err
+	}
+	return bin, func() {}, os.Rename(tmp, bin)
+}
+
+// sourceHash is a hash of every file of the program's directory that goes into its build: all but
+// .git and the stack settings (Pulumi.<stack>.yaml), which `pulumi config set` rewrites and the
+// engine, not the binary, reads.
+func sourceHash(dir string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && rel == ".git" {
+			return filepath.SkipDir
+		}
+		if !d.Type().IsRegular() || (filepath.Dir(rel) == "." && strings.HasPrefix(rel, "Pulumi.") && rel != "Pulumi.yaml") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		// Name and length before the contents, so no two trees hash alike by shifting bytes.
+		fmt.Fprintf(h, "%s\x00%d\x00", filepath.ToSlash(rel), len(data))
+		h.Write(data)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
 }
