@@ -21,70 +21,48 @@ import (
 	"eks-advanced-networking/test/awstwin"
 )
 
-// interruptions are the points an `up` is killed at: while AWS creates the resource of this type
-// (the twin holds it from the call on, as AWS does), or while pulumi-kubernetes waits for a
-// Deployment's pods (the API server holds the object).
-var interruptions = []struct{ name, stack, typ string }{
-	{"during the VPC", "ipv6", "aws:ec2/natGateway:NatGateway"},
-	{"during the cluster's create", "ipv6", "aws:eks/cluster:Cluster"},
-	{"during the node group", "ipv6", "aws:eks/nodeGroup:NodeGroup"},
-	{"during the Multus node groups", "ipv4-multus", "aws:eks/nodeGroup:NodeGroup"},
-	{"during the Kubernetes layer", "ipv4-calico", "kubernetes:apps/v1:Deployment"},
+// interruptions are the points an `up` is killed at, per stack: while AWS creates the resource of
+// this type (the twin holds it from the call on, as AWS does), or while pulumi-kubernetes waits for a
+// Deployment's pods (the API server holds the object). A stack's points are in the order its ups reach
+// them, so one stack takes them one after the other: the recovery's own up is killed at the next.
+var interruptions = []struct {
+	stack  string
+	points []interruption
+}{
+	{"ipv6", []interruption{
+		{"during the VPC", "aws:ec2/natGateway:NatGateway"},
+		{"during the cluster's create", "aws:eks/cluster:Cluster"},
+		{"during the node group", "aws:eks/nodeGroup:NodeGroup"},
+	}},
+	{"ipv4-multus", []interruption{{"during the Multus node groups", "aws:eks/nodeGroup:NodeGroup"}}},
+	{"ipv4-calico", []interruption{{"during the Kubernetes layer", "kubernetes:apps/v1:Deployment"}}},
 }
+
+type interruption struct{ name, typ string }
 
 // An `up` killed with SIGKILL (a lost laptop, a killed CI job) leaves the stack locked and the
 // interrupted creates pending, with the resources already in AWS. The README's recovery ("An
 // interrupted up") is run as written: cancel, list the pending operations, look each pending create
 // up in the account by its name (as a user does in the console), record those found and drop the
-// rest (tools/resolve-pending-creates.sh), refresh, up. The account then holds exactly one of everything, the next preview
-// is empty, and destroy leaves nothing.
+// rest (tools/resolve-pending-creates.sh), refresh, up. On the ipv6 stack that up is killed in turn,
+// twice, and recovered the same way. The account then holds exactly one of everything, the next
+// preview is empty, and destroy leaves nothing.
 func TestTwinInterruptedUpRecovers(t *testing.T) {
-	languageHost := t.TempDir()
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(languageHost, "pulumi-language-go"), "./languagehost").CombinedOutput(); err != nil {
-		t.Fatalf("building the Go language host: %v\n%s", err, out)
-	}
-	for _, point := range interruptions {
-		t.Run(point.name, func(t *testing.T) {
+	languageHost := buildLanguageHost(t)
+	for _, run := range interruptions {
+		t.Run(run.stack, func(t *testing.T) {
 			tw := newTwin(t)
 			dir := copyProgram(t, "..")
-			stack := point.stack
+			stack := run.stack
 			writeTwinSettings(t, dir, stack)
 			cli := pulumiCLI{t: t, dir: dir, stack: stack, env: cliEnv(t, tw, languageHost)}
 			cli.run("stack", "init", stack)
 			stopKubelet := kubeletForDeletes(t)
 			defer stopKubelet()
-			kubernetesLayer := strings.HasPrefix(point.typ, "kubernetes:")
-			if kubernetesLayer {
-				// No kubelet runs the pods here: pulumi-kubernetes waits for them, as it does on a
-				// cluster while they start, and is killed while it waits. The recovery's up skips
-				// the wait again, as writeTwinSettings has every twin stack do.
-				cli.run("config", "set", config.Project+":skipAwait", "false", "--type", "bool", "-s", stack)
+			for _, point := range run.points {
+				upKilledAndResolved(t, tw, cli, point)
 			}
-			events := filepath.Join(t.TempDir(), "events.jsonl")
-			step(t, "up, killed "+point.name, func() { cli.upKilledAt(events, point.typ) })
-			pending := cli.pendingCreates()
-			if len(pending) == 0 {
-				t.Fatalf("the kill left no pending create; nothing was interrupted")
-			}
-			step(t, "the README's recovery", func() {
-				if kubernetesLayer {
-					cli.run("config", "set", config.Project+":skipAwait", "true", "--type", "bool", "-s", stack)
-				}
-				cli.run("cancel", "--yes", "-s", stack)
-				t.Logf("pending operations:\n%s", cli.shell(`pulumi stack export -s `+stack+` | jq -r '.deployment.pending_operations[] | "\(.type) \(.resource.urn)"'`))
-				line := []string{resolveScript, stack}
-				for _, p := range pending {
-					id, ok := findPending(t, tw.account(t), p)
-					if !ok {
-						id = "-"
-					}
-					t.Logf("pending create %s: %s in the account", p.Resource.URN, id)
-					line = append(line, shellQuote(p.Resource.URN), id)
-				}
-				t.Log(cli.shell(strings.Join(line, " ")))
-				cli.run("refresh", "--yes", "--skip-preview", "-s", stack)
-				cli.run("up", "--yes", "--skip-preview", "-s", stack)
-			})
+			step(t, "the recovery's up", func() { cli.run("up", "--yes", "--skip-preview", "-s", stack) })
 			files, err := plan.LoadStack(dir, stack)
 			if err != nil {
 				t.Fatal(err)
@@ -97,6 +75,43 @@ func TestTwinInterruptedUpRecovers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// upKilledAndResolved runs `pulumi up`, kills it at the point, and takes the README's recovery up to
+// its refresh: cancel, list the pending operations, record or drop each pending create, refresh.
+func upKilledAndResolved(t *testing.T, tw *twin, cli pulumiCLI, point interruption) {
+	t.Helper()
+	kubernetesLayer := strings.HasPrefix(point.typ, "kubernetes:")
+	if kubernetesLayer {
+		// No kubelet runs the pods here: pulumi-kubernetes waits for them, as it does on a cluster
+		// while they start, and is killed while it waits. The recovery's up skips the wait again, as
+		// writeTwinSettings has every twin stack do.
+		cli.run("config", "set", config.Project+":skipAwait", "false", "--type", "bool", "-s", cli.stack)
+	}
+	events := filepath.Join(t.TempDir(), "events.jsonl")
+	step(t, "up, killed "+point.name, func() { cli.upKilledAt(events, point.typ) })
+	pending := cli.pendingCreates()
+	if len(pending) == 0 {
+		t.Fatalf("the kill %s left no pending create; nothing was interrupted", point.name)
+	}
+	step(t, "the README's recovery", func() {
+		if kubernetesLayer {
+			cli.run("config", "set", config.Project+":skipAwait", "true", "--type", "bool", "-s", cli.stack)
+		}
+		cli.run("cancel", "--yes", "-s", cli.stack)
+		t.Logf("pending operations:\n%s", cli.shell(`pulumi stack export -s `+cli.stack+` | jq -r '.deployment.pending_operations[] | "\(.type) \(.resource.urn)"'`))
+		line := []string{resolveScript, cli.stack}
+		for _, p := range pending {
+			id, ok := findPending(t, tw.account(t), p)
+			if !ok {
+				id = "-"
+			}
+			t.Logf("pending create %s: %s in the account", p.Resource.URN, id)
+			line = append(line, shellQuote(p.Resource.URN), id)
+		}
+		t.Log(cli.shell(strings.Join(line, " ")))
+		cli.run("refresh", "--yes", "--skip-preview", "-s", cli.stack)
+	})
 }
 
 // resolveScript is the README's helper that records or drops each pending create.
