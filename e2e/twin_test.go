@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,19 +53,27 @@ type twin struct {
 	env   map[string]string
 }
 
-// newTwin has tools/build.sh build the twin's provider from this repository (so it is never stale)
-// into its own directory, which only these stacks put first on PATH, with the stand-in aws CLI and
-// a fresh account.
-func newTwin(t *testing.T) *twin {
-	t.Helper()
+// twinProvider is where tools/build.sh built the twin's provider from this repository, once per run
+// of the suite (so it is never stale, and linked once).
+var twinProvider = sync.OnceValues(func() (string, error) {
 	var stderr strings.Builder
 	build := exec.Command("bash", "../tools/build.sh", "aws-twin")
 	build.Stderr = &stderr
 	out, err := build.Output()
 	if err != nil {
-		t.Fatalf("tools/build.sh aws-twin: %v\n%s", err, stderr.String())
+		return "", fmt.Errorf("tools/build.sh aws-twin: %v\n%s", err, stderr.String())
 	}
-	bin := filepath.Join(filepath.Dir(strings.TrimSpace(string(out))), "twin")
+	return filepath.Join(filepath.Dir(strings.TrimSpace(string(out))), "twin"), nil
+})
+
+// newTwin puts the twin's provider into its own directory, which only these stacks put first on
+// PATH, with the stand-in aws CLI and a fresh account.
+func newTwin(t *testing.T) *twin {
+	t.Helper()
+	bin, err := twinProvider()
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	if err := os.Symlink(filepath.Join(bin, "pulumi-resource-aws"), filepath.Join(dir, "pulumi-resource-aws")); err != nil {
 		t.Fatal(err)
@@ -856,75 +865,70 @@ func upWithTheDemoLoadBalancer(t *testing.T, name string) (*twin, auto.Stack) {
 	return tw, stack
 }
 
-// A destroy that cannot reach the cluster deletes nothing: here the identity's token has expired
-// (the twin's aws stand-in now hands the deployer one the API server refuses), so the kubernetes
-// provider finds the cluster unreachable, and, with deleteUnreachable off, fails on the first
-// object. Every AWS resource is still there, the demo's NLB (made by the load balancer controller's
-// stand-in) and the NAT gateway included. After the README's fix for that cause (a fresh session),
-// the next destroy deletes the demo's Service while the controller runs, the controller deletes the
-// NLB, and the account ends empty. That no route or rule goes first is the plan's order (stacks
-// TestKubernetesObjectsGoBeforeTheNetworkTheyNeed): with those edges removed this test still passes,
-// as the first destroy fails at the first object.
+// A destroy that cannot reach the cluster, on one stack with the demo's NLB (made by the load
+// balancer controller's stand-in):
+//   - It deletes nothing. Here the identity's token has expired (the twin's aws stand-in now hands the
+//     deployer one the API server refuses), so the kubernetes provider finds the cluster unreachable
+//     and, with deleteUnreachable off, fails on the first object. Every AWS resource is still there,
+//     the NLB and the NAT gateway included.
+//   - What PULUMI_K8S_DELETE_UNREACHABLE costs while the cluster still exists, and why the README
+//     keeps it for a cluster that is truly gone: the kubernetes provider drops the demo's Service
+//     from the state without deleting it, so the controller never deletes its NLB, whose network
+//     interfaces keep the public subnets in use, and destroy fails on them with the VPC still there.
+//   - Deleting the Service by hand (the README: what AWS made for the objects is then yours to
+//     delete) lets the controller clean up, and a destroy with a fresh session finishes.
+//
+// With the session fresh from the start, destroy deletes the Service while the controller runs and
+// the controller deletes the NLB: the presets' own destroys (TestTwinIpv4CalicoPreset). That no
+// route or rule goes first is the plan's order (stacks TestKubernetesObjectsGoBeforeTheNetworkTheyNeed):
+// with those edges removed this test still passes, as the first destroy fails at the first object.
 func TestTwinDestroyOfAnUnreachableCluster(t *testing.T) {
 	ctx := context.Background()
 	tw, stack := upWithTheDemoLoadBalancer(t, "unreachable-destroy")
-	before := types(tw.account(t))
-	ws := stack.Workspace()
-	// The deployer's session expired; EKS itself (the twin) still reaches its cluster.
-	ws.SetEnvVar("EAN_AWS_TWIN_CALLER_TOKEN", "expired-token")
-	_, err := stack.Destroy(ctx)
-	if err == nil {
-		t.Fatal("destroy passed although the cluster could not be reached")
-	}
-	if !strings.Contains(err.Error(), "unreachable") {
-		t.Errorf("destroy failed, but not saying the cluster is unreachable: %v", err)
-	}
-	if after := types(tw.account(t)); !maps.Equal(before, after) {
-		t.Errorf("a destroy that could not delete the Kubernetes objects changed the account from %v to %v", before, after)
-	}
-	// The README's fix: a fresh session (aws sso login), then destroy again.
-	ws.SetEnvVar("EAN_AWS_TWIN_CALLER_TOKEN", "")
-	if _, err := stack.Destroy(ctx); err != nil {
-		t.Fatalf("destroy with a fresh session: %v", err)
-	}
-	if a := tw.account(t); len(a.Resources) != 0 {
-		t.Errorf("left %v", a.Summary())
-	}
-}
-
-// What PULUMI_K8S_DELETE_UNREACHABLE costs while the cluster still exists, and why the README keeps
-// it for a cluster that is truly gone: the kubernetes provider drops the demo's Service from the
-// state without deleting it, so the load balancer controller never deletes its NLB, whose network
-// interfaces keep the public subnets in use, and destroy fails on them with the VPC still there.
-// Deleting the Service by hand (the README: what AWS made for the objects is then yours to delete)
-// lets the controller clean up, and the next destroy finishes.
-func TestTwinDeleteUnreachableLeavesTheLoadBalancer(t *testing.T) {
-	ctx := context.Background()
-	tw, stack := upWithTheDemoLoadBalancer(t, "delete-unreachable")
 	defer func() {
 		for _, ns := range []string{"deploy1", "deploy2", lbcontroller.DemoNamespace} {
 			_, _, _ = testCluster.request("DELETE", "/api/v1/namespaces/"+ns, nil)
 		}
 	}()
+	before := types(tw.account(t))
 	ws := stack.Workspace()
+	// The deployer's session expired; EKS itself (the twin) still reaches its cluster.
 	ws.SetEnvVar("EAN_AWS_TWIN_CALLER_TOKEN", "expired-token")
-	ws.SetEnvVar("PULUMI_K8S_DELETE_UNREACHABLE", "true")
-	_, err := stack.Destroy(ctx)
-	if err == nil || !strings.Contains(err.Error(), "DependencyViolation") {
-		t.Fatalf("destroy dropped the Service and still got through, or failed otherwise: %v", err)
-	}
-	if got := tw.account(t).ServiceLoadBalancers(); len(got) != 1 {
-		t.Errorf("the NLB should outlive the dropped Service; the account holds load balancers for %v", got)
-	}
-	// By hand: delete the Service; the controller deletes its NLB.
-	path := "/api/v1/namespaces/" + lbcontroller.DemoNamespace + "/services/" + lbcontroller.DemoName
-	if status, body, err := testCluster.request("DELETE", path, nil); err != nil || status >= 300 {
-		t.Fatalf("DELETE %s: %d %v %s", path, status, err, body)
-	}
-	assertServiceLoadBalancers(t, tw, map[string]string{})
-	if _, err := stack.Destroy(ctx); err != nil {
-		t.Fatalf("destroy after the Service went: %v", err)
-	}
+	step(t, "destroy, unreachable", func() {
+		_, err := stack.Destroy(ctx)
+		if err == nil {
+			t.Fatal("destroy passed although the cluster could not be reached")
+		}
+		if !strings.Contains(err.Error(), "unreachable") {
+			t.Errorf("destroy failed, but not saying the cluster is unreachable: %v", err)
+		}
+		if after := types(tw.account(t)); !maps.Equal(before, after) {
+			t.Errorf("a destroy that could not delete the Kubernetes objects changed the account from %v to %v", before, after)
+		}
+	})
+	step(t, "destroy, unreachable objects dropped", func() {
+		ws.SetEnvVar("PULUMI_K8S_DELETE_UNREACHABLE", "true")
+		_, err := stack.Destroy(ctx)
+		if err == nil || !strings.Contains(err.Error(), "DependencyViolation") {
+			t.Fatalf("destroy dropped the Service and still got through, or failed otherwise: %v", err)
+		}
+		if got := tw.account(t).ServiceLoadBalancers(); len(got) != 1 {
+			t.Errorf("the NLB should outlive the dropped Service; the account holds load balancers for %v", got)
+		}
+	})
+	step(t, "the Service by hand, then destroy", func() {
+		// By hand: delete the Service; the controller deletes its NLB.
+		path := "/api/v1/namespaces/" + lbcontroller.DemoNamespace + "/services/" + lbcontroller.DemoName
+		if status, body, err := testCluster.request("DELETE", path, nil); err != nil || status >= 300 {
+			t.Fatalf("DELETE %s: %d %v %s", path, status, err, body)
+		}
+		assertServiceLoadBalancers(t, tw, map[string]string{})
+		// The README's fix for the session: a fresh one (aws sso login), then destroy again.
+		ws.SetEnvVar("EAN_AWS_TWIN_CALLER_TOKEN", "")
+		if _, err := stack.Destroy(ctx); err != nil {
+			t.Fatalf("destroy after the Service went: %v", err)
+		}
+	})
 	if a := tw.account(t); len(a.Resources) != 0 {
 		t.Errorf("left %v", a.Summary())
 	}
