@@ -51,7 +51,9 @@ build() {
   if [ ! -x "$out" ]; then
     local start=$SECONDS
     echo "building $name $version (first run on this machine)" >&2
-    (cd "$here/$dir" && go build -ldflags "$ldflags" -o "$out.partial" "$pkg") ||
+    # -s -w: no symbol table or DWARF, which the tools never need and the linker spends a good part
+    # of its time on (panics still name their functions: that is the pclntab).
+    (cd "$here/$dir" && go build -ldflags "$ldflags -s -w" -o "$out.partial" "$pkg") ||
       fail "building $name failed (go build $pkg in tools/$dir, modules from GOPROXY=$(go env GOPROXY)); the go error is above"
     mv "$out.partial" "$out"
     echo "built $name in $((SECONDS - start))s" >&2
@@ -95,8 +97,12 @@ pulumi_eks() {
 # that quick), so it is never older than the code.
 aws_twin() {
   mkdir -p "$cache/twin"
-  (cd "$here/.." && go build -o "$cache/twin/pulumi-resource-aws" ./test/awstwin/cmd/pulumi-resource-aws) ||
+  # Built beside its name and renamed: the e2e suite's lanes (tools/e2e.sh) build it side by side,
+  # and each runs the binary it found.
+  local out="$cache/twin/pulumi-resource-aws"
+  (cd "$here/.." && go build -o "$out.$$" ./test/awstwin/cmd/pulumi-resource-aws) ||
     fail "building the AWS twin (go build ./test/awstwin/cmd/pulumi-resource-aws) failed; the go error is above"
+  mv -f "$out.$$" "$out"
 }
 
 # nodeadm_reserved builds ean-kubelet-reserved: nodeadm's own source (the version tools/nodeadm/go.mod
@@ -170,11 +176,30 @@ tool() {
   esac
 }
 
+# lane NAME...: builds the tools in order, in the background, and records its exit status.
+lane() {
+  (for name in "$@"; do tool "$name"; done) &
+  lanes+=($!)
+}
+
 if [ $# -eq 0 ]; then
-  set -- pulumi pulumi-resource-kubernetes kube-apiserver kube-controller-manager kube-scheduler kubectl etcd actionlint golangci-lint nodeadm nodeadm-reserved pulumi-eks
+  # Every tool, in three lanes side by side. A lone go build leaves a core idle while it downloads
+  # modules and while it links (single-threaded), which on a first run is a good part of each
+  # build; the lanes keep both cores busy. Go's build and module caches are safe to share between
+  # concurrent builds.
+  lanes=()
+  lane pulumi golangci-lint nodeadm nodeadm-reserved actionlint
+  lane pulumi-resource-kubernetes pulumi-eks
+  lane kube-apiserver kube-controller-manager kube-scheduler kubectl etcd
+  failed=0
+  for pid in "${lanes[@]}"; do
+    wait "$pid" || failed=1
+  done
+  [ "$failed" = 0 ] || fail "a tool failed to build; its error is above"
+else
+  for name in "$@"; do
+    tool "$name"
+  done
 fi
-for name in "$@"; do
-  tool "$name"
-done
 
 echo "$cache/path"
