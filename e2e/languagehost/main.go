@@ -135,7 +135,7 @@ const ProgramCacheEnv = "EAN_LANGUAGEHOST_PROGRAM_CACHE"
 // removes a build that is not kept.
 func buildProgram(ctx context.Context, dir string) (bin string, done func(), err error) {
 	build := func(out string) error {
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, ".")
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, ".") //nolint:gosec // out is the cache's or a temporary path, not input
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build in %s: %v\n%s", dir, err, out)
@@ -145,17 +145,17 @@ func buildProgram(ctx context.Context, dir string) (bin string, done func(), err
 	cache := os.Getenv(ProgramCacheEnv)
 	if cache == "" {
 		bin = filepath.Join(os.TempDir(), fmt.Sprintf("languagehost-program-%d", os.Getpid()))
-		return bin, func() { _ = os.Remove(bin) }, build(bin)
+		return bin, func() { _ = os.Remove(bin) }, build(bin) //nolint:gosec // a temporary path of our own
 	}
 	key, err := sourceHash(dir)
 	if err != nil {
 		return "", nil, fmt.Errorf("hashing the program in %s: %w", dir, err)
 	}
 	bin = filepath.Join(cache, "program-"+key)
-	if _, err := os.Stat(bin); err == nil {
+	if _, err := os.Stat(bin); err == nil { //nolint:gosec // the suite's own cache directory
 		return bin, func() {}, nil
 	}
-	if err := os.MkdirAll(cache, 0o755); err != nil {
+	if err := os.MkdirAll(cache, 0o755); err != nil { //nolint:gosec // the suite's own cache directory
 		return "", nil, err
 	}
 	// Built beside its name and renamed, so a run never finds half a binary.
@@ -163,7 +163,7 @@ func buildProgram(ctx context.Context, dir string) (bin string, done func(), err
 	if err := build(tmp); err != nil {
 		return "", nil, err
 	}
-	return bin, func() {}, os.Rename(tmp, bin)
+	return bin, func() {}, os.Rename(tmp, bin) //nolint:gosec // the suite's own cache directory
 }
 
 // sourceHash is a hash of every file of the program's directory that goes into its build: all but
@@ -185,7 +185,7 @@ func sourceHash(dir string) (string, error) {
 		if !d.Type().IsRegular() || (filepath.Dir(rel) == "." && strings.HasPrefix(rel, "Pulumi.") && rel != "Pulumi.yaml") {
 			return nil
 		}
-		data, err := os.ReadFile(path)
+		data, err := os.ReadFile(path) //nolint:gosec // a file of the program directory the engine runs
 		if err != nil {
 			return err
 		}
