@@ -176,30 +176,13 @@ tool() {
   esac
 }
 
-# lane NAME...: builds the tools in order, in the background, and records its exit status.
-lane() {
-  (for name in "$@"; do tool "$name"; done) &
-  lanes+=($!)
-}
-
 if [ $# -eq 0 ]; then
-  # Every tool, in three lanes side by side. A lone go build leaves a core idle while it downloads
-  # modules and while it links (single-threaded), which on a first run is a good part of each
-  # build; the lanes keep both cores busy. Go's build and module caches are safe to share between
-  # concurrent builds.
-  lanes=()
-  lane pulumi golangci-lint nodeadm nodeadm-reserved actionlint
-  lane pulumi-resource-kubernetes pulumi-eks
-  lane kube-apiserver kube-controller-manager kube-scheduler kubectl etcd
-  failed=0
-  for pid in "${lanes[@]}"; do
-    wait "$pid" || failed=1
-  done
-  [ "$failed" = 0 ] || fail "a tool failed to build; its error is above"
-else
-  for name in "$@"; do
-    tool "$name"
-  done
+  set -- pulumi pulumi-resource-kubernetes kube-apiserver kube-controller-manager kube-scheduler kubectl etcd actionlint golangci-lint nodeadm nodeadm-reserved pulumi-eks
 fi
+# One after the other: each go build keeps both cores busy on its own. Three side by side (tried on
+# 2026-12-05, beside .ci/run's checks) took longer in all than one after the other.
+for name in "$@"; do
+  tool "$name"
+done
 
 echo "$cache/path"
