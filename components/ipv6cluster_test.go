@@ -456,3 +456,34 @@ func TestControlPlaneLogGroupIsOurs(t *testing.T) {
 		t.Errorf("retention 45: %v", err)
 	}
 }
+
+// A Go caller's "latest" is resolved and checked by the component itself, as the stack file's is:
+// EKS's answer is taken even where it is newer than the versions recorded here, and refused only
+// for what the cluster needs of it (here IPv6 with ENABLE_V4_EGRESS, which v1.15.0 lacks).
+func TestIpv6ClusterResolvesLatestAddons(t *testing.T) {
+	run := func(vpcCni string) (*plan.Plan, error) {
+		return plan.Run(plan.Options{Project: "test", Stack: "test", Config: map[string]string{"aws:region": "eu-central-1"},
+			LatestAddons: map[string]string{"vpc-cni": vpcCni}},
+			func(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
+				vpc, err := NewDualStackVpc(ctx, "vpc", chapterVpc())
+				if err != nil {
+					return nil, err
+				}
+				args := chapterCluster()
+				args.Vpc = vpc
+				_, err = NewIpv6Cluster(ctx, "cluster", args)
+				return nil, err
+			})
+	}
+	p, err := run("v1.24.0-eksbuild.1")
+	if err != nil {
+		t.Fatalf("EKS's newer latest refused: %v", err)
+	}
+	if got := get(t, p, "aws:eks/addon:Addon", "cluster-vpc-cni").String("addonVersion"); got != "v1.24.0-eksbuild.1" {
+		t.Errorf("vpc-cni takes %s", got)
+	}
+	_, err = run("v1.15.0-eksbuild.1")
+	if err == nil || !strings.Contains(err.Error(), `Ipv6Cluster cluster: vpcCniVersion = "latest": EKS offers v1.15.0-eksbuild.1 as the latest vpc-cni`) {
+		t.Errorf("an answer without ENABLE_V4_EGRESS: %v", err)
+	}
+}

@@ -75,9 +75,6 @@ type base struct {
 	multusNetworks []multus.Network
 	// multusDeviceIndexes are where multusAttachment instances attaches each zone's ENI.
 	multusDeviceIndexes []int
-	// cluster is the configuration's cluster settings with each add-on version "latest" resolved to
-	// EKS's answer, which was checked before anything registered.
-	cluster clusterspec.Settings
 }
 
 // newBase creates the explicit AWS provider, resolves the availability zones and builds the VPC from
@@ -106,12 +103,14 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 	if err != nil {
 		return nil, err
 	}
-	// "latest" add-on versions are EKS's answer now, checked like pins before anything is created.
-	cluster, err := components.ResolveAddonVersions(ctx, cfg.Cluster, pulumi.Provider(provider))
+	// "latest" add-on versions are EKS's answer now, checked before the VPC registers. The cluster
+	// component asks again and checks the same way; the settings it gets keep "latest", since only a
+	// pin is held to the versions recorded here (EKS's answer may be newer).
+	resolved, err := components.ResolveAddonVersions(ctx, cfg.Cluster, pulumi.Provider(provider))
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.CheckResolvedVpcCni(cluster.VpcCniVersion); err != nil {
+	if err := cfg.CheckResolvedVpcCni(resolved.VpcCniVersion); err != nil {
 		return nil, err
 	}
 	// Everything the plans can refuse is refused before the VPC registers.
@@ -121,7 +120,7 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 	}
 	// A cluster this stack already runs moves only as EKS and EC2 allow: one minor version up at a
 	// time, in the network it was made in.
-	running, runningVpc, err := runningCluster(ctx, cfg.EksClusterName(ctx.Stack()), provider)
+	running, runningVpc, err := runningCluster(ctx, cfg.Cluster.EksName(ctx.Stack()), provider)
 	if err != nil {
 		return nil, err
 	}
@@ -148,14 +147,14 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &base{provider: provider, vpc: vpc, multusNetworks: networks, multusDeviceIndexes: deviceIndexes, cluster: cluster}, nil
+	return &base{provider: provider, vpc: vpc, multusNetworks: networks, multusDeviceIndexes: deviceIndexes}, nil
 }
 
 // multusDeviceIndexes are the device indexes at which the fixed instances of multusAttachment
 // instances take their zones' ENIs (multus.InstanceDeviceIndex), from the interfaces EC2 reports
 // attached to each instance now.
 func multusDeviceIndexes(ctx *pulumi.Context, cfg *config.Config, networks []multus.Network, provider pulumi.ProviderResource) ([]int, error) {
-	cluster := cfg.EksClusterName(ctx.Stack())
+	cluster := cfg.Cluster.EksName(ctx.Stack())
 	indexes := make([]int, len(networks))
 	for i, n := range networks {
 		instance := cfg.Multus.InstanceIds[i]
@@ -268,7 +267,7 @@ func availabilityZones(ctx *pulumi.Context, cfg *config.Config, provider pulumi.
 // clusterArgs are the cluster settings every scenario takes from the configuration.
 func (b *base) clusterArgs(cfg *config.Config, nodeGroupName string) components.ClusterArgs {
 	return components.ClusterArgs{
-		Settings:      b.cluster,
+		Settings:      cfg.Cluster,
 		Vpc:           b.vpc,
 		Region:        cfg.Region,
 		AwsProfile:    cfg.Profile,

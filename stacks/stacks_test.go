@@ -865,6 +865,32 @@ func TestMultusRefusesALatestVpcCniWithoutIpvlan(t *testing.T) {
 	}
 }
 
+// "latest" is EKS's answer, whatever it is: an add-on version EKS has released since the offered
+// versions here were recorded (vpc-cni v1.24, CoreDNS v1.15) plans as usual, and the add-ons take
+// it. Only a pin is held to the recorded versions. (EKS publishes add-on versions between two runs
+// of a stack.)
+func TestLatestAddonsAreEksAnswer(t *testing.T) {
+	files, err := plan.LoadStack(projectDir, "ipv6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(files.Config, asDeployed)
+	answer := map[string]string{"vpc-cni": "v1.24.0-eksbuild.1", "coredns": "v1.15.0-eksbuild.1"}
+	p, err := plan.Run(plan.Options{Project: config.Project, Stack: "ipv6", Config: files.Config, LatestAddons: answer}, Program(files.Config))
+	if err != nil {
+		t.Fatalf("EKS's latest add-ons refused: %v", err)
+	}
+	for addon, version := range answer {
+		r, err := p.Get("aws:eks/addon:Addon", "cluster-"+addon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.String("addonVersion"); got != version {
+			t.Errorf("%s takes %s, want EKS's latest %s", addon, got, version)
+		}
+	}
+}
+
 // A stack's later up reads the cluster EKS runs under its name: a version EKS would refuse to move
 // to is refused at preview, before anything but the AWS provider registers, with the way through; a
 // one-minor upgrade, or a cluster that is not there yet, plans as usual.
