@@ -2,7 +2,6 @@ package components
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -152,12 +151,11 @@ type clusterComponent interface {
 }
 
 // buildCluster registers the component c and builds the cluster under it.
-func buildCluster(ctx *pulumi.Context, typ, name string, c clusterComponent, args *ClusterArgs, family ipFamily,
+func buildCluster(ctx *pulumi.Context, typ, label, name string, c clusterComponent, args *ClusterArgs, family ipFamily,
 	instance clusterspec.InstanceType, opts []pulumi.ResourceOption) error {
 	if err := ctx.RegisterComponentResource(typ, name, c, opts...); err != nil {
 		return err
 	}
-	label := typ[strings.LastIndex(typ, ":")+1:] + " " + name
 	b := &clusterBuilder{ctx: ctx, name: name, label: label, args: args, clusterName: args.EksName(ctx.Stack()), instance: instance,
 		component: c, parent: pulumi.Parent(c), family: family}
 	built, err := b.build()

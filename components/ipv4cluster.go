@@ -36,12 +36,13 @@ func NewIpv4Cluster(ctx *pulumi.Context, name string, args *Ipv4ClusterArgs, opt
 		cniPolicy: ipv4CniPolicy,
 		vpcCni:    clusterspec.VpcCniOptions{PrefixDelegation: args.PrefixDelegation},
 	}
-	instance, err := validateClusterArgs("Ipv4Cluster "+name, &args.ClusterArgs, family)
+	label := "Ipv4Cluster " + name
+	instance, err := validateClusterArgs(label, &args.ClusterArgs, family)
 	if err != nil {
 		return nil, err
 	}
 	c := &Ipv4Cluster{}
-	if err := buildCluster(ctx, Ipv4ClusterType, name, c, &args.ClusterArgs, family, instance, opts); err != nil {
+	if err := buildCluster(ctx, Ipv4ClusterType, label, name, c, &args.ClusterArgs, family, instance, opts); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -40,7 +40,8 @@ func NewIpv6Cluster(ctx *pulumi.Context, name string, args *Ipv6ClusterArgs, opt
 		// IPv6 nodes always hand out /80 prefixes; saying so keeps the add-on's settings explicit.
 		vpcCni: clusterspec.VpcCniOptions{PrefixDelegation: true, V4Egress: &nodeSnat},
 	}
-	instance, err := validateClusterArgs("Ipv6Cluster "+name, &args.ClusterArgs, family)
+	label := "Ipv6Cluster " + name
+	instance, err := validateClusterArgs(label, &args.ClusterArgs, family)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +49,7 @@ func NewIpv6Cluster(ctx *pulumi.Context, name string, args *Ipv6ClusterArgs, opt
 		return nil, fmt.Errorf("Ipv6Cluster %s: Vpc has IPv6 off; an IPv6 cluster needs an IPv6 VPC (vpcIpv6: true)", name)
 	}
 	c := &Ipv6Cluster{}
-	if err := buildCluster(ctx, Ipv6ClusterType, name, c, &args.ClusterArgs, family, instance, opts); err != nil {
+	if err := buildCluster(ctx, Ipv6ClusterType, label, name, c, &args.ClusterArgs, family, instance, opts); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -20,7 +20,7 @@ func Ipv6(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	clusterName := cfg.EksClusterName(ctx.Stack())
+	clusterName := cfg.Cluster.EksName(ctx.Stack())
 	cluster, err := components.NewIpv6Cluster(ctx, "cluster", &components.Ipv6ClusterArgs{
 		ClusterArgs: b.clusterArgs(cfg, Ipv6NodeGroupName),
 		NodeSnat:    cfg.Ipv4Egress.NodeSnat(),

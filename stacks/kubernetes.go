@@ -52,7 +52,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 	var loadBalancerReady []pulumi.Resource
 	if cfg.LoadBalancerController {
 		args := &components.LoadBalancerControllerArgs{
-			ClusterName: cfg.EksClusterName(ctx.Stack()), Region: cfg.Region, Settings: cfg.LoadBalancer, SkipAwait: cfg.SkipAwait,
+			ClusterName: cfg.Cluster.EksName(ctx.Stack()), Region: cfg.Region, Settings: cfg.LoadBalancer, SkipAwait: cfg.SkipAwait,
 		}
 		providers := []pulumi.ProviderResource{k8s}
 		if clusterAws != nil {

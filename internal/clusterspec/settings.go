@@ -126,14 +126,13 @@ var Keys = []settings.Key[Settings]{
 // LogTypes are the control-plane log types EKS accepts.
 var LogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 
-// addonOfKey names the add-on each version key pins, in the keys' order.
-var addonOfKey = []struct{ key, addon string }{
-	{KeyVpcCniVersion, "vpc-cni"}, {KeyCorednsVersion, "coredns"}, {KeyKubeProxyVersion, "kube-proxy"},
-}
-
-// AddonVersions are the three add-ons' version settings, by add-on name.
-func (s Settings) AddonVersions() map[string]string {
-	return map[string]string{"vpc-cni": s.VpcCniVersion, "coredns": s.CorednsVersion, "kube-proxy": s.KubeProxyVersion}
+// addonVersions are the add-ons' version settings, each with its key, in the keys' order.
+func (s Settings) addonVersions() []struct{ key, addon, version string } {
+	return []struct{ key, addon, version string }{
+		{KeyVpcCniVersion, "vpc-cni", s.VpcCniVersion},
+		{KeyCorednsVersion, "coredns", s.CorednsVersion},
+		{KeyKubeProxyVersion, "kube-proxy", s.KubeProxyVersion},
+	}
 }
 
 // yamlFloat catches a version like 1.30 that YAML turned into the number 1.3.
@@ -207,9 +206,8 @@ func (s Settings) Validate(vc ValidationContext) field.ErrorList {
 	if len(sizeErrors) == 0 && s.Nodes.DesiredSize == 0 {
 		add(KeyNodeDesiredSize, "0", "the cluster's node group is where CoreDNS runs: with no nodes the coredns add-on stays DEGRADED and its create fails after its waiter; use at least 1 (nodeMinSize 0 is fine)")
 	}
-	versions := s.AddonVersions()
-	for _, a := range addonOfKey {
-		version := versions[a.addon]
+	for _, a := range s.addonVersions() {
+		version := a.version
 		if version == Latest {
 			continue
 		}

@@ -40,9 +40,6 @@ func (c *Config) multusNetworks(subnetsOf func(multus.NetworkSettings) []multus.
 	return networks, err
 }
 
-// EksClusterName is the cluster's name: clusterName, or eks-<stack> (clusterspec.Settings.EksName).
-func (c *Config) EksClusterName(stack string) string { return c.Cluster.EksName(stack) }
-
 // ZoneCount is how many availability zones the stack uses.
 func (c *Config) ZoneCount() int {
 	if len(c.Vpc.AvailabilityZones) > 0 {
