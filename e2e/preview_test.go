@@ -92,7 +92,7 @@ func predict(t *testing.T, stack string, base, head map[string]string) map[strin
 	return out
 }
 
-// realStep is what the engine's preview does to one resource.
+// realStep is what the engine does, or would do, to one resource.
 type realStep struct {
 	op, typ, parent string
 }
@@ -100,6 +100,19 @@ type realStep struct {
 // previewOps runs the preview and collects each resource's operation from the engine's events.
 func previewOps(t *testing.T, stack auto.Stack) map[string]realStep {
 	t.Helper()
+	ch, ops := collectOps()
+	res, err := stack.Preview(context.Background(), optpreview.Diff(), optpreview.EventStreams(ch))
+	observed := ops()
+	if err != nil {
+		t.Fatalf("preview: %v\n%s", err, res.StdOut)
+	}
+	return observed
+}
+
+// collectOps reads the engine events sent to ch, which the engine closes when its run ends, and
+// gives each resource's operation once that has happened: a step of a replacement counts as the
+// replace.
+func collectOps() (chan<- events.EngineEvent, func() map[string]realStep) {
 	ch := make(chan events.EngineEvent)
 	out := map[string]realStep{}
 	done := make(chan struct{})
@@ -126,12 +139,7 @@ func previewOps(t *testing.T, stack auto.Stack) map[string]realStep {
 			}
 		}
 	}()
-	res, err := stack.Preview(context.Background(), optpreview.Diff(), optpreview.EventStreams(ch))
-	<-done
-	if err != nil {
-		t.Fatalf("preview: %v\n%s", err, res.StdOut)
-	}
-	return out
+	return ch, func() map[string]realStep { <-done; return out }
 }
 
 // disagreements compares the prediction with the engine, resource by resource.
