@@ -1,23 +1,24 @@
 package components
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"eks-advanced-networking/internal/netplan"
-	"eks-advanced-networking/internal/settings"
 )
 
 // DualStackVpcType is the component's type token.
 const DualStackVpcType = "eks-advanced-networking:network:DualStackVpc"
 
-// DualStackVpcArgs describes the VPC: its layout (see netplan.PlanVpc) and extra tags.
+// DualStackVpcArgs describes the VPC: its layout and extra tags.
 type DualStackVpcArgs struct {
-	netplan.VpcInput
+	// Layout is what netplan.PlanVpc makes of the VPC's settings in its zones, and refuses bad
+	// settings with. The component builds the layout it is given, so whatever else the caller
+	// derives from it (the stacks check a running VPC against it and plan the Multus networks in it)
+	// reads the same plan.
+	Layout netplan.VpcPlan
 	// Tags go on every resource, next to the Name tag.
 	Tags map[string]string
 }
@@ -46,14 +47,14 @@ type DualStackVpc struct {
 	egress []pulumi.Resource
 }
 
-// NewDualStackVpc plans the VPC, and registers nothing if the plan is invalid.
+// NewDualStackVpc builds the VPC its layout describes, and registers nothing without one.
 func NewDualStackVpc(ctx *pulumi.Context, name string, args *DualStackVpcArgs, opts ...pulumi.ResourceOption) (*DualStackVpc, error) {
 	if args == nil {
 		return nil, fmt.Errorf("DualStackVpc %s: args are required", name)
 	}
-	layout, err := netplan.PlanVpc(args.VpcInput)
-	if err != nil {
-		return nil, settingError("DualStackVpc "+name, err)
+	layout := args.Layout
+	if len(layout.Subnets) == 0 {
+		return nil, fmt.Errorf("DualStackVpc %s: Layout has no subnets; make it with netplan.PlanVpc from the VPC's settings and zones", name)
 	}
 	c := &DualStackVpc{Plan: layout}
 	if err := ctx.RegisterComponentResource(DualStackVpcType, name, c, opts...); err != nil {
@@ -99,7 +100,7 @@ var subnetTags = map[netplan.Tier]map[string]string{
 }
 
 func (b vpcBuilder) build(c *DualStackVpc) error {
-	ctx, name, in := b.ctx, b.name, b.args.VpcInput
+	ctx, name, in := b.ctx, b.name, b.layout.Input
 	vpc, err := ec2.NewVpc(ctx, name, &ec2.VpcArgs{
 		CidrBlock:                    pulumi.String(in.CidrBlock),
 		EnableDnsSupport:             pulumi.Bool(true),
@@ -221,7 +222,7 @@ func (b vpcBuilder) subnet(vpc *ec2.Vpc, s netplan.Subnet) (*ec2.Subnet, error) 
 		MapPublicIpOnLaunch: pulumi.Bool(s.Tier == netplan.Public),
 		Tags:                b.tags(resourceName, subnetTags[s.Tier]),
 	}
-	if b.args.Ipv6 {
+	if b.layout.Input.Ipv6 {
 		slot := s.Slot
 		// Derived from the VPC's output, not created inside the apply: the apply only computes a string.
 		args.Ipv6CidrBlock = vpc.Ipv6CidrBlock.ApplyT(func(block string) (string, error) {
@@ -268,14 +269,4 @@ func (v *DualStackVpc) SubnetId(tier netplan.Tier, az string) (pulumi.StringOutp
 		return pulumi.StringOutput{}, err
 	}
 	return v.subnets[i].ID().ToStringOutput(), nil
-}
-
-// settingError is a component's refusal of its input, worded as the stack file's: a feature
-// package's field error names the key, the value and what would be valid.
-func settingError(component string, err error) error {
-	var fe *field.Error
-	if errors.As(err, &fe) {
-		return settings.KeyError(component+": ", fe.Field, fmt.Sprint(fe.BadValue), fe.Detail)
-	}
-	return fmt.Errorf("%s: %w", component, err)
 }

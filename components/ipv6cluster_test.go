@@ -402,8 +402,9 @@ func TestIpv6ClusterSecurityGroups(t *testing.T) {
 }
 
 func TestIpv6ClusterRefusesBadArgs(t *testing.T) {
-	ipv4Vpc := chapterVpc()
-	ipv4Vpc.Ipv6, ipv4Vpc.PrivateDns64 = false, false
+	ipv4Input := chapterVpcInput()
+	ipv4Input.Ipv6, ipv4Input.PrivateDns64 = false, false
+	ipv4Vpc := vpcArgs(ipv4Input)
 	for _, tc := range []struct {
 		name   string
 		vpc    *DualStackVpcArgs

@@ -19,7 +19,7 @@ import (
 
 func chapterNetworks(t *testing.T, ranges ...string) []multus.Network {
 	t.Helper()
-	layout, err := netplan.PlanVpc(ipv4Vpc().VpcInput)
+	layout, err := netplan.PlanVpc(ipv4VpcInput())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -226,11 +226,14 @@ func TestNetworkPolicyDemo(t *testing.T) {
 	}
 }
 
-func ipv4Vpc() *DualStackVpcArgs {
-	return &DualStackVpcArgs{VpcInput: netplan.VpcInput{
+// ipv4VpcInput is the chapter's IPv4 VPC in three zones.
+func ipv4VpcInput() netplan.VpcInput {
+	return netplan.VpcInput{
 		CidrBlock: "192.168.0.0/16", AvailabilityZones: zones, SubnetPrefixLength: 19, NatGateways: netplan.NatGatewaySingle,
-	}}
+	}
 }
+
+func ipv4Vpc() *DualStackVpcArgs { return vpcArgs(ipv4VpcInput()) }
 
 // runIpv4ClusterWith registers the chapter's IPv4 VPC and an Ipv4Cluster on it, with the cluster's
 // arguments changed by change.

@@ -170,7 +170,11 @@ func vpcProgram(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	vpc, err := components.NewDualStackVpc(ctx, "vpc", &components.DualStackVpcArgs{VpcInput: chapterVpc}, pulumi.Provider(provider))
+	layout, err := netplan.PlanVpc(chapterVpc)
+	if err != nil {
+		return err
+	}
+	vpc, err := components.NewDualStackVpc(ctx, "vpc", &components.DualStackVpcArgs{Layout: layout}, pulumi.Provider(provider))
 	if err != nil {
 		return err
 	}

@@ -21,9 +21,9 @@ var calicoIdentifiers = []string{"PolicyEngineCalico", "NewCalicoPolicyEngine", 
 func TestAPolicyEngineTouchesTheListedFilesOnly(t *testing.T) {
 	want := []string{
 		"components/calico.go",                 // its component
+		"internal/blueprint/blueprint.go",      // its checks, if it has any (verify.PolicyInput)
 		"internal/clusterspec/policyengine.go", // its entry in the engines' table
 		"internal/config/config.go",            // its settings' field
-		"internal/config/derive.go",            // its checks, if it has any (verify.PolicyInput)
 		"internal/config/engines.go",           // its settings' entry: keys and validation
 		"stacks/kubernetes.go",                 // its installer, if it runs in the cluster
 	}

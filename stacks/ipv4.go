@@ -4,6 +4,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/components"
+	"eks-advanced-networking/internal/blueprint"
 	"eks-advanced-networking/internal/config"
 )
 
@@ -13,8 +14,8 @@ const Ipv4NodeGroupName = "ipv4mng"
 // Ipv4 is the chapter's IPv4 scenarios, ipv4-calico and ipv4-multus: an IPv4 VPC (the presets set
 // vpcIpv6: false) and an IPv4 EKS cluster, with the policy engine, the policy demo and the Multus
 // networks the configuration asks for. The two presets differ only in what they turn on.
-func Ipv4(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
-	b, err := newBase(ctx, cfg)
+func Ipv4(ctx *pulumi.Context, cfg *config.Config, bp *blueprint.Blueprint) (Outputs, error) {
+	b, err := newBase(ctx, cfg, bp)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/components"
+	"eks-advanced-networking/internal/blueprint"
 	"eks-advanced-networking/internal/config"
 )
 
@@ -13,10 +14,10 @@ import (
 const Ipv6NodeGroupName = "ipv6mng"
 
 // Ipv6 is the chapter's IPv6 scenario: a dual-stack VPC and an IPv6 EKS cluster whose pods reach IPv4
-// the way ipv4Egress says. That one switch sets both the VPC's DNS64/NAT64 (config.VpcInput) and the
-// VPC CNI's node SNAT, so the two cannot disagree.
-func Ipv6(ctx *pulumi.Context, cfg *config.Config) (Outputs, error) {
-	b, err := newBase(ctx, cfg)
+// the way ipv4Egress says. That one switch sets both the VPC's DNS64/NAT64 (the blueprint's layout) and
+// the VPC CNI's node SNAT, so the two cannot disagree.
+func Ipv6(ctx *pulumi.Context, cfg *config.Config, bp *blueprint.Blueprint) (Outputs, error) {
+	b, err := newBase(ctx, cfg, bp)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/components"
+	"eks-advanced-networking/internal/blueprint"
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/multus"
@@ -37,7 +38,7 @@ func newKubernetesProvider(ctx *pulumi.Context, kubeconfig pulumi.StringOutput, 
 // networks, and last the checks (verify) that run against all of them. It needs only a Kubernetes
 // provider; multusAws adds the AWS side of Multus, and is nil where the nodes and their ENIs exist
 // already.
-func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.ProviderResource, networks []multus.Network,
+func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, bp *blueprint.Blueprint, k8s pulumi.ProviderResource, networks []multus.Network,
 	multusAws *components.MultusAwsArgs, clusterAws *clusterAws) (Outputs, error) {
 	out := Outputs{}
 	opts := []pulumi.ResourceOption{pulumi.Provider(k8s)}
@@ -115,7 +116,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 			providers = append(providers, awsProvider)
 		}
 		m, err := components.NewMultusNetwork(ctx, "multus", &components.MultusNetworkArgs{
-			Networks: networks, Image: cfg.Multus.Image, DemoPod: cfg.Multus.DemoPod, DemoPodImage: cfg.BusyboxImage, Aws: multusAws, SkipAwait: cfg.SkipAwait,
+			Networks: networks, Image: bp.MultusImage(), DemoPod: cfg.Multus.DemoPod, DemoPodImage: cfg.BusyboxImage, Aws: multusAws, SkipAwait: cfg.SkipAwait,
 		}, pulumi.Providers(providers...))
 		if err != nil {
 			return nil, err
@@ -128,7 +129,7 @@ func kubernetesLayer(ctx *pulumi.Context, cfg *config.Config, k8s pulumi.Provide
 		checked = append(checked, m.Ready()...)
 	}
 	if cfg.Verify {
-		checks, err := verify.Checks(cfg.VerifyInput(networks))
+		checks, err := verify.Checks(bp.VerifyInput(networks))
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +159,7 @@ func (b *base) withKubernetesLayer(ctx *pulumi.Context, cfg *config.Config, out 
 	if err != nil {
 		return nil, err
 	}
-	layer, err := kubernetesLayer(ctx, cfg, k8s, b.multusNetworks, multusAws, &clusterAws{
+	layer, err := kubernetesLayer(ctx, cfg, b.blueprint, k8s, b.multusNetworks, multusAws, &clusterAws{
 		provider: b.provider, vpcId: b.vpc.VpcId.ToStringOutput(), oidcProviderArn: cluster.OidcProviderArn, oidcIssuer: cluster.OidcIssuer,
 		nodesRevision: cluster.NodesRevision(), network: b.vpc, egressRevision: b.vpc.Plan.EgressRevision(),
 	})

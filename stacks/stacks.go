@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"eks-advanced-networking/components"
+	"eks-advanced-networking/internal/blueprint"
 	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/multus"
@@ -38,16 +39,21 @@ func Program(raw map[string]string) func(ctx *pulumi.Context) (Outputs, error) {
 				return nil, err
 			}
 		}
+		// What the configuration implies, derived once and refused before any resource registers.
+		bp, err := blueprint.New(cfg)
+		if err != nil {
+			return nil, err
+		}
 		if cfg.ClusterMode == config.ClusterModeExisting {
-			return ExistingCluster(ctx, cfg)
+			return ExistingCluster(ctx, cfg, bp)
 		}
 		// A scenario's composition follows its cluster's IP family; what the scenario turns on
 		// inside it comes from the configuration.
 		switch cfg.ScenarioSpec().IpFamily {
 		case clusterspec.Ipv6:
-			return Ipv6(ctx, cfg)
+			return Ipv6(ctx, cfg, bp)
 		case clusterspec.Ipv4:
-			return Ipv4(ctx, cfg)
+			return Ipv4(ctx, cfg, bp)
 		}
 		return nil, fmt.Errorf("scenario %q has no composition", cfg.Scenario) // config.Decode refuses it first
 	}
@@ -70,6 +76,7 @@ func Run(raw map[string]string) pulumi.RunFunc {
 // base is what every scenario starts from: the AWS provider, the VPC, and the Multus networks when
 // they are on.
 type base struct {
+	blueprint      *blueprint.Blueprint
 	provider       pulumi.ProviderResource
 	vpc            *components.DualStackVpc
 	multusNetworks []multus.Network
@@ -81,7 +88,7 @@ type base struct {
 // the configuration. The provider tags everything it creates with the project and stack, and ignores
 // the kubernetes.io/cluster/* tags EKS adds to subnets, which would otherwise flip back and forth on
 // every refresh and up (pulumi-eks #271).
-func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
+func newBase(ctx *pulumi.Context, cfg *config.Config, bp *blueprint.Blueprint) (*base, error) {
 	tags := map[string]string{
 		"project":    ctx.Project(),
 		"stack":      ctx.Stack(),
@@ -113,11 +120,12 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 	if err := cfg.CheckResolvedVpcCni(resolved.VpcCniVersion); err != nil {
 		return nil, err
 	}
-	// Everything the plans can refuse is refused before the VPC registers.
-	layout, err := netplan.PlanVpc(cfg.VpcInput(zones))
+	// The blueprint in the zones AWS named: what it can refuse is refused before the VPC registers.
+	network, err := bp.InZones(zones)
 	if err != nil {
 		return nil, err
 	}
+	layout := network.Vpc
 	// A cluster this stack already runs moves only as EKS and EC2 allow: one minor version up at a
 	// time, in the network it was made in.
 	running, runningVpc, err := runningCluster(ctx, cfg.Cluster.EksName(ctx.Stack()), provider)
@@ -125,29 +133,24 @@ func newBase(ctx *pulumi.Context, cfg *config.Config) (*base, error) {
 		return nil, err
 	}
 	if running != nil {
-		if err := cfg.CheckRunningCluster(*running, *runningVpc, layout); err != nil {
+		if err := bp.CheckRunningCluster(*running, *runningVpc, layout); err != nil {
 			return nil, err
 		}
 	}
-	var networks []multus.Network
+	networks := network.Multus
 	var deviceIndexes []int
 	if cfg.Multus.Enabled {
-		if networks, err = cfg.VpcMultusNetworks(layout); err != nil {
-			return nil, err
-		}
 		if cfg.Multus.Attachment == multus.AttachInstances {
 			if deviceIndexes, err = multusDeviceIndexes(ctx, cfg, networks, provider); err != nil {
 				return nil, err
 			}
 		}
 	}
-	vpc, err := components.NewDualStackVpc(ctx, "vpc", &components.DualStackVpcArgs{
-		VpcInput: cfg.VpcInput(zones),
-	}, pulumi.Provider(provider))
+	vpc, err := components.NewDualStackVpc(ctx, "vpc", &components.DualStackVpcArgs{Layout: layout}, pulumi.Provider(provider))
 	if err != nil {
 		return nil, err
 	}
-	return &base{provider: provider, vpc: vpc, multusNetworks: networks, multusDeviceIndexes: deviceIndexes}, nil
+	return &base{blueprint: bp, provider: provider, vpc: vpc, multusNetworks: networks, multusDeviceIndexes: deviceIndexes}, nil
 }
 
 // multusDeviceIndexes are the device indexes at which the fixed instances of multusAttachment

@@ -258,8 +258,12 @@ func TestBadStackFilesFailBeforeAnyResource(t *testing.T) {
 			[]string{"eks-advanced-networking:availabilityZoneCount", `"4"`, "only 3 available zones"}},
 		{"zone the region does not offer", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:availabilityZones: [eu-central-1a, eu-central-1d]\n",
 			[]string{"eks-advanced-networking:availabilityZones", "eu-central-1d", "eu-central-1a, eu-central-1b, eu-central-1c"}},
-		{"DNS64 without a NAT gateway", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:ipv4Egress: nat64\n  eks-advanced-networking:natGateways: none\n",
-			[]string{"eks-advanced-networking:ipv4Egress", "NAT gateway"}},
+		{"no NAT gateway", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:ipv4Egress: nat64\n  eks-advanced-networking:natGateways: none\n",
+			[]string{"eks-advanced-networking:natGateways", "use single or per-az"}},
+		// The blueprint's refusals (internal/blueprint) come before any resource too.
+		{"Multus range outside its subnet", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:scenario: ipv4-multus\n  eks-advanced-networking:vpcIpv6: false\n" +
+			"  eks-advanced-networking:multus: true\n  eks-advanced-networking:multusRanges: [10.0.0.20-10.0.0.40]\n  eks-advanced-networking:endpointPublicAccessCidrs: [198.51.100.7/32]\n",
+			[]string{"eks-advanced-networking:multusRanges", "outside the subnet"}},
 		{"image that is not a reference", "config:\n  aws:region: eu-central-1\n  eks-advanced-networking:busyboxImage: docker.io/Library/BusyBox\n",
 			[]string{"eks-advanced-networking:busyboxImage", `"docker.io/Library/BusyBox"`, "[registry/]name[:tag][@sha256:digest]"}},
 	} {

@@ -52,19 +52,3 @@ func (c *Config) validateEndpointAccess() []error {
 			"or, if pulumi runs inside the VPC or a network connected to it, set %s:endpointPrivateAccessCidrs to that network's block",
 		c.Scenario, c.kubernetesLayerParts(), Project, Project))}
 }
-
-// validateClusterAdmins checks that the principals that get cluster admin are in the region's
-// partition. (Their form is the cluster's settings' to check.)
-func (c *Config) validateClusterAdmins() []error {
-	if c.Region == "" {
-		return nil
-	}
-	var errs []error
-	partition := clusterspec.PartitionOf(c.Region)
-	for _, arn := range c.Cluster.AdminArns {
-		if p, err := clusterspec.ParseIamPrincipal(arn); err == nil && p.Partition != partition {
-			errs = append(errs, keyError(clusterspec.KeyAdminArns, arn, fmt.Sprintf("%s is in partition %s; this ARN is in %s", c.Region, partition, p.Partition)))
-		}
-	}
-	return errs
-}

@@ -1,13 +1,12 @@
 // Package config is the one place stack configuration is read: it decodes the raw key/value pairs
 // strictly (an unknown key is an error), applies the defaults that Pulumi.yaml also declares, and
-// validates everything before a single resource is registered. Every error names the key, the value
-// and what would be valid.
+// checks each feature's settings and the rules between them. Every error names the key, the value
+// and what would be valid. What the settings imply, the VPC's layout and the Multus networks in it
+// among them, is derived and checked next by internal/blueprint, still before any resource registers.
 //
 // keys.go composes every key from the features' Settings (Pulumi.yaml is generated from them);
-// decode.go reads them strictly; validate.go and access.go (API endpoint and admins) run each
-// feature's Validate and the rules that span features; scenarios.go is the table of scenarios;
-// derive.go computes what the stacks build from them (the VPC input, the Multus networks, the
-// cluster name).
+// decode.go reads them strictly; validate.go and access.go (API endpoint) run each feature's
+// Validate and the rules that span features; scenarios.go is the table of scenarios.
 package config
 
 import (

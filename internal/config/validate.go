@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,22 +16,19 @@ import (
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/settings"
-	"eks-advanced-networking/internal/workload"
 )
 
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
-// Validate checks the configuration as a whole, including the VPC plan it implies, and collects
-// warnings.
+// Validate checks each feature's settings and the rules between them, and collects warnings. What
+// the settings imply (the VPC's layout, the Multus networks in it, the region's zones and partition)
+// is internal/blueprint's to derive and check.
 func (c *Config) Validate(today time.Time) error {
 	var errs []error
 	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
 
 	if !slices.Contains(Scenarios, c.Scenario) {
 		add("scenario", string(c.Scenario), "unknown scenario; use one of "+joinNames(Scenarios))
-	}
-	if err := workload.ValidateImage(c.BusyboxImage); err != nil {
-		add("busyboxImage", c.BusyboxImage, err.Error())
 	}
 	switch c.ClusterMode {
 	case ClusterModeCreate:
@@ -45,8 +41,6 @@ func (c *Config) Validate(today time.Time) error {
 		errs = append(errs, fmt.Errorf("config key %s is not set; set it, e.g. pulumi config set %s eu-central-1", RegionKey, RegionKey))
 	} else if !regionPattern.MatchString(c.Region) {
 		errs = append(errs, fmt.Errorf("config %s = %q: not an AWS region name; regions look like eu-central-1 or us-west-2", RegionKey, c.Region))
-	} else if err := clusterspec.CheckRegion(c.Region); err != nil {
-		errs = append(errs, fmt.Errorf("config %s = %q: %w", RegionKey, c.Region, err))
 	}
 	if !slices.Contains(Ipv4EgressModes, c.Ipv4Egress) {
 		add("ipv4Egress", string(c.Ipv4Egress), "unknown mode; use one of "+joinNames(Ipv4EgressModes))
@@ -56,25 +50,8 @@ func (c *Config) Validate(today time.Time) error {
 	if c.Ipv6Cluster() && !c.Vpc.Ipv6 {
 		add("vpcIpv6", "false", fmt.Sprintf("scenario %s has an IPv6 cluster, which needs an IPv6 VPC; set it to true", c.Scenario))
 	}
-	if own := c.Vpc.Validate(); len(own) > 0 {
-		errs = append(errs, settings.Errors(keyPrefix, own))
-	} else if len(c.Vpc.AvailabilityZones) > 0 && c.Region != "" {
-		// The zones' names belong to the region.
-		if err := netplan.ValidateAvailabilityZones(c.Region, c.Vpc.AvailabilityZones); err != nil {
-			errs = append(errs, c.asKeyError(err))
-		}
-	}
-	if len(errs) == 0 {
-		// The VPC plan checks the CIDR arithmetic and DNS64/NAT rules; placeholder zone names are
-		// enough for that, the real ones are checked above or come from AWS. The Multus plan is
-		// checked on it too, and again with the real zones.
-		if vpc, err := netplan.PlanVpc(c.VpcInput(placeholderZones(c))); err != nil {
-			errs = append(errs, c.asKeyError(err))
-		} else if c.Multus.Enabled && (len(c.Multus.AvailabilityZones) == 0 || len(c.Vpc.AvailabilityZones) > 0) {
-			if _, err := c.VpcMultusNetworks(vpc); err != nil {
-				errs = append(errs, err)
-			}
-		}
+	if err := settings.Errors(keyPrefix, c.Vpc.Validate()); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, c.validateCluster(today)...)
 	return errors.Join(errs...)
@@ -91,35 +68,6 @@ func (c *Config) CheckResolvedVpcCni(version string) error {
 	return settings.Errors(keyPrefix, c.Cluster.CheckResolvedVpcCni(version, c.clusterContext(time.Time{})))
 }
 
-// CheckRunningCluster checks, at preview, that one pulumi up can take the cluster the stack already
-// runs, and the VPC it runs in, to this configuration without replacing either: EKS moves the
-// cluster one minor version up (clusterspec.CheckVersionUpdate), keeps its IP family and service
-// block, and every subnet it uses stays at its zone and block (netplan.CheckReaddressing). Each is
-// refused before anything changes rather than after the VPC and IAM have, or after a delete.
-func (c *Config) CheckRunningCluster(running clusterspec.RunningCluster, vpc netplan.RunningVpc, layout netplan.VpcPlan) error {
-	var errs []error
-	if err := clusterspec.CheckVersionUpdate(running, c.Cluster.KubernetesVersion); err != nil {
-		errs = append(errs, keyError(clusterspec.KeyKubernetesVersion, c.Cluster.KubernetesVersion, err.Error()))
-	}
-	if err := clusterspec.CheckIpFamilyUpdate(running, c.ScenarioSpec().IpFamily); err != nil {
-		errs = append(errs, keyError("scenario", string(c.Scenario), err.Error()))
-	}
-	if err := clusterspec.CheckServiceCidrUpdate(running, c.Cluster.ServiceIpv4Cidr); err != nil {
-		errs = append(errs, keyError(clusterspec.KeyServiceIpv4Cidr, c.Cluster.ServiceIpv4Cidr, err.Error()))
-	}
-	if err := netplan.CheckReaddressing(vpc, layout); err != nil {
-		var fe *field.Error
-		if errors.As(err, &fe) && fe.Field == netplan.KeyAvailabilityZones && len(c.Vpc.AvailabilityZones) == 0 {
-			// The zones came from availabilityZoneCount (the region's first ones).
-			err = keyError(netplan.KeyAvailabilityZoneCount, fmt.Sprint(c.Vpc.AvailabilityZoneCount), fe.Detail)
-		} else {
-			err = c.asKeyError(err)
-		}
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
-}
-
 // validateCluster checks the cluster's settings (clusterspec.Settings) and the rules they share with
 // the rest of the stack.
 func (c *Config) validateCluster(today time.Time) []error {
@@ -133,20 +81,17 @@ func (c *Config) validateCluster(today time.Time) []error {
 		c.Warnings = append(c.Warnings, Project+":"+w)
 	}
 	errs = append(errs, c.validateEndpointAccess()...)
-	errs = append(errs, c.validateClusterAdmins()...)
 	if c.Vpc.NatGateways == netplan.NatGatewayNone {
 		add(netplan.KeyNatGateways, string(c.Vpc.NatGateways), "the nodes run in the private subnets, which then have no IPv4 egress and no VPC endpoints: they cannot pull images or reach STS and EC2, and EKS fails the node group with NodeCreationFailure; use single or per-az")
 	}
-	errs = append(errs, c.validatePrefixCapacity()...)
 	errs = append(errs, c.validateLoadBalancerController()...)
 	errs = append(errs, c.validatePolicy()...)
 	errs = append(errs, c.validateVerify()...)
 	return append(errs, c.validateMultus()...)
 }
 
-// validateMultus checks the Multus keys. With a cluster we create, the IP plan itself is checked by
-// VpcMultusNetworks once the zones are known; with an existing cluster the subnets come from config
-// and the plan is checked here.
+// validateMultus checks the Multus keys. The networks' addresses need the subnets, from the VPC's
+// layout or an existing cluster's keys: internal/blueprint plans and checks them.
 func (c *Config) validateMultus() []error {
 	var errs []error
 	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
@@ -159,23 +104,10 @@ func (c *Config) validateMultus() []error {
 	if c.Ipv6Cluster() {
 		add(multus.KeyEnabled, "true", "the secondary network here is IPv4 (ipvlan with host-local IPAM on IPv4 ENI addresses); use an IPv4 scenario")
 	}
-	if c.Multus.Image == "" {
-		// AWS's build, from the stack region's EKS registry.
-		image, err := multus.EksImage(c.Region, multus.MultusImageTag)
-		switch {
-		case c.Region == "":
-			add(multus.KeyImage, "", "AWS's Multus build comes from the EKS registry of the cluster's region: set "+RegionKey+", or give the image")
-		case err != nil:
-			add(multus.KeyImage, "", err.Error())
-		}
-		c.Multus.Image = image
-	}
 	if c.ClusterMode == ClusterModeExisting {
 		if len(c.Multus.AvailabilityZones) == 0 || len(c.Multus.SubnetCidrs) != len(c.Multus.AvailabilityZones) {
 			add(multus.KeySubnetCidrs, strings.Join(c.Multus.SubnetCidrs, ","), fmt.Sprintf(
 				"with clusterMode existing, list the Multus zones in multusAvailabilityZones and each zone's subnet block here, in the same order (%d zones)", len(c.Multus.AvailabilityZones)))
-		} else if _, err := c.ExistingMultusNetworks(); err != nil {
-			errs = append(errs, err)
 		}
 		return errs
 	}
@@ -229,25 +161,18 @@ func (c *Config) validatePolicy() []error {
 	return errs
 }
 
-// asKeyError turns a netplan field error, which names its key, into a config key error.
-// PrivateDns64 is not a key of its own: it follows ipv4Egress.
-func (c *Config) asKeyError(err error) error {
-	var fe *field.Error
-	if !errors.As(err, &fe) {
-		return err
-	}
-	if fe.Field == netplan.FieldPrivateDns64 {
-		return keyError("ipv4Egress", string(c.Ipv4Egress), fe.Detail+" (nat64 and both turn DNS64 on in the private subnets)")
-	}
-	return settings.Errors(keyPrefix, field.ErrorList{fe})
-}
-
 // keyPrefix starts every error about a key of the project.
 const keyPrefix = "config " + Project + ":"
 
 func keyError(name, value, reason string) error {
 	return settings.KeyError(keyPrefix, name, value, reason)
 }
+
+// KeyError is an error about a key of the project: it names the key, its value and the reason.
+func KeyError(name, value, reason string) error { return keyError(name, value, reason) }
+
+// FieldErrors are a feature's field errors as errors about the project's keys their paths name.
+func FieldErrors(errs field.ErrorList) error { return settings.Errors(keyPrefix, errs) }
 
 // joinNames lists the values of a string enum for an error message.
 func joinNames[T ~string](values []T) string {
@@ -256,30 +181,6 @@ func joinNames[T ~string](values []T) string {
 		names[i] = string(v)
 	}
 	return strings.Join(names, ", ")
-}
-
-// validatePrefixCapacity checks that IPv4 prefix mode's /28s fit the subnets: a full node holds a
-// /28 for every 16 of its pods, and warmPrefixTarget spare ones; at worst all nodes sit in one zone's
-// subnet. The pods per node are prefix mode's, counted at 110: EC2 tells the vCPUs (above 30, 250
-// pods) only at deploy time.
-func (c *Config) validatePrefixCapacity() []error {
-	cl := c.Cluster
-	if !cl.PrefixDelegation || c.Ipv6Cluster() {
-		return nil
-	}
-	l, err := clusterspec.LookupEniLimit(cl.NodeInstanceType)
-	if err != nil {
-		return nil // the cluster's settings say why
-	}
-	pods := clusterspec.PrefixModeMaxPods(l, 0)
-	perNode := clusterspec.PrefixesPerNode(pods, cl.WarmPrefixTarget)
-	need := cl.Nodes.MaxSize * perNode
-	if have := clusterspec.PrefixBlocksPerSubnet(c.Vpc.SubnetPrefixLength); have < need {
-		return []error{keyError(netplan.KeySubnetPrefixLength, strconv.Itoa(c.Vpc.SubnetPrefixLength), fmt.Sprintf(
-			"with prefixDelegation, each of up to nodeMaxSize (%d) nodes holds a /28 per 16 of its %d pods and keeps warmPrefixTarget (%d) spare: %d per node, %d whole /28s, and a /%d subnet holds %d; use a longer subnet block (a smaller prefix length)",
-			cl.Nodes.MaxSize, pods, cl.WarmPrefixTarget, perNode, need, c.Vpc.SubnetPrefixLength, have))}
-	}
-	return nil
 }
 
 // validateLoadBalancerController checks the controller's and the demo load balancer's settings when

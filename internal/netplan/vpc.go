@@ -303,6 +303,27 @@ func PlanVpc(in VpcInput) (VpcPlan, error) {
 	return plan, nil
 }
 
+// InZones is the same layout in other zones, one for one in order: the subnets' blocks, routes and
+// NAT gateways stay, their zones are renamed. The layout depends on how many zones there are, not on
+// their names, so a stack whose zones are counted plans its VPC once, before AWS names the zones, and
+// takes the names when they come.
+func (p VpcPlan) InZones(zones []string) (VpcPlan, error) {
+	n := len(p.Input.AvailabilityZones)
+	if len(zones) != n {
+		return VpcPlan{}, field.Invalid(field.NewPath(KeyAvailabilityZones), strings.Join(zones, ","),
+			fmt.Sprintf("%d zones for a layout planned in %d", len(zones), n))
+	}
+	out := VpcPlan{Input: p.Input, Subnets: slices.Clone(p.Subnets), NatGateways: slices.Clone(p.NatGateways)}
+	out.Input.AvailabilityZones = slices.Clone(zones)
+	for i := range out.Subnets {
+		out.Subnets[i].AvailabilityZone = zones[out.Subnets[i].Slot%n]
+	}
+	for i := range out.NatGateways {
+		out.NatGateways[i].AvailabilityZone = out.Subnets[out.NatGateways[i].PublicSubnet].AvailabilityZone
+	}
+	return out, nil
+}
+
 // routesFor builds a subnet's route table. azIndex picks the AZ's own NAT gateway in per-az mode.
 func (p VpcPlan) routesFor(azIndex int, s Subnet) []Route {
 	nat := -1

@@ -2,6 +2,7 @@ package netplan
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -369,5 +370,47 @@ func TestCheckReaddressingNamesTheRunningZonesInAddressOrder(t *testing.T) {
 	err = CheckReaddressing(running, plan)
 	if err == nil || !strings.Contains(err.Error(), "keep the running zones eu-central-1a, eu-central-1b in their order") {
 		t.Errorf("got %v, want the running zones a, b in their order", err)
+	}
+}
+
+// A layout planned in stand-in zones and then renamed is the layout planned in the real zones: the
+// stack relies on it to plan a counted VPC before AWS names the zones.
+func TestInZonesIsPlanningInThoseZones(t *testing.T) {
+	standIn := []string{"eu-central-1a", "eu-central-1b", "eu-central-1c", "eu-central-1d"}
+	named := []string{"eu-central-1b", "eu-central-1c", "eu-central-1d", "eu-central-1e"}
+	for _, in := range []VpcInput{
+		{CidrBlock: "192.168.0.0/16", SubnetPrefixLength: 19, Ipv6: true, NatGateways: NatGatewaySingle, PrivateDns64: true},
+		{CidrBlock: "10.0.0.0/16", SubnetPrefixLength: 20, Ipv6: true, NatGateways: NatGatewayPerAz, PublicDns64: true, PrivateDns64: true},
+		{CidrBlock: "10.0.0.0/16", SubnetPrefixLength: 19, NatGateways: NatGatewayNone},
+	} {
+		for zones := 2; zones <= len(named); zones++ {
+			in.AvailabilityZones = standIn[:zones]
+			planned, err := PlanVpc(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := planned.InZones(named[:zones])
+			if err != nil {
+				t.Fatal(err)
+			}
+			in.AvailabilityZones = named[:zones]
+			want, err := PlanVpc(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%+v: renamed\n%+v\nwant\n%+v", in, got, want)
+			}
+			if planned.Subnets[0].AvailabilityZone != standIn[0] {
+				t.Errorf("InZones changed the layout it renamed: %+v", planned.Subnets[0])
+			}
+		}
+	}
+	planned, err := PlanVpc(VpcInput{CidrBlock: "10.0.0.0/16", SubnetPrefixLength: 19, AvailabilityZones: standIn[:3], NatGateways: NatGatewaySingle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := planned.InZones(named[:2]); err == nil || !strings.Contains(err.Error(), "2 zones for a layout planned in 3") {
+		t.Errorf("two zones for a three-zone layout: %v", err)
 	}
 }
