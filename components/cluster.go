@@ -90,8 +90,10 @@ func (o ClusterOutputs) toMap() pulumi.Map {
 type ClusterParts struct {
 	ClusterOutputs
 	// settings are the cluster's, with the add-on versions EKS resolved; eksName its EKS name.
-	settings          clusterspec.Settings
-	eksName, region   string
+	settings        clusterspec.Settings
+	eksName, region string
+	// nodeInstance is the nodes' instance type, read once from the settings when they were checked.
+	nodeInstance      clusterspec.InstanceType
 	vpc               *DualStackVpc
 	ready             []pulumi.Resource
 	eksCluster        *eks.Cluster
@@ -136,6 +138,9 @@ func (p *ClusterParts) Settings() clusterspec.Settings { return p.settings }
 // EksName is the cluster's name in EKS, known before the cluster exists. Go only.
 func (p *ClusterParts) EksName() string { return p.eksName }
 
+// NodeInstance is the cluster's node instance type (its settings' nodeInstanceType, checked). Go only.
+func (p *ClusterParts) NodeInstance() clusterspec.InstanceType { return p.nodeInstance }
+
 // Region is the cluster's region. Go only.
 func (p *ClusterParts) Region() string { return p.region }
 
@@ -166,7 +171,7 @@ func buildCluster(ctx *pulumi.Context, typ, label, name string, c clusterCompone
 	p.ClusterOutputs, p.ready, p.eksCluster, p.nodePrerequisites = built.outputs, built.ready, built.eks, built.nodePrerequisites
 	p.nodeMaxPods, p.nodesRevision = built.nodeMaxPods, built.nodesRevision
 	p.teardownNeeds = b.teardownNeeds
-	p.settings, p.eksName, p.region, p.vpc = built.settings, b.clusterName, args.Region, args.Vpc
+	p.settings, p.eksName, p.region, p.vpc, p.nodeInstance = built.settings, b.clusterName, args.Region, args.Vpc, instance
 	return ctx.RegisterResourceOutputs(c, p.toMap())
 }
 

@@ -167,11 +167,8 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 	var none pulumi.StringOutput
 	zoneLetter := n.AvailabilityZone[len(n.AvailabilityZone)-1:]
 	resourceName := name + "-nodes-" + zoneLetter
-	limits, err := clusterspec.LookupEniLimit(a.Cluster.Settings().NodeInstanceType)
-	if err != nil {
-		return nil, none, err
-	}
-	instance, err := a.Cluster.Settings().NodeInstance()
+	instance := a.Cluster.NodeInstance()
+	limits, err := clusterspec.LookupEniLimit(instance.Name)
 	if err != nil {
 		return nil, none, err
 	}
