@@ -34,14 +34,14 @@ func dayTwoBase(t *testing.T, preset string, twinConfig map[string]string) map[s
 }
 
 // runDayTwoMatrix makes the preset's matrix steps, in order, on the running stack. For each step:
-// the up succeeds and does what the matrix expects to the resources the plan holds (the offline
-// preview of each step is stacks TestDayTwoMatrix's, and assertPreviewsAgree holds the real
-// engine's previews to the offline ones); no node group is deleted before one created in the same up
-// has finished; every pod is bound to a node it may run on (a Multus pod on a node whose boot unit
-// labelled it); the account meets its invariants (Multus ENIs in their zone, with their tags, among
-// them); and the next preview is empty. A step the matrix expects refused fails the preview and the
-// up with the program's reason and leaves the account as it was. AWS refuses nothing along the way.
-// The stack is left with the last configuration it runs, for the destroy that follows.
+// the real engine's preview does what the matrix expects to the resources the plan holds, and the up
+// succeeds and does what its preview showed (read from the up's own events); no node group is deleted
+// before one created in the same up has finished; every pod is bound to a node it may run on (a
+// Multus pod on a node whose boot unit labelled it); the account meets its invariants (Multus ENIs
+// in their zone, with their tags, among them); and the next preview is empty. A step the matrix
+// expects refused fails the preview and the up with the program's reason and leaves the account as
+// it was. AWS refuses nothing along the way. The stack is left with the last configuration it runs,
+// for the destroy that follows.
 func runDayTwoMatrix(t *testing.T, tw *twin, stack *auto.Stack, preset string, base map[string]string) {
 	t.Helper()
 	m, err := daytwo.Load(dayTwoMatrixFile)
@@ -61,15 +61,19 @@ func runDayTwoMatrix(t *testing.T, tw *twin, stack *auto.Stack, preset string, b
 			}
 			cfg = s.Next(cfg, config.Project)
 			*stack = newStack(t, preset, stacks.Run(cfg), tw.env)
+			previewed := plannedOps(previewOps(t, *stack))
+			for _, mismatch := range s.Expect.Mismatches(previewed) {
+				t.Errorf("%s: %s", s.Change, mismatch)
+			}
 			before := len(tw.account(t).Operations)
 			ch, ops := collectOps()
 			res, err := stack.Up(context.Background(), optup.EventStreams(ch))
-			done := ops()
+			done := plannedOps(ops())
 			if err != nil {
 				t.Fatalf("%s: up: %v", s.Change, err)
 			}
-			for _, mismatch := range s.Expect.Mismatches(plannedOps(done)) {
-				t.Errorf("%s: %s", s.Change, mismatch)
+			if !slices.Equal(done, previewed) {
+				t.Errorf("%s: the up did %v; its preview showed %v", s.Change, done, previewed)
 			}
 			if slices.ContainsFunc(s.Expect.Replace, func(e string) bool { return strings.HasPrefix(e, "aws:eks/nodeGroup:NodeGroup") }) {
 				assertSuccessorsFirst(t, s.Change, tw.account(t).Operations[before:])
