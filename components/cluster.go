@@ -92,8 +92,8 @@ type ClusterParts struct {
 	// settings are the cluster's, with the add-on versions EKS resolved; eksName its EKS name.
 	settings        clusterspec.Settings
 	eksName, region string
-	// nodeInstance is the nodes' instance type, read once from the settings when they were checked.
-	nodeInstance      clusterspec.InstanceType
+	// node are the nodes' instance type's facts, looked up once when the settings were checked.
+	node              clusterspec.NodeFacts
 	vpc               *DualStackVpc
 	ready             []pulumi.Resource
 	eksCluster        *eks.Cluster
@@ -138,8 +138,9 @@ func (p *ClusterParts) Settings() clusterspec.Settings { return p.settings }
 // EksName is the cluster's name in EKS, known before the cluster exists. Go only.
 func (p *ClusterParts) EksName() string { return p.eksName }
 
-// NodeInstance is the cluster's node instance type (its settings' nodeInstanceType, checked). Go only.
-func (p *ClusterParts) NodeInstance() clusterspec.InstanceType { return p.nodeInstance }
+// NodeFacts are the cluster's node instance type (its settings' nodeInstanceType, checked) and its
+// ENI limits, for node groups of the same type. Go only.
+func (p *ClusterParts) NodeFacts() clusterspec.NodeFacts { return p.node }
 
 // Region is the cluster's region. Go only.
 func (p *ClusterParts) Region() string { return p.region }
@@ -157,11 +158,11 @@ type clusterComponent interface {
 
 // buildCluster registers the component c and builds the cluster under it.
 func buildCluster(ctx *pulumi.Context, typ, label, name string, c clusterComponent, args *ClusterArgs, family ipFamily,
-	instance clusterspec.InstanceType, opts []pulumi.ResourceOption) error {
+	node clusterspec.NodeFacts, opts []pulumi.ResourceOption) error {
 	if err := ctx.RegisterComponentResource(typ, name, c, opts...); err != nil {
 		return err
 	}
-	b := &clusterBuilder{ctx: ctx, name: name, label: label, args: args, clusterName: args.EksName(ctx.Stack()), instance: instance,
+	b := &clusterBuilder{ctx: ctx, name: name, label: label, args: args, clusterName: args.EksName(ctx.Stack()), instance: node.Instance, node: node,
 		component: c, parent: pulumi.Parent(c), family: family}
 	built, err := b.build()
 	if err != nil {
@@ -171,7 +172,7 @@ func buildCluster(ctx *pulumi.Context, typ, label, name string, c clusterCompone
 	p.ClusterOutputs, p.ready, p.eksCluster, p.nodePrerequisites = built.outputs, built.ready, built.eks, built.nodePrerequisites
 	p.nodeMaxPods, p.nodesRevision = built.nodeMaxPods, built.nodesRevision
 	p.teardownNeeds = b.teardownNeeds
-	p.settings, p.eksName, p.region, p.vpc, p.nodeInstance = built.settings, b.clusterName, args.Region, args.Vpc, instance
+	p.settings, p.eksName, p.region, p.vpc, p.node = built.settings, b.clusterName, args.Region, args.Vpc, node
 	return ctx.RegisterResourceOutputs(c, p.toMap())
 }
 
@@ -187,9 +188,9 @@ type ipFamily struct {
 // validateClusterArgs refuses what EKS or our design would refuse, before anything registers: the
 // cluster's settings by their own rules (clusterspec.Settings.Validate, as the stack file's are),
 // and what a Go caller must give besides.
-func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (clusterspec.InstanceType, error) {
-	bad := func(field, value, reason string) (clusterspec.InstanceType, error) {
-		return clusterspec.InstanceType{}, fmt.Errorf("%s: %s = %q: %s", component, field, value, reason)
+func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (clusterspec.NodeFacts, error) {
+	bad := func(field, value, reason string) (clusterspec.NodeFacts, error) {
+		return clusterspec.NodeFacts{}, fmt.Errorf("%s: %s = %q: %s", component, field, value, reason)
 	}
 	if args.Vpc == nil {
 		return bad("Vpc", "", "a DualStackVpc is required")
@@ -204,9 +205,9 @@ func validateClusterArgs(component string, args *ClusterArgs, family ipFamily) (
 		return bad("PolicyEngine", string(args.PolicyEngine), fmt.Sprintf("use one of %v", clusterspec.PolicyEngines))
 	}
 	if err := settings.Errors(component+": ", args.Validate(family.validation(args))); err != nil {
-		return clusterspec.InstanceType{}, err
+		return clusterspec.NodeFacts{}, err
 	}
-	return args.NodeInstance()
+	return args.NodeFacts()
 }
 
 // validation is what the cluster's rules read besides its settings.
@@ -226,6 +227,7 @@ type clusterBuilder struct {
 	clusterName string
 	family      ipFamily
 	instance    clusterspec.InstanceType
+	node        clusterspec.NodeFacts
 	// component is the cluster component; parent makes a resource its child.
 	component pulumi.Resource
 	parent    pulumi.ResourceOrInvokeOption
@@ -473,10 +475,10 @@ func (b *clusterBuilder) recommendedReleaseVersion() (pulumi.StringInput, error)
 // complete NodeConfig on the recommended AL2023 AMI named by id, since EKS's own NodeConfig would
 // override it otherwise (see internal/nodeadm).
 func (b *clusterBuilder) prefixModeNodes(group *managedNodeGroup, endpoint, certificateAuthority, serviceCidr pulumi.StringOutput) (int, error) {
-	limits, err := clusterspec.LookupEniLimit(b.instance.Name)
-	if err != nil {
-		return 0, err
+	if b.node.EniErr != nil {
+		return 0, b.node.EniErr
 	}
+	limits := b.node.Eni
 	info, err := ec2.GetInstanceType(b.ctx, &ec2.GetInstanceTypeArgs{InstanceType: b.instance.Name}, b.parent)
 	if err != nil {
 		return 0, fmt.Errorf("looking up %s's vCPUs: %w", b.instance.Name, err)

@@ -37,12 +37,12 @@ func NewIpv4Cluster(ctx *pulumi.Context, name string, args *Ipv4ClusterArgs, opt
 		vpcCni:    clusterspec.VpcCniOptions{PrefixDelegation: args.PrefixDelegation},
 	}
 	label := "Ipv4Cluster " + name
-	instance, err := validateClusterArgs(label, &args.ClusterArgs, family)
+	node, err := validateClusterArgs(label, &args.ClusterArgs, family)
 	if err != nil {
 		return nil, err
 	}
 	c := &Ipv4Cluster{}
-	if err := buildCluster(ctx, Ipv4ClusterType, label, name, c, &args.ClusterArgs, family, instance, opts); err != nil {
+	if err := buildCluster(ctx, Ipv4ClusterType, label, name, c, &args.ClusterArgs, family, node, opts); err != nil {
 		return nil, err
 	}
 	return c, nil

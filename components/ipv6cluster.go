@@ -41,7 +41,7 @@ func NewIpv6Cluster(ctx *pulumi.Context, name string, args *Ipv6ClusterArgs, opt
 		vpcCni: clusterspec.VpcCniOptions{PrefixDelegation: true, V4Egress: &nodeSnat},
 	}
 	label := "Ipv6Cluster " + name
-	instance, err := validateClusterArgs(label, &args.ClusterArgs, family)
+	node, err := validateClusterArgs(label, &args.ClusterArgs, family)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func NewIpv6Cluster(ctx *pulumi.Context, name string, args *Ipv6ClusterArgs, opt
 		return nil, fmt.Errorf("Ipv6Cluster %s: Vpc has IPv6 off; an IPv6 cluster needs an IPv6 VPC (vpcIpv6: true)", name)
 	}
 	c := &Ipv6Cluster{}
-	if err := buildCluster(ctx, Ipv6ClusterType, label, name, c, &args.ClusterArgs, family, instance, opts); err != nil {
+	if err := buildCluster(ctx, Ipv6ClusterType, label, name, c, &args.ClusterArgs, family, node, opts); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -167,11 +167,11 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 	var none pulumi.StringOutput
 	zoneLetter := n.AvailabilityZone[len(n.AvailabilityZone)-1:]
 	resourceName := name + "-nodes-" + zoneLetter
-	instance := a.Cluster.NodeInstance()
-	limits, err := clusterspec.LookupEniLimit(instance.Name)
-	if err != nil {
-		return nil, none, err
+	node := a.Cluster.NodeFacts()
+	if node.EniErr != nil {
+		return nil, none, node.EniErr
 	}
+	instance, limits := node.Instance, node.Eni
 	subnetCidr, err := a.Cluster.Vpc().subnetCidr(a.Tier, n.AvailabilityZone)
 	if err != nil {
 		return nil, none, err

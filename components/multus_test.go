@@ -11,11 +11,22 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/nodeadm"
 	"eks-advanced-networking/internal/plan"
 )
+
+// chapterNodes are the chapter's node instance type's facts, t3.medium.
+func chapterNodes(t *testing.T) clusterspec.NodeFacts {
+	t.Helper()
+	node, err := clusterspec.Settings{NodeInstanceType: "t3.medium"}.NodeFacts()
+	if err != nil || node.EniErr != nil {
+		t.Fatal(err, node.EniErr)
+	}
+	return node
+}
 
 func chapterNetworks(t *testing.T, ranges ...string) []multus.Network {
 	t.Helper()
@@ -27,7 +38,7 @@ func chapterNetworks(t *testing.T, ranges ...string) []multus.Network {
 	for _, s := range layout.SubnetsOf(netplan.Private) {
 		subnets = append(subnets, multus.Subnet{AvailabilityZone: s.AvailabilityZone, Cidr: s.Ipv4Cidr})
 	}
-	networks, err := multus.Plan(multus.Input{NetworkPrefix: "ipvlan-private", Subnets: subnets, Ranges: ranges, NodesPerAz: 1, InstanceType: "t3.medium"})
+	networks, err := multus.Plan(multus.Input{NetworkPrefix: "ipvlan-private", Subnets: subnets, Ranges: ranges, NodesPerAz: 1, Node: chapterNodes(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

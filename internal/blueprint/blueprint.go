@@ -39,6 +39,10 @@ type Blueprint struct {
 	// cluster's subnets), else by InZones.
 	multusNetworks []multus.Network
 	multusImage    string
+	// node are the nodes' instance type's facts, looked up once for prefix mode's room and the Multus
+	// ENIs' slots (nodeErr when config has not checked the type: an existing cluster's).
+	node    clusterspec.NodeFacts
+	nodeErr error
 }
 
 // Network is the VPC's layout in the stack's zones and the Multus networks in it.
@@ -51,6 +55,7 @@ type Network struct {
 // derivation shows wrong, every error naming its key.
 func New(cfg *config.Config) (*Blueprint, error) {
 	b := &Blueprint{cfg: cfg}
+	b.node, b.nodeErr = cfg.Cluster.NodeFacts()
 	var errs []error
 	if err := workload.ValidateImage(cfg.BusyboxImage); err != nil {
 		errs = append(errs, config.KeyError("busyboxImage", cfg.BusyboxImage, err.Error()))
@@ -164,7 +169,10 @@ func vpcSubnets(vpc netplan.VpcPlan) func(multus.NetworkSettings) []multus.Subne
 
 // planMultus plans the secondary networks in the given subnets, with errors naming the config key.
 func (b *Blueprint) planMultus(subnetsOf func(multus.NetworkSettings) []multus.Subnet) ([]multus.Network, error) {
-	networks, err := multus.PlanNetworks(b.cfg.Multus, b.cfg.Cluster.NodeInstanceType, subnetsOf)
+	if b.nodeErr != nil {
+		return nil, config.KeyError(clusterspec.KeyNodeInstanceType, b.cfg.Cluster.NodeInstanceType, b.nodeErr.Error())
+	}
+	networks, err := multus.PlanNetworks(b.cfg.Multus, b.node, subnetsOf)
 	var fe *field.Error
 	if errors.As(err, &fe) {
 		return nil, config.FieldErrors(field.ErrorList{fe})
@@ -212,11 +220,10 @@ func (b *Blueprint) checkPrefixCapacity() error {
 	if !cl.PrefixDelegation || b.cfg.Ipv6Cluster() {
 		return nil
 	}
-	l, err := clusterspec.LookupEniLimit(cl.NodeInstanceType)
-	if err != nil {
+	if b.nodeErr != nil || b.node.EniErr != nil {
 		return nil // the cluster's settings say why
 	}
-	pods := clusterspec.PrefixModeMaxPods(l, 0)
+	pods := clusterspec.PrefixModeMaxPods(b.node.Eni, 0)
 	perNode := clusterspec.PrefixesPerNode(pods, cl.WarmPrefixTarget)
 	need := cl.Nodes.MaxSize * perNode
 	if have := clusterspec.PrefixBlocksPerSubnet(vpc.SubnetPrefixLength); have < need {

@@ -197,8 +197,9 @@ func (s Settings) Validate(vc ValidationContext) field.ErrorList {
 			add(KeyServiceIpv4Cidr, s.ServiceIpv4Cidr, err.Error())
 		}
 	}
-	if _, err := s.NodeInstance(); err != nil {
-		add(KeyNodeInstanceType, s.NodeInstanceType, err.Error())
+	node, nodeErr := s.NodeFacts()
+	if nodeErr != nil {
+		add(KeyNodeInstanceType, s.NodeInstanceType, nodeErr.Error())
 	}
 	sizeErrors := s.Nodes.Validate()
 	errs = append(errs, sizeErrors...)
@@ -234,7 +235,7 @@ func (s Settings) Validate(vc ValidationContext) field.ErrorList {
 	case family == Ipv4 && !s.PrefixDelegation && s.WarmPrefixTarget != 1:
 		add(KeyWarmPrefixTarget, strconv.Itoa(s.WarmPrefixTarget), "it sizes the spare /28 prefixes of prefix mode, which is off on this IPv4 cluster; set prefixDelegation to true, or leave it at 1")
 	case family == Ipv4 && s.PrefixDelegation:
-		if l, err := LookupEniLimit(s.NodeInstanceType); err == nil && !l.Nitro {
+		if nodeErr == nil && node.EniErr == nil && !node.Eni.Nitro {
 			add(KeyPrefixDelegation, "true", fmt.Sprintf("%s is not a Nitro instance type, and ENI prefixes need Nitro; pick a Nitro type for nodeInstanceType", s.NodeInstanceType))
 		}
 	}
@@ -312,6 +313,27 @@ func (s Settings) NodeInstance() (InstanceType, error) {
 		return InstanceType{}, err
 	}
 	return it, nil
+}
+
+// NodeFacts are the nodes' instance type and what the stack reads of it, looked up once and passed
+// to what needs them (prefix mode's pod count, the Multus ENIs' slots): the checked type and its ENI
+// limits from the VPC CNI's table.
+type NodeFacts struct {
+	Instance InstanceType
+	// Eni are the type's ENI limits. EniErr says why the VPC CNI's table has none; only prefix mode
+	// and Multus need them.
+	Eni    EniLimit
+	EniErr error
+}
+
+// NodeFacts checks the nodes' instance type (NodeInstance) and looks up its ENI limits.
+func (s Settings) NodeFacts() (NodeFacts, error) {
+	it, err := s.NodeInstance()
+	if err != nil {
+		return NodeFacts{}, err
+	}
+	eni, eniErr := LookupEniLimit(it.Name)
+	return NodeFacts{Instance: it, Eni: eni, EniErr: eniErr}, nil
 }
 
 // EksName is the cluster's name: Name, or eks-<stack> with the characters EKS refuses replaced by -.

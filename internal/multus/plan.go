@@ -30,9 +30,11 @@ type Input struct {
 	Zones []string
 	// Ranges are the pod address ranges, "first-last", one per zone; empty means offsets 20 to 40 of
 	// each subnet (the chapter's 192.168.96.20-192.168.96.40).
-	Ranges       []string
-	NodesPerAz   int
-	InstanceType string
+	Ranges     []string
+	NodesPerAz int
+	// Node are the facts of the nodes' instance type (clusterspec.Settings.NodeFacts): the Multus
+	// nodes run the cluster's type, whose ENI limits bound the secondary slots.
+	Node clusterspec.NodeFacts
 }
 
 // Network is one AZ's secondary network: its NAD and the ENI that makes its pod addresses routable.
@@ -72,12 +74,12 @@ const (
 
 // Plan computes the secondary networks and checks everything AWS and host-local IPAM would trip on.
 func Plan(in Input) ([]Network, error) {
-	limits, err := clusterspec.LookupEniLimit(in.InstanceType)
-	if err != nil {
-		return nil, field.Invalid(field.NewPath(KeyInstanceType), in.InstanceType, err.Error())
+	if in.Node.EniErr != nil {
+		return nil, field.Invalid(field.NewPath(KeyInstanceType), in.Node.Instance.Name, in.Node.EniErr.Error())
 	}
+	limits := in.Node.Eni
 	if !limits.Nitro {
-		return nil, field.Invalid(field.NewPath(KeyInstanceType), in.InstanceType, "not a Nitro instance type; ENI prefixes and Multus need Nitro")
+		return nil, field.Invalid(field.NewPath(KeyInstanceType), in.Node.Instance.Name, "not a Nitro instance type; ENI prefixes and Multus need Nitro")
 	}
 	if in.NodesPerAz != 1 {
 		return nil, field.Invalid(field.NewPath(KeyNodesPerAz), fmt.Sprint(in.NodesPerAz),

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
 
+	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/nodeadm"
 )
 
@@ -20,7 +21,16 @@ var privateSubnets = []Subnet{
 }
 
 func chapter() Input {
-	return Input{NetworkPrefix: "ipvlan-private", Subnets: privateSubnets, NodesPerAz: 1, InstanceType: "t3.medium"}
+	return Input{NetworkPrefix: "ipvlan-private", Subnets: privateSubnets, NodesPerAz: 1, Node: nodeOf("t3.medium")}
+}
+
+// nodeOf are an instance type's facts as clusterspec.Settings.NodeFacts looks them up, for a type
+// the cluster's settings would refuse too.
+func nodeOf(name string) clusterspec.NodeFacts {
+	it, _ := clusterspec.ParseInstanceType(name)
+	it.Name = name
+	eni, err := clusterspec.LookupEniLimit(name)
+	return clusterspec.NodeFacts{Instance: it, Eni: eni, EniErr: err}
 }
 
 // The chapter's preset reproduces its NAD exactly.
@@ -108,7 +118,7 @@ func TestPlanRejects(t *testing.T) {
 		}, KeyAvailabilityZones, "listed twice"},
 		{"ranges and zones disagree", func(in *Input) { in.Ranges = []string{"192.168.96.20-192.168.96.40", "192.168.128.20-192.168.128.40"} }, KeyRanges, "2 ranges for 1 zones"},
 		{"two nodes share host-local", func(in *Input) { in.NodesPerAz = 2 }, KeyNodesPerAz, "same addresses"},
-		{"instance type EC2 does not have", func(in *Input) { in.InstanceType = "x9.huge" }, KeyInstanceType, "EC2 has no instance type x9.huge"},
+		{"instance type EC2 does not have", func(in *Input) { in.Node = nodeOf("x9.huge") }, KeyInstanceType, "EC2 has no instance type x9.huge"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := chapter()

@@ -3,6 +3,7 @@ package multus
 import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/netplan"
 	"eks-advanced-networking/internal/settings"
 )
@@ -113,14 +114,14 @@ func (s Settings) Networks() []NetworkSettings {
 	}}
 }
 
-// PlanNetworks plans every network of the settings for nodes of the instance type: subnetsOf gives
+// PlanNetworks plans every network of the settings for nodes of the given type: subnetsOf gives
 // a network's candidate subnets (the VPC's of its tier, or an existing cluster's given blocks).
-func PlanNetworks(s Settings, instanceType string, subnetsOf func(NetworkSettings) []Subnet) ([]Network, error) {
+func PlanNetworks(s Settings, node clusterspec.NodeFacts, subnetsOf func(NetworkSettings) []Subnet) ([]Network, error) {
 	var out []Network
 	for _, n := range s.Networks() {
 		planned, err := Plan(Input{
 			NetworkPrefix: n.Name, Subnets: subnetsOf(n), Zones: n.AvailabilityZones, Ranges: n.Ranges,
-			NodesPerAz: s.NodesPerAz, InstanceType: instanceType,
+			NodesPerAz: s.NodesPerAz, Node: node,
 		})
 		if err != nil {
 			return nil, err

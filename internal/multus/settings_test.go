@@ -100,7 +100,7 @@ func TestTheKeysDescribeOneNetwork(t *testing.T) {
 		t.Fatalf("networks %+v, want the chapter's ipvlan-private", networks)
 	}
 	var asked []netplan.Tier
-	got, err := PlanNetworks(s, "t3.medium", func(n NetworkSettings) []Subnet { asked = append(asked, n.SubnetTier); return privateSubnets })
+	got, err := PlanNetworks(s, nodeOf("t3.medium"), func(n NetworkSettings) []Subnet { asked = append(asked, n.SubnetTier); return privateSubnets })
 	if err != nil {
 		t.Fatal(err)
 	}

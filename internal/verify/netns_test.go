@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/net/dns/dnsmessage"
 
+	"eks-advanced-networking/internal/clusterspec"
 	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netnstest"
 	"eks-advanced-networking/internal/workload"
@@ -494,9 +495,19 @@ func multusEnv(t *testing.T, n multus.Network) map[string]string {
 	return env
 }
 
+// t3Medium are the chapter's node instance type's facts.
+func t3Medium(t *testing.T) clusterspec.NodeFacts {
+	t.Helper()
+	node, err := clusterspec.Settings{NodeInstanceType: "t3.medium"}.NodeFacts()
+	if err != nil || node.EniErr != nil {
+		t.Fatal(err, node.EniErr)
+	}
+	return node
+}
+
 func chapterNetwork(t *testing.T) multus.Network {
 	networks, err := multus.Plan(multus.Input{
-		NetworkPrefix: "ipvlan-private", NodesPerAz: 1, InstanceType: "t3.medium",
+		NetworkPrefix: "ipvlan-private", NodesPerAz: 1, Node: t3Medium(t),
 		Subnets: []multus.Subnet{{AvailabilityZone: "eu-central-1a", Cidr: "192.168.96.0/19"}},
 	})
 	if err != nil {
