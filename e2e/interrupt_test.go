@@ -106,12 +106,34 @@ func upKilledAndResolved(t *testing.T, tw *twin, cli pulumiCLI, point interrupti
 			if !ok {
 				id = "-"
 			}
+			if ok && (p.Resource.Type == "aws:eks/cluster:Cluster" || p.Resource.Type == "aws:eks/nodeGroup:NodeGroup") {
+				// The README's table: wait for it (aws eks wait cluster-active, nodegroup-active). EKS
+				// refuses add-ons, access entries and node groups on a cluster still CREATING, and AWS
+				// goes on creating after the kill.
+				waitCreated(t, tw, id)
+			}
 			t.Logf("pending create %s: %s in the account", p.Resource.URN, id)
 			line = append(line, shellQuote(p.Resource.URN), id)
 		}
 		t.Log(cli.shell(strings.Join(line, " ")))
 		cli.run("refresh", "--yes", "--skip-preview", "-s", cli.stack)
 	})
+}
+
+// waitCreated waits, as aws eks wait does, until the twin has finished creating the resource.
+func waitCreated(t *testing.T, tw *twin, id string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		r, ok := tw.account(t).Resources[id]
+		if !ok || r.CreatingUntil == nil || !time.Now().Before(*r.CreatingUntil) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was still being created at %s", id, deadline.Format(time.StampMilli))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // resolveScript is the README's helper that records or drops each pending create.
