@@ -162,7 +162,7 @@ func buildCluster(ctx *pulumi.Context, typ, label, name string, c clusterCompone
 	if err := ctx.RegisterComponentResource(typ, name, c, opts...); err != nil {
 		return err
 	}
-	b := &clusterBuilder{ctx: ctx, name: name, label: label, args: args, clusterName: args.EksName(ctx.Stack()), instance: node.Instance, node: node,
+	b := &clusterBuilder{ctx: ctx, name: name, label: label, args: args, clusterName: args.EksName(ctx.Stack()), node: node,
 		component: c, parent: pulumi.Parent(c), family: family}
 	built, err := b.build()
 	if err != nil {
@@ -226,7 +226,6 @@ type clusterBuilder struct {
 	// so add-ons and access entries can name the cluster before it exists.
 	clusterName string
 	family      ipFamily
-	instance    clusterspec.InstanceType
 	node        clusterspec.NodeFacts
 	// component is the cluster component; parent makes a resource its child.
 	component pulumi.Resource
@@ -406,12 +405,12 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 		component:         b.component,
 		clusterName:       b.clusterName,
 		cluster:           cluster,
-		nodeGroupName:     clusterspec.NodeGroupName(args.NodeGroupName, b.instance, prefixMode, args.Vpc.SubnetCidrs(netplan.Private)),
+		nodeGroupName:     clusterspec.NodeGroupName(args.NodeGroupName, b.node.Instance, prefixMode, args.Vpc.SubnetCidrs(netplan.Private)),
 		kubernetesVersion: args.KubernetesVersion,
 		description:       "Nodes of " + b.clusterName,
 		nodeRoleArn:       nodeRole.Arn,
 		subnetIds:         args.Vpc.PrivateSubnetIds,
-		instance:          b.instance,
+		instance:          b.node.Instance,
 		amiFamily:         clusterspec.AL2023,
 		size:              args.Nodes,
 		ipv6:              b.family.name == clusterspec.Ipv6,
@@ -459,13 +458,13 @@ func (b *clusterBuilder) build() (builtCluster, error) {
 // recommendedReleaseVersion is the release of the recommended EKS AMI for the cluster's version and
 // the node instance type, from its public SSM parameter.
 func (b *clusterBuilder) recommendedReleaseVersion() (pulumi.StringInput, error) {
-	parameter, err := clusterspec.RecommendedReleaseVersionParameter(clusterspec.AL2023, b.args.KubernetesVersion, b.instance)
+	parameter, err := clusterspec.RecommendedReleaseVersionParameter(clusterspec.AL2023, b.args.KubernetesVersion, b.node.Instance)
 	if err != nil {
 		return nil, err
 	}
 	release, err := ssm.LookupParameter(b.ctx, &ssm.LookupParameterArgs{Name: parameter}, b.parent)
 	if err != nil {
-		return nil, fmt.Errorf("looking up the EKS AMI release for %s (%s): %w", b.instance.Name, parameter, err)
+		return nil, fmt.Errorf("looking up the EKS AMI release for %s (%s): %w", b.node.Instance.Name, parameter, err)
 	}
 	return pulumi.String(release.Value), nil
 }
@@ -479,12 +478,12 @@ func (b *clusterBuilder) prefixModeNodes(group *managedNodeGroup, endpoint, cert
 		return 0, b.node.EniErr
 	}
 	limits := b.node.Eni
-	info, err := ec2.GetInstanceType(b.ctx, &ec2.GetInstanceTypeArgs{InstanceType: b.instance.Name}, b.parent)
+	info, err := ec2.GetInstanceType(b.ctx, &ec2.GetInstanceTypeArgs{InstanceType: b.node.Instance.Name}, b.parent)
 	if err != nil {
-		return 0, fmt.Errorf("looking up %s's vCPUs: %w", b.instance.Name, err)
+		return 0, fmt.Errorf("looking up %s's vCPUs: %w", b.node.Instance.Name, err)
 	}
 	maxPods := clusterspec.PrefixModeMaxPods(limits, info.DefaultVcpus)
-	launch, err := recommendedAmiLaunch(b.ctx, b.parent, group.amiFamily, b.args.KubernetesVersion, b.instance,
+	launch, err := recommendedAmiLaunch(b.ctx, b.parent, group.amiFamily, b.args.KubernetesVersion, b.node.Instance,
 		clusterJoin{b.clusterName, endpoint, certificateAuthority, serviceCidr},
 		nodeadm.Node{MaxPods: maxPods, NodeGroup: group.nodeGroupName}, nil)
 	if err != nil {
