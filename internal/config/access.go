@@ -46,7 +46,7 @@ func (c *Config) validateEndpointAccess() []error {
 	if !c.HasKubernetesLayer() || len(c.Cluster.EndpointPublicAccessCidrs) > 0 || len(c.Cluster.EndpointPrivateAccessCidrs) > 0 {
 		return nil
 	}
-	return []error{keyError(clusterspec.KeyEndpointPublicAccessCidrs, "", fmt.Sprintf(
+	return []error{KeyError(clusterspec.KeyEndpointPublicAccessCidrs, "", fmt.Sprintf(
 		"scenario %s installs %s through the cluster's API endpoint during pulumi up, and with no access CIDRs that endpoint is private and closed to the deployer. "+
 			"Set the public address pulumi runs from: pulumi config set --path '%s:endpointPublicAccessCidrs[0]' \"$(curl -s https://checkip.amazonaws.com)/32\"; "+
 			"or, if pulumi runs inside the VPC or a network connected to it, set %s:endpointPrivateAccessCidrs to that network's block",

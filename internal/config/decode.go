@@ -44,7 +44,7 @@ func DecodeOn(raw map[string]string, today time.Time) (*Config, error) {
 				continue
 			}
 			if err := Keys[i].decode(&c, value); err != nil {
-				errs = append(errs, keyError(name, value, err.Error()))
+				errs = append(errs, KeyError(name, value, err.Error()))
 			}
 		case full == RegionKey:
 			c.Region = value

@@ -25,7 +25,7 @@ var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 // is internal/blueprint's to derive and check.
 func (c *Config) Validate(today time.Time) error {
 	var errs []error
-	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+	add := func(key, value, reason string) { errs = append(errs, KeyError(key, value, reason)) }
 
 	if !slices.Contains(Scenarios, c.Scenario) {
 		add("scenario", string(c.Scenario), "unknown scenario; use one of "+joinNames(Scenarios))
@@ -50,7 +50,7 @@ func (c *Config) Validate(today time.Time) error {
 	if c.Ipv6Cluster() && !c.Vpc.Ipv6 {
 		add("vpcIpv6", "false", fmt.Sprintf("scenario %s has an IPv6 cluster, which needs an IPv6 VPC; set it to true", c.Scenario))
 	}
-	if err := settings.Errors(keyPrefix, c.Vpc.Validate()); err != nil {
+	if err := FieldErrors(c.Vpc.Validate()); err != nil {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.validateCluster(today)...)
@@ -65,16 +65,16 @@ func (c *Config) clusterContext(today time.Time) clusterspec.ValidationContext {
 // CheckResolvedVpcCni checks the vpc-cni version EKS answered for "latest" at deploy time, as a pin
 // would have been checked.
 func (c *Config) CheckResolvedVpcCni(version string) error {
-	return settings.Errors(keyPrefix, c.Cluster.CheckResolvedVpcCni(version, c.clusterContext(time.Time{})))
+	return FieldErrors(c.Cluster.CheckResolvedVpcCni(version, c.clusterContext(time.Time{})))
 }
 
 // validateCluster checks the cluster's settings (clusterspec.Settings) and the rules they share with
 // the rest of the stack.
 func (c *Config) validateCluster(today time.Time) []error {
 	var errs []error
-	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+	add := func(key, value, reason string) { errs = append(errs, KeyError(key, value, reason)) }
 	vc := c.clusterContext(today)
-	if err := settings.Errors(keyPrefix, c.Cluster.Validate(vc)); err != nil {
+	if err := FieldErrors(c.Cluster.Validate(vc)); err != nil {
 		errs = append(errs, err)
 	}
 	for _, w := range c.Cluster.Warnings(vc) {
@@ -94,7 +94,7 @@ func (c *Config) validateCluster(today time.Time) []error {
 // layout or an existing cluster's keys: internal/blueprint plans and checks them.
 func (c *Config) validateMultus() []error {
 	var errs []error
-	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+	add := func(key, value, reason string) { errs = append(errs, KeyError(key, value, reason)) }
 	if c.ScenarioSpec().RequiresMultus && !c.Multus.Enabled {
 		add(multus.KeyEnabled, "false", fmt.Sprintf("the %s scenario is Multus; set it to true", c.Scenario))
 	}
@@ -111,7 +111,7 @@ func (c *Config) validateMultus() []error {
 		}
 		return errs
 	}
-	if err := settings.Errors(keyPrefix, c.Multus.Validate()); err != nil {
+	if err := FieldErrors(c.Multus.Validate()); err != nil {
 		errs = append(errs, err)
 	}
 	return errs
@@ -131,7 +131,7 @@ func (c *Config) validateExisting() []error {
 // validatePolicy checks the policy engine and the chapter's demo.
 func (c *Config) validatePolicy() []error {
 	var errs []error
-	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+	add := func(key, value, reason string) { errs = append(errs, KeyError(key, value, reason)) }
 	warn := func(msg string) { c.Warnings = append(c.Warnings, msg) }
 	if !c.PolicyEngine.Valid() {
 		add("policyEngine", string(c.PolicyEngine), "unknown engine; use one of "+joinNames(clusterspec.PolicyEngines))
@@ -146,7 +146,7 @@ func (c *Config) validatePolicy() []error {
 		}
 	}
 	// An engine's own settings matter only when it is the engine.
-	if err := settings.Errors(keyPrefix, c.chosenEngineErrors()); err != nil {
+	if err := FieldErrors(c.chosenEngineErrors()); err != nil {
 		errs = append(errs, err)
 	}
 	if c.DenyEgressPolicy && !c.DemoApps {
@@ -164,12 +164,10 @@ func (c *Config) validatePolicy() []error {
 // keyPrefix starts every error about a key of the project.
 const keyPrefix = "config " + Project + ":"
 
-func keyError(name, value, reason string) error {
+// KeyError is an error about a key of the project: it names the key, its value and the reason.
+func KeyError(name, value, reason string) error {
 	return settings.KeyError(keyPrefix, name, value, reason)
 }
-
-// KeyError is an error about a key of the project: it names the key, its value and the reason.
-func KeyError(name, value, reason string) error { return keyError(name, value, reason) }
 
 // FieldErrors are a feature's field errors as errors about the project's keys their paths name.
 func FieldErrors(errs field.ErrorList) error { return settings.Errors(keyPrefix, errs) }
@@ -189,7 +187,7 @@ func joinNames[T ~string](values []T) string {
 // an IPv4 path for the controller's AWS calls, and who makes its role.
 func (c *Config) validateLoadBalancerController() []error {
 	var errs []error
-	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
+	add := func(key, value, reason string) { errs = append(errs, KeyError(key, value, reason)) }
 	if !c.LoadBalancerController {
 		if c.LoadBalancerDemo.IpAddressType != "" || c.LoadBalancer.RoleArn != "" || len(c.LoadBalancerDemo.SourceRanges) > 0 {
 			add("loadBalancerController", "false", "loadBalancerIpAddressType, loadBalancerSourceRanges and loadBalancerControllerRoleArn are the controller's settings; set loadBalancerController to true, or leave them empty")
@@ -197,7 +195,7 @@ func (c *Config) validateLoadBalancerController() []error {
 		return errs
 	}
 	for _, own := range []field.ErrorList{c.LoadBalancer.Validate(), c.LoadBalancerDemo.Validate()} {
-		if err := settings.Errors(keyPrefix, own); err != nil {
+		if err := FieldErrors(own); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -259,8 +257,8 @@ func (c *Config) LoadBalancerAddressType() string {
 // at (the policy checks need the demo apps, the Multus checks multus-pod).
 func (c *Config) validateVerify() []error {
 	var errs []error
-	add := func(key, value, reason string) { errs = append(errs, keyError(key, value, reason)) }
-	if err := settings.Errors(keyPrefix, c.VerifyTargets.Validate()); err != nil {
+	add := func(key, value, reason string) { errs = append(errs, KeyError(key, value, reason)) }
+	if err := FieldErrors(c.VerifyTargets.Validate()); err != nil {
 		errs = append(errs, err)
 	}
 	if !c.Verify {
