@@ -4,7 +4,7 @@
 # them on random ports, in temporary directories), so their Kubernetes objects and nodes never meet;
 # every twin test has its own account already. One run alone keeps a 2-core machine about half busy
 # (the engine waits out the twin's modelled durations, Node.js starts pulumi-eks, the API server
-# answers), so two take about half the time. Three do not: on a fresh machine they kept both cores
+# answers), so two take about half the time. Three do not: with empty caches they kept both cores
 # 98 to 99 % busy and took 1468 s, where two took 1328 s (docs/tests.md, "What CI costs"). The tests
 # split by name: the first lane takes the longest (firstLane), the second the rest. Each lane's log
 # is printed once both are done.
