@@ -133,7 +133,7 @@ func newBase(ctx *pulumi.Context, cfg *config.Config, bp *blueprint.Blueprint) (
 		return nil, err
 	}
 	if running != nil {
-		if err := bp.CheckRunningCluster(*running, *runningVpc, layout); err != nil {
+		if err := bp.CheckRunningCluster(ctx.Stack(), *running, *runningVpc, layout); err != nil {
 			return nil, err
 		}
 	}
@@ -198,7 +198,11 @@ func runningCluster(ctx *pulumi.Context, name string, provider pulumi.ProviderRe
 		return nil, nil, fmt.Errorf("listing the EKS clusters: %w", err)
 	}
 	if !slices.Contains(clusters.Names, name) {
-		return nil, nil, nil
+		// Not under this name: the stack's first up, or clusterName changed on a running stack, which
+		// CheckRunningCluster refuses once it knows the cluster the stack runs.
+		if name, err = clusterOfThisStack(ctx, clusters.Names, provider); err != nil || name == "" {
+			return nil, nil, err
+		}
 	}
 	cluster, err := awseks.LookupCluster(ctx, &awseks.LookupClusterArgs{Name: name}, pulumi.Provider(provider))
 	if err != nil {
@@ -237,6 +241,23 @@ func runningCluster(ctx *pulumi.Context, name string, provider pulumi.ProviderRe
 		runningVpc.Subnets = append(runningVpc.Subnets, netplan.RunningSubnet{ID: id, AvailabilityZone: subnet.AvailabilityZone, Ipv4Cidr: subnet.CidrBlock})
 	}
 	return running, runningVpc, nil
+}
+
+// clusterOfThisStack is the name of the EKS cluster among names that carries this stack's tags
+// (newBase's provider tags everything it creates with its project and stack), or "" when none does.
+// Each is described in turn (EKS lists names only), which costs a call per cluster in the region,
+// and only when the configured name is not among them.
+func clusterOfThisStack(ctx *pulumi.Context, names []string, provider pulumi.ProviderResource) (string, error) {
+	for _, name := range slices.Sorted(slices.Values(names)) {
+		cluster, err := awseks.LookupCluster(ctx, &awseks.LookupClusterArgs{Name: name}, pulumi.Provider(provider))
+		if err != nil {
+			return "", fmt.Errorf("describing the EKS cluster %s, to see whether this stack made it: %w", name, err)
+		}
+		if cluster.Tags["project"] == ctx.Project() && cluster.Tags["stack"] == ctx.Stack() {
+			return name, nil
+		}
+	}
+	return "", nil
 }
 
 // availabilityZones returns the configured zones after checking that the region offers them, or the

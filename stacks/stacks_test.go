@@ -77,6 +77,37 @@ func TestARunningClusterKeepsItsNetwork(t *testing.T) {
 	}
 }
 
+// EKS cannot rename a cluster: a clusterName other than the one the stack's cluster runs under is
+// refused at preview, found by the stack's tags, since the configured name finds nothing. Another
+// stack's cluster in the account is not this stack's.
+func TestARunningClusterKeepsItsName(t *testing.T) {
+	files, err := plan.LoadStack(projectDir, "ipv4-calico")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(files.Config, asDeployed)
+	running := runningAfterUp(t, "ipv4-calico", files.Config, "1.35", map[string]string{"ipv4mng": "1.35"})
+	staging := running
+	staging.Name, staging.OtherStack = "eks-staging", "staging"
+	for _, tc := range []struct {
+		name    string
+		account []plan.RunningCluster
+		change  string
+		refused string
+	}{
+		{"the default name, written down", []plan.RunningCluster{running}, "eks-ipv4-calico", ""},
+		{"a new name", []plan.RunningCluster{running}, "platform",
+			`config eks-advanced-networking:clusterName = "platform": this stack runs the EKS cluster eks-ipv4-calico, and EKS cannot rename a cluster: platform would replace it and everything on it; set it back to "eks-ipv4-calico" or leave it empty`},
+		{"another stack's cluster only", []plan.RunningCluster{staging}, "platform", ""},
+		{"another stack's cluster beside this one's", []plan.RunningCluster{staging, running}, "platform", "this stack runs the EKS cluster eks-ipv4-calico"},
+	} {
+		cfg := maps.Clone(files.Config)
+		cfg[config.Project+":clusterName"] = tc.change
+		p, err := plan.Run(plan.Options{Project: config.Project, Stack: "ipv4-calico", Config: cfg, RunningClusters: tc.account}, Program(cfg))
+		wantRefusedFirst(t, tc.name, p, err, tc.refused)
+	}
+}
+
 // wantRefusedFirst: a run is refused with a message holding refused (none: it plans), and nothing
 // but the AWS provider registered before the refusal.
 func wantRefusedFirst(t *testing.T, label string, p *plan.Plan, err error, refused string) {
@@ -913,7 +944,7 @@ func TestARunningClusterMovesOneMinorUpAtATime(t *testing.T) {
 		running plan.RunningCluster
 		refused string
 	}{
-		{plan.RunningCluster{Name: "another-stacks-cluster", Version: "1.32"}, ""},
+		{plan.RunningCluster{Name: "another-stacks-cluster", Version: "1.32", OtherStack: "staging"}, ""},
 		{running("1.35", map[string]string{"ipv6mng": "1.35"}), ""},
 		{running("1.34", map[string]string{"ipv6mng": "1.34"}), ""},
 		{running("1.33", map[string]string{"ipv6mng": "1.33"}),

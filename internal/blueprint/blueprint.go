@@ -265,13 +265,18 @@ func (b *Blueprint) VerifyInput(networks []multus.Network) verify.Input {
 }
 
 // CheckRunningCluster checks, at preview, that one pulumi up can take the cluster the stack already
-// runs, and the VPC it runs in, to this configuration without replacing either: EKS moves the
-// cluster one minor version up (clusterspec.CheckVersionUpdate), keeps its IP family and service
-// block, and every subnet it uses stays at its zone and block (netplan.CheckReaddressing). Each is
-// refused before anything changes rather than after the VPC and IAM have, or after a delete.
-func (b *Blueprint) CheckRunningCluster(running clusterspec.RunningCluster, vpc netplan.RunningVpc, layout netplan.VpcPlan) error {
+// runs, and the VPC it runs in, to this configuration without replacing either: the cluster keeps
+// its name (clusterspec.CheckNameUpdate), EKS moves it one minor version up
+// (clusterspec.CheckVersionUpdate), keeps its IP family and service block, and every subnet it uses
+// stays at its zone and block (netplan.CheckReaddressing). Each is refused before anything changes
+// rather than after the VPC and IAM have, or after a delete. stack names the stack, whose name an
+// empty clusterName takes.
+func (b *Blueprint) CheckRunningCluster(stack string, running clusterspec.RunningCluster, vpc netplan.RunningVpc, layout netplan.VpcPlan) error {
 	c := b.cfg
 	var errs []error
+	if err := clusterspec.CheckNameUpdate(running, c.Cluster.EksName(stack), clusterspec.Settings{}.EksName(stack)); err != nil {
+		errs = append(errs, config.KeyError(clusterspec.KeyName, c.Cluster.Name, err.Error()))
+	}
 	if err := clusterspec.CheckVersionUpdate(running, c.Cluster.KubernetesVersion); err != nil {
 		errs = append(errs, config.KeyError(clusterspec.KeyKubernetesVersion, c.Cluster.KubernetesVersion, err.Error()))
 	}

@@ -106,3 +106,20 @@ func CheckServiceCidrUpdate(running RunningCluster, wanted string) error {
 	return fmt.Errorf("the EKS cluster %s has the service block %s, and EKS sets it when it creates a cluster: another one would replace the cluster and everything on it; set it back to %s",
 		running.Name, running.ServiceIpv4Cidr, running.ServiceIpv4Cidr)
 }
+
+// CheckNameUpdate says whether the stack can keep running its cluster under the wanted name. EKS has
+// no way to rename a cluster (UpdateClusterConfig takes no name), and terraform-provider-aws marks
+// the name ForceNew (internal/service/eks/cluster.go), so another name would create a second cluster
+// and delete this one, with every node and workload on it. defaultName is the name an empty
+// clusterName gives.
+func CheckNameUpdate(running RunningCluster, wanted, defaultName string) error {
+	if running.Name == wanted {
+		return nil
+	}
+	back := fmt.Sprintf("%q", running.Name)
+	if running.Name == defaultName {
+		back = fmt.Sprintf("%q or leave it empty", running.Name)
+	}
+	return fmt.Errorf("this stack runs the EKS cluster %s, and EKS cannot rename a cluster: %s would replace it and everything on it; set it back to %s, or pulumi destroy the stack before renaming it (or make the new cluster in a new stack)",
+		running.Name, wanted, back)
+}

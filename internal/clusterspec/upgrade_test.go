@@ -68,6 +68,9 @@ func TestNetworkConfigStaysAsTheClusterWasMade(t *testing.T) {
 		{"the same service block", CheckServiceCidrUpdate(running, "172.20.0.0/16"), ""},
 		{"EKS's choice of block", CheckServiceCidrUpdate(running, ""), ""},
 		{"another service block", CheckServiceCidrUpdate(running, "10.100.0.0/16"), "set it back to 172.20.0.0/16"},
+		{"the same name", CheckNameUpdate(running, "prod", "eks-prod"), ""},
+		{"another name", CheckNameUpdate(running, "prod-2", "eks-prod"), `cannot rename a cluster: prod-2 would replace it and everything on it; set it back to "prod", or pulumi destroy`},
+		{"a rename away from the default name", CheckNameUpdate(RunningCluster{Name: "eks-prod"}, "prod", "eks-prod"), `set it back to "eks-prod" or leave it empty`},
 	} {
 		switch {
 		case tc.refuse == "" && tc.err != nil:

@@ -152,6 +152,7 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}
 		if c, err := m.runningCluster(name); err == nil {
 			described["version"] = c.Version
+			described["tags"] = map[string]any{"project": m.project, "stack": cmp.Or(c.OtherStack, m.stack), "managed-by": "pulumi"}
 			network := map[string]any{"ipFamily": cmp.Or(c.IpFamily, "ipv4")}
 			if network["ipFamily"] == "ipv4" {
 				network["serviceIpv4Cidr"] = cmp.Or(c.ServiceIpv4Cidr, "172.20.0.0/16")

@@ -87,7 +87,7 @@ type Options struct {
 // RunningCluster is an EKS cluster in the mocked account: its version and its node groups' versions
 // by name. The groups named in CustomAmi are on a custom AMI (AMI type CUSTOM). IpFamily and
 // ServiceIpv4Cidr are its network config, empty for EKS's defaults (ipv4, 172.20.0.0/16); it runs
-// in a VPC of VpcCidr, in Subnets.
+// in a VPC of VpcCidr, in Subnets. It carries the project and stack tags of the stack that made it.
 type RunningCluster struct {
 	Name            string
 	Version         string
@@ -97,6 +97,8 @@ type RunningCluster struct {
 	ServiceIpv4Cidr string
 	VpcCidr         string
 	Subnets         []RunningSubnet
+	// OtherStack names the stack that made it, when not the planned one: its tags say so.
+	OtherStack string
 }
 
 // RunningSubnet is a subnet a running cluster was given.

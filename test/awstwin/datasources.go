@@ -167,6 +167,7 @@ func describeCluster(a *Account, args map[string]any) (map[string]any, *Error) {
 		"certificateAuthorities":   []any{c.Outputs["certificateAuthority"]},
 		"kubernetesNetworkConfigs": []any{c.Outputs["kubernetesNetworkConfig"]},
 		"vpcConfig":                c.Outputs["vpcConfig"],
+		"tags":                     c.tagsAll(),
 	}, nil
 }
 

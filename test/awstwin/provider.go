@@ -55,8 +55,11 @@ type Provider struct {
 	statePath string
 	scale     float64
 	region    string
-	now       func() time.Time
-	sleep     func(time.Duration)
+	// defaultTags are the provider's defaultTags, which pulumi-aws adds to the tags of every resource
+	// it creates or updates (its tagsAll, which AWS then holds).
+	defaultTags map[string]any
+	now         func() time.Time
+	sleep       func(time.Duration)
 	// checkUserData checks a node's user data as nodeadm would read it; nil checks nothing.
 	checkUserData func(userData string) error
 }
@@ -163,12 +166,50 @@ func (p *Provider) DiffConfig(_ context.Context, req plugin.DiffConfigRequest) (
 	return plugin.DiffResult{Changes: plugin.DiffNone}, nil
 }
 
-// Configure takes the region.
+// Configure takes the region and the default tags.
 func (p *Provider) Configure(_ context.Context, req plugin.ConfigureRequest) (plugin.ConfigureResponse, error) {
 	if v, ok := req.Inputs["region"]; ok && v.IsString() {
 		p.region = v.StringValue()
 	}
+	if v, ok := req.Inputs["defaultTags"]; ok {
+		tags, err := defaultTags(v)
+		if err != nil {
+			return plugin.ConfigureResponse{}, err
+		}
+		p.defaultTags = tags
+	}
 	return plugin.ConfigureResponse{}, nil
+}
+
+// defaultTags reads the provider's defaultTags ({tags: {...}}), which the engine passes as an object
+// or, as SDKs encode a provider's nested config, a JSON string.
+func defaultTags(v resource.PropertyValue) (map[string]any, error) {
+	var config struct {
+		Tags map[string]any `json:"tags"`
+	}
+	switch {
+	case v.IsString() && v.StringValue() != "":
+		if err := json.Unmarshal([]byte(v.StringValue()), &config); err != nil {
+			return nil, fmt.Errorf("the AWS twin reads defaultTags as {\"tags\": {...}}: %w", err)
+		}
+	case v.IsObject():
+		tags, _ := v.ObjectValue().Mappable()["tags"].(map[string]any)
+		config.Tags = tags
+	}
+	return config.Tags, nil
+}
+
+// tagAll gives the record the tags AWS holds for it: the provider's default tags, then its own over
+// them (pulumi-aws's tagsAll).
+func (p *Provider) tagAll(r *Record) {
+	tags, ok := r.Inputs["tags"].(map[string]any)
+	if !ok && len(p.defaultTags) == 0 {
+		return
+	}
+	all := map[string]any{}
+	maps.Copy(all, p.defaultTags)
+	maps.Copy(all, tags)
+	r.Outputs["tagsAll"] = all
 }
 
 // autonamed are the inputs pulumi-aws names after the resource when the program does not.
@@ -267,8 +308,10 @@ func (p *Provider) state(r *Record) resource.PropertyMap {
 	for k, v := range r.Outputs {
 		out[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
 	}
-	if tags, ok := out["tags"]; ok {
-		out["tagsAll"] = tags
+	if _, ok := out["tagsAll"]; !ok {
+		if tags, ok := out["tags"]; ok {
+			out["tagsAll"] = tags
+		}
 	}
 	return out
 }
@@ -291,6 +334,7 @@ func (p *Provider) Create(_ context.Context, req plugin.CreateRequest) (plugin.C
 		if awsErr != nil {
 			return apiError("creating", string(req.Type), awsErr)
 		}
+		p.tagAll(r)
 		if took > 0 {
 			until := p.now().Add(took)
 			r.CreatingUntil = &until
@@ -357,6 +401,7 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 		if awsErr != nil {
 			return apiError("updating", string(req.Type), awsErr)
 		}
+		p.tagAll(r)
 		rec = r
 		return nil
 	})

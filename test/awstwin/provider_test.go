@@ -167,6 +167,45 @@ func TestRead(t *testing.T) {
 	}
 }
 
+// The provider's default tags, in either form the engine passes them, are in every resource's tagsAll
+// under its own tags, which win, and DescribeCluster answers them as EKS holds them.
+func TestDefaultTagsAreHeldWithTheResourcesOwn(t *testing.T) {
+	for _, form := range []resource.PropertyValue{
+		resource.NewProperty(`{"tags":{"project":"p","stack":"dev","Name":"default"}}`),
+		resource.NewProperty(props(map[string]any{"tags": map[string]any{"project": "p", "stack": "dev", "Name": "default"}})),
+	} {
+		p := testProvider(t)
+		if _, err := p.Configure(context.Background(), plugin.ConfigureRequest{Inputs: resource.PropertyMap{"region": resource.NewProperty("eu-central-1"), "defaultTags": form}}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := p.Create(context.Background(), plugin.CreateRequest{URN: "urn:pulumi:s::p::aws:ec2/vpc:Vpc::v", Type: tokens.Type(typeVpc),
+			Properties: props(map[string]any{"cidrBlock": "10.0.0.0/16", "tags": map[string]any{"Name": "own"}})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := props(map[string]any{"project": "p", "stack": "dev", "Name": "own"})
+		if got := res.Properties["tagsAll"]; !got.IsObject() || !got.ObjectValue().DeepEquals(want) {
+			t.Errorf("defaultTags %v: tagsAll %v, want %v", form, got, want)
+		}
+		var described map[string]any
+		if err := p.withAccount(func(a *Account) error {
+			a.Resources["c"] = &Record{ID: "c", Type: typeCluster, Inputs: map[string]any{"name": "c"}, Outputs: map[string]any{}}
+			p.tagAll(a.Resources["c"])
+			out, awsErr := describeCluster(a, map[string]any{"name": "c"})
+			if awsErr != nil {
+				return awsErr
+			}
+			described = out
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if tags, _ := described["tags"].(map[string]any); tags["stack"] != "dev" || tags["Name"] != "default" {
+			t.Errorf("DescribeCluster of a cluster without tags of its own answers tags %v, want the default tags", described["tags"])
+		}
+	}
+}
+
 // An update's preview marks a launch template's versions unknown when its contents change, as
 // terraform-provider-aws's CustomizeDiff does, so what names the latest version shows an update too;
 // a new description alone keeps them known.

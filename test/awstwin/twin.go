@@ -51,6 +51,15 @@ type Record struct {
 	Owner string `json:"owner,omitempty"`
 }
 
+// tagsAll are the tags AWS holds for the resource: the provider's default tags with its own
+// (Provider.tagAll), or its own where no default tags were configured.
+func (r *Record) tagsAll() any {
+	if tags, ok := r.Outputs["tagsAll"]; ok {
+		return tags
+	}
+	return r.Inputs["tags"]
+}
+
 func (r *Record) str(key string) string {
 	if v, ok := r.Inputs[key].(string); ok {
 		return v
