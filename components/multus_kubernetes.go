@@ -57,7 +57,10 @@ func multusKubernetes(ctx *pulumi.Context, name string, args *MultusNetworkArgs,
 		if err != nil {
 			return nil, nil, err // validateMultusArgs refused it already
 		}
-		deployment := multus.DemoDeployment(n, image)
+		deployment, err := multus.DemoDeployment(n, image)
+		if err != nil {
+			return nil, nil, err
+		}
 		if args.SkipAwait {
 			skipAwait(&deployment.ObjectMeta)
 		}

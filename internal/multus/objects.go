@@ -1,6 +1,8 @@
 package multus
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -25,6 +27,9 @@ const (
 	NodeLabel = "eks-advanced-networking/multus"
 	// NetworksAnnotation asks Multus for secondary networks.
 	NetworksAnnotation = "k8s.v1.cni.cncf.io/networks"
+	// NetworkConfigAnnotation holds, on multus-pod's template, the SHA-256 of its network's CNI
+	// configuration (DemoDeployment).
+	NetworkConfigAnnotation = "eks-advanced-networking/network-config-sha256"
 	// DemoPodName is the chapter's pod.
 	DemoPodName = "multus-pod"
 	// DemoPodPort is where the demo pod tells who it is (its name and net1 address) over HTTP, so a
@@ -221,8 +226,14 @@ func DaemonSet(image string) *appsv1.DaemonSet {
 // One replica, recreated rather than surged: host-local gives the first address to the first pod on
 // the node, so two at once would take two. Its hostname stays multus-pod, which the checks read. It
 // runs at the Pod Security level `restricted`: the secondary interface is Multus's work, done outside
-// the pod.
-func DemoDeployment(n Network, image string) *appsv1.Deployment {
+// the pod. Multus reads the network's configuration only when the pod's sandbox is made, so the
+// pod would keep an address of an old range, which the ENI no longer holds: its template carries the
+// configuration's digest, and any change to the network recreates it.
+func DemoDeployment(n Network, image string) (*appsv1.Deployment, error) {
+	nad, err := n.NetworkAttachmentDefinition()
+	if err != nil {
+		return nil, err
+	}
 	server := workload.WebServer("busybox", image, "{ hostname; ip -4 -o addr show dev net1; }", DemoPodPort, corev1.ResourceRequirements{
 		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
 		Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
@@ -231,8 +242,9 @@ func DemoDeployment(n Network, image string) *appsv1.Deployment {
 	OnMultusNode(&spec, n.AvailabilityZone)
 	d := workload.Deployment(DemoPodName, NadNamespace, map[string]string{"app": DemoPodName}, 1, spec, "/www")
 	d.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
-	d.Spec.Template.Annotations = map[string]string{NetworksAnnotation: n.Name}
-	return d
+	digest := sha256.Sum256([]byte(nad.Spec.Config))
+	d.Spec.Template.Annotations = map[string]string{NetworksAnnotation: n.Name, NetworkConfigAnnotation: hex.EncodeToString(digest[:])}
+	return d, nil
 }
 
 // NadCrd is the NetworkAttachmentDefinition CRD with the schema of AWS's Multus manifest.

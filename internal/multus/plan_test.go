@@ -212,3 +212,32 @@ func TestDaemonConfigIsJson(t *testing.T) {
 		t.Errorf("DaemonSet differs from AWS's v4.1.4-eksbuild.3 thick manifest")
 	}
 }
+
+// multus-pod is recreated when its network's configuration changes, and only then: a new range
+// changes its template (Multus gave the running pod an address of the old range, which the ENI no
+// longer holds); the same network keeps the digest.
+func TestDemoPodFollowsItsNetworksConfiguration(t *testing.T) {
+	digestOf := func(in Input) string {
+		t.Helper()
+		networks, err := Plan(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := DemoDeployment(networks[0], "busybox:1.37")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Spec.Template.Annotations[NetworkConfigAnnotation]
+	}
+	moved := chapter()
+	moved.Subnets = privateSubnets[:1]
+	moved.Ranges = []string{"192.168.96.50-192.168.96.70"}
+	chapterOne := chapter()
+	chapterOne.Subnets = privateSubnets[:1]
+	if a, b := digestOf(chapterOne), digestOf(chapterOne); a == "" || a != b {
+		t.Errorf("the same network gives the digests %q and %q", a, b)
+	}
+	if a, b := digestOf(chapterOne), digestOf(moved); a == b {
+		t.Errorf("a new range keeps multus-pod's template (digest %q)", a)
+	}
+}

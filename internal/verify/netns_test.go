@@ -448,7 +448,11 @@ func multusWorld(t *testing.T, n multus.Network, demoAddress, hostname string) *
 	netnstest.Run(t, "ip", "-n", w.pod, "link", "set", "net1", "up")
 	netnstest.Run(t, "ip", "-n", demo, "link", "set", "net1", "up")
 
-	command := multus.DemoDeployment(n, workload.DefaultImage).Spec.Template.Spec.Containers[0].Command
+	deployment, err := multus.DemoDeployment(n, workload.DefaultImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	command := deployment.Spec.Template.Spec.Containers[0].Command
 	// The web root is an emptyDir in the pod: a fresh directory anyone may write.
 	www := filepath.Join(t.TempDir(), "www")
 	if err := os.Mkdir(www, 0o777); err != nil {
