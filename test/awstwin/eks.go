@@ -239,6 +239,9 @@ func init() {
 			}
 			r.Outputs["version"] = version
 			if rollsNodes(old.Inputs, r.Inputs) {
+				if err := a.checkSurge(old); err != nil {
+					return err
+				}
 				// A version update replaces the instances, and their interfaces with them.
 				a.dropOwnedENIs(r.ID)
 			}
@@ -496,4 +499,23 @@ func (a *Account) deployerReaches(vpcConfig map[string]any) bool {
 		}
 	}
 	return false
+}
+
+// checkSurge refuses, as not simulated, a rolling update EKS would carry out in more than one round.
+// EKS's scale-up phase adds the larger of twice the group's zones and its maxUnavailable (default 1)
+// new nodes at once (EKS User Guide, "Managed node update behavior"); the twin launches every new
+// node before it drains any old one, which is that phase only when the group is no larger.
+func (a *Account) checkSurge(group *Record) *Error {
+	zones := map[string]bool{}
+	for _, id := range stringList(group.Inputs["subnetIds"]) {
+		if subnet, ok := a.Resources[id]; ok {
+			zones[subnet.str("availabilityZone")] = true
+		}
+	}
+	unavailable, _ := object(group.Inputs["updateConfig"])["maxUnavailable"].(float64)
+	surge := max(2*len(zones), int(unavailable), 1)
+	if nodes := desiredSize(group); nodes > surge {
+		return awsErr("NotSimulated", "the AWS twin rolls a node group's nodes in one round; EKS would add %d new nodes at a time to the %d of %s", surge, nodes, group.ID)
+	}
+	return nil
 }

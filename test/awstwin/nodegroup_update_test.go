@@ -185,3 +185,36 @@ func TestANodeGroupConfigUpdateKeepsItsNodes(t *testing.T) {
 		t.Errorf("a new release version: the nodes went from %v to %v, want a new one", shrunk, rolled)
 	}
 }
+
+// A rolling update the twin would carry out differently from EKS is refused as not simulated: EKS
+// adds at most the larger of twice the group's zones and its maxUnavailable new nodes at a time.
+func TestARollingUpdateLargerThanEksSurgeIsNotSimulated(t *testing.T) {
+	a := NewAccount("eu-central-1")
+	for _, z := range []string{"a", "b", "c"} {
+		a.Resources["subnet-"+z] = &Record{ID: "subnet-" + z, Type: typeSubnet, Inputs: map[string]any{"availabilityZone": "eu-central-1" + z}, Outputs: map[string]any{}}
+	}
+	group := func(subnets []any, desired, maxUnavailable float64) *Record {
+		in := map[string]any{"subnetIds": subnets, "scalingConfig": map[string]any{"desiredSize": desired}}
+		if maxUnavailable > 0 {
+			in["updateConfig"] = map[string]any{"maxUnavailable": maxUnavailable}
+		}
+		return &Record{ID: "ng-1", Type: typeNodeGroup, Inputs: in}
+	}
+	three, one := []any{"subnet-a", "subnet-b", "subnet-c"}, []any{"subnet-a"}
+	for _, tc := range []struct {
+		name    string
+		group   *Record
+		refused bool
+	}{
+		{"six nodes in three zones", group(three, 6, 0), false},
+		{"seven nodes in three zones", group(three, 7, 0), true},
+		{"seven nodes, eight may be unavailable", group(three, 7, 8), false},
+		{"two nodes in one zone", group(one, 2, 0), false},
+		{"three nodes in one zone", group(one, 3, 0), true},
+	} {
+		err := a.checkSurge(tc.group)
+		if (err != nil) != tc.refused || err != nil && err.Code != "NotSimulated" {
+			t.Errorf("%s: %v, want refused %v", tc.name, err, tc.refused)
+		}
+	}
+}
