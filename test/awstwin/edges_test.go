@@ -1,7 +1,10 @@
 package awstwin
 
 import (
+	"maps"
 	"net/netip"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -63,6 +66,87 @@ func TestElasticIpsGetDistinctAddresses(t *testing.T) {
 		seen[ip] = id
 		if r.str("allocationId") != id || r.str("domain") != "vpc" {
 			t.Errorf("%s: %v", id, r.Outputs)
+		}
+	}
+}
+
+// IAM's sizes at their limits: a role name of 64 characters, a trust policy of 2048 bytes and a
+// role's inline policies of 10240 bytes together are taken; one more of each is refused.
+func TestIamSizesAtTheirLimits(t *testing.T) {
+	a := NewAccount("eu-central-1")
+	mustCreate(t, a, typeRole, map[string]any{"name": strings.Repeat("r", roleNameMax), "assumeRolePolicy": trust})
+	// policyOf is a valid policy document of exactly n bytes.
+	policyOf := func(n int) string {
+		const head, tail = `{"Version":"2012-10-17","Statement":[`, `]}`
+		return head + strings.Repeat(" ", n-len(head)-len(tail)) + tail
+	}
+	mustCreate(t, a, typeRole, map[string]any{"name": "at-limit", "assumeRolePolicy": policyOf(trustPolicyBytes)})
+	_, err := a.Create(typeRole, map[string]any{"name": "over", "assumeRolePolicy": policyOf(trustPolicyBytes + 1)})
+	wantCode(t, err, "LimitExceeded", "ACLSizePerRole: 2048")
+	mustCreate(t, a, typeRolePolicy, map[string]any{"role": "at-limit", "name": "first", "policy": policyOf(inlinePolicyBytes / 2)})
+	_, err = a.Create(typeRolePolicy, map[string]any{"role": "at-limit", "name": "over", "policy": policyOf(inlinePolicyBytes/2 + 1)})
+	wantCode(t, err, "LimitExceeded", "Maximum policy size of 10240 bytes exceeded for role at-limit")
+	mustCreate(t, a, typeRolePolicy, map[string]any{"role": "at-limit", "name": "second", "policy": policyOf(inlinePolicyBytes / 2)})
+}
+
+// EKS's rules where a mutant of them went unnoticed: names unique per cluster, not per account; a
+// cluster's default version, endpoint and service blocks; an update to a version EKS does not offer.
+func TestEksRulesPerCluster(t *testing.T) {
+	n, second := eksNet(t)
+	a := n.a
+	first := eksCluster(t, a, "first", n.subnet, second)
+	other := eksCluster(t, a, "other", n.subnet, second)
+	mustCreate(t, a, typeNodeGroup, nodeGroupIn(first, "workers", n.subnet))
+	mustCreate(t, a, typeNodeGroup, nodeGroupIn(other, "workers", n.subnet))
+	_, err := a.Create(typeNodeGroup, nodeGroupIn(first, "workers", n.subnet))
+	wantCode(t, err, "ResourceInUseException", "NodeGroup already exists with name workers and cluster name first")
+	mustCreate(t, a, typeAddon, map[string]any{"clusterName": first, "addonName": "kube-proxy"})
+	mustCreate(t, a, typeAddon, map[string]any{"clusterName": other, "addonName": "kube-proxy"})
+	_, err = a.Create(typeAddon, map[string]any{"clusterName": first, "addonName": "kube-proxy"})
+	wantCode(t, err, "ResourceInUseException", "Addon already exists.")
+
+	// Without a version EKS takes its default (the newest but one here); without an API server the
+	// endpoint is EKS's own name; the service blocks are EKS's choice or the one asked for.
+	role := "arn:aws:iam::123456789012:role/cluster-role"
+	plain := mustCreate(t, a, typeCluster, map[string]any{"name": "plain", "roleArn": role, "vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}}})
+	out := a.Resources[plain].Outputs
+	if out["version"] != kubernetesVersions[len(kubernetesVersions)-2] || !strings.HasSuffix(out["endpoint"].(string), ".eks.amazonaws.com") {
+		t.Errorf("a cluster made without a version or an API server: version %v, endpoint %v", out["version"], out["endpoint"])
+	}
+	if got := strOf(object(out["kubernetesNetworkConfig"]), "serviceIpv4Cidr"); got != "172.20.0.0/16" {
+		t.Errorf("EKS's service block is %q", got)
+	}
+	asked := mustCreate(t, a, typeCluster, map[string]any{"name": "asked", "version": "1.36", "roleArn": role, "vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}},
+		"kubernetesNetworkConfig": map[string]any{"serviceIpv4Cidr": "10.100.0.0/16"}})
+	if got := strOf(object(a.Resources[asked].Outputs["kubernetesNetworkConfig"]), "serviceIpv4Cidr"); got != "10.100.0.0/16" {
+		t.Errorf("the service block asked for is %q", got)
+	}
+	for range 300 { // past 256 ids, where a block built from the account's sequence could overflow a group
+		a.Sequence++
+	}
+	v6 := mustCreate(t, a, typeCluster, map[string]any{"name": "v6", "version": "1.35", "roleArn": role, "vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}},
+		"kubernetesNetworkConfig": map[string]any{"ipFamily": "ipv6"}})
+	block, err6 := netip.ParsePrefix(strOf(object(a.Resources[v6].Outputs["kubernetesNetworkConfig"]), "serviceIpv6Cidr"))
+	if err6 != nil || block.Bits() != 108 || !netip.MustParsePrefix("fd00::/8").Contains(block.Addr()) {
+		t.Errorf("an IPv6 cluster's service block: %v %v; want a /108 of fd00::/8", block, err6)
+	}
+	update := maps.Clone(a.Resources[asked].Inputs)
+	update["version"] = "1.37"
+	_, err = a.Update(typeCluster, asked, update)
+	wantCode(t, err, "InvalidParameterException", "unsupported Kubernetes version 1.37")
+}
+
+// object reads a nested block as pulumi-aws passes it: an object, or a list of one.
+func TestObjectReadsABlockEitherWay(t *testing.T) {
+	block := map[string]any{"k": "v"}
+	for _, tc := range []struct {
+		in   any
+		want map[string]any
+	}{
+		{block, block}, {[]any{block}, block}, {[]any{}, nil}, {nil, nil}, {"text", nil},
+	} {
+		if got := object(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("object(%v) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
 }

@@ -82,3 +82,31 @@ func TestInstanceTypesCarryEc2sNumbers(t *testing.T) {
 		t.Errorf("caller %+v", c)
 	}
 }
+
+// Lookups answer for what they were asked: a region's own partition and name, one Kubernetes
+// version's add-on versions, and the newest AMI release when none is named.
+func TestLookupsAnswerForWhatTheyWereAsked(t *testing.T) {
+	if p, ok := PartitionOf("cn-north-1"); !ok || p.Partition != "aws-cn" || p.DNSSuffix != "amazonaws.com.cn" || p.RegionDescription != "China (Beijing)" {
+		t.Errorf("cn-north-1: %+v %v", p, ok)
+	}
+	if p, ok := PartitionOf("eu-central-1"); !ok || p.Partition != "aws" || p.RegionDescription != "Europe (Frankfurt)" {
+		t.Errorf("eu-central-1: %+v %v", p, ok)
+	}
+	if _, ok := PartitionOf("eu-central-9"); ok {
+		t.Errorf("a region no partition has was found")
+	}
+	if got, _ := AddonVersions("kube-proxy", "1.35"); len(got) != 1 || got[0][:len("v1.35.")] != "v1.35." {
+		t.Errorf("kube-proxy for 1.35: %v, want its one 1.35 build", got)
+	}
+	releases := AmiReleases()
+	if len(releases) < 2 {
+		t.Fatalf("AMI releases %v; the test needs two", releases)
+	}
+	name := "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/release_version"
+	newest, _ := AmiParameter(name, "")
+	named, _ := AmiParameter(name, releases[len(releases)-1])
+	older, _ := AmiParameter(name, releases[0])
+	if newest == "" || newest != named || newest == older {
+		t.Errorf("the release version for no release named is %q; the newest release's is %q, the oldest's %q", newest, named, older)
+	}
+}
