@@ -24,7 +24,10 @@ type Matrix struct {
 	// Bases are the keys, without the namespace, the suite sets over a preset's stack file before
 	// the first up.
 	Bases map[string]map[string]string `json:"bases,omitempty"`
-	Steps []Step                       `json:"steps"`
+	// NotChanged are the project's keys no step changes, each with why; every other key is changed
+	// by a step (TestEveryKeyIsChangedOrExplained).
+	NotChanged map[string]string `json:"notChanged,omitempty"`
+	Steps      []Step            `json:"steps"`
 }
 
 // Step is one change to a running stack. Each starts from the previous step of its preset.
@@ -209,6 +212,12 @@ func (m Matrix) Table() string {
 				does = "nothing: refused at preview (`" + s.Refused + "`)"
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", preset, s.Change, does, s.Note)
+		}
+	}
+	if len(m.NotChanged) > 0 {
+		b.WriteString("\nKeys no step changes:\n\n")
+		for _, key := range slices.Sorted(maps.Keys(m.NotChanged)) {
+			fmt.Fprintf(&b, "- `%s`: %s\n", key, m.NotChanged[key])
 		}
 	}
 	return b.String()

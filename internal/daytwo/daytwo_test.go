@@ -4,8 +4,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"eks-advanced-networking/internal/config"
 )
 
 var update = flag.Bool("update", false, "rewrite the README's day-2 table from testdata/daytwo/matrix.json")
@@ -117,5 +120,36 @@ func TestApplyBuildsOnThePreviousStep(t *testing.T) {
 	got := Step{Set: map[string]string{"b": "3", "c": "4"}}.Apply(base, "p")
 	if len(got) != 3 || got["p:a"] != "1" || got["p:b"] != "3" || got["p:c"] != "4" || base["p:b"] != "2" {
 		t.Errorf("Apply gave %v and left the base %v", got, base)
+	}
+}
+
+// Every key of the project is changed by a step of the matrix, or the matrix says why not; a key it
+// explains is changed by no step, and is a key of the project.
+func TestEveryKeyIsChangedOrExplained(t *testing.T) {
+	m, err := Load(matrixFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := map[string]bool{}
+	for _, s := range m.Steps {
+		for k := range s.Set {
+			changed[k] = true
+		}
+	}
+	var keys []string
+	for _, k := range config.Keys {
+		keys = append(keys, k.Name)
+		_, explained := m.NotChanged[k.Name]
+		switch {
+		case !changed[k.Name] && !explained:
+			t.Errorf("no step changes %s, and the matrix's notChanged does not say why", k.Name)
+		case changed[k.Name] && explained:
+			t.Errorf("a step changes %s, which notChanged says no step does", k.Name)
+		}
+	}
+	for k, why := range m.NotChanged {
+		if !slices.Contains(keys, k) || why == "" {
+			t.Errorf("notChanged explains %q with %q; want a key of the project and a reason", k, why)
+		}
 	}
 }

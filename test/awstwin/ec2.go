@@ -90,13 +90,24 @@ func init() {
 			r.Outputs["mainRouteTableId"] = "rtb-main" + r.ID[len("vpc"):]
 			r.Outputs["defaultSecurityGroupId"] = "sg-default" + r.ID[len("vpc"):]
 			if b, _ := r.Inputs["assignGeneratedIpv6CidrBlock"].(bool); b {
-				// An Amazon-provided /56, one per VPC, from the region's pool.
-				r.Outputs["ipv6CidrBlock"] = fmt.Sprintf("2a05:d014:ec6:%02x00::/56", a.Sequence%256)
-				r.Outputs["ipv6AssociationId"] = "vpc-cidr-assoc" + r.ID[len("vpc"):]
+				assignVpcIpv6(a, r)
 			}
 			return nil
 		},
-		update: func(a *Account, old, r *Record) *Error { return nil },
+		// An Amazon-provided IPv6 block asked for later is associated in place, as pulumi-aws does it
+		// (AssociateVpcCidrBlock; terraform-provider-aws internal/service/ec2/vpc_.go, resourceVPCUpdate).
+		// Giving it back is not simulated.
+		update: func(a *Account, old, r *Record) *Error {
+			wanted, _ := r.Inputs["assignGeneratedIpv6CidrBlock"].(bool)
+			had, _ := old.Inputs["assignGeneratedIpv6CidrBlock"].(bool)
+			switch {
+			case wanted && !had:
+				assignVpcIpv6(a, r)
+			case had && !wanted:
+				return awsErr("NotSimulated", "the AWS twin does not disassociate a VPC's IPv6 block (DisassociateVpcCidrBlock)")
+			}
+			return nil
+		},
 		// "The vpc 'vpc-…' has dependencies and cannot be deleted." (pulumi-zephyr/zephyr-app#9).
 		delete: func(a *Account, r *Record) *Error {
 			inVpc := func(rec *Record) bool { return rec.str("vpcId") == r.ID }
@@ -128,12 +139,19 @@ func init() {
 			}
 			return nil
 		},
+		// A /64 given to a subnet later is associated in place (AssociateSubnetCidrBlock).
 		update: func(a *Account, old, r *Record) *Error {
 			vpc, err := a.mustExist(typeVpc, "VpcId", r.str("vpcId"))
 			if err != nil {
 				return err
 			}
-			return a.checkSubnetBlocks(vpc, r)
+			if err := a.checkSubnetBlocks(vpc, r); err != nil {
+				return err
+			}
+			if r.str("ipv6CidrBlock") != "" {
+				r.Outputs["ipv6CidrBlockAssociationId"] = "subnet-cidr-assoc" + r.ID[len("subnet"):]
+			}
+			return nil
 		},
 		// "The subnet 'subnet-…' has dependencies and cannot be deleted." while network interfaces
 		// (a NAT gateway's among them) are in it (tpa website/docs/r/subnet).
@@ -635,4 +653,10 @@ func containsString(v any, s string) bool {
 		}
 	}
 	return false
+}
+
+// assignVpcIpv6 gives the VPC an Amazon-provided /56 from the region's pool.
+func assignVpcIpv6(a *Account, r *Record) {
+	r.Outputs["ipv6CidrBlock"] = fmt.Sprintf("2a05:d014:ec6:%02x00::/56", a.Sequence%256)
+	r.Outputs["ipv6AssociationId"] = "vpc-cidr-assoc" + r.ID[len("vpc"):]
 }

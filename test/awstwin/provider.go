@@ -437,6 +437,14 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 // (terraform-provider-aws internal/service/ec2/ec2_launch_template.go, customdiff.ComputedIf): so a
 // node group that names the latest version shows an update at preview.
 func newComputedOnUpdate(typ string, olds, news resource.PropertyMap) []string {
+	// A VPC's IPv6 block and its association when assignGeneratedIpv6CidrBlock changes
+	// (internal/service/ec2/vpc_.go, resourceVPCCustomizeDiff): the subnets' /64s are planned from it.
+	if typ == typeVpc {
+		if !olds["assignGeneratedIpv6CidrBlock"].DeepEquals(news["assignGeneratedIpv6CidrBlock"]) {
+			return []string{"ipv6AssociationId", "ipv6CidrBlock"}
+		}
+		return nil
+	}
 	if typ != typeLaunchTemplate {
 		return nil
 	}

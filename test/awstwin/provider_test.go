@@ -2,6 +2,8 @@ package awstwin
 
 import (
 	"context"
+	"maps"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -234,6 +236,56 @@ func TestUpdatePreviewOfALaunchTemplate(t *testing.T) {
 	}
 	if got := preview(map[string]any{"description": "other"}); got["latestVersion"].IsComputed() || got["latestVersion"].NumberValue() != 3 {
 		t.Errorf("a new description makes the latest version %v", got["latestVersion"])
+	}
+}
+
+// An IPv6 block asked of a running VPC: the update's preview leaves the block unknown, for the subnets'
+// /64s to wait on, and the update associates a /56 that the subnets' /64s then come from. Giving it
+// back is refused as not simulated.
+func TestAVpcTakesIpv6InPlace(t *testing.T) {
+	p := testProvider(t)
+	create := func(typ string, in map[string]any) plugin.CreateResponse {
+		t.Helper()
+		res, err := p.Create(context.Background(), plugin.CreateRequest{URN: resource.URN("urn:pulumi:s::p::" + typ + "::x"), Type: tokens.Type(typ), Properties: props(in)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	v4 := map[string]any{"cidrBlock": "10.0.0.0/16"}
+	vpc := create(typeVpc, v4)
+	subnetIn := map[string]any{"vpcId": string(vpc.ID), "cidrBlock": "10.0.0.0/24", "availabilityZone": "eu-central-1a"}
+	subnet := create(typeSubnet, subnetIn)
+	dual := map[string]any{"cidrBlock": "10.0.0.0/16", "assignGeneratedIpv6CidrBlock": true}
+	update := func(typ string, id resource.ID, olds map[string]any, outs resource.PropertyMap, news map[string]any, preview bool) (resource.PropertyMap, error) {
+		res, err := p.Update(context.Background(), plugin.UpdateRequest{Type: tokens.Type(typ), ID: id,
+			OldInputs: props(olds), OldOutputs: outs, NewInputs: props(news), Preview: preview})
+		return res.Properties, err
+	}
+	planned, err := update(typeVpc, vpc.ID, v4, vpc.Properties, dual, true)
+	if err != nil || !planned["ipv6CidrBlock"].IsComputed() {
+		t.Fatalf("the preview of IPv6 on a running VPC plans its block as %v (%v); want unknown", planned["ipv6CidrBlock"], err)
+	}
+	if planned, _ := update(typeVpc, vpc.ID, v4, vpc.Properties, map[string]any{"cidrBlock": "10.0.0.0/16", "tags": map[string]any{"a": "b"}}, true); planned["ipv6CidrBlock"].IsComputed() {
+		t.Errorf("new tags plan the VPC's IPv6 block unknown")
+	}
+	done, err := update(typeVpc, vpc.ID, v4, vpc.Properties, dual, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, ok := prefixOf(done["ipv6CidrBlock"].StringValue())
+	if !ok || block.Bits() != 56 {
+		t.Fatalf("the updated VPC holds the IPv6 block %v", done["ipv6CidrBlock"])
+	}
+	slash64 := netip.PrefixFrom(block.Addr(), 64).String()
+	withV6 := maps.Clone(subnetIn)
+	withV6["ipv6CidrBlock"] = slash64
+	got, err := update(typeSubnet, subnet.ID, subnetIn, subnet.Properties, withV6, false)
+	if err != nil || !got["ipv6CidrBlockAssociationId"].IsString() {
+		t.Errorf("the subnet's /64 %s of the VPC's block: %v, association %v", slash64, err, got["ipv6CidrBlockAssociationId"])
+	}
+	if _, err := update(typeVpc, vpc.ID, dual, done, v4, false); err == nil || !strings.Contains(err.Error(), "NotSimulated") {
+		t.Errorf("giving the VPC's IPv6 block back: %v, want it refused as not simulated", err)
 	}
 }
 
