@@ -84,14 +84,21 @@ type base struct {
 	multusDeviceIndexes []int
 }
 
+// The tags that name the project and stack of everything the AWS provider creates; a renamed
+// cluster is found by them (clusterOfThisStack).
+const (
+	projectTag = "project"
+	stackTag   = "stack"
+)
+
 // newBase creates the explicit AWS provider, resolves the availability zones and builds the VPC from
 // the configuration. The provider tags everything it creates with the project and stack, and ignores
 // the kubernetes.io/cluster/* tags EKS adds to subnets, which would otherwise flip back and forth on
 // every refresh and up (pulumi-eks #271).
 func newBase(ctx *pulumi.Context, cfg *config.Config, bp *blueprint.Blueprint) (*base, error) {
 	tags := map[string]string{
-		"project":    ctx.Project(),
-		"stack":      ctx.Stack(),
+		projectTag:   ctx.Project(),
+		stackTag:     ctx.Stack(),
 		"managed-by": "pulumi",
 	}
 	args := &aws.ProviderArgs{
@@ -246,14 +253,18 @@ func runningCluster(ctx *pulumi.Context, name string, provider pulumi.ProviderRe
 // clusterOfThisStack is the name of the EKS cluster among names that carries this stack's tags
 // (newBase's provider tags everything it creates with its project and stack), or "" when none does.
 // Each is described in turn (EKS lists names only), which costs a call per cluster in the region,
-// and only when the configured name is not among them.
+// and only when the configured name is not among them. A cluster the deployer may not describe, or
+// one gone since the list, is not this stack's: the deployer made this stack's, so it can describe it.
 func clusterOfThisStack(ctx *pulumi.Context, names []string, provider pulumi.ProviderResource) (string, error) {
 	for _, name := range slices.Sorted(slices.Values(names)) {
 		cluster, err := awseks.LookupCluster(ctx, &awseks.LookupClusterArgs{Name: name}, pulumi.Provider(provider))
+		if err != nil && (strings.Contains(err.Error(), "AccessDeniedException") || strings.Contains(err.Error(), "ResourceNotFoundException")) {
+			continue
+		}
 		if err != nil {
 			return "", fmt.Errorf("describing the EKS cluster %s, to see whether this stack made it: %w", name, err)
 		}
-		if cluster.Tags["project"] == ctx.Project() && cluster.Tags["stack"] == ctx.Stack() {
+		if cluster.Tags[projectTag] == ctx.Project() && cluster.Tags[stackTag] == ctx.Stack() {
 			return name, nil
 		}
 	}

@@ -89,6 +89,8 @@ func TestARunningClusterKeepsItsName(t *testing.T) {
 	running := runningAfterUp(t, "ipv4-calico", files.Config, "1.35", map[string]string{"ipv4mng": "1.35"})
 	staging := running
 	staging.Name, staging.OtherStack = "eks-staging", "staging"
+	hidden := staging
+	hidden.Name, hidden.DescribeDenied = "eks-hidden", true
 	for _, tc := range []struct {
 		name    string
 		account []plan.RunningCluster
@@ -100,6 +102,8 @@ func TestARunningClusterKeepsItsName(t *testing.T) {
 			`config eks-advanced-networking:clusterName = "platform": this stack runs the EKS cluster eks-ipv4-calico, and EKS cannot rename a cluster: platform would replace it and everything on it; set it back to "eks-ipv4-calico" or leave it empty`},
 		{"another stack's cluster only", []plan.RunningCluster{staging}, "platform", ""},
 		{"another stack's cluster beside this one's", []plan.RunningCluster{staging, running}, "platform", "this stack runs the EKS cluster eks-ipv4-calico"},
+		{"a cluster the deployer may not describe", []plan.RunningCluster{hidden}, "platform", ""},
+		{"one the deployer may not describe beside this stack's", []plan.RunningCluster{hidden, running}, "platform", "this stack runs the EKS cluster eks-ipv4-calico"},
 	} {
 		cfg := maps.Clone(files.Config)
 		cfg[config.Project+":clusterName"] = tc.change

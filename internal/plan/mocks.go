@@ -151,6 +151,9 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"kubernetesNetworkConfigs": []any{map[string]any{"ipFamily": "ipv4", "serviceIpv4Cidr": "172.20.0.0/16"}},
 		}
 		if c, err := m.runningCluster(name); err == nil {
+			if c.DescribeDenied {
+				return nil, fmt.Errorf("AccessDeniedException: User: %s is not authorized to perform: eks:DescribeCluster on resource: arn:aws:eks:%s:%s:cluster/%s", "arn:aws:iam::"+AccountID+":user/offline-plan", m.region, AccountID, name)
+			}
 			described["version"] = c.Version
 			described["tags"] = map[string]any{"project": m.project, "stack": cmp.Or(c.OtherStack, m.stack), "managed-by": "pulumi"}
 			network := map[string]any{"ipFamily": cmp.Or(c.IpFamily, "ipv4")}

@@ -99,6 +99,8 @@ type RunningCluster struct {
 	Subnets         []RunningSubnet
 	// OtherStack names the stack that made it, when not the planned one: its tags say so.
 	OtherStack string
+	// DescribeDenied: the deployer may list it but not describe it (EKS's AccessDeniedException).
+	DescribeDenied bool
 }
 
 // RunningSubnet is a subnet a running cluster was given.
