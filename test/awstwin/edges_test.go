@@ -150,3 +150,66 @@ func TestObjectReadsABlockEitherWay(t *testing.T) {
 		}
 	}
 }
+
+// EC2's references where a mutant of their check went unnoticed: a route table, network interface,
+// launch template or security group rule naming what does not exist is refused; a rule naming no
+// group is taken. A subnet updated without IPv6 gets no IPv6 association.
+func TestEc2ReferencesMustExist(t *testing.T) {
+	n := newNet(t)
+	a := n.a
+	_, err := a.Create(typeRouteTable, map[string]any{"vpcId": "vpc-0000000000000dead"})
+	wantCode(t, err, "InvalidVpcID.NotFound", "vpc-0000000000000dead")
+	_, err = a.Create(typeNetworkInterface, map[string]any{"subnetId": "subnet-0000000000000dead"})
+	wantCode(t, err, "InvalidSubnetID.NotFound", "subnet-0000000000000dead")
+	_, err = a.Create(typeNetworkInterface, map[string]any{"subnetId": n.subnet, "securityGroups": []any{"sg-0000000000000dead"}})
+	wantCode(t, err, "InvalidGroup.NotFound", "sg-0000000000000dead")
+	_, err = a.Create(typeLaunchTemplate, map[string]any{"vpcSecurityGroupIds": []any{"sg-0000000000000dead"}})
+	wantCode(t, err, "InvalidGroup.NotFound", "sg-0000000000000dead")
+	group := mustCreate(t, a, typeSecurityGroup, map[string]any{"vpcId": n.vpc, "name": "nodes"})
+	mustCreate(t, a, typeIngressRule, map[string]any{"securityGroupId": group, "ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrIpv4": "10.0.0.0/8"})
+	_, err = a.Create(typeIngressRule, map[string]any{"securityGroupId": group, "ipProtocol": "tcp", "fromPort": 10250.0, "toPort": 10250.0,
+		"referencedSecurityGroupId": "sg-0000000000000dead"})
+	wantCode(t, err, "InvalidGroup.NotFound", "sg-0000000000000dead")
+
+	plain := mustCreate(t, a, typeSubnet, map[string]any{"vpcId": n.vpc, "cidrBlock": "192.168.64.0/19", "availabilityZone": "eu-central-1c"})
+	updated, err := a.Update(typeSubnet, plain, map[string]any{"vpcId": n.vpc, "cidrBlock": "192.168.64.0/19", "availabilityZone": "eu-central-1c", "tags": map[string]any{"a": "b"}})
+	if err != nil || updated.Outputs["ipv6CidrBlockAssociationId"] != nil {
+		t.Errorf("a subnet updated without IPv6: %v, association %v", err, updated.Outputs["ipv6CidrBlockAssociationId"])
+	}
+}
+
+// A node group's rolling update replaces its instances' network interfaces with the instances.
+func TestARollingUpdateReplacesTheNodesInterfaces(t *testing.T) {
+	n, second := eksNet(t)
+	a := n.a
+	cluster := eksCluster(t, a, "c", n.subnet, second)
+	in := nodeGroupIn(cluster, "workers", n.subnet)
+	group := mustCreate(t, a, typeNodeGroup, in)
+	ids := func() []string {
+		var out []string
+		for _, r := range a.ownedBy(group) {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	before := ids()
+	rolled := maps.Clone(in)
+	rolled["version"] = "1.35"
+	if _, err := a.Update(typeNodeGroup, group, rolled); err != nil {
+		t.Fatal(err)
+	}
+	after := ids()
+	if len(before) != 1 || len(after) != 1 || before[0] == after[0] {
+		t.Errorf("the group's interfaces were %v and are %v after a rolling update; want one, replaced", before, after)
+	}
+}
+
+// The helpers the rules read addresses and lists with.
+func TestAddressAndListHelpers(t *testing.T) {
+	if got := firstHost("10.0.0.0/24", 5); got != "10.0.0.5" {
+		t.Errorf("firstHost(10.0.0.0/24, 5) = %s", got)
+	}
+	if !containsString([]any{"a", "b"}, "b") || containsString([]any{"a", "b"}, "c") {
+		t.Errorf("containsString answers wrong")
+	}
+}
