@@ -185,3 +185,27 @@ func TestScenarioTable(t *testing.T) {
 		t.Errorf("Scenarios %v", Scenarios)
 	}
 }
+
+// Each feature's own Validate reaches the configuration's error, named by its key; an engine's own
+// settings only when it is the chosen engine.
+func TestEachFeaturesErrorsReachDecode(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		raw    map[string]string
+		refuse string
+	}{
+		{"the VPC's", raw("availabilityZoneCount", "1"), "availabilityZoneCount"},
+		{"the cluster's", raw("kubernetesVersion", "1.20"), "kubernetesVersion"},
+		{"the chosen engine's", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "calico", "calicoVersion", "3.33"), "calicoVersion"},
+		{"an engine not chosen", raw("scenario", "ipv4-calico", "vpcIpv6", "false", "policyEngine", "none", "calicoVersion", "3.33"), ""},
+		{"the checks' targets", raw("verifyIpv4Target", "no-port"), "verifyIpv4Target"},
+	} {
+		_, err := decode(tc.raw)
+		switch {
+		case tc.refuse == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.refuse != "" && (err == nil || !strings.Contains(err.Error(), Project+":"+tc.refuse)):
+			t.Errorf("%s: %v, want an error naming %s", tc.name, err, tc.refuse)
+		}
+	}
+}
