@@ -299,22 +299,6 @@ func (s Settings) Warnings(vc ValidationContext) []string {
 	return out
 }
 
-// NodeInstance is the node group's instance type, one EC2 has in the data here and the AL2023 AMI
-// runs on.
-func (s Settings) NodeInstance() (InstanceType, error) {
-	it, err := ParseInstanceType(s.NodeInstanceType)
-	if err != nil {
-		return InstanceType{}, err
-	}
-	if err := CheckInstanceType(s.NodeInstanceType); err != nil {
-		return InstanceType{}, err
-	}
-	if _, err := AmiType(AL2023, it); err != nil {
-		return InstanceType{}, err
-	}
-	return it, nil
-}
-
 // NodeFacts are the nodes' instance type and what the stack reads of it, looked up once and passed
 // to what needs them (prefix mode's pod count, the Multus ENIs' slots): the checked type and its ENI
 // limits from the VPC CNI's table.
@@ -326,10 +310,17 @@ type NodeFacts struct {
 	EniErr error
 }
 
-// NodeFacts checks the nodes' instance type (NodeInstance) and looks up its ENI limits.
+// NodeFacts checks the nodes' instance type (one EC2 has in the data here and the AL2023 AMI runs
+// on) and looks up its ENI limits.
 func (s Settings) NodeFacts() (NodeFacts, error) {
-	it, err := s.NodeInstance()
+	it, err := ParseInstanceType(s.NodeInstanceType)
 	if err != nil {
+		return NodeFacts{}, err
+	}
+	if err := CheckInstanceType(s.NodeInstanceType); err != nil {
+		return NodeFacts{}, err
+	}
+	if _, err := AmiType(AL2023, it); err != nil {
 		return NodeFacts{}, err
 	}
 	eni, eniErr := LookupEniLimit(it.Name)

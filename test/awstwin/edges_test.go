@@ -121,9 +121,7 @@ func TestEksRulesPerCluster(t *testing.T) {
 	if got := strOf(object(a.Resources[asked].Outputs["kubernetesNetworkConfig"]), "serviceIpv4Cidr"); got != "10.100.0.0/16" {
 		t.Errorf("the service block asked for is %q", got)
 	}
-	for range 300 { // past 256 ids, where a block built from the account's sequence could overflow a group
-		a.Sequence++
-	}
+	a.Sequence += 300 // past 256 ids, where a block built from the account's sequence could overflow a group
 	v6 := mustCreate(t, a, typeCluster, map[string]any{"name": "v6", "version": "1.35", "roleArn": role, "vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}},
 		"kubernetesNetworkConfig": map[string]any{"ipFamily": "ipv6"}})
 	block, err6 := netip.ParsePrefix(strOf(object(a.Resources[v6].Outputs["kubernetesNetworkConfig"]), "serviceIpv6Cidr"))

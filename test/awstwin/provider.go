@@ -308,10 +308,8 @@ func (p *Provider) state(r *Record) resource.PropertyMap {
 	for k, v := range r.Outputs {
 		out[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
 	}
-	if _, ok := out["tagsAll"]; !ok {
-		if tags, ok := out["tags"]; ok {
-			out["tagsAll"] = tags
-		}
+	if tags := r.tagsAll(); tags != nil {
+		out["tagsAll"] = resource.NewPropertyValue(tags)
 	}
 	return out
 }
