@@ -33,11 +33,7 @@ type dayTwoPrediction struct {
 // step with the mocks' SSM parameters moved to the next release.
 func dayTwoPredictions(t *testing.T, m daytwo.Matrix, preset string) []dayTwoPrediction {
 	t.Helper()
-	files, err := plan.LoadStack(projectDir, preset)
-	if err != nil {
-		t.Fatal(err)
-	}
-	maps.Copy(files.Config, asDeployed)
+	files := deployedStack(t, preset)
 	run := func(cfg map[string]string, release string, account []plan.RunningCluster) (*plan.Plan, error) {
 		return plan.Run(plan.Options{Project: config.Project, Stack: preset, Config: cfg, AmiRelease: release, RunningClusters: account}, Program(cfg))
 	}

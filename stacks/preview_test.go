@@ -33,11 +33,7 @@ func planPair(t *testing.T, pair plandiff.Pair) (base, head *plan.Plan) {
 // pairHeadConfig is the configuration of a pair's head, as deployed.
 func pairHeadConfig(t *testing.T, pair plandiff.Pair) map[string]string {
 	t.Helper()
-	files, err := plan.LoadStack(projectDir, pair.HeadStackFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	maps.Copy(files.Config, asDeployed)
+	files := deployedStack(t, pair.HeadStackFile)
 	maps.Copy(files.Config, pair.HeadConfig)
 	return files.Config
 }

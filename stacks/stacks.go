@@ -239,7 +239,7 @@ func runningCluster(ctx *pulumi.Context, name string, provider pulumi.ProviderRe
 	if err != nil {
 		return nil, nil, fmt.Errorf("describing the VPC %s of the EKS cluster %s: %w", cluster.VpcConfig.VpcId, name, err)
 	}
-	runningVpc := &netplan.RunningVpc{ID: vpc.Id, Ipv4Cidr: vpc.CidrBlock}
+	runningVpc := &netplan.RunningVpc{ID: vpc.Id, Ipv4Cidr: vpc.CidrBlock, Ipv6Cidr: vpc.Ipv6CidrBlock}
 	for _, id := range slices.Sorted(slices.Values(cluster.VpcConfig.SubnetIds)) {
 		subnet, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)}, pulumi.Provider(provider))
 		if err != nil {

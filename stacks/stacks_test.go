@@ -44,15 +44,22 @@ func runStack(t *testing.T, dir, stack string, overrides map[string]string) (*pl
 // without it). .ci/run and the golden plans add the same; 198.51.100.7 is a documentation address.
 var asDeployed = map[string]string{config.Project + ":endpointPublicAccessCidrs": `["198.51.100.7/32"]`}
 
-// A later up keeps the running cluster in the network it was made in: a change that would move one of
-// its subnets, its VPC's block or its service block is refused at preview, before anything but the
-// AWS provider registers, naming the key and the value that keeps it; one that keeps them plans.
-func TestARunningClusterKeepsItsNetwork(t *testing.T) {
-	files, err := plan.LoadStack(projectDir, "ipv4-calico")
+// deployedStack is a stack file as deployed: its configuration with asDeployed set.
+func deployedStack(t *testing.T, stack string) *plan.StackFiles {
+	t.Helper()
+	files, err := plan.LoadStack(projectDir, stack)
 	if err != nil {
 		t.Fatal(err)
 	}
 	maps.Copy(files.Config, asDeployed)
+	return files
+}
+
+// A later up keeps the running cluster in the network it was made in: a change that would move one of
+// its subnets, its VPC's block or its service block is refused at preview, before anything but the
+// AWS provider registers, naming the key and the value that keeps it; one that keeps them plans.
+func TestARunningClusterKeepsItsNetwork(t *testing.T) {
+	files := deployedStack(t, "ipv4-calico")
 	running := runningAfterUp(t, "ipv4-calico", files.Config, "1.35", map[string]string{"ipv4mng": "1.35"})
 	for _, tc := range []struct {
 		change  map[string]string
@@ -66,6 +73,7 @@ func TestARunningClusterKeepsItsNetwork(t *testing.T) {
 		{map[string]string{"availabilityZoneCount": "2"}, `availabilityZoneCount = "2": the running cluster uses subnet`},
 		{map[string]string{"availabilityZones": `["eu-central-1b","eu-central-1a","eu-central-1c"]`}, "keep the running zones eu-central-1a, eu-central-1b, eu-central-1c in their order"},
 		{map[string]string{"serviceIpv4Cidr": "10.100.0.0/16"}, `serviceIpv4Cidr = "10.100.0.0/16": the EKS cluster eks-ipv4-calico has the service block 172.20.0.0/16`},
+		{map[string]string{"vpcIpv6": "true"}, ""}, // EC2 associates an IPv6 block in place
 	} {
 		cfg := maps.Clone(files.Config)
 		for k, v := range tc.change {
@@ -77,15 +85,22 @@ func TestARunningClusterKeepsItsNetwork(t *testing.T) {
 	}
 }
 
+// A VPC that took IPv6 keeps it: EC2 gives the block back only once no subnet holds part of it.
+func TestARunningVpcKeepsItsIpv6(t *testing.T) {
+	files := deployedStack(t, "ipv4-calico")
+	dual := maps.Clone(files.Config)
+	dual[config.Project+":vpcIpv6"] = "true"
+	running := runningAfterUp(t, "ipv4-calico", dual, "1.35", map[string]string{"ipv4mng": "1.35"})
+	p, err := plan.Run(plan.Options{Project: config.Project, Stack: "ipv4-calico", Config: files.Config,
+		RunningClusters: []plan.RunningCluster{running}}, Program(files.Config))
+	wantRefusedFirst(t, "vpcIpv6 false", p, err, `config eks-advanced-networking:vpcIpv6 = "false": the running cluster's VPC `+running.VpcID()+` has the IPv6 block `+plan.MockVpcIpv6Cidr)
+}
+
 // EKS cannot rename a cluster: a clusterName other than the one the stack's cluster runs under is
 // refused at preview, found by the stack's tags, since the configured name finds nothing. Another
 // stack's cluster in the account is not this stack's.
 func TestARunningClusterKeepsItsName(t *testing.T) {
-	files, err := plan.LoadStack(projectDir, "ipv4-calico")
-	if err != nil {
-		t.Fatal(err)
-	}
-	maps.Copy(files.Config, asDeployed)
+	files := deployedStack(t, "ipv4-calico")
 	running := runningAfterUp(t, "ipv4-calico", files.Config, "1.35", map[string]string{"ipv4mng": "1.35"})
 	staging := running
 	staging.Name, staging.OtherStack = "eks-staging", "staging"
@@ -165,6 +180,7 @@ func runningAsPlanned(t *testing.T, p *plan.Plan, version string) plan.RunningCl
 			running.ServiceIpv4Cidr, _ = r.Inputs["kubernetesServiceIpAddressRange"].(string)
 		case "aws:ec2/vpc:Vpc":
 			running.VpcCidr, _ = r.Inputs["cidrBlock"].(string)
+			running.VpcIpv6, _ = r.Inputs["assignGeneratedIpv6CidrBlock"].(bool)
 		case "aws:ec2/subnet:Subnet":
 			zone, _ := r.Inputs["availabilityZone"].(string)
 			cidr, _ := r.Inputs["cidrBlock"].(string)
@@ -886,11 +902,7 @@ func TestDeployWorkflowSaysHowItsRunnerReachesTheEndpoint(t *testing.T) {
 // vpc-cni v1.20.2 and v1.20.3 ship no ipvlan binary: with Multus on, a "latest" that resolves to one
 // is refused before anything but the AWS provider registers.
 func TestMultusRefusesALatestVpcCniWithoutIpvlan(t *testing.T) {
-	files, err := plan.LoadStack(projectDir, "ipv4-multus")
-	if err != nil {
-		t.Fatal(err)
-	}
-	maps.Copy(files.Config, asDeployed)
+	files := deployedStack(t, "ipv4-multus")
 	p, err := plan.Run(plan.Options{Project: config.Project, Stack: "ipv4-multus", Config: files.Config,
 		LatestAddons: map[string]string{"vpc-cni": "v1.20.3-eksbuild.1"}}, Program(files.Config))
 	if err == nil || !strings.Contains(err.Error(), "eks-advanced-networking:vpcCniVersion") || !strings.Contains(err.Error(), "v1.20.3-eksbuild.1") ||
@@ -909,11 +921,7 @@ func TestMultusRefusesALatestVpcCniWithoutIpvlan(t *testing.T) {
 // it. Only a pin is held to the recorded versions. (EKS publishes add-on versions between two runs
 // of a stack.)
 func TestLatestAddonsAreEksAnswer(t *testing.T) {
-	files, err := plan.LoadStack(projectDir, "ipv6")
-	if err != nil {
-		t.Fatal(err)
-	}
-	maps.Copy(files.Config, asDeployed)
+	files := deployedStack(t, "ipv6")
 	answer := map[string]string{"vpc-cni": "v1.24.0-eksbuild.1", "coredns": "v1.15.0-eksbuild.1"}
 	p, err := plan.Run(plan.Options{Project: config.Project, Stack: "ipv6", Config: files.Config, LatestAddons: answer}, Program(files.Config))
 	if err != nil {
@@ -934,11 +942,7 @@ func TestLatestAddonsAreEksAnswer(t *testing.T) {
 // to is refused at preview, before anything but the AWS provider registers, with the way through; a
 // one-minor upgrade, or a cluster that is not there yet, plans as usual.
 func TestARunningClusterMovesOneMinorUpAtATime(t *testing.T) {
-	files, err := plan.LoadStack(projectDir, "ipv6")
-	if err != nil {
-		t.Fatal(err)
-	}
-	maps.Copy(files.Config, asDeployed)
+	files := deployedStack(t, "ipv6")
 	running := func(version string, groups map[string]string) plan.RunningCluster {
 		return runningAfterUp(t, "ipv6", files.Config, version, groups)
 	}
@@ -1509,11 +1513,7 @@ func TestThePreviewRoleMayMakeEveryLookup(t *testing.T) {
 	}
 	called := map[string]bool{}
 	for _, stack := range plan.StackNames(projectDir) {
-		files, err := plan.LoadStack(projectDir, stack)
-		if err != nil {
-			t.Fatal(err)
-		}
-		maps.Copy(files.Config, asDeployed)
+		files := deployedStack(t, stack)
 		cfg, err := config.Decode(files.Config)
 		if err != nil {
 			t.Fatal(err)

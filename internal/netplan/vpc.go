@@ -416,6 +416,8 @@ func joinModes() string {
 type RunningVpc struct {
 	ID       string
 	Ipv4Cidr string
+	// Ipv6Cidr is its Amazon-provided IPv6 block, "" when it has none.
+	Ipv6Cidr string
 	Subnets  []RunningSubnet
 }
 
@@ -434,7 +436,17 @@ type RunningSubnet struct {
 // or the old one, holding the cluster's and the nodes' network interfaces, cannot be deleted
 // (DependencyViolation), and the VPC cannot be replaced under a cluster at all. Refusing before
 // anything registers is the only outcome that leaves the stack as it was.
+//
+// A VPC that has IPv6 keeps it. EC2 gives a VPC's IPv6 block back (DisassociateVpcCidrBlock) only
+// once nothing uses it, its subnets' /64s included, and the engine updates the VPC before the
+// subnets that read its block, so turning vpcIpv6 off would fail half-way through the up. Turning
+// it on is an update in place (AssociateVpcCidrBlock, then AssociateSubnetCidrBlock).
 func CheckReaddressing(running RunningVpc, plan VpcPlan) error {
+	if running.Ipv6Cidr != "" && !plan.Input.Ipv6 {
+		return field.Invalid(field.NewPath(KeyIpv6), "false",
+			fmt.Sprintf("the running cluster's VPC %s has the IPv6 block %s, with a /64 of it in each subnet, and EC2 gives a VPC's IPv6 block back only once no subnet holds part of it, which Pulumi's update order does not allow; set it back to true (an IPv4 cluster does not use it), or make the IPv4-only network in a new stack",
+				running.ID, running.Ipv6Cidr))
+	}
 	if running.Ipv4Cidr != plan.Input.CidrBlock {
 		return field.Invalid(field.NewPath(KeyCidrBlock), plan.Input.CidrBlock,
 			fmt.Sprintf("the running cluster's VPC %s has %s, and EC2 cannot change a VPC's primary block: a new one replaces the VPC with everything in it, the EKS cluster too; set it back to %s (a VPC grows by secondary blocks, which this program does not manage)",

@@ -286,6 +286,9 @@ func runningAs(t *testing.T, in VpcInput) RunningVpc {
 		t.Fatal(err)
 	}
 	running := RunningVpc{ID: "vpc-0running", Ipv4Cidr: in.CidrBlock}
+	if in.Ipv6 {
+		running.Ipv6Cidr = "2a05:d014:ec6:100::/56"
+	}
 	for _, s := range plan.Subnets {
 		running.Subnets = append(running.Subnets, RunningSubnet{ID: "subnet-" + s.Name(), AvailabilityZone: s.AvailabilityZone, Ipv4Cidr: s.Ipv4Cidr})
 	}
@@ -310,6 +313,7 @@ func TestCheckReaddressing(t *testing.T) {
 		{"the last zone dropped, each subnet moving", func(in *VpcInput) { in.AvailabilityZones = threeAzs[1:] }, KeyAvailabilityZones, "which this drops; EC2 cannot re-address a subnet, and one that holds the cluster's network interfaces cannot be deleted; keep eu-central-1a"},
 		{"zones reordered", func(in *VpcInput) { in.AvailabilityZones = []string{threeAzs[1], threeAzs[0], threeAzs[2]} }, KeyAvailabilityZones, "keep the running zones eu-central-1a, eu-central-1b, eu-central-1c in their order"},
 		{"a zone added", func(in *VpcInput) { in.AvailabilityZones = append(slices.Clone(threeAzs), "eu-central-1d") }, KeyAvailabilityZones, "which this moves to another block"},
+		{"IPv6 off", func(in *VpcInput) { in.Ipv6, in.PrivateDns64 = false, false }, KeyIpv6, "has the IPv6 block 2a05:d014:ec6:100::/56"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := chapterInput()
@@ -412,5 +416,19 @@ func TestInZonesIsPlanningInThoseZones(t *testing.T) {
 	}
 	if _, err := planned.InZones(named[:2]); err == nil || !strings.Contains(err.Error(), "2 zones for a layout planned in 3") {
 		t.Errorf("two zones for a three-zone layout: %v", err)
+	}
+}
+
+// A VPC without IPv6 may take it: EC2 associates a block in place.
+func TestCheckReaddressingLetsIpv6In(t *testing.T) {
+	in := chapterInput()
+	in.Ipv6, in.PrivateDns64 = false, false
+	running := runningAs(t, in)
+	plan, err := PlanVpc(chapterInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckReaddressing(running, plan); err != nil {
+		t.Errorf("IPv6 added to a running VPC: %v", err)
 	}
 }

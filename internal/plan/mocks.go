@@ -172,7 +172,11 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		id := args.Args["id"].StringValue()
 		for _, c := range m.running {
 			if c.VpcID() == id {
-				return resource.NewPropertyMapFromMap(map[string]any{"id": id, "cidrBlock": c.VpcCidr, "state": "available"}), nil
+				described := map[string]any{"id": id, "cidrBlock": c.VpcCidr, "state": "available"}
+				if c.VpcIpv6 {
+					described["ipv6CidrBlock"] = MockVpcIpv6Cidr
+				}
+				return resource.NewPropertyMapFromMap(described), nil
 			}
 		}
 		return nil, fmt.Errorf("InvalidVpcID.NotFound: The vpc ID '%s' does not exist", id)

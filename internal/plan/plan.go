@@ -96,7 +96,9 @@ type RunningCluster struct {
 	IpFamily        string
 	ServiceIpv4Cidr string
 	VpcCidr         string
-	Subnets         []RunningSubnet
+	// VpcIpv6 says its VPC has an Amazon-provided IPv6 block (MockVpcIpv6Cidr).
+	VpcIpv6 bool
+	Subnets []RunningSubnet
 	// OtherStack names the stack that made it, when not the planned one: its tags say so.
 	OtherStack string
 	// DescribeDenied: the deployer may list it but not describe it (EKS's AccessDeniedException).

@@ -207,14 +207,14 @@ func describeNodeGroup(a *Account, args map[string]any) (map[string]any, *Error)
 }
 
 // describeVpc is DescribeVpcs for one id, as the program asks for a running cluster's VPC: its
-// primary block. EC2 answers an id that names nothing with InvalidVpcID.NotFound.
+// primary block and its IPv6 block ("" when it has none). EC2 answers an id that names nothing with InvalidVpcID.NotFound.
 func describeVpc(a *Account, args map[string]any) (map[string]any, *Error) {
 	id, _ := args["id"].(string)
 	r, ok := a.Resources[id]
 	if !ok || r.Type != typeVpc {
 		return nil, notFound(typeVpc, id)
 	}
-	return map[string]any{"id": id, "cidrBlock": r.str("cidrBlock"), "state": "available"}, nil
+	return map[string]any{"id": id, "cidrBlock": r.str("cidrBlock"), "ipv6CidrBlock": r.str("ipv6CidrBlock"), "state": "available"}, nil
 }
 
 // describeSubnet is DescribeSubnets for one id: its VPC, zone and block.

@@ -71,7 +71,8 @@ func TestDataSourcesAnswerFromAwsData(t *testing.T) {
 
 	// A VPC and a subnet are what the account holds; an id of another type names nothing.
 	n := newNet(t)
-	if got, err := n.a.Answer("aws:ec2/getVpc:getVpc", map[string]any{"id": n.vpc}); err != nil || got["cidrBlock"] != n.a.Resources[n.vpc].str("cidrBlock") {
+	if got, err := n.a.Answer("aws:ec2/getVpc:getVpc", map[string]any{"id": n.vpc}); err != nil || got["cidrBlock"] != n.a.Resources[n.vpc].str("cidrBlock") ||
+		got["ipv6CidrBlock"] == "" || got["ipv6CidrBlock"] != n.a.Resources[n.vpc].str("ipv6CidrBlock") {
 		t.Errorf("the VPC: %v %v", got, err)
 	}
 	subnet := n.a.Resources[n.subnet]
