@@ -957,7 +957,7 @@ func TestARunningClusterMovesOneMinorUpAtATime(t *testing.T) {
 		{running("1.34", map[string]string{"ipv6mng": "1.34"}), ""},
 		{running("1.33", map[string]string{"ipv6mng": "1.33"}),
 			`config eks-advanced-networking:kubernetesVersion = "1.35": the EKS cluster eks-ipv6 runs Kubernetes 1.33, and EKS updates a cluster one minor version at a time`},
-		{running("1.36", map[string]string{"ipv6mng": "1.36"}), "cannot downgrade"},
+		{running("1.36", map[string]string{"ipv6mng": "1.36"}), "moves a cluster only up"},
 		{running("1.34", map[string]string{"ipv6mng": "1.34", "other": "1.33"}), "node groups other (1.33) do not"},
 		// EKS keeps no Kubernetes version of its own for a group on a custom AMI: it is not counted.
 		{custom, ""},

@@ -28,7 +28,7 @@ func TestCheckVersionUpdate(t *testing.T) {
 			[]string{"runs Kubernetes 1.33", "one minor version at a time", "from 1.33 to 1.35", "set it to 1.34, then 1.35"}},
 		{"three minors up", RunningCluster{Name: "c", Version: "1.32", NodeGroups: nil}, "1.35", []string{"set it to 1.33, then 1.34, then 1.35"}},
 		{"down", RunningCluster{Name: "c", Version: "1.36", NodeGroups: groups("1.36")}, "1.35",
-			[]string{"cannot downgrade", "from 1.36 to 1.35", "set it to 1.36"}},
+			[]string{"moves a cluster only up", "from 1.36 to 1.35", "set it to 1.36", "version rollback", "then set it to 1.35"}},
 		{"a node group behind the control plane", RunningCluster{Name: "c", Version: "1.35", NodeGroups: groups("1.35", "1.34")}, "1.36",
 			[]string{"node groups ng-b (1.34) do not", "set it to 1.35 and run pulumi up", "then set 1.36"}},
 		{"a node group ahead of the control plane", RunningCluster{Name: "c", Version: "1.34", NodeGroups: groups("1.35")}, "1.35", []string{"ng-a (1.35)"}},
