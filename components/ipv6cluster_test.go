@@ -208,7 +208,7 @@ func TestIpv6ClusterAddons(t *testing.T) {
 	p := mustRunCluster(t, chapterCluster())
 	cluster := get(t, p, typeCluster, "cluster")
 	versions := map[string]string{
-		"vpc-cni": "v1.22.1-eksbuild.2", "coredns": "v1.14.2-eksbuild.4", // latest, from the (mocked) lookup
+		"vpc-cni": "v1.23.2-eksbuild.1", "coredns": "v1.14.3-eksbuild.11", // latest, from the (mocked) lookup
 		"kube-proxy": "v1.35.3-eksbuild.13", // pinned
 	}
 	for addon, version := range versions {

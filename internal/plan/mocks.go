@@ -23,18 +23,20 @@ const AccountID = "123456789012"
 // MockVpcIpv6Cidr is the Amazon-provided /56 the mocks hand every VPC that asks for one: the chapter's.
 const MockVpcIpv6Cidr = "2a05:d014:ec6:2f00::/56"
 
-// mockAddonVersions are what the mocked add-on version lookup answers for Kubernetes 1.35. They are
-// stand-ins shaped like EKS's answers, not a statement of what EKS offers today.
-var mockAddonVersions = map[string]string{
-	"vpc-cni":    "v1.22.1-eksbuild.2",
-	"coredns":    "v1.14.2-eksbuild.4",
-	"kube-proxy": "v1.35.3-eksbuild.2",
+// mockAddonVersions are what the mocked add-on lookup answers as the most recent version EKS offers,
+// per add-on and Kubernetes version. They are EKS's answers as public records give them, so the
+// offline plan names versions a deploy would get and a pin of the running version plans no change:
+//   - vpc-cni: amazon-vpc-cni-k8s's newest release, v1.23.2, with EKS's first build suffix;
+//   - coredns: the image each version's add-on runs in eksctl's pkg/addons/default/assets
+//     (github.com/eksctl-io/eksctl #8841, regenerated from EKS on 2026-08-20); EKS pairs 1.14 with both
+//     1.35 and 1.36, so an upgrade between them keeps CoreDNS;
+//   - kube-proxy: follows the cluster's minor (EKS User Guide, managing-kube-proxy), at the Kubernetes
+//     patch EKS's artifacts carry (amazon-eks-ami CHANGELOG.md, AMI release v20260714).
+var mockAddonVersions = map[string]map[string]string{
+	"vpc-cni":    {"1.32": "v1.23.2-eksbuild.1", "1.33": "v1.23.2-eksbuild.1", "1.34": "v1.23.2-eksbuild.1", "1.35": "v1.23.2-eksbuild.1", "1.36": "v1.23.2-eksbuild.1"},
+	"coredns":    {"1.32": "v1.11.4-eksbuild.48", "1.33": "v1.13.2-eksbuild.19", "1.34": "v1.13.2-eksbuild.19", "1.35": "v1.14.3-eksbuild.11", "1.36": "v1.14.3-eksbuild.11"},
+	"kube-proxy": {"1.32": "v1.32.13-eksbuild.1", "1.33": "v1.33.13-eksbuild.1", "1.34": "v1.34.9-eksbuild.1", "1.35": "v1.35.6-eksbuild.1", "1.36": "v1.36.2-eksbuild.1"},
 }
-
-// mockCorednsMinors are the CoreDNS minors the mocks answer for Kubernetes versions before 1.35,
-// as EKS pairs them (1.35 and 1.36 share 1.14, so an upgrade between them keeps CoreDNS), so older
-// versions plan offline too.
-var mockCorednsMinors = map[string]string{"1.32": "1.11", "1.33": "1.13", "1.34": "1.13"}
 
 // zonesByRegion are the availability zones the mocks report; other regions get a, b and c.
 var zonesByRegion = map[string][]string{
@@ -123,17 +125,12 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		addon, k8s := args.Args["addonName"].StringValue(), args.Args["kubernetesVersion"].StringValue()
 		version, ok := m.latestAddons[addon]
 		if !ok {
-			version, ok = mockAddonVersions[addon]
-		}
-		if !ok {
-			return nil, fmt.Errorf("no add-on %q", addon)
-		}
-		if _, overridden := m.latestAddons[addon]; !overridden {
-			switch {
-			case addon == "kube-proxy":
-				version = "v" + k8s + ".3-eksbuild.2" // kube-proxy follows the cluster's version
-			case addon == "coredns" && mockCorednsMinors[k8s] != "":
-				version = "v" + mockCorednsMinors[k8s] + ".1-eksbuild.2"
+			byKubernetes, known := mockAddonVersions[addon]
+			if !known {
+				return nil, fmt.Errorf("no add-on %q", addon)
+			}
+			if version, ok = byKubernetes[k8s]; !ok {
+				return nil, fmt.Errorf("no %s version recorded for Kubernetes %s", addon, k8s)
 			}
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{
