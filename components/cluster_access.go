@@ -69,15 +69,15 @@ func (b *clusterBuilder) clusterAdmins(partition string, cluster *eks.Cluster) e
 	if err != nil {
 		return fmt.Errorf("looking up the role behind %s: %w", caller.Arn, err)
 	}
+	for _, warning := range clusterspec.CreatorAdminWarnings(b.args.AdminArns, session.IssuerArn) {
+		if err := b.ctx.Log.Warn(warning, nil); err != nil {
+			return err
+		}
+	}
 	for _, arn := range b.args.AdminArns {
 		principal, err := clusterspec.ParseIamPrincipal(arn)
 		if err != nil {
 			return err
-		}
-		if arn == session.IssuerArn {
-			if err := b.ctx.Log.Warn(fmt.Sprintf("%s runs this pulumi up and is in the cluster admins; if this up creates the cluster, EKS has made it admin as the creator already and refuses a second access entry (ResourceInUseException): leave it out of the list for the first up", arn), nil); err != nil {
-				return err
-			}
 		}
 		entryName := b.name + "-admin-" + principal.Account + "-" + principal.Kind + "-" + resourceSafe(principal.PathName)
 		entry, err := awseks.NewAccessEntry(b.ctx, entryName, &awseks.AccessEntryArgs{

@@ -312,12 +312,22 @@ func TestIpv6ClusterIam(t *testing.T) {
 	if !slices.Equal(attached, clusterspec.NodeManagedPolicies("aws")) {
 		t.Errorf("node role policies %v, want exactly %v (no CNI policy on the node role)", attached, clusterspec.NodeManagedPolicies("aws"))
 	}
+	// Each attachment is named after its policy: a new name would replace it, leaving the nodes
+	// without the policy for a moment.
+	for _, name := range []string{"cluster-nodes-AmazonEC2ContainerRegistryReadOnly", "cluster-nodes-AmazonEKSWorkerNodePolicy"} {
+		get(t, p, typeAttachment, name)
+	}
 	entry := get(t, p, typeAccessEntry, "cluster-nodes")
 	hasInputs(t, entry, map[string]any{"type": "EC2_LINUX", "principalArn": "arn:aws:iam::" + plan.AccountID + ":role/" + nodeRole.ID})
 }
 
 func TestIpv6ClusterNodes(t *testing.T) {
 	p := mustRunCluster(t, chapterCluster())
+	// The cluster's group takes no taints (CoreDNS runs there) and no labels: neither input is sent,
+	// not even empty.
+	if group := get(t, p, typeNodeGroup, "cluster-ipv6mng"); group.Inputs["taints"] != nil || group.Inputs["labels"] != nil {
+		t.Errorf("the cluster's node group has taints %v and labels %v, want neither input", group.Inputs["taints"], group.Inputs["labels"])
+	}
 	lt := get(t, p, typeLaunchTpl, "cluster-ipv6mng")
 	nodeSg := get(t, p, typeSg, "cluster-nodes")
 	for path, want := range map[string]any{
@@ -451,6 +461,11 @@ func TestControlPlaneLogGroupIsOurs(t *testing.T) {
 	if groups := mustRunCluster(t, off).ByType("aws:cloudwatch/logGroup:LogGroup"); len(groups) != 0 {
 		t.Errorf("logging off, and still log groups %v", groups)
 	}
+	forever := chapterCluster()
+	forever.LogRetentionDays = 0
+	if kept := get(t, mustRunCluster(t, forever), "aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane-logs"); kept.Inputs["retentionInDays"] != nil {
+		t.Errorf("retention 0 (never expire) sends retentionInDays %v; CloudWatch keeps a group without a retention policy forever", kept.Inputs["retentionInDays"])
+	}
 	bad := chapterCluster()
 	bad.LogRetentionDays = 45
 	if _, err := runCluster(t, chapterVpc(), bad); err == nil || !strings.Contains(err.Error(), "clusterLogRetentionDays = \"45\"") {
@@ -487,4 +502,29 @@ func TestIpv6ClusterResolvesLatestAddons(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `Ipv6Cluster cluster: vpcCniVersion = "latest": EKS offers v1.15.0-eksbuild.1 as the latest vpc-cni`) {
 		t.Errorf("an answer without ENABLE_V4_EGRESS: %v", err)
 	}
+}
+
+// Every add-on left at latest takes what EKS answers for the cluster's Kubernetes version.
+func TestClusterResolvesEveryLatestAddon(t *testing.T) {
+	args := chapterCluster()
+	args.KubeProxyVersion = clusterspec.Latest
+	p := mustRunCluster(t, args)
+	for _, want := range []struct{ addon, version string }{
+		{"vpc-cni", "v1.23.2-eksbuild.1"}, {"coredns", "v1.14.3-eksbuild.11"}, {"kube-proxy", "v1.35.6-eksbuild.1"},
+	} {
+		if got := get(t, p, typeAddon, "cluster-"+want.addon).String("addonVersion"); got != want.version {
+			t.Errorf("%s takes %s, want EKS's latest for 1.35, %s", want.addon, got, want.version)
+		}
+	}
+}
+
+// The stack's tags reach pulumi-eks's cluster, which puts them on the EKS cluster; with none, the
+// cluster is given no tags input at all.
+func TestClusterTakesTheStacksTags(t *testing.T) {
+	if untagged := get(t, mustRunCluster(t, chapterCluster()), typeCluster, "cluster"); untagged.Inputs["tags"] != nil {
+		t.Errorf("no tags given, and the cluster gets %v", untagged.Inputs["tags"])
+	}
+	args := chapterCluster()
+	args.Tags = map[string]string{"team": "platform"}
+	hasInputs(t, get(t, mustRunCluster(t, args), typeCluster, "cluster"), map[string]any{"tags": map[string]any{"team": "platform"}})
 }

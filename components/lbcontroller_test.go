@@ -2,6 +2,7 @@ package components
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -21,7 +22,10 @@ func runLoadBalancerController(t *testing.T, args LoadBalancerControllerArgs, de
 		if err != nil || demo == nil {
 			return err
 		}
-		_, err = NewLoadBalancerDemo(ctx, "lb-demo", demo, pulumi.DependsOn(c.Ready()))
+		d, err := NewLoadBalancerDemo(ctx, "lb-demo", demo, pulumi.DependsOn(c.Ready()))
+		if err == nil && (d == nil || d.Address == (pulumi.StringOutput{})) {
+			return fmt.Errorf("NewLoadBalancerDemo gave neither an error nor a demo with its address output: %v", d)
+		}
 		return err
 	})
 }

@@ -3,6 +3,7 @@ package components
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -240,7 +241,8 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 func TestMultusSecondaryAddressesAndInstances(t *testing.T) {
 	networks := chapterNetworks(t, "192.168.96.20-192.168.96.24")
 	p := mustRunMultus(t, networks, func(a *MultusAwsArgs) *MultusAwsArgs {
-		a.Attachment, a.InstanceIds, a.DeviceIndexes = multus.AttachInstances, []string{"i-0123456789abcdef0"}, []int{2}
+		// Index 1, the lowest a secondary interface may take, where the instance has it free.
+		a.Attachment, a.InstanceIds, a.DeviceIndexes = multus.AttachInstances, []string{"i-0123456789abcdef0"}, []int{1}
 		return a
 	})
 	eni := get(t, p, "aws:ec2/networkInterface:NetworkInterface", "multus-ipvlan-private-a")
@@ -249,7 +251,10 @@ func TestMultusSecondaryAddressesAndInstances(t *testing.T) {
 		t.Errorf("ENI addresses %v %v", eni.Input("privateIpListEnabled"), eni.Input("privateIpLists"))
 	}
 	attachment := get(t, p, "aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment", "multus-ipvlan-private-a")
-	hasInputs(t, attachment, map[string]any{"deviceIndex": 2, "instanceId": "i-0123456789abcdef0", "networkInterfaceId": eni.ID})
+	hasInputs(t, attachment, map[string]any{"deviceIndex": 1, "instanceId": "i-0123456789abcdef0", "networkInterfaceId": eni.ID})
+	if demo := get(t, p, "kubernetes:apps/v1:Deployment", "multus-demo"); !demo.DependsOn(attachment.URN) {
+		t.Errorf("multus-pod does not wait for the ENI's attachment: %v", demo.Dependencies)
+	}
 	if d := attachment.DeleteBeforeReplace; d == nil || !*d {
 		t.Error("a replaced attachment would take the index its predecessor still holds: it must be deleted first")
 	}
@@ -358,4 +363,23 @@ func dependsTransitively(p *plan.Plan, r plan.Resource, urn string) bool {
 		return false
 	}
 	return walk(r)
+}
+
+// The check command reads the demo pod's secondary interface and names the address it expects.
+func TestMultusCheckCommands(t *testing.T) {
+	p, err := plan.Run(plan.Options{Project: "test", Stack: "test", Config: map[string]string{"aws:region": "eu-central-1"}},
+		func(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
+			m, err := newChapterMultus(ctx, chapterNetworks(t), asIs)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]pulumi.Output{"commands": m.CheckCommands}, nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commands, _ := p.Outputs["commands"].([]any)
+	if len(commands) != 1 || !strings.Contains(fmt.Sprint(commands[0]), "ip addr show net1") || !strings.Contains(fmt.Sprint(commands[0]), "# expect inet ") {
+		t.Errorf("check commands %v, want the demo pod's net1 and its expected address", p.Outputs["commands"])
+	}
 }

@@ -48,7 +48,6 @@ type managedNodeGroup struct {
 	imageId pulumi.StringInput
 	// userData is the family's user data (AL2023: MIME multipart, not base64), or nil.
 	userData pulumi.StringInput
-	labels   map[string]string
 	// taints are set on every node the group registers.
 	taints []corev1.Taint
 	tags   map[string]string
@@ -147,9 +146,6 @@ func newManagedNodeGroup(ctx *pulumi.Context, name string, ng managedNodeGroup, 
 		// EKS takes no version with an image id (pulumi-eks nodegroup.ts drops it too), and only CUSTOM
 		// as the AMI type: naming it keeps the group's recorded AMI type true to what EKS holds.
 		args.AmiType = pulumi.String(clusterspec.CustomAmiType)
-	}
-	if len(ng.labels) > 0 {
-		args.Labels = pulumi.ToStringMap(ng.labels)
 	}
 	var taints awseks.NodeGroupTaintArray
 	for _, t := range ng.taints {

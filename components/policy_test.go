@@ -3,6 +3,7 @@ package components
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -45,12 +46,19 @@ func runProgram(t *testing.T, program func(ctx *pulumi.Context) error) (*plan.Pl
 }
 
 func TestCalicoPolicyEngine(t *testing.T) {
-	p, err := runProgram(t, func(ctx *pulumi.Context) error {
-		_, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Settings: calico.Settings{Version: "v3.33.1"}})
-		return err
-	})
+	p, err := plan.Run(plan.Options{Project: "test", Stack: "test", Config: map[string]string{"aws:region": "eu-central-1"}},
+		func(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
+			engine, err := NewCalicoPolicyEngine(ctx, "calico", &CalicoPolicyEngineArgs{Settings: calico.Settings{Version: "v3.33.1"}})
+			if err != nil {
+				return nil, err
+			}
+			return map[string]pulumi.Output{"namespace": engine.Namespace}, nil
+		})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if p.Outputs["namespace"] != "tigera-operator" {
+		t.Errorf("the engine's namespace output is %v, want tigera-operator", p.Outputs["namespace"])
 	}
 	ns := get(t, p, "kubernetes:core/v1:Namespace", "calico-namespace")
 	hasInputs(t, ns, map[string]any{"metadata.name": "tigera-operator"})
@@ -184,7 +192,10 @@ func TestNetworkPolicyDemo(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := runProgram(t, func(ctx *pulumi.Context) error {
-				_, err := NewNetworkPolicyDemo(ctx, "demo", &tc.args)
+				demo, err := NewNetworkPolicyDemo(ctx, "demo", &tc.args)
+				if err == nil && (demo == nil || demo.TestCommands == (pulumi.StringArrayOutput{})) {
+					return fmt.Errorf("NewNetworkPolicyDemo gave neither an error nor a demo with its test commands: %v", demo)
+				}
 				return err
 			})
 			if err != nil {

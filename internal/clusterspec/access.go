@@ -117,3 +117,17 @@ func PartitionOf(region string) string {
 	}
 	return "aws"
 }
+
+// CreatorAdminWarnings are the warnings for the admin ARNs that are the role running pulumi
+// (deployerRole, the issuer of its session): pulumi-eks v2.8.1 sets
+// bootstrapClusterCreatorAdminPermissions, so EKS makes the creator admin when it creates the cluster
+// and refuses a second access entry for it (ResourceInUseException).
+func CreatorAdminWarnings(adminArns []string, deployerRole string) []string {
+	var warnings []string
+	for _, arn := range adminArns {
+		if arn == deployerRole {
+			warnings = append(warnings, fmt.Sprintf("%s runs this pulumi up and is in the cluster admins; if this up creates the cluster, EKS has made it admin as the creator already and refuses a second access entry (ResourceInUseException): leave it out of the list for the first up", arn))
+		}
+	}
+	return warnings
+}

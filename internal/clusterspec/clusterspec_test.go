@@ -469,3 +469,15 @@ func TestLogRetention(t *testing.T) {
 		t.Error(ClusterLogGroupName("eks-ipv6"))
 	}
 }
+
+func TestCreatorAdminWarnings(t *testing.T) {
+	const deployer = "arn:aws:iam::123456789012:role/deployer"
+	const platform = "arn:aws:iam::123456789012:role/platform-admin"
+	if got := CreatorAdminWarnings([]string{platform}, deployer); len(got) != 0 {
+		t.Errorf("another role warned about: %v", got)
+	}
+	got := CreatorAdminWarnings([]string{platform, deployer}, deployer)
+	if len(got) != 1 || !strings.HasPrefix(got[0], deployer+" runs this pulumi up") || !strings.Contains(got[0], "ResourceInUseException") {
+		t.Errorf("the deployer among the admins: %v", got)
+	}
+}
