@@ -214,6 +214,13 @@ func (m Matrix) Table() string {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", preset, s.Change, does, s.Note)
 		}
 	}
+	refused := 0
+	for _, s := range m.Steps {
+		if s.Refused != "" {
+			refused++
+		}
+	}
+	fmt.Fprintf(&b, "\n%d steps, %d of them refused.\n", len(m.Steps), refused)
 	if len(m.NotChanged) > 0 {
 		b.WriteString("\nKeys no step changes:\n\n")
 		for _, key := range slices.Sorted(maps.Keys(m.NotChanged)) {
