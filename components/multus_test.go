@@ -3,7 +3,6 @@ package components
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -378,8 +377,9 @@ func TestMultusCheckCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	commands, _ := p.Outputs["commands"].([]any)
-	if len(commands) != 1 || !strings.Contains(fmt.Sprint(commands[0]), "ip addr show net1") || !strings.Contains(fmt.Sprint(commands[0]), "# expect inet ") {
-		t.Errorf("check commands %v, want the demo pod's net1 and its expected address", p.Outputs["commands"])
+	// The first address of the default range in the first private subnet, 192.168.96.0/19.
+	want := []any{"kubectl exec -n default deploy/multus-pod -- ip addr show net1   # expect inet 192.168.96.20/19"}
+	if !reflect.DeepEqual(p.Outputs["commands"], want) {
+		t.Errorf("check commands %v, want %v", p.Outputs["commands"], want)
 	}
 }
