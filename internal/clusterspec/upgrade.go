@@ -33,10 +33,12 @@ type RunningNodeGroup struct {
 //   - one minor version at a time, and never down: "Unsupported Kubernetes minor version update from
 //     1.22 to 1.25" (terraform-aws-modules/terraform-aws-eks#2607), "... from 1.25 to 1.24"
 //     (rancher/rancher#43316). EKS's version rollback (2026: back one minor within 7 days of an
-//     in-place upgrade, docs.aws.amazon.com/eks/latest/userguide/rollback-cluster.html) is not
-//     attempted through Pulumi: pulumi-aws 6.83.4's Cluster has no setting for it, and whether a
-//     lower version there would start one is not known here. A rollback made outside Pulumi is what
-//     EKS then reports, and the lower version is accepted;
+//     in-place upgrade, docs.aws.amazon.com/eks/latest/userguide/rollback-cluster.html) starts when
+//     UpdateClusterVersion asks for the previous minor (rollback-automode.html), which is what a lower
+//     version would make pulumi-aws call. This program still refuses it: nothing here has run that
+//     path (the rollback's prerequisites and readiness checks, with the managed node groups still on
+//     the newer version, which the page says must be rolled back separately). A rollback made
+//     outside Pulumi is what EKS then reports, and the lower version is accepted;
 //   - before the control plane moves, every managed node group runs the control plane's current
 //     version: "Nodegroups eks-stg-gp must be updated to match cluster version 1.18 before updating
 //     cluster version" (hashicorp/terraform-provider-aws#19478), for groups ahead of it too
@@ -57,7 +59,7 @@ func CheckVersionUpdate(running RunningCluster, wanted string) error {
 	case to == from:
 		return nil
 	case to < from:
-		return fmt.Errorf("the EKS cluster %s runs Kubernetes %s, and this program moves a cluster only up (EKS's UpdateClusterVersion: \"Unsupported Kubernetes minor version update from %s to %s\"); set it to %s. Within 7 days of an in-place upgrade, EKS's version rollback can take the control plane back one minor outside Pulumi (docs.aws.amazon.com/eks/latest/userguide/rollback-cluster.html); then set it to %s, and the next pulumi up moves the node groups back",
+		return fmt.Errorf("the EKS cluster %s runs Kubernetes %s, and this program moves a cluster only up (EKS's UpdateClusterVersion: \"Unsupported Kubernetes minor version update from %s to %s\"); set it to %s. Within 7 days of an in-place upgrade, EKS's version rollback can take the control plane back one minor outside Pulumi (docs.aws.amazon.com/eks/latest/userguide/rollback-cluster.html); then set it to %s, and the next pulumi up asks EKS to move the node groups back (UpdateNodegroupVersion)",
 			running.Name, running.Version, running.Version, wanted, running.Version, wanted)
 	case to > from+1:
 		steps := make([]string, 0, to-from)
