@@ -32,6 +32,10 @@ const MockVpcIpv6Cidr = "2a05:d014:ec6:2f00::/56"
 //     1.35 and 1.36, so an upgrade between them keeps CoreDNS;
 //   - kube-proxy: follows the cluster's minor (EKS User Guide, managing-kube-proxy), at the Kubernetes
 //     patch EKS's artifacts carry (amazon-eks-ami CHANGELOG.md, AMI release v20260714).
+//
+// The AWS twin's fixture (test/awstwin/awsdata) holds the same records, and the day-2 matrix's
+// pinning steps keep the two together: a pin of one of these versions must plan no change offline
+// (stacks TestDayTwoMatrix) and preview none on the twin.
 var mockAddonVersions = map[string]map[string]string{
 	"vpc-cni":    {"1.32": "v1.23.2-eksbuild.1", "1.33": "v1.23.2-eksbuild.1", "1.34": "v1.23.2-eksbuild.1", "1.35": "v1.23.2-eksbuild.1", "1.36": "v1.23.2-eksbuild.1"},
 	"coredns":    {"1.32": "v1.11.4-eksbuild.48", "1.33": "v1.13.2-eksbuild.19", "1.34": "v1.13.2-eksbuild.19", "1.35": "v1.14.3-eksbuild.11", "1.36": "v1.14.3-eksbuild.11"},
