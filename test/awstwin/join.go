@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // What a managed node needs to join its cluster. EKS takes the CreateNodegroup call; the group then
@@ -83,10 +85,6 @@ func decodedUserData(userData string) string {
 	return userData
 }
 
-// corednsTolerates are the taints EKS's CoreDNS add-on tolerates (its Deployment's tolerations:
-// CriticalAddonsOnly, and the control plane's NoSchedule).
-var corednsTolerates = []string{"CriticalAddonsOnly", "node-role.kubernetes.io/control-plane"}
-
 // checkAddonHealthy: a CoreDNS add-on needs a node to run on, a node group of its cluster whose
 // create has finished, with nodes, and no NoSchedule or NoExecute taint CoreDNS does not tolerate.
 // Without one EKS reports the add-on DEGRADED with InsufficientNumberOfReplicas (EKS API reference,
@@ -102,7 +100,8 @@ func (a *Account) checkAddonHealthy(addon *Record) *Error {
 		schedulable := true
 		for _, t := range anyList(ng.Inputs["taints"]) {
 			taint := object(t)
-			if strOf(taint, "effect") != "PREFER_NO_SCHEDULE" && !slices.Contains(corednsTolerates, strOf(taint, "key")) {
+			tolerated := slices.ContainsFunc(corednsTolerations, func(t corev1.Toleration) bool { return t.Key == strOf(taint, "key") })
+			if strOf(taint, "effect") != "PREFER_NO_SCHEDULE" && !tolerated {
 				schedulable = false
 			}
 		}

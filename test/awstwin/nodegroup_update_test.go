@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -12,23 +13,35 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"eks-advanced-networking/test/awstwin/awsdata"
 )
 
-// nodeAPI is an API server of nodes as the twin's node registration uses it: it keeps each node's
-// labels and taints, applies merge patches to them, and has no pods.
+// nodeAPI is an API server as the twin uses it: it keeps each node's labels and taints and applies
+// merge patches to them; it holds the pods put on its nodes, whose evictions a budget refuses while
+// guarded is set; and it keeps the other objects applied to it (an add-on's), by path.
 type nodeAPI struct {
-	mu    sync.Mutex
-	nodes map[string]*corev1.Node
+	mu      sync.Mutex
+	nodes   map[string]*corev1.Node
+	pods    map[string]corev1.Pod
+	guarded bool
+	objects map[string]string
 }
 
 func (f *nodeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	name := strings.TrimPrefix(r.URL.Path, "/api/v1/nodes/")
+	onNode := !strings.HasPrefix(r.URL.Path, "/api/v1/namespaces/") && !strings.HasPrefix(r.URL.Path, "/apis/")
 	switch {
 	case r.Method == http.MethodPost && r.URL.Path == "/api/v1/nodes":
 		var n corev1.Node
@@ -37,8 +50,8 @@ func (f *nodeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.nodes[n.Name] = &n
-	case r.Method == http.MethodPatch && strings.HasSuffix(name, "/status"):
-	case r.Method == http.MethodPatch:
+	case r.Method == http.MethodPatch && onNode && strings.HasSuffix(name, "/status"):
+	case r.Method == http.MethodPatch && onNode:
 		n, ok := f.nodes[name]
 		if !ok {
 			http.NotFound(w, r)
@@ -68,13 +81,43 @@ func (f *nodeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			n.Spec.Taints = *patch.Spec.Taints
 		}
 		n.Spec.Unschedulable = n.Spec.Unschedulable || patch.Spec.Unschedulable
-	case r.Method == http.MethodDelete:
+	case r.Method == http.MethodDelete && onNode:
 		delete(f.nodes, name)
 	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/pods":
-		_ = json.NewEncoder(w).Encode(corev1.PodList{})
+		node := strings.TrimPrefix(r.URL.Query().Get("fieldSelector"), "spec.nodeName=")
+		var list corev1.PodList
+		for _, p := range slices.Sorted(maps.Keys(f.pods)) {
+			if f.pods[p].Spec.NodeName == node {
+				list.Items = append(list.Items, f.pods[p])
+			}
+		}
+		_ = json.NewEncoder(w).Encode(list)
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/eviction"):
+		if f.guarded {
+			http.Error(w, "Cannot evict pod as it would violate the pod's disruption budget.", http.StatusTooManyRequests)
+			return
+		}
+		delete(f.pods, strings.Split(r.URL.Path, "/")[6])
+	case r.Method == http.MethodPatch && r.URL.Query().Get("fieldManager") == "eks" && r.Header.Get("Content-Type") == "application/apply-patch+yaml":
+		body, _ := io.ReadAll(r.Body)
+		f.objects[r.URL.Path] = string(body)
+	case r.Method == http.MethodDelete:
+		delete(f.objects, r.URL.Path)
 	default:
 		http.Error(w, "unexpected "+r.Method+" "+r.URL.Path, http.StatusBadRequest)
 	}
+}
+
+// withNodeAPI starts a nodeAPI and points the twin's provider at it.
+func withNodeAPI(t *testing.T) *nodeAPI {
+	api := &nodeAPI{nodes: map[string]*corev1.Node{}, pods: map[string]corev1.Pod{}, objects: map[string]string{}}
+	server := httptest.NewTLSServer(api)
+	t.Cleanup(server.Close)
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: server.Certificate().Raw})
+	t.Setenv(ApiServerEnv, server.URL)
+	t.Setenv(ApiServerCaEnv, base64.StdEncoding.EncodeToString(ca))
+	t.Setenv(TokenEnv, "token")
+	return api
 }
 
 // TestANodeGroupConfigUpdateKeepsItsNodes: a new size, labels or taints (UpdateNodegroupConfig)
@@ -82,14 +125,7 @@ func (f *nodeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (UpdateNodegroupVersion) replaces them all. Rolling every node on every update passes the last
 // step and fails the others (tried).
 func TestANodeGroupConfigUpdateKeepsItsNodes(t *testing.T) {
-	api := &nodeAPI{nodes: map[string]*corev1.Node{}}
-	server := httptest.NewTLSServer(api)
-	defer server.Close()
-	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: server.Certificate().Raw})
-	t.Setenv(ApiServerEnv, server.URL)
-	t.Setenv(ApiServerCaEnv, base64.StdEncoding.EncodeToString(ca))
-	t.Setenv(TokenEnv, "token")
-
+	api := withNodeAPI(t)
 	p := testProvider(t)
 	var cluster, first, second string
 	if err := p.withAccount(func(a *Account) error {
@@ -216,5 +252,172 @@ func TestARollingUpdateLargerThanEksSurgeIsNotSimulated(t *testing.T) {
 		if (err != nil) != tc.refused || err != nil && err.Code != "NotSimulated" {
 			t.Errorf("%s: %v, want refused %v", tc.name, err, tc.refused)
 		}
+	}
+}
+
+// twinGroup is a cluster of a Kubernetes version and a node group of desired nodes made through the
+// provider, with an API server behind them: the node group's create request and response.
+func twinGroup(t *testing.T, p *Provider, version string, desired float64) (plugin.CreateRequest, plugin.CreateResponse) {
+	t.Helper()
+	var cluster, first, second string
+	if err := p.withAccount(func(a *Account) error {
+		n, s := eksNet(t)
+		*a = *n.a
+		cluster = mustCreate(t, a, typeCluster, map[string]any{"name": "c", "version": version, "roleArn": "arn:aws:iam::123456789012:role/cluster-role",
+			"vpcConfig": map[string]any{"subnetIds": []any{n.subnet, s}}})
+		first, second = n.subnet, s
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	inputs := nodeGroupIn(cluster, "ng", first, second)
+	inputs["scalingConfig"] = map[string]any{"minSize": 1.0, "desiredSize": desired, "maxSize": 3.0}
+	req := plugin.CreateRequest{URN: "urn:pulumi:s::p::aws:eks/nodeGroup:NodeGroup::ng", Type: typeNodeGroup, Properties: props(inputs)}
+	created, err := p.Create(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req, created
+}
+
+// nodeNamesOf are the nodeNames output of a node group's state.
+func nodeNamesOf(props resource.PropertyMap) []string {
+	var out []string
+	for _, v := range props["nodeNames"].ArrayValue() {
+		out = append(out, v.StringValue())
+	}
+	return out
+}
+
+// A rolling update whose drain a PodDisruptionBudget holds up fails with PodEvictionFailure, as EKS
+// fails it, and the account records the refusal. The nodes it had not drained stay the group's,
+// beside the new ones; the next up (the engine kept the state from before the update) drains them
+// all once the budget allows, so no node stays registered outside the group. A drain that fails at
+// the first refusal, or a retry that starts from the engine's state, fails here (tried).
+func TestARollingUpdateABudgetHoldsUpFails(t *testing.T) {
+	api := withNodeAPI(t)
+	p := testProvider(t)
+	p.drainPatience = 300 * time.Millisecond
+	req, created := twinGroup(t, p, "1.35", 2)
+	before := nodeNamesOf(created.Properties)
+	api.mu.Lock()
+	api.pods["web"] = corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"}, Spec: corev1.PodSpec{NodeName: before[0]}}
+	api.guarded = true
+	api.mu.Unlock()
+
+	news := req.Properties.Mappable()
+	news["releaseVersion"] = "1.35.20261201"
+	update := plugin.UpdateRequest{ID: created.ID, Type: typeNodeGroup, OldInputs: req.Properties, OldOutputs: created.Properties, NewInputs: props(news)}
+	_, err := p.Update(context.Background(), update)
+	if err == nil || !strings.Contains(err.Error(), "PodEvictionFailure") || !strings.Contains(err.Error(), "default/web did not leave "+before[0]) {
+		t.Fatalf("the update a budget holds up: %v, want PodEvictionFailure naming default/web on %s", err, before[0])
+	}
+	registered := func() []string {
+		api.mu.Lock()
+		defer api.mu.Unlock()
+		return slices.Sorted(maps.Keys(api.nodes))
+	}
+	var held []string
+	_ = p.withAccount(func(a *Account) error {
+		held = slices.Sorted(slices.Values(stringList(a.Resources[string(created.ID)].Outputs["nodeNames"])))
+		if n := len(a.Refusals); n == 0 || a.Refusals[n-1].Code != "PodEvictionFailure" || a.EvictionsRefused == 0 {
+			t.Errorf("the account's refusals: %+v, evictions refused %d; want the PodEvictionFailure last, after refused evictions", a.Refusals, a.EvictionsRefused)
+		}
+		return nil
+	})
+	if len(held) != 4 || !slices.Contains(held, before[0]) || !slices.Contains(held, before[1]) || !slices.Equal(held, registered()) {
+		t.Errorf("after the failed update the group holds %v and the API server %v; want two new nodes and both old ones, %v", held, registered(), before)
+	}
+
+	api.mu.Lock()
+	api.guarded = false
+	api.mu.Unlock()
+	res, err := p.Update(context.Background(), update)
+	if err != nil {
+		t.Fatalf("the update once the budget allows: %v", err)
+	}
+	after := nodeNamesOf(res.Properties)
+	if len(after) != 2 || slices.ContainsFunc(after, func(n string) bool { return slices.Contains(held, n) }) {
+		t.Errorf("the retried update left the group with %v, want two nodes none of %v", after, held)
+	}
+	if got := registered(); !slices.Equal(got, slices.Sorted(slices.Values(after))) {
+		t.Errorf("the API server holds %v, the group %v", got, after)
+	}
+	if _, ok := api.pods["web"]; ok {
+		t.Error("web was never evicted")
+	}
+}
+
+// A coredns add-on puts EKS's objects in the cluster: its ServiceAccount, a Deployment of two
+// replicas of the add-on's version, and a PodDisruptionBudget that lets one of those pods go at a
+// time; the add-on's version for a newer Kubernetes changes the Deployment's image; deleting the
+// add-on removes them.
+func TestTheCorednsAddonsObjects(t *testing.T) {
+	api := withNodeAPI(t)
+	p := testProvider(t)
+	req, _ := twinGroup(t, p, "1.34", 1)
+	cluster := req.Properties["clusterName"].StringValue()
+	_, defaultVersion := awsdata.AddonVersions("coredns", "1.34")
+	addon := map[string]any{"clusterName": cluster, "addonName": "coredns"}
+	created, err := p.Create(context.Background(), plugin.CreateRequest{URN: "urn:pulumi:s::p::aws:eks/addon:Addon::coredns", Type: typeAddon, Properties: props(addon)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := func() map[string]string {
+		api.mu.Lock()
+		defer api.mu.Unlock()
+		return maps.Clone(api.objects)
+	}
+	if got := slices.Sorted(maps.Keys(objects())); !slices.Equal(got, slices.Sorted(slices.Values(corednsPaths))) {
+		t.Fatalf("the add-on applied %v, want %v", got, corednsPaths)
+	}
+	var deployment appsv1.Deployment
+	var budget policyv1.PodDisruptionBudget
+	decode := func() {
+		t.Helper()
+		if err := json.Unmarshal([]byte(objects()[corednsPaths[1]]), &deployment); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(objects()[corednsPaths[2]]), &budget); err != nil {
+			t.Fatal(err)
+		}
+	}
+	decode()
+	podLabels := labels.Set(deployment.Spec.Template.Labels)
+	if *deployment.Spec.Replicas != 2 || !strings.HasSuffix(deployment.Spec.Template.Spec.Containers[0].Image, "/eks/coredns:"+defaultVersion) {
+		t.Errorf("the Deployment runs %d of %s, want 2 of the default %s", *deployment.Spec.Replicas, deployment.Spec.Template.Spec.Containers[0].Image, defaultVersion)
+	}
+	selects, err := metav1.LabelSelectorAsSelector(budget.Spec.Selector)
+	if err != nil || !selects.Matches(podLabels) || budget.Spec.MaxUnavailable == nil || budget.Spec.MaxUnavailable.IntValue() != 1 || budget.Spec.MinAvailable != nil {
+		t.Errorf("the budget %+v (%v) does not let one of the Deployment's pods (%v) go at a time", budget.Spec, err, podLabels)
+	}
+
+	// The cluster moves to 1.35, and the add-on to that version's build.
+	if err := p.withAccount(func(a *Account) error {
+		r := a.Resources[cluster]
+		in := maps.Clone(r.Inputs)
+		in["version"] = "1.35"
+		if _, err := a.Update(typeCluster, cluster, in); err != nil {
+			return err
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, newer := awsdata.AddonVersions("coredns", "1.35")
+	pinned := maps.Clone(addon)
+	pinned["addonVersion"] = newer
+	if _, err := p.Update(context.Background(), plugin.UpdateRequest{ID: created.ID, Type: typeAddon, OldInputs: props(addon), OldOutputs: created.Properties, NewInputs: props(pinned)}); err != nil {
+		t.Fatal(err)
+	}
+	decode()
+	if image := deployment.Spec.Template.Spec.Containers[0].Image; !strings.HasSuffix(image, "/eks/coredns:"+newer) || newer == defaultVersion {
+		t.Errorf("updated to %s (from %s), the Deployment runs %s", newer, defaultVersion, image)
+	}
+	if _, err := p.Delete(context.Background(), plugin.DeleteRequest{ID: created.ID, Type: typeAddon, Inputs: props(pinned), Outputs: created.Properties}); err != nil {
+		t.Fatal(err)
+	}
+	if left := objects(); len(left) != 0 {
+		t.Errorf("the deleted add-on left %v", slices.Sorted(maps.Keys(left)))
 	}
 }

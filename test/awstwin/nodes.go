@@ -227,6 +227,10 @@ func nodeResources(t awsdata.InstanceType, pods int) (capacity, allocatable core
 type kubeClient struct {
 	endpoint, token string
 	http            *http.Client
+	// patience is how long a drain waits for a node's pods to leave; zero is drainPatience.
+	patience time.Duration
+	// refused counts the evictions a budget refused.
+	refused int
 }
 
 func newKubeClient(api ApiServer, token string) (*kubeClient, error) {
@@ -356,13 +360,16 @@ func (k *kubeClient) relabel(nodes []string, oldLabels, labels map[string]string
 // group's instances: each node is cordoned and every pod on it that a DaemonSet does not own is
 // evicted through the Eviction API, which honours PodDisruptionBudgets (EKS User Guide, "Managed node
 // update behavior", upgrade phase). Then the node goes, and the pod garbage collector removes what is
-// left on it. (No kubelet runs the pods here, so they stay Pending, and the API lets a Pending pod go
-// whatever its budget says: budgets are not exercised.) What a drain leaves, a DaemonSet's pods, the
-// pod garbage collector deletes once the node is gone (kube-controller-manager pkg/controller/podgc,
-// gcOrphaned, after a 40 s quarantine); the twin deletes those at once, as it compresses every wait,
-// and only those: a pod the drain missed stays bound to a node that is gone, which the e2e suite
-// reports.
-func (k *kubeClient) unregister(names []string) error {
+// left on it (kube-controller-manager pkg/controller/podgc, gcOrphaned, after a 40 s quarantine); the
+// twin deletes those at once, as it compresses every wait, and only those: a pod the drain missed
+// stays bound to a node that is gone, which the e2e suite reports.
+//
+// A node whose pods a budget keeps past the drain's patience ends the drain as its caller says: a
+// rolling update fails with PodEvictionFailure and leaves that node and the ones after it in place
+// (the *evictionFailure names them); a delete or a scale-in terminates it anyway, its pods with it
+// (EKS User Guide, "Delete a managed node group": "If the node hasn't been drained after 5 minutes,
+// Amazon EKS lets Auto Scaling continue the forced termination of the instance").
+func (k *kubeClient) unregister(names []string, force bool) error {
 	// Every node that is going is cordoned before any is drained, as EKS marks the old nodes
 	// unschedulable in its scale-up phase: otherwise a pod evicted from the first node could be
 	// scheduled onto the next one to go.
@@ -371,9 +378,13 @@ func (k *kubeClient) unregister(names []string) error {
 			return err
 		}
 	}
-	for _, name := range names {
-		if err := k.drain(name); err != nil {
+	for i, name := range names {
+		staying, err := k.drain(name)
+		if err != nil {
 			return err
+		}
+		if len(staying) > 0 && !force {
+			return &evictionFailure{node: name, pods: staying, left: names[i:]}
 		}
 		if err := k.do(http.MethodDelete, "/api/v1/nodes/"+name, nil); err != nil {
 			return err
@@ -383,7 +394,7 @@ func (k *kubeClient) unregister(names []string) error {
 			return err
 		}
 		for _, p := range left {
-			if !ownedByDaemonSet(p) {
+			if !ownedByDaemonSet(p) && !slices.ContainsFunc(staying, func(s corev1.Pod) bool { return s.Namespace == p.Namespace && s.Name == p.Name }) {
 				continue
 			}
 			if err := k.do(http.MethodDelete, "/api/v1/namespaces/"+p.Namespace+"/pods/"+p.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
@@ -392,6 +403,22 @@ func (k *kubeClient) unregister(names []string) error {
 		}
 	}
 	return nil
+}
+
+// evictionFailure is a rolling update's drain that ran out of patience: the pods a budget kept on
+// node, and the nodes of the update still registered (node and those after it).
+type evictionFailure struct {
+	node string
+	pods []corev1.Pod
+	left []string
+}
+
+func (e *evictionFailure) Error() string {
+	var pods []string
+	for _, p := range e.pods {
+		pods = append(pods, p.Namespace+"/"+p.Name)
+	}
+	return fmt.Sprintf("%s did not leave %s: a PodDisruptionBudget refused their eviction for as long as the drain waits", strings.Join(pods, ", "), e.node)
 }
 
 // podsOn lists the pods bound to a node.
@@ -421,21 +448,29 @@ func (k *kubeClient) cordon(node string) error {
 	return nil
 }
 
-// drainPatience is how long a drain waits for a cordoned node to hold nothing but DaemonSet pods.
-// EKS waits 15 minutes before it fails an update with PodEvictionFailure (EKS User Guide, "Managed
-// node update behavior", upgrade phase); the twin compresses that wait as it compresses every other.
+// drainPatience is how long a drain keeps evicting a cordoned node's pods. EKS retries for 15
+// minutes before it fails an update with PodEvictionFailure (EKS User Guide, "Managed node update
+// behavior", upgrade phase), and for 5 before a delete terminates the instance anyway ("Delete a
+// managed node group"); the twin compresses both waits, as it compresses every other.
 const drainPatience = 30 * time.Second
 
-// drain evicts a cordoned node's pods and waits until none is left, as EKS waits for the pods to
-// leave. It evicts again whatever arrives meanwhile: the scheduler works from a cache, so a pod can
-// still be bound to the node in the moment after the cordon, and a drain that listed the pods once
-// would leave it bound to a node that is about to go.
-func (k *kubeClient) drain(node string) error {
-	deadline := time.Now().Add(drainPatience)
+// drain evicts a cordoned node's pods and waits until none is left but a DaemonSet's, as EKS waits
+// for the pods to leave. It returns the pods still there when its patience runs out: the Eviction API
+// answers 429 Too Many Requests while a PodDisruptionBudget allows no disruption, and a drain tries
+// again, as kubectl drain does (k8s.io/kubectl pkg/drain, evictPods). It evicts again whatever
+// arrives meanwhile: the scheduler works from a cache, so a pod can still be bound to the node in the
+// moment after the cordon, and a drain that listed the pods once would leave it bound to a node that
+// is about to go.
+func (k *kubeClient) drain(node string) ([]corev1.Pod, error) {
+	patience := k.patience
+	if patience == 0 {
+		patience = drainPatience
+	}
+	deadline := time.Now().Add(patience)
 	for {
 		pods, err := k.podsOn(node)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var staying []corev1.Pod
 		for _, p := range pods {
@@ -444,18 +479,22 @@ func (k *kubeClient) drain(node string) error {
 			}
 		}
 		if len(staying) == 0 {
-			return nil
+			return nil, nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("PodEvictionFailure: %s/%s did not leave %s", staying[0].Namespace, staying[0].Name, node)
+			return staying, nil
 		}
 		for _, p := range staying {
 			eviction := policyv1.Eviction{TypeMeta: metav1.TypeMeta{APIVersion: "policy/v1", Kind: "Eviction"},
 				ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace}}
-			if err := k.do(http.MethodPost, "/api/v1/namespaces/"+p.Namespace+"/pods/"+p.Name+"/eviction", eviction); err != nil && !isNotFound(err) {
-				// EKS retries an eviction a budget refuses for 15 minutes, then fails the update with
-				// PodEvictionFailure; the twin does not wait, a refusal fails at once.
-				return fmt.Errorf("PodEvictionFailure: evicting %s/%s from %s: %w", p.Namespace, p.Name, node, err)
+			err := k.do(http.MethodPost, "/api/v1/namespaces/"+p.Namespace+"/pods/"+p.Name+"/eviction", eviction)
+			var refused *apiStatus
+			if errors.As(err, &refused) && refused.code == http.StatusTooManyRequests {
+				k.refused++
+				continue
+			}
+			if err != nil && !isNotFound(err) {
+				return nil, fmt.Errorf("evicting %s/%s from %s: %w", p.Namespace, p.Name, node, err)
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -495,6 +534,20 @@ func (a *Account) trackNodes(ng *Record, c nodeChange) {
 	}
 	ng.Outputs["multusNodeZones"] = zones
 	a.reattachMultusEnis(ng)
+}
+
+// keepNodes gives a group back the nodes a failed update did not remove, with the zones its Multus
+// nodes among them had (zonesBefore, from before the update).
+func (a *Account) keepNodes(ng *Record, nodes []string, zonesBefore map[string]any) {
+	names, _ := ng.Outputs["nodeNames"].([]any)
+	zones, _ := ng.Outputs["multusNodeZones"].(map[string]any)
+	for _, n := range nodes {
+		names = append(names, n)
+		if z, ok := zonesBefore[n]; ok && zones != nil {
+			zones[n] = z
+		}
+	}
+	ng.Outputs["nodeNames"] = names
 }
 
 // reattachMultusEnis gives each of the group's Multus nodes without an ENI its zone's free one.

@@ -2,6 +2,7 @@ package awstwin
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,6 +25,9 @@ type fakeCluster struct {
 	pods     map[string]corev1.Pod
 	requests []string
 	lagged   bool
+	// refusals is how many more evictions of a pod its PodDisruptionBudget refuses with 429; -1
+	// refuses every one.
+	refusals map[string]int
 }
 
 func (f *fakeCluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -53,6 +58,11 @@ func (f *fakeCluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		evicted, ok := f.pods[name]
 		if !ok {
 			http.NotFound(w, r)
+			return
+		}
+		if n := f.refusals[name]; n != 0 {
+			f.refusals[name] = max(n-1, -1)
+			http.Error(w, "Cannot evict pod as it would violate the pod's disruption budget.", http.StatusTooManyRequests)
 			return
 		}
 		delete(f.pods, name)
@@ -111,7 +121,7 @@ func TestNodesGoOnlyOnceTheirPodsHaveLeft(t *testing.T) {
 	defer server.Close()
 	k := &kubeClient{endpoint: server.URL, http: server.Client()}
 
-	if err := k.unregister([]string{"old-a", "old-b"}); err != nil {
+	if err := k.unregister([]string{"old-a", "old-b"}, false); err != nil {
 		t.Fatal(err)
 	}
 	f.mu.Lock()
@@ -133,5 +143,88 @@ func TestNodesGoOnlyOnceTheirPodsHaveLeft(t *testing.T) {
 	}
 	if firstEviction < lastCordon {
 		t.Errorf("a pod was evicted before every old node was cordoned: %v", f.requests)
+	}
+}
+
+// TestADrainWaitsOutABudget: an eviction a PodDisruptionBudget refuses (429) is tried again until
+// the budget allows it, and the node goes once its pod has left. A drain that takes the first
+// refusal as final fails here (the twin's drain did, before budgets were exercised).
+func TestADrainWaitsOutABudget(t *testing.T) {
+	f := &fakeCluster{
+		nodes:    map[string]bool{"old-a": false, "new-a": false},
+		pods:     map[string]corev1.Pod{"coredns": pod("coredns", "old-a", false, false)},
+		refusals: map[string]int{"coredns": 3},
+	}
+	server := httptest.NewServer(f)
+	defer server.Close()
+	k := &kubeClient{endpoint: server.URL, http: server.Client()}
+	if err := k.unregister([]string{"old-a"}, false); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	evictions := 0
+	for _, r := range f.requests {
+		if strings.HasSuffix(r, "/coredns/eviction") {
+			evictions++
+		}
+	}
+	if _, stays := f.nodes["old-a"]; stays || len(f.pods) != 0 || evictions != 4 || k.refused != 3 {
+		t.Errorf("after three refusals: nodes %v, pods %v, %d evictions, %d counted refused; want old-a gone, no pod, 4 evictions, 3 refused",
+			f.nodes, f.pods, evictions, k.refused)
+	}
+}
+
+// A budget that never allows the eviction: a rolling update's drain gives up when its patience runs
+// out, with the pod and the nodes it left (the node it was draining and those after it, still
+// registered); a scale-in or a delete terminates the nodes anyway, their pods with them.
+func TestABudgetThatNeverAllowsAnEviction(t *testing.T) {
+	for _, scaleIn := range []bool{false, true} {
+		f := &fakeCluster{
+			nodes: map[string]bool{"old-a": false, "old-b": false, "old-c": false, "new-a": false},
+			pods: map[string]corev1.Pod{"echo": pod("echo", "old-a", false, false), "web": pod("web", "old-b", false, false),
+				"aws-node": pod("aws-node", "old-b", false, true)},
+			refusals: map[string]int{"web": -1},
+		}
+		server := httptest.NewServer(f)
+		k := &kubeClient{endpoint: server.URL, http: server.Client(), patience: 300 * time.Millisecond}
+		err := k.unregister([]string{"old-a", "old-b", "old-c"}, scaleIn)
+		server.Close()
+		f.mu.Lock()
+		nodes := slices.Sorted(maps.Keys(f.nodes))
+		pods := slices.Sorted(maps.Keys(f.pods))
+		f.mu.Unlock()
+		if scaleIn {
+			if err != nil || !slices.Equal(nodes, []string{"new-a"}) || len(pods) != 0 {
+				t.Errorf("scale-in: %v; nodes %v, pods %v; want only new-a, no pod", err, nodes, pods)
+			}
+			continue
+		}
+		var failure *evictionFailure
+		if !errors.As(err, &failure) {
+			t.Fatalf("rolling update: %v, want an eviction failure", err)
+		}
+		if failure.node != "old-b" || !slices.Equal(failure.left, []string{"old-b", "old-c"}) || len(failure.pods) != 1 || failure.pods[0].Name != "web" {
+			t.Errorf("rolling update: the failure names node %s, left %v, pods %v; want old-b, [old-b old-c], web", failure.node, failure.left, failure.pods)
+		}
+		if !strings.Contains(err.Error(), "default/web did not leave old-b") {
+			t.Errorf("the failure says %q", err)
+		}
+		if !slices.Equal(nodes, []string{"new-a", "old-b", "old-c"}) || !slices.Equal(pods, []string{"aws-node", "web"}) {
+			t.Errorf("rolling update: nodes %v, pods %v; want old-a gone and old-b, old-c with their pods", nodes, pods)
+		}
+	}
+}
+
+// keepNodes gives a group back the nodes a failed update left, and the zones of the Multus nodes
+// among them, so their ENIs stay theirs; nodes the update removed stay gone.
+func TestKeepNodes(t *testing.T) {
+	ng := &Record{Outputs: map[string]any{"nodeNames": []any{"new-a"}, "multusNodeZones": map[string]any{"new-a": "eu-central-1a"}}}
+	NewAccount("eu-central-1").keepNodes(ng, []string{"old-b"}, map[string]any{"old-a": "eu-central-1a", "old-b": "eu-central-1b"})
+	if names := stringList(ng.Outputs["nodeNames"]); !slices.Equal(names, []string{"new-a", "old-b"}) {
+		t.Errorf("nodeNames %v, want new-a and old-b", names)
+	}
+	if zones := ng.Outputs["multusNodeZones"]; !maps.Equal(zones.(map[string]any), map[string]any{"new-a": "eu-central-1a", "old-b": "eu-central-1b"}) {
+		t.Errorf("multusNodeZones %v, want new-a's and old-b's", zones)
 	}
 }

@@ -62,6 +62,8 @@ type Provider struct {
 	sleep       func(time.Duration)
 	// checkUserData checks a node's user data as nodeadm would read it; nil checks nothing.
 	checkUserData func(userData string) error
+	// drainPatience is how long a drain waits for a node's pods to leave; zero is drainPatience.
+	drainPatience time.Duration
 }
 
 // NewProvider reads the environment; it fails without a state file to keep the account in.
@@ -351,6 +353,11 @@ func (p *Provider) Create(_ context.Context, req plugin.CreateRequest) (plugin.C
 	if err := p.finishCreate(rec.ID); err != nil {
 		return plugin.CreateResponse{Status: resource.StatusOK}, err
 	}
+	if string(req.Type) == typeAddon {
+		if err := p.corednsInCluster(rec.ID, false); err != nil {
+			return plugin.CreateResponse{ID: resource.ID(rec.ID), Properties: p.state(rec), Status: resource.StatusPartialFailure}, err
+		}
+	}
 	if string(req.Type) == typeNodeGroup {
 		launch := func(a *Account, ng *Record) nodeChange { return nodeChange{added: a.NodesFor(ng)} }
 		if rec, err = p.changeNodes(rec.ID, nil, launch); err != nil {
@@ -406,20 +413,28 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 	if err != nil {
 		return plugin.UpdateResponse{Status: resource.StatusOK}, err
 	}
+	if string(req.Type) == typeAddon {
+		if err := p.corednsInCluster(rec.ID, false); err != nil {
+			return plugin.UpdateResponse{Status: resource.StatusOK}, err
+		}
+	}
 	if string(req.Type) == typeNodeGroup {
-		current := stringList(plain(req.OldOutputs)["nodeNames"])
 		// A version update replaces the nodes as a rolling update does: the new nodes first, then the
 		// old ones drained and gone (EKS User Guide, "Managed node update behavior"). A configuration
 		// update keeps them (rollsNodes): new labels and taints on them, and nodes added or drained for
 		// a new size, the last launched first, which keeps the zones balanced as the Auto Scaling group
-		// does.
+		// does. The nodes the group has are the account's: after an update that failed, the engine's
+		// state still names the nodes before it, and some of those are gone while new ones came.
 		var oldLabels map[string]string
-		change := func(a *Account, ng *Record) nodeChange { return nodeChange{added: a.NodesFor(ng), removed: current} }
+		change := func(a *Account, ng *Record) nodeChange {
+			return nodeChange{added: a.NodesFor(ng), removed: stringList(ng.Outputs["nodeNames"])}
+		}
 		if !rollsNodes(plain(req.OldInputs), plain(req.NewInputs)) {
 			oldLabels = groupLabels(plain(req.OldInputs))
 			change = func(a *Account, ng *Record) nodeChange {
+				current := stringList(ng.Outputs["nodeNames"])
 				keep := min(desiredSize(ng), len(current))
-				return nodeChange{kept: current[:keep], added: a.nodesFor(ng, len(current), desiredSize(ng)), removed: current[keep:]}
+				return nodeChange{kept: current[:keep], added: a.nodesFor(ng, len(current), desiredSize(ng)), removed: current[keep:], scaleIn: true}
 			}
 		}
 		if rec, err = p.changeNodes(rec.ID, oldLabels, change); err != nil {
@@ -497,27 +512,32 @@ func (p *Provider) finishCreate(id string) error {
 }
 
 // nodeChange is what an event does to a node group's nodes: those it keeps, launches, and drains and
-// terminates.
+// terminates. A scale-in terminates a node its drain could not empty, as a delete does; a rolling
+// update fails instead (kubeClient.unregister).
 type nodeChange struct {
 	kept    []string
 	added   []*corev1.Node
 	removed []string
+	scaleIn bool
 }
 
 // changeNodes carries out a change to a node group's nodes on the API server behind its cluster, when
 // there is one, as EKS does: the launched nodes register first, the kept ones take the group's
 // labels and taints (replacing oldLabels), then the removed ones are drained and go. plan says what
-// changes, from the account as it is.
+// changes, from the account as it is. A rolling update whose drain a PodDisruptionBudget holds up
+// fails with PodEvictionFailure; the nodes it had not removed stay the group's, beside the new ones.
 func (p *Provider) changeNodes(id string, oldLabels map[string]string, plan func(a *Account, ng *Record) nodeChange) (*Record, error) {
 	var rec *Record
 	var change nodeChange
 	var api ApiServer
+	var zonesBefore map[string]any
 	err := p.withAccount(func(a *Account) error {
 		rec = a.Resources[id]
 		if rec == nil || a.ApiServer.Endpoint == "" {
 			return nil
 		}
 		api = a.ApiServer
+		zonesBefore, _ = rec.Outputs["multusNodeZones"].(map[string]any)
 		change = plan(a, rec)
 		a.trackNodes(rec, change)
 		return nil
@@ -535,40 +555,86 @@ func (p *Provider) changeNodes(id string, oldLabels map[string]string, plan func
 	if err := client.register(change.added); err != nil {
 		return rec, fmt.Errorf("registering node group %s's nodes: %w", id, err)
 	}
-	if err := p.unregisterNodes(change.removed); err != nil {
-		return rec, err
+	drained := p.unregisterNodes(change.removed, change.scaleIn)
+	var failure *evictionFailure
+	if drained != nil && !errors.As(drained, &failure) {
+		return rec, drained
 	}
 	return rec, p.withAccount(func(a *Account) error {
-		if rec = a.Resources[id]; rec != nil {
-			a.reattachMultusEnis(rec)
+		if rec = a.Resources[id]; rec == nil {
+			return nil
+		}
+		if failure != nil {
+			a.keepNodes(rec, failure.left, zonesBefore)
+		}
+		a.reattachMultusEnis(rec)
+		if failure != nil {
+			return apiError("updating", typeNodeGroup, a.refuse("update", typeNodeGroup, id, podEvictionFailure(rec, failure)))
 		}
 		return nil
 	})
 }
 
-// unregisterNodes removes nodes from the API server behind the clusters, and lets go of the ENIs
-// they held.
-func (p *Provider) unregisterNodes(names []string) error {
+// podEvictionFailure is how pulumi-aws reports a node group version update EKS failed because pods
+// did not leave their node: the update's status Failed with the error code PodEvictionFailure (EKS
+// API reference, ErrorDetail; terraform-provider-aws internal/service/eks/node_group.go,
+// waitNodegroupUpdateSuccessful). The twin adds which pods stayed where.
+func podEvictionFailure(ng *Record, failure *evictionFailure) *Error {
+	return awsErr("PodEvictionFailure", "waiting for EKS Node Group (%s:%s) version update: unexpected state 'Failed', wanted target 'Successful'. last error: PodEvictionFailure: Reached max retries while trying to evict pods from nodes in node group %s (%v)",
+		ng.str("clusterName"), ng.str("nodeGroupName"), ng.str("nodeGroupName"), failure)
+}
+
+// unregisterNodes drains nodes and removes them from the API server behind the clusters; the ENIs
+// the removed ones held are free again. force says what a drain that runs out of patience does:
+// terminate the node anyway (a delete, a scale-in), or fail (a rolling update: an *evictionFailure,
+// the nodes it left in place named).
+func (p *Provider) unregisterNodes(names []string, force bool) error {
 	if len(names) == 0 {
 		return nil
 	}
 	var api ApiServer
-	if err := p.withAccount(func(a *Account) error { api = a.ApiServer; a.detachMultusEnis(names); return nil }); err != nil {
+	if err := p.withAccount(func(a *Account) error { api = a.ApiServer; return nil }); err != nil {
 		return err
 	}
 	client, err := newKubeClient(api, os.Getenv(TokenEnv))
 	if err != nil {
 		return err
 	}
-	return client.unregister(names)
+	client.patience = p.drainPatience
+	drained := client.unregister(names, force)
+	gone := names
+	var failure *evictionFailure
+	if errors.As(drained, &failure) {
+		gone = names[:len(names)-len(failure.left)]
+	}
+	if err := p.withAccount(func(a *Account) error { a.detachMultusEnis(gone); a.EvictionsRefused += client.refused; return nil }); err != nil {
+		return err
+	}
+	return drained
 }
 
 // Delete starts the delete, which AWS refuses while dependents exist, and waits until it is done.
 // A node group's nodes leave the API server with it.
 func (p *Provider) Delete(_ context.Context, req plugin.DeleteRequest) (plugin.DeleteResponse, error) {
 	if string(req.Type) == typeNodeGroup {
-		if err := p.unregisterNodes(stringList(plain(req.Outputs)["nodeNames"])); err != nil {
+		// The nodes the account holds for the group: after a failed update they are not the ones the
+		// engine's state names.
+		nodes := stringList(plain(req.Outputs)["nodeNames"])
+		if err := p.withAccount(func(a *Account) error {
+			if r := a.Resources[string(req.ID)]; r != nil && r.Outputs["nodeNames"] != nil {
+				nodes = stringList(r.Outputs["nodeNames"])
+			}
+			return nil
+		}); err != nil {
+			return plugin.DeleteResponse{Status: resource.StatusOK}, err
+		}
+		if err := p.unregisterNodes(nodes, true); err != nil {
 			return plugin.DeleteResponse{Status: resource.StatusOK}, fmt.Errorf("removing node group %s's nodes: %w", req.ID, err)
+		}
+	}
+	if string(req.Type) == typeAddon {
+		if err := p.corednsInCluster(string(req.ID), true); err != nil {
+			return plugin.DeleteResponse{Status: resource.StatusOK}, err
 		}
 	}
 	_, took := Took(string(req.Type), p.scale)

@@ -87,6 +87,9 @@ type Account struct {
 	NodeCount int                `json:"nodeCount"`
 	Resources map[string]*Record `json:"resources"`
 	Refusals  []Refusal          `json:"refusals"`
+	// EvictionsRefused counts the evictions a PodDisruptionBudget refused (429) during drains, which
+	// the drains then tried again: how often a budget held a node group change up.
+	EvictionsRefused int `json:"evictionsRefused,omitempty"`
 	// Operations are the account's creates and deletes with their wall-clock times, for timing reports.
 	Operations []Operation `json:"operations,omitempty"`
 	// ApiServer backs the account's EKS clusters: their endpoint and certificate authority are a
