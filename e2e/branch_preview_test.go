@@ -94,7 +94,7 @@ func previewAgainstBase(t *testing.T, baseDir, name, languageHost string) (strin
 		writeTwinSettings(t, dir, name)
 	}
 	baseStack := localStack(t, name, base, tw.env)
-	stopKubelet := kubeletForDeletes(t)
+	stopKubelet := kubeletForTwinNodes(t)
 	defer stopKubelet()
 	defer func() {
 		if _, err := baseStack.Destroy(ctx); err != nil {

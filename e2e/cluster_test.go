@@ -114,9 +114,11 @@ anonymous:
 	// namespaces the default account pods need, the Job controller turns the checks' Jobs into pods
 	// and their pods' results into the Jobs' conditions, and the workload controllers turn
 	// Deployments and DaemonSets into pods, which kube-scheduler binds to the nodes the AWS twin
-	// registers (no kubelet runs them here); podgc removes the pods of nodes that are gone.
+	// registers (the suite's kubelet stand-in reports them running); podgc removes the pods of nodes
+	// that are gone, and the disruption controller keeps each PodDisruptionBudget's count of the
+	// disruptions it allows, which the Eviction API reads when a drain evicts.
 	if err = c.start("kube-controller-manager", "--kubeconfig="+c.kubeconfig, "--leader-elect=false",
-		"--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,job,deployment,replicaset,daemonset,podgc",
+		"--controllers=namespace,garbagecollector,serviceaccount,serviceaccount-token,job,deployment,replicaset,daemonset,podgc,disruption",
 		"--service-account-private-key-file="+keyFile, "--bind-address=127.0.0.1", "--secure-port=0"); err != nil {
 		return c, err
 	}

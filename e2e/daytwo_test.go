@@ -37,8 +37,10 @@ func dayTwoBase(t *testing.T, preset string, twinConfig map[string]string) map[s
 // the real engine's preview does what the matrix expects to the resources the plan holds, and the up
 // succeeds and does what its preview showed (read from the up's own events); no node group is deleted
 // before one created in the same up has finished; every pod is bound to a node it may run on (a
-// Multus pod on a node whose boot unit labelled it); the account meets its invariants (Multus ENIs
-// in their zone, with their tags, among them); and the next preview is empty. A step the matrix
+// Multus pod on a node whose boot unit labelled it); the API server holds exactly the node groups'
+// nodes, its drains having honoured the PodDisruptionBudgets (CoreDNS's among them); the account
+// meets its invariants (Multus ENIs in their zone, with their tags, among them); and the next
+// preview is empty. A step the matrix
 // expects refused fails the preview and the up with the program's reason and leaves the account as
 // it was. AWS refuses nothing along the way. The stack is left with the last configuration it runs,
 // for the destroy that follows.
@@ -65,7 +67,7 @@ func runDayTwoMatrix(t *testing.T, tw *twin, stack *auto.Stack, preset string, b
 			for _, mismatch := range s.Expect.Mismatches(previewed) {
 				t.Errorf("%s: %s", s.Change, mismatch)
 			}
-			before := len(tw.account(t).Operations)
+			before, refusedBefore := len(tw.account(t).Operations), tw.account(t).EvictionsRefused
 			ch, ops := collectOps()
 			res, err := stack.Up(context.Background(), optup.EventStreams(ch))
 			done := plannedOps(ops())
@@ -78,7 +80,11 @@ func runDayTwoMatrix(t *testing.T, tw *twin, stack *auto.Stack, preset string, b
 			if slices.ContainsFunc(s.Expect.Replace, func(e string) bool { return strings.HasPrefix(e, "aws:eks/nodeGroup:NodeGroup") }) {
 				assertSuccessorsFirst(t, s.Change, tw.account(t).Operations[before:])
 			}
+			if refused := tw.account(t).EvictionsRefused - refusedBefore; refused > 0 {
+				t.Logf("%s: PodDisruptionBudgets refused %d evictions, which the drains waited out", s.Change, refused)
+			}
 			assertPodsBound(t)
+			assertOnlyTheGroupsNodes(t, tw)
 			for _, v := range tw.account(t).Invariants() {
 				t.Errorf("%s: %s", s.Change, v)
 			}

@@ -19,7 +19,6 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"eks-advanced-networking/e2e/networld"
@@ -56,7 +55,8 @@ type networkKubelet struct {
 	mu    sync.Mutex
 	world *networld.World
 	done  map[string]bool // pod UIDs run and reported
-	// dns are the CoreDNS stand-in pods attached to the current world, by UID.
+	// dns are the coredns add-on's pods (the twin installs its Deployment) attached to the current
+	// world, by UID.
 	dns map[string]bool
 	// ran is what each check exited with since the last takeRan.
 	ran map[string]int
@@ -129,7 +129,7 @@ func (k *networkKubelet) round() {
 					return
 				}
 			}
-			// The scheduler may bind the CoreDNS stand-in after the world was built.
+			// The scheduler may bind a CoreDNS pod after the world was built.
 			if err := k.attachCoreDNS(); err != nil {
 				k.t.Errorf("attaching CoreDNS: %v", err)
 				return
@@ -180,7 +180,7 @@ func (k *networkKubelet) build() error {
 	return nil
 }
 
-// attachCoreDNS gives the world's nodes the CoreDNS stand-in's pods bound to them since the last
+// attachCoreDNS gives the world's nodes the CoreDNS pods bound to them since the last
 // round: their host routes are what the prefix check reads.
 func (k *networkKubelet) attachCoreDNS() error {
 	dns, err := listAs[corev1.Pod]("/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns")
@@ -199,24 +199,6 @@ func (k *networkKubelet) attachCoreDNS() error {
 	return nil
 }
 
-// coreDNSStandIn is the pod the coredns add-on runs (EKS installs it; the twin does not), for the
-// scheduler to bind to a twin node: the prefix check runs beside it. It returns its removal.
-func coreDNSStandIn(t *testing.T) func() {
-	t.Helper()
-	pod := &corev1.Pod{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		ObjectMeta: metav1.ObjectMeta{Name: "coredns-twin", Namespace: "kube-system", Labels: map[string]string{"k8s-app": "kube-dns"}},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "coredns", Image: "registry.k8s.io/coredns/coredns:v1.12.1"}},
-			Tolerations: []corev1.Toleration{{Key: "CriticalAddonsOnly", Operator: corev1.TolerationOpExists}}},
-	}
-	if code, body, err := testCluster.create("/api/v1/namespaces/kube-system/pods", pod); err != nil || code != 201 {
-		t.Fatalf("creating the CoreDNS stand-in: %d %s %v", code, body, err)
-	}
-	return func() {
-		_, _, _ = testCluster.request("DELETE", "/api/v1/namespaces/kube-system/pods/coredns-twin", map[string]any{"gracePeriodSeconds": 0})
-	}
-}
-
 // egressChecks are the checks the ipv6 preset runs in each ipv4Egress mode, as the README's table
 // of checks lists them, sorted.
 var egressChecks = map[string][]string{
@@ -233,10 +215,9 @@ func TestTwinIpv6EgressChecksRunForReal(t *testing.T) {
 	ctx := context.Background()
 	tw := newTwin(t)
 	const name = "ipv6-egress"
-	t.Cleanup(kubeletForDeletes(t))
+	t.Cleanup(kubeletForTwinNodes(t))
 	kubelet, stopKubelet := startNetworkKubelet(t, tw)
 	defer stopKubelet()
-	defer coreDNSStandIn(t)()
 	var stack auto.Stack
 	defer func() {
 		if stack.Workspace() != nil {
@@ -310,10 +291,9 @@ func deployBrokenCopy(t *testing.T, languageHost string, m programMutation) {
 	writeStackConfig(t, dir, name, egressConfig(t, "nat64"))
 	tw := newTwin(t)
 	tw.env["PATH"] = languageHost + string(os.PathListSeparator) + tw.env["PATH"]
-	t.Cleanup(kubeletForDeletes(t))
+	t.Cleanup(kubeletForTwinNodes(t))
 	kubelet, stopKubelet := startNetworkKubelet(t, tw)
 	defer stopKubelet()
-	defer coreDNSStandIn(t)()
 	stack := localStack(t, name, dir, tw.env)
 	defer destroyLeavesNothing(t, tw, stack, name)
 	res, err := stack.Up(ctx)

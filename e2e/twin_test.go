@@ -495,7 +495,7 @@ func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *
 	tw := newTwin(t)
 	stack := newStack(t, name, stacks.Run(cfg), tw.env)
 	defer func() { _ = stack.Workspace().RemoveStack(ctx, name) }()
-	stopKubelet := kubeletForDeletes(t)
+	stopKubelet := kubeletForTwinNodes(t)
 	defer stopKubelet()
 	stopController := loadBalancerControllerStandIn(t, tw)
 	defer stopController()
@@ -743,22 +743,57 @@ func assertPodsBound(t *testing.T) {
 	t.Logf("%d pods bound to the twin's nodes", len(pods.Items))
 }
 
-// kubeletForDeletes stands in for the kubelets the twin's nodes do not run, for one thing only:
-// finishing the deletion of a pod bound to a node (a kubelet confirms it; without one the pod, and
-// so its namespace, would stay terminating). It returns the function that stops it.
-func kubeletForDeletes(t *testing.T) func() {
+// kubeletForTwinNodes stands in for the kubelets the twin's nodes do not run, for two things: it
+// reports a pod bound to a node Running and Ready, as a kubelet does once its containers start, so a
+// PodDisruptionBudget counts it healthy and the Eviction API weighs it against the budget (a Pending
+// pod may always go: k8s.io/kubernetes pkg/registry/core/pod/storage/eviction.go, canIgnorePDB); and
+// it finishes the deletion of a pod bound to a node (a kubelet confirms it; without one the pod, and
+// so its namespace, would stay terminating). A Job's pods are the checks' stand-ins' to finish
+// (kubeletStandIn, the network kubelet), and stay as they are here. It returns the function that
+// stops it.
+func kubeletForTwinNodes(t *testing.T) func() {
 	return poll(500*time.Millisecond, func() {
-		list, err := pods()
+		list, err := listAs[corev1.Pod]("/api/v1/pods")
 		if err != nil {
 			return
 		}
-		for _, p := range list.Items {
-			if p.Metadata.DeletionTimestamp != nil && p.Spec.NodeName != "" {
-				_, _, _ = testCluster.request("DELETE", "/api/v1/namespaces/"+p.Metadata.Namespace+"/pods/"+p.Metadata.Name,
+		for i := range list {
+			p := &list[i]
+			switch {
+			case p.Spec.NodeName == "":
+			case p.DeletionTimestamp != nil:
+				_, _, _ = testCluster.request("DELETE", "/api/v1/namespaces/"+p.Namespace+"/pods/"+p.Name,
 					map[string]any{"gracePeriodSeconds": 0})
+			case (p.Status.Phase == "" || p.Status.Phase == corev1.PodPending) && !ownedByAJob(p):
+				// A conflict (the pod changed since the list) is reported again on the next round.
+				_, _, _ = testCluster.request("PUT", "/api/v1/namespaces/"+p.Namespace+"/pods/"+p.Name+"/status", runningAndReady(p))
 			}
 		}
 	})
+}
+
+// ownedByAJob says whether a Job made the pod.
+func ownedByAJob(p *corev1.Pod) bool {
+	return slices.ContainsFunc(p.OwnerReferences, func(o metav1.OwnerReference) bool { return o.Kind == "Job" })
+}
+
+// runningAndReady is the pod with the status a kubelet reports once every container has started and
+// passed its readiness probe.
+func runningAndReady(p *corev1.Pod) *corev1.Pod {
+	now := metav1.Now()
+	p.Status.Phase = corev1.PodRunning
+	p.Status.StartTime = &now
+	p.Status.Conditions = nil
+	for _, c := range []corev1.PodConditionType{corev1.PodScheduled, corev1.PodInitialized, corev1.ContainersReady, corev1.PodReady} {
+		p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: c, Status: corev1.ConditionTrue, LastTransitionTime: now})
+	}
+	p.Status.ContainerStatuses = nil
+	started := true
+	for _, c := range p.Spec.Containers {
+		p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, Image: c.Image,
+			Ready: true, Started: &started, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}})
+	}
+	return p
 }
 
 // poll runs fn every interval in the background, for what stands in for a controller; the function
@@ -860,7 +895,7 @@ func upWithTheDemoLoadBalancer(t *testing.T, name string) (*twin, auto.Stack) {
 		"loadBalancerController", "true", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t))
 	stack := newStack(t, name, stacks.Run(cfg), tw.env)
 	t.Cleanup(func() { _ = stack.Workspace().RemoveStack(context.Background(), name) })
-	t.Cleanup(kubeletForDeletes(t))
+	t.Cleanup(kubeletForTwinNodes(t))
 	t.Cleanup(loadBalancerControllerStandIn(t, tw))
 	if _, err := stack.Up(context.Background()); err != nil {
 		t.Fatalf("up: %v", err)
