@@ -276,7 +276,15 @@ func init() {
 			if err != nil {
 				return err
 			}
-			return checkAddon(cluster, r)
+			if err := checkAddon(cluster, r); err != nil {
+				return err
+			}
+			// The add-on runs the version asked for; an update that names none leaves the one it runs
+			// (pulumi-aws sends no version then: addon_version is optional and computed).
+			if v := r.Inputs["addonVersion"]; v != nil && v != "" {
+				r.Outputs["addonVersion"] = v
+			}
+			return nil
 		},
 	})
 

@@ -346,6 +346,18 @@ func TestARollingUpdateABudgetHoldsUpFails(t *testing.T) {
 	if _, ok := api.pods["web"]; ok {
 		t.Error("web was never evicted")
 	}
+
+	// A delete does not wait for a budget: past the drain's patience the nodes go anyway.
+	api.mu.Lock()
+	api.pods["web"] = corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"}, Spec: corev1.PodSpec{NodeName: after[0]}}
+	api.guarded = true
+	api.mu.Unlock()
+	if _, err := p.Delete(context.Background(), plugin.DeleteRequest{ID: created.ID, Type: typeNodeGroup, Inputs: props(news), Outputs: res.Properties}); err != nil {
+		t.Fatalf("deleting the group while a budget holds its pod: %v", err)
+	}
+	if got := registered(); len(got) != 0 {
+		t.Errorf("after the group's delete the API server holds %v", got)
+	}
 }
 
 // A coredns add-on puts EKS's objects in the cluster: its ServiceAccount, a Deployment of two
@@ -360,8 +372,8 @@ func TestTheCorednsAddonsObjects(t *testing.T) {
 	_, defaultVersion := awsdata.AddonVersions("coredns", "1.34")
 	addon := map[string]any{"clusterName": cluster, "addonName": "coredns"}
 	created, err := p.Create(context.Background(), plugin.CreateRequest{URN: "urn:pulumi:s::p::aws:eks/addon:Addon::coredns", Type: typeAddon, Properties: props(addon)})
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || created.Status != resource.StatusOK {
+		t.Fatalf("creating the add-on: %v (status %v)", err, created.Status)
 	}
 	objects := func() map[string]string {
 		api.mu.Lock()
@@ -407,8 +419,9 @@ func TestTheCorednsAddonsObjects(t *testing.T) {
 	_, newer := awsdata.AddonVersions("coredns", "1.35")
 	pinned := maps.Clone(addon)
 	pinned["addonVersion"] = newer
-	if _, err := p.Update(context.Background(), plugin.UpdateRequest{ID: created.ID, Type: typeAddon, OldInputs: props(addon), OldOutputs: created.Properties, NewInputs: props(pinned)}); err != nil {
-		t.Fatal(err)
+	updated, err := p.Update(context.Background(), plugin.UpdateRequest{ID: created.ID, Type: typeAddon, OldInputs: props(addon), OldOutputs: created.Properties, NewInputs: props(pinned)})
+	if err != nil || updated.Properties["addonVersion"].StringValue() != newer {
+		t.Fatalf("updating the add-on: %v, version %v", err, updated.Properties["addonVersion"])
 	}
 	decode()
 	if image := deployment.Spec.Template.Spec.Containers[0].Image; !strings.HasSuffix(image, "/eks/coredns:"+newer) || newer == defaultVersion {
@@ -420,4 +433,10 @@ func TestTheCorednsAddonsObjects(t *testing.T) {
 	if left := objects(); len(left) != 0 {
 		t.Errorf("the deleted add-on left %v", slices.Sorted(maps.Keys(left)))
 	}
+	_ = p.withAccount(func(a *Account) error {
+		if r := a.Resources[string(created.ID)]; r != nil {
+			t.Errorf("the account still holds the deleted add-on %s", created.ID)
+		}
+		return nil
+	})
 }
