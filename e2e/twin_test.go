@@ -746,7 +746,7 @@ func assertPodsBound(t *testing.T) {
 // kubeletForTwinNodes stands in for the kubelets the twin's nodes do not run, for two things: it
 // reports a pod bound to a node Running and Ready, as a kubelet does once its containers start, so a
 // PodDisruptionBudget counts it healthy and the Eviction API weighs it against the budget (a Pending
-// pod may always go: k8s.io/kubernetes pkg/registry/core/pod/storage/eviction.go, canIgnorePDB); and
+// pod may always go: kubernetes v1.37.2 pkg/registry/core/pod/storage/eviction.go, canIgnorePDB); and
 // it finishes the deletion of a pod bound to a node (a kubelet confirms it; without one the pod, and
 // so its namespace, would stay terminating). A Job's pods are the checks' stand-ins' to finish
 // (kubeletStandIn, the network kubelet), and stay as they are here. It returns the function that

@@ -457,10 +457,10 @@ const drainPatience = 30 * time.Second
 // drain evicts a cordoned node's pods and waits until none is left but a DaemonSet's, as EKS waits
 // for the pods to leave. It returns the pods still there when its patience runs out: the Eviction API
 // answers 429 Too Many Requests while a PodDisruptionBudget allows no disruption, and a drain tries
-// again, as kubectl drain does (k8s.io/kubectl pkg/drain, evictPods). It evicts again whatever
-// arrives meanwhile: the scheduler works from a cache, so a pod can still be bound to the node in the
-// moment after the cordon, and a drain that listed the pods once would leave it bound to a node that
-// is about to go.
+// again, as kubectl drain does (k8s.io/kubectl v0.37.2 pkg/drain/drain.go, evictPods). It evicts
+// again whatever arrives meanwhile: the scheduler works from a cache, so a pod can still be bound to
+// the node in the moment after the cordon, and a drain that listed the pods once would leave it
+// bound to a node that is about to go.
 func (k *kubeClient) drain(node string) ([]corev1.Pod, error) {
 	patience := k.patience
 	if patience == 0 {
