@@ -84,14 +84,7 @@ func (f *nodeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodDelete && onNode:
 		delete(f.nodes, name)
 	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/pods":
-		node := strings.TrimPrefix(r.URL.Query().Get("fieldSelector"), "spec.nodeName=")
-		var list corev1.PodList
-		for _, p := range slices.Sorted(maps.Keys(f.pods)) {
-			if f.pods[p].Spec.NodeName == node {
-				list.Items = append(list.Items, f.pods[p])
-			}
-		}
-		_ = json.NewEncoder(w).Encode(list)
+		servePodsOnNode(w, r, f.pods)
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/eviction"):
 		if f.guarded {
 			http.Error(w, "Cannot evict pod as it would violate the pod's disruption budget.", http.StatusTooManyRequests)

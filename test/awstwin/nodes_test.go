@@ -45,14 +45,7 @@ func (f *fakeCluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/api/v1/nodes/"):
 		delete(f.nodes, strings.TrimPrefix(r.URL.Path, "/api/v1/nodes/"))
 	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/pods":
-		node := strings.TrimPrefix(r.URL.Query().Get("fieldSelector"), "spec.nodeName=")
-		var list corev1.PodList
-		for _, name := range slices.Sorted(maps.Keys(f.pods)) {
-			if f.pods[name].Spec.NodeName == node {
-				list.Items = append(list.Items, f.pods[name])
-			}
-		}
-		_ = json.NewEncoder(w).Encode(list)
+		servePodsOnNode(w, r, f.pods)
 	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/eviction"):
 		name := strings.Split(r.URL.Path, "/")[6]
 		evicted, ok := f.pods[name]
@@ -90,6 +83,18 @@ func (f *fakeCluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, "unexpected "+r.Method+" "+r.URL.Path, http.StatusBadRequest)
 	}
+}
+
+// servePodsOnNode answers a list of the pods bound to the node a fieldSelector names, by name.
+func servePodsOnNode(w http.ResponseWriter, r *http.Request, pods map[string]corev1.Pod) {
+	node := strings.TrimPrefix(r.URL.Query().Get("fieldSelector"), "spec.nodeName=")
+	var list corev1.PodList
+	for _, name := range slices.Sorted(maps.Keys(pods)) {
+		if pods[name].Spec.NodeName == node {
+			list.Items = append(list.Items, pods[name])
+		}
+	}
+	_ = json.NewEncoder(w).Encode(list)
 }
 
 func pod(name, node string, replicated, daemon bool) corev1.Pod {
