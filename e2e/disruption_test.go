@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -85,10 +86,11 @@ func clusterWithCoreDNS(release string) pulumi.RunFunc {
 // The drains of a node group update honour PodDisruptionBudgets, with kube-controller-manager's
 // disruption controller counting the pods the suite's kubelet stand-in reports Running and Ready. A
 // budget that allows no disruption fails the update with PodEvictionFailure, as EKS fails it, and the
-// account records the refusal; the next preview still shows the update. Once the budget goes, the
-// same update succeeds, CoreDNS's own budget (one replica at a time) refusing the second replica's
-// eviction until the first is back; every pod is bound, no node is left outside the group, the next
-// preview is empty, and destroy leaves nothing. Without the stand-in's Ready pods the first check of
+// account records the refusal. pulumi-aws records the planned release with the error, so once the
+// budget goes a plain up sends nothing and the nodes stay; `up --refresh` reads the group's release
+// from EKS and the same update succeeds, CoreDNS's own budget (one replica at a time) refusing the
+// second replica's eviction until the first is back. Every pod is bound, no node is left outside the
+// group, the next preview is empty, and destroy leaves nothing. Without the stand-in's Ready pods the first check of
 // CoreDNS's budget fails; with a drain that takes a refusal as final, the update fails without
 // PodEvictionFailure (both tried).
 func TestTwinABudgetHoldsUpANodeGroupUpdate(t *testing.T) {
@@ -127,16 +129,34 @@ func TestTwinABudgetHoldsUpANodeGroupUpdate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The engine recorded the planned release with the error (pulumi-aws's partial state) and
+		// asks for an update again, which finds nothing to send.
 		if preview.ChangeSummary["update"] != 1 {
 			t.Errorf("after the failed update a preview shows %v, want the node group's update again", preview.ChangeSummary)
 		}
 	})
-	step(t, "without the budget the same update succeeds", func() {
+	step(t, "without the budget, an up without a refresh changes no node", func() {
 		if code, body, err := testCluster.request("DELETE", "/apis/policy/v1/namespaces/default/poddisruptionbudgets/guarded", nil); err != nil || code != 200 {
 			t.Fatalf("deleting the budget: %d %s %v", code, body, err)
 		}
+		before, err := listAs[corev1.Node]("/api/v1/nodes")
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := stack.Up(ctx); err != nil {
 			t.Fatalf("up: %v", err)
+		}
+		after, err := listAs[corev1.Node]("/api/v1/nodes")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(before) != 2 || len(after) != 2 {
+			t.Errorf("the failed update's new node and the old one: %d nodes before this up, %d after, want 2 and 2", len(before), len(after))
+		}
+	})
+	step(t, "after a refresh, the same update succeeds", func() {
+		if _, err := stack.Up(ctx, optup.Refresh()); err != nil {
+			t.Fatalf("up --refresh: %v", err)
 		}
 		assertPodsBound(t)
 		assertOnlyTheGroupsNodes(t, tw)

@@ -301,9 +301,18 @@ func TestARollingUpdateABudgetHoldsUpFails(t *testing.T) {
 	news := req.Properties.Mappable()
 	news["releaseVersion"] = "1.35.20261201"
 	update := plugin.UpdateRequest{ID: created.ID, Type: typeNodeGroup, OldInputs: req.Properties, OldOutputs: created.Properties, NewInputs: props(news)}
-	_, err := p.Update(context.Background(), update)
+	failed, err := p.Update(context.Background(), update)
 	if err == nil || !strings.Contains(err.Error(), "PodEvictionFailure") || !strings.Contains(err.Error(), "default/web did not leave "+before[0]) {
 		t.Fatalf("the update a budget holds up: %v, want PodEvictionFailure naming default/web on %s", err, before[0])
+	}
+	// As pulumi-aws answers: a partial failure holding the planned state, which the engine records.
+	if failed.Status != resource.StatusPartialFailure || failed.Properties["releaseVersion"].StringValue() != "1.35.20261201" {
+		t.Errorf("the failed update answered %v with release %v, want a partial failure with the planned release", failed.Status, failed.Properties["releaseVersion"])
+	}
+	// EKS's record keeps the release the group ran, which a refresh reads.
+	read, err := p.Read(context.Background(), plugin.ReadRequest{ID: created.ID, Type: typeNodeGroup})
+	if err != nil || read.Inputs["releaseVersion"].V != nil {
+		t.Errorf("a refresh after the failed update reads release %v (%v), want the one before it (none)", read.Inputs["releaseVersion"], err)
 	}
 	registered := func() []string {
 		api.mu.Lock()
@@ -322,9 +331,17 @@ func TestARollingUpdateABudgetHoldsUpFails(t *testing.T) {
 		t.Errorf("after the failed update the group holds %v and the API server %v; want two new nodes and both old ones, %v", held, registered(), before)
 	}
 
+	// The next up without a refresh: the engine kept the old inputs and the planned state, so the
+	// update it asks for finds nothing to send, and nothing is asked of EKS.
 	api.mu.Lock()
 	api.guarded = false
 	api.mu.Unlock()
+	again := plugin.UpdateRequest{ID: created.ID, Type: typeNodeGroup, OldInputs: req.Properties, OldOutputs: failed.Properties, NewInputs: props(news)}
+	if _, err := p.Update(context.Background(), again); err != nil || !slices.Equal(registered(), held) {
+		t.Errorf("an update that changes nothing: %v; the API server went from %v to %v", err, held, registered())
+	}
+	// After a refresh the state holds what EKS reported, and the same update rolls the nodes.
+	update.OldInputs, update.OldOutputs = read.Inputs, read.Outputs
 	res, err := p.Update(context.Background(), update)
 	if err != nil {
 		t.Fatalf("the update once the budget allows: %v", err)

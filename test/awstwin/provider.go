@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,7 +18,10 @@ import (
 	"github.com/blang/semver"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil/rpcerror"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"golang.org/x/sys/unix"
+	"google.golang.org/grpc/codes"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -400,6 +404,13 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 		}
 		return plugin.UpdateResponse{Properties: props}, nil
 	}
+	if string(req.Type) == typeNodeGroup && !nodeGroupUpdateSends(plain(req.OldInputs), plain(req.OldOutputs), plain(req.NewInputs)) {
+		// pulumi-aws sends nothing: the bridge diffs the new inputs against the old state, and with no
+		// Terraform diff it returns the old state without a call (pulumi-terraform-bridge
+		// pkg/tfbridge/provider.go, Update). So it goes after a version update that failed, whose
+		// state already holds the planned values.
+		return plugin.UpdateResponse{Properties: req.OldOutputs, Status: resource.StatusOK}, nil
+	}
 	var rec *Record
 	err := p.withAccount(func(a *Account) error {
 		r, awsErr := a.Update(string(req.Type), string(req.ID), plain(req.NewInputs))
@@ -437,11 +448,76 @@ func (p *Provider) Update(_ context.Context, req plugin.UpdateRequest) (plugin.U
 				return nodeChange{kept: current[:keep], added: a.nodesFor(ng, len(current), desiredSize(ng)), removed: current[keep:], scaleIn: true}
 			}
 		}
-		if rec, err = p.changeNodes(rec.ID, oldLabels, change); err != nil {
+		var failed *versionUpdateFailed
+		if rec, err = p.changeNodes(rec.ID, oldLabels, change); errors.As(err, &failed) {
+			return p.failedVersionUpdate(rec, plain(req.OldInputs), plain(req.OldOutputs)["version"], failed)
+		} else if err != nil {
 			return plugin.UpdateResponse{Status: resource.StatusOK}, err
 		}
 	}
 	return plugin.UpdateResponse{Properties: p.state(rec), Status: resource.StatusOK}, nil
+}
+
+// nodeGroupUpdateSends says whether pulumi-aws sends EKS anything for a node group: whether the
+// inputs give a value the state (olds) does not hold, or drop one the old inputs gave. The bridge
+// diffs the new inputs against the state, and Terraform diffs configuration against state.
+func nodeGroupUpdateSends(oldInputs, olds, news map[string]any) bool {
+	for k, v := range news {
+		if k != defaultsKey && !reflect.DeepEqual(olds[k], v) {
+			return true
+		}
+	}
+	for k := range oldInputs {
+		if _, kept := news[k]; !kept {
+			return true
+		}
+	}
+	return false
+}
+
+// versionUpdateFailed is a node group version update EKS failed (PodEvictionFailure).
+type versionUpdateFailed struct{ error }
+
+// failedVersionUpdate answers a node group version update EKS failed as pulumi-aws does: the error,
+// with the planned state (the new inputs) as a partial failure, which the engine records with the
+// error as the resource's initialization error. terraform-provider-aws's resourceNodeGroupUpdate
+// returns at the failed wait without reading the group back and sets no partial mode, so the SDK's
+// state holds the planned values (terraform-plugin-sdk v2 helper/schema Resource.Apply,
+// ResourceData.State), and the bridge returns that state with the error. So a later `up` finds no
+// change to send; a refresh reads the group from EKS. EKS's own record keeps the release, Kubernetes
+// version and launch template the group ran before the update: what DescribeNodegroup reports after
+// a failed version update is not documented, and this is the reading under which a refresh shows the
+// update again (assumed, not seen).
+func (p *Provider) failedVersionUpdate(rec *Record, oldInputs map[string]any, oldVersion any, failed *versionUpdateFailed) (plugin.UpdateResponse, error) {
+	planned := p.state(rec)
+	if err := p.withAccount(func(a *Account) error {
+		r := a.Resources[rec.ID]
+		if r == nil {
+			return nil
+		}
+		r.Inputs = maps.Clone(r.Inputs)
+		for _, k := range []string{"launchTemplate", "releaseVersion", "version"} {
+			if v, ok := oldInputs[k]; ok {
+				r.Inputs[k] = v
+			} else {
+				delete(r.Inputs, k)
+			}
+		}
+		r.Outputs["version"] = oldVersion
+		return nil
+	}); err != nil {
+		return plugin.UpdateResponse{Status: resource.StatusOK}, err
+	}
+	// The engine takes a partial failure only as the RPC error the bridge sends
+	// (pulumi-terraform-bridge pkg/tfbridge/provider.go, initializationError): the SDK's provider
+	// server passes a plain error on and drops the state.
+	state, err := plugin.MarshalProperties(planned, plugin.MarshalOptions{})
+	if err != nil {
+		return plugin.UpdateResponse{Status: resource.StatusOK}, err
+	}
+	initFailed := rpcerror.WithDetails(rpcerror.New(codes.Unknown, failed.Error()),
+		&pulumirpc.ErrorResourceInitFailed{Id: rec.ID, Properties: state, Reasons: []string{failed.Error()}})
+	return plugin.UpdateResponse{Properties: planned, Status: resource.StatusPartialFailure}, initFailed
 }
 
 // newComputedOnUpdate are the outputs an update's plan marks unknown, as the resource's Terraform
@@ -569,7 +645,7 @@ func (p *Provider) changeNodes(id string, oldLabels map[string]string, plan func
 		}
 		a.reattachMultusEnis(rec)
 		if failure != nil {
-			return apiError("updating", typeNodeGroup, a.refuse("update", typeNodeGroup, id, podEvictionFailure(rec, failure)))
+			return &versionUpdateFailed{apiError("updating", typeNodeGroup, a.refuse("update", typeNodeGroup, id, podEvictionFailure(rec, failure)))}
 		}
 		return nil
 	})
