@@ -17,6 +17,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil/rpcerror"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -35,6 +37,8 @@ type nodeAPI struct {
 	pods    map[string]corev1.Pod
 	guarded bool
 	objects map[string]string
+	// refuseApply answers every server-side apply with 500.
+	refuseApply bool
 }
 
 func (f *nodeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -91,6 +95,8 @@ func (f *nodeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		delete(f.pods, strings.Split(r.URL.Path, "/")[6])
+	case r.Method == http.MethodPatch && f.refuseApply:
+		http.Error(w, "apply refused", http.StatusInternalServerError)
 	case r.Method == http.MethodPatch && r.URL.Query().Get("fieldManager") == "eks" && r.Header.Get("Content-Type") == "application/apply-patch+yaml":
 		body, _ := io.ReadAll(r.Body)
 		f.objects[r.URL.Path] = string(body)
@@ -449,4 +455,29 @@ func TestTheCorednsAddonsObjects(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A coredns add-on whose objects cannot be installed fails its create as a resource that exists
+// (an initialization failure carrying its id and state), so the engine records it and a destroy
+// finds it; a plain error would leave it in the account with no resource in the stack.
+func TestACorednsAddonThatCannotInstallIsKept(t *testing.T) {
+	api := withNodeAPI(t)
+	p := testProvider(t)
+	req, _ := twinGroup(t, p, "1.35", 1)
+	api.mu.Lock()
+	api.refuseApply = true
+	api.mu.Unlock()
+	addon := map[string]any{"clusterName": req.Properties["clusterName"].StringValue(), "addonName": "coredns"}
+	created, err := p.Create(context.Background(), plugin.CreateRequest{URN: "urn:pulumi:s::p::aws:eks/addon:Addon::coredns", Type: typeAddon, Properties: props(addon)})
+	var initFailed *pulumirpc.ErrorResourceInitFailed
+	if rpcErr, ok := rpcerror.FromError(err); ok {
+		for _, d := range rpcErr.Details() {
+			if f, ok := d.(*pulumirpc.ErrorResourceInitFailed); ok {
+				initFailed = f
+			}
+		}
+	}
+	if initFailed == nil || initFailed.GetId() != string(created.ID) || created.ID == "" || !strings.Contains(err.Error(), "installing the coredns add-on's objects") {
+		t.Fatalf("create: %v (id %q), want an initialization failure naming the add-on", err, created.ID)
+	}
 }

@@ -359,7 +359,10 @@ func (p *Provider) Create(_ context.Context, req plugin.CreateRequest) (plugin.C
 	}
 	if string(req.Type) == typeAddon {
 		if err := p.corednsInCluster(rec.ID, false); err != nil {
-			return plugin.CreateResponse{ID: resource.ID(rec.ID), Properties: p.state(rec), Status: resource.StatusPartialFailure}, err
+			// The add-on exists: the engine records it with the error, so a destroy finds it.
+			state := p.state(rec)
+			return plugin.CreateResponse{ID: resource.ID(rec.ID), Properties: state, Status: resource.StatusPartialFailure},
+				initializationFailure(rec.ID, state, err)
 		}
 	}
 	if string(req.Type) == typeNodeGroup {
@@ -508,16 +511,20 @@ func (p *Provider) failedVersionUpdate(rec *Record, oldInputs map[string]any, ol
 	}); err != nil {
 		return plugin.UpdateResponse{Status: resource.StatusOK}, err
 	}
-	// The engine takes a partial failure only as the RPC error the bridge sends
-	// (pulumi-terraform-bridge pkg/tfbridge/provider.go, initializationError): the SDK's provider
-	// server passes a plain error on and drops the state.
-	state, err := plugin.MarshalProperties(planned, plugin.MarshalOptions{})
-	if err != nil {
-		return plugin.UpdateResponse{Status: resource.StatusOK}, err
+	return plugin.UpdateResponse{Properties: planned, Status: resource.StatusPartialFailure}, initializationFailure(rec.ID, planned, failed)
+}
+
+// initializationFailure is a failure after which the resource exists with state, as the engine takes
+// it: only as the RPC error the bridge sends (pulumi-terraform-bridge pkg/tfbridge/provider.go,
+// initializationError). The SDK's provider server passes a plain error on and drops the state, so
+// a partial status with a plain error leaves the engine without the resource.
+func initializationFailure(id string, state resource.PropertyMap, err error) error {
+	props, merr := plugin.MarshalProperties(state, plugin.MarshalOptions{})
+	if merr != nil {
+		return errors.Join(err, merr)
 	}
-	initFailed := rpcerror.WithDetails(rpcerror.New(codes.Unknown, failed.Error()),
-		&pulumirpc.ErrorResourceInitFailed{Id: rec.ID, Properties: state, Reasons: []string{failed.Error()}})
-	return plugin.UpdateResponse{Properties: planned, Status: resource.StatusPartialFailure}, initFailed
+	return rpcerror.WithDetails(rpcerror.New(codes.Unknown, err.Error()),
+		&pulumirpc.ErrorResourceInitFailed{Id: id, Properties: props, Reasons: []string{err.Error()}})
 }
 
 // newComputedOnUpdate are the outputs an update's plan marks unknown, as the resource's Terraform
