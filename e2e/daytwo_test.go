@@ -38,8 +38,8 @@ func dayTwoBase(t *testing.T, preset string, twinConfig map[string]string) map[s
 // succeeds and does what its preview showed (read from the up's own events); no node group is deleted
 // before one created in the same up has finished; every pod is bound to a node it may run on (a
 // Multus pod on a node whose boot unit labelled it); the API server holds exactly the node groups'
-// nodes, its drains having honoured the PodDisruptionBudgets (CoreDNS's among them); the account
-// meets its invariants (Multus ENIs in their zone, with their tags, among them); and the next
+// nodes (the drains evict through the Eviction API, so CoreDNS's budget can hold them up: the
+// refusals they waited out are logged); the account meets its invariants (Multus ENIs in their zone, with their tags, among them); and the next
 // preview is empty. A step the matrix
 // expects refused fails the preview and the up with the program's reason and leaves the account as
 // it was. AWS refuses nothing along the way. The stack is left with the last configuration it runs,

@@ -5,8 +5,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -242,32 +240,4 @@ func waitForBudget(t *testing.T, namespace, name string, healthy, allowed int32)
 		time.Sleep(500 * time.Millisecond)
 	}
 	t.Fatalf("budget %s/%s: %d healthy, %d disruptions allowed; want %d and %d", namespace, name, status.CurrentHealthy, status.DisruptionsAllowed, healthy, allowed)
-}
-
-// assertOnlyTheGroupsNodes: the API server holds exactly the nodes the account's node groups have
-// (a lane's tests take turns on its API server, and each leaves no node behind).
-func assertOnlyTheGroupsNodes(t *testing.T, tw *twin) {
-	t.Helper()
-	var groups []string
-	for _, r := range tw.account(t).Resources {
-		if r.Type == "aws:eks/nodeGroup:NodeGroup" {
-			nodes, _ := r.Outputs["nodeNames"].([]any)
-			for _, n := range nodes {
-				groups = append(groups, fmt.Sprint(n))
-			}
-		}
-	}
-	nodes, err := listAs[corev1.Node]("/api/v1/nodes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var registered []string
-	for _, n := range nodes {
-		registered = append(registered, n.Name)
-	}
-	slices.Sort(groups)
-	slices.Sort(registered)
-	if !slices.Equal(groups, registered) {
-		t.Errorf("the API server holds nodes %v, the node groups %v", registered, groups)
-	}
 }

@@ -743,6 +743,34 @@ func assertPodsBound(t *testing.T) {
 	t.Logf("%d pods bound to the twin's nodes", len(pods.Items))
 }
 
+// assertOnlyTheGroupsNodes: the API server holds exactly the nodes the account's node groups have
+// (a lane's tests take turns on its API server, and each leaves no node behind).
+func assertOnlyTheGroupsNodes(t *testing.T, tw *twin) {
+	t.Helper()
+	var groups []string
+	for _, r := range tw.account(t).Resources {
+		if r.Type == "aws:eks/nodeGroup:NodeGroup" {
+			nodes, _ := r.Outputs["nodeNames"].([]any)
+			for _, n := range nodes {
+				groups = append(groups, fmt.Sprint(n))
+			}
+		}
+	}
+	nodes, err := listAs[corev1.Node]("/api/v1/nodes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var registered []string
+	for _, n := range nodes {
+		registered = append(registered, n.Name)
+	}
+	slices.Sort(groups)
+	slices.Sort(registered)
+	if !slices.Equal(groups, registered) {
+		t.Errorf("the API server holds nodes %v, the node groups %v", registered, groups)
+	}
+}
+
 // kubeletForTwinNodes stands in for the kubelets the twin's nodes do not run, for two things: it
 // reports a pod bound to a node Running and Ready, as a kubelet does once its containers start, so a
 // PodDisruptionBudget counts it healthy and the Eviction API weighs it against the budget (a Pending
