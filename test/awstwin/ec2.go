@@ -391,7 +391,7 @@ func init() {
 					return awsErr("InvalidParameterValue", "Address %s does not fall within the subnet's address range", ip)
 				}
 			}
-			r.Outputs["macAddress"] = fmt.Sprintf("0a:00:00:%02x:%02x:%02x", a.Sequence>>16&0xff, a.Sequence>>8&0xff, a.Sequence&0xff)
+			r.Outputs["macAddress"] = macAddress(a.Sequence)
 			return nil
 		},
 		update: func(a *Account, old, r *Record) *Error { return nil },
@@ -403,10 +403,20 @@ func init() {
 		},
 	})
 
-	// An ENI attached to an instance the program names (multusAttachment instances). The instance
-	// is outside the account (the twin simulates no instances), so only the ENI's side is checked.
+	// An ENI attached to an instance the program names (multusAttachment instances). An instance a
+	// node group launched gets EC2's checks (AttachNetworkInterface); any other is outside the
+	// account, so only the ENI's side and the attachments the account knows of are checked.
 	register(typeEniAttachment, handler{prefix: "eni-attach", took: durations{create: 5e9, delete: 5e9},
 		create: func(a *Account, r *Record) *Error {
+			instance, device := r.str("instanceId"), r.Inputs["deviceIndex"]
+			if _, ok := a.Instances[instance]; ok {
+				index, _ := device.(float64)
+				if _, err := a.AttachNetworkInterface(r.str("networkInterfaceId"), instance, int(index)); err != nil {
+					return err
+				}
+				r.Outputs["attachmentId"] = r.ID
+				return nil
+			}
 			eni, err := a.mustExist(typeNetworkInterface, "NetworkInterfaceId", r.str("networkInterfaceId"))
 			if err != nil {
 				return err
@@ -415,7 +425,6 @@ func init() {
 				// tpa#27513
 				return awsErr("InvalidNetworkInterface.InUse", "Interface: [%s] in use.", eni.ID)
 			}
-			instance, device := r.str("instanceId"), r.Inputs["deviceIndex"]
 			for _, other := range a.live(typeEniAttachment, func(o *Record) bool { return o.str("instanceId") == instance }) {
 				if other.Inputs["deviceIndex"] == device {
 					// tpa#906
@@ -423,12 +432,14 @@ func init() {
 				}
 			}
 			eni.Outputs["attachedTo"] = instance
+			eni.Outputs["deviceIndex"] = device
 			r.Outputs["attachmentId"] = r.ID
 			return nil
 		},
 		delete: func(a *Account, r *Record) *Error {
 			if eni, ok := a.Resources[r.str("networkInterfaceId")]; ok {
 				delete(eni.Outputs, "attachedTo")
+				delete(eni.Outputs, "deviceIndex")
 			}
 			return nil
 		},

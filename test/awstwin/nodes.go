@@ -61,11 +61,6 @@ func MaxPods(instanceType, userData string) (int, *Error) {
 	return t.NetworkInfo.MaximumNetworkInterfaces*(t.NetworkInfo.Ipv4AddressesPerInterface-1) + 2, nil
 }
 
-// multusLabel is the label our Multus boot unit puts on its node once the ENI is attached
-// (internal/multus); the twin's nodes of a group whose user data installs that unit carry it, as
-// the unit's own tests show it sets it.
-const multusLabel = "eks-advanced-networking/multus"
-
 var taintEffects = map[string]corev1.TaintEffect{
 	"NO_SCHEDULE": corev1.TaintEffectNoSchedule, "NO_EXECUTE": corev1.TaintEffectNoExecute,
 	"PREFER_NO_SCHEDULE": corev1.TaintEffectPreferNoSchedule,
@@ -89,7 +84,6 @@ func (a *Account) nodesFor(ng *Record, first, desired int) []*corev1.Node {
 		return nil // the node group's create was refused for it
 	}
 	instanceType := instance.InstanceType
-	decoded, _ := base64.StdEncoding.DecodeString(userData)
 	arch := map[string]string{"x86_64": "amd64", "arm64": "arm64"}[instance.Architecture()]
 	pods, _ := MaxPods(instanceType, userData)
 	subnets := stringList(ng.Inputs["subnetIds"])
@@ -117,9 +111,6 @@ func (a *Account) nodesFor(ng *Record, first, desired int) []*corev1.Node {
 			"eks.amazonaws.com/capacityType": "ON_DEMAND",
 		}
 		maps.Copy(labels, groupLabels(ng.Inputs))
-		if strings.Contains(string(decoded), multusLabel) {
-			labels[multusLabel] = "true"
-		}
 		taints := groupTaints(ng.Inputs)
 		capacity, allocatable := nodeResources(instance, pods)
 		nodes = append(nodes, &corev1.Node{
@@ -501,13 +492,10 @@ func (k *kubeClient) drain(node string) ([]corev1.Pod, error) {
 	}
 }
 
-// trackNodes records a group's nodes after a change, and the zones of its Multus nodes: launched
-// nodes whose boot unit labels them join, removed ones leave. Then it does what our boot unit does on
-// each Multus node (internal/multus attach-eni.sh): attach the zone's available ENI tagged
-// multus=true for this cluster, which the node holds until it goes. The twin has no instances, so
-// the node's name stands for its instance. A node that finds no free ENI (during a rolling update
-// the old node holds it until it is drained) gets it once it is released, as the unit's retries
-// would (reattachMultusEnis).
+// trackNodes records a group's nodes after a change, and the instances of the launched ones. The
+// twin has no machines of its own: what runs on a node at boot (our Multus unit, which attaches the
+// zone's ENI and labels the node) runs on the e2e suite's stand-in for the instance, through the
+// stand-in aws CLI (cli.go).
 func (a *Account) trackNodes(ng *Record, c nodeChange) {
 	var names []any
 	for _, n := range c.kept {
@@ -520,59 +508,14 @@ func (a *Account) trackNodes(ng *Record, c nodeChange) {
 		ng.Outputs = map[string]any{}
 	}
 	ng.Outputs["nodeNames"] = names
-	zones := map[string]any{}
-	if tracked, ok := ng.Outputs["multusNodeZones"].(map[string]any); ok {
-		maps.Copy(zones, tracked)
-	}
-	for _, n := range c.removed {
-		delete(zones, n)
-	}
-	for _, n := range c.added {
-		if n.Labels[multusLabel] == "true" {
-			zones[n.Name] = n.Labels["topology.kubernetes.io/zone"]
-		}
-	}
-	ng.Outputs["multusNodeZones"] = zones
-	a.reattachMultusEnis(ng)
+	a.launchInstances(ng, c.added)
 }
 
-// keepNodes gives a group back the nodes a failed update did not remove, with the zones its Multus
-// nodes among them had (zonesBefore, from before the update).
-func (a *Account) keepNodes(ng *Record, nodes []string, zonesBefore map[string]any) {
+// keepNodes gives a group back the nodes a failed update did not remove.
+func (a *Account) keepNodes(ng *Record, nodes []string) {
 	names, _ := ng.Outputs["nodeNames"].([]any)
-	zones, _ := ng.Outputs["multusNodeZones"].(map[string]any)
 	for _, n := range nodes {
 		names = append(names, n)
-		if z, ok := zonesBefore[n]; ok && zones != nil {
-			zones[n] = z
-		}
 	}
 	ng.Outputs["nodeNames"] = names
-}
-
-// reattachMultusEnis gives each of the group's Multus nodes without an ENI its zone's free one.
-func (a *Account) reattachMultusEnis(ng *Record) {
-	zones, _ := ng.Outputs["multusNodeZones"].(map[string]any)
-	for _, node := range slices.Sorted(maps.Keys(zones)) {
-		holds := slices.ContainsFunc(a.live(typeNetworkInterface, nil), func(eni *Record) bool { return eni.Outputs["attachedTo"] == node })
-		if holds {
-			continue
-		}
-		for _, eni := range a.live(typeNetworkInterface, nil) {
-			tags, _ := eni.Inputs["tags"].(map[string]any)
-			if eni.Outputs["attachedTo"] == nil && tags["multus"] == "true" && tags["Zone"] == zones[node] && tags["cluster"] == ng.str("clusterName") {
-				eni.Outputs["attachedTo"] = node
-				break
-			}
-		}
-	}
-}
-
-// detachMultusEnis releases the ENIs a node group's nodes held.
-func (a *Account) detachMultusEnis(nodeNames []string) {
-	for _, eni := range a.live(typeNetworkInterface, nil) {
-		if holder, ok := eni.Outputs["attachedTo"].(string); ok && slices.Contains(nodeNames, holder) {
-			delete(eni.Outputs, "attachedTo")
-		}
-	}
 }

@@ -221,15 +221,11 @@ func TestABudgetThatNeverAllowsAnEviction(t *testing.T) {
 	}
 }
 
-// keepNodes gives a group back the nodes a failed update left, and the zones of the Multus nodes
-// among them, so their ENIs stay theirs; nodes the update removed stay gone.
+// keepNodes gives a group back the nodes a failed update left; nodes the update removed stay gone.
 func TestKeepNodes(t *testing.T) {
-	ng := &Record{Outputs: map[string]any{"nodeNames": []any{"new-a"}, "multusNodeZones": map[string]any{"new-a": "eu-central-1a"}}}
-	NewAccount("eu-central-1").keepNodes(ng, []string{"old-b"}, map[string]any{"old-a": "eu-central-1a", "old-b": "eu-central-1b"})
+	ng := &Record{Outputs: map[string]any{"nodeNames": []any{"new-a"}}}
+	NewAccount("eu-central-1").keepNodes(ng, []string{"old-b"})
 	if names := stringList(ng.Outputs["nodeNames"]); !slices.Equal(names, []string{"new-a", "old-b"}) {
 		t.Errorf("nodeNames %v, want new-a and old-b", names)
-	}
-	if zones := ng.Outputs["multusNodeZones"]; !maps.Equal(zones.(map[string]any), map[string]any{"new-a": "eu-central-1a", "old-b": "eu-central-1b"}) {
-		t.Errorf("multusNodeZones %v, want new-a's and old-b's", zones)
 	}
 }

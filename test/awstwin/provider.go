@@ -613,14 +613,12 @@ func (p *Provider) changeNodes(id string, oldLabels map[string]string, plan func
 	var rec *Record
 	var change nodeChange
 	var api ApiServer
-	var zonesBefore map[string]any
 	err := p.withAccount(func(a *Account) error {
 		rec = a.Resources[id]
 		if rec == nil || a.ApiServer.Endpoint == "" {
 			return nil
 		}
 		api = a.ApiServer
-		zonesBefore, _ = rec.Outputs["multusNodeZones"].(map[string]any)
 		change = plan(a, rec)
 		a.trackNodes(rec, change)
 		return nil
@@ -648,10 +646,7 @@ func (p *Provider) changeNodes(id string, oldLabels map[string]string, plan func
 			return nil
 		}
 		if failure != nil {
-			a.keepNodes(rec, failure.left, zonesBefore)
-		}
-		a.reattachMultusEnis(rec)
-		if failure != nil {
+			a.keepNodes(rec, failure.left)
 			return &versionUpdateFailed{apiError("updating", typeNodeGroup, a.refuse("update", typeNodeGroup, id, podEvictionFailure(rec, failure)))}
 		}
 		return nil
@@ -667,8 +662,8 @@ func podEvictionFailure(ng *Record, failure *evictionFailure) *Error {
 		ng.str("clusterName"), ng.str("nodeGroupName"), ng.str("nodeGroupName"), failure)
 }
 
-// unregisterNodes drains nodes and removes them from the API server behind the clusters; the ENIs
-// the removed ones held are free again. force says what a drain that runs out of patience does:
+// unregisterNodes drains nodes and removes them from the API server behind the clusters, and
+// terminates their instances. force says what a drain that runs out of patience does:
 // terminate the node anyway (a delete, a scale-in), or fail (a rolling update: an *evictionFailure,
 // the nodes it left in place named).
 func (p *Provider) unregisterNodes(names []string, force bool) error {
@@ -690,7 +685,7 @@ func (p *Provider) unregisterNodes(names []string, force bool) error {
 	if errors.As(drained, &failure) {
 		gone = names[:len(names)-len(failure.left)]
 	}
-	if err := p.withAccount(func(a *Account) error { a.detachMultusEnis(gone); a.EvictionsRefused += client.refused; return nil }); err != nil {
+	if err := p.withAccount(func(a *Account) error { a.terminateInstances(gone); a.EvictionsRefused += client.refused; return nil }); err != nil {
 		return err
 	}
 	return drained

@@ -86,7 +86,9 @@ type Account struct {
 	// NodeCount numbers the nodes node groups have registered, so every node gets its own address.
 	NodeCount int                `json:"nodeCount"`
 	Resources map[string]*Record `json:"resources"`
-	Refusals  []Refusal          `json:"refusals"`
+	// Instances are the EC2 instances node groups launched, by id (instances.go).
+	Instances map[string]*Instance `json:"instances,omitempty"`
+	Refusals  []Refusal            `json:"refusals"`
 	// EvictionsRefused counts the evictions a PodDisruptionBudget refused (429) during drains, which
 	// the drains then tried again: how often a budget held a node group change up.
 	EvictionsRefused int `json:"evictionsRefused,omitempty"`

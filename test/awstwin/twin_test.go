@@ -11,8 +11,6 @@ import (
 
 	"eks-advanced-networking/internal/replacement"
 	"eks-advanced-networking/test/awstwin/awsdata"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // net is a VPC with an IPv6 /56, an internet gateway, a public subnet with a NAT gateway, and a
@@ -482,7 +480,7 @@ func TestNodesAreWhatEksWouldRegister(t *testing.T) {
 	a := n.a
 	cluster := mustCreate(t, a, typeCluster, map[string]any{"name": "chapter", "version": "1.35", "roleArn": "cluster-role",
 		"vpcConfig": map[string]any{"subnetIds": []any{n.subnet, second}}, "kubernetesNetworkConfig": map[string]any{"ipFamily": "ipv6"}})
-	prefixMode := base64.StdEncoding.EncodeToString([]byte("kubelet:\n  config:\n    maxPods: 110\n# " + multusLabel + "\n"))
+	prefixMode := base64.StdEncoding.EncodeToString([]byte("kubelet:\n  config:\n    maxPods: 110\n# eks-advanced-networking/multus\n"))
 	lt := mustCreate(t, a, typeLaunchTemplate, map[string]any{"name": "multus", "userData": prefixMode})
 	ng, err := a.Create(typeNodeGroup, map[string]any{"clusterName": cluster, "nodeGroupName": "multus-a", "nodeRoleArn": "node-role",
 		"subnetIds": []any{n.subnet, second}, "instanceTypes": []any{"t3.medium"}, "labels": map[string]any{"role": "multus"},
@@ -500,7 +498,8 @@ func TestNodesAreWhatEksWouldRegister(t *testing.T) {
 	for _, node := range nodes {
 		l := node.Labels
 		zones[l["topology.kubernetes.io/zone"]]++
-		if l["eks.amazonaws.com/nodegroup"] != "multus-a" || l["role"] != "multus" || l[multusLabel] != "true" || l["kubernetes.io/os"] != "linux" {
+		// The Multus label is the boot unit's to set once the ENI is attached, not EKS's.
+		if l["eks.amazonaws.com/nodegroup"] != "multus-a" || l["role"] != "multus" || l["eks-advanced-networking/multus"] != "" || l["kubernetes.io/os"] != "linux" {
 			t.Errorf("labels %v", l)
 		}
 		if len(node.Spec.Taints) != 1 || node.Spec.Taints[0].Effect != "NoSchedule" {
@@ -541,29 +540,6 @@ func TestAnAttachedEniCannotBeDeleted(t *testing.T) {
 	wantCode(t, a.Delete(typeNetworkInterface, eni, now, 0), "InvalidParameterValue", "is currently in use")
 	if err := a.Delete(typeEniAttachment, attachment, now, 0); err != nil {
 		t.Fatal(err)
-	}
-
-	// What the boot unit does on a Multus node: the zone's ENI for its cluster, held until the node goes.
-	ng := &Record{Type: typeNodeGroup, Inputs: map[string]any{"clusterName": "chapter"}}
-	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "ip-1", Labels: map[string]string{multusLabel: "true", "topology.kubernetes.io/zone": "eu-central-1a"}}}
-	a.trackNodes(ng, nodeChange{added: []*corev1.Node{node}})
-	wantCode(t, a.Delete(typeNetworkInterface, eni, now, 0), "InvalidParameterValue", "is currently in use")
-	// A rolling update's new node comes up while the old one still holds the ENI, and gets it only
-	// once the old one has gone.
-	successor := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "ip-2", Labels: node.Labels}}
-	next := &Record{Type: typeNodeGroup, Inputs: map[string]any{"clusterName": "chapter"}}
-	a.trackNodes(next, nodeChange{added: []*corev1.Node{successor}})
-	if holder := a.Resources[eni].Outputs["attachedTo"]; holder != "ip-1" {
-		t.Errorf("the ENI went to %v while ip-1 held it", holder)
-	}
-	a.detachMultusEnis([]string{"ip-1"})
-	a.reattachMultusEnis(next)
-	if holder := a.Resources[eni].Outputs["attachedTo"]; holder != "ip-2" {
-		t.Errorf("released, the ENI went to %v, want the successor ip-2", holder)
-	}
-	a.detachMultusEnis([]string{"ip-2"})
-	if err := a.Delete(typeNetworkInterface, eni, now, 0); err != nil {
-		t.Errorf("the ENI is still held: %v", err)
 	}
 }
 

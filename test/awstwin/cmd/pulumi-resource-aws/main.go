@@ -2,6 +2,9 @@
 // resource provider of the package aws. It is a simulator of the AWS rules the twin knows, not AWS:
 // put it on PATH only for tests, with EAN_AWS_TWIN_STATE naming the simulated account's file.
 //
+// Run as aws (a link of that name), it is the twin's aws CLI instead (awstwin.CLI), acting on the
+// same account.
+//
 // It serves gRPC as every provider plugin does: listen on a free loopback port, print the port, serve
 // until the engine interrupts it (sdk/go/pulumi/provider.Main does the same, with tracing we do not
 // need).
@@ -11,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
@@ -21,6 +25,9 @@ import (
 )
 
 func main() {
+	if filepath.Base(os.Args[0]) == "aws" {
+		os.Exit(awstwin.CLI(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	}
 	if err := serve(); err != nil {
 		fmt.Fprintln(os.Stderr, "pulumi-resource-aws (AWS twin):", err)
 		os.Exit(1)
