@@ -94,7 +94,7 @@ func previewAgainstBase(t *testing.T, baseDir, name, languageHost string) (strin
 		writeTwinSettings(t, dir, name)
 	}
 	baseStack := localStack(t, name, base, tw.env)
-	stopKubelet := kubeletForTwinNodes(t)
+	stopKubelet := kubeletForTwinNodes(t, tw)
 	defer stopKubelet()
 	defer func() {
 		if _, err := baseStack.Destroy(ctx); err != nil {

@@ -36,7 +36,9 @@ func dayTwoBase(t *testing.T, preset string, twinConfig map[string]string) map[s
 // runDayTwoMatrix makes the preset's matrix steps, in order, on the running stack. For each step:
 // the real engine's preview does what the matrix expects to the resources the plan holds, and the up
 // succeeds and does what its preview showed (read from the up's own events); no node group is deleted
-// before one created in the same up has finished; every pod is bound to a node it may run on (a
+// before one created in the same up has finished; the multus-eni unit has finished on every Multus
+// instance, which holds its zone's ENI as an interface named multus, up, and whose node it labelled;
+// every pod is bound to a node it may run on (a
 // Multus pod on a node whose boot unit labelled it); the API server holds exactly the node groups'
 // nodes (the drains evict through the Eviction API, so CoreDNS's budget can hold them up: the
 // refusals they waited out are logged); the account meets its invariants (Multus ENIs in their zone, with their tags, among them); and the next
@@ -83,6 +85,7 @@ func runDayTwoMatrix(t *testing.T, tw *twin, stack *auto.Stack, preset string, b
 			if refused := tw.account(t).EvictionsRefused - refusedBefore; refused > 0 {
 				t.Logf("%s: PodDisruptionBudgets refused %d evictions, which the drains waited out", s.Change, refused)
 			}
+			assertMultusNodesReady(t, tw)
 			assertPodsBound(t)
 			assertOnlyTheGroupsNodes(t, tw)
 			for _, v := range tw.account(t).Invariants() {

@@ -94,7 +94,7 @@ func clusterWithCoreDNS(release string) pulumi.RunFunc {
 func TestTwinABudgetHoldsUpANodeGroupUpdate(t *testing.T) {
 	ctx := context.Background()
 	tw := newTwin(t)
-	t.Cleanup(kubeletForTwinNodes(t))
+	t.Cleanup(kubeletForTwinNodes(t, tw))
 	const name = "twin-budget"
 	releases := []string{"1.35.6-20260625", "1.35.6-20260714"} // awsdata's AMI releases for 1.35
 	stack := newStack(t, name, clusterWithCoreDNS(releases[0]), tw.env)

@@ -215,7 +215,7 @@ func TestTwinIpv6EgressChecksRunForReal(t *testing.T) {
 	ctx := context.Background()
 	tw := newTwin(t)
 	const name = "ipv6-egress"
-	t.Cleanup(kubeletForTwinNodes(t))
+	t.Cleanup(kubeletForTwinNodes(t, tw))
 	kubelet, stopKubelet := startNetworkKubelet(t, tw)
 	defer stopKubelet()
 	var stack auto.Stack
@@ -291,7 +291,7 @@ func deployBrokenCopy(t *testing.T, languageHost string, m programMutation) {
 	writeStackConfig(t, dir, name, egressConfig(t, "nat64"))
 	tw := newTwin(t)
 	tw.env["PATH"] = languageHost + string(os.PathListSeparator) + tw.env["PATH"]
-	t.Cleanup(kubeletForTwinNodes(t))
+	t.Cleanup(kubeletForTwinNodes(t, tw))
 	kubelet, stopKubelet := startNetworkKubelet(t, tw)
 	defer stopKubelet()
 	stack := localStack(t, name, dir, tw.env)

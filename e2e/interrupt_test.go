@@ -57,7 +57,7 @@ func TestTwinInterruptedUpRecovers(t *testing.T) {
 			writeTwinSettings(t, dir, stack)
 			cli := pulumiCLI{t: t, dir: dir, stack: stack, env: cliEnv(t, tw, languageHost)}
 			cli.run("stack", "init", stack)
-			stopKubelet := kubeletForTwinNodes(t)
+			stopKubelet := kubeletForTwinNodes(t, tw)
 			defer stopKubelet()
 			for _, point := range run.points {
 				upKilledAndResolved(t, tw, cli, point)

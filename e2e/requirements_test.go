@@ -95,7 +95,7 @@ func TestTwinCatchesAMissingDependencyEdge(t *testing.T) {
 			writeStackConfig(t, dir, name, twinPreset(t, "ipv6"))
 			tw := newTwin(t)
 			tw.env["PATH"] = languageHost + string(os.PathListSeparator) + tw.env["PATH"]
-			t.Cleanup(kubeletForTwinNodes(t))
+			t.Cleanup(kubeletForTwinNodes(t, tw))
 			stack := localStack(t, name, dir, tw.env)
 			defer destroyLeavesNothing(t, tw, stack, name)
 			_, upErr := stack.Up(context.Background())

@@ -51,6 +51,8 @@ const twinTimeScale = "0.0167"
 type twin struct {
 	state string
 	env   map[string]string
+	// machines stand in for the account's instances (machines_test.go), while kubeletForTwinNodes runs.
+	machines *machines
 }
 
 // twinProvider is where tools/build.sh built the twin's provider from this repository, once per run
@@ -78,24 +80,10 @@ func newTwin(t *testing.T) *twin {
 	if err := os.Symlink(filepath.Join(bin, "pulumi-resource-aws"), filepath.Join(dir, "pulumi-resource-aws")); err != nil {
 		t.Fatal(err)
 	}
-	// The aws CLI pulumi-eks checks for, and that kubeconfigs run for a token: a stand-in that knows
-	// only those two commands. The token is the caller's (EAN_AWS_TWIN_CALLER_TOKEN, which a test
-	// sets to stand for an expired session), else the one the API server accepts.
-	awsCli := `#!/bin/sh
-# The AWS twin's stand-in for the aws CLI: --version, and eks get-token (options in any order).
-for arg in "$@"; do
-  if [ "$arg" = --version ]; then
-    echo "aws-cli/2.17.0 Python/3.11.9 Linux/6.1 exe/x86_64 (AWS twin stand-in)"
-    exit 0
-  fi
-done
-case " $* " in
-*" eks get-token "*)
-  printf '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{},"status":{"token":"%s"}}\n' "${EAN_AWS_TWIN_CALLER_TOKEN:-${EAN_AWS_TWIN_TOKEN:-twin-token}}" ;;
-*) echo "the AWS twin's aws stand-in answers only --version and eks get-token, not: $*" >&2; exit 2 ;;
-esac
-`
-	if err := os.WriteFile(filepath.Join(dir, "aws"), []byte(awsCli), 0o755); err != nil { //nolint:gosec // an executable
+	// The aws CLI pulumi-eks checks for, kubeconfigs run for a token, and the Multus unit calls on a
+	// node: the twin's (awstwin.CLI). The token is the caller's (EAN_AWS_TWIN_CALLER_TOKEN, which a
+	// test sets to stand for an expired session), else the one the API server accepts.
+	if err := os.Symlink(filepath.Join(bin, "pulumi-resource-aws"), filepath.Join(dir, "aws")); err != nil {
 		t.Fatal(err)
 	}
 	state := filepath.Join(dir, "account.json")
@@ -140,7 +128,7 @@ func (tw *twin) amiRelease(t *testing.T, release string) {
 
 func (tw *twin) account(t *testing.T) *awstwin.Account {
 	t.Helper()
-	a, err := awstwin.LoadAccount(tw.state)
+	a, err := awstwin.ReadAccount(tw.state)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -495,7 +483,7 @@ func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *
 	tw := newTwin(t)
 	stack := newStack(t, name, stacks.Run(cfg), tw.env)
 	defer func() { _ = stack.Workspace().RemoveStack(ctx, name) }()
-	stopKubelet := kubeletForTwinNodes(t)
+	stopKubelet := kubeletForTwinNodes(t, tw)
 	defer stopKubelet()
 	stopController := loadBalancerControllerStandIn(t, tw)
 	defer stopController()
@@ -520,6 +508,7 @@ func twinRun(t *testing.T, name string, cfg map[string]string, changes func(tw *
 	})
 	assertFollowsTheAccountsData(t, name, cfg, tw.account(t))
 	step(t, "the demo's load balancer", func() { assertServiceLoadBalancers(t, tw, cfg) })
+	step(t, "every Multus node's boot unit attached its ENI and labelled it", func() { assertMultusNodesReady(t, tw) })
 	step(t, "every pod bound to a node it may run on", func() { assertPodsBound(t) })
 	step(t, "preview again", func() {
 		res, err := stack.Preview(ctx, optpreview.Diff())
@@ -777,10 +766,11 @@ func assertOnlyTheGroupsNodes(t *testing.T, tw *twin) {
 // pod may always go: kubernetes v1.37.2 pkg/registry/core/pod/storage/eviction.go, canIgnorePDB); and
 // it finishes the deletion of a pod bound to a node (a kubelet confirms it; without one the pod, and
 // so its namespace, would stay terminating). A Job's pods are the checks' stand-ins' to finish
-// (kubeletStandIn, the network kubelet), and stay as they are here. It returns the function that
-// stops it.
-func kubeletForTwinNodes(t *testing.T) func() {
-	return poll(500*time.Millisecond, func() {
+// (kubeletStandIn, the network kubelet), and stay as they are here. The twin's instances get their
+// stand-ins too (startMachines). It returns the function that stops them.
+func kubeletForTwinNodes(t *testing.T, tw *twin) func() {
+	stopMachines := startMachines(t, tw)
+	stopKubelet := poll(500*time.Millisecond, func() {
 		list, err := listAs[corev1.Pod]("/api/v1/pods")
 		if err != nil {
 			return
@@ -798,6 +788,7 @@ func kubeletForTwinNodes(t *testing.T) func() {
 			}
 		}
 	})
+	return func() { stopKubelet(); stopMachines() }
 }
 
 // ownedByAJob says whether a Job made the pod.
@@ -923,7 +914,7 @@ func upWithTheDemoLoadBalancer(t *testing.T, name string) (*twin, auto.Stack) {
 		"loadBalancerController", "true", "loadBalancerControllerChartRepository", loadBalancerControllerCharts(t))
 	stack := newStack(t, name, stacks.Run(cfg), tw.env)
 	t.Cleanup(func() { _ = stack.Workspace().RemoveStack(context.Background(), name) })
-	t.Cleanup(kubeletForTwinNodes(t))
+	t.Cleanup(kubeletForTwinNodes(t, tw))
 	t.Cleanup(loadBalancerControllerStandIn(t, tw))
 	if _, err := stack.Up(context.Background()); err != nil {
 		t.Fatalf("up: %v", err)

@@ -74,35 +74,43 @@ func Netns(t *testing.T, prefix string) (name, path string) {
 // processes it starts live there too, and switches back.
 func InNetns(t *testing.T, path string, fn func()) {
 	t.Helper()
-	target, err := os.Open(path) //nolint:gosec // a namespace file under /var/run/netns, from Netns
+	if err := Enter(path, func() error { fn(); return nil }); err != nil {
+		t.Error(err)
+	}
+}
+
+// Enter is InNetns for code that is not a test's own goroutine: it returns what goes wrong, fn's
+// error included.
+func Enter(path string, fn func() error) error {
+	target, err := os.Open(path) //nolint:gosec // a namespace file under /var/run/netns
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer target.Close()
-	done := make(chan struct{})
+	done := make(chan error)
 	go func() {
-		defer close(done)
 		runtime.LockOSThread()
 		origin, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
 		if err != nil {
-			t.Error(err)
 			runtime.UnlockOSThread()
+			done <- err
 			return
 		}
 		defer origin.Close()
 		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			t.Error(err)
 			runtime.UnlockOSThread()
+			done <- err
 			return
 		}
-		fn()
+		fnErr := fn()
 		if err := unix.Setns(int(origin.Fd()), unix.CLONE_NEWNET); err != nil {
-			t.Error(err) // leave the thread locked: the runtime discards it
+			done <- err // leave the thread locked: the runtime discards it
 			return
 		}
 		runtime.UnlockOSThread()
+		done <- fnErr
 	}()
-	<-done
+	return <-done
 }
 
 // ListenIn listens on network ("tcp" or "udp") at address inside the namespace at path; the socket

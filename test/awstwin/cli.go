@@ -31,6 +31,9 @@ type cliCall struct {
 	options            map[string][]string
 }
 
+// listOptions take every value up to the next option; the others take one, and --version none.
+var listOptions = []string{"filters", "network-interface-ids", "instance-ids"}
+
 func parseCLI(args []string) cliCall {
 	c := cliCall{options: map[string][]string{}}
 	var positional []string
@@ -40,8 +43,14 @@ func parseCLI(args []string) cliCall {
 		case strings.HasPrefix(arg, "--"):
 			option = strings.TrimPrefix(arg, "--")
 			c.options[option] = c.options[option][:0:0]
+			if option == "version" {
+				option = ""
+			}
 		case option != "":
 			c.options[option] = append(c.options[option], arg)
+			if !slices.Contains(listOptions, option) {
+				option = ""
+			}
 		default:
 			positional = append(positional, arg)
 		}

@@ -68,6 +68,8 @@ func TestTheCliAnswersTheMultusUnitsCalls(t *testing.T) {
 		{[]string{"ec2", "describe-instances", "--region", "eu-central-1", "--instance-ids", inst.ID,
 			"--query", "Reservations[0].Instances[0].PrivateDnsName", "--output", "text"}, inst.Node},
 		{[]string{"eks", "get-token", "--region", "eu-central-1", "--cluster-name", "eks-ipv4-multus", "--query", "status.token", "--output", "text"}, "twin-token"},
+		// A kubeconfig's exec: global options first.
+		{[]string{"--region", "eu-central-1", "eks", "get-token", "--cluster-name", "eks-ipv4-multus", "--output", "json", "--query", "status.token"}, `"twin-token"`},
 	} {
 		code, out, stderr := run(tc.args...)
 		if code != 0 || out != tc.want {

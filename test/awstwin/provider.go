@@ -104,6 +104,24 @@ func LoadAccount(path string) (*Account, error) {
 	return &a, json.Unmarshal(raw, &a)
 }
 
+// ReadAccount reads the account in a state file under a shared lock of the file, so never while
+// UpdateAccount writes it (nil if none yet).
+func ReadAccount(path string) (*Account, error) {
+	f, err := os.Open(path) //nolint:gosec // the state file the caller names
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
+		return nil, err
+	}
+	defer func() { _ = unix.Flock(int(f.Fd()), unix.LOCK_UN) }()
+	return LoadAccount(path)
+}
+
 // withAccount runs fn on the account as the provider sees it now: with the API server it answers
 // for, and the deletes that are due done.
 func (p *Provider) withAccount(fn func(a *Account) error) error {
