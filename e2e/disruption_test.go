@@ -21,7 +21,10 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"eks-advanced-networking/components"
+	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/internal/netplan"
+	"eks-advanced-networking/stacks"
+	"eks-advanced-networking/test/awstwin/awsdata"
 )
 
 // clusterWithCoreDNS is a program of the chapter's VPC, a Kubernetes 1.35 cluster, a node group of one
@@ -240,4 +243,115 @@ func waitForBudget(t *testing.T, namespace, name string, healthy, allowed int32)
 		time.Sleep(500 * time.Millisecond)
 	}
 	t.Fatalf("budget %s/%s: %d healthy, %d disruptions allowed; want %d and %d", namespace, name, status.CurrentHealthy, status.DisruptionsAllowed, healthy, allowed)
+}
+
+// A budget on a Multus workload holds a Multus node group's update up even when it lets one pod go:
+// the zone's ENI is attached to the node being drained, the new node's multus-eni unit can take it
+// only once that node is terminated, and until then no node with the Multus label runs in the zone,
+// so the evicted pod's replacement stays Pending and the budget refuses the next eviction. The update
+// fails with PodEvictionFailure while the new node's unit still waits for the ENI. Once the budget
+// goes, `up --refresh` carries the update out and the new node's unit attaches the ENI and labels
+// it. This holds for any budget that keeps a Multus pod of the zone available; maxUnavailable 1 over
+// two replicas, which an ordinary workload's update gets through, is the case shown.
+func TestTwinABudgetOnAMultusWorkloadHoldsUpItsNodes(t *testing.T) {
+	ctx := context.Background()
+	tw := newTwin(t)
+	t.Cleanup(kubeletForTwinNodes(t, tw))
+	const name = "twin-multus-budget"
+	cfg := twinPreset(t, "ipv4-multus", "loadBalancerController", "false")
+	tw.amiRelease(t, awsdata.AmiReleases()[0])
+	stack := newStack(t, name, stacks.Run(cfg), tw.env)
+	t.Cleanup(func() { _ = stack.Workspace().RemoveStack(ctx, name) })
+	step(t, "up", func() {
+		if _, err := stack.Up(ctx); err != nil {
+			t.Fatalf("up: %v", err)
+		}
+		assertMultusNodesReady(t, tw)
+	})
+	step(t, "a Multus workload of two replicas that lets one go", func() {
+		multusWorkload(t, tw)
+		waitForBudget(t, multus.NadNamespace, "multus-guarded", 2, 1)
+	})
+	step(t, "a new AMI release's update fails on the budget", func() {
+		tw.amiRelease(t, "")
+		_, err := stack.Up(ctx)
+		if err == nil || !strings.Contains(err.Error(), "PodEvictionFailure") || !strings.Contains(err.Error(), "multus-guarded-") {
+			t.Fatalf("up: %v\nwant PodEvictionFailure naming a multus-guarded pod", err)
+		}
+		waiting := 0
+		for _, mc := range tw.machines.multusMachines() {
+			select {
+			case <-mc.exited:
+			default:
+				waiting++
+				if log := mc.log.String(); !strings.Contains(log, "a node being replaced may still hold it") {
+					t.Errorf("the unit on %s is not waiting for the ENI:\n%s", mc.instance.Node, log)
+				}
+			}
+		}
+		if waiting != 1 {
+			t.Errorf("%d multus-eni units wait for their ENI, want the new node's", waiting)
+		}
+	})
+	step(t, "without the budget, up --refresh updates the nodes", func() {
+		if code, body, err := testCluster.request("DELETE", "/apis/policy/v1/namespaces/"+multus.NadNamespace+"/poddisruptionbudgets/multus-guarded", nil); err != nil || code != 200 {
+			t.Fatalf("deleting the budget: %d %s %v", code, body, err)
+		}
+		if _, err := stack.Up(ctx, optup.Refresh()); err != nil {
+			t.Fatalf("up --refresh: %v", err)
+		}
+		assertMultusNodesReady(t, tw)
+		assertPodsBound(t)
+		assertOnlyTheGroupsNodes(t, tw)
+		preview, err := stack.Preview(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !unchanged(preview.ChangeSummary) {
+			t.Errorf("after the update a preview wants %v:\n%s", preview.ChangeSummary, preview.StdOut)
+		}
+	})
+	step(t, "destroy", func() {
+		if _, err := stack.Destroy(ctx); err != nil {
+			t.Fatalf("destroy: %v", err)
+		}
+		if a := tw.account(t); len(a.Resources) != 0 {
+			t.Errorf("after destroy the twin holds %v", a.Summary())
+		}
+	})
+}
+
+// multusWorkload is two replicas on the first zone's Multus node, with a budget that lets one go
+// (maxUnavailable 1).
+func multusWorkload(t *testing.T, tw *twin) {
+	t.Helper()
+	zone := ""
+	for _, mc := range tw.machines.multusMachines() {
+		zone = mc.instance.Zone
+	}
+	labels := map[string]string{"app": "multus-guarded"}
+	one, replicas := intstr.FromInt32(1), int32(2)
+	spec := corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "public.ecr.aws/docker/library/busybox:1.37"}}}
+	multus.OnMultusNode(&spec, zone)
+	deployment := appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: "multus-guarded", Namespace: multus.NadNamespace},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec}},
+	}
+	budget := policyv1.PodDisruptionBudget{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
+		ObjectMeta: metav1.ObjectMeta{Name: "multus-guarded", Namespace: multus.NadNamespace},
+		Spec:       policyv1.PodDisruptionBudgetSpec{MaxUnavailable: &one, Selector: &metav1.LabelSelector{MatchLabels: labels}},
+	}
+	base := "/apis/apps/v1/namespaces/" + multus.NadNamespace + "/deployments"
+	for _, o := range []struct {
+		path string
+		obj  any
+	}{{base, deployment}, {"/apis/policy/v1/namespaces/" + multus.NadNamespace + "/poddisruptionbudgets", budget}} {
+		if code, body, err := testCluster.create(o.path, o.obj); err != nil || code != 201 {
+			t.Fatalf("creating %s: %d %s %v", o.path, code, body, err)
+		}
+		t.Cleanup(func() { _, _, _ = testCluster.request("DELETE", o.path+"/multus-guarded", nil) })
+	}
 }

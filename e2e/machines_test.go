@@ -366,6 +366,19 @@ func (m *machines) shutDown(mc *machine) {
 	}
 }
 
+// multusMachines are the running instances that installed the multus-eni unit, in id order.
+func (m *machines) multusMachines() []*machine {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*machine
+	for _, id := range slices.Sorted(maps.Keys(m.running)) {
+		if m.running[id].multus {
+			out = append(out, m.running[id])
+		}
+	}
+	return out
+}
+
 // assertMultusNodesReady waits until the multus-eni unit has finished on every running instance
 // that installed it, and checks what it left: the zone's Multus ENI attached to the instance in the
 // account, an interface named multus with that ENI's MAC and up in the instance's namespace, and
@@ -377,15 +390,23 @@ func assertMultusNodesReady(t *testing.T, tw *twin) {
 		t.Fatal("no stand-ins run for the twin's instances")
 	}
 	deadline := time.Now().Add(90 * time.Second)
-	m.mu.Lock()
-	var multusMachines []*machine
-	for _, id := range slices.Sorted(maps.Keys(m.running)) {
-		if m.running[id].multus {
-			multusMachines = append(multusMachines, m.running[id])
+	// Every instance the account holds has booted (the stand-ins look once a second).
+	for {
+		booted := true
+		for id := range tw.account(t).Instances {
+			m.mu.Lock()
+			booted = booted && m.running[id] != nil
+			m.mu.Unlock()
 		}
+		if booted {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the account's instances have not all booted in 90 s")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	m.mu.Unlock()
-	for _, mc := range multusMachines {
+	for _, mc := range m.multusMachines() {
 		select {
 		case <-mc.exited:
 		case <-time.After(time.Until(deadline)):

@@ -62,9 +62,9 @@ type AttachedInterface struct {
 // InstanceDeviceIndex is the device index at which a fixed instance takes its zone's Multus ENI:
 // the one the ENI is attached at already, so a later run keeps the attachment (another index
 // replaces it), else the lowest one free after the primary interface's 0. The VPC CNI attaches its
-// own ENIs at the lowest free index too, from the node's start (WARM_ENI_TARGET 1 attaches a second
-// ENI at once: amazon-vpc-cni-k8s pkg/awsutils/awsutils.go, awsGetFreeDeviceNumber, and
-// docs/eni-and-ip-target.md), so index 1 is rarely free on a running node. An index beyond what the
+// own ENIs at the lowest free index too, a second one as soon as a pod takes an address
+// (WARM_ENI_TARGET 1: amazon-vpc-cni-k8s v1.23.0 pkg/awsutils/awsutils.go, awsGetFreeDeviceNumber,
+// and docs/eni-and-ip-target.md's table), so index 1 is rarely free on a running node. An index beyond what the
 // instance type allows EC2 refuses at the attach (AttachmentLimitExceeded).
 func InstanceDeviceIndex(attached []AttachedInterface) int {
 	used := map[int]bool{}

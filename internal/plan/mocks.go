@@ -241,9 +241,10 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"id": name, "name": name, "type": "String", "value": value, "version": 1, "arn": "arn:aws:ssm:" + m.region + "::parameter" + name,
 		}), nil
 	case "aws:ec2/getNetworkInterfaces:getNetworkInterfaces":
-		// multusAttachment instances: every instance is a running node with its primary interface at
-		// device index 0 and the VPC CNI's second ENI at 1 (WARM_ENI_TARGET 1, amazon-vpc-cni-k8s
-		// docs/eni-and-ip-target.md), and no Multus ENI yet.
+		// multusAttachment instances: every instance is a running node with pods: its primary
+		// interface at device index 0 and the VPC CNI's second ENI at 1, which it attaches once a pod
+		// takes an address (WARM_ENI_TARGET 1, amazon-vpc-cni-k8s docs/eni-and-ip-target.md), and
+		// no Multus ENI yet.
 		instance := ""
 		for _, f := range args.Args["filters"].ArrayValue() {
 			if f.ObjectValue()["name"].StringValue() == "attachment.instance-id" {

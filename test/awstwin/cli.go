@@ -106,6 +106,12 @@ func CLI(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "\nAn error occurred (%s) when calling the %s operation: %s\n", awsErr.Code, apiName(c.operation), awsErr.Message)
 		return 254
 	}
+	if m, ok := answer.(map[string]any); ok && m["plug"] != nil {
+		if err := plugInterface(m["plug"].(plugged)); err != nil {
+			fmt.Fprintln(stderr, err)
+		}
+		delete(m, "plug")
+	}
 	out, err := cliOutput(answer, c.one("query"), c.one("output"))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -194,20 +200,28 @@ func (a *Account) cliEC2(c cliCall, thisInstance string) (any, *Error) {
 	if err != nil {
 		return nil, err
 	}
+	answer := map[string]any{"AttachmentId": id, "NetworkCardIndex": 0}
 	if instance == thisInstance && thisInstance != "" {
-		plugInterface(a.Resources[c.one("network-interface-id")].str("macAddress"), index)
+		answer["plug"] = plugged{mac: a.Resources[c.one("network-interface-id")].str("macAddress"), index: index}
 	}
-	return map[string]any{"AttachmentId": id, "NetworkCardIndex": 0}, nil
+	return answer, nil
+}
+
+// plugged is an interface to plug into this machine once the account is saved.
+type plugged struct {
+	mac   string
+	index int
 }
 
 // plugInterface makes the attached ENI appear in this machine's network namespace, down, with its
 // MAC address, as a hot-plugged interface does. The name is the kernel's choice on an instance; the
 // unit finds the interface by its MAC, so any name serves.
-func plugInterface(mac string, index int) {
-	name := fmt.Sprintf("ens%d", 5+index)
-	if out, err := exec.Command("ip", "link", "add", name, "address", mac, "type", "veth", "peer", "name", name+"-peer").CombinedOutput(); err != nil { //nolint:gosec // the twin's own arguments
-		fmt.Printf("the AWS twin could not plug %s in (%v): %s\n", name, err, out)
+func plugInterface(p plugged) error {
+	name := fmt.Sprintf("ens%d", 5+p.index)
+	if out, err := exec.Command("ip", "link", "add", name, "address", p.mac, "type", "veth", "peer", "name", name+"-peer").CombinedOutput(); err != nil { //nolint:gosec // the twin's own arguments
+		return fmt.Errorf("the AWS twin could not plug %s in: %w: %s", name, err, out)
 	}
+	return nil
 }
 
 // describeNetworkInterfaces lists the interfaces named (all without names) that pass every filter.

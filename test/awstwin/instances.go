@@ -29,8 +29,10 @@ type Instance struct {
 	PrivateIP    string `json:"privateIp"`
 	// UserData is what the instance booted with, base64, as the launch template held it then.
 	UserData string `json:"userData,omitempty"`
-	// PrimaryEni is the interface at device index 0 that the instance launched with; it is not a
-	// record, since it comes and goes with the instance.
+	// PrimaryEni is the interface at device index 0 that the instance launched with, as
+	// describe-instances reports it. The account's records of primary interfaces are the node
+	// group's (nodeENIs: one per desired node, for the subnets' and security groups' dependents),
+	// not matched to instances.
 	PrimaryEni string `json:"primaryEni"`
 	// Prefixes are the /28 prefixes the VPC CNI assigned to the instance's interfaces, with prefix
 	// delegation on.
@@ -261,9 +263,11 @@ func (a *Account) GrowVpcCniEnis(podsWithAddresses map[string]int) []string {
 // CNI's tags, attached at the lowest free device index, and deleted with the instance
 // (amazon-vpc-cni-k8s v1.23.0 pkg/awsutils/awsutils.go, AllocENI: createENI, attachENI,
 // DeleteOnTermination).
+// Its owner is the instance, not the node group: the group's own interfaces stand for its
+// instances' primary ones (nodeENIs), which a group update trims to its size.
 func (a *Account) attachVpcCniEni(inst *Instance) string {
 	id := a.nextID("eni")
-	eni := &Record{Type: typeNetworkInterface, ID: id, Owner: inst.NodeGroup,
+	eni := &Record{Type: typeNetworkInterface, ID: id, Owner: inst.ID,
 		Inputs: map[string]any{"subnetId": inst.SubnetID, "description": "aws-K8S-" + inst.ID,
 			"tags": map[string]any{"node.k8s.amazonaws.com/instance_id": inst.ID, "cluster.k8s.amazonaws.com/name": inst.Cluster}},
 		Outputs: map[string]any{"macAddress": macAddress(a.Sequence), "deleteOnTermination": true}}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -144,7 +145,7 @@ func TestTheVpcCnisEnisFollowItsWarmTarget(t *testing.T) {
 			}
 			cni := a.live(typeNetworkInterface, func(e *Record) bool { return e.Outputs["deleteOnTermination"] == true })
 			for _, eni := range cni {
-				if eni.Owner != inst.NodeGroup || strOf(object(eni.Inputs["tags"]), "node.k8s.amazonaws.com/instance_id") != inst.ID {
+				if eni.Owner != inst.ID || strOf(object(eni.Inputs["tags"]), "node.k8s.amazonaws.com/instance_id") != inst.ID {
 					t.Errorf("the CNI's %s: owner %s, tags %v", eni.ID, eni.Owner, eni.Inputs["tags"])
 				}
 			}
@@ -213,5 +214,31 @@ func TestTerminatingAnInstance(t *testing.T) {
 	}
 	if err := a.Delete(typeNetworkInterface, multus, now, 0); err != nil {
 		t.Errorf("the Multus ENI after its instance went: %v", err)
+	}
+}
+
+// The VPC CNI's ENIs are the instance's: a node group update, which trims the group's own
+// interfaces to its size, leaves them.
+func TestAGroupUpdateLeavesTheCnisEnis(t *testing.T) {
+	n, instances := nodesOf(t, "ipv4", "t3.medium", "", 1, 0)
+	a, inst := n.a, instances[0]
+	a.GrowVpcCniEnis(map[string]int{inst.Node: 1})
+	a.nodeENIs(a.Resources[inst.NodeGroup])
+	if got := indexes(a, inst.ID); !slices.Equal(got, []int{1}) {
+		t.Errorf("after the group's update the instance holds interfaces at %v, want the CNI's at 1", got)
+	}
+}
+
+// The account's invariants see two interfaces at one device index of an instance.
+func TestTheInvariantsSeeADeviceIndexHeldTwice(t *testing.T) {
+	n, instances := nodesOf(t, "ipv4", "t3.medium", "", 1, 0)
+	a, inst := n.a, instances[0]
+	a.GrowVpcCniEnis(map[string]int{inst.Node: 1})
+	before := a.Invariants() // the test network's own (no egress-only gateway)
+	eni := mustCreate(t, a, typeNetworkInterface, map[string]any{"subnetId": n.subnet})
+	a.Resources[eni].Outputs["attachedTo"], a.Resources[eni].Outputs["deviceIndex"] = inst.ID, 1
+	after := a.Invariants()
+	if len(after) != len(before)+1 || !strings.Contains(after[len(after)-1], "are both attached to "+inst.ID+" at device index 1") {
+		t.Errorf("violations %v, want those before and the one of device index 1", after)
 	}
 }

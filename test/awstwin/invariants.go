@@ -20,6 +20,8 @@ import (
 //     cluster's security groups (EKS User Guide, sec-group-reqs);
 //   - every Multus ENI (tagged multus=true) is in a subnet of the zone its Zone tag names, and
 //     tagged for the VPC CNI to leave alone and with its cluster, which the attach script looks up.
+//   - no two interfaces of an instance hold one device index, and every interface attached to an
+//     instance the account launched is in that instance's zone.
 func (a *Account) Invariants() []string {
 	var out []string
 	bad := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
@@ -84,6 +86,20 @@ func (a *Account) Invariants() []string {
 			bad("Multus ENI %s: Zone tag %q, but its subnet %s is not in that zone", eni.ID, strOf(tags, "Zone"), eni.str("subnetId"))
 		case strOf(tags, "node.k8s.amazonaws.com/no_manage") != "true" || strOf(tags, "cluster") == "":
 			bad("Multus ENI %s: tags %v lack no_manage=true or its cluster", eni.ID, tags)
+		}
+	}
+	held := map[string]string{} // instance and device index -> interface
+	for _, eni := range a.live(typeNetworkInterface, func(e *Record) bool { return e.Outputs["attachedTo"] != nil }) {
+		instance, _ := eni.Outputs["attachedTo"].(string)
+		slot := fmt.Sprintf("%s at device index %d", instance, deviceIndexOf(eni))
+		if other, taken := held[slot]; taken {
+			bad("%s and %s are both attached to %s", other, eni.ID, slot)
+		}
+		held[slot] = eni.ID
+		if inst := a.Instances[instance]; inst != nil {
+			if subnet := a.Resources[eni.str("subnetId")]; subnet == nil || subnet.str("availabilityZone") != inst.Zone {
+				bad("%s is attached to %s in %s from subnet %s of another zone", eni.ID, instance, inst.Zone, eni.str("subnetId"))
+			}
 		}
 	}
 	return out
