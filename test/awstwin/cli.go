@@ -107,7 +107,7 @@ func CLI(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 254
 	}
 	if m, ok := answer.(map[string]any); ok && m["plug"] != nil {
-		if err := plugInterface(m["plug"].(plugged)); err != nil {
+		if err := plug(m["plug"].(plugged)); err != nil {
 			fmt.Fprintln(stderr, err)
 		}
 		delete(m, "plug")
@@ -212,6 +212,9 @@ type plugged struct {
 	mac   string
 	index int
 }
+
+// plug is plugInterface; the unit tests, which run on the host's network, record the call instead.
+var plug = plugInterface
 
 // plugInterface makes the attached ENI appear in this machine's network namespace, down, with its
 // MAC address, as a hot-plugged interface does. The name is the kernel's choice on an instance; the

@@ -49,7 +49,10 @@ func TestTheCliAnswersTheMultusUnitsCalls(t *testing.T) {
 	multus := mustCreate(t, a, typeNetworkInterface, map[string]any{"subnetId": n.subnet,
 		"tags": map[string]any{"cluster": "eks-ipv4-multus", "multus": "true", "Zone": "eu-central-1a", "node.k8s.amazonaws.com/no_manage": "true"}})
 	a.GrowVpcCniEnis(map[string]int{inst.Node: 1}) // the VPC CNI's ENI at 1
-	run, reload := cliAgainst(t, a, map[string]string{TokenEnv: "twin-token"})
+	var plugs []plugged
+	plug = func(p plugged) error { plugs = append(plugs, p); return nil }
+	t.Cleanup(func() { plug = plugInterface })
+	run, reload := cliAgainst(t, a, map[string]string{TokenEnv: "twin-token", InstanceEnv: inst.ID})
 	describe := func(filters ...string) []string {
 		args := []string{"ec2", "describe-network-interfaces", "--region", "eu-central-1", "--filters",
 			"Name=tag:cluster,Values=eks-ipv4-multus", "Name=tag:multus,Values=true", "Name=tag:Zone,Values=eu-central-1a"}
@@ -68,6 +71,12 @@ func TestTheCliAnswersTheMultusUnitsCalls(t *testing.T) {
 		{[]string{"ec2", "describe-instances", "--region", "eu-central-1", "--instance-ids", inst.ID,
 			"--query", "Reservations[0].Instances[0].PrivateDnsName", "--output", "text"}, inst.Node},
 		{[]string{"eks", "get-token", "--region", "eu-central-1", "--cluster-name", "eks-ipv4-multus", "--query", "status.token", "--output", "text"}, "twin-token"},
+		{[]string{"ec2", "describe-network-interfaces", "--network-interface-ids", multus, "--query", "NetworkInterfaces[0].[AvailabilityZone, Status]", "--output", "text"},
+			"eu-central-1a\tavailable"},
+		{[]string{"ec2", "describe-instances", "--query", "Reservations[].Instances[].InstanceId", "--output", "text"}, inst.ID + "\t" + other.ID},
+		{[]string{"ec2", "describe-instances", "--instance-ids", other.ID, "--query", "Reservations[].Instances[].InstanceId", "--output", "text"}, other.ID},
+		{[]string{"ec2", "describe-instances", "--instance-ids", inst.ID, "--query",
+			"Reservations[0].Instances[0].NetworkInterfaces[?Attachment.DeviceIndex==`1`].Attachment.DeleteOnTermination", "--output", "text"}, "true"},
 		// A kubeconfig's exec: global options first.
 		{[]string{"--region", "eu-central-1", "eks", "get-token", "--cluster-name", "eks-ipv4-multus", "--output", "json", "--query", "status.token"}, `"twin-token"`},
 	} {
@@ -91,6 +100,10 @@ func TestTheCliAnswersTheMultusUnitsCalls(t *testing.T) {
 	if code, _, stderr := attach(other.ID, "1"); code != 254 || !strings.Contains(stderr, "(InvalidNetworkInterface.InUse)") {
 		t.Errorf("attach of an ENI in use: %d %q", code, stderr)
 	}
+	// Plugged into this machine only: the instance the CLI runs on (InstanceEnv) attached it.
+	if len(plugs) != 1 || plugs[0] != (plugged{mac: a.Resources[multus].str("macAddress"), index: 2}) {
+		t.Errorf("plugged %+v, want the Multus ENI's MAC at index 2 once", plugs)
+	}
 	saved := reload()
 	if got := saved.Resources[multus].Outputs; got["attachedTo"] != inst.ID || deviceIndexOf(saved.Resources[multus]) != 2 {
 		t.Errorf("the account after the attach: %v", got)
@@ -113,6 +126,9 @@ func TestTheCliRefusesWhatItDoesNotSimulate(t *testing.T) {
 	}
 	if code, _, stderr := run("ec2", "describe-instances", "--instance-ids", "i-0nothere"); code != 254 || !strings.Contains(stderr, "(InvalidInstanceID.NotFound)") {
 		t.Errorf("an unknown instance: %d %q", code, stderr)
+	}
+	if code, _, stderr := run("ec2"); code != 252 || !strings.Contains(stderr, `does not simulate "ec2 "`) {
+		t.Errorf("a service without an operation: %d %q", code, stderr)
 	}
 	if code, out, _ := run("--version"); code != 0 || !strings.HasPrefix(out, "aws-cli/2") {
 		t.Errorf("--version: %d %q", code, out)

@@ -58,7 +58,7 @@ func indexes(a *Account, instance string) []int {
 func TestAnInstanceIsItsNodesMachine(t *testing.T) {
 	n, instances := nodesOf(t, "ipv4", "t3.medium", "", 1, 0)
 	inst := instances[0]
-	if inst.Zone != "eu-central-1a" || inst.SubnetID != n.subnet || inst.InstanceType != "t3.medium" || inst.Cluster == "" ||
+	if !strings.HasPrefix(inst.ID, "i-") || inst.Zone != "eu-central-1a" || inst.SubnetID != n.subnet || inst.InstanceType != "t3.medium" || inst.Cluster == "" ||
 		inst.PrimaryEni == "" || inst.PrivateIP == "" || inst.Node != "ip-"+dashed(inst.PrivateIP)+".eu-central-1.compute.internal" {
 		t.Errorf("instance %+v", inst)
 	}
@@ -119,16 +119,21 @@ func TestTheVpcCnisEnisFollowItsWarmTarget(t *testing.T) {
 		pods      []int // pod counts the node goes through
 		multusAt  int   // a Multus ENI attached at this index first; 0 for none
 		wantIndex []int // device indexes held afterwards, beside the primary's
+		cniConfig string
+		maxPods   int
 	}{
-		{"no pods: the primary ENI's addresses are the warm ENI", []int{0}, 0, nil},
-		{"the first pod: a second ENI", []int{1}, 0, []int{1}},
-		{"5 pods: 3 ENIs", []int{5}, 0, []int{1, 2}},
-		{"9 pods: still 3, the type's limit", []int{9}, 0, []int{1, 2}},
-		{"pods arriving one by one end where 5 at once do", []int{1, 2, 3, 4, 5}, 0, []int{1, 2}},
-		{"the Multus ENI at 1: the CNI's goes to 2, and one fewer fits", []int{5}, 1, []int{1, 2}},
+		{"no pods: the primary ENI's addresses are the warm ENI", []int{0}, 0, nil, "", 0},
+		{"the first pod: a second ENI", []int{1}, 0, []int{1}, "", 0},
+		{"5 pods: 3 ENIs", []int{5}, 0, []int{1, 2}, "", 0},
+		{"9 pods: still 3, the type's limit", []int{9}, 0, []int{1, 2}, "", 0},
+		{"pods arriving one by one end where 5 at once do", []int{1, 2, 3, 4, 5}, 0, []int{1, 2}, "", 0},
+		{"the Multus ENI at 1: the CNI's goes to 2, and one fewer fits", []int{5}, 1, []int{1, 2}, "", 0},
+		{"WARM_ENI_TARGET 0: a new ENI only when no address is left", []int{2}, 0, nil, `{"env":{"WARM_ENI_TARGET":"0"}}`, 0},
+		{"WARM_ENI_TARGET 0, every address taken", []int{3}, 0, []int{1}, `{"env":{"WARM_ENI_TARGET":"0"}}`, 0},
+		{"no more addresses than the node's pods (maxPods 6)", []int{5}, 0, []int{1}, "", 6},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			n, instances := nodesOf(t, "ipv4", "t3.small", "", 1, 0)
+			n, instances := nodesOf(t, "ipv4", "t3.small", tc.cniConfig, 1, tc.maxPods)
 			a, inst := n.a, instances[0]
 			if tc.multusAt > 0 {
 				multus := mustCreate(t, a, typeNetworkInterface, map[string]any{"subnetId": n.subnet,
@@ -211,6 +216,12 @@ func TestTerminatingAnInstance(t *testing.T) {
 	}
 	if got := indexes(a, instances[1].ID); !slices.Equal(got, []int{1}) {
 		t.Errorf("the other instance's interfaces: %v, want its CNI ENI at 1", got)
+	}
+	if eni := a.Resources[multus]; eni == nil || eni.Outputs["attachedTo"] != nil {
+		t.Fatalf("the Multus ENI after its instance went: %+v, want it kept and available", eni)
+	}
+	if cni := a.live(typeNetworkInterface, func(e *Record) bool { return e.Owner == inst.ID }); len(cni) != 0 {
+		t.Errorf("the terminated instance's CNI ENIs are still there: %v", cni)
 	}
 	if err := a.Delete(typeNetworkInterface, multus, now, 0); err != nil {
 		t.Errorf("the Multus ENI after its instance went: %v", err)
