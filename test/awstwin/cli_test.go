@@ -94,7 +94,7 @@ func TestTheCliAnswersTheMultusUnitsCalls(t *testing.T) {
 	if code != 254 || stderr != "\nAn error occurred (InvalidParameterValue) when calling the AttachNetworkInterface operation: Instance '"+inst.ID+"' already has an interface attached at device index '1'.\n" {
 		t.Errorf("attach at the CNI's index: %d %q", code, stderr)
 	}
-	if code, out, stderr := attach(inst.ID, "2"); code != 0 || !strings.Contains(out, `"AttachmentId": "eni-attach-`) {
+	if code, out, stderr := attach(inst.ID, "2"); code != 0 || !strings.Contains(out, `"AttachmentId": "eni-attach-`) || stderr != "" {
 		t.Errorf("attach at 2: %d %s %s", code, out, stderr)
 	}
 	if code, _, stderr := attach(other.ID, "1"); code != 254 || !strings.Contains(stderr, "(InvalidNetworkInterface.InUse)") {
