@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	appsv1 "k8s.io/api/apps/v1"
@@ -169,22 +170,21 @@ func TestTwinABudgetHoldsUpANodeGroupUpdate(t *testing.T) {
 			t.Logf("CoreDNS's budget refused %d evictions, which the drain waited out", refused)
 		}
 		waitForBudget(t, "kube-system", "coredns", 2, 1)
-		preview, err := stack.Preview(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !unchanged(preview.ChangeSummary) {
-			t.Errorf("after the update a preview wants %v:\n%s", preview.ChangeSummary, preview.StdOut)
-		}
+		previewIsEmpty(t, stack)
 	})
-	step(t, "destroy", func() {
-		if _, err := stack.Destroy(ctx); err != nil {
-			t.Fatalf("destroy: %v", err)
-		}
-		if a := tw.account(t); len(a.Resources) != 0 {
-			t.Errorf("after destroy the twin holds %v", a.Summary())
-		}
-	})
+	step(t, "destroy", func() { destroyLeavesNothing(t, tw, stack, name) })
+}
+
+// previewIsEmpty: the stack's next preview wants no change.
+func previewIsEmpty(t *testing.T, stack auto.Stack) {
+	t.Helper()
+	preview, err := stack.Preview(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !unchanged(preview.ChangeSummary) {
+		t.Errorf("after the update a preview wants %v:\n%s", preview.ChangeSummary, preview.StdOut)
+	}
 }
 
 // guardedWorkload is a Deployment of one replica in default, for any node, with a budget that keeps
@@ -303,22 +303,9 @@ func TestTwinABudgetOnAMultusWorkloadHoldsUpItsNodes(t *testing.T) {
 		assertMultusNodesReady(t, tw)
 		assertPodsBound(t)
 		assertOnlyTheGroupsNodes(t, tw)
-		preview, err := stack.Preview(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !unchanged(preview.ChangeSummary) {
-			t.Errorf("after the update a preview wants %v:\n%s", preview.ChangeSummary, preview.StdOut)
-		}
+		previewIsEmpty(t, stack)
 	})
-	step(t, "destroy", func() {
-		if _, err := stack.Destroy(ctx); err != nil {
-			t.Fatalf("destroy: %v", err)
-		}
-		if a := tw.account(t); len(a.Resources) != 0 {
-			t.Errorf("after destroy the twin holds %v", a.Summary())
-		}
-	})
+	step(t, "destroy", func() { destroyLeavesNothing(t, tw, stack, name) })
 }
 
 // multusWorkload is two replicas on the first zone's Multus node, with a budget that lets one go

@@ -8,8 +8,6 @@ import (
 	"os"
 	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // PublicEndpointEnv names the URL of the EndpointGate the clusters' endpoint answers the deployer
@@ -153,7 +151,7 @@ func (g *EndpointGate) relay(conn net.Conn) {
 
 // open says whether a cluster in the account answers the deployer now.
 func (g *EndpointGate) open() bool {
-	a, err := readAccount(g.state)
+	a, err := ReadAccount(g.state)
 	if err != nil || a == nil {
 		return false
 	}
@@ -169,19 +167,4 @@ func (a *Account) deployerReachesACluster() bool {
 		}
 	}
 	return false
-}
-
-// readAccount loads the account under a shared lock of its state file, which a provider process
-// rewrites in place under an exclusive one.
-func readAccount(path string) (*Account, error) {
-	f, err := os.Open(path) //nolint:gosec // the state file the gate was started with
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
-		return nil, err
-	}
-	defer func() { _ = unix.Flock(int(f.Fd()), unix.LOCK_UN) }()
-	return LoadAccount(path)
 }

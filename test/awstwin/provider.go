@@ -105,7 +105,7 @@ func LoadAccount(path string) (*Account, error) {
 }
 
 // ReadAccount reads the account in a state file under a shared lock of the file, so never while
-// UpdateAccount writes it (nil if none yet).
+// UpdateAccount rewrites it in place (nil if none yet).
 func ReadAccount(path string) (*Account, error) {
 	f, err := os.Open(path) //nolint:gosec // the state file the caller names
 	if errors.Is(err, os.ErrNotExist) {
