@@ -82,6 +82,7 @@ func CLI(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	operation := c.service + " " + c.operation
 	var answer any
 	var awsErr *Error
+	var toPlug *plugged
 	switch operation {
 	case "eks get-token":
 		token := getenv("EAN_AWS_TWIN_CALLER_TOKEN")
@@ -92,7 +93,7 @@ func CLI(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			"status": map[string]any{"token": token}}
 	case "ec2 describe-network-interfaces", "ec2 describe-instances", "ec2 attach-network-interface":
 		if err := UpdateAccount(getenv(StateEnv), c.one("region"), func(a *Account) error {
-			answer, awsErr = a.cliEC2(c, getenv(InstanceEnv))
+			answer, toPlug, awsErr = a.cliEC2(c, getenv(InstanceEnv))
 			return nil
 		}); err != nil {
 			fmt.Fprintln(stderr, "the AWS twin's account:", err)
@@ -106,11 +107,10 @@ func CLI(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "\nAn error occurred (%s) when calling the %s operation: %s\n", awsErr.Code, apiName(c.operation), awsErr.Message)
 		return 254
 	}
-	if m, ok := answer.(map[string]any); ok && m["plug"] != nil {
-		if err := plug(m["plug"].(plugged)); err != nil {
+	if toPlug != nil {
+		if err := plug(*toPlug); err != nil {
 			fmt.Fprintln(stderr, err)
 		}
-		delete(m, "plug")
 	}
 	out, err := cliOutput(answer, c.one("query"), c.one("output"))
 	if err != nil {
@@ -182,32 +182,34 @@ func cliOutput(answer any, query, format string) (string, error) {
 }
 
 // cliEC2 answers the EC2 calls, as EC2's API shapes them (EC2 API Reference: DescribeNetworkInterfaces,
-// DescribeInstances, AttachNetworkInterface).
-func (a *Account) cliEC2(c cliCall, thisInstance string) (any, *Error) {
+// DescribeInstances, AttachNetworkInterface), and names the interface to plug into this machine
+// (thisInstance) once the account is saved.
+func (a *Account) cliEC2(c cliCall, thisInstance string) (any, *plugged, *Error) {
 	switch c.operation {
 	case "describe-network-interfaces":
 		enis, err := a.describeNetworkInterfaces(c.options["network-interface-ids"], c.options["filters"])
-		return map[string]any{"NetworkInterfaces": enis}, err
+		return map[string]any{"NetworkInterfaces": enis}, nil, err
 	case "describe-instances":
-		return a.describeInstances(c.options["instance-ids"])
+		answer, err := a.describeInstances(c.options["instance-ids"])
+		return answer, nil, err
 	}
 	index, convErr := strconv.Atoi(c.one("device-index"))
 	if convErr != nil {
-		return nil, awsErr("InvalidParameterValue", "Invalid value '%s' for deviceIndex", c.one("device-index"))
+		return nil, nil, awsErr("InvalidParameterValue", "Invalid value '%s' for deviceIndex", c.one("device-index"))
 	}
 	instance := c.one("instance-id")
 	id, err := a.AttachNetworkInterface(c.one("network-interface-id"), instance, index)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	answer := map[string]any{"AttachmentId": id, "NetworkCardIndex": 0}
+	var toPlug *plugged
 	if instance == thisInstance && thisInstance != "" {
-		answer["plug"] = plugged{mac: a.Resources[c.one("network-interface-id")].str("macAddress"), index: index}
+		toPlug = &plugged{mac: a.Resources[c.one("network-interface-id")].str("macAddress"), index: index}
 	}
-	return answer, nil
+	return map[string]any{"AttachmentId": id, "NetworkCardIndex": 0}, toPlug, nil
 }
 
-// plugged is an interface to plug into this machine once the account is saved.
+// plugged is an attached interface to plug into this machine.
 type plugged struct {
 	mac   string
 	index int

@@ -3,6 +3,7 @@ package awstwin
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -409,8 +410,8 @@ func init() {
 	register(typeEniAttachment, handler{prefix: "eni-attach", took: durations{create: 5e9, delete: 5e9},
 		create: func(a *Account, r *Record) *Error {
 			instance, device := r.str("instanceId"), r.Inputs["deviceIndex"]
+			index, _ := device.(float64)
 			if _, ok := a.Instances[instance]; ok {
-				index, _ := device.(float64)
 				if _, err := a.AttachNetworkInterface(r.str("networkInterfaceId"), instance, int(index)); err != nil {
 					return err
 				}
@@ -425,11 +426,9 @@ func init() {
 				// tpa#27513
 				return awsErr("InvalidNetworkInterface.InUse", "Interface: [%s] in use.", eni.ID)
 			}
-			for _, other := range a.live(typeEniAttachment, func(o *Record) bool { return o.str("instanceId") == instance }) {
-				if other.Inputs["deviceIndex"] == device {
-					// tpa#906
-					return awsErr("InvalidParameterValue", "Instance '%s' already has an interface attached at device index '%v'.", instance, device)
-				}
+			if slices.ContainsFunc(a.attachedTo(instance), func(e *Record) bool { return deviceIndexOf(e) == int(index) }) {
+				// tpa#906
+				return awsErr("InvalidParameterValue", "Instance '%s' already has an interface attached at device index '%v'.", instance, device)
 			}
 			eni.Outputs["attachedTo"] = instance
 			eni.Outputs["deviceIndex"] = device

@@ -61,16 +61,6 @@ func (a *Account) launchInstances(ng *Record, nodes []*corev1.Node) {
 	}
 }
 
-// instanceOfNode is the instance a node runs on, or nil.
-func (a *Account) instanceOfNode(node string) *Instance {
-	for _, id := range slices.Sorted(maps.Keys(a.Instances)) {
-		if a.Instances[id].Node == node {
-			return a.Instances[id]
-		}
-	}
-	return nil
-}
-
 // terminateInstances ends the instances of the named nodes. The interfaces attached with
 // DeleteOnTermination (the VPC CNI's) go with them; the others (the Multus ENIs) are detached and
 // available again.
@@ -166,7 +156,6 @@ func (a *Account) lowestFreeDeviceIndex(instance string) int {
 type vpcCniSettings struct {
 	prefixDelegation        bool
 	warmEnis, warmPrefixes  int
-	warmIPs, minimumIPs     int
 	warmIPTargetsConfigured bool
 }
 
@@ -182,13 +171,12 @@ func (a *Account) vpcCniSettings(cluster string) vpcCniSettings {
 			continue
 		}
 		s.prefixDelegation = conf.Env["ENABLE_PREFIX_DELEGATION"] == "true"
-		for key, target := range map[string]*int{"WARM_ENI_TARGET": &s.warmEnis, "WARM_PREFIX_TARGET": &s.warmPrefixes,
-			"WARM_IP_TARGET": &s.warmIPs, "MINIMUM_IP_TARGET": &s.minimumIPs} {
+		for key, target := range map[string]*int{"WARM_ENI_TARGET": &s.warmEnis, "WARM_PREFIX_TARGET": &s.warmPrefixes} {
 			if n, err := strconv.Atoi(conf.Env[key]); err == nil {
 				*target = n
 			}
 		}
-		s.warmIPTargetsConfigured = s.warmIPs > 0 || s.minimumIPs > 0
+		s.warmIPTargetsConfigured = conf.Env["WARM_IP_TARGET"] != "" || conf.Env["MINIMUM_IP_TARGET"] != ""
 	}
 	return s
 }

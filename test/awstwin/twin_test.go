@@ -537,6 +537,11 @@ func TestAnAttachedEniCannotBeDeleted(t *testing.T) {
 	attachment := mustCreate(t, a, typeEniAttachment, map[string]any{"instanceId": "i-1", "networkInterfaceId": eni, "deviceIndex": 1.0})
 	_, err := a.Create(typeEniAttachment, map[string]any{"instanceId": "i-2", "networkInterfaceId": eni, "deviceIndex": 1.0})
 	wantCode(t, err, "InvalidNetworkInterface.InUse", eni)
+	// A second ENI for the same instance outside the account: not at the index the first holds.
+	second := mustCreate(t, a, typeNetworkInterface, map[string]any{"subnetId": n.subnet})
+	_, err = a.Create(typeEniAttachment, map[string]any{"instanceId": "i-1", "networkInterfaceId": second, "deviceIndex": 1.0})
+	wantCode(t, err, "InvalidParameterValue", "Instance 'i-1' already has an interface attached at device index '1'.")
+	mustCreate(t, a, typeEniAttachment, map[string]any{"instanceId": "i-1", "networkInterfaceId": second, "deviceIndex": 2.0})
 	wantCode(t, a.Delete(typeNetworkInterface, eni, now, 0), "InvalidParameterValue", "is currently in use")
 	if err := a.Delete(typeEniAttachment, attachment, now, 0); err != nil {
 		t.Fatal(err)
