@@ -89,9 +89,10 @@ func multusEni(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multus.Netw
 		SourceDestCheck: pulumi.Bool(false),
 		Description:     pulumi.String("Multus " + n.Name),
 		// The chapter's tags: the VPC CNI leaves no_manage ENIs alone, and the node's attach script
-		// finds its ENI by cluster, multus and Zone.
+		// finds its ENI by cluster, multus and Zone, and by multus-network, ours: while the ENI moves
+		// to another subnet, the zone has two, and each node takes its own network's.
 		Tags: nameTags(eniName, a.Tags, map[string]string{
-			"multus": "true", "Zone": n.AvailabilityZone,
+			"multus": "true", "Zone": n.AvailabilityZone, "multus-network": n.Name,
 			"node.k8s.amazonaws.com/no_manage": "true", "cluster": a.Cluster.EksName(),
 		}),
 	}
@@ -179,7 +180,7 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 	ngName := clusterspec.NodeGroupName("multus-"+zoneLetter, instance, true, []string{subnetCidr})
 	parent := pulumi.Parent(component)
 	params := multus.UserDataParams{
-		ClusterName: a.Cluster.EksName(), Zone: n.AvailabilityZone, Region: a.Cluster.Region(), NodeGroup: ngName,
+		ClusterName: a.Cluster.EksName(), Zone: n.AvailabilityZone, Network: n.Name, Region: a.Cluster.Region(), NodeGroup: ngName,
 		// The VPC CNI cannot use the no_manage ENI, but would count it.
 		MaxPods: limits.MaxPods(1),
 	}
@@ -207,8 +208,8 @@ func multusNodeGroup(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multu
 		instance:      instance,
 		amiFamily:     clusterspec.AL2023,
 		// One node per zone: host-local allocates per node (multus.Plan refuses more). The node labels
-		// itself multus.NodeLabel once its ENI is attached; Multus pods select that label and tolerate
-		// the taint that keeps every other pod off the node.
+		// itself multus.NodeLabel and multus.NetworkLabel once its ENI is attached; Multus pods select
+		// those labels and tolerate the taint that keeps every other pod off the node.
 		size:            clusterspec.NodeGroupSize{MinSize: 1, DesiredSize: 1, MaxSize: 1},
 		taints:          []corev1.Taint{multus.NodeTaint},
 		securityGroupId: a.Cluster.NodeSecurityGroupId,

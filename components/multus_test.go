@@ -119,7 +119,7 @@ func TestMultusEniAndNadComeFromOnePlan(t *testing.T) {
 	sg := get(t, p, typeSg, "multus")
 	eni := get(t, p, "aws:ec2/networkInterface:NetworkInterface", "multus-ipvlan-private-a")
 	tags, _ := eni.Input("tags").(map[string]any)
-	for k, v := range map[string]string{"multus": "true", "Zone": "eu-central-1a", "node.k8s.amazonaws.com/no_manage": "true", "cluster": "chapter"} {
+	for k, v := range map[string]string{"multus": "true", "Zone": "eu-central-1a", "multus-network": "ipvlan-private-a", "node.k8s.amazonaws.com/no_manage": "true", "cluster": "chapter"} {
 		if tags[k] != v {
 			t.Errorf("ENI tag %s = %v, want %s", k, tags[k], v)
 		}
@@ -212,7 +212,7 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 		c.Cluster.CIDR != "172.20.0.0/16" || c.Kubelet.MaxPodsExpression != "12" {
 		t.Errorf("NodeConfig %+v", c)
 	}
-	want, _ := multus.UserData(multus.UserDataParams{ClusterName: "chapter", Zone: "eu-central-1a", Region: "eu-central-1", NodeGroup: chapterNodeGroupName("multus-a", true, chapterPrivateSubnets[0]), MaxPods: 12,
+	want, _ := multus.UserData(multus.UserDataParams{ClusterName: "chapter", Zone: "eu-central-1a", Network: "ipvlan-private-a", Region: "eu-central-1", NodeGroup: chapterNodeGroupName("multus-a", true, chapterPrivateSubnets[0]), MaxPods: 12,
 		Endpoint: c.Cluster.APIServerEndpoint, CertificateAuthority: plan.MockCertificateAuthorityData, ServiceCidr: "172.20.0.0/16"})
 	if string(raw) != want {
 		t.Errorf("user data differs from multus.UserData's for the zone")
@@ -229,7 +229,8 @@ func TestMultusNodeGroupAttachesTheEni(t *testing.T) {
 	}
 	annotations, _ := pod.Input("spec.template.metadata.annotations").(map[string]any)
 	selector, _ := pod.Input("spec.template.spec.nodeSelector").(map[string]any)
-	if annotations["k8s.v1.cni.cncf.io/networks"] != "ipvlan-private-a" || selector["topology.kubernetes.io/zone"] != "eu-central-1a" || selector[multus.NodeLabel] != "true" {
+	if annotations["k8s.v1.cni.cncf.io/networks"] != "ipvlan-private-a" || selector["topology.kubernetes.io/zone"] != "eu-central-1a" || selector[multus.NodeLabel] != "true" ||
+		selector[multus.NetworkLabel] != "ipvlan-private-a" {
 		t.Errorf("demo pod annotations %v node selector %v", annotations, selector)
 	}
 	if ds := get(t, p, "kubernetes:apps/v1:DaemonSet", "multus-daemonset"); !strings.HasSuffix(ds.String("metadata.name"), "kube-multus-ds") {

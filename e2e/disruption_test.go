@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -312,14 +313,22 @@ func TestTwinABudgetOnAMultusWorkloadHoldsUpItsNodes(t *testing.T) {
 // (maxUnavailable 1).
 func multusWorkload(t *testing.T, tw *twin) {
 	t.Helper()
-	zone := ""
+	// The network whose ENI a Multus instance holds, as the account tags it.
+	var network multus.Network
 	for _, mc := range tw.machines.multusMachines() {
-		zone = mc.instance.Zone
+		for _, r := range tw.account(t).Resources {
+			if tags, _ := r.Inputs["tags"].(map[string]any); r.Outputs["attachedTo"] == mc.instance.ID && tags["multus"] == "true" {
+				network = multus.Network{Name: fmt.Sprint(tags["multus-network"]), AvailabilityZone: mc.instance.Zone}
+			}
+		}
+	}
+	if network.Name == "" {
+		t.Fatal("no Multus instance holds its ENI")
 	}
 	labels := map[string]string{"app": "multus-guarded"}
 	one, replicas := intstr.FromInt32(1), int32(2)
 	spec := corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "public.ecr.aws/docker/library/busybox:1.37"}}}
-	multus.OnMultusNode(&spec, zone)
+	multus.OnMultusNode(&spec, network)
 	deployment := appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: metav1.ObjectMeta{Name: "multus-guarded", Namespace: multus.NadNamespace},

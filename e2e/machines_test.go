@@ -435,8 +435,9 @@ func assertMultusNodesReady(t *testing.T, tw *twin) {
 		}
 		node, found, err := testCluster.get("/api/v1/nodes/" + mc.instance.Node)
 		labels, _ := node["metadata"].(map[string]any)["labels"].(map[string]any)
-		if err != nil || !found || labels[multus.NodeLabel] != "true" {
-			t.Errorf("node %s is not labelled %s=true (found %v, %v)", mc.instance.Node, multus.NodeLabel, found, err)
+		network := eni.Inputs["tags"].(map[string]any)["multus-network"]
+		if err != nil || !found || labels[multus.NodeLabel] != "true" || labels[multus.NetworkLabel] != network {
+			t.Errorf("node %s is not labelled %s=true and %s=%v (labels %v; found %v, %v)", mc.instance.Node, multus.NodeLabel, multus.NetworkLabel, network, labels, found, err)
 		}
 		t.Logf("%s: %s at device index %v", mc.instance.Node, eni.ID, eni.Outputs["deviceIndex"])
 	}

@@ -56,7 +56,7 @@ func mergedByNodeadm(t *testing.T, userData string) map[string]any {
 func multusNodeUserData(t *testing.T) string {
 	t.Helper()
 	ud, err := multus.UserData(multus.UserDataParams{
-		ClusterName: nodeadmCluster.ClusterName, Zone: "eu-central-1a", Region: "eu-central-1", NodeGroup: "multus-a", MaxPods: 12,
+		ClusterName: nodeadmCluster.ClusterName, Zone: "eu-central-1a", Network: "ipvlan-private-a", Region: "eu-central-1", NodeGroup: "multus-a", MaxPods: 12,
 		Endpoint: nodeadmCluster.Endpoint, CertificateAuthority: nodeadmCluster.CertificateAuthority, ServiceCidr: nodeadmCluster.ServiceCidr,
 	})
 	if err != nil {

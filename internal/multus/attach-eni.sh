@@ -2,7 +2,7 @@
 # multus-eni-attach: gives this node its zone's Multus ENI, at every boot (the multus-eni systemd unit
 # runs it; user data, which runs on first boot only, installs that unit).
 #
-# 1. Find the ENI: the one tagged for this cluster and zone that is attached to this instance already
+# 1. Find the ENI: the one tagged for this cluster, zone and network that is attached to this instance already
 #    (a reboot), else attach the zone's available one at the lowest device index free at that moment.
 #    A managed node group update starts the new node before it terminates the old one (EKS "Managed
 #    node update behavior"), so the ENI can stay in use for minutes, while the VPC CNI's ipamd attaches
@@ -17,11 +17,12 @@
 #    ENI is there. A kubelet may set its own Node's labels outside kubernetes.io (NodeRestriction), not
 #    its taints, so a label is the gate.
 #
-# The unit's EnvironmentFile sets CLUSTER, ZONE, REGION, ENDPOINT (the API server) and LABEL_PATCH (a
-# JSON merge patch of the Node's labels). The rest have defaults, which tests override.
+# The unit's EnvironmentFile sets CLUSTER, ZONE, NETWORK (the ENI's multus-network tag), REGION,
+# ENDPOINT (the API server) and LABEL_PATCH (a JSON merge patch of the Node's labels, which names
+# NETWORK). The rest have defaults, which tests override.
 set -uo pipefail
 
-: "${CLUSTER:?}" "${ZONE:?}" "${REGION:?}" "${ENDPOINT:?}" "${LABEL_PATCH:?}"
+: "${CLUSTER:?}" "${ZONE:?}" "${NETWORK:?}" "${REGION:?}" "${ENDPOINT:?}" "${LABEL_PATCH:?}"
 IMDS=${IMDS:-http://169.254.169.254}
 PAUSE=${PAUSE:-10}
 # 0 means try for ever (the unit's way); tests bound it.
@@ -55,7 +56,8 @@ imds() {
 describe() {
   local id
   id=$(aws ec2 describe-network-interfaces --region "$REGION" \
-    --filters "Name=tag:cluster,Values=$CLUSTER" "Name=tag:multus,Values=true" "Name=tag:Zone,Values=$ZONE" "$@" \
+    --filters "Name=tag:cluster,Values=$CLUSTER" "Name=tag:multus,Values=true" "Name=tag:Zone,Values=$ZONE" \
+    "Name=tag:multus-network,Values=$NETWORK" "$@" \
     --query 'NetworkInterfaces[0].NetworkInterfaceId' --output text) || return 1
   if [ "$id" != None ]; then
     echo "$id"
@@ -100,8 +102,8 @@ while [ -z "$eni" ]; do
     continue
   fi
   if [ -z "$free" ]; then
-    again "no available ENI tagged cluster=$CLUSTER multus=true Zone=$ZONE (a node being replaced may still hold it)" ||
-      fail "no available ENI tagged cluster=$CLUSTER multus=true Zone=$ZONE"
+    again "no available ENI tagged cluster=$CLUSTER multus=true Zone=$ZONE multus-network=$NETWORK (a node being replaced may still hold it)" ||
+      fail "no available ENI tagged cluster=$CLUSTER multus=true Zone=$ZONE multus-network=$NETWORK"
     continue
   fi
   if ! index=$(free_device_index); then

@@ -96,8 +96,8 @@ func TestUserDataInstallsTheBootUnit(t *testing.T) {
 	if info, err := os.Stat(filepath.Join(root, AttachScriptPath)); err != nil || info.Mode().Perm() != 0o755 {
 		t.Errorf("script mode %v %v", info.Mode(), err)
 	}
-	patch, _ := AttachedLabelPatch()
-	for k, v := range map[string]string{"CLUSTER": "eks-ipv4-multus", "ZONE": "eu-central-1a", "REGION": "eu-central-1", "ENDPOINT": chapterUserData.Endpoint, "LABEL_PATCH": patch} {
+	patch, _ := AttachedLabelPatch("ipvlan-private-a")
+	for k, v := range map[string]string{"CLUSTER": "eks-ipv4-multus", "ZONE": "eu-central-1a", "NETWORK": "ipvlan-private-a", "REGION": "eu-central-1", "ENDPOINT": chapterUserData.Endpoint, "LABEL_PATCH": patch} {
 		if env[k] != v {
 			t.Errorf("environment %s = %q, want %q", k, env[k], v)
 		}
@@ -287,7 +287,7 @@ func (n *node) checkMultus() {
 	if !strings.Contains(string(networkFile), "Name=multus") || !strings.Contains(string(networkFile), "Unmanaged=yes") {
 		t.Errorf("10-multus.network:\n%s", networkFile)
 	}
-	patch, _ := AttachedLabelPatch()
+	patch, _ := AttachedLabelPatch(chapterUserData.Network)
 	n.api.mu.Lock()
 	defer n.api.mu.Unlock()
 	if len(n.api.patches) != 1 {
@@ -312,7 +312,8 @@ func TestAttachWaitsForTheEniThroughErrors(t *testing.T) {
 	n.checkMultus()
 	calls := n.awsCalls()
 	for _, w := range []string{
-		"Name=tag:cluster,Values=eks-ipv4-multus", "Name=tag:multus,Values=true", "Name=tag:Zone,Values=eu-central-1a", "Name=status,Values=available",
+		"Name=tag:cluster,Values=eks-ipv4-multus", "Name=tag:multus,Values=true", "Name=tag:Zone,Values=eu-central-1a",
+		"Name=tag:multus-network,Values=ipvlan-private-a", "Name=status,Values=available",
 		"Name=attachment.instance-id,Values=i-0multusnode",
 		"attach-network-interface --region eu-central-1 --network-interface-id eni-0multus --instance-id i-0multusnode --device-index 1",
 		"eks get-token --region eu-central-1 --cluster-name eks-ipv4-multus",

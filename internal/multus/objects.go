@@ -23,8 +23,13 @@ import (
 const (
 	name      = "multus"
 	namespace = "kube-system"
-	// NodeLabel marks the nodes that carry a Multus ENI; the demo pod selects it with the zone.
+	// NodeLabel marks the nodes that carry a Multus ENI (the Multus DaemonSet selects it).
 	NodeLabel = "eks-advanced-networking/multus"
+	// NetworkLabel names the network whose ENI the node carries (Network.Name, the NAD's name), which
+	// Multus pods select: while a node group is replaced (the ENI moves to another subnet), the old
+	// node still carries the old network's ENI and NodeLabel, and a pod of the new network must not
+	// land there.
+	NetworkLabel = "eks-advanced-networking/multus-network"
 	// NetworksAnnotation asks Multus for secondary networks.
 	NetworksAnnotation = "k8s.v1.cni.cncf.io/networks"
 	// NetworkConfigAnnotation holds, on multus-pod's template, the SHA-256 of its network's CNI
@@ -113,10 +118,10 @@ func ConfigMap() (*corev1.ConfigMap, error) {
 // attached, is what says the node is ready.
 var NodeTaint = corev1.Taint{Key: NodeLabel, Value: "true", Effect: corev1.TaintEffectNoSchedule}
 
-// OnMultusNode puts a pod on the zone's Multus node once its ENI is attached: it selects the label
-// the node sets then, and tolerates NodeTaint.
-func OnMultusNode(spec *corev1.PodSpec, zone string) {
-	spec.NodeSelector = map[string]string{"topology.kubernetes.io/zone": zone, NodeLabel: "true"}
+// OnMultusNode puts a pod on a node that holds n's ENI: it selects the labels the node sets once the
+// ENI is attached (AttachedLabelPatch), and tolerates NodeTaint.
+func OnMultusNode(spec *corev1.PodSpec, n Network) {
+	spec.NodeSelector = map[string]string{"topology.kubernetes.io/zone": n.AvailabilityZone, NodeLabel: "true", NetworkLabel: n.Name}
 	spec.Tolerations = append(spec.Tolerations, corev1.Toleration{
 		Key: NodeTaint.Key, Operator: corev1.TolerationOpEqual, Value: NodeTaint.Value, Effect: NodeTaint.Effect,
 	})
@@ -239,7 +244,7 @@ func DemoDeployment(n Network, image string) (*appsv1.Deployment, error) {
 		Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
 	})
 	spec := corev1.PodSpec{Hostname: DemoPodName, Containers: []corev1.Container{server}}
-	OnMultusNode(&spec, n.AvailabilityZone)
+	OnMultusNode(&spec, n)
 	d := workload.Deployment(DemoPodName, NadNamespace, map[string]string{"app": DemoPodName}, 1, spec, "/www")
 	d.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
 	digest := sha256.Sum256([]byte(nad.Spec.Config))

@@ -134,7 +134,7 @@ func TestPlanRejects(t *testing.T) {
 
 // chapterUserData are the user data parameters of the chapter's Multus node in eu-central-1a.
 var chapterUserData = UserDataParams{
-	ClusterName: "eks-ipv4-multus", Zone: "eu-central-1a", Region: "eu-central-1", NodeGroup: "multus-a", MaxPods: 12,
+	ClusterName: "eks-ipv4-multus", Zone: "eu-central-1a", Network: "ipvlan-private-a", Region: "eu-central-1", NodeGroup: "multus-a", MaxPods: 12,
 	Endpoint: "https://0123456789ABCDEF.gr7.eu-central-1.eks.amazonaws.com", CertificateAuthority: "bW9jay1jYQ==", ServiceCidr: "172.20.0.0/16",
 }
 
@@ -177,6 +177,8 @@ func TestUserData(t *testing.T) {
 		func(p *UserDataParams) { p.Endpoint = "https://x.example/$(reboot)" },
 		func(p *UserDataParams) { p.Endpoint = "http://x.example" },
 		func(p *UserDataParams) { p.ServiceCidr = "" },
+		func(p *UserDataParams) { p.Network = "" },
+		func(p *UserDataParams) { p.Network = "a$(reboot)" },
 	} {
 		p := chapterUserData
 		bad(&p)
@@ -187,9 +189,13 @@ func TestUserData(t *testing.T) {
 }
 
 func TestAttachedLabelPatch(t *testing.T) {
-	patch, err := AttachedLabelPatch()
-	if err != nil || patch != `{"metadata":{"labels":{"eks-advanced-networking/multus":"true"}}}` {
+	patch, err := AttachedLabelPatch("ipvlan-private-a")
+	if err != nil || patch != `{"metadata":{"labels":{"eks-advanced-networking/multus":"true","eks-advanced-networking/multus-network":"ipvlan-private-a"}}}` {
 		t.Errorf("patch %s %v", patch, err)
+	}
+	// A label value has at most 63 characters.
+	if patch, err := AttachedLabelPatch("ipvlan-" + strings.Repeat("x", 57)); err == nil || !strings.Contains(err.Error(), "not a label value") {
+		t.Errorf("a 64-character network: %s %v", patch, err)
 	}
 }
 

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // AttachEniScript attaches, renames and brings up the node's Multus ENI and labels the node, at every
 // boot, as the multus-eni systemd unit (MultusEniUnit). Its EnvironmentFile sets CLUSTER, ZONE,
-// REGION, ENDPOINT and LABEL_PATCH.
+// NETWORK, REGION, ENDPOINT and LABEL_PATCH.
 //
 //go:embed attach-eni.sh
 var AttachEniScript string
@@ -46,6 +48,9 @@ WantedBy=multi-user.target
 // UserDataParams are the values the node's user data needs.
 type UserDataParams struct {
 	ClusterName, Zone, Region string
+	// Network is the network (Network.Name) whose ENI the node attaches: the ENI's multus-network tag
+	// and the node's NetworkLabel.
+	Network string
 	// Endpoint, CertificateAuthority (base64) and ServiceCidr are the cluster's.
 	Endpoint, CertificateAuthority, ServiceCidr string
 	// MaxPods is kubelet's limit with the Multus ENI held back from the VPC CNI.
@@ -57,15 +62,18 @@ type UserDataParams struct {
 
 var safeValue = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
-// AttachedLabelPatch is the JSON merge patch the attach script applies to its Node once the ENI is
-// attached and named multus: NodeLabel, which Multus pods select.
-func AttachedLabelPatch() (string, error) {
+// AttachedLabelPatch is the JSON merge patch the attach script applies to its Node once network's
+// ENI is attached and named multus: NodeLabel and NetworkLabel, which Multus pods select.
+func AttachedLabelPatch(network string) (string, error) {
+	if errs := validation.IsValidLabelValue(network); len(errs) > 0 {
+		return "", fmt.Errorf("network %q is not a label value: %s", network, strings.Join(errs, "; "))
+	}
 	type metadata struct {
 		Labels map[string]string `json:"labels"`
 	}
 	b, err := json.Marshal(struct {
 		Metadata metadata `json:"metadata"`
-	}{metadata{Labels: map[string]string{NodeLabel: "true"}}})
+	}{metadata{Labels: map[string]string{NodeLabel: "true", NetworkLabel: network}}})
 	return string(b), err
 }
 
@@ -90,17 +98,17 @@ func UserData(p UserDataParams) (string, error) {
 // InstallerPart is the user data's part after the NodeConfig: the script that installs the
 // multus-eni unit, with the node's cluster, zone, region and endpoint.
 func InstallerPart(p UserDataParams) (string, error) {
-	for _, v := range []struct{ name, value string }{{"zone", p.Zone}, {"region", p.Region}} {
+	for _, v := range []struct{ name, value string }{{"zone", p.Zone}, {"network", p.Network}, {"region", p.Region}} {
 		// The values go into a shell environment file; they are plain names, and anything else is refused.
 		if !safeValue.MatchString(v.value) {
 			return "", fmt.Errorf("%s %q is not a plain name", v.name, v.value)
 		}
 	}
-	patch, err := AttachedLabelPatch()
+	patch, err := AttachedLabelPatch(p.Network)
 	if err != nil {
 		return "", err
 	}
-	env := fmt.Sprintf("CLUSTER=%s\nZONE=%s\nREGION=%s\nENDPOINT=%s\nLABEL_PATCH='%s'\n", p.ClusterName, p.Zone, p.Region, p.Endpoint, patch)
+	env := fmt.Sprintf("CLUSTER=%s\nZONE=%s\nNETWORK=%s\nREGION=%s\nENDPOINT=%s\nLABEL_PATCH='%s'\n", p.ClusterName, p.Zone, p.Network, p.Region, p.Endpoint, patch)
 	return installScript(env)
 }
 

@@ -319,7 +319,7 @@ func multusChecks(n multus.Network, image string) []Check {
 		{Name: "TARGET_PORT", Value: strconv.Itoa(multus.DemoPodPort)},
 		{Name: "DEMO_POD", Value: multus.DemoPodName},
 	}
-	onMultusNode := func(spec *corev1.PodSpec) { multus.OnMultusNode(spec, n.AvailabilityZone) }
+	onMultusNode := func(spec *corev1.PodSpec) { multus.OnMultusNode(spec, n) }
 	net1 := scriptCheck("multus-net1", "multus-net1",
 		"multus-pod's net1 has the plan's first address, "+first+", and a second pod on "+n.Name+" reaches it over net1", multus.NadNamespace, image, env, onMultusNode)
 	net1.Job.Spec.Template.Annotations[multus.NetworksAnnotation] = n.Name
