@@ -176,11 +176,13 @@ until node=$(aws ec2 describe-instances --region "$REGION" --instance-ids "$inst
   --query 'Reservations[0].Instances[0].PrivateDnsName' --output text) && [ -n "$node" ] && [ "$node" != None ]; do
   again "reading this node's name failed" || fail "no node name for $instance"
 done
-# The Node appears once kubelet has registered; until then the patch answers 404.
+# The Node appears once kubelet has registered; until then the patch answers 404. A 401 or 403 says
+# the node role's access entry (EC2_LINUX) or NodeRestriction refused it.
+status=""
 until token=$(aws eks get-token --region "$REGION" --cluster-name "$CLUSTER" --query status.token --output text) &&
-  curl -sf --cacert "$CA_FILE" -X PATCH -H "Authorization: Bearer $token" \
+  status=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA_FILE" -X PATCH -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/merge-patch+json' --data "$LABEL_PATCH" \
-    "$ENDPOINT/api/v1/nodes/$node" >/dev/null; do
-  again "labelling node $node failed (not registered yet?)" || fail "could not label node $node"
+    "$ENDPOINT/api/v1/nodes/$node") && [ "$status" = 200 ]; do
+  again "labelling node $node failed (HTTP ${status:-none}; 404 until kubelet registers the node)" || fail "could not label node $node"
 done
 log "labelled node $node"

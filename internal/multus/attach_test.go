@@ -310,6 +310,10 @@ func TestAttachWaitsForTheEniThroughErrors(t *testing.T) {
 		t.Fatalf("attach failed: %v\n%s", err, out)
 	}
 	n.checkMultus()
+	// The API server's first answer, before kubelet registers the node, is in the log.
+	if !strings.Contains(out, "labelling node ip-192-168-96-10.eu-central-1.compute.internal failed (HTTP 404;") {
+		t.Errorf("the log does not name the refused label's status:\n%s", out)
+	}
 	calls := n.awsCalls()
 	for _, w := range []string{
 		"Name=tag:cluster,Values=eks-ipv4-multus", "Name=tag:multus,Values=true", "Name=tag:Zone,Values=eu-central-1a",
