@@ -28,6 +28,8 @@ type cluster struct {
 	server     string // https://127.0.0.1:<port>
 	token      string
 	kubeconfig string // path
+	// nodeTokens authenticates the tokens of the twins' instances, as EKS does.
+	nodeTokens *nodeTokens
 	procs      []*exec.Cmd
 	client     *http.Client
 }
@@ -94,13 +96,20 @@ anonymous:
 `), 0o600); err != nil {
 		return c, err
 	}
+	var webhook string
+	if c.nodeTokens, webhook, err = startNodeTokens(dir); err != nil {
+		return c, err
+	}
+	// Authorization as on EKS: the Node authorizer, then RBAC (the admin token is system:masters).
 	if err = c.start("kube-apiserver", "--etcd-servers="+etcdURL, "--bind-address=127.0.0.1",
 		fmt.Sprintf("--secure-port=%d", apiPort), "--cert-dir="+filepath.Join(dir, "certs"),
-		"--token-auth-file="+tokens, "--authorization-mode=AlwaysAllow", "--endpoint-reconciler-type=none",
+		"--token-auth-file="+tokens, "--authorization-mode=Node,RBAC", "--endpoint-reconciler-type=none",
+		"--authentication-token-webhook-config-file="+webhook, "--authentication-token-webhook-version=v1",
 		"--service-account-issuer=https://kubernetes.default.svc", "--service-account-key-file="+pubFile,
 		"--service-account-signing-key-file="+keyFile, "--service-cluster-ip-range=10.96.0.0/24",
 		// PodSecurity is on by default; named, so the suite's proof of it cannot silently go.
-		"--enable-admission-plugins=PodSecurity",
+		// NodeRestriction, as on EKS: a node may change only its own Node, and not its taints.
+		"--enable-admission-plugins=PodSecurity,NodeRestriction",
 		"--allow-privileged=true", "--authentication-config="+authn, "--v=0"); err != nil {
 		return c, err
 	}
@@ -164,6 +173,10 @@ func (c *cluster) stop() {
 		}
 	}
 	c.procs = nil
+	if c.nodeTokens != nil {
+		c.nodeTokens.close()
+		c.nodeTokens = nil
+	}
 }
 
 func (c *cluster) waitFor(url string, auth bool, timeout time.Duration) error {

@@ -104,6 +104,8 @@ func newTwin(t *testing.T) *twin {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = gate.Close() })
+	// Its instances' tokens (the Multus unit's) authenticate as their nodes.
+	testCluster.nodeTokens.serve(t, state)
 	return &twin{state: state, env: map[string]string{
 		awstwin.NodeadmEnv:         nodeadm,
 		awstwin.ApiServerEnv:       testCluster.server,
@@ -555,6 +557,7 @@ func TestTwinIpv4MultusPreset(t *testing.T) {
 	cfg := dayTwoBase(t, "ipv4-multus", twinPreset(t, "ipv4-multus"))
 	twinRun(t, "ipv4-multus", cfg, func(tw *twin, stack *auto.Stack) {
 		step(t, "a pod without the toleration stays off the Multus node", func() { podWithoutTolerationStaysOff(t) })
+		step(t, "a Multus node may label only itself", func() { aMultusNodeMayLabelOnlyItself(t, tw) })
 		runDayTwoMatrix(t, tw, stack, "ipv4-multus", cfg)
 	})
 }

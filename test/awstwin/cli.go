@@ -85,9 +85,19 @@ func CLI(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	var toPlug *plugged
 	switch operation {
 	case "eks get-token":
+		// On an instance the caller is its node role (InstanceToken); elsewhere the deployer, whose
+		// token is the suite's.
 		token := getenv("EAN_AWS_TWIN_CALLER_TOKEN")
 		if token == "" {
 			token = getenv(TokenEnv)
+		}
+		if instance := getenv(InstanceEnv); instance != "" {
+			a, err := ReadAccount(getenv(StateEnv))
+			if err != nil || a == nil {
+				fmt.Fprintln(stderr, "the AWS twin's account:", err)
+				return 255
+			}
+			token, awsErr = a.InstanceToken(instance, c.one("cluster-name"))
 		}
 		answer = map[string]any{"kind": "ExecCredential", "apiVersion": "client.authentication.k8s.io/v1beta1", "spec": map[string]any{},
 			"status": map[string]any{"token": token}}

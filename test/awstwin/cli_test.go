@@ -70,15 +70,12 @@ func TestTheCliAnswersTheMultusUnitsCalls(t *testing.T) {
 			"--query", "NetworkInterfaces[0].MacAddress", "--output", "text"}, a.Resources[multus].str("macAddress")},
 		{[]string{"ec2", "describe-instances", "--region", "eu-central-1", "--instance-ids", inst.ID,
 			"--query", "Reservations[0].Instances[0].PrivateDnsName", "--output", "text"}, inst.Node},
-		{[]string{"eks", "get-token", "--region", "eu-central-1", "--cluster-name", "eks-ipv4-multus", "--query", "status.token", "--output", "text"}, "twin-token"},
 		{[]string{"ec2", "describe-network-interfaces", "--network-interface-ids", multus, "--query", "NetworkInterfaces[0].[AvailabilityZone, Status]", "--output", "text"},
 			"eu-central-1a\tavailable"},
 		{[]string{"ec2", "describe-instances", "--query", "Reservations[].Instances[].InstanceId", "--output", "text"}, inst.ID + "\t" + other.ID},
 		{[]string{"ec2", "describe-instances", "--instance-ids", other.ID, "--query", "Reservations[].Instances[].InstanceId", "--output", "text"}, other.ID},
 		{[]string{"ec2", "describe-instances", "--instance-ids", inst.ID, "--query",
 			"Reservations[0].Instances[0].NetworkInterfaces[?Attachment.DeviceIndex==`1`].Attachment.DeleteOnTermination", "--output", "text"}, "true"},
-		// A kubeconfig's exec: global options first.
-		{[]string{"--region", "eu-central-1", "eks", "get-token", "--cluster-name", "eks-ipv4-multus", "--output", "json", "--query", "status.token"}, `"twin-token"`},
 	} {
 		code, out, stderr := run(tc.args...)
 		if code != 0 || out != tc.want {
