@@ -1,6 +1,7 @@
 package awstwin
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -29,6 +30,7 @@ const gatePoll = 20 * time.Millisecond
 type EndpointGate struct {
 	state, upstream, deployer, address string
 
+	port     *reservedPort // held for the gate's life, so the endpoint keeps its address
 	mu       sync.Mutex
 	listener net.Listener // nil while the endpoint answers no one
 	seen     string       // the state file's size and time when last read
@@ -36,22 +38,20 @@ type EndpointGate struct {
 	wg       sync.WaitGroup
 }
 
-// StartEndpointGate takes a free local port for connections to upstream (an https URL) from
+// StartEndpointGate reserves a local port for connections to upstream (an https URL) from
 // deployer, under the account in the state file at statePath, and follows the account.
 func StartEndpointGate(statePath, upstream, deployer string) (*EndpointGate, error) {
 	u, err := url.Parse(upstream)
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("the API server %q is not a URL with a host: %v", upstream, err)
 	}
-	free, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := reservePort()
 	if err != nil {
 		return nil, err
 	}
-	g := &EndpointGate{state: statePath, upstream: u.Host, deployer: deployer, address: free.Addr().String(), stop: make(chan struct{})}
-	if err := free.Close(); err != nil {
-		return nil, err
-	}
+	g := &EndpointGate{state: statePath, upstream: u.Host, deployer: deployer, port: port, address: port.addr, stop: make(chan struct{})}
 	if err := g.refresh(); err != nil {
+		_ = port.release()
 		return nil, err
 	}
 	g.wg.Add(1)
@@ -68,10 +68,12 @@ func (g *EndpointGate) Close() error {
 	g.wg.Wait()
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	var stopped error
 	if g.listener != nil {
-		return g.listener.Close()
+		stopped = g.port.stop(g.listener)
+		g.listener = nil
 	}
-	return nil
+	return errors.Join(stopped, g.port.release())
 }
 
 func (g *EndpointGate) follow() {
@@ -83,7 +85,7 @@ func (g *EndpointGate) follow() {
 		case <-g.stop:
 			return
 		case <-ticker.C:
-			_ = g.refresh() // a port taken meanwhile shows as an endpoint that does not answer
+			_ = g.refresh() // a failed listen is tried again at the next poll
 		}
 	}
 }
@@ -102,7 +104,7 @@ func (g *EndpointGate) refresh() error {
 	open := g.open()
 	switch {
 	case open && g.listener == nil:
-		listener, err := net.Listen("tcp", g.address)
+		listener, err := g.port.listen()
 		if err != nil {
 			g.seen = "" // try again
 			return err
@@ -110,7 +112,7 @@ func (g *EndpointGate) refresh() error {
 		g.listener = listener
 		go g.serve(listener)
 	case !open && g.listener != nil:
-		err := g.listener.Close()
+		err := g.port.stop(g.listener)
 		g.listener = nil
 		return err
 	}

@@ -80,3 +80,59 @@ func TestTheEndpointGateFollowsTheClustersAccess(t *testing.T) {
 		t.Error("the endpoint still answered once its access no longer allowed the deployer")
 	}
 }
+
+// A reserved port refuses connections while the gate is closed and answers while it listens, and no
+// one else can listen on it in between, before its first listen or after one: the kernel keeps the
+// explicitly bound port through listen and shutdown.
+func TestAReservedPortStaysTheGatesWhileClosed(t *testing.T) {
+	p, err := reservePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	refuses := func(when string) {
+		t.Helper()
+		if conn, err := net.DialTimeout("tcp", p.addr, time.Second); err == nil {
+			conn.Close()
+			t.Errorf("%s: the port accepted a connection", when)
+		} else if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Errorf("%s: the connection failed otherwise than refused: %v", when, err)
+		}
+		if other, err := net.Listen("tcp", p.addr); err == nil {
+			other.Close()
+			t.Errorf("%s: another listener took the port", when)
+		}
+	}
+	answers := func(l net.Listener) {
+		t.Helper()
+		go func() {
+			if conn, err := l.Accept(); err == nil {
+				_, _ = conn.Write([]byte("open"))
+				conn.Close()
+			}
+		}()
+		conn, err := net.DialTimeout("tcp", p.addr, time.Second)
+		if err != nil {
+			t.Fatalf("the listening port: %v", err)
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if got, _ := io.ReadAll(conn); string(got) != "open" {
+			t.Errorf("the listening port answered %q", got)
+		}
+	}
+	refuses("before its first listen")
+	for round := range 2 {
+		l, err := p.listen()
+		if err != nil {
+			t.Fatalf("listen %d: %v", round, err)
+		}
+		answers(l)
+		if err := p.stop(l); err != nil {
+			t.Fatal(err)
+		}
+		refuses("after a listen and its stop")
+	}
+	if err := p.release(); err != nil {
+		t.Fatal(err)
+	}
+}
