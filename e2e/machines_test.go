@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -171,9 +172,6 @@ func (m *machines) boot(inst awstwin.Instance) *machine {
 	if len(shell) == 0 {
 		return mc
 	}
-	if os.Geteuid() != 0 {
-		return fail("its user data runs a boot unit, which its stand-in runs in a network namespace: that needs root")
-	}
 	if mc.root, err = os.MkdirTemp("", "twin-instance-"); err != nil {
 		return fail("%v", err)
 	}
@@ -203,6 +201,14 @@ func (m *machines) boot(inst awstwin.Instance) *machine {
 		return mc
 	}
 	mc.multus = true
+	if os.Geteuid() != 0 {
+		// Only a test that asks for the unit's work (assertMultusNodesReady) fails on it: the
+		// pull-request workflow's preview runs the twin without root and no unit.
+		mc.err = errors.New("the unit runs in a network namespace of the instance's, which needs root")
+		mc.exited = make(chan struct{})
+		close(mc.exited)
+		return mc
+	}
 	env, err := readEnvironmentFile(filepath.Join(mc.root, multus.EnvFilePath))
 	if err != nil {
 		return fail("the unit's environment: %v", err)
