@@ -208,8 +208,15 @@ func (c *cluster) create(path string, obj any) (int, string, error) {
 	return c.request(http.MethodPost, path, obj)
 }
 
-// request sends obj (nil for none) as JSON and returns the API server's status and body.
+// request sends obj (nil for none) as JSON with the admin token and returns the API server's status
+// and body.
 func (c *cluster) request(method, path string, obj any) (int, string, error) {
+	return c.requestAs(c.token, "application/json", method, path, obj)
+}
+
+// requestAs sends obj (nil for none), encoded as JSON, as contentType with a bearer token, and
+// returns the API server's status and body.
+func (c *cluster) requestAs(token, contentType, method, path string, obj any) (int, string, error) {
 	var body io.Reader
 	if obj != nil {
 		raw, err := json.Marshal(obj)
@@ -219,8 +226,8 @@ func (c *cluster) request(method, path string, obj any) (int, string, error) {
 		body = strings.NewReader(string(raw))
 	}
 	req, _ := http.NewRequest(method, c.server+path, body)
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", contentType)
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return 0, "", err

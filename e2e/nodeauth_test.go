@@ -3,10 +3,8 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -104,31 +102,6 @@ func (n *nodeTokens) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (n *nodeTokens) close() { n.server.Close() }
 
-// asNode sends a request to the suite's API server with a node's token, obj (nil for none) as a
-// JSON merge patch or JSON, and returns the status and body.
-func asNode(token, method, path string, obj any) (int, string, error) {
-	raw, err := json.Marshal(obj)
-	if err != nil {
-		return 0, "", err
-	}
-	req, err := http.NewRequest(method, testCluster.server+path, bytes.NewReader(raw))
-	if err != nil {
-		return 0, "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	if method == http.MethodPatch {
-		req.Header.Set("Content-Type", "application/merge-patch+json")
-	}
-	resp, err := testCluster.client.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body), nil
-}
-
 // aMultusNodeMayLabelOnlyItself: the token a Multus instance's unit gets is its node's identity, and
 // the API server lets that node set its own labels (the unit's patch), not another node's, nor its
 // own taints: the Node authorizer and NodeRestriction, as EKS runs them. This is why the unit gates
@@ -144,7 +117,7 @@ func aMultusNodeMayLabelOnlyItself(t *testing.T, tw *twin) {
 	if awsErr != nil {
 		t.Fatal(awsErr)
 	}
-	code, body, err := asNode(token, http.MethodPost, "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+	code, body, err := testCluster.requestAs(token, "application/json", http.MethodPost, "/apis/authentication.k8s.io/v1/selfsubjectreviews",
 		authenticationv1.SelfSubjectReview{TypeMeta: metav1.TypeMeta{APIVersion: "authentication.k8s.io/v1", Kind: "SelfSubjectReview"}})
 	var review authenticationv1.SelfSubjectReview
 	if err == nil {
@@ -175,7 +148,7 @@ func aMultusNodeMayLabelOnlyItself(t *testing.T, tw *twin) {
 		{"another node's label", other, labels, http.StatusForbidden, "is not allowed to modify node"},
 		{"its own taints", mc.instance.Node, map[string]any{"spec": map[string]any{"taints": []any{}}}, http.StatusForbidden, "is not allowed to modify taints"},
 	} {
-		code, body, err := asNode(token, http.MethodPatch, "/api/v1/nodes/"+tc.node, tc.patch)
+		code, body, err := testCluster.requestAs(token, "application/merge-patch+json", http.MethodPatch, "/api/v1/nodes/"+tc.node, tc.patch)
 		if err != nil || code != tc.status || !strings.Contains(body, tc.says) {
 			t.Errorf("node %s patching %s: %d %s %v, want %d %q", mc.instance.Node, tc.what, code, body, err, tc.status, tc.says)
 		}
