@@ -87,13 +87,7 @@ func buildLanguageHost(t *testing.T) string {
 // then destroys it. Both programs run from copies, which the twin's settings are written into.
 func previewAgainstBase(t *testing.T, baseDir, name, languageHost string) (string, error) {
 	ctx := context.Background()
-	tw := newTwin(t)
-	tw.env["PATH"] = languageHost + string(os.PathListSeparator) + tw.env["PATH"]
-	base, head := copyProgram(t, baseDir), copyProgram(t, "..")
-	for _, dir := range []string{base, head} {
-		writeTwinSettings(t, dir, name)
-	}
-	baseStack := localStack(t, name, base, tw.env)
+	tw, baseStack, head := baseAndHead(t, baseDir, name, languageHost)
 	stopKubelet := kubeletForTwinNodes(t, tw)
 	defer stopKubelet()
 	defer func() {
@@ -111,6 +105,19 @@ func previewAgainstBase(t *testing.T, baseDir, name, languageHost string) (strin
 		return "", fmt.Errorf("%w\n%s", err, res.StdOut)
 	}
 	return res.StdOut, nil
+}
+
+// baseAndHead is a fresh twin, the base's stack as the base's program runs it there, and this
+// checkout's program in a copy, both copies with the twin's settings written into their stack files.
+func baseAndHead(t *testing.T, baseDir, name, languageHost string) (*twin, auto.Stack, string) {
+	t.Helper()
+	tw := newTwin(t)
+	tw.env["PATH"] = languageHost + string(os.PathListSeparator) + tw.env["PATH"]
+	base, head := copyProgram(t, baseDir), copyProgram(t, "..")
+	for _, dir := range []string{base, head} {
+		writeTwinSettings(t, dir, name)
+	}
+	return tw, localStack(t, name, base, tw.env), head
 }
 
 // writeTwinSettings adds to a copy's stack file what every stack needs on the twin: the deployer's

@@ -37,15 +37,9 @@ func TestTwinUpgradeFromTheBaseBranch(t *testing.T) {
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			tw := newTwin(t)
-			tw.env["PATH"] = languageHost + string(os.PathListSeparator) + tw.env["PATH"]
-			base, head := copyProgram(t, baseDir), copyProgram(t, "..")
-			for _, dir := range []string{base, head} {
-				writeTwinSettings(t, dir, name)
-			}
+			tw, baseStack, head := baseAndHead(t, baseDir, name, languageHost)
 			stopKubelet := kubeletForTwinNodes(t, tw)
 			defer stopKubelet()
-			baseStack := localStack(t, name, base, tw.env)
 			step(t, "the base's up", func() {
 				if res, err := baseStack.Up(ctx); err != nil {
 					t.Fatalf("%v\n%s", err, res.StdOut)
