@@ -61,8 +61,9 @@ type KubernetesUser struct {
 // answers 401 for it. Other entry types are not modelled here; the deployer's token is the suite's
 // own.
 func (a *Account) Authenticate(token string) (KubernetesUser, bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(token, tokenPrefix))
-	if !strings.HasPrefix(token, tokenPrefix) || err != nil {
+	encoded, ok := strings.CutPrefix(token, tokenPrefix)
+	raw, err := base64.RawURLEncoding.DecodeString(encoded)
+	if !ok || err != nil {
 		return KubernetesUser{}, false
 	}
 	var claims nodeTokenClaims
