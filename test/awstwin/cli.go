@@ -197,7 +197,11 @@ func cliOutput(answer any, query, format string) (string, error) {
 func (a *Account) cliEC2(c cliCall, thisInstance string) (any, *plugged, *Error) {
 	switch c.operation {
 	case "describe-network-interfaces":
-		enis, err := a.describeNetworkInterfaces(c.options["network-interface-ids"], c.options["filters"])
+		filters, err := parseCLIFilters(c.options["filters"])
+		if err != nil {
+			return nil, nil, err
+		}
+		enis, err := a.describeNetworkInterfaces(c.options["network-interface-ids"], filters)
 		return map[string]any{"NetworkInterfaces": enis}, nil, err
 	case "describe-instances":
 		answer, err := a.describeInstances(c.options["instance-ids"])
@@ -239,58 +243,79 @@ func plugInterface(p plugged) error {
 	return nil
 }
 
-// describeNetworkInterfaces lists the interfaces named (all without names) that pass every filter.
-func (a *Account) describeNetworkInterfaces(ids, filters []string) ([]map[string]any, *Error) {
+// describeNetworkInterfaces lists the interfaces named (all without names) that pass every filter:
+// the account's network interfaces and the primary interface of each instance (EC2 lists those too,
+// attached at device index 0 and with the instance's tags, none here).
+func (a *Account) describeNetworkInterfaces(ids []string, filters []ec2Filter) ([]map[string]any, *Error) {
+	var all []map[string]any
+	for _, eni := range a.live(typeNetworkInterface, nil) {
+		all = append(all, a.describeNetworkInterface(eni))
+	}
+	for _, id := range slices.Sorted(maps.Keys(a.Instances)) {
+		inst := a.Instances[id]
+		all = append(all, map[string]any{"NetworkInterfaceId": inst.PrimaryEni, "SubnetId": inst.SubnetID, "AvailabilityZone": inst.Zone,
+			"TagSet": []map[string]any{}, "Status": "in-use", "Attachment": map[string]any{"InstanceId": inst.ID, "DeviceIndex": 0,
+				"NetworkCardIndex": 0, "Status": "attached", "DeleteOnTermination": true}})
+	}
 	for _, id := range ids {
-		if _, err := a.get(id, typeNetworkInterface); err != nil {
-			return nil, err
+		if !slices.ContainsFunc(all, func(d map[string]any) bool { return d["NetworkInterfaceId"] == id }) {
+			return nil, notFound(typeNetworkInterface, id)
 		}
 	}
-	type filter struct {
-		name   string
-		values []string
+	for _, f := range filters {
+		if !strings.HasPrefix(f.name, "tag:") && !slices.Contains([]string{"status", "attachment.instance-id", "availability-zone", "subnet-id", "network-interface-id"}, f.name) {
+			return nil, awsErr("InvalidParameterValue", "The filter '%s' is invalid", f.name)
+		}
 	}
-	var parsed []filter
+	out := []map[string]any{}
+	for _, d := range all {
+		if len(ids) > 0 && !slices.Contains(ids, d["NetworkInterfaceId"].(string)) {
+			continue
+		}
+		matches := true
+		for _, f := range filters {
+			value := ""
+			switch {
+			case strings.HasPrefix(f.name, "tag:"):
+				for _, tag := range d["TagSet"].([]map[string]any) {
+					if tag["Key"] == strings.TrimPrefix(f.name, "tag:") {
+						value, _ = tag["Value"].(string)
+					}
+				}
+			case f.name == "attachment.instance-id":
+				if attachment, ok := d["Attachment"].(map[string]any); ok {
+					value, _ = attachment["InstanceId"].(string)
+				}
+			default:
+				value, _ = d[map[string]string{"status": "Status", "availability-zone": "AvailabilityZone",
+					"subnet-id": "SubnetId", "network-interface-id": "NetworkInterfaceId"}[f.name]].(string)
+			}
+			matches = matches && value != "" && slices.Contains(f.values, value)
+		}
+		if matches {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// ec2Filter is one of a Describe call's filters: a name and the values any of which it matches.
+type ec2Filter struct {
+	name   string
+	values []string
+}
+
+// parseCLIFilters reads the aws CLI's --filters shorthand, Name=<name>,Values=<v1>,<v2>.
+func parseCLIFilters(filters []string) ([]ec2Filter, *Error) {
+	var parsed []ec2Filter
 	for _, f := range filters {
 		name, values, ok := strings.Cut(strings.TrimPrefix(f, "Name="), ",Values=")
 		if !ok {
 			return nil, awsErr("InvalidParameterValue", "Error parsing parameter '--filters': %s", f)
 		}
-		if !strings.HasPrefix(name, "tag:") && !slices.Contains([]string{"status", "attachment.instance-id", "availability-zone", "subnet-id", "network-interface-id"}, name) {
-			return nil, awsErr("InvalidParameterValue", "The filter '%s' is invalid", name)
-		}
-		parsed = append(parsed, filter{name, strings.Split(values, ",")})
+		parsed = append(parsed, ec2Filter{name, strings.Split(values, ",")})
 	}
-	out := []map[string]any{}
-	for _, eni := range a.live(typeNetworkInterface, nil) {
-		if len(ids) > 0 && !slices.Contains(ids, eni.ID) {
-			continue
-		}
-		described := a.describeNetworkInterface(eni)
-		matches := true
-		for _, f := range parsed {
-			var value string
-			switch {
-			case strings.HasPrefix(f.name, "tag:"):
-				value = strOf(object(eni.Inputs["tags"]), strings.TrimPrefix(f.name, "tag:"))
-			case f.name == "status":
-				value = described["Status"].(string)
-			case f.name == "attachment.instance-id":
-				value, _ = eni.Outputs["attachedTo"].(string)
-			case f.name == "availability-zone":
-				value = described["AvailabilityZone"].(string)
-			case f.name == "subnet-id":
-				value = eni.str("subnetId")
-			case f.name == "network-interface-id":
-				value = eni.ID
-			}
-			matches = matches && value != "" && slices.Contains(f.values, value)
-		}
-		if matches {
-			out = append(out, described)
-		}
-	}
-	return out, nil
+	return parsed, nil
 }
 
 func (a *Account) describeNetworkInterface(eni *Record) map[string]any {

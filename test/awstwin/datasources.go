@@ -30,6 +30,8 @@ var dataSources = map[string]dataSource{
 	"aws:ec2/getInstanceType:getInstanceType":             instanceType,
 	"aws:ec2/getVpc:getVpc":                               describeVpc,
 	"aws:ec2/getSubnet:getSubnet":                         describeSubnet,
+	"aws:ec2/getNetworkInterfaces:getNetworkInterfaces":   listNetworkInterfaces,
+	"aws:ec2/getNetworkInterface:getNetworkInterface":     networkInterface,
 	"aws:ssm/getParameter:getParameter":                   ssmParameter,
 }
 
@@ -226,6 +228,69 @@ func describeSubnet(a *Account, args map[string]any) (map[string]any, *Error) {
 	}
 	return map[string]any{"id": id, "vpcId": r.str("vpcId"), "availabilityZone": r.str("availabilityZone"),
 		"cidrBlock": r.str("cidrBlock"), "state": "available"}, nil
+}
+
+// listNetworkInterfaces is DescribeNetworkInterfaces as pulumi-aws's getNetworkInterfaces calls it:
+// its tags become tag:<key> filters beside its own, and the answer is the ids of every match, none
+// an empty list rather than an error (terraform-provider-aws
+// internal/service/ec2/vpc_network_interfaces_data_source.go).
+func listNetworkInterfaces(a *Account, args map[string]any) (map[string]any, *Error) {
+	filters := dataSourceFilters(args)
+	found, err := a.describeNetworkInterfaces(nil, filters)
+	if err != nil {
+		return nil, err
+	}
+	ids := []any{}
+	for _, d := range found {
+		ids = append(ids, d["NetworkInterfaceId"])
+	}
+	return map[string]any{"id": a.Region, "ids": ids}, nil
+}
+
+// networkInterface is DescribeNetworkInterfaces for the one id pulumi-aws's getNetworkInterface
+// names: its attachment and tags, as EC2 describes them; an unknown id is EC2's NotFound.
+func networkInterface(a *Account, args map[string]any) (map[string]any, *Error) {
+	id, _ := args["id"].(string)
+	if id == "" || len(anyList(args["filters"])) > 0 {
+		return nil, awsErr("NotSimulated", "the AWS twin describes one network interface by its id only")
+	}
+	found, err := a.describeNetworkInterfaces([]string{id}, nil)
+	if err != nil {
+		return nil, err
+	}
+	d := found[0]
+	tags := map[string]any{}
+	for _, tag := range d["TagSet"].([]map[string]any) {
+		tags[tag["Key"].(string)] = tag["Value"]
+	}
+	attachments := []any{}
+	if attachment, ok := d["Attachment"].(map[string]any); ok {
+		attachments = append(attachments, map[string]any{"instanceId": attachment["InstanceId"], "deviceIndex": attachment["DeviceIndex"],
+			"networkCardIndex": 0, "instanceOwnerId": AccountID})
+	}
+	return map[string]any{"id": id, "attachments": attachments, "tags": tags, "subnetId": d["SubnetId"],
+		"availabilityZone": d["AvailabilityZone"], "macAddress": d["MacAddress"], "description": d["Description"]}, nil
+}
+
+// dataSourceFilters are a data source's filter blocks and its tags, as tag:<key> filters.
+func dataSourceFilters(args map[string]any) []ec2Filter {
+	var filters []ec2Filter
+	tags, _ := args["tags"].(map[string]any)
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		v, _ := tags[k].(string)
+		filters = append(filters, ec2Filter{"tag:" + k, []string{v}})
+	}
+	for _, f := range anyList(args["filters"]) {
+		f, _ := f.(map[string]any)
+		name, _ := f["name"].(string)
+		var values []string
+		for _, v := range anyList(f["values"]) {
+			s, _ := v.(string)
+			values = append(values, s)
+		}
+		filters = append(filters, ec2Filter{name, values})
+	}
+	return filters
 }
 
 // instanceType is DescribeInstanceTypes for one type; EC2 refuses a type it does not have.

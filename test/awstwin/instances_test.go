@@ -261,3 +261,63 @@ func TestTheInvariantsSeeADeviceIndexHeldTwice(t *testing.T) {
 		t.Errorf("violations %v, want those before and the one of device index 1", after)
 	}
 }
+
+// pulumi-aws's getNetworkInterfaces and getNetworkInterface, as the program reads a fixed instance's
+// interfaces and a cluster's Multus ENIs: an instance's primary interface is listed at index 0, tags
+// and filters narrow the list, nothing found is an empty list, and EC2's refusals stand.
+func TestTheNetworkInterfaceDataSources(t *testing.T) {
+	n, instances := nodesOf(t, "ipv4", "t3.medium", "", 2, 0)
+	a, first := n.a, instances[0]
+	multus := mustCreate(t, a, typeNetworkInterface, map[string]any{"subnetId": n.subnet,
+		"tags": map[string]any{"multus": "true", "cluster": "chapter", "multus-network": "ipvlan-private-a", "multus-attachment": "instances"}})
+	free := mustCreate(t, a, typeNetworkInterface, map[string]any{"subnetId": n.subnet, "tags": map[string]any{"multus": "true", "cluster": "other"}})
+	if _, err := a.AttachNetworkInterface(multus, first.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	list := func(args map[string]any) ([]any, *Error) {
+		out, err := a.Answer("aws:ec2/getNetworkInterfaces:getNetworkInterfaces", args)
+		if err != nil {
+			return nil, err
+		}
+		return out["ids"].([]any), nil
+	}
+	filter := func(name string, values ...any) map[string]any { return map[string]any{"name": name, "values": values} }
+	for _, tc := range []struct {
+		name string
+		args map[string]any
+		want []any
+	}{
+		{"an instance's interfaces", map[string]any{"filters": []any{filter("attachment.instance-id", first.ID)}}, []any{multus, first.PrimaryEni}},
+		{"a cluster's Multus ENIs", map[string]any{"filters": []any{filter("tag:cluster", "chapter"), filter("tag:multus", "true")}}, []any{multus}},
+		{"the same through tags", map[string]any{"tags": map[string]any{"cluster": "other"}}, []any{free}},
+		{"either of two values", map[string]any{"filters": []any{filter("tag:cluster", "chapter", "other")}}, []any{multus, free}},
+		{"nothing found", map[string]any{"filters": []any{filter("tag:cluster", "none")}}, []any{}},
+	} {
+		got, err := list(tc.args)
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, %v; want %v", tc.name, got, err, tc.want)
+		}
+	}
+	_, err := list(map[string]any{"filters": []any{filter("instance-id", first.ID)}})
+	wantCode(t, err, "InvalidParameterValue", "The filter 'instance-id' is invalid")
+
+	describe := func(id string) (map[string]any, *Error) {
+		return a.Answer("aws:ec2/getNetworkInterface:getNetworkInterface", map[string]any{"id": id})
+	}
+	got, err := describe(multus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attachment := got["attachments"].([]any)[0].(map[string]any)
+	if attachment["instanceId"] != first.ID || attachment["deviceIndex"] != 2 || got["tags"].(map[string]any)["multus-attachment"] != "instances" {
+		t.Errorf("the Multus ENI is described as %v", got)
+	}
+	if got, err := describe(first.PrimaryEni); err != nil || got["attachments"].([]any)[0].(map[string]any)["deviceIndex"] != 0 {
+		t.Errorf("the primary interface is described as %v, %v", got, err)
+	}
+	if got, err := describe(free); err != nil || len(got["attachments"].([]any)) != 0 {
+		t.Errorf("a free ENI is described as %v, %v", got, err)
+	}
+	_, err = describe("eni-0nothere")
+	wantCode(t, err, "InvalidNetworkInterfaceID.NotFound", "The networkInterface ID 'eni-0nothere' does not exist")
+}
