@@ -90,9 +90,10 @@ func multusEni(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multus.Netw
 		Description:     pulumi.String("Multus " + n.Name),
 		// The chapter's tags: the VPC CNI leaves no_manage ENIs alone, and the node's attach script
 		// finds its ENI by cluster, multus and Zone, and by multus-network, ours: while the ENI moves
-		// to another subnet, the zone has two, and each node takes its own network's.
+		// to another subnet, the zone has two, and each node takes its own network's. The attachment
+		// tag tells a later run who holds the ENI (multus.CheckAttachmentChange).
 		Tags: nameTags(eniName, a.Tags, map[string]string{
-			"multus": "true", "Zone": n.AvailabilityZone, "multus-network": n.Name,
+			"multus": "true", "Zone": n.AvailabilityZone, "multus-network": n.Name, multus.AttachmentTag: string(a.Attachment),
 			"node.k8s.amazonaws.com/no_manage": "true", "cluster": a.Cluster.EksName(),
 		}),
 	}

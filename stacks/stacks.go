@@ -147,6 +147,15 @@ func newBase(ctx *pulumi.Context, cfg *config.Config, bp *blueprint.Blueprint) (
 	networks := network.Multus
 	var deviceIndexes []int
 	if cfg.Multus.Enabled {
+		if running != nil {
+			enis, err := runningMultusEnis(ctx, cfg.Cluster.EksName(ctx.Stack()), provider)
+			if err != nil {
+				return nil, err
+			}
+			if err := bp.CheckRunningMultus(networks, enis); err != nil {
+				return nil, err
+			}
+		}
 		if cfg.Multus.Attachment == multus.AttachInstances {
 			if deviceIndexes, err = multusDeviceIndexes(ctx, cfg, networks, provider); err != nil {
 				return nil, err
@@ -193,6 +202,30 @@ func multusDeviceIndexes(ctx *pulumi.Context, cfg *config.Config, networks []mul
 		indexes[i] = multus.InstanceDeviceIndex(attached)
 	}
 	return indexes, nil
+}
+
+// runningMultusEnis are the cluster's Multus ENIs as EC2 describes them now (tagged multus=true and
+// with the cluster's name, as multusEni tags them), in id order.
+func runningMultusEnis(ctx *pulumi.Context, cluster string, provider pulumi.ProviderResource) ([]multus.RunningEni, error) {
+	found, err := ec2.GetNetworkInterfaces(ctx, &ec2.GetNetworkInterfacesArgs{
+		Filters: []ec2.GetNetworkInterfacesFilter{{Name: "tag:cluster", Values: []string{cluster}}, {Name: "tag:multus", Values: []string{"true"}}},
+	}, pulumi.Provider(provider))
+	if err != nil {
+		return nil, fmt.Errorf("listing the Multus network interfaces of the EKS cluster %s: %w", cluster, err)
+	}
+	var enis []multus.RunningEni
+	for _, id := range slices.Sorted(slices.Values(found.Ids)) {
+		eni, err := ec2.LookupNetworkInterface(ctx, &ec2.LookupNetworkInterfaceArgs{Id: pulumi.StringRef(id)}, pulumi.Provider(provider))
+		if err != nil {
+			return nil, fmt.Errorf("describing the Multus network interface %s of the EKS cluster %s: %w", id, cluster, err)
+		}
+		running := multus.RunningEni{ID: id, Network: eni.Tags["multus-network"], Attachment: multus.Attachment(eni.Tags[multus.AttachmentTag])}
+		for _, a := range eni.Attachments {
+			running.Instance = a.InstanceId
+		}
+		enis = append(enis, running)
+	}
+	return enis, nil
 }
 
 // runningCluster is what EKS and EC2 report now of the cluster named name and the VPC it runs in, or

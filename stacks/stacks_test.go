@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -185,12 +187,37 @@ func runningAsPlanned(t *testing.T, p *plan.Plan, version string) plan.RunningCl
 			zone, _ := r.Inputs["availabilityZone"].(string)
 			cidr, _ := r.Inputs["cidrBlock"].(string)
 			running.Subnets = append(running.Subnets, plan.RunningSubnet{AvailabilityZone: zone, Ipv4Cidr: cidr})
+		case "aws:ec2/networkInterface:NetworkInterface":
+			if tags, _ := r.Inputs["tags"].(map[string]any); tags["multus"] == "true" {
+				running.MultusEnis = append(running.MultusEnis, runningMultusEni(p, r, tags))
+			}
 		}
 	}
 	if running.Name == "" || running.VpcCidr == "" || len(running.Subnets) == 0 {
 		t.Fatalf("the plan holds no cluster, VPC or subnets: %+v", running)
 	}
 	return running
+}
+
+// runningMultusEni is a planned Multus ENI as EC2 would describe it once deployed: attached to the
+// instance its attachment names, or else to a node of the zone's Multus node group (whose boot unit
+// attaches it).
+func runningMultusEni(p *plan.Plan, eni plan.Resource, tags map[string]any) plan.RunningMultusEni {
+	network, _ := tags["multus-network"].(string)
+	attachment, _ := tags["multus-attachment"].(string)
+	running := plan.RunningMultusEni{ID: "eni-0" + hex16(eni.Name), Network: network, Attachment: attachment}
+	if a, err := p.Get("aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment", eni.Name); err == nil {
+		running.Instance, _ = a.Inputs["instanceId"].(string)
+	} else if zone, _ := tags["Zone"].(string); zone != "" {
+		running.Instance = "i-0" + hex16("a node of the Multus node group of "+zone)
+	}
+	return running
+}
+
+// hex16 is 16 hex digits derived from s, for a mocked id.
+func hex16(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:8])
 }
 
 // mustGet is the plan's resource of a type and name.

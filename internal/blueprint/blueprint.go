@@ -298,3 +298,12 @@ func (b *Blueprint) CheckRunningCluster(stack string, running clusterspec.Runnin
 	}
 	return errors.Join(errs...)
 }
+
+// CheckRunningMultus checks, at preview, that one pulumi up can move the Multus networks the cluster
+// runs (its ENIs as EC2 describes them) to the configured attachment (multus.CheckAttachmentChange).
+func (b *Blueprint) CheckRunningMultus(networks []multus.Network, running []multus.RunningEni) error {
+	if fe := multus.CheckAttachmentChange(b.cfg.Multus.Attachment, networks, b.cfg.Multus.InstanceIds, running); fe != nil {
+		return config.FieldErrors(field.ErrorList{fe})
+	}
+	return nil
+}

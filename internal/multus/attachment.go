@@ -80,3 +80,53 @@ func InstanceDeviceIndex(attached []AttachedInterface) int {
 	}
 	return i
 }
+
+// AttachmentTag is the tag on each Multus ENI that says how it reaches its node (an Attachment), so
+// a later run can tell, from EC2 alone, who holds a running ENI.
+const AttachmentTag = "multus-attachment"
+
+// RunningEni is a Multus ENI of the cluster as EC2 describes it now.
+type RunningEni struct {
+	ID string
+	// Network is its multus-network tag: the Network's name.
+	Network string
+	// Attachment is its AttachmentTag; empty for an ENI made before the tag was.
+	Attachment Attachment
+	// Instance is the instance it is attached to, empty when it is free.
+	Instance string
+}
+
+// CheckAttachmentChange refuses a change of attachment that an update cannot carry out for a network
+// whose ENI is attached now. EC2 attaches an interface to one instance at a time, and pulumi up
+// deletes what leaves the program (a node group, an attachment) only after it has made everything
+// else: so a new attachment to a fixed instance meets the ENI still held by the node group's node
+// (InvalidNetworkInterface.InUse), and a new node group boots while the fixed instance holds the ENI
+// until the end of the update, with the network's pods and checks still placed on that instance. A
+// network whose ENI changes (another subnet tier, another zone) has a new ENI, attached while the old
+// one serves, so it is not refused; nor is a free ENI, or one whose tag does not say how it is held.
+// networks and instanceIds are the configured ones (instanceIds[i] for networks[i] with
+// AttachInstances); running are the cluster's Multus ENIs.
+func CheckAttachmentChange(mode Attachment, networks []Network, instanceIds []string, running []RunningEni) *field.Error {
+	for i, n := range networks {
+		for _, eni := range running {
+			if eni.Network != n.Name || eni.Instance == "" || eni.Attachment == "" || eni.Attachment == mode {
+				continue
+			}
+			way := fmt.Sprintf("to make the change on a running stack, change %s in the same update: the network then gets a new ENI, attached while the old one still serves, and the old one goes at the end of the update", KeySubnetTier)
+			switch mode {
+			case AttachInstances:
+				if eni.Instance == instanceIds[i] {
+					continue
+				}
+				return field.Invalid(field.NewPath(KeyAttachment), string(mode), fmt.Sprintf(
+					"the Multus ENI %s of %s is attached to %s by its node group, and pulumi up would attach it to %s before deleting that node group, which EC2 refuses while the ENI is in use (InvalidNetworkInterface.InUse); %s",
+					eni.ID, n.Name, eni.Instance, instanceIds[i], way))
+			case AttachNodeGroup:
+				return field.Invalid(field.NewPath(KeyAttachment), string(mode), fmt.Sprintf(
+					"the Multus ENI %s of %s is attached to the fixed instance %s (%s %s), and pulumi up would detach it only at the end of the update, after the new node group has booted without it and the network's pods and checks were placed on %s; %s",
+					eni.ID, n.Name, eni.Instance, KeyAttachment, eni.Attachment, eni.Instance, way))
+			}
+		}
+	}
+	return nil
+}

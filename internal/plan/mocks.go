@@ -245,18 +245,39 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		// interface at device index 0 and the VPC CNI's second ENI at 1, which it attaches once a pod
 		// takes an address (WARM_ENI_TARGET 1, amazon-vpc-cni-k8s docs/eni-and-ip-target.md), and
 		// no Multus ENI yet.
-		instance := ""
+		filters := map[string]string{}
 		for _, f := range args.Args["filters"].ArrayValue() {
-			if f.ObjectValue()["name"].StringValue() == "attachment.instance-id" {
-				instance = f.ObjectValue()["values"].ArrayValue()[0].StringValue()
+			filters[f.ObjectValue()["name"].StringValue()] = f.ObjectValue()["values"].ArrayValue()[0].StringValue()
+		}
+		if instance := filters["attachment.instance-id"]; instance != "" && len(filters) == 1 {
+			return resource.NewPropertyMapFromMap(map[string]any{"id": m.region, "ids": []any{mockInstanceEni(instance, 0), mockInstanceEni(instance, 1)}}), nil
+		}
+		if cluster := filters["tag:cluster"]; cluster != "" && filters["tag:multus"] == "true" && len(filters) == 2 {
+			// A running cluster's Multus ENIs (RunningCluster.MultusEnis).
+			ids := []any{}
+			if c, err := m.runningCluster(cluster); err == nil {
+				for _, e := range c.MultusEnis {
+					ids = append(ids, e.ID)
+				}
 			}
+			return resource.NewPropertyMapFromMap(map[string]any{"id": m.region, "ids": ids}), nil
 		}
-		if instance == "" {
-			return nil, fmt.Errorf("the offline plan answers getNetworkInterfaces only for an attachment.instance-id filter")
-		}
-		return resource.NewPropertyMapFromMap(map[string]any{"id": m.region, "ids": []any{mockInstanceEni(instance, 0), mockInstanceEni(instance, 1)}}), nil
+		return nil, fmt.Errorf("the offline plan answers getNetworkInterfaces only for an attachment.instance-id filter, or tag:cluster with tag:multus=true; asked %v", filters)
 	case "aws:ec2/getNetworkInterface:getNetworkInterface":
 		id := args.Args["id"].StringValue()
+		for _, c := range m.running {
+			for _, e := range c.MultusEnis {
+				if e.ID != id {
+					continue
+				}
+				var attachments []any
+				if e.Instance != "" {
+					attachments = append(attachments, map[string]any{"deviceIndex": 1, "instanceId": e.Instance, "attachmentId": "eni-attach-" + mockHex(id, 17)})
+				}
+				return resource.NewPropertyMapFromMap(map[string]any{"id": id, "attachments": attachments,
+					"tags": map[string]any{"cluster": c.Name, "multus": "true", "multus-network": e.Network, "multus-attachment": e.Attachment}}), nil
+			}
+		}
 		instance, index, ok := parseMockInstanceEni(id)
 		if !ok {
 			return nil, fmt.Errorf("InvalidNetworkInterfaceID.NotFound: The networkInterface ID '%s' does not exist", id)

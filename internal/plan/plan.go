@@ -103,6 +103,14 @@ type RunningCluster struct {
 	OtherStack string
 	// DescribeDenied: the deployer may list it but not describe it (EKS's AccessDeniedException).
 	DescribeDenied bool
+	// MultusEnis are its Multus ENIs, as EC2 describes them.
+	MultusEnis []RunningMultusEni
+}
+
+// RunningMultusEni is a Multus ENI of a running cluster: its network (multus-network tag), its
+// multus-attachment tag, and the instance it is attached to, if any.
+type RunningMultusEni struct {
+	ID, Network, Attachment, Instance string
 }
 
 // RunningSubnet is a subnet a running cluster was given.
