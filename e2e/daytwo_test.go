@@ -4,7 +4,9 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"eks-advanced-networking/internal/config"
 	"eks-advanced-networking/internal/daytwo"
+	"eks-advanced-networking/internal/multus"
 	"eks-advanced-networking/stacks"
 	"eks-advanced-networking/test/awstwin"
 )
@@ -53,8 +56,13 @@ func runDayTwoMatrix(t *testing.T, tw *twin, stack *auto.Stack, preset string, b
 		t.Fatal(err)
 	}
 	cfg := base
+	var fixed []string // the fixed instances the stack's Multus ENIs are attached to now
 	for _, s := range m.For(preset) {
 		step(t, "day 2: "+s.Change, func() {
+			s, err := s.WithInstances(func(zone string) (string, error) { return clusterNodeIn(t, tw, zone) })
+			if err != nil {
+				t.Fatal(err)
+			}
 			if s.Refused != "" {
 				refusedAtPreview(t, tw, stack, preset, s, s.Apply(cfg, config.Project))
 				*stack = newStack(t, preset, stacks.Run(cfg), tw.env)
@@ -85,6 +93,24 @@ func runDayTwoMatrix(t *testing.T, tw *twin, stack *auto.Stack, preset string, b
 			if refused := tw.account(t).EvictionsRefused - refusedBefore; refused > 0 {
 				t.Logf("%s: PodDisruptionBudgets refused %d evictions, which the drains waited out", s.Change, refused)
 			}
+			// What docs/multus.md asks of the user of fixed instances: label each instance's node with
+			// the network its ENI carries, and take the labels off when Multus leaves it. (The docs say
+			// to label before the up, so that multus-pod's rollout does not wait; the twin's stacks skip
+			// that wait, so here the label follows the attachment the up made.)
+			decoded, err := config.Decode(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range fixed {
+				labelFixedInstance(t, tw, id, "")
+			}
+			fixed = nil
+			if decoded.Multus.Enabled && decoded.Multus.Attachment == multus.AttachInstances {
+				fixed = decoded.Multus.InstanceIds
+				for _, id := range fixed {
+					labelFixedInstance(t, tw, id, fixedInstanceNetwork(t, tw, id))
+				}
+			}
 			assertMultusNodesReady(t, tw)
 			assertPodsBound(t)
 			assertOnlyTheGroupsNodes(t, tw)
@@ -102,6 +128,75 @@ func runDayTwoMatrix(t *testing.T, tw *twin, stack *auto.Stack, preset string, b
 	}
 	if refusals := tw.account(t).Refusals; len(refusals) != 0 {
 		t.Errorf("the day-2 changes were refused: %+v", refusals)
+	}
+}
+
+// clusterNodeIn is the instance of a node of the cluster's own node group (not a Multus group, which
+// carries the Multus taint) in zone: the matrix's fixed instance there.
+func clusterNodeIn(t *testing.T, tw *twin, zone string) (string, error) {
+	t.Helper()
+	a := tw.account(t)
+	for _, id := range slices.Sorted(maps.Keys(a.Instances)) {
+		inst := a.Instances[id]
+		if group := a.Resources[inst.NodeGroup]; inst.Zone == zone && group != nil && group.Inputs["taints"] == nil {
+			return id, nil
+		}
+	}
+	return "", fmt.Errorf("the cluster's own node group has no node in %s", zone)
+}
+
+// fixedInstanceNetwork is the network (multus-network tag) of the Multus ENI attached to a fixed
+// instance, which the up attached.
+func fixedInstanceNetwork(t *testing.T, tw *twin, instance string) string {
+	t.Helper()
+	a := tw.account(t)
+	for _, eni := range a.Resources {
+		tags, _ := eni.Inputs["tags"].(map[string]any)
+		if eni.Type == "aws:ec2/networkInterface:NetworkInterface" && eni.Outputs["attachedTo"] == instance && tags["multus"] == "true" {
+			network, _ := tags["multus-network"].(string)
+			t.Logf("the fixed instance %s holds %s (%v) at device index %v", instance, eni.ID, network, eni.Outputs["deviceIndex"])
+			return network
+		}
+	}
+	t.Errorf("the fixed instance %s holds no Multus ENI after the up", instance)
+	return ""
+}
+
+// labelFixedInstance labels the node of a fixed instance as a Multus node of network, as the user
+// does (docs/multus.md), or with network "" takes those labels off.
+func labelFixedInstance(t *testing.T, tw *twin, instance, network string) {
+	t.Helper()
+	inst := tw.account(t).Instances[instance]
+	if inst == nil {
+		t.Errorf("the fixed instance %s is gone", instance)
+		return
+	}
+	labels := map[string]any{multus.NodeLabel: nil, multus.NetworkLabel: nil}
+	if network != "" {
+		labels = map[string]any{multus.NodeLabel: "true", multus.NetworkLabel: network}
+	}
+	patch := map[string]any{"metadata": map[string]any{"labels": labels}}
+	if code, body, err := testCluster.requestAs(testCluster.token, "application/merge-patch+json", http.MethodPatch, "/api/v1/nodes/"+inst.Node, patch); err != nil || code != http.StatusOK {
+		t.Errorf("labelling %s's node %s: %d %v\n%s", instance, inst.Node, code, err, body)
+		return
+	}
+	if network != "" {
+		return
+	}
+	// Unlabelled, the node no longer fits the Multus DaemonSet's affinity, and the DaemonSet
+	// controller deletes its pod there (kubernetes pkg/controller/daemon, podsShouldBeOnNode).
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		left := false
+		for _, p := range listPods(t).Items {
+			left = left || p.Spec.NodeName == inst.Node && strings.HasPrefix(p.Metadata.Name, "kube-multus-ds-")
+		}
+		if !left {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the Multus daemon still runs on %s 60 s after its labels came off", inst.Node)
+			return
+		}
 	}
 }
 

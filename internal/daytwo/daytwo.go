@@ -37,6 +37,11 @@ type Step struct {
 	Change string `json:"change"`
 	// Set are the project's keys, without the namespace, set over the previous step's configuration.
 	Set map[string]string `json:"set,omitempty"`
+	// FixedInstances sets multusInstanceIds to an instance the stack already runs in each of these
+	// zones, in order: a node of the cluster's own node group, which the suite reads from the account
+	// and the offline preview names (WithInstances). EC2 lets an ENI be attached to any instance of
+	// its zone, and these are the only instances a stack of this program has.
+	FixedInstances []string `json:"fixedInstances,omitempty"`
 	// AmiRelease: AWS publishes the next EKS AMI release between two runs; the configuration stays.
 	AmiRelease bool `json:"amiRelease,omitempty"`
 	// Expect is what the next pulumi up does.
@@ -108,6 +113,8 @@ func (s Step) check() error {
 		return fmt.Errorf("a step either sets keys or publishes an AMI release")
 	case s.Refused != "" && !s.Expect.empty():
 		return fmt.Errorf("a refused step changes nothing; its expect stays empty")
+	case len(s.FixedInstances) > 0 && s.Set[instanceIdsKey] != "":
+		return fmt.Errorf("a step with fixedInstances leaves %s to them", instanceIdsKey)
 	}
 	for _, op := range operations {
 		for _, entry := range s.Expect.entries(op) {
@@ -118,6 +125,32 @@ func (s Step) check() error {
 		}
 	}
 	return nil
+}
+
+// instanceIdsKey is the key FixedInstances sets.
+const instanceIdsKey = "multusInstanceIds"
+
+// WithInstances is the step with multusInstanceIds set to instanceIn's instance in each zone of its
+// FixedInstances, in order; a step without them is returned as it is.
+func (s Step) WithInstances(instanceIn func(zone string) (string, error)) (Step, error) {
+	if len(s.FixedInstances) == 0 {
+		return s, nil
+	}
+	ids := make([]string, len(s.FixedInstances))
+	for i, zone := range s.FixedInstances {
+		id, err := instanceIn(zone)
+		if err != nil {
+			return s, fmt.Errorf("%s: the instance in %s: %w", s.Change, zone, err)
+		}
+		ids[i] = id
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return s, err
+	}
+	s.Set = maps.Clone(s.Set)
+	s.Set[instanceIdsKey] = string(list)
+	return s, nil
 }
 
 // Presets are the presets the matrix changes, in the order they first appear.

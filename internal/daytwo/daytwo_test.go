@@ -2,6 +2,7 @@ package daytwo
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,6 +89,7 @@ func TestLoadRefusesAMalformedMatrix(t *testing.T) {
 		{"neither keys nor a release", `{"steps":[{"preset":"p","change":"c","expect":{}}]}`, "either sets keys or publishes"},
 		{"both", `{"steps":[{"preset":"p","change":"c","set":{"k":"v"},"amiRelease":true,"expect":{}}]}`, "either sets keys or publishes"},
 		{"refused yet changing", `{"steps":[{"preset":"p","change":"c","set":{"k":"v"},"refused":"no","expect":{"create":["a:b:C"]}}]}`, "a refused step changes nothing"},
+		{"instances twice", `{"steps":[{"preset":"p","change":"c","set":{"multusInstanceIds":"[]"},"fixedInstances":["z"],"expect":{}}]}`, "leaves multusInstanceIds to them"},
 		{"not a type", `{"steps":[{"preset":"p","change":"c","set":{"k":"v"},"expect":{"create":["Job"]}}]}`, `"Job" is neither`},
 	} {
 		path := filepath.Join(t.TempDir(), "matrix.json")
@@ -115,6 +117,25 @@ func TestARefusedStepIsNotKept(t *testing.T) {
 	}
 }
 
+// A step's fixed instances become multusInstanceIds, in the order of their zones, and the matrix's
+// own step is left as it was.
+func TestFixedInstancesAreTheRunningOnes(t *testing.T) {
+	s := Step{Change: "c", Set: map[string]string{"multusAttachment": "instances"}, FixedInstances: []string{"z-b", "z-a"}}
+	got, err := s.WithInstances(func(zone string) (string, error) { return "i-in-" + zone, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := got.Apply(map[string]string{}, "p"); cfg["p:multusInstanceIds"] != `["i-in-z-b","i-in-z-a"]` || cfg["p:multusAttachment"] != "instances" {
+		t.Errorf("the step sets %v", cfg)
+	}
+	if _, set := s.Set[instanceIdsKey]; set {
+		t.Errorf("the matrix's step was changed: %v", s.Set)
+	}
+	if _, err := s.WithInstances(func(zone string) (string, error) { return "", fmt.Errorf("no node in %s", zone) }); err == nil || !strings.Contains(err.Error(), "no node in z-b") {
+		t.Errorf("a zone without an instance gave %v", err)
+	}
+}
+
 func TestApplyBuildsOnThePreviousStep(t *testing.T) {
 	base := map[string]string{"p:a": "1", "p:b": "2"}
 	got := Step{Set: map[string]string{"b": "3", "c": "4"}}.Apply(base, "p")
@@ -134,6 +155,9 @@ func TestEveryKeyIsChangedOrExplained(t *testing.T) {
 	for _, s := range m.Steps {
 		for k := range s.Set {
 			changed[k] = true
+		}
+		if len(s.FixedInstances) > 0 {
+			changed[instanceIdsKey] = true
 		}
 	}
 	var keys []string
