@@ -115,9 +115,8 @@ func CheckAttachmentChange(mode Attachment, networks []Network, instanceIds []st
 			way := fmt.Sprintf("to make the change on a running stack, change %s in the same update: the network then gets a new ENI, attached while the old one still serves, and the old one goes at the end of the update", KeySubnetTier)
 			switch mode {
 			case AttachInstances:
-				if eni.Instance == instanceIds[i] {
-					continue
-				}
+				// Even when the instance named is the node holding it: the attachment would meet the
+				// ENI attached, and that node goes with its group.
 				return field.Invalid(field.NewPath(KeyAttachment), string(mode), fmt.Sprintf(
 					"the Multus ENI %s of %s is attached to %s by its node group, and pulumi up would attach it to %s before deleting that node group, which EC2 refuses while the ENI is in use (InvalidNetworkInterface.InUse); %s",
 					eni.ID, n.Name, eni.Instance, instanceIds[i], way))

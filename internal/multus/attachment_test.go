@@ -29,6 +29,8 @@ func TestAnAttachmentChangeIsRefusedWhileTheOldHolderHasTheEni(t *testing.T) {
 			[]string{"multusAttachment", `"instances"`, "eni-1", groupNode, fixed, "InvalidNetworkInterface.InUse", "change multusSubnetTier in the same update"}},
 		{"instances to node group", AttachNodeGroup, privateA, nil, []RunningEni{onFixed},
 			[]string{"multusAttachment", `"node-group"`, "eni-1", "fixed instance " + fixed, "change multusSubnetTier in the same update"}},
+		{"node group to instances naming the group's own node", AttachInstances, privateA, []string{groupNode}, []RunningEni{onGroupNode},
+			[]string{"attached to " + groupNode + " by its node group"}},
 		{"node group to instances with a new subnet tier", AttachInstances, publicA, []string{fixed}, []RunningEni{onGroupNode}, nil},
 		{"instances to node group with a new subnet tier", AttachNodeGroup, publicA, nil, []RunningEni{onFixed}, nil},
 		{"node group to instances while the ENI is free", AttachInstances, privateA, []string{fixed},
