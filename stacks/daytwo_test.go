@@ -44,7 +44,7 @@ func dayTwoPredictions(t *testing.T, m daytwo.Matrix, preset string) []dayTwoPre
 	}
 	var out []dayTwoPrediction
 	for _, s := range m.For(preset) {
-		s, err := s.WithInstances(func(zone string) (string, error) { return "i-0" + hex16("the cluster's node in "+zone), nil })
+		s, err := s.WithInstances(func(zone string) (string, error) { return plan.MockID("i", "the cluster's node in "+zone), nil })
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,8 +2,6 @@ package stacks
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -205,19 +203,13 @@ func runningAsPlanned(t *testing.T, p *plan.Plan, version string) plan.RunningCl
 func runningMultusEni(p *plan.Plan, eni plan.Resource, tags map[string]any) plan.RunningMultusEni {
 	network, _ := tags["multus-network"].(string)
 	attachment, _ := tags["multus-attachment"].(string)
-	running := plan.RunningMultusEni{ID: "eni-0" + hex16(eni.Name), Network: network, Attachment: attachment}
+	running := plan.RunningMultusEni{ID: plan.MockID("eni", eni.Name), Network: network, Attachment: attachment}
 	if a, err := p.Get("aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment", eni.Name); err == nil {
 		running.Instance, _ = a.Inputs["instanceId"].(string)
 	} else if zone, _ := tags["Zone"].(string); zone != "" {
-		running.Instance = "i-0" + hex16("a node of the Multus node group of "+zone)
+		running.Instance = plan.MockID("i", "a node of the Multus node group of "+zone)
 	}
 	return running
-}
-
-// hex16 is 16 hex digits derived from s, for a mocked id.
-func hex16(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:8])
 }
 
 // mustGet is the plan's resource of a type and name.

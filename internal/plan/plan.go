@@ -120,10 +120,14 @@ type RunningSubnet struct {
 }
 
 // VpcID is the mocked id of the cluster's VPC.
-func (c RunningCluster) VpcID() string { return "vpc-0" + mockHex("running "+c.Name, 16) }
+func (c RunningCluster) VpcID() string { return MockID("vpc", "running "+c.Name) }
 
 // SubnetID is the mocked id of one of its subnets.
-func (s RunningSubnet) SubnetID() string { return "subnet-0" + mockHex("running "+s.Ipv4Cidr, 16) }
+func (s RunningSubnet) SubnetID() string { return MockID("subnet", "running "+s.Ipv4Cidr) }
+
+// MockID is a mocked AWS id with prefix (vpc, eni, i, ...), derived from seed: the same seed gives
+// the same id.
+func MockID(prefix, seed string) string { return prefix + "-0" + mockHex(seed, 16) }
 
 // Run runs the program as a preview under mocks and returns what it registered. A program error is
 // returned as it is, so validation messages reach the user unchanged, together with the plan of what
