@@ -93,7 +93,7 @@ func multusEni(ctx *pulumi.Context, name string, a *MultusAwsArgs, n multus.Netw
 		// to another subnet, the zone has two, and each node takes its own network's. The attachment
 		// tag tells a later run who holds the ENI (multus.CheckAttachmentChange).
 		Tags: nameTags(eniName, a.Tags, map[string]string{
-			"multus": "true", "Zone": n.AvailabilityZone, "multus-network": n.Name, multus.AttachmentTag: string(a.Attachment),
+			"multus": "true", "Zone": n.AvailabilityZone, multus.NetworkTag: n.Name, multus.AttachmentTag: string(a.Attachment),
 			"node.k8s.amazonaws.com/no_manage": "true", "cluster": a.Cluster.EksName(),
 		}),
 	}

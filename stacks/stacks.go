@@ -177,25 +177,18 @@ func multusDeviceIndexes(ctx *pulumi.Context, cfg *config.Config, networks []mul
 	indexes := make([]int, len(networks))
 	for i, n := range networks {
 		instance := cfg.Multus.InstanceIds[i]
-		found, err := ec2.GetNetworkInterfaces(ctx, &ec2.GetNetworkInterfacesArgs{
-			Filters: []ec2.GetNetworkInterfacesFilter{{Name: "attachment.instance-id", Values: []string{instance}}},
-		}, pulumi.Provider(provider))
+		enis, err := describeNetworkInterfaces(ctx, provider, ec2.GetNetworkInterfacesFilter{Name: "attachment.instance-id", Values: []string{instance}})
 		if err != nil {
-			return nil, fmt.Errorf("config %s:%s: listing the network interfaces of %s: %w", config.Project, multus.KeyInstanceIds, instance, err)
+			return nil, fmt.Errorf("config %s:%s: the network interfaces of %s: %w", config.Project, multus.KeyInstanceIds, instance, err)
 		}
-		if len(found.Ids) == 0 {
+		if len(enis) == 0 {
 			return nil, fmt.Errorf("config %s:%s = %q: EC2 reports no network interface attached to it; is it a running instance of this region?", config.Project, multus.KeyInstanceIds, instance)
 		}
 		var attached []multus.AttachedInterface
-		for _, id := range slices.Sorted(slices.Values(found.Ids)) {
-			eni, err := ec2.LookupNetworkInterface(ctx, &ec2.LookupNetworkInterfaceArgs{Id: pulumi.StringRef(id)}, pulumi.Provider(provider))
-			if err != nil {
-				return nil, fmt.Errorf("config %s:%s: describing %s, attached to %s: %w", config.Project, multus.KeyInstanceIds, id, instance, err)
-			}
-			ours := eni.Tags["multus"] == "true" && eni.Tags["cluster"] == cluster && eni.Tags["Zone"] == n.AvailabilityZone
+		for _, eni := range enis {
 			for _, a := range eni.Attachments {
 				if a.InstanceId == instance {
-					attached = append(attached, multus.AttachedInterface{DeviceIndex: a.DeviceIndex, Ours: ours})
+					attached = append(attached, multus.AttachedInterface{DeviceIndex: a.DeviceIndex, Ours: n.HoldsEni(eni.Tags, cluster)})
 				}
 			}
 		}
@@ -207,25 +200,38 @@ func multusDeviceIndexes(ctx *pulumi.Context, cfg *config.Config, networks []mul
 // runningMultusEnis are the cluster's Multus ENIs as EC2 describes them now (tagged multus=true and
 // with the cluster's name, as multusEni tags them), in id order.
 func runningMultusEnis(ctx *pulumi.Context, cluster string, provider pulumi.ProviderResource) ([]multus.RunningEni, error) {
-	found, err := ec2.GetNetworkInterfaces(ctx, &ec2.GetNetworkInterfacesArgs{
-		Filters: []ec2.GetNetworkInterfacesFilter{{Name: "tag:cluster", Values: []string{cluster}}, {Name: "tag:multus", Values: []string{"true"}}},
-	}, pulumi.Provider(provider))
+	described, err := describeNetworkInterfaces(ctx, provider,
+		ec2.GetNetworkInterfacesFilter{Name: "tag:cluster", Values: []string{cluster}}, ec2.GetNetworkInterfacesFilter{Name: "tag:multus", Values: []string{"true"}})
 	if err != nil {
-		return nil, fmt.Errorf("listing the Multus network interfaces of the EKS cluster %s: %w", cluster, err)
+		return nil, fmt.Errorf("the Multus network interfaces of the EKS cluster %s: %w", cluster, err)
 	}
 	var enis []multus.RunningEni
-	for _, id := range slices.Sorted(slices.Values(found.Ids)) {
-		eni, err := ec2.LookupNetworkInterface(ctx, &ec2.LookupNetworkInterfaceArgs{Id: pulumi.StringRef(id)}, pulumi.Provider(provider))
-		if err != nil {
-			return nil, fmt.Errorf("describing the Multus network interface %s of the EKS cluster %s: %w", id, cluster, err)
-		}
-		running := multus.RunningEni{ID: id, Network: eni.Tags["multus-network"], Attachment: multus.Attachment(eni.Tags[multus.AttachmentTag])}
+	for _, eni := range described {
+		running := multus.RunningEni{ID: eni.Id, Network: eni.Tags[multus.NetworkTag], Attachment: multus.Attachment(eni.Tags[multus.AttachmentTag])}
 		for _, a := range eni.Attachments {
 			running.Instance = a.InstanceId
 		}
 		enis = append(enis, running)
 	}
 	return enis, nil
+}
+
+// describeNetworkInterfaces are the network interfaces EC2 lists for filters, each as EC2 describes
+// it, in id order.
+func describeNetworkInterfaces(ctx *pulumi.Context, provider pulumi.ProviderResource, filters ...ec2.GetNetworkInterfacesFilter) ([]*ec2.LookupNetworkInterfaceResult, error) {
+	found, err := ec2.GetNetworkInterfaces(ctx, &ec2.GetNetworkInterfacesArgs{Filters: filters}, pulumi.Provider(provider))
+	if err != nil {
+		return nil, fmt.Errorf("listing: %w", err)
+	}
+	var out []*ec2.LookupNetworkInterfaceResult
+	for _, id := range slices.Sorted(slices.Values(found.Ids)) {
+		eni, err := ec2.LookupNetworkInterface(ctx, &ec2.LookupNetworkInterfaceArgs{Id: pulumi.StringRef(id)}, pulumi.Provider(provider))
+		if err != nil {
+			return nil, fmt.Errorf("describing %s: %w", id, err)
+		}
+		out = append(out, eni)
+	}
+	return out, nil
 }
 
 // runningCluster is what EKS and EC2 report now of the cluster named name and the VPC it runs in, or

@@ -52,10 +52,22 @@ func ValidateAttachment(a Attachment, instanceIds []string, zones int) *field.Er
 	return nil
 }
 
+// HoldsEni says whether a network interface with these tags is this network's ENI in cluster: tagged
+// multus=true with the cluster and the network's zone (the tags the chapter's attach script finds it
+// by), and with the network's name. An ENI from before the NetworkTag counts by its zone; another
+// network's ENI in the zone (one that moves to another subnet tier) does not.
+func (n Network) HoldsEni(tags map[string]string, cluster string) bool {
+	if tags["multus"] != "true" || tags["cluster"] != cluster || tags["Zone"] != n.AvailabilityZone {
+		return false
+	}
+	network, tagged := tags[NetworkTag]
+	return !tagged || network == n.Name
+}
+
 // AttachedInterface is a network interface attached to an instance, as EC2 describes it.
 type AttachedInterface struct {
 	DeviceIndex int
-	// Ours says it is the zone's Multus ENI (tagged multus=true, with this cluster and zone).
+	// Ours says it is the network's ENI (Network.HoldsEni).
 	Ours bool
 }
 
@@ -81,6 +93,10 @@ func InstanceDeviceIndex(attached []AttachedInterface) int {
 	return i
 }
 
+// NetworkTag is the tag on each Multus ENI that names its network (Network.Name): while a zone's
+// network moves to another subnet tier, the zone has two ENIs, and each node takes its own network's.
+const NetworkTag = "multus-network"
+
 // AttachmentTag is the tag on each Multus ENI that says how it reaches its node (an Attachment), so
 // a later run can tell, from EC2 alone, who holds a running ENI.
 const AttachmentTag = "multus-attachment"
@@ -88,7 +104,7 @@ const AttachmentTag = "multus-attachment"
 // RunningEni is a Multus ENI of the cluster as EC2 describes it now.
 type RunningEni struct {
 	ID string
-	// Network is its multus-network tag: the Network's name.
+	// Network is its NetworkTag: the Network's name.
 	Network string
 	// Attachment is its AttachmentTag; empty for an ENI made before the tag was.
 	Attachment Attachment

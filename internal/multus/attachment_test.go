@@ -61,3 +61,43 @@ func TestAnAttachmentChangeIsRefusedWhileTheOldHolderHasTheEni(t *testing.T) {
 		})
 	}
 }
+
+// A fixed instance keeps the index of its network's own ENI; another network's ENI on it (the zone's
+// old one, while the network moves to another subnet tier) holds an index the new one cannot take.
+func TestANetworkHoldsOnlyItsOwnEni(t *testing.T) {
+	n := Network{Name: "ipvlan-public-a", AvailabilityZone: "eu-central-1a"}
+	ours := map[string]string{"multus": "true", "cluster": "eks-c", "Zone": "eu-central-1a", NetworkTag: "ipvlan-public-a"}
+	with := func(k, v string) map[string]string {
+		tags := map[string]string{}
+		for key, value := range ours {
+			tags[key] = value
+		}
+		if v == "" {
+			delete(tags, k)
+		} else {
+			tags[k] = v
+		}
+		return tags
+	}
+	for _, tc := range []struct {
+		name string
+		tags map[string]string
+		want bool
+	}{
+		{"its ENI", ours, true},
+		{"from before the network tag", with(NetworkTag, ""), true},
+		{"the zone's ENI of another tier", with(NetworkTag, "ipvlan-private-a"), false},
+		{"another cluster's", with("cluster", "eks-other"), false},
+		{"another zone's", with("Zone", "eu-central-1b"), false},
+		{"not Multus", with("multus", ""), false},
+	} {
+		if got := n.HoldsEni(tc.tags, "eks-c"); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// The instance holds the old network's ENI at 2: the new one goes to 3, not onto it.
+	attached := []AttachedInterface{{DeviceIndex: 1}, {DeviceIndex: 2, Ours: n.HoldsEni(with(NetworkTag, "ipvlan-private-a"), "eks-c")}}
+	if got := InstanceDeviceIndex(attached); got != 3 {
+		t.Errorf("the new network's ENI goes to index %d, want 3", got)
+	}
+}
