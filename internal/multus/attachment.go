@@ -123,12 +123,12 @@ type RunningEni struct {
 // networks and instanceIds are the configured ones (instanceIds[i] for networks[i] with
 // AttachInstances); running are the cluster's Multus ENIs.
 func CheckAttachmentChange(mode Attachment, networks []Network, instanceIds []string, running []RunningEni) *field.Error {
+	way := fmt.Sprintf("to make the change on a running stack, change %s in the same update: the network then gets a new ENI, attached while the old one still serves, and the old one goes at the end of the update", KeySubnetTier)
 	for i, n := range networks {
 		for _, eni := range running {
 			if eni.Network != n.Name || eni.Instance == "" || eni.Attachment == "" || eni.Attachment == mode {
 				continue
 			}
-			way := fmt.Sprintf("to make the change on a running stack, change %s in the same update: the network then gets a new ENI, attached while the old one still serves, and the old one goes at the end of the update", KeySubnetTier)
 			switch mode {
 			case AttachInstances:
 				// Even when the instance named is the node holding it: the attachment would meet the
