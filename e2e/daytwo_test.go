@@ -149,17 +149,14 @@ func clusterNodeIn(t *testing.T, tw *twin, zone string) (string, error) {
 // instance, which the up attached.
 func fixedInstanceNetwork(t *testing.T, tw *twin, instance string) string {
 	t.Helper()
-	a := tw.account(t)
-	for _, eni := range a.Resources {
-		tags, _ := eni.Inputs["tags"].(map[string]any)
-		if eni.Type == "aws:ec2/networkInterface:NetworkInterface" && eni.Outputs["attachedTo"] == instance && tags["multus"] == "true" {
-			network, _ := tags["multus-network"].(string)
-			t.Logf("the fixed instance %s holds %s (%v) at device index %v", instance, eni.ID, network, eni.Outputs["deviceIndex"])
-			return network
-		}
+	eni := multusEniOn(tw.account(t), instance)
+	if eni == nil {
+		t.Errorf("the fixed instance %s holds no Multus ENI after the up", instance)
+		return ""
 	}
-	t.Errorf("the fixed instance %s holds no Multus ENI after the up", instance)
-	return ""
+	network, _ := eni.Inputs["tags"].(map[string]any)[multus.NetworkTag].(string)
+	t.Logf("the fixed instance %s holds %s (%v) at device index %v", instance, eni.ID, network, eni.Outputs["deviceIndex"])
+	return network
 }
 
 // labelFixedInstance labels the node of a fixed instance as a Multus node of network, as the user

@@ -385,6 +385,17 @@ func (m *machines) multusMachines() []*machine {
 	return out
 }
 
+// multusEniOn is the Multus ENI (tagged multus=true) the account has attached to instance, or nil.
+func multusEniOn(a *awstwin.Account, instance string) *awstwin.Record {
+	for _, id := range slices.Sorted(maps.Keys(a.Resources)) {
+		r := a.Resources[id]
+		if tags, _ := r.Inputs["tags"].(map[string]any); r.Outputs["attachedTo"] == instance && tags["multus"] == "true" {
+			return r
+		}
+	}
+	return nil
+}
+
 // assertMultusNodesReady waits until the multus-eni unit has finished on every running instance
 // that installed it, and checks what it left: the zone's Multus ENI attached to the instance in the
 // account, an interface named multus with that ENI's MAC and up in the instance's namespace, and
@@ -423,15 +434,8 @@ func assertMultusNodesReady(t *testing.T, tw *twin) {
 			t.Errorf("the multus-eni unit on %s (%s) failed: %v\n%s", mc.instance.ID, mc.instance.Node, mc.err, mc.log.String())
 			continue
 		}
-		var eni *awstwin.Record
-		for _, r := range tw.account(t).Resources {
-			if r.Outputs["attachedTo"] == mc.instance.ID && r.Inputs["tags"] != nil {
-				if tags, _ := r.Inputs["tags"].(map[string]any); tags["multus"] == "true" && tags["Zone"] == mc.instance.Zone {
-					eni = r
-				}
-			}
-		}
-		if eni == nil {
+		eni := multusEniOn(tw.account(t), mc.instance.ID)
+		if eni == nil || eni.Inputs["tags"].(map[string]any)["Zone"] != mc.instance.Zone {
 			t.Errorf("%s (%s) holds no Multus ENI of %s in the account", mc.instance.ID, mc.instance.Node, mc.instance.Zone)
 			continue
 		}
@@ -441,7 +445,7 @@ func assertMultusNodesReady(t *testing.T, tw *twin) {
 		}
 		node, found, err := testCluster.get("/api/v1/nodes/" + mc.instance.Node)
 		labels, _ := node["metadata"].(map[string]any)["labels"].(map[string]any)
-		network := eni.Inputs["tags"].(map[string]any)["multus-network"]
+		network := eni.Inputs["tags"].(map[string]any)[multus.NetworkTag]
 		if err != nil || !found || labels[multus.NodeLabel] != "true" || labels[multus.NetworkLabel] != network {
 			t.Errorf("node %s is not labelled %s=true and %s=%v (labels %v; found %v, %v)", mc.instance.Node, multus.NodeLabel, multus.NetworkLabel, network, labels, found, err)
 		}
