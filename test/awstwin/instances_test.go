@@ -320,4 +320,6 @@ func TestTheNetworkInterfaceDataSources(t *testing.T) {
 	}
 	_, err = describe("eni-0nothere")
 	wantCode(t, err, "InvalidNetworkInterfaceID.NotFound", "The networkInterface ID 'eni-0nothere' does not exist")
+	_, err = a.Answer("aws:ec2/getNetworkInterface:getNetworkInterface", map[string]any{"filters": []any{filter("tag:cluster", "chapter")}})
+	wantCode(t, err, "NotSimulated", "by its id only")
 }
